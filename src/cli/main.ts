@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+/// The `scanwall` command: a table of subcommands, each in its own file.
+import { runStart } from './start.js'
+
+type Command = (args: string[]) => Promise<number>
+
+const commands = new Map<string, Command>([
+  ['start', runStart],
+])
+
+const usage = `usage: scanwall <command> [options]
+  start [--config FILE]   run a node (ICAP on 127.0.0.1:1344 by default)`
+
+async function main (argv: string[]): Promise<number> {
+  const [name, ...rest] = argv
+  const command = name === undefined ? undefined : commands.get(name)
+  if (command === undefined) {
+    process.stderr.write(`${usage}\n`)
+    return name === undefined || name === '--help' || name === '-h' ? 0 : 2
+  }
+  return await command(rest)
+}
+
+main(process.argv.slice(2)).then(code => { process.exitCode = code }, (err: unknown) => {
+  process.stderr.write(`scanwall: ${err instanceof Error ? err.message : String(err)}\n`)
+  process.exitCode = 1
+})

@@ -1,0 +1,64 @@
+/// The engine: one recursive walk over an object's layers (ClamAV's cli_magic_scan analogue).
+/// Each layer is matched (hashes + body signatures) while it streams, then its type is detected from
+/// content and a format handler yields its children, which re-enter the same walk under the budget.
+import type { ByteSource } from './source.js'
+import { ScanBudget, type ScanLimits } from './budget.js'
+import { detect } from './filetype.js'
+import { handlers } from './formats/registry.js'
+import { HashIndex } from './matcher/hashes.js'
+import { LiteralMatcher } from './matcher/literal.js'
+import type { SignatureSet } from './signatures/types.js'
+import type { Finding, Verdict } from '../scan/verdict.js'
+
+interface WalkState {
+  readonly budget: ScanBudget
+  readonly findings: Finding[]
+  bytes: number
+  objects: number
+}
+
+export class Engine {
+  readonly version: string
+  readonly #hashes: HashIndex
+  readonly #bodies: LiteralMatcher
+
+  constructor (set: SignatureSet) {
+    this.version = set.version
+    this.#hashes = new HashIndex(set.hashes)
+    this.#bodies = new LiteralMatcher(set.bodies)
+  }
+
+  async scan (source: ByteSource, name: string, limits: ScanLimits, signal: AbortSignal): Promise<Verdict> {
+    const started = performance.now()
+    const state: WalkState = { budget: new ScanBudget(limits, signal), findings: [], bytes: 0, objects: 0 }
+    await this.#walk(source, [name], 0, state)
+    const stats = { bytes: state.bytes, objects: state.objects, depth: state.budget.maxDepthSeen, ms: performance.now() - started }
+    if (signal.aborted) return { status: 'aborted', findings: state.findings, stats, error: { code: 'SCAN_ABORTED', message: String(signal.reason ?? 'aborted') } }
+    if (state.findings.length > 0) return { status: 'infected', findings: state.findings, stats }
+    const exceeded = state.budget.exceeded
+    if (exceeded === 'MaxScanTime') return { status: 'timeout', findings: [{ name: 'Heuristics.Limits.Exceeded.MaxScanTime', kind: 'limit', path: [name] }], stats }
+    if (exceeded !== undefined) return { status: 'limit', findings: [{ name: `Heuristics.Limits.Exceeded.${exceeded}`, kind: 'limit', path: [name] }], stats }
+    return { status: 'clean', findings: [], stats }
+  }
+
+  async #walk (source: ByteSource, path: string[], depth: number, state: WalkState): Promise<void> {
+    if (!state.budget.enter(depth)) return
+    state.objects++
+    state.bytes += source.size
+    const hashes = this.#hashes.begin(source.size)
+    const bodies = this.#bodies.begin()
+    for await (const chunk of source.chunks()) {
+      if (!state.budget.alive()) return
+      hashes.push(chunk)
+      bodies.push(chunk)
+    }
+    for (const name of [...hashes.end(), ...bodies.end()]) state.findings.push({ name, kind: 'signature', path })
+    if (state.findings.length > 0) return // first detection decides, as clamd without --allmatch
+    const handler = handlers.get(detect(await source.head(512)))
+    if (handler === undefined) return
+    for await (const child of handler.extract(source, state.budget)) {
+      await this.#walk(child.source, [...path, child.name], depth + 1, state)
+      if (state.findings.length > 0 || !state.budget.alive()) return
+    }
+  }
+}

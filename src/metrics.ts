@@ -1,0 +1,64 @@
+/// Live counters and gauges of one node. node.ts owns the one instance; services update it on the
+/// hot path (plain field increments), SNMP and the cluster heartbeat read it. Never a query per read.
+
+export interface ServiceCounters {
+  requests: number
+  reqmod: number
+  respmod: number
+  options: number
+  clean: number
+  infected: number
+  blocked: number
+  errors: number
+  bytesIn: number
+}
+
+function emptyService (): ServiceCounters {
+  return { requests: 0, reqmod: 0, respmod: 0, options: 0, clean: 0, infected: 0, blocked: 0, errors: 0, bytesIn: 0 }
+}
+
+/// Latency reservoir: fixed-size ring of recent scan times, enough for an average and a p99.
+class LatencyWindow {
+  readonly #samples: Float64Array
+  #next = 0
+  #filled = 0
+  constructor (size: number) { this.#samples = new Float64Array(size) }
+  record (ms: number): void {
+    this.#samples[this.#next] = ms
+    this.#next = (this.#next + 1) % this.#samples.length
+    this.#filled = Math.min(this.#filled + 1, this.#samples.length)
+  }
+
+  snapshot (): { avgMs: number, p99Ms: number } {
+    if (this.#filled === 0) return { avgMs: 0, p99Ms: 0 }
+    const live = this.#samples.slice(0, this.#filled).sort()
+    const sum = live.reduce((a, b) => a + b, 0)
+    return { avgMs: sum / this.#filled, p99Ms: live[Math.min(live.length - 1, Math.floor(live.length * 0.99))] ?? 0 }
+  }
+}
+
+export class Metrics {
+  readonly startedAt = Date.now()
+  objectsScanned = 0
+  bytesScanned = 0
+  infections = 0
+  blocks = 0
+  errors = 0
+  timeouts = 0
+  aborted = 0
+  overloads = 0
+  squidStalls = 0
+  connectionsOpen = 0
+  connectionsTotal = 0
+  readonly latency = new LatencyWindow(4096)
+  readonly services = new Map<string, ServiceCounters>()
+
+  service (name: string): ServiceCounters {
+    let counters = this.services.get(name)
+    if (counters === undefined) {
+      counters = emptyService()
+      this.services.set(name, counters)
+    }
+    return counters
+  }
+}

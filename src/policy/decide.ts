@@ -1,0 +1,40 @@
+/// Policy: a pure function from a Verdict and the service's profile to a Decision. No I/O; the
+/// protocol adapters render the Decision (ICAP block page, clamd FOUND line).
+import type { Verdict } from '../scan/verdict.js'
+
+export interface Profile {
+  /// Heuristics.Limits.Exceeded.* verdicts: block (ClamAV's AlertExceedsMax) or let through.
+  readonly blockLimits: boolean
+  readonly blockEncrypted: boolean
+  /// When no verdict could be had (queue full, worker crash, timeout): closed blocks, open allows.
+  readonly failMode: 'closed' | 'open'
+}
+
+export const defaultProfile: Profile = { blockLimits: true, blockEncrypted: true, failMode: 'closed' }
+
+export type Decision =
+  | { readonly action: 'allow', readonly reason: string }
+  | { readonly action: 'block', readonly reason: string, readonly threat: string }
+  | { readonly action: 'fail', readonly reason: string, readonly code: string }
+
+export function decide (verdict: Verdict, profile: Profile): Decision {
+  const threat = verdict.findings[0]?.name
+  switch (verdict.status) {
+    case 'clean':
+      return { action: 'allow', reason: 'clean' }
+    case 'infected':
+      return { action: 'block', reason: 'infected', threat: threat ?? 'Unknown' }
+    case 'limit':
+      return profile.blockLimits ? { action: 'block', reason: 'limit', threat: threat ?? 'Heuristics.Limits.Exceeded' } : { action: 'allow', reason: 'limit' }
+    case 'encrypted':
+      return profile.blockEncrypted ? { action: 'block', reason: 'encrypted', threat: threat ?? 'Heuristics.Encrypted' } : { action: 'allow', reason: 'encrypted' }
+    case 'error':
+    case 'timeout':
+      if (profile.failMode === 'open') return { action: 'allow', reason: `fail-open: ${verdict.error?.code ?? verdict.status}` }
+      return verdict.error?.code === 'SCAN_QUEUE_FULL'
+        ? { action: 'fail', reason: 'overload', code: 'SCAN_QUEUE_FULL' }
+        : { action: 'block', reason: `fail-closed: ${verdict.error?.code ?? verdict.status}`, threat: verdict.status === 'timeout' ? 'Heuristics.Limits.Exceeded.MaxScanTime' : 'Scanwall.ScanError' }
+    case 'aborted':
+      return { action: 'fail', reason: 'aborted', code: 'SCAN_ABORTED' }
+  }
+}

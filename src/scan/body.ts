@@ -1,0 +1,135 @@
+/// BodySink collects one transaction's body: in its own ArrayBuffer while small, in a spool file
+/// once it passes the memory limit (c-icap's av_body: memory or file behind one type).
+/// The memory form is transferred to the worker without a copy (Piscina.move), so the sink owns its
+/// buffer and never hands over a socket Buffer's pooled ArrayBuffer (those are untransferable).
+import { open, unlink, mkdir, type FileHandle } from 'node:fs/promises'
+import { createReadStream } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
+import type { Readable } from 'node:stream'
+import { ScanwallError, errorMessage } from '../errors.js'
+
+export type BodySource =
+  | { readonly kind: 'memory', readonly bytes: ArrayBuffer, readonly size: number }
+  | { readonly kind: 'file', readonly path: string, readonly size: number }
+
+export interface SinkOptions {
+  readonly memoryLimit: number
+  readonly spoolDir: string
+  /// Known size (Content-Length), if any: preallocates, or spools at once when over the limit.
+  readonly expectedSize?: number | undefined
+}
+
+const initialCapacity = 16 * 1024
+
+export class BodySink {
+  readonly #options: SinkOptions
+  #buffer: Uint8Array
+  #size = 0
+  #file: { handle: FileHandle, path: string } | undefined
+  #pendingWrite: Promise<void> = Promise.resolve()
+  #writeError: unknown
+  #closed = false
+
+  constructor (options: SinkOptions) {
+    this.#options = options
+    const expected = options.expectedSize
+    const start = expected !== undefined && expected <= options.memoryLimit ? Math.max(expected, 1) : initialCapacity
+    this.#buffer = new Uint8Array(new ArrayBuffer(Math.min(start, options.memoryLimit)))
+    if (expected !== undefined && expected > options.memoryLimit) this.#spoolSoon()
+  }
+
+  get size (): number { return this.#size }
+  get spooled (): boolean { return this.#file !== undefined || this.#spoolStarted }
+
+  #spoolStarted = false
+
+  /// Appends bytes. Returns a promise only when the bytes went to disk, so callers can apply
+  /// back-pressure (pause the socket) while the file write is pending.
+  write (chunk: Uint8Array): Promise<void> | undefined {
+    if (this.#closed) throw new ScanwallError('INTERNAL', 'write after close')
+    if (chunk.length === 0) return undefined
+    if (!this.#spoolStarted && this.#size + chunk.length <= this.#options.memoryLimit) {
+      this.#ensureCapacity(this.#size + chunk.length)
+      this.#buffer.set(chunk, this.#size)
+      this.#size += chunk.length
+      return undefined
+    }
+    if (!this.#spoolStarted) this.#spoolSoon()
+    // Copy: the caller's chunk may be a view on a socket buffer that is reused after we return.
+    const copy = Uint8Array.from(chunk)
+    this.#size += copy.length
+    this.#pendingWrite = this.#pendingWrite.then(async () => {
+      if (this.#writeError !== undefined || this.#file === undefined) return
+      await this.#file.handle.write(copy)
+    }).catch((err: unknown) => { this.#writeError ??= err })
+    return this.#pendingWrite
+  }
+
+  #ensureCapacity (needed: number): void {
+    if (needed <= this.#buffer.length) return
+    let capacity = this.#buffer.length * 2
+    while (capacity < needed) capacity *= 2
+    const grown = new Uint8Array(new ArrayBuffer(Math.min(capacity, this.#options.memoryLimit)))
+    grown.set(this.#buffer.subarray(0, this.#size))
+    this.#buffer = grown
+  }
+
+  #spoolSoon (): void {
+    this.#spoolStarted = true
+    const head = this.#buffer.subarray(0, this.#size)
+    this.#pendingWrite = this.#pendingWrite.then(async () => {
+      await mkdir(this.#options.spoolDir, { recursive: true, mode: 0o700 })
+      const path = join(this.#options.spoolDir, `body-${process.pid}-${randomBytes(8).toString('hex')}`)
+      const handle = await open(path, 'wx', 0o600)
+      this.#file = { handle, path }
+      if (head.length > 0) await handle.write(head)
+    }).catch((err: unknown) => { this.#writeError ??= err })
+    this.#buffer = new Uint8Array(0)
+  }
+
+  /// Ends the body and returns it as a source the worker can read. The sink is done after this.
+  async finish (): Promise<BodySource> {
+    this.#closed = true
+    await this.#pendingWrite
+    if (this.#writeError !== undefined) {
+      await this.discard()
+      throw new ScanwallError('SCAN_SPOOL_FAILED', errorMessage(this.#writeError))
+    }
+    if (this.#file !== undefined) {
+      await this.#file.handle.close()
+      return { kind: 'file', path: this.#file.path, size: this.#size }
+    }
+    // Trim to size without a copy when the buffer is exact; otherwise one copy into an exact buffer
+    // so the transferred ArrayBuffer is no larger than the body.
+    const exact = this.#buffer.byteLength === this.#size
+      ? this.#buffer.buffer as ArrayBuffer
+      : this.#buffer.slice(0, this.#size).buffer
+    this.#buffer = new Uint8Array(0)
+    return { kind: 'memory', bytes: exact, size: this.#size }
+  }
+
+  /// Drops whatever was collected (client aborted, or after the transaction).
+  async discard (): Promise<void> {
+    this.#closed = true
+    await this.#pendingWrite
+    this.#buffer = new Uint8Array(0)
+    const file = this.#file
+    this.#file = undefined
+    if (file !== undefined) {
+      await file.handle.close().catch(() => {})
+      await unlink(file.path).catch(() => {})
+    }
+  }
+}
+
+/// Removes a finished source's spool file, if it has one.
+export async function releaseSource (source: BodySource): Promise<void> {
+  if (source.kind === 'file') await unlink(source.path).catch(() => {})
+}
+
+/// Streams a source's bytes (for echoing the original body back to the ICAP client).
+export function readSource (source: BodySource): Readable | Uint8Array {
+  if (source.kind === 'memory') return new Uint8Array(source.bytes, 0, source.size)
+  return createReadStream(source.path, { highWaterMark: 256 * 1024 })
+}

@@ -1,0 +1,26 @@
+/// The Piscina pool: construction only (bounded queue, per-worker heap limit, the signature set as
+/// workerData). A signature reload builds a new pool; the old one finishes its in-flight scans.
+import { Piscina } from 'piscina'
+import { fileURLToPath } from 'node:url'
+import type { SignatureSet } from '../engine/signatures/types.js'
+
+export interface PoolOptions {
+  readonly workers: number
+  readonly maxQueue: number
+  readonly workerMaxOldGenMb: number
+}
+
+const workerFile = fileURLToPath(new URL('../../workers/scan.js', import.meta.url))
+
+export function createPool (options: PoolOptions, signatures: SignatureSet): Piscina {
+  return new Piscina({
+    filename: workerFile,
+    minThreads: options.workers,
+    maxThreads: options.workers,
+    maxQueue: options.maxQueue,
+    idleTimeout: Number.MAX_SAFE_INTEGER, // keep warm workers: building the engine is the expensive part
+    concurrentTasksPerWorker: 1,
+    resourceLimits: { maxOldGenerationSizeMb: options.workerMaxOldGenMb },
+    workerData: { signatures },
+  })
+}

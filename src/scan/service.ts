@@ -1,0 +1,139 @@
+/// ScanService: the one facade every protocol calls. It opens body sinks, submits bodies to the
+/// worker pool (memory bodies moved, spooled ones by path), and maps every outcome, including queue
+/// overload, worker crash and time-outs, to a Verdict. Protocols never see the pool or the engine.
+import type { Piscina } from 'piscina'
+import { BodySink, releaseSource, type BodySource } from './body.js'
+import { createPool, type PoolOptions } from './pool.js'
+import type { ScanTask, ScanTaskResult } from './task.js'
+import type { Verdict } from './verdict.js'
+import type { SignatureSet } from '../engine/signatures/types.js'
+import { signatureCount } from '../engine/signatures/types.js'
+import { loadSignatureDir } from '../engine/signatures/load.js'
+import { errorMessage } from '../errors.js'
+import type { Metrics } from '../metrics.js'
+import type { Logger } from '../log.js'
+
+export interface ScanServiceOptions extends PoolOptions {
+  readonly memoryLimit: number
+  readonly spoolDir: string
+  readonly timeoutMs: number
+  readonly signaturesDir: string
+}
+
+export interface ScanOutcome {
+  readonly verdict: Verdict
+  /// The body again, when keepBody was asked: for echoing it back unchanged. Release it after use.
+  readonly body?: BodySource
+}
+
+/// Extra time past the cooperative budget before the worker is presumed stuck and its thread killed.
+const hardTimeoutGraceMs = 5_000
+
+const zeroStats = { bytes: 0, objects: 0, depth: 0, ms: 0 }
+
+function failed (status: 'error' | 'timeout' | 'aborted', code: string, message: string): Verdict {
+  return { status, findings: [], stats: zeroStats, error: { code, message } }
+}
+
+export class ScanService {
+  readonly #options: ScanServiceOptions
+  readonly #metrics: Metrics
+  readonly #log: Logger
+  #pool: Piscina
+  #signatures: SignatureSet
+  #inFlight = 0
+
+  private constructor (options: ScanServiceOptions, signatures: SignatureSet, metrics: Metrics, log: Logger) {
+    this.#options = options
+    this.#metrics = metrics
+    this.#log = log
+    this.#signatures = signatures
+    this.#pool = createPool(options, signatures)
+  }
+
+  static async start (options: ScanServiceOptions, metrics: Metrics, log: Logger): Promise<ScanService> {
+    const signatures = await loadSignatureDir(options.signaturesDir)
+    log.info({ dir: options.signaturesDir, signatures: signatureCount(signatures), version: signatures.version }, 'signatures loaded')
+    return new ScanService(options, signatures, metrics, log)
+  }
+
+  get dbVersion (): string { return this.#signatures.version }
+  get signatures (): SignatureSet { return this.#signatures }
+  get poolSize (): number { return this.#options.workers }
+  /// Scans submitted and not yet answered (running plus queued).
+  get inFlight (): number { return this.#inFlight }
+  get queueDepth (): number { return this.#pool.queueSize }
+
+  openSink (expectedSize?: number): BodySink {
+    return new BodySink({ memoryLimit: this.#options.memoryLimit, spoolDir: this.#options.spoolDir, expectedSize })
+  }
+
+  /// Scans one body. Never throws: every failure is a Verdict with status error/timeout/aborted.
+  /// The caller owns `source` (and the returned body) and releases it with releaseSource().
+  async scan (source: BodySource, signal: AbortSignal, keepBody = false): Promise<ScanOutcome> {
+    const pool = this.#pool
+    if (pool.queueSize >= this.#options.maxQueue) {
+      this.#metrics.overloads++
+      return { verdict: failed('error', 'SCAN_QUEUE_FULL', 'scan queue is full'), ...(keepBody ? { body: source } : {}) }
+    }
+    const cancelFlag = new SharedArrayBuffer(4)
+    const cancel = (): void => { Atomics.store(new Int32Array(cancelFlag), 0, 1) }
+    signal.addEventListener('abort', cancel, { once: true })
+    // A worker that ignores the cooperative flag for too long is terminated by Piscina's own abort.
+    const hard = new AbortController()
+    const timer = setTimeout(() => hard.abort(), this.#options.timeoutMs + hardTimeoutGraceMs)
+    const task: ScanTask = { source, name: 'object', timeoutMs: this.#options.timeoutMs, returnBody: keepBody, cancelFlag }
+    const transfer = source.kind === 'memory' ? [source.bytes] : []
+    this.#inFlight++
+    try {
+      const result = await pool.run(task, { signal: hard.signal, transferList: transfer }) as ScanTaskResult
+      const body: BodySource | undefined = !keepBody
+        ? undefined
+        : source.kind === 'file' ? source : result.body !== undefined ? { kind: 'memory', bytes: result.body, size: source.size } : undefined
+      const verdict = result.ok ? result.verdict : failed('error', result.code, result.message)
+      this.#record(verdict)
+      return body === undefined ? { verdict } : { verdict, body }
+    } catch (err) {
+      const message = errorMessage(err)
+      const verdict = /queue is at limit/i.test(message)
+        ? failed('error', 'SCAN_QUEUE_FULL', message)
+        : hard.signal.aborted ? failed('timeout', 'SCAN_TIMEOUT', `worker did not answer within ${this.#options.timeoutMs} ms`) : failed('error', 'SCAN_WORKER_CRASHED', message)
+      if (verdict.error?.code === 'SCAN_QUEUE_FULL') this.#metrics.overloads++
+      this.#record(verdict)
+      this.#log.warn({ code: verdict.error?.code, err: message }, 'scan failed')
+      // A memory body was transferred and is gone with the failed task; a spooled one survives.
+      return keepBody && source.kind === 'file' ? { verdict, body: source } : { verdict }
+    } finally {
+      this.#inFlight--
+      clearTimeout(timer)
+      signal.removeEventListener('abort', cancel)
+    }
+  }
+
+  #record (verdict: Verdict): void {
+    const m = this.#metrics
+    m.objectsScanned += verdict.stats.objects
+    m.bytesScanned += verdict.stats.bytes
+    if (verdict.stats.ms > 0) m.latency.record(verdict.stats.ms)
+    if (verdict.status === 'infected') m.infections++
+    if (verdict.status === 'timeout') m.timeouts++
+    if (verdict.status === 'error') m.errors++
+    if (verdict.status === 'aborted') m.aborted++
+  }
+
+  /// Loads a new signature set and swaps pools; scans in flight finish on the old pool.
+  /// A failed load keeps the old set and throws why.
+  async reload (dir = this.#options.signaturesDir): Promise<SignatureSet> {
+    const next = await loadSignatureDir(dir)
+    const old = this.#pool
+    this.#pool = createPool(this.#options, next)
+    this.#signatures = next
+    this.#log.info({ signatures: signatureCount(next), version: next.version }, 'signatures reloaded')
+    void old.close().catch(() => {})
+    return next
+  }
+
+  async close (): Promise<void> { await this.#pool.close() }
+}
+
+export { releaseSource }

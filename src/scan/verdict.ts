@@ -1,0 +1,36 @@
+/// The data that crosses the worker boundary: what was scanned and what was found.
+/// Pure data (structured-clone safe); shared by workers, the scan service, policy and protocols.
+
+/// One thing the engine found. `path` names the container chain, outermost first
+/// (['mail.eml', 'a.zip', 'x.exe']); the object itself is [] .
+export interface Finding {
+  readonly name: string
+  readonly kind: 'signature' | 'heuristic' | 'limit' | 'encrypted' | 'broken'
+  readonly path: readonly string[]
+}
+
+export interface ScanStats {
+  readonly bytes: number
+  readonly objects: number
+  readonly depth: number
+  readonly ms: number
+}
+
+export type VerdictStatus = 'clean' | 'infected' | 'limit' | 'encrypted' | 'error' | 'timeout' | 'aborted'
+
+export interface Verdict {
+  readonly status: VerdictStatus
+  readonly findings: readonly Finding[]
+  readonly stats: ScanStats
+  /// For error/timeout/aborted: the error code from src/errors.ts and why.
+  readonly error?: { readonly code: string, readonly message: string }
+}
+
+/// The first finding that decides the verdict, rendered as `path/…: Name` for logs and block pages.
+export function threatName (verdict: Verdict): string | undefined {
+  return verdict.findings[0]?.name
+}
+
+export function threatPath (finding: Finding): string {
+  return finding.path.join('/')
+}

@@ -1,0 +1,39 @@
+/// Piscina task entry point: thin. Builds the engine once per worker from the signature set in
+/// workerData, then scans each task's body (memory, moved in without a copy; or a spool file).
+import { workerData } from 'node:worker_threads'
+import { Engine } from '../src/engine/engine.js'
+import { FileSource, MemorySource } from '../src/engine/source.js'
+import { defaultLimits } from '../src/engine/budget.js'
+import type { SignatureSet } from '../src/engine/signatures/types.js'
+import type { ScanTask, ScanTaskResult } from '../src/scan/task.js'
+import { moveWithTransfer } from '../src/scan/transfer.js'
+
+const { signatures } = workerData as { signatures: SignatureSet }
+const engine = new Engine(signatures)
+
+/// An AbortSignal-shaped view on the service's shared cancel flag.
+function flagSignal (flag: SharedArrayBuffer): AbortSignal {
+  const cells = new Int32Array(flag)
+  return {
+    get aborted () { return Atomics.load(cells, 0) !== 0 },
+    reason: 'client went away',
+  } as unknown as AbortSignal
+}
+
+export default async function scan (task: ScanTask): Promise<ScanTaskResult> {
+  const source = task.source.kind === 'memory'
+    ? new MemorySource(new Uint8Array(task.source.bytes, 0, task.source.size))
+    : new FileSource(task.source.path, task.source.size)
+  const limits = { ...defaultLimits, maxScanMs: task.timeoutMs }
+  let result: ScanTaskResult
+  try {
+    const verdict = await engine.scan(source, 'object', limits, flagSignal(task.cancelFlag))
+    result = { ok: true, verdict }
+  } catch (err) {
+    result = { ok: false, code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) }
+  }
+  if (task.returnBody && task.source.kind === 'memory') {
+    return moveWithTransfer({ ...result, body: task.source.bytes }, [task.source.bytes])
+  }
+  return result
+}
