@@ -45,8 +45,10 @@ export class Engine {
     if (!state.budget.enter(depth)) return
     state.objects++
     state.bytes += source.size
+    // Type first: body signatures are restricted to target types (ClamAV's target field).
+    const type = detect(await source.head(512))
     const hashes = this.#hashes.begin(source.size)
-    const bodies = this.#bodies.begin()
+    const bodies = this.#bodies.begin(type)
     for await (const chunk of source.chunks()) {
       if (!state.budget.alive()) return
       hashes.push(chunk)
@@ -54,7 +56,7 @@ export class Engine {
     }
     for (const name of [...hashes.end(), ...bodies.end()]) state.findings.push({ name, kind: 'signature', path })
     if (state.findings.length > 0) return // first detection decides, as clamd without --allmatch
-    const handler = handlers.get(detect(await source.head(512)))
+    const handler = handlers.get(type)
     if (handler === undefined) return
     for await (const child of handler.extract(source, state.budget)) {
       await this.#walk(child.source, [...path, child.name], depth + 1, state)

@@ -2,6 +2,7 @@
 /// the last (longest pattern − 1) bytes. Adequate for a handful of signatures; the compiled
 /// multi-pattern automaton in shared memory replaces it (issue #3).
 import type { BodySignature } from '../signatures/types.js'
+import type { FileType } from '../filetype.js'
 
 interface Pattern { readonly name: string, readonly bytes: Buffer, readonly offset: '*' | number }
 
@@ -13,7 +14,11 @@ export class LiteralMatcher {
     this.#keep = Math.max(0, ...this.#patterns.map(p => p.bytes.length - 1))
   }
 
-  begin (): MatchStream { return new MatchStream(this.#patterns, this.#keep) }
+  /// Starts matching one layer of the given type (this first matcher ignores target types).
+  begin (type: FileType): MatchStream {
+    void type
+    return new MatchStream(this.#patterns, this.#keep)
+  }
 }
 
 export class MatchStream {
