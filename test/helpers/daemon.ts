@@ -63,11 +63,15 @@ export class Daemon {
 
   /// The last `bytes` of the log, for failure messages.
   tail (bytes = 4000): string {
-    try {
-      const text = readFileSync(this.logFile, 'latin1')
-      return text.slice(-bytes)
-    } catch {
-      return '(no log)'
-    }
+    return tailFile(this.logFile, bytes)
+  }
+}
+
+/// The last `bytes` of a log file, for failure messages.
+export function tailFile (file: string, bytes = 4000): string {
+  try {
+    return readFileSync(file, 'latin1').slice(-bytes)
+  } catch {
+    return `(no ${file})`
   }
 }

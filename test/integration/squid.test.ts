@@ -13,6 +13,7 @@ import { eicar } from '../helpers/eicar.js'
 import { startOrigin, sha256, type Origin, type OriginObject } from '../helpers/origin.js'
 import { startSquid, type Squid } from '../helpers/squid.js'
 import { curl } from '../helpers/curl.js'
+import { tailFile } from '../helpers/daemon.js'
 import { startScanwallNode, repoRoot, type ScanwallNode } from '../helpers/scanwall-node.js'
 import { startCicapPeer, defaultPeersDir, type CicapPeer } from '../helpers/cicap-peer.js'
 import { signatureNames } from '../helpers/signatures.js'
@@ -50,7 +51,7 @@ describe(`Squid → ICAP end to end (server under test: ${target})`, function ()
     return await curl({ proxy: squid.proxyUrl, url: origin.url(path), dir, upload: body })
   }
   const diagnostics = (): string => [
-    squid === undefined ? '' : `--- squid ---\n${squid.daemon.tail(3000)}`,
+    squid === undefined ? '' : `--- squid cache.log ---\n${tailFile(squid.cacheLog, 2000)}\n--- squid access.log ---\n${tailFile(squid.accessLog, 1000)}`,
     node === undefined ? '' : `--- scanwall ---\n${node.daemon.tail(3000)}`,
   ].join('\n')
 
