@@ -6,6 +6,7 @@
 ///   npm run bench                 full matrix (4k 64k 1m 16m × c 1 8 32), ~5 min
 ///   npm run bench -- --quick      smoke run (4k 1m × c 1 8, 1 s cells, small memory run), ~1 min
 ///   options: --peers DIR (peer harness, default ../shared/peers)  --seconds N  --no-write  --no-memory
+///            --no-matrix (memory run only)
 import { parseArgs } from 'node:util'
 import { mkdtemp, rm, mkdir, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -24,6 +25,7 @@ const { values } = parseArgs({
     seconds: { type: 'string' },
     'no-write': { type: 'boolean', default: false },
     'no-memory': { type: 'boolean', default: false },
+    'no-matrix': { type: 'boolean', default: false },
   },
 })
 const quick = values.quick
@@ -48,18 +50,19 @@ async function main (): Promise<void> {
   let node: ScanwallNode | undefined
   try {
     log(`bench: peer harness ${peersDir}, signatures ${signaturesDir}, state ${dir}`)
-    peer = await startCicapPeer({ peersDir, stateDir: join(dir, 'peer'), dbKind: 'test' })
     node = await startScanwallNode({ dir, signaturesDir })
     const ours: IcapTarget = node
-    const theirs: IcapTarget = peer
-    log(`bench: c-icap on ${peer.port}/${peer.service}, Scanwall on ${node.port}/${node.service} (pid ${node.daemon.pid})`)
+    const matrix = !values['no-matrix']
+    if (matrix) peer = await startCicapPeer({ peersDir, stateDir: join(dir, 'peer'), dbKind: 'test' })
+    const theirs: IcapTarget = peer ?? ours
+    log(`bench: c-icap on ${peer?.port ?? '-'}/${peer?.service ?? '-'}, Scanwall on ${node.port}/${node.service} (pid ${node.daemon.pid})`)
     for (const target of [theirs, ours]) await runBenchIcap(benchIcap, target, { size: '4k', concurrency: 4, seconds: 1 }) // warm-up
     resetPeak(node.daemon.pid)
     const ourRss = new RssSampler([node.daemon.pid])
-    const peerRss = new RssSampler([peer.clamdPid, peer.cicapPid])
+    const peerRss = new RssSampler(peer === undefined ? [] : [peer.clamdPid, peer.cicapPid])
     const cells: Cell[] = []
     let index = 0
-    for (const size of sizes) {
+    for (const size of matrix ? sizes : []) {
       for (const concurrency of concurrencies) {
         const request = { size, concurrency, seconds }
         // Alternate who runs first, so a drift in the machine's load does not always favour one side.
@@ -74,14 +77,16 @@ async function main (): Promise<void> {
     const scanwallSampled = ourRss.stop()
     const peerSampled = peerRss.stop()
     const scanwallHwm = statusBytes(node.daemon.pid, 'VmHWM')
-    await peer.stop()
+    await peer?.stop()
     peer = undefined
     let memory: MemoryRun | undefined
     if (!values['no-memory']) {
       log(`memory run: ${memoryCell.concurrency} × ${memoryCell.size} RESPMOD against Scanwall`)
       resetPeak(node.daemon.pid)
       const sampler = new RssSampler([node.daemon.pid], 100)
-      const result = await runBenchIcap(benchIcap, ours, { ...memoryCell, seconds: 0.01, extra: ['--same-body'], timeoutS: 900 })
+      // One wave: each request takes seconds, so a 1 s duration starts every connection's request
+      // once (a shorter one can expire before a loaded machine has even opened all 32 connections).
+      const result = await runBenchIcap(benchIcap, ours, { ...memoryCell, seconds: 1, extra: ['--same-body'], timeoutS: 900 })
       memory = { ...memoryCell, result, scanwallSampled: sampler.stop(), scanwallHwm: statusBytes(node.daemon.pid, 'VmHWM') }
       log(`memory run: ${short(result)}, peak RSS ${(memory.scanwallHwm / 1048576).toFixed(0)} MiB`)
     }
