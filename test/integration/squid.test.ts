@@ -135,6 +135,14 @@ describe(`Squid → ICAP end to end (server under test: ${target})`, function ()
     assert.deepEqual(hits.map(h => h.path), [], 'no request carrying EICAR reached the origin')
   })
 
+  it('blocks a 1 MiB upload with EICAR inside (REQMOD body past preview and Squid\'s 64 KiB pipe)', async () => {
+    const infected = Buffer.concat([randomBytes(512 * 1024), eicar, randomBytes(512 * 1024)])
+    const res = await post('/upload/big-infected.bin', infected)
+    assertBlockPage(res)
+    const hits = origin?.hits.filter(h => h.path === '/upload/big-infected.bin') ?? []
+    assert.equal(hits.length, 0, 'the origin never saw the infected upload')
+  })
+
   it('stops the node on SIGTERM with exit status 0', async function () {
     if (node === undefined) this.skip() // only meaningful for our own server; the peer has its own scripts
     const exit = await node.daemon.stop(40_000)
