@@ -3,9 +3,9 @@
 /// same load generator, cell by cell, alternating who goes first. Then the memory target run
 /// (32 concurrent 100 MiB RESPMODs). Prints markdown; a full run also writes it into BENCHMARKS.md.
 ///
-///   npm run bench                 full matrix (4k 64k 1m 16m × c 1 8 32), ~5 min
+///   npm run bench                 full matrix (4k 64k 1m 16m × c 1 8 32, 3 reps of 3 s), ~8 min
 ///   npm run bench -- --quick      smoke run (4k 1m × c 1 8, 1 s cells, small memory run), ~1 min
-///   options: --peers DIR (peer harness, default ../shared/peers)  --seconds N  --no-write  --no-memory
+///   options: --peers DIR (peer harness, default ../shared/peers)  --seconds N  --reps N  --no-write  --no-memory
 ///            --no-matrix (memory run only)
 import { parseArgs } from 'node:util'
 import { mkdtemp, rm, mkdir, writeFile } from 'node:fs/promises'
@@ -26,10 +26,12 @@ const { values } = parseArgs({
     'no-write': { type: 'boolean', default: false },
     'no-memory': { type: 'boolean', default: false },
     'no-matrix': { type: 'boolean', default: false },
+    reps: { type: 'string' },
   },
 })
 const quick = values.quick
-const seconds = Number(values.seconds ?? (quick ? 1 : 5))
+const seconds = Number(values.seconds ?? (quick ? 1 : 3))
+const reps = Number(values.reps ?? (quick ? 1 : 3))
 const sizes = quick ? ['4k', '1m'] : ['4k', '64k', '1m', '16m']
 const concurrencies = quick ? [1, 8] : [1, 8, 32]
 const memoryCell = quick ? { size: '32m', concurrency: 4 } : { size: '100m', concurrency: 32 }
@@ -56,24 +58,41 @@ async function main (): Promise<void> {
     if (matrix) peer = await startCicapPeer({ peersDir, stateDir: join(dir, 'peer'), dbKind: 'test' })
     const theirs: IcapTarget = peer ?? ours
     log(`bench: c-icap on ${peer?.port ?? '-'}/${peer?.service ?? '-'}, Scanwall on ${node.port}/${node.service} (pid ${node.daemon.pid})`)
-    for (const target of [theirs, ours]) await runBenchIcap(benchIcap, target, { size: '4k', concurrency: 4, seconds: 1 }) // warm-up
+    // Warm-up (JIT, worker threads, c-icap children, clamd threads), not recorded.
+    for (const target of [theirs, ours]) {
+      await runBenchIcap(benchIcap, target, { size: '4k', concurrency: 8, seconds: 2 })
+      await runBenchIcap(benchIcap, target, { size: '1m', concurrency: 4, seconds: 1 })
+    }
     resetPeak(node.daemon.pid)
     const ourRss = new RssSampler([node.daemon.pid])
     const peerRss = new RssSampler(peer === undefined ? [] : [peer.clamdPid, peer.cicapPid])
-    const cells: Cell[] = []
+    // Repetitions interleave: every cell once, then every cell again, so each cell's reps are spread
+    // over the run's changing machine load. 16 MiB cells run once (a 32-wide wave takes minutes).
+    const runs = new Map<string, { peer: CellResult[], scanwall: CellResult[] }>()
     let index = 0
-    for (const size of matrix ? sizes : []) {
-      for (const concurrency of concurrencies) {
-        const request = { size, concurrency, seconds }
-        // Alternate who runs first, so a drift in the machine's load does not always favour one side.
-        const peerFirst = index++ % 2 === 0
-        const first = await runBenchIcap(benchIcap, peerFirst ? theirs : ours, request)
-        const second = await runBenchIcap(benchIcap, peerFirst ? ours : theirs, request)
-        const cell = { size, concurrency, seconds, peer: peerFirst ? first : second, scanwall: peerFirst ? second : first }
-        cells.push(cell)
-        log(`${size} c=${concurrency}: c-icap ${short(cell.peer)} | Scanwall ${short(cell.scanwall)} | ratio ${(cell.scanwall.rps / Math.max(cell.peer.rps, 1e-9)).toFixed(2)}x`)
+    for (let rep = 1; rep <= reps; rep++) {
+      for (const size of matrix ? sizes : []) {
+        if (rep > 1 && size === '16m') continue
+        for (const concurrency of concurrencies) {
+          const request = { size, concurrency, seconds }
+          // Alternate who runs first, so a drift in the machine's load does not always favour one side.
+          const peerFirst = index++ % 2 === 0
+          const first = await runBenchIcap(benchIcap, peerFirst ? theirs : ours, request)
+          const second = await runBenchIcap(benchIcap, peerFirst ? ours : theirs, request)
+          const pair = { peer: peerFirst ? first : second, scanwall: peerFirst ? second : first }
+          const key = `${size}/${concurrency}`
+          const entry = runs.get(key) ?? { peer: [], scanwall: [] }
+          entry.peer.push(pair.peer)
+          entry.scanwall.push(pair.scanwall)
+          runs.set(key, entry)
+          log(`rep ${rep} ${size} c=${concurrency}: c-icap ${short(pair.peer)} | Scanwall ${short(pair.scanwall)} | ratio ${(pair.scanwall.rps / Math.max(pair.peer.rps, 1e-9)).toFixed(2)}x`)
+        }
       }
     }
+    const cells: Cell[] = [...runs].map(([key, entry]) => {
+      const [size = '', concurrency = '0'] = key.split('/')
+      return { size, concurrency: Number(concurrency), seconds, peerRuns: entry.peer, scanwallRuns: entry.scanwall }
+    })
     const scanwallSampled = ourRss.stop()
     const peerSampled = peerRss.stop()
     const scanwallHwm = statusBytes(node.daemon.pid, 'VmHWM')
