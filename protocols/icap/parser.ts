@@ -175,6 +175,7 @@ export class IcapParser {
       if (nl < 0) {
         this.#lineBytes += buf.length - p
         this.#prevCr = buf[buf.length - 1] === cr
+        p = buf.length
         break
       }
       const lineBytes = this.#lineBytes + (nl - p)
