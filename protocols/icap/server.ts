@@ -39,6 +39,12 @@ export class IcapServer {
     this.#server = createServer({ noDelay: true }, socket => { this.#accept(socket) })
   }
 
+  /// The bound address once listening (port 0 in the config becomes the real port here).
+  get address (): AddressInfo | undefined {
+    const address = this.#server.address()
+    return address === null || typeof address === 'string' ? undefined : address
+  }
+
   /// Connections currently open (for tests and the SNMP gauge).
   get connections (): number { return this.#connections.size }
 
