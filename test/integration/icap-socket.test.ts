@@ -70,6 +70,15 @@ describe('ICAP server on sockets', function () {
     client.destroy()
   })
 
+  it('answers a client that half-closed after sending its request, then closes', async () => {
+    const client = await RawClient.open(icap.port)
+    client.write(buildRequest({ body: eicar, allow: '204' }).whole)
+    client.socket.end()
+    const [answer] = await client.responses(1)
+    assert.match(answer?.toString('latin1') ?? '', /X-Infection-Found/)
+    await client.closedByServer()
+  })
+
   it('echoes a spooled body (larger than the memory limit) byte-identical', async () => {
     const body = randomBytes(3 * 1024 * 1024 + 17)
     const client = await RawClient.open(icap.port)
