@@ -6,16 +6,45 @@ set -euo pipefail
 PKGS=(squid c-icap libc-icap-mod-virus-scan clamav clamav-daemon clamdscan clamav-testfiles
       snmp snmpd snmptrapd smitools nftables iproute2 curl wrk bc python3
       zip unzip p7zip-full arj genisoimage xz-utils zstd bzip2 cpio lzip binutils)
+
+# Debian's init scripts start squid (:3128), c-icap (:1344, Scanwall's default port), clamd,
+# freshclam (network!) and snmpd (:161) on install. The tests start their own on loopback and free
+# ports, so stop the packaged ones, each by the PID in its own Debian pid file (never by name).
+stop_packaged_daemons() {
+  local svc pidf
+  for svc in squid:/run/squid.pid c-icap:/run/c-icap/c-icap.pid clamav-daemon:/run/clamav/clamd.pid \
+             clamav-freshclam:/run/clamav/freshclam.pid snmpd:/run/snmpd.pid snmptrapd:/run/snmptrapd.pid; do
+    pidf="${svc#*:}"; svc="${svc%%:*}"
+    if [ -s "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then
+      if [ "$(id -u)" != 0 ]; then echo "warning: packaged $svc is running (pid $(cat "$pidf")); not root, left alone" >&2; continue; fi
+      echo "test peers: stopping packaged $svc (pid $(cat "$pidf"))"
+      /etc/init.d/"$svc" stop >/dev/null 2>&1 || kill -TERM "$(cat "$pidf")" 2>/dev/null || true
+    fi
+  done
+}
+
 missing=()
 for p in "${PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
-if [ ${#missing[@]} -eq 0 ]; then echo "test peers: all installed"; exit 0; fi
+if [ ${#missing[@]} -eq 0 ]; then echo "test peers: all installed"; stop_packaged_daemons; exit 0; fi
 echo "test peers: installing ${missing[*]}"
 if [ "$(id -u)" != 0 ]; then
   echo "test peers missing (${missing[*]}) and not root: run 'sudo npm test' or install them" >&2; exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Keep the init scripts from starting daemons at all while we install (policy-rc.d exit 101 = "not
+# allowed"); only when the machine has no policy of its own, and removed again afterwards.
+own_policy=0
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\n# temporary, from scanwall test/setup-peers.sh\nexit 101\n' > /usr/sbin/policy-rc.d
+  chmod 755 /usr/sbin/policy-rc.d; own_policy=1
+fi
+trap 'if [ "$own_policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi' EXIT
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# Debian's packages may start their daemons via init scripts; the tests start their own on loopback.
-for svc in squid c-icap clamav-daemon clamav-freshclam snmpd; do service "$svc" stop >/dev/null 2>&1 || true; done
+if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+  echo "test peers: apt-get install ${missing[*]} failed" >&2; exit 1
+fi
+stop_packaged_daemons
+still=()
+for p in "${missing[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || still+=("$p"); done
+if [ ${#still[@]} -ne 0 ]; then echo "test peers: still missing after install: ${still[*]}" >&2; exit 1; fi
 echo "test peers: installed ${missing[*]}"
