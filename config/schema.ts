@@ -10,6 +10,56 @@ export const bundledSignaturesDir = fileURLToPath(new URL('../../signatures', im
 const port = 'port' as const
 const positiveInt = 'nat' as const
 
+/// An SNMPv3 USM user (authPriv only: SHA or SHA-2 authentication, AES privacy).
+export interface SnmpUserConfig {
+  name: string
+  authProtocol: 'sha' | 'sha256' | 'sha512'
+  authKey: string
+  privProtocol: 'aes' | 'aes256b' | 'aes256r'
+  privKey: string
+}
+
+/// Where notifications go: SNMPv3 with one of snmp.users (by name), or SNMPv2c with a community.
+export interface SnmpTrapTargetConfig {
+  host: string
+  port: number
+  version: 'v3' | 'v2c'
+  user?: string
+  community?: string
+}
+
+function fail (message: string): never { throw new Error(message) }
+
+function snmpUsers (value: unknown): void {
+  if (!Array.isArray(value)) fail('must be an array of users')
+  for (const u of value as Array<Record<string, unknown>>) {
+    if (typeof u !== 'object' || u === null) fail('each user must be an object')
+    if (typeof u['name'] !== 'string' || u['name'] === '') fail('user.name must be a non-empty string')
+    if (!['sha', 'sha256', 'sha512'].includes(String(u['authProtocol']))) fail(`user ${u['name']}: authProtocol must be sha, sha256 or sha512`)
+    if (!['aes', 'aes256b', 'aes256r'].includes(String(u['privProtocol']))) fail(`user ${u['name']}: privProtocol must be aes, aes256b or aes256r`)
+    // RFC 3414 §11.2: passwords shorter than 8 octets are refused by conforming managers too.
+    for (const key of ['authKey', 'privKey']) {
+      if (typeof u[key] !== 'string' || (u[key] as string).length < 8) fail(`user ${u['name']}: ${key} must be at least 8 characters`)
+    }
+  }
+}
+
+function snmpTrapTargets (value: unknown): void {
+  if (!Array.isArray(value)) fail('must be an array of targets')
+  for (const t of value as Array<Record<string, unknown>>) {
+    if (typeof t !== 'object' || t === null) fail('each target must be an object')
+    if (typeof t['host'] !== 'string' || t['host'] === '') fail('target.host must be a non-empty string')
+    if (!Number.isInteger(t['port']) || (t['port'] as number) < 1 || (t['port'] as number) > 65535) fail(`target ${t['host']}: port must be 1..65535`)
+    if (t['version'] === 'v3' && typeof t['user'] !== 'string') fail(`target ${t['host']}: v3 needs user (the name of one of snmp.users)`)
+    else if (t['version'] === 'v2c' && (typeof t['community'] !== 'string' || t['community'] === '')) fail(`target ${t['host']}: v2c needs a community`)
+    else if (t['version'] !== 'v3' && t['version'] !== 'v2c') fail(`target ${t['host']}: version must be v3 or v2c`)
+  }
+}
+
+function enterpriseOid (value: unknown): void {
+  if (typeof value !== 'string' || !/^1\.3\.6\.1\.4\.1\.\d+(\.\d+)*$/.test(value)) fail('must be a numeric OID under 1.3.6.1.4.1 (enterprises)')
+}
+
 export const schema = {
   node: {
     id: { doc: 'This node\'s id: logs, block page, cluster membership', format: String, default: hostname(), env: 'SCANWALL_NODE_ID' },
@@ -54,6 +104,22 @@ export const schema = {
   },
   blockPage: {
     template: { doc: 'HTML block page template file (empty: built-in); placeholders {{threat}} {{url}} {{node}} {{service}}', format: String, default: '' },
+  },
+  snmp: {
+    enabled: { doc: 'Run the SNMP agent (it opens no socket while no user and no community is configured)', format: Boolean, default: true, env: 'SCANWALL_SNMP_ENABLED' },
+    host: { doc: 'SNMP agent UDP listen address', format: String, default: '127.0.0.1', env: 'SCANWALL_SNMP_HOST' },
+    port: { doc: 'SNMP agent UDP port (0: any free port)', format: port, default: 1161, env: 'SCANWALL_SNMP_PORT' },
+    users: { doc: 'SNMPv3 USM users, authPriv: [{name, authProtocol: sha|sha256|sha512, authKey, privProtocol: aes|aes256b|aes256r, privKey}]', format: snmpUsers, default: [] as SnmpUserConfig[], sensitive: true },
+    community: { doc: 'SNMPv2c read-only community; empty: SNMPv2c off', format: String, default: '', sensitive: true, env: 'SCANWALL_SNMP_COMMUNITY' },
+    enterpriseOid: { doc: 'Root of SCANWALL-MIB: 1.3.6.1.4.1.<PEN>. The default PEN 99999 is a placeholder: use your own', format: enterpriseOid, default: '1.3.6.1.4.1.99999' },
+    trapTargets: { doc: 'Notification receivers: [{host, port, version: v3 (user: a name from snmp.users) | v2c (community)}]', format: snmpTrapTargets, default: [] as SnmpTrapTargetConfig[], sensitive: true },
+    infectionTrapIntervalMs: { doc: 'At most one infection notification per interval; the next one counts those held back', format: positiveInt, default: 1000 },
+    healthPollMs: { doc: 'How often health test results are compared to send failed/recovered notifications', format: positiveInt, default: 10_000 },
+    agentx: {
+      enabled: { doc: 'Register as an AgentX sub-agent of the system snmpd instead of listening (snmpd does authentication)', format: Boolean, default: false },
+      host: { doc: 'AgentX master address', format: String, default: '127.0.0.1' },
+      port: { doc: 'AgentX master TCP port', format: port, default: 705 },
+    },
   },
   shutdown: {
     graceMs: { doc: 'On SIGTERM, how long in-flight transactions may take to finish', format: positiveInt, default: 30_000 },
