@@ -11,7 +11,8 @@ import snmp from 'net-snmp'
 import type { SnmpUserConfig } from '../../config/schema.js'
 import type { Logger } from '../../src/log.js'
 import { errorMessage } from '../../src/errors.js'
-import { providerDefinitions, MibRefresher, refreshBeforeReads, type MibSources } from './mib.js'
+import { providerDefinitions, MibRefresher, refreshBeforeReads, counter64Number, type MibSources } from './mib.js'
+import { fixAgentxOctetStrings } from './agentx-octets.js'
 import { engineIdFor, enterpriseNumber } from './engine-id.js'
 
 export interface SnmpAgentOptions {
@@ -51,6 +52,33 @@ async function freeUdpPort (host: string, type: SocketType): Promise<number> {
 
 function toSubagentCallback (resolve: () => void, reject: (err: Error) => void) {
   return (error: Error | null): void => { if (error !== null) reject(error); else resolve() }
+}
+
+/// The msgAuthoritativeEngineID of an SNMPv3 request as net-snmp parsed it; undefined for v1/v2c.
+function requestEngineId (message: unknown): Buffer | undefined {
+  if (typeof message !== 'object' || message === null || !('msgSecurityParameters' in message)) return undefined
+  const params: unknown = message.msgSecurityParameters
+  if (typeof params !== 'object' || params === null || !('msgAuthoritativeEngineID' in params)) return undefined
+  const id: unknown = params.msgAuthoritativeEngineID
+  return Buffer.isBuffer(id) ? id : Buffer.alloc(0)
+}
+
+/// RFC 3414 §3.2 step 3: a request must name this engine. net-snmp 3.29 authenticates with whatever
+/// engine ID the request carries, which would let a request keyed to another node (a replay, or a
+/// manager with a stale engine ID) through; such requests are dropped unanswered instead. Discovery
+/// (empty engine ID) is answered by net-snmp before these dispatchers run.
+function requireOwnEngineId (agent: snmp.Agent, engineId: Buffer, log: Logger): void {
+  for (const method of ['getRequest', 'getNextRequest', 'getBulkRequest', 'setRequest'] as const) {
+    const original = agent[method].bind(agent)
+    agent[method] = (...args: unknown[]): void => {
+      const id = requestEngineId(args[1])
+      if (id !== undefined && !id.equals(engineId)) {
+        log.debug({ engineId: id.toString('hex') }, 'SNMP request for another engine ID dropped')
+        return
+      }
+      original(...args)
+    }
+  }
 }
 
 export class SnmpAgent {
@@ -109,12 +137,14 @@ export class SnmpAgent {
     const refresher = new MibRefresher(mib, sources)
     refresher.refresh()
     refreshBeforeReads(agent, () => refresher.refresh(), onRefreshError)
+    requireOwnEngineId(agent, engineId, log)
     const address = { host: options.host, port: socket.address().port }
     log.info({ ...address, engineId: engineId.toString('hex'), users: options.users.map(u => u.name), v2c: options.community !== '' }, 'SNMP agent listening')
     return new SnmpAgent('udp', engineId, { agent, address })
   }
 
   static async #startSubagent (options: SnmpAgentOptions, sources: MibSources, engineId: Buffer, log: Logger, onRefreshError: (err: unknown) => void): Promise<SnmpAgent> {
+    fixAgentxOctetStrings()
     const subagent = snmp.createSubagent({ master: options.agentx.host, masterPort: options.agentx.port, description: `Scanwall node ${options.nodeId}` })
     const failed = new Promise<never>((_resolve, reject) => subagent.once('error', reject))
     await Promise.race([new Promise<void>((resolve, reject) => subagent.open(toSubagentCallback(resolve, reject))), failed])
@@ -123,7 +153,7 @@ export class SnmpAgent {
     for (const definition of providerDefinitions(options.enterpriseOid)) {
       await new Promise<void>((resolve, reject) => subagent.registerProvider(definition, toSubagentCallback(resolve, reject)))
     }
-    const refresher = new MibRefresher(mib, sources)
+    const refresher = new MibRefresher(mib, sources, counter64Number)
     refresher.refresh()
     refreshBeforeReads(subagent, () => refresher.refresh(), onRefreshError)
     log.info({ master: `${options.agentx.host}:${options.agentx.port}` }, 'SNMP AgentX sub-agent registered')

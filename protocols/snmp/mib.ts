@@ -114,12 +114,19 @@ export function readout (s: MibSources): Readout {
   }
 }
 
-/// net-snmp encodes a Counter64 from an 8-byte big-endian buffer.
+/// How a Counter64 value must be handed to net-snmp: its SNMP (BER) encoder takes an 8-byte
+/// big-endian buffer, its AgentX encoder calls BigInt(value) and so takes a number.
+export type Counter64Encoding = (n: number) => Buffer | number
+
+/// For the UDP agent and trap sessions.
 export function counter64 (n: number): Buffer {
   const b = Buffer.alloc(8)
   b.writeBigUInt64BE(BigInt(Math.max(0, Math.trunc(n))))
   return b
 }
+
+/// For the AgentX sub-agent.
+export function counter64Number (n: number): number { return Math.max(0, Math.trunc(n)) }
 
 export function gauge32 (n: number): number { return Math.max(0, Math.min(maxUint32, Math.trunc(n))) }
 
@@ -146,7 +153,7 @@ interface ScalarDef {
   readonly name: string
   readonly sub: number
   readonly type: number
-  readonly value: (r: Readout) => unknown
+  readonly value: (r: Readout, c64: Counter64Encoding) => unknown
 }
 
 const stateEnum = { enumeration: Object.fromEntries(Object.entries(nodeStateCodes).map(([k, v]) => [String(v), k])) }
@@ -163,13 +170,13 @@ export const scalars: readonly ScalarDef[] = [
   { name: 'swPoolSize', sub: 8, type: T.Gauge32, value: r => gauge32(r.poolSize) },
   { name: 'swPoolBusy', sub: 9, type: T.Gauge32, value: r => gauge32(r.poolBusy) },
   { name: 'swQueueDepth', sub: 10, type: T.Gauge32, value: r => gauge32(r.queueDepth) },
-  { name: 'swRequests', sub: 11, type: T.Counter64, value: r => counter64(r.requests) },
-  { name: 'swObjectsScanned', sub: 12, type: T.Counter64, value: r => counter64(r.objects) },
-  { name: 'swBytesScanned', sub: 13, type: T.Counter64, value: r => counter64(r.bytes) },
-  { name: 'swInfections', sub: 14, type: T.Counter64, value: r => counter64(r.infections) },
-  { name: 'swBlocks', sub: 15, type: T.Counter64, value: r => counter64(r.blocks) },
-  { name: 'swErrors', sub: 16, type: T.Counter64, value: r => counter64(r.errors) },
-  { name: 'swTimeouts', sub: 17, type: T.Counter64, value: r => counter64(r.timeouts) },
+  { name: 'swRequests', sub: 11, type: T.Counter64, value: (r, c64) => c64(r.requests) },
+  { name: 'swObjectsScanned', sub: 12, type: T.Counter64, value: (r, c64) => c64(r.objects) },
+  { name: 'swBytesScanned', sub: 13, type: T.Counter64, value: (r, c64) => c64(r.bytes) },
+  { name: 'swInfections', sub: 14, type: T.Counter64, value: (r, c64) => c64(r.infections) },
+  { name: 'swBlocks', sub: 15, type: T.Counter64, value: (r, c64) => c64(r.blocks) },
+  { name: 'swErrors', sub: 16, type: T.Counter64, value: (r, c64) => c64(r.errors) },
+  { name: 'swTimeouts', sub: 17, type: T.Counter64, value: (r, c64) => c64(r.timeouts) },
   { name: 'swLatencyAvg', sub: 18, type: T.Gauge32, value: r => gauge32(r.latencyAvgUs) },
   { name: 'swLatencyP99', sub: 19, type: T.Gauge32, value: r => gauge32(r.latencyP99Us) },
 ]
@@ -178,7 +185,7 @@ interface ColumnDef<Row> {
   readonly number: number
   readonly name: string
   readonly type: number
-  readonly value: (row: Row) => unknown
+  readonly value: (row: Row, c64: Counter64Encoding) => unknown
 }
 
 interface TableDef<Row> {
@@ -215,15 +222,15 @@ const serviceTable: TableDef<ServiceRow> = {
   rows: s => [...s.metrics.services.entries()],
   columns: [
     { number: 2, name: 'swServiceName', type: T.OctetString, value: ([name]) => text(name) },
-    { number: 3, name: 'swServiceRequests', type: T.Counter64, value: ([, c]) => counter64(c.requests) },
-    { number: 4, name: 'swServiceReqmod', type: T.Counter64, value: ([, c]) => counter64(c.reqmod) },
-    { number: 5, name: 'swServiceRespmod', type: T.Counter64, value: ([, c]) => counter64(c.respmod) },
-    { number: 6, name: 'swServiceOptions', type: T.Counter64, value: ([, c]) => counter64(c.options) },
-    { number: 7, name: 'swServiceClean', type: T.Counter64, value: ([, c]) => counter64(c.clean) },
-    { number: 8, name: 'swServiceInfected', type: T.Counter64, value: ([, c]) => counter64(c.infected) },
-    { number: 9, name: 'swServiceBlocked', type: T.Counter64, value: ([, c]) => counter64(c.blocked) },
-    { number: 10, name: 'swServiceErrors', type: T.Counter64, value: ([, c]) => counter64(c.errors) },
-    { number: 11, name: 'swServiceBytesIn', type: T.Counter64, value: ([, c]) => counter64(c.bytesIn) },
+    { number: 3, name: 'swServiceRequests', type: T.Counter64, value: ([, c], c64) => c64(c.requests) },
+    { number: 4, name: 'swServiceReqmod', type: T.Counter64, value: ([, c], c64) => c64(c.reqmod) },
+    { number: 5, name: 'swServiceRespmod', type: T.Counter64, value: ([, c], c64) => c64(c.respmod) },
+    { number: 6, name: 'swServiceOptions', type: T.Counter64, value: ([, c], c64) => c64(c.options) },
+    { number: 7, name: 'swServiceClean', type: T.Counter64, value: ([, c], c64) => c64(c.clean) },
+    { number: 8, name: 'swServiceInfected', type: T.Counter64, value: ([, c], c64) => c64(c.infected) },
+    { number: 9, name: 'swServiceBlocked', type: T.Counter64, value: ([, c], c64) => c64(c.blocked) },
+    { number: 10, name: 'swServiceErrors', type: T.Counter64, value: ([, c], c64) => c64(c.errors) },
+    { number: 11, name: 'swServiceBytesIn', type: T.Counter64, value: ([, c], c64) => c64(c.bytesIn) },
   ],
 }
 
@@ -272,20 +279,22 @@ export class MibRefresher {
   readonly #sources: MibSources
   readonly #mib: snmp.Mib
   readonly #rowCounts = new Map<string, number>()
+  readonly #c64: Counter64Encoding
 
-  constructor (mib: snmp.Mib, sources: MibSources) {
+  constructor (mib: snmp.Mib, sources: MibSources, c64: Counter64Encoding = counter64) {
     this.#mib = mib
     this.#sources = sources
+    this.#c64 = c64
   }
 
   refresh (): void {
     const r = readout(this.#sources)
-    for (const s of scalars) this.#mib.setScalarValue(s.name, s.value(r))
+    for (const s of scalars) this.#mib.setScalarValue(s.name, s.value(r, this.#c64))
     for (const t of tables) {
       const previous = this.#rowCounts.get(t.name) ?? 0
       for (let i = 1; i <= previous; i++) this.#mib.deleteTableRow(t.name, [i])
       const rows = t.rows(this.#sources)
-      rows.forEach((row, i) => this.#mib.addTableRow(t.name, [i + 1, ...t.columns.map(c => c.value(row))]))
+      rows.forEach((row, i) => this.#mib.addTableRow(t.name, [i + 1, ...t.columns.map(c => c.value(row, this.#c64))]))
       this.#rowCounts.set(t.name, rows.length)
     }
   }

@@ -56,6 +56,7 @@ declare module 'net-snmp' {
     }
 
     interface Agent extends ReadDispatch {
+      setRequest (...args: unknown[]): void
       getMib (): Mib
       getAuthorizer (): Authorizer
       close (callback?: () => void): void
@@ -113,6 +114,9 @@ declare module 'net-snmp' {
     AuthProtocols: Record<'sha' | 'sha256' | 'sha512', number>
     PrivProtocols: Record<'aes' | 'aes256b' | 'aes256r', number>
     AccessControlModelType: Record<'None' | 'Simple', number>
+    AgentXPdu: {
+      writeOctetString: (buffer: { writeUInt32BE (n: number): unknown, writeUInt8 (n: number): unknown, writeBuffer (b: Buffer): unknown }, value: unknown) => void
+    }
   }
   export = snmp
 }

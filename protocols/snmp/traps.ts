@@ -9,7 +9,7 @@ import type { HealthView, HealthStatus } from '../../src/cluster/view.js'
 import type { SnmpTrapTargetConfig, SnmpUserConfig } from '../../config/schema.js'
 import type { Logger } from '../../src/log.js'
 import { errorMessage, ScanwallError } from '../../src/errors.js'
-import { branch, notifications, notifyObjects, nodeStateCodes, counter64, gauge32, type ScanReadout } from './mib.js'
+import { branch, notifications, notifyObjects, nodeStateCodes, counter64, counter64Number, gauge32, type Counter64Encoding, type ScanReadout } from './mib.js'
 import { usmUser } from './agent.js'
 
 const T = snmp.ObjectType
@@ -32,7 +32,11 @@ export interface TrapSources {
   readonly health: HealthView
 }
 
-type Send = (oid: string, varbinds: snmp.Varbind[], upTime: number) => Promise<void>
+interface Sender {
+  send: (oid: string, varbinds: snmp.Varbind[], upTime: number) => Promise<void>
+  /// SNMP sessions and AgentX want Counter64 values in different shapes (see mib.ts).
+  c64: Counter64Encoding
+}
 
 function sessionFor (target: SnmpTrapTargetConfig, users: readonly SnmpUserConfig[], engineId: Buffer): snmp.Session {
   const transport = target.host.includes(':') ? 'udp6' : 'udp4'
@@ -49,7 +53,7 @@ export class TrapSender {
   readonly #sources: TrapSources
   readonly #log: Logger
   readonly #sessions: snmp.Session[] = []
-  readonly #senders: Send[] = []
+  readonly #senders: Sender[] = []
   readonly #health = new Map<string, HealthStatus>()
   #lastInfectionTrap = 0
   #heldBack = 0
@@ -66,15 +70,21 @@ export class TrapSender {
       const session = sessionFor(target, options.users, options.engineId)
       session.on('error', (err: Error) => log.warn({ err: err.message, target: `${target.host}:${target.port}` }, 'SNMP trap session error'))
       this.#sessions.push(session)
-      this.#senders.push(async (oid, varbinds, upTime) => await new Promise<void>((resolve, reject) => {
-        session.trap(oid, varbinds, { upTime }, error => { if (error !== null) reject(error); else resolve() })
-      }))
+      this.#senders.push({
+        c64: counter64,
+        send: async (oid, varbinds, upTime) => await new Promise<void>((resolve, reject) => {
+          session.trap(oid, varbinds, { upTime }, error => { if (error !== null) reject(error); else resolve() })
+        }),
+      })
     }
     const subagent = options.subagent
     if (subagent !== undefined) {
-      this.#senders.push(async (oid, varbinds) => await new Promise<void>((resolve, reject) => {
-        subagent.notify(oid, varbinds, error => { if (error !== null) reject(error); else resolve() })
-      }))
+      this.#senders.push({
+        c64: counter64Number,
+        send: async (oid, varbinds) => await new Promise<void>((resolve, reject) => {
+          subagent.notify(oid, varbinds, error => { if (error !== null) reject(error); else resolve() })
+        }),
+      })
     }
   }
 
@@ -107,12 +117,11 @@ export class TrapSender {
   #notifyObject (sub: number): string { return this.#oid(branch.notifyObjects, sub, 0) }
   #nodeIdVarbind (): snmp.Varbind { return { oid: this.#nodeScalar(1), type: T.OctetString, value: this.#options.nodeId } }
 
-  #send (name: keyof typeof notifications, varbinds: snmp.Varbind[]): void {
+  #send (name: keyof typeof notifications, varbinds: (c64: Counter64Encoding) => snmp.Varbind[]): void {
     const oid = this.#oid(branch.notifications, notifications[name])
     const upTime = Math.floor((Date.now() - this.#sources.metrics.startedAt) / 10) % 2 ** 32
-    const all = [this.#nodeIdVarbind(), ...varbinds]
-    for (const send of this.#senders) {
-      const sent = send(oid, all, upTime).catch((err: unknown) => { this.#log.warn({ err: errorMessage(err), notification: name }, 'SNMP notification not sent') })
+    for (const { send, c64 } of this.#senders) {
+      const sent = send(oid, [this.#nodeIdVarbind(), ...varbinds(c64)], upTime).catch((err: unknown) => { this.#log.warn({ err: errorMessage(err), notification: name }, 'SNMP notification not sent') })
       this.#inFlight.add(sent)
       void sent.finally(() => this.#inFlight.delete(sent))
     }
@@ -139,16 +148,16 @@ export class TrapSender {
     this.#lastInfectionTrap = Date.now()
     this.#heldBack = 0
     this.#pending = undefined
-    this.#send('swInfectionDetected', [
+    this.#send('swInfectionDetected', c64 => [
       { oid: this.#notifyObject(notifyObjects.swNotifyThreat), type: T.OctetString, value: event.threat.slice(0, 255) },
       { oid: this.#notifyObject(notifyObjects.swNotifyService), type: T.OctetString, value: (event.service ?? '').slice(0, 255) },
       { oid: this.#notifyObject(notifyObjects.swNotifySuppressed), type: T.Unsigned32, value: gauge32(heldBack) },
-      { oid: this.#nodeScalar(14), type: T.Counter64, value: counter64(this.#sources.metrics.infections) },
+      { oid: this.#nodeScalar(14), type: T.Counter64, value: c64(this.#sources.metrics.infections) },
     ])
   }
 
   readonly #onState = (event: MetricsEvents['state'][0]): void => {
-    this.#send('swNodeStateChanged', [
+    this.#send('swNodeStateChanged', () => [
       { oid: this.#nodeScalar(2), type: T.Integer, value: nodeStateCodes[event.to] },
       { oid: this.#notifyObject(notifyObjects.swNotifyPreviousState), type: T.Integer, value: nodeStateCodes[event.from] },
     ])
@@ -156,12 +165,12 @@ export class TrapSender {
 
   readonly #onSigdb = (event: MetricsEvents['sigdb'][0]): void => {
     if (event.ok) {
-      this.#send('swSigDbReloaded', [
+      this.#send('swSigDbReloaded', () => [
         { oid: this.#nodeScalar(5), type: T.OctetString, value: event.version },
         { oid: this.#nodeScalar(7), type: T.Gauge32, value: gauge32(event.signatures) },
       ])
     } else {
-      this.#send('swSigDbLoadFailed', [
+      this.#send('swSigDbLoadFailed', () => [
         { oid: this.#nodeScalar(5), type: T.OctetString, value: this.#sources.scan.dbVersion },
         { oid: this.#notifyObject(notifyObjects.swNotifyDetail), type: T.OctetString, value: event.error.slice(0, 255) },
       ])
@@ -184,7 +193,7 @@ export class TrapSender {
         ? 'swHealthTestFailed'
         : row.status === 'ok' && before === 'failed' ? 'swHealthTestRecovered' : undefined
       if (name === undefined) continue
-      this.#send(name, [
+      this.#send(name, () => [
         { oid: this.#notifyObject(notifyObjects.swNotifyService), type: T.OctetString, value: row.name.slice(0, 255) },
         { oid: this.#notifyObject(notifyObjects.swNotifyDetail), type: T.OctetString, value: row.output.slice(0, 255) },
       ])

@@ -1,6 +1,7 @@
 /// Helpers for tests that talk to the SNMP agent with Debian's net-snmp tools (snmpget, snmpwalk,
 /// snmptrapd) and check the MIB with smilint. A missing tool fails the suite loudly.
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { createServer, type AddressInfo } from 'node:net'
 import { createSocket } from 'node:dgram'
 import { once } from 'node:events'
 import { readFile, writeFile } from 'node:fs/promises'
@@ -68,52 +69,58 @@ export async function freeUdpPort (): Promise<number> {
   return port
 }
 
-/// A real snmptrapd on a loopback port, logging one line per notification to a file.
-export class Snmptrapd {
-  readonly port: number
+export async function freeTcpPort (): Promise<number> {
+  const server = createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as AddressInfo
+  await new Promise<void>(resolve => server.close(() => resolve()))
+  return port
+}
+
+/// A Debian daemon (snmptrapd, snmpd) in the foreground, logging to a file in its own temp dir.
+export class LoggedDaemon {
   readonly #child: ChildProcess
   readonly #log: string
   #stderr = ''
 
-  private constructor (port: number, child: ChildProcess, log: string) {
-    this.port = port
+  private constructor (child: ChildProcess, log: string) {
     this.#child = child
     this.#log = log
     child.stderr?.on('data', (chunk: Buffer) => { this.#stderr += chunk.toString() })
   }
 
-  /// `conf`: snmptrapd.conf lines (createUser, authUser, authCommunity).
-  static async start (dir: string, conf: readonly string[]): Promise<Snmptrapd> {
-    const port = await freeUdpPort()
-    const confFile = join(dir, 'snmptrapd.conf')
-    const log = join(dir, 'traps.log')
+  /// Starts `cmd` with `conf` as its only configuration file, and waits for its start banner.
+  static async start (cmd: 'snmptrapd' | 'snmpd', dir: string, conf: readonly string[], args: readonly string[]): Promise<LoggedDaemon> {
+    const confFile = join(dir, `${cmd}.conf`)
+    const log = join(dir, `${cmd}.log`)
     await writeFile(confFile, conf.join('\n') + '\n')
     await writeFile(log, '')
-    const args = ['-f', '-C', '-c', confFile, '-Lf', log, ...mibArgs, '-F', 'TRAP %P|%v\n', '-p', join(dir, 'snmptrapd.pid'), `udp:127.0.0.1:${port}`]
-    const child = spawn('snmptrapd', args, { env: { ...process.env, SNMP_PERSISTENT_DIR: join(dir, 'persist') }, stdio: ['ignore', 'ignore', 'pipe'] })
-    const spawned = await Promise.race([once(child, 'spawn').then(() => true), once(child, 'error').then(([err]) => { throw new Error(`snmptrapd did not start: ${String(err)}`) })])
-    void spawned
-    const trapd = new Snmptrapd(port, child, log)
-    // Ready once it logs its start banner.
-    await trapd.waitFor(/NET-SNMP version/, 10_000)
-    return trapd
+    const child = spawn(cmd, ['-f', '-C', '-c', confFile, '-Lf', log, '-p', join(dir, `${cmd}.pid`), ...args], {
+      env: { ...process.env, SNMP_PERSISTENT_DIR: join(dir, `${cmd}-persist`) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
+    await Promise.race([once(child, 'spawn'), once(child, 'error').then(([err]) => { throw new Error(`${cmd} did not start (is it installed? test/setup-peers.sh): ${String(err)}`) })])
+    const daemon = new LoggedDaemon(child, log)
+    await daemon.waitFor(/NET-SNMP version/, 10_000)
+    return daemon
   }
 
-  async lines (): Promise<string[]> {
-    return (await readFile(this.#log, 'utf8')).split('\n').filter(line => line.startsWith('TRAP '))
-  }
-
-  /// Waits until the log matches; returns the matching trap lines.
+  /// Waits until a log line matches; returns the matching lines.
   async waitFor (pattern: RegExp, timeoutMs = 10_000): Promise<string[]> {
     const deadline = Date.now() + timeoutMs
     for (;;) {
       const text = await readFile(this.#log, 'utf8')
       const hits = text.split('\n').filter(line => pattern.test(line))
       if (hits.length > 0) return hits
-      if (this.#child.exitCode !== null) throw new Error(`snmptrapd exited (${this.#child.exitCode}): ${this.#stderr.slice(-500)}`)
-      if (Date.now() > deadline) throw new Error(`no ${pattern} in snmptrapd log within ${timeoutMs} ms:\n${text.slice(-2000)}`)
+      if (this.#child.exitCode !== null) throw new Error(`daemon exited (${this.#child.exitCode}): ${this.#stderr.slice(-500)} ${text.slice(-500)}`)
+      if (Date.now() > deadline) throw new Error(`no ${pattern} in the daemon log within ${timeoutMs} ms:\n${text.slice(-2000)}`)
       await new Promise(resolve => setTimeout(resolve, 100))
     }
+  }
+
+  async lines (pattern: RegExp): Promise<string[]> {
+    return (await readFile(this.#log, 'utf8')).split('\n').filter(line => pattern.test(line))
   }
 
   async stop (): Promise<void> {
@@ -122,4 +129,11 @@ export class Snmptrapd {
     this.#child.kill('SIGTERM')
     await exited
   }
+}
+
+/// snmptrapd on a free loopback UDP port, one "TRAP <security>|<varbinds>" line per notification.
+export async function startSnmptrapd (dir: string, conf: readonly string[]): Promise<{ port: number, daemon: LoggedDaemon }> {
+  const port = await freeUdpPort()
+  const daemon = await LoggedDaemon.start('snmptrapd', dir, conf, [...mibArgs, '-F', 'TRAP %P|%v\n', `udp:127.0.0.1:${port}`])
+  return { port, daemon }
 }

@@ -9,7 +9,7 @@ import { startNode, type RunningNode } from '../../src/node.js'
 import { engineIdFor } from '../../protocols/snmp/engine-id.js'
 import { scalars } from '../../protocols/snmp/mib.js'
 import { eicar } from '../helpers/eicar.js'
-import { snmp, v3Args, parseVarbinds, num, Snmptrapd, type V3Credentials } from '../helpers/snmp.js'
+import { snmp, v3Args, parseVarbinds, num, startSnmptrapd, type LoggedDaemon, type V3Credentials } from '../helpers/snmp.js'
 
 const monitor: V3Credentials = { user: 'monitor', auth: 'SHA-256', authKey: 'monitor-auth-key', priv: 'AES', privKey: 'monitor-priv-key' }
 const legacy: V3Credentials = { user: 'legacy', auth: 'SHA', authKey: 'legacy-auth-key', priv: 'AES', privKey: 'legacy-priv-key' }
@@ -18,7 +18,8 @@ const trapCommunity = 'trap-' + randomBytes(4).toString('hex')
 describe('SNMP agent of a running node, with snmpget/snmpwalk/snmptrapd', function () {
   this.timeout(60_000)
   let dir: string
-  let trapd: Snmptrapd
+  let trapd: LoggedDaemon
+  let trapPort: number
   let node: RunningNode
   let target: string
   const nodeId = 'snmp-test-' + randomBytes(3).toString('hex')
@@ -28,11 +29,11 @@ describe('SNMP agent of a running node, with snmpget/snmpwalk/snmptrapd', functi
     dir = await mkdtemp(join(tmpdir(), 'scanwall-snmp-'))
     // The node sends SNMPv3 notifications as the authoritative engine: the receiver keys the user to it.
     const engineId = engineIdFor(nodeId, 99999).toString('hex')
-    trapd = await Snmptrapd.start(dir, [
+    ;({ daemon: trapd, port: trapPort } = await startSnmptrapd(dir, [
       `createUser -e 0x${engineId} ${monitor.user} SHA-256 ${monitor.authKey} AES ${monitor.privKey}`,
       `authUser log ${monitor.user}`,
       `authCommunity log ${trapCommunity}`,
-    ])
+    ]))
     const config = loadConfig({
       env: {},
       overrides: {
@@ -47,8 +48,8 @@ describe('SNMP agent of a running node, with snmpget/snmpwalk/snmptrapd', functi
             { name: legacy.user, authProtocol: 'sha', authKey: legacy.authKey, privProtocol: 'aes', privKey: legacy.privKey },
           ],
           trapTargets: [
-            { host: '127.0.0.1', port: trapd.port, version: 'v3', user: monitor.user },
-            { host: '127.0.0.1', port: trapd.port, version: 'v2c', community: trapCommunity },
+            { host: '127.0.0.1', port: trapPort, version: 'v3', user: monitor.user },
+            { host: '127.0.0.1', port: trapPort, version: 'v2c', community: trapCommunity },
           ],
           infectionTrapIntervalMs: 60_000,
         },
@@ -195,6 +196,12 @@ describe('SNMP agent of a running node, with snmpget/snmpwalk/snmptrapd', functi
     await node.scan.reload()
     const hits = await trapd.waitFor(/swSigDbReloaded/)
     assert.ok(hits.some(l => l.includes(`swSigDbVersion.0 = STRING: ${node.scan.dbVersion}`)))
+  })
+
+  it('sends swSigDbLoadFailed when a reload fails, naming the database still in use', async () => {
+    await assert.rejects(node.scan.reload(join(dir, 'no-such-signatures')))
+    const hits = await trapd.waitFor(/swSigDbLoadFailed/)
+    assert.ok(hits.some(l => l.includes(`swSigDbVersion.0 = STRING: ${node.scan.dbVersion}`) && l.includes('no-such-signatures')))
   })
 
   it('sends swNodeStateChanged (active → draining) after a drain, and serves the new state', async () => {
