@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { createSocket } from 'node:dgram'
 import { once } from 'node:events'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pino } from 'pino'
@@ -12,7 +13,7 @@ import { engineIdFor } from '../../protocols/snmp/engine-id.js'
 import { TrapSender } from '../../protocols/snmp/traps.js'
 import { Metrics } from '../../src/metrics.js'
 import type { HealthRow, HealthView } from '../../src/cluster/view.js'
-import { snmp, v3Args, parseVarbinds, freeUdpPort, startSnmptrapd, type V3Credentials } from '../helpers/snmp.js'
+import { snmp, run, v3Args, parseVarbinds, freeUdpPort, startSnmptrapd, type V3Credentials } from '../helpers/snmp.js'
 
 const silent = pino({ level: 'silent' })
 const monitor: V3Credentials = { user: 'monitor', auth: 'SHA-256', authKey: 'monitor-auth-key', priv: 'AES', privKey: 'monitor-priv-key' }
@@ -83,6 +84,20 @@ describe('SNMP access policy', function () {
     } finally {
       await node.stop()
     }
+  })
+
+  it('`scanwall start` refuses a trap target naming an unknown user with one config line, exit 78', async () => {
+    const file = join(dir, 'bad-trap-user.json')
+    await writeFile(file, JSON.stringify({
+      log: { level: 'silent' },
+      icap: { port: 0 },
+      scan: { workers: 1, spoolDir: join(dir, 'spool') },
+      snmp: { port: 0, users: [monitorConfig], trapTargets: [{ host: '127.0.0.1', port: 162, version: 'v3', user: 'nobody' }] },
+    }))
+    const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url))
+    const result = await run(process.execPath, [main, 'start', '--config', file])
+    assert.equal(result.code, 78)
+    assert.match(result.stderr, /^scanwall: Invalid configuration: snmp\.trapTargets: .*'nobody'.*\n$/)
   })
 
   it('sends swHealthTestFailed and swHealthTestRecovered as a health test flips (SNMPv2c target)', async () => {
