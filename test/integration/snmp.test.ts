@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pino } from 'pino'
@@ -9,19 +9,20 @@ import { startNode, type RunningNode } from '../../src/node.js'
 import { engineIdFor } from '../../protocols/snmp/engine-id.js'
 import { scalars } from '../../protocols/snmp/mib.js'
 import { eicar } from '../helpers/eicar.js'
-import { snmp, v3Args, parseVarbinds, num, startSnmptrapd, type LoggedDaemon, type V3Credentials } from '../helpers/snmp.js'
+import { snmp, run, freeTcpPort, v3Args, parseVarbinds, num, startSnmptrapd, type LoggedDaemon, type V3Credentials } from '../helpers/snmp.js'
 
 const monitor: V3Credentials = { user: 'monitor', auth: 'SHA-256', authKey: 'monitor-auth-key', priv: 'AES', privKey: 'monitor-priv-key' }
 const legacy: V3Credentials = { user: 'legacy', auth: 'SHA', authKey: 'legacy-auth-key', priv: 'AES', privKey: 'legacy-priv-key' }
 const trapCommunity = 'trap-' + randomBytes(4).toString('hex')
 
-describe('SNMP agent of a running node, with snmpget/snmpwalk/snmptrapd', function () {
+describe('SNMP agent of a running node, with c-icap-client, snmpget/snmpwalk and snmptrapd', function () {
   this.timeout(60_000)
   let dir: string
   let trapd: LoggedDaemon
   let trapPort: number
   let node: RunningNode
   let target: string
+  let icapPort: number
   const nodeId = 'snmp-test-' + randomBytes(3).toString('hex')
   const v3 = v3Args(monitor)
 
@@ -34,12 +35,13 @@ describe('SNMP agent of a running node, with snmpget/snmpwalk/snmptrapd', functi
       `authUser log ${monitor.user}`,
       `authCommunity log ${trapCommunity}`,
     ]))
+    icapPort = await freeTcpPort()
     const config = loadConfig({
       env: {},
       overrides: {
         node: { id: nodeId },
         log: { level: 'silent' },
-        icap: { port: 0 },
+        icap: { port: icapPort },
         scan: { workers: 1, spoolDir: join(dir, 'spool') },
         snmp: {
           port: 0,
@@ -66,13 +68,6 @@ describe('SNMP agent of a running node, with snmpget/snmpwalk/snmptrapd', functi
     await trapd?.stop()
     if (dir !== undefined) await rm(dir, { recursive: true, force: true })
   })
-
-  async function scan (bytes: Buffer): Promise<string> {
-    const sink = node.scan.openSink()
-    await sink.write(bytes)
-    const source = await sink.finish()
-    return (await node.scan.scan(source, new AbortController().signal)).verdict.status
-  }
 
   async function getAll (names: string[], creds = v3): Promise<Map<string, string>> {
     const result = await snmp('snmpget', creds, target, names.map(n => `SCANWALL-MIB::${n}`))
@@ -109,40 +104,45 @@ describe('SNMP agent of a running node, with snmpget/snmpwalk/snmptrapd', functi
     assert.match(got.get('swClusterLastHeartbeat.1') ?? '', /^\d{4}-\d+-\d+,/)
   })
 
-  it('counts a known sequence of scans: N clean + M EICAR', async () => {
-    const names = ['swObjectsScanned.0', 'swBytesScanned.0', 'swInfections.0', 'swErrors.0', 'swTimeouts.0', 'swRequests.0']
+  it('counts a known sequence of ICAP transactions (c-icap-client: N clean + M EICAR RESPMODs)', async () => {
+    const names = ['swObjectsScanned.0', 'swBytesScanned.0', 'swInfections.0', 'swBlocks.0', 'swErrors.0', 'swTimeouts.0', 'swRequests.0']
     const before = await getAll(names)
+    const serviceBefore = parseVarbinds((await snmp('snmpwalk', v3, target, ['SCANWALL-MIB::swServiceTable'])).stdout)
     const clean = 5
     const infected = 3
     let bytes = 0
-    // What the ICAP server does per RESPMOD (protocols/icap is a skeleton on this branch): count the
-    // request on its service, scan, count the outcome.
-    const service = node.metrics.service('avscan')
     for (let i = 0; i < clean + infected; i++) {
-      const body = i < clean ? randomBytes(1000 + i) : Buffer.concat([Buffer.from('payload '), eicar])
+      const body = i < clean ? randomBytes(3000 + 100 * i) : eicar
+      const file = join(dir, `object-${i}`)
+      await writeFile(file, body)
       bytes += body.length
-      service.requests++
-      service.respmod++
-      service.bytesIn += body.length
-      const status = await scan(body)
-      assert.equal(status, i < clean ? 'clean' : 'infected')
-      if (status === 'clean') service.clean++
-      else service.infected++
+      const result = await run('c-icap-client', ['-i', '127.0.0.1', '-p', String(icapPort), '-s', 'avscan', '-f', file])
+      assert.equal(result.code, 0, result.stderr)
+      if (i < clean) assert.match(result.stdout + result.stderr, /No modification needed/)
+      else assert.match(result.stdout, /Eicar-Test-Signature/)
     }
     const after = await getAll(names)
     const delta = (name: string): number => num(after.get(name)) - num(before.get(name))
     assert.equal(delta('swObjectsScanned.0'), clean + infected)
     assert.equal(delta('swBytesScanned.0'), bytes)
     assert.equal(delta('swInfections.0'), infected)
+    assert.equal(delta('swBlocks.0'), infected)
     assert.equal(delta('swErrors.0'), 0)
     assert.equal(delta('swTimeouts.0'), 0)
-    assert.equal(delta('swRequests.0'), clean + infected)
     const table = parseVarbinds((await snmp('snmpwalk', v3, target, ['SCANWALL-MIB::swServiceTable'])).stdout)
-    assert.equal(table.get('swServiceName.1'), 'avscan')
-    assert.equal(num(table.get('swServiceRespmod.1')), service.respmod)
-    assert.equal(num(table.get('swServiceClean.1')), service.clean)
-    assert.equal(num(table.get('swServiceInfected.1')), infected)
-    assert.equal(num(table.get('swServiceBytesIn.1')), bytes)
+    const row = [...table.entries()].find(([k, v]) => k.startsWith('swServiceName.') && v === 'avscan')?.[0].split('.')[1]
+    assert.ok(row !== undefined, 'a row for the avscan service')
+    const svc = (column: string): number => num(table.get(`${column}.${row}`)) - (serviceBefore.has(`${column}.${row}`) ? num(serviceBefore.get(`${column}.${row}`)) : 0)
+    assert.equal(svc('swServiceRespmod'), clean + infected)
+    assert.equal(svc('swServiceReqmod'), 0)
+    assert.equal(svc('swServiceClean'), clean)
+    assert.equal(svc('swServiceInfected'), infected)
+    assert.equal(svc('swServiceBlocked'), infected)
+    assert.equal(svc('swServiceErrors'), 0)
+    assert.equal(svc('swServiceBytesIn'), bytes)
+    // c-icap-client asks OPTIONS before each RESPMOD; the node total is the sum over services.
+    assert.equal(svc('swServiceRequests'), svc('swServiceRespmod') + svc('swServiceOptions'))
+    assert.equal(delta('swRequests.0'), svc('swServiceRequests'))
     const latency = await getAll(['swLatencyAvg.0', 'swLatencyP99.0'])
     assert.ok(num(latency.get('swLatencyP99.0')) >= num(latency.get('swLatencyAvg.0')))
     assert.ok(num(latency.get('swLatencyAvg.0')) > 0)
@@ -184,8 +184,8 @@ describe('SNMP agent of a running node, with snmpget/snmpwalk/snmptrapd', functi
   })
 
   it('sends swInfectionDetected after an EICAR scan, over v3 and v2c', async () => {
-    // The counting test above already scanned EICAR: its first infection was sent at once, the rest
-    // held back by the rate limit (60 s here).
+    // The counting test above sent EICAR through ICAP: the first infection was notified at once, the
+    // rest held back by the rate limit (60 s here).
     const hits = await trapd.waitFor(/swInfectionDetected.*swNotifyThreat\.0 = STRING: Eicar-Test-Signature/)
     assert.ok(hits.some(l => l.includes(`user ${monitor.user}`) && l.includes(nodeId)))
     assert.ok(hits.some(l => l.includes(`community ${trapCommunity}`)))
