@@ -8,7 +8,7 @@
 import { createSocket, type Socket, type SocketType } from 'node:dgram'
 import { once } from 'node:events'
 import snmp from 'net-snmp'
-import type { SnmpUserConfig } from '../../config/schema.js'
+import type { SnmpUserConfig } from '../../config/snmp.js'
 import type { Logger } from '../../src/log.js'
 import { errorMessage } from '../../src/errors.js'
 import { providerDefinitions, MibRefresher, refreshBeforeReads, counter64Number, type MibSources } from './mib.js'

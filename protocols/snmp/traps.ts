@@ -6,7 +6,7 @@
 import snmp from 'net-snmp'
 import type { Metrics, MetricsEvents } from '../../src/metrics.js'
 import type { HealthView, HealthStatus } from '../../src/cluster/view.js'
-import type { SnmpTrapTargetConfig, SnmpUserConfig } from '../../config/schema.js'
+import type { SnmpTrapTargetConfig, SnmpUserConfig } from '../../config/snmp.js'
 import type { Logger } from '../../src/log.js'
 import { errorMessage, ScanwallError } from '../../src/errors.js'
 import { branch, notifications, notifyObjects, nodeStateCodes, counter64, counter64Number, gauge32, type Counter64Encoding, type ScanReadout } from './mib.js'
