@@ -38,9 +38,11 @@ export function v3Args (c: V3Credentials): string[] {
   return level === 'authPriv' ? [...base, '-x', c.priv, '-X', c.privKey] : base
 }
 
-/// snmpget/snmpwalk with short time-outs (a refused request must not stall the suite).
-export async function snmp (tool: 'snmpget' | 'snmpwalk' | 'snmpbulkwalk', auth: string[], target: string, oids: string[]): Promise<RunResult> {
-  return await run(tool, [...auth, ...mibArgs, '-t', '1', '-r', '0', target, ...oids])
+/// snmpget/snmpwalk. Requests expected to succeed get time to spare on a loaded machine; those
+/// expected to be refused pass `expectRefusal` so that waiting for no answer stays short.
+export async function snmp (tool: 'snmpget' | 'snmpwalk' | 'snmpbulkwalk', auth: string[], target: string, oids: string[], expectRefusal = false): Promise<RunResult> {
+  const timing = expectRefusal ? ['-t', '1', '-r', '0'] : ['-t', '3', '-r', '2']
+  return await run(tool, [...auth, ...mibArgs, ...timing, target, ...oids])
 }
 
 /// Parses "SCANWALL-MIB::name.idx = TYPE: value" lines into a name.idx → value map (value text only).
@@ -106,13 +108,13 @@ export class LoggedDaemon {
     return daemon
   }
 
-  /// Waits until a log line matches; returns the matching lines.
-  async waitFor (pattern: RegExp, timeoutMs = 10_000): Promise<string[]> {
+  /// Waits until `count` log lines match; returns the matching lines.
+  async waitFor (pattern: RegExp, timeoutMs = 10_000, count = 1): Promise<string[]> {
     const deadline = Date.now() + timeoutMs
     for (;;) {
       const text = await readFile(this.#log, 'utf8')
       const hits = text.split('\n').filter(line => pattern.test(line))
-      if (hits.length > 0) return hits
+      if (hits.length >= count) return hits
       if (this.#child.exitCode !== null) throw new Error(`daemon exited (${this.#child.exitCode}): ${this.#stderr.slice(-500)} ${text.slice(-500)}`)
       if (Date.now() > deadline) throw new Error(`no ${pattern} in the daemon log within ${timeoutMs} ms:\n${text.slice(-2000)}`)
       await new Promise(resolve => setTimeout(resolve, 100))

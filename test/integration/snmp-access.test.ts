@@ -40,9 +40,9 @@ describe('SNMP access policy', function () {
     try {
       assert.equal(node.snmp?.mode, 'off')
       assert.equal(node.snmp?.address, undefined)
-      const v2c = await snmp('snmpget', ['-v2c', '-c', 'public'], `udp:127.0.0.1:${port}`, ['SCANWALL-MIB::swNodeId.0'])
+      const v2c = await snmp('snmpget', ['-v2c', '-c', 'public'], `udp:127.0.0.1:${port}`, ['SCANWALL-MIB::swNodeId.0'], true)
       assert.match(v2c.stderr, /Timeout/)
-      const v3 = await snmp('snmpget', v3Args(monitor), `udp:127.0.0.1:${port}`, ['SCANWALL-MIB::swNodeId.0'])
+      const v3 = await snmp('snmpget', v3Args(monitor), `udp:127.0.0.1:${port}`, ['SCANWALL-MIB::swNodeId.0'], true)
       assert.notEqual(v3.code, 0)
       // Nothing holds the port: we can bind it ourselves.
       const probe = createSocket('udp4')
@@ -61,9 +61,9 @@ describe('SNMP access policy', function () {
       const target = `udp:127.0.0.1:${node.snmp?.address?.port}`
       const ok = await snmp('snmpget', ['-v2c', '-c', community], target, ['SCANWALL-MIB::swNodeId.0'])
       assert.equal(parseVarbinds(ok.stdout).get('swNodeId.0'), 'v2c-only')
-      const wrong = await snmp('snmpget', ['-v2c', '-c', 'public'], target, ['SCANWALL-MIB::swNodeId.0'])
+      const wrong = await snmp('snmpget', ['-v2c', '-c', 'public'], target, ['SCANWALL-MIB::swNodeId.0'], true)
       assert.match(wrong.stderr, /Timeout/)
-      const v3 = await snmp('snmpget', v3Args(monitor), target, ['SCANWALL-MIB::swNodeId.0'])
+      const v3 = await snmp('snmpget', v3Args(monitor), target, ['SCANWALL-MIB::swNodeId.0'], true)
       assert.notEqual(v3.code, 0)
       assert.doesNotMatch(v3.stdout, /swNodeId/)
     } finally {
@@ -78,7 +78,7 @@ describe('SNMP access policy', function () {
       const target = `udp:127.0.0.1:${node.snmp?.address?.port}`
       const own = await snmp('snmpget', ['-e', `0x${engineIdFor('engine-a', 99999).toString('hex')}`, ...v3Args(monitor)], target, ['SCANWALL-MIB::swNodeId.0'])
       assert.equal(parseVarbinds(own.stdout).get('swNodeId.0'), 'engine-a')
-      const other = await snmp('snmpget', ['-e', `0x${engineIdFor('engine-b', 99999).toString('hex')}`, ...v3Args(monitor)], target, ['SCANWALL-MIB::swNodeId.0'])
+      const other = await snmp('snmpget', ['-e', `0x${engineIdFor('engine-b', 99999).toString('hex')}`, ...v3Args(monitor)], target, ['SCANWALL-MIB::swNodeId.0'], true)
       assert.notEqual(other.code, 0)
       assert.doesNotMatch(other.stdout, /swNodeId/)
     } finally {

@@ -155,14 +155,14 @@ describe('SNMP agent of a running node, with c-icap-client, snmpget/snmpwalk and
     ['the right user at authNoPriv', { ...monitor, level: 'authNoPriv' }],
   ] as const) {
     it(`gives no data to ${what}`, async () => {
-      const result = await snmp('snmpget', v3Args(creds), target, ['SCANWALL-MIB::swNodeId.0'])
+      const result = await snmp('snmpget', v3Args(creds), target, ['SCANWALL-MIB::swNodeId.0'], true)
       assert.notEqual(result.code, 0)
       assert.doesNotMatch(result.stdout, /swNodeId|STRING/)
     })
   }
 
   it('gives no data over SNMPv2c when no community is configured', async () => {
-    const result = await snmp('snmpget', ['-v2c', '-c', 'public'], target, ['SCANWALL-MIB::swNodeId.0'])
+    const result = await snmp('snmpget', ['-v2c', '-c', 'public'], target, ['SCANWALL-MIB::swNodeId.0'], true)
     assert.notEqual(result.code, 0)
     assert.match(result.stderr, /Timeout/)
     assert.doesNotMatch(result.stdout, /swNodeId/)
@@ -178,7 +178,7 @@ describe('SNMP agent of a running node, with c-icap-client, snmpget/snmpwalk and
   })
 
   it('sends the start notification (starting → active) over v3 and v2c', async () => {
-    const hits = await trapd.waitFor(/swNodeStateChanged.*swNodeState\.0 = INTEGER: active\(2\)/)
+    const hits = await trapd.waitFor(/swNodeStateChanged.*swNodeState\.0 = INTEGER: active\(2\)/, 10_000, 2)
     assert.ok(hits.some(l => l.includes(`user ${monitor.user}`)), 'over SNMPv3')
     assert.ok(hits.some(l => l.includes(`community ${trapCommunity}`)), 'over SNMPv2c')
   })
@@ -186,7 +186,7 @@ describe('SNMP agent of a running node, with c-icap-client, snmpget/snmpwalk and
   it('sends swInfectionDetected after an EICAR scan, over v3 and v2c', async () => {
     // The counting test above sent EICAR through ICAP: the first infection was notified at once, the
     // rest held back by the rate limit (60 s here).
-    const hits = await trapd.waitFor(/swInfectionDetected.*swNotifyThreat\.0 = STRING: Eicar-Test-Signature/)
+    const hits = await trapd.waitFor(/swInfectionDetected.*swNotifyThreat\.0 = STRING: Eicar-Test-Signature/, 10_000, 2)
     assert.ok(hits.some(l => l.includes(`user ${monitor.user}`) && l.includes(nodeId)))
     assert.ok(hits.some(l => l.includes(`community ${trapCommunity}`)))
     assert.equal(hits.length, 2, 'rate-limited: one per target within the interval')
@@ -194,19 +194,19 @@ describe('SNMP agent of a running node, with c-icap-client, snmpget/snmpwalk and
 
   it('sends swSigDbReloaded after a signature reload', async () => {
     await node.scan.reload()
-    const hits = await trapd.waitFor(/swSigDbReloaded/)
+    const hits = await trapd.waitFor(/swSigDbReloaded/, 10_000, 2)
     assert.ok(hits.some(l => l.includes(`swSigDbVersion.0 = STRING: ${node.scan.dbVersion}`)))
   })
 
   it('sends swSigDbLoadFailed when a reload fails, naming the database still in use', async () => {
     await assert.rejects(node.scan.reload(join(dir, 'no-such-signatures')))
-    const hits = await trapd.waitFor(/swSigDbLoadFailed/)
+    const hits = await trapd.waitFor(/swSigDbLoadFailed/, 10_000, 2)
     assert.ok(hits.some(l => l.includes(`swSigDbVersion.0 = STRING: ${node.scan.dbVersion}`) && l.includes('no-such-signatures')))
   })
 
   it('sends swNodeStateChanged (active → draining) after a drain, and serves the new state', async () => {
     node.drain()
-    const hits = await trapd.waitFor(/swNodeStateChanged.*draining\(3\).*swNotifyPreviousState\.0 = INTEGER: active\(2\)/)
+    const hits = await trapd.waitFor(/swNodeStateChanged.*draining\(3\).*swNotifyPreviousState\.0 = INTEGER: active\(2\)/, 10_000, 2)
     assert.ok(hits.length >= 2, 'v3 and v2c')
     assert.equal((await getAll(['swNodeState.0'])).get('swNodeState.0'), 'draining(3)')
   })
