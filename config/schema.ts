@@ -3,6 +3,7 @@
 import { cpus, hostname, tmpdir } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
+import { snmpUsers, snmpTrapTargets, enterpriseOid, type SnmpUserConfig, type SnmpTrapTargetConfig } from './snmp.js'
 
 /// The signatures bundled with the package (EICAR and friends): a node starts with them by default.
 export const bundledSignaturesDir = fileURLToPath(new URL('../../signatures', import.meta.url))
@@ -54,6 +55,22 @@ export const schema = {
   },
   blockPage: {
     template: { doc: 'HTML block page template file (empty: built-in); placeholders {{threat}} {{url}} {{node}} {{service}}', format: String, default: '' },
+  },
+  snmp: {
+    enabled: { doc: 'Run the SNMP agent (it opens no socket while no user and no community is configured)', format: Boolean, default: true, env: 'SCANWALL_SNMP_ENABLED' },
+    host: { doc: 'SNMP agent UDP listen address', format: String, default: '127.0.0.1', env: 'SCANWALL_SNMP_HOST' },
+    port: { doc: 'SNMP agent UDP port (0: any free port)', format: port, default: 1161, env: 'SCANWALL_SNMP_PORT' },
+    users: { doc: 'SNMPv3 USM users, authPriv: [{name, authProtocol: sha|sha256|sha512, authKey, privProtocol: aes|aes256b|aes256r, privKey}]', format: snmpUsers, default: [] as SnmpUserConfig[], sensitive: true },
+    community: { doc: 'SNMPv2c read-only community; empty: SNMPv2c off', format: String, default: '', sensitive: true, env: 'SCANWALL_SNMP_COMMUNITY' },
+    enterpriseOid: { doc: 'Root of SCANWALL-MIB: 1.3.6.1.4.1.<PEN>. The default PEN 99999 is a placeholder: use your own', format: enterpriseOid, default: '1.3.6.1.4.1.99999' },
+    trapTargets: { doc: 'Notification receivers: [{host, port, version: v3 (user: a name from snmp.users) | v2c (community)}]', format: snmpTrapTargets, default: [] as SnmpTrapTargetConfig[], sensitive: true },
+    infectionTrapIntervalMs: { doc: 'At most one infection notification per interval; the next one counts those held back', format: positiveInt, default: 1000 },
+    healthPollMs: { doc: 'How often health test results are compared to send failed/recovered notifications', format: positiveInt, default: 10_000 },
+    agentx: {
+      enabled: { doc: 'Register as an AgentX sub-agent of the system snmpd instead of listening (snmpd does authentication)', format: Boolean, default: false },
+      host: { doc: 'AgentX master address', format: String, default: '127.0.0.1' },
+      port: { doc: 'AgentX master TCP port', format: port, default: 705 },
+    },
   },
   shutdown: {
     graceMs: { doc: 'On SIGTERM, how long in-flight transactions may take to finish', format: positiveInt, default: 30_000 },

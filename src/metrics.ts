@@ -1,5 +1,9 @@
 /// Live counters and gauges of one node. node.ts owns the one instance; services update it on the
 /// hot path (plain field increments), SNMP and the cluster heartbeat read it. Never a query per read.
+/// It also carries the node's life-cycle state and a small event emitter for the few things that
+/// are news rather than numbers (an infection, a state change, a signature reload): the SNMP trap
+/// sender listens to them, and emitting with no listener costs next to nothing on the hot path.
+import { EventEmitter } from 'node:events'
 
 export interface ServiceCounters {
   requests: number
@@ -37,8 +41,21 @@ class LatencyWindow {
   }
 }
 
+/// Life-cycle of a node (SCANWALL-MIB ScanwallNodeState; 'failed' is only ever said of a peer).
+export type NodeState = 'starting' | 'active' | 'draining' | 'stopping' | 'failed'
+
+export interface MetricsEvents {
+  /// A scan found a threat (ScanService); `service` when the caller knows it.
+  infection: [{ threat: string, service?: string }]
+  state: [{ from: NodeState, to: NodeState }]
+  /// A signature reload finished: ok with the new set's version and size, or failed and why.
+  sigdb: [{ ok: true, version: string, signatures: number } | { ok: false, error: string }]
+}
+
 export class Metrics {
   readonly startedAt = Date.now()
+  readonly events = new EventEmitter<MetricsEvents>()
+  #state: NodeState = 'starting'
   objectsScanned = 0
   bytesScanned = 0
   infections = 0
@@ -52,6 +69,14 @@ export class Metrics {
   connectionsTotal = 0
   readonly latency = new LatencyWindow(4096)
   readonly services = new Map<string, ServiceCounters>()
+
+  get state (): NodeState { return this.#state }
+  setState (to: NodeState): void {
+    const from = this.#state
+    if (from === to) return
+    this.#state = to
+    this.events.emit('state', { from, to })
+  }
 
   service (name: string): ServiceCounters {
     let counters = this.services.get(name)

@@ -7,6 +7,10 @@ import { defaultProfile, type Profile } from './policy/decide.js'
 import { IcapServer } from '../protocols/icap/server.js'
 import type { ConfigTree } from '../config/load.js'
 import { readBlockTemplate } from './policy/block-page.js'
+import { readFile } from 'node:fs/promises'
+import { SnmpAgent } from '../protocols/snmp/agent.js'
+import { TrapSender } from '../protocols/snmp/traps.js'
+import { StandaloneClusterView, BuiltinHealthView, type ClusterView, type HealthView, type LocalNodeState } from './cluster/view.js'
 
 export interface RunningNode {
   readonly config: ConfigTree
@@ -14,11 +18,27 @@ export interface RunningNode {
   readonly scan: ScanService
   readonly icap: IcapServer
   readonly log: Logger
+  /// The SNMP agent (mode 'off' when it has no credentials), undefined when snmp.enabled is false.
+  readonly snmp: SnmpAgent | undefined
+  /// Node state → draining: the ICAP server finishes current transactions and closes connections.
+  drain (): void
   /// Stops accepting, lets in-flight transactions finish up to the grace period, closes everything.
   stop (): Promise<void>
 }
 
-export async function startNode (config: ConfigTree, log = createLogger(config.log.level, config.node.id)): Promise<RunningNode> {
+/// Readers' views of the cluster and of health; the standalone ones describe this node alone.
+export interface NodeViews {
+  readonly cluster?: ClusterView
+  readonly health?: HealthView
+}
+
+async function packageVersion (): Promise<string> {
+  const text = await readFile(new URL('../../package.json', import.meta.url), 'utf8').catch(() => '{}')
+  const parsed: unknown = JSON.parse(text)
+  return typeof parsed === 'object' && parsed !== null && 'version' in parsed ? String(parsed.version) : 'unknown'
+}
+
+export async function startNode (config: ConfigTree, log = createLogger(config.log.level, config.node.id), views: NodeViews = {}): Promise<RunningNode> {
   const metrics = new Metrics()
   const scan = await ScanService.start({
     workers: config.scan.workers,
@@ -30,6 +50,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     signaturesDir: config.signatures.dir,
   }, metrics, log)
   const profile: Profile = { ...defaultProfile, failMode: config.scan.failMode === 'open' ? 'open' : 'closed' }
+  let icapAddress = ''
   const icap = new IcapServer({
     ...config.icap,
     nodeId: config.node.id,
@@ -40,19 +61,54 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
   try {
     const address = await icap.listen()
     log.info({ host: address.address, port: address.port, services: config.icap.services }, 'ICAP listening')
+    icapAddress = `${address.address}:${address.port}`
   } catch (err) {
     await scan.close()
     throw err
   }
+  let snmp: SnmpAgent | undefined
+  let traps: TrapSender | undefined
+  if (config.snmp.enabled) {
+    const local: LocalNodeState = { nodeId: config.node.id, address: icapAddress, metrics, maxQueue: config.scan.maxQueue, queueDepth: () => scan.queueDepth, signatureCount: () => scan.signatureCount }
+    const cluster = views.cluster ?? new StandaloneClusterView(local)
+    const health = views.health ?? new BuiltinHealthView(local)
+    try {
+      snmp = await SnmpAgent.start({ ...config.snmp, nodeId: config.node.id }, { nodeId: config.node.id, version: await packageVersion(), metrics, scan, cluster, health }, log)
+      traps = new TrapSender({
+        nodeId: config.node.id,
+        enterpriseOid: config.snmp.enterpriseOid,
+        engineId: snmp.engineId,
+        targets: config.snmp.trapTargets,
+        users: config.snmp.users,
+        infectionIntervalMs: config.snmp.infectionTrapIntervalMs,
+        healthPollMs: config.snmp.healthPollMs,
+        subagent: snmp.subagent,
+      }, { metrics, scan, health }, log)
+      traps.start()
+    } catch (err) {
+      await snmp?.close()
+      await icap.close(0)
+      await scan.close()
+      throw err
+    }
+  }
+  metrics.setState('active')
   let stopping: Promise<void> | undefined
   const stop = async (): Promise<void> => {
     stopping ??= (async () => {
       log.info({ graceMs: config.shutdown.graceMs }, 'shutting down')
+      metrics.setState('stopping')
       await icap.close(config.shutdown.graceMs)
+      await traps?.close()
+      await snmp?.close()
       await scan.close()
       log.info('stopped')
     })()
     await stopping
   }
-  return { config, metrics, scan, icap, log, stop }
+  const drain = (): void => {
+    metrics.setState('draining')
+    icap.drain()
+  }
+  return { config, metrics, scan, icap, log, snmp, drain, stop }
 }

@@ -17,7 +17,17 @@ export async function runStart (args: string[]): Promise<number> {
     }
     throw err
   }
-  const node = await startNode(config)
+  let node
+  try {
+    node = await startNode(config)
+  } catch (err) {
+    // Some configuration is only checked when the parts start (e.g. a trap target naming no user).
+    if (isScanwallError(err) && err.code === 'CONFIG_INVALID') {
+      process.stderr.write(`scanwall: ${err.message}\n`)
+      return 78
+    }
+    throw err
+  }
   await new Promise<void>(resolve => {
     const onSignal = (signal: NodeJS.Signals): void => {
       node.log.info({ signal }, 'signal received')

@@ -59,6 +59,7 @@ export class ScanService {
 
   get dbVersion (): string { return this.#signatures.version }
   get signatures (): SignatureSet { return this.#signatures }
+  get signatureCount (): number { return signatureCount(this.#signatures) }
   get poolSize (): number { return this.#options.workers }
   /// Scans submitted and not yet answered (running plus queued).
   get inFlight (): number { return this.#inFlight }
@@ -115,7 +116,10 @@ export class ScanService {
     m.objectsScanned += verdict.stats.objects
     m.bytesScanned += verdict.stats.bytes
     if (verdict.stats.ms > 0) m.latency.record(verdict.stats.ms)
-    if (verdict.status === 'infected') m.infections++
+    if (verdict.status === 'infected') {
+      m.infections++
+      m.events.emit('infection', { threat: verdict.findings[0]?.name ?? 'unknown' })
+    }
     if (verdict.status === 'timeout') m.timeouts++
     if (verdict.status === 'error') m.errors++
     if (verdict.status === 'aborted') m.aborted++
@@ -124,11 +128,18 @@ export class ScanService {
   /// Loads a new signature set and swaps pools; scans in flight finish on the old pool.
   /// A failed load keeps the old set and throws why.
   async reload (dir = this.#options.signaturesDir): Promise<SignatureSet> {
-    const next = await loadSignatureDir(dir)
+    let next: SignatureSet
+    try {
+      next = await loadSignatureDir(dir)
+    } catch (err) {
+      this.#metrics.events.emit('sigdb', { ok: false, error: errorMessage(err) })
+      throw err
+    }
     const old = this.#pool
     this.#pool = createPool(this.#options, next)
     this.#signatures = next
     this.#log.info({ signatures: signatureCount(next), version: next.version }, 'signatures reloaded')
+    this.#metrics.events.emit('sigdb', { ok: true, version: next.version, signatures: signatureCount(next) })
     void old.close().catch(() => {})
     return next
   }

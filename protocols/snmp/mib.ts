@@ -1,0 +1,319 @@
+/// SCANWALL-MIB in code: the OID table (mib/SCANWALL-MIB.txt is its text twin), the net-snmp provider
+/// definitions, and the refresh that copies one live snapshot of the node into the agent's MIB tree
+/// just before each read PDU is served. All objects are read-only.
+///
+/// Why a refresh hook and not per-object handlers: net-snmp walks its tree for GetNext/GetBulk before
+/// any provider handler runs, so handlers cannot add or remove table rows (a new service, a node
+/// joining). Refreshing the whole (small) tree from one snapshot per PDU also keeps every varbind of a
+/// PDU coherent. The snapshot reads live fields only (Metrics, ScanService getters, the injected
+/// views): no query, no I/O.
+import snmp from 'net-snmp'
+import type { Metrics, NodeState } from '../../src/metrics.js'
+import type { ClusterView, ClusterNodeRow, HealthView, HealthRow, HealthStatus } from '../../src/cluster/view.js'
+
+const T = snmp.ObjectType
+const readOnly = snmp.MaxAccess['read-only']
+const notAccessible = snmp.MaxAccess['not-accessible']
+const maxUint32 = 4_294_967_295
+
+/// The default enterprise subtree: 99999 is a placeholder, not an IANA PEN (see README).
+export const defaultEnterpriseOid = '1.3.6.1.4.1.99999'
+
+export const nodeStateCodes: Readonly<Record<NodeState, number>> = { starting: 1, active: 2, draining: 3, stopping: 4, failed: 5 }
+const healthStatusCodes: Readonly<Record<HealthStatus, number>> = { unknown: 1, ok: 2, failed: 3 }
+
+/// Suffixes under the enterprise OID, as in SCANWALL-MIB.
+export const branch = {
+  notifications: '0',
+  node: '1.1',
+  clusterEntry: '1.2.1',
+  serviceEntry: '1.3.1',
+  healthEntry: '1.4.1',
+  notifyObjects: '1.5',
+} as const
+
+export const notifications = {
+  swInfectionDetected: 1,
+  swNodeStateChanged: 2,
+  swHealthTestFailed: 3,
+  swHealthTestRecovered: 4,
+  swSigDbReloaded: 5,
+  swSigDbLoadFailed: 6,
+} as const
+
+export const notifyObjects = { swNotifyThreat: 1, swNotifyService: 2, swNotifySuppressed: 3, swNotifyPreviousState: 4, swNotifyDetail: 5 } as const
+
+/// What the scan service exposes that the MIB reads (ScanService satisfies it).
+export interface ScanReadout {
+  readonly dbVersion: string
+  readonly signatureCount: number
+  readonly signatures: { readonly loadedAt: number }
+  readonly poolSize: number
+  readonly inFlight: number
+  readonly queueDepth: number
+}
+
+export interface MibSources {
+  readonly nodeId: string
+  readonly version: string
+  readonly metrics: Metrics
+  readonly scan: ScanReadout
+  readonly cluster: ClusterView
+  readonly health: HealthView
+}
+
+/// One read of every live number, taken once per PDU.
+export interface Readout {
+  readonly nodeId: string
+  readonly state: NodeState
+  readonly uptimeMs: number
+  readonly version: string
+  readonly dbVersion: string
+  readonly dbLoadedAt: number
+  readonly signatures: number
+  readonly poolSize: number
+  readonly poolBusy: number
+  readonly queueDepth: number
+  readonly requests: number
+  readonly objects: number
+  readonly bytes: number
+  readonly infections: number
+  readonly blocks: number
+  readonly errors: number
+  readonly timeouts: number
+  readonly latencyAvgUs: number
+  readonly latencyP99Us: number
+}
+
+export function readout (s: MibSources): Readout {
+  const m = s.metrics
+  const latency = m.latency.snapshot()
+  let requests = 0
+  for (const counters of m.services.values()) requests += counters.requests
+  const queued = s.scan.queueDepth
+  return {
+    nodeId: s.nodeId,
+    state: m.state,
+    uptimeMs: Date.now() - m.startedAt,
+    version: s.version,
+    dbVersion: s.scan.dbVersion,
+    dbLoadedAt: s.scan.signatures.loadedAt,
+    signatures: s.scan.signatureCount,
+    poolSize: s.scan.poolSize,
+    poolBusy: Math.max(0, Math.min(s.scan.poolSize, s.scan.inFlight - queued)),
+    queueDepth: queued,
+    requests,
+    objects: m.objectsScanned,
+    bytes: m.bytesScanned,
+    infections: m.infections,
+    blocks: m.blocks,
+    errors: m.errors,
+    timeouts: m.timeouts,
+    latencyAvgUs: Math.round(latency.avgMs * 1000),
+    latencyP99Us: Math.round(latency.p99Ms * 1000),
+  }
+}
+
+/// How a Counter64 value must be handed to net-snmp: its SNMP (BER) encoder takes an 8-byte
+/// big-endian buffer, its AgentX encoder calls BigInt(value) and so takes a number.
+export type Counter64Encoding = (n: number) => Buffer | number
+
+/// For the UDP agent and trap sessions.
+export function counter64 (n: number): Buffer {
+  const b = Buffer.alloc(8)
+  b.writeBigUInt64BE(BigInt(Math.max(0, Math.trunc(n))))
+  return b
+}
+
+/// For the AgentX sub-agent.
+export function counter64Number (n: number): number { return Math.max(0, Math.trunc(n)) }
+
+export function gauge32 (n: number): number { return Math.max(0, Math.min(maxUint32, Math.trunc(n))) }
+
+/// RFC 2579 DateAndTime, 11 octets, in UTC ('+' 0 0); the zero date when the time is unknown.
+export function dateAndTime (epochMs: number): Buffer {
+  const b = Buffer.alloc(11)
+  if (epochMs <= 0) return b.subarray(0, 8)
+  const d = new Date(epochMs)
+  b.writeUInt16BE(d.getUTCFullYear(), 0)
+  b.writeUInt8(d.getUTCMonth() + 1, 2)
+  b.writeUInt8(d.getUTCDate(), 3)
+  b.writeUInt8(d.getUTCHours(), 4)
+  b.writeUInt8(d.getUTCMinutes(), 5)
+  b.writeUInt8(d.getUTCSeconds(), 6)
+  b.writeUInt8(Math.floor(d.getUTCMilliseconds() / 100), 7)
+  b.write('+', 8, 'latin1')
+  return b
+}
+
+/// DisplayString (SIZE (0..255)).
+function text (s: string): string { return s.length > 255 ? s.slice(0, 255) : s }
+
+interface ScalarDef {
+  readonly name: string
+  readonly sub: number
+  readonly type: number
+  readonly value: (r: Readout, c64: Counter64Encoding) => unknown
+}
+
+const stateEnum = { enumeration: Object.fromEntries(Object.entries(nodeStateCodes).map(([k, v]) => [String(v), k])) }
+
+/// The node scalars: name (as in the MIB), sub-identifier under swNode, SMI type, getter.
+export const scalars: readonly ScalarDef[] = [
+  { name: 'swNodeId', sub: 1, type: T.OctetString, value: r => text(r.nodeId) },
+  { name: 'swNodeState', sub: 2, type: T.Integer, value: r => nodeStateCodes[r.state] },
+  { name: 'swNodeUptime', sub: 3, type: T.TimeTicks, value: r => Math.floor(r.uptimeMs / 10) % (maxUint32 + 1) },
+  { name: 'swNodeVersion', sub: 4, type: T.OctetString, value: r => text(r.version) },
+  { name: 'swSigDbVersion', sub: 5, type: T.OctetString, value: r => text(r.dbVersion) },
+  { name: 'swSigDbDate', sub: 6, type: T.OctetString, value: r => dateAndTime(r.dbLoadedAt) },
+  { name: 'swSigCount', sub: 7, type: T.Gauge32, value: r => gauge32(r.signatures) },
+  { name: 'swPoolSize', sub: 8, type: T.Gauge32, value: r => gauge32(r.poolSize) },
+  { name: 'swPoolBusy', sub: 9, type: T.Gauge32, value: r => gauge32(r.poolBusy) },
+  { name: 'swQueueDepth', sub: 10, type: T.Gauge32, value: r => gauge32(r.queueDepth) },
+  { name: 'swRequests', sub: 11, type: T.Counter64, value: (r, c64) => c64(r.requests) },
+  { name: 'swObjectsScanned', sub: 12, type: T.Counter64, value: (r, c64) => c64(r.objects) },
+  { name: 'swBytesScanned', sub: 13, type: T.Counter64, value: (r, c64) => c64(r.bytes) },
+  { name: 'swInfections', sub: 14, type: T.Counter64, value: (r, c64) => c64(r.infections) },
+  { name: 'swBlocks', sub: 15, type: T.Counter64, value: (r, c64) => c64(r.blocks) },
+  { name: 'swErrors', sub: 16, type: T.Counter64, value: (r, c64) => c64(r.errors) },
+  { name: 'swTimeouts', sub: 17, type: T.Counter64, value: (r, c64) => c64(r.timeouts) },
+  { name: 'swLatencyAvg', sub: 18, type: T.Gauge32, value: r => gauge32(r.latencyAvgUs) },
+  { name: 'swLatencyP99', sub: 19, type: T.Gauge32, value: r => gauge32(r.latencyP99Us) },
+]
+
+interface ColumnDef<Row> {
+  readonly number: number
+  readonly name: string
+  readonly type: number
+  readonly value: (row: Row, c64: Counter64Encoding) => unknown
+}
+
+interface TableDef<Row> {
+  readonly name: string
+  readonly entry: string
+  readonly indexName: string
+  readonly columns: ReadonlyArray<ColumnDef<Row>>
+  readonly rows: (s: MibSources) => readonly Row[]
+}
+
+const clusterTable: TableDef<ClusterNodeRow> = {
+  name: 'swClusterTable',
+  entry: branch.clusterEntry,
+  indexName: 'swClusterIndex',
+  rows: s => s.cluster.nodes(),
+  columns: [
+    { number: 2, name: 'swClusterNodeId', type: T.OctetString, value: n => text(n.nodeId) },
+    { number: 3, name: 'swClusterAddress', type: T.OctetString, value: n => text(n.address) },
+    { number: 4, name: 'swClusterState', type: T.Integer, value: n => nodeStateCodes[n.state] },
+    { number: 5, name: 'swClusterWeight', type: T.Gauge32, value: n => gauge32(n.weight) },
+    { number: 6, name: 'swClusterBuckets', type: T.Gauge32, value: n => gauge32(n.buckets) },
+    { number: 7, name: 'swClusterLoad', type: T.Gauge32, value: n => gauge32(Math.min(100, n.load)) },
+    { number: 8, name: 'swClusterLastHeartbeat', type: T.OctetString, value: n => dateAndTime(n.lastHeartbeat) },
+  ],
+}
+
+type ServiceRow = readonly [string, ReturnType<Metrics['service']>]
+
+const serviceTable: TableDef<ServiceRow> = {
+  name: 'swServiceTable',
+  entry: branch.serviceEntry,
+  indexName: 'swServiceIndex',
+  // Map order is first-use order and services are never removed: a service keeps its row number.
+  rows: s => [...s.metrics.services.entries()],
+  columns: [
+    { number: 2, name: 'swServiceName', type: T.OctetString, value: ([name]) => text(name) },
+    { number: 3, name: 'swServiceRequests', type: T.Counter64, value: ([, c], c64) => c64(c.requests) },
+    { number: 4, name: 'swServiceReqmod', type: T.Counter64, value: ([, c], c64) => c64(c.reqmod) },
+    { number: 5, name: 'swServiceRespmod', type: T.Counter64, value: ([, c], c64) => c64(c.respmod) },
+    { number: 6, name: 'swServiceOptions', type: T.Counter64, value: ([, c], c64) => c64(c.options) },
+    { number: 7, name: 'swServiceClean', type: T.Counter64, value: ([, c], c64) => c64(c.clean) },
+    { number: 8, name: 'swServiceInfected', type: T.Counter64, value: ([, c], c64) => c64(c.infected) },
+    { number: 9, name: 'swServiceBlocked', type: T.Counter64, value: ([, c], c64) => c64(c.blocked) },
+    { number: 10, name: 'swServiceErrors', type: T.Counter64, value: ([, c], c64) => c64(c.errors) },
+    { number: 11, name: 'swServiceBytesIn', type: T.Counter64, value: ([, c], c64) => c64(c.bytesIn) },
+  ],
+}
+
+const healthTable: TableDef<HealthRow> = {
+  name: 'swHealthTable',
+  entry: branch.healthEntry,
+  indexName: 'swHealthIndex',
+  rows: s => s.health.tests(),
+  columns: [
+    { number: 2, name: 'swHealthName', type: T.OctetString, value: h => text(h.name) },
+    { number: 3, name: 'swHealthStatus', type: T.Integer, value: h => healthStatusCodes[h.status] },
+    { number: 4, name: 'swHealthLastRun', type: T.OctetString, value: h => dateAndTime(h.lastRun) },
+    { number: 5, name: 'swHealthLastOutput', type: T.OctetString, value: h => text(h.output) },
+  ],
+}
+
+// Row types differ per table; the refresh only needs each table's own rows and columns together.
+const tables = [clusterTable, serviceTable, healthTable] as ReadonlyArray<TableDef<unknown>>
+
+/// The net-snmp provider definitions for SCANWALL-MIB under `prefix` (the enterprise OID).
+export function providerDefinitions (prefix: string): snmp.ProviderDefinition[] {
+  const scalarDefs = scalars.map((s): snmp.ProviderDefinition => ({
+    name: s.name,
+    type: snmp.MibProviderType.Scalar,
+    oid: `${prefix}.${branch.node}.${s.sub}`,
+    scalarType: s.type,
+    maxAccess: readOnly,
+    ...(s.name === 'swNodeState' ? { constraints: stateEnum } : {}),
+  }))
+  const tableDefs = tables.map((t): snmp.ProviderDefinition => ({
+    name: t.name,
+    type: snmp.MibProviderType.Table,
+    oid: `${prefix}.${t.entry}`,
+    maxAccess: notAccessible,
+    tableColumns: [
+      { number: 1, name: t.indexName, type: T.Unsigned32, maxAccess: notAccessible },
+      ...t.columns.map(c => ({ number: c.number, name: c.name, type: c.type, maxAccess: readOnly })),
+    ],
+    tableIndex: [{ columnName: t.indexName }],
+  }))
+  return [...scalarDefs, ...tableDefs]
+}
+
+/// Keeps one net-snmp Mib equal to the node's live state, refreshed per read PDU.
+export class MibRefresher {
+  readonly #sources: MibSources
+  readonly #mib: snmp.Mib
+  readonly #rowCounts = new Map<string, number>()
+  readonly #c64: Counter64Encoding
+
+  constructor (mib: snmp.Mib, sources: MibSources, c64: Counter64Encoding = counter64) {
+    this.#mib = mib
+    this.#sources = sources
+    this.#c64 = c64
+  }
+
+  refresh (): void {
+    const r = readout(this.#sources)
+    for (const s of scalars) this.#mib.setScalarValue(s.name, s.value(r, this.#c64))
+    for (const t of tables) {
+      const previous = this.#rowCounts.get(t.name) ?? 0
+      for (let i = 1; i <= previous; i++) this.#mib.deleteTableRow(t.name, [i])
+      const rows = t.rows(this.#sources)
+      rows.forEach((row, i) => this.#mib.addTableRow(t.name, [i + 1, ...t.columns.map(c => c.value(row, this.#c64))]))
+      this.#rowCounts.set(t.name, rows.length)
+    }
+  }
+}
+
+/// Runs `refresh` before net-snmp serves each Get, GetNext and GetBulk PDU. net-snmp has no hook for
+/// this; Agent and Subagent both dispatch read PDUs through these three methods on `this`, so wrapping
+/// them on the instance is the narrowest place. Requests reach them only after USM or community checks.
+export function refreshBeforeReads (target: snmp.ReadDispatch, refresh: () => void, onError: (err: unknown) => void): void {
+  for (const method of ['getRequest', 'getNextRequest', 'getBulkRequest'] as const) {
+    const original = target[method].bind(target)
+    target[method] = (...args: unknown[]): void => {
+      try {
+        refresh()
+      } catch (err) {
+        // Serve the last good values rather than nothing; the error is logged by the caller.
+        onError(err)
+      }
+      original(...args)
+    }
+  }
+}

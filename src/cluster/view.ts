@@ -1,0 +1,83 @@
+/// What the rest of the node may read about the cluster and about health: two small provider
+/// interfaces, injected into readers such as the SNMP agent, so that they do not depend on how the
+/// cluster agent or the health tests are built. Until those land, the standalone implementations
+/// below describe a one-node cluster (this node) and the node's own built-in checks.
+import type { Metrics, NodeState } from '../metrics.js'
+
+export interface ClusterNodeRow {
+  readonly nodeId: string
+  /// host:port the node is known by (heartbeat or service address).
+  readonly address: string
+  readonly state: NodeState
+  readonly weight: number
+  readonly buckets: number
+  /// 0..100
+  readonly load: number
+  /// Epoch ms of the last heartbeat heard from the node (for this node: now).
+  readonly lastHeartbeat: number
+}
+
+/// The cluster as this node sees it. Called per read: must answer from memory, without I/O.
+export interface ClusterView {
+  nodes (): readonly ClusterNodeRow[]
+}
+
+export type HealthStatus = 'unknown' | 'ok' | 'failed'
+
+export interface HealthRow {
+  readonly name: string
+  readonly status: HealthStatus
+  /// Epoch ms of the last run, 0 when never run.
+  readonly lastRun: number
+  readonly output: string
+}
+
+/// The node's health tests and their last results. Called per read: from memory, without I/O.
+export interface HealthView {
+  tests (): readonly HealthRow[]
+}
+
+/// What the standalone views read from the node: live state only.
+export interface LocalNodeState {
+  readonly nodeId: string
+  readonly address: string
+  readonly metrics: Metrics
+  /// Scans waiting and the queue's limit: the load and the "queue" health check come from them.
+  queueDepth (): number
+  readonly maxQueue: number
+  signatureCount (): number
+}
+
+/// A cluster of one: this node, owning every bucket.
+export class StandaloneClusterView implements ClusterView {
+  readonly #local: LocalNodeState
+  readonly #buckets: number
+  constructor (local: LocalNodeState, buckets = 256) {
+    this.#local = local
+    this.#buckets = buckets
+  }
+
+  nodes (): readonly ClusterNodeRow[] {
+    const l = this.#local
+    const load = l.maxQueue > 0 ? Math.min(100, Math.round(100 * l.queueDepth() / l.maxQueue)) : 0
+    return [{ nodeId: l.nodeId, address: l.address, state: l.metrics.state, weight: 1, buckets: this.#buckets, load, lastHeartbeat: Date.now() }]
+  }
+}
+
+/// The node's own checks, evaluated when read (cheap, from live state): signatures loaded and scan
+/// queue below its limit. The cluster health work replaces this with real tests.
+export class BuiltinHealthView implements HealthView {
+  readonly #local: LocalNodeState
+  constructor (local: LocalNodeState) { this.#local = local }
+
+  tests (): readonly HealthRow[] {
+    const l = this.#local
+    const now = Date.now()
+    const count = l.signatureCount()
+    const depth = l.queueDepth()
+    return [
+      { name: 'signatures-loaded', status: count > 0 ? 'ok' : 'failed', lastRun: now, output: `${count} signatures` },
+      { name: 'scan-queue', status: depth < l.maxQueue ? 'ok' : 'failed', lastRun: now, output: `${depth} of ${l.maxQueue} queued` },
+    ]
+  }
+}
