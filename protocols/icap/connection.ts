@@ -17,7 +17,7 @@ type State = 'idle' | 'reading' | 'answering' | 'closing' | 'closed'
 /// Pipelined bytes held while answering before the socket is paused.
 const holdLimit = 1024 * 1024
 /// Spool bytes queued for the disk before the socket is paused (memory bound per transaction).
-const spoolBacklogLimit = 8 * 1024 * 1024
+const spoolBacklogLimit = 4 * 1024 * 1024
 /// After an error answer: how long to keep reading (and discarding) before the socket is destroyed,
 /// so the client reads the answer instead of a reset.
 const lingerMs = 2_000

@@ -289,6 +289,27 @@ describe('ICAP server timeouts, limits, failures and drain', function () {
     } finally { await icap.close() }
   })
 
+  it('close(): stops accepting, lets an in-flight transaction finish, then resolves', async () => {
+    const icap = await startIcap()
+    let closed = false
+    try {
+      const busy = await RawClient.open(icap.port)
+      const body = randomBytes(5000)
+      const { first, rest } = buildRequest({ body, preview: 1024 })
+      busy.write(first)
+      await busy.responses(1)
+      const closing = icap.server.close(10_000).then(() => { closed = true })
+      await new Promise(resolve => setTimeout(resolve, 100))
+      assert.equal(closed, false, 'close waits for the transaction')
+      busy.write(rest)
+      const all = await busy.responses(2)
+      assert.ok(all[1] !== undefined && bodyOf(all[1]).equals(body))
+      assert.match(all[1]?.toString('latin1') ?? '', /\r\nConnection: close\r\n/)
+      await closing
+      assert.equal(icap.server.connections, 0)
+    } finally { await icap.close() }
+  })
+
   it('drains: idle connections close, a busy one finishes with Connection: close', async () => {
     const icap = await startIcap()
     try {
