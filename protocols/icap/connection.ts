@@ -122,7 +122,7 @@ export class IcapConnection {
     if (tx === undefined) return
     const options = this.#ctx.options
     // Answers that need none of the rest of the body end the transaction inside the preview.
-    const early = tx.rejection !== undefined || (tx.oversize && (options.oversize === 'block' || tx.may204))
+    const early = tx.rejection !== undefined || (tx.oversize && (options.oversize === 'block' || tx.may204 || tx.may206(this.#ctx)))
     if (early) {
       this.#parser.afterPreview(false)
       this.#complete(tx)

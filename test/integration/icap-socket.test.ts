@@ -249,6 +249,10 @@ describe('ICAP server timeouts, limits, failures and drain', function () {
       a.write(buildRequest({ body, contentLength: false }).whole)
       const [echo] = await a.responses(1)
       assert.ok(echo !== undefined && bodyOf(echo).equals(body))
+      // Known too big, Allow: 206 and a preview: 206 in place of 100 Continue, the client keeps its body.
+      a.write(buildRequest({ body, preview: 1024, allow: '206' }).first)
+      const [, partial] = await a.responses(2)
+      assert.match(partial?.toString('latin1') ?? '', /^ICAP\/1\.0 206 Partial Content\r\n[^]*\r\n\r\nHTTP\/1\.1 200 OK\r\n[^]*\r\n\r\n0; use-original-body=0\r\n\r\n$/)
       a.destroy()
     } finally { await block.close(); await allow.close() }
   })
