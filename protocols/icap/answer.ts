@@ -57,19 +57,19 @@ async function writeBody (socket: Socket, body: BodySource): Promise<void> {
   socket.write(lastChunkBuf)
 }
 
-/// The clean answer: 204 when allowed, else 206 use-original-body when allowed, else 200 with the
-/// original headers and body, byte for byte.
+/// The clean answer: 206 use-original-body in place of 100 Continue when the client offered it, else
+/// 204 when allowed, else 200 with the original headers and body, byte for byte.
 async function sendClean (tx: Transaction, ctx: IcapContext, socket: Socket, close: boolean, body: BodySource | undefined): Promise<void> {
   const { responder } = ctx
   tx.action = 'allow'
-  if (tx.may204) {
-    tx.status = 204
-    socket.write(responder.simple(204, close))
-    return
-  }
   if (tx.may206(ctx)) {
     tx.status = 206
     socket.write(responder.echo(tx.request, 206, close).head)
+    return
+  }
+  if (tx.may204) {
+    tx.status = 204
+    socket.write(responder.simple(204, close))
     return
   }
   const echo = responder.echo(tx.request, 200, close)

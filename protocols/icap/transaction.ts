@@ -68,17 +68,20 @@ export class Transaction {
     return ctx.options.oversize === 'allow' && !this.request.allow204
   }
 
-  /// A clean object may be answered 204 (RFC 3507 §4.6: only when the client sent Allow: 204).
-  get may204 (): boolean { return this.request.allow204 }
+  /// A clean object may be answered 204 when the client sent Allow: 204 (RFC 3507 §4.6), and always
+  /// as the answer to a preview, before any 100 Continue (§4.5: a client that sends a preview must
+  /// accept 204 for it; Squid's ModXact treats every preview as 204-capable).
+  get may204 (): boolean {
+    return this.request.allow204 || (this.request.preview !== undefined && !this.continued)
+  }
 
-  /// 206 (Squid's partial-content extension). `Allow: 206` alone permits it only *inside* the
-  /// preview: as the answer to a preview that did not end with ieof, in place of 100 Continue.
-  /// After ieof or after 100 Continue Squid requires `Allow: 204, 206` (ModXact::makeAllowHeader,
-  /// and handle206PartialContent's Must(state.allowedPostview206), seen failing with Squid 5.7).
+  /// 206 (Squid's partial-content extension) with `0; use-original-body=0`, in place of 100 Continue:
+  /// as the answer to a preview that did not end with ieof, when the client sent Allow: 206. Squid
+  /// 5.7 rejects a 206 after ieof or after 100 Continue unless it also offered 204
+  /// (handle206PartialContent's Must(state.allowedPostview206)); there 204 serves the same purpose.
   may206 (ctx: IcapContext): boolean {
     if (!ctx.options.allow206 || !this.request.allow206 || !this.hasBody) return false
-    const insidePreview = this.request.preview !== undefined && !this.continued && !this.endedInPreview
-    return insidePreview || this.request.allow204
+    return this.request.preview !== undefined && !this.continued && !this.endedInPreview
   }
 
   get ms (): number { return Math.round((performance.now() - this.startedAt) * 100) / 100 }

@@ -73,9 +73,15 @@ describe('c-icap-client against Scanwall', function () {
           assert.match(text, /ICAP\/1\.0 204 No Content/, `${file}: ${text.slice(0, 500)}`)
         }
       })
-      it(`${method} ${how}: the original body back byte-identical with -no204`, async () => {
+      it(`${method} ${how}: with -no204, the original body back byte-identical (or 204 for a body that ended in the preview)`, async () => {
         for (const file of [files.small, files.large]) {
           const { text, out } = await client(['-s', 'avscan', '-f', file, '-no204', ...modeArgs, ...previewArgs])
+          // RFC 3507 §4.5: a 204 may answer a preview whatever Allow says; the 800-byte file fits the
+          // default 1024-byte preview (ends with ieof), so it is answered there without 100 Continue.
+          if (file === files.small && previewArgs.length === 0) {
+            assert.match(text, /ICAP\/1\.0 204 No Content/)
+            continue
+          }
           assert.match(text, /ICAP\/1\.0 200 OK/)
           assert.ok(out.equals(readFileSync(file)), `${file}: echoed body differs (${out.length} bytes)`)
         }
