@@ -24,7 +24,7 @@ async function nodeWith (dir: string, nodeId: string, snmpOverrides: Record<stri
   return await startNode(config, silent)
 }
 
-describe('SNMP access policy', function () {
+describe('SNMP access policy, engine ID and notification logic', function () {
   this.timeout(60_000)
   let dir: string
   before(async () => { dir = await mkdtemp(join(tmpdir(), 'scanwall-snmp-access-')) })
@@ -126,6 +126,37 @@ describe('SNMP access policy', function () {
       await daemon.waitFor(/swHealthTestRecovered.*upstream-dns.*resolves/)
       await new Promise(resolve => setTimeout(resolve, 200))
       assert.equal((await daemon.lines(/swHealthTestFailed/)).length, 1, 'one notification per change, not per poll')
+    } finally {
+      await sender.close()
+      await daemon.stop()
+    }
+  })
+
+  it('rate-limits swInfectionDetected: the first at once, then one per interval counting those held back', async () => {
+    const community = 'r-' + randomBytes(4).toString('hex')
+    const { port, daemon } = await startSnmptrapd(dir, [`authCommunity log ${community}`])
+    const metrics = new Metrics()
+    const health: HealthView = { tests: () => [] }
+    const sender = new TrapSender({
+      nodeId: 'rate-node',
+      enterpriseOid: '1.3.6.1.4.1.99999',
+      engineId: engineIdFor('rate-node', 99999),
+      targets: [{ host: '127.0.0.1', port, version: 'v2c', community }],
+      users: [],
+      infectionIntervalMs: 500,
+      healthPollMs: 60_000,
+    }, { metrics, scan: { dbVersion: 'x', signatureCount: 1 }, health }, silent)
+    try {
+      sender.start()
+      for (const threat of ['T1', 'T2', 'T3', 'T4']) {
+        metrics.infections++
+        metrics.events.emit('infection', { threat, service: 'avscan' })
+      }
+      const traps = await daemon.waitFor(/swInfectionDetected/, 10_000, 2)
+      assert.match(traps[0] ?? '', /swNotifyThreat\.0 = STRING: T1.*swNotifyService\.0 = STRING: avscan.*swNotifySuppressed\.0 = Gauge32: 0/)
+      assert.match(traps[1] ?? '', /swNotifyThreat\.0 = STRING: T4.*swNotifySuppressed\.0 = Gauge32: 2.*swInfections\.0 = Counter64: 4/)
+      await new Promise(resolve => setTimeout(resolve, 700))
+      assert.equal((await daemon.lines(/swInfectionDetected/)).length, 2, 'nothing more once the burst is reported')
     } finally {
       await sender.close()
       await daemon.stop()
