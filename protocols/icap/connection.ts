@@ -17,7 +17,7 @@ type State = 'idle' | 'reading' | 'answering' | 'closing' | 'closed'
 /// Pipelined bytes held while answering before the socket is paused.
 const holdLimit = 1024 * 1024
 /// Spool bytes queued for the disk before the socket is paused (memory bound per transaction).
-const spoolBacklogLimit = 8 * 1024 * 1024
+const spoolBacklogLimit = 4 * 1024 * 1024
 /// After an error answer: how long to keep reading (and discarding) before the socket is destroyed,
 /// so the client reads the answer instead of a reset.
 const lingerMs = 2_000
@@ -32,6 +32,7 @@ export class IcapConnection {
   #timer: NodeJS.Timeout | undefined
   #stall: NodeJS.Timeout | undefined
   #closeAfter = false
+  #peerEnded = false
   #paused = false
   readonly remote: string
 
@@ -44,6 +45,7 @@ export class IcapConnection {
     socket.setNoDelay(true)
     socket.on('data', (chunk: Buffer) => { this.#onData(chunk) })
     socket.on('error', err => { ctx.deps.log.debug({ remote: this.remote, err: err.message }, 'icap socket error') })
+    socket.on('end', () => { this.#onPeerEnd() })
     socket.on('close', () => { this.#onClose() })
     this.#arm('idle')
   }
@@ -150,6 +152,8 @@ export class IcapConnection {
     const ctx = this.#ctx
     let close = tx.request.close || ctx.draining || this.#closeAfter
     try {
+      // A client that half-closed after its request still gets the answer (allowHalfOpen).
+      close ||= this.#peerEnded
       await answer(tx, ctx, this.#socket, close)
       if (tx.outcome === 'aborted') close = true
     } catch (err) {
@@ -174,7 +178,7 @@ export class IcapConnection {
     }
     this.#finishTx(tx)
     if (this.#socket.destroyed) return
-    if (close) this.#close()
+    if (close || this.#peerEnded) this.#close()
     else this.#nextRequest()
   }
 
@@ -221,6 +225,17 @@ export class IcapConnection {
     if (last === undefined) this.#socket.end()
     else this.#socket.end(last)
     setTimeout(() => this.#socket.destroy(), lingerMs).unref()
+  }
+
+  /// The client sent FIN. Between requests: close. Mid-request: the request can never complete, so
+  /// it is aborted. While answering: finish the answer, then close.
+  #onPeerEnd (): void {
+    this.#peerEnded = true
+    if (this.#state === 'answering') return
+    if (this.#state === 'idle' || this.#state === 'reading') {
+      if (this.#state === 'reading') this.#socket.destroy()
+      else this.#close()
+    }
   }
 
   #onClose (): void {

@@ -5,41 +5,48 @@
 /// by the parser's byte limit when it gets here.
 
 const tokenName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
-const lf = 0x0a
 const cr = 0x0d
 
 export class Headers {
+  // Parallel arrays, searched linearly: blocks hold a handful of fields, and a Map per block costs
+  // more to build than the few lookups it would speed up.
   readonly #names: string[] = []
+  readonly #lower: string[] = []
   readonly #values: string[] = []
-  readonly #index = new Map<string, number[]>()
 
   /// Appends a field, keeping earlier ones of the same name (they are read in order).
   append (name: string, value: string): void {
-    const key = name.toLowerCase()
-    const at = this.#names.length
     this.#names.push(name)
+    this.#lower.push(name.toLowerCase())
     this.#values.push(value)
-    const slots = this.#index.get(key)
-    if (slots === undefined) this.#index.set(key, [at])
-    else slots.push(at)
   }
 
   /// The first value of a field, or undefined.
   get (name: string): string | undefined {
-    const slots = this.#index.get(name.toLowerCase())
-    return slots === undefined ? undefined : this.#values[slots[0] ?? -1]
+    const at = this.#lower.indexOf(name.toLowerCase())
+    return at < 0 ? undefined : this.#values[at]
   }
 
   /// Every value of a field in arrival order.
   getAll (name: string): string[] {
-    return (this.#index.get(name.toLowerCase()) ?? []).map(i => this.#values[i] ?? '')
+    const key = name.toLowerCase()
+    const out: string[] = []
+    for (let i = 0; i < this.#lower.length; i++) if (this.#lower[i] === key) out.push(this.#values[i] ?? '')
+    return out
   }
 
-  has (name: string): boolean { return this.#index.has(name.toLowerCase()) }
+  has (name: string): boolean { return this.#lower.includes(name.toLowerCase()) }
 
   /// Comma-separated list fields (Allow, Connection) as lower-case tokens, across repeated lines.
   tokens (name: string): string[] {
-    return this.getAll(name).flatMap(v => v.split(',')).map(t => t.trim().toLowerCase()).filter(t => t !== '')
+    const out: string[] = []
+    for (const value of this.getAll(name)) {
+      for (const token of value.split(',')) {
+        const t = token.trim()
+        if (t !== '') out.push(t.toLowerCase())
+      }
+    }
+    return out
   }
 
   get size (): number { return this.#names.length }
@@ -59,6 +66,8 @@ export interface ParsedBlock {
 /// CRLF (a bare LF is tolerated); obs-fold continuation lines join the previous field, which is how
 /// X-Violations-Found style multi-line values arrive. Returns a reason string when malformed.
 export function parseHeaderBlock (block: Buffer, maxCount: number): ParsedBlock | string {
+  // One latin1 decode for the whole block; lines are then cheap string slices.
+  const text = block.toString('latin1')
   let pos = 0
   let startLine: string | undefined
   const headers = new Headers()
@@ -69,11 +78,11 @@ export function parseHeaderBlock (block: Buffer, maxCount: number): ParsedBlock 
     if (pendingName !== undefined) headers.append(pendingName, pendingValue.trim())
     pendingName = undefined
   }
-  while (pos < block.length) {
-    const nl = block.indexOf(lf, pos)
+  while (pos < text.length) {
+    const nl = text.indexOf('\n', pos)
     if (nl === -1) return 'header block does not end with an empty line'
-    const end = nl > pos && block[nl - 1] === cr ? nl - 1 : nl
-    const line = block.toString('latin1', pos, end)
+    const end = nl > pos && text.charCodeAt(nl - 1) === cr ? nl - 1 : nl
+    const line = text.slice(pos, end)
     pos = nl + 1
     if (startLine === undefined) {
       if (line === '') return 'empty start line'
@@ -82,7 +91,7 @@ export function parseHeaderBlock (block: Buffer, maxCount: number): ParsedBlock 
     }
     if (line === '') {
       flush()
-      if (pos !== block.length) return 'bytes after the end of a header block'
+      if (pos !== text.length) return 'bytes after the end of a header block'
       return { startLine, headers }
     }
     const first = line.charCodeAt(0)

@@ -252,7 +252,7 @@ export class IcapParser {
       service,
       headers: h,
       encapsulated,
-      ...(preview === undefined ? {} : { preview }),
+      preview,
       allow204: allow.includes('204'),
       allow206: allow.includes('206'),
       close: h.tokens('connection').includes('close'),
@@ -275,15 +275,29 @@ export class IcapParser {
     const head = this.#pendingHead
     this.#pendingHead = undefined
     if (head === undefined) return
-    const parts: { reqHdr?: HttpPart, resHdr?: HttpPart } = {}
+    let reqHdr: HttpPart | undefined
+    let resHdr: HttpPart | undefined
     for (const section of head.encapsulated.headers) {
       const raw = block.subarray(section.offset, section.offset + section.length)
       const parsed: ParsedBlock | string = parseHeaderBlock(raw, this.#limits.maxHeaderCount)
       if (typeof parsed === 'string') { this.#failWith(bad(`encapsulated ${section.name} does not match its Encapsulated offsets: ${parsed}`)); return }
-      if (section.name === 'req-hdr') parts.reqHdr = { raw, parsed }
-      else parts.resHdr = { raw, parsed }
+      if (section.name === 'req-hdr') reqHdr = { raw, parsed }
+      else resHdr = { raw, parsed }
     }
-    const request: IcapRequest = { ...head, ...parts }
+    // Built field by field (not spread) so every request object has the same shape.
+    const request: IcapRequest = {
+      method: head.method,
+      uri: head.uri,
+      service: head.service,
+      headers: head.headers,
+      encapsulated: head.encapsulated,
+      reqHdr,
+      resHdr,
+      preview: head.preview,
+      allow204: head.allow204,
+      allow206: head.allow206,
+      close: head.close,
+    }
     this.#events.push({ kind: 'head', request })
     if (head.encapsulated.body === 'null-body') {
       this.#state = State.Done

@@ -18,10 +18,10 @@ export interface IcapRequest {
   readonly service: string
   readonly headers: Headers
   readonly encapsulated: Encapsulated
-  readonly reqHdr?: HttpPart
-  readonly resHdr?: HttpPart
+  readonly reqHdr: HttpPart | undefined
+  readonly resHdr: HttpPart | undefined
   /// Preview size when the client sends one (RFC 3507 §4.5); undefined without a Preview header.
-  readonly preview?: number
+  readonly preview: number | undefined
   readonly allow204: boolean
   readonly allow206: boolean
   /// The client asked to close after this transaction (`Connection: close`).

@@ -36,7 +36,13 @@ export class IcapServer {
       limits,
       draining: false,
     }
-    this.#server = createServer({ noDelay: true }, socket => { this.#accept(socket) })
+    this.#server = createServer({ noDelay: true, allowHalfOpen: true }, socket => { this.#accept(socket) })
+  }
+
+  /// The bound address once listening (port 0 in the config becomes the real port here).
+  get address (): AddressInfo | undefined {
+    const address = this.#server.address()
+    return address === null || typeof address === 'string' ? undefined : address
   }
 
   /// Connections currently open (for tests and the SNMP gauge).
@@ -58,6 +64,7 @@ export class IcapServer {
       metrics.overloads++
       socket.on('error', () => {})
       socket.on('data', () => {})
+      socket.on('end', () => socket.destroy())
       socket.end(this.#ctx.responder.simple(503, true))
       setTimeout(() => socket.destroy(), 2_000).unref()
       return

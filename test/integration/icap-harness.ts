@@ -193,3 +193,78 @@ export function normalise (response: Buffer | string): string {
   const text = typeof response === 'string' ? response : response.toString('latin1')
   return text.replace(/\r\nDate: [^\r\n]*/g, '\r\nDate: <date>').replace(/\r\nISTag: "[^"\r\n]*"/g, '\r\nISTag: "<istag>"')
 }
+
+export interface ModRequest {
+  readonly method?: 'RESPMOD' | 'REQMOD'
+  readonly service?: string
+  readonly body: Buffer
+  readonly preview?: number
+  readonly allow?: string
+  readonly extraHeaders?: readonly string[]
+  /// Declare Content-Length in the encapsulated HTTP header (default true).
+  readonly contentLength?: boolean
+}
+
+/// Builds a REQMOD/RESPMOD request in parts: `first` is everything up to and including the preview
+/// (or the whole request without a preview), `rest` what follows 100 Continue (empty otherwise).
+export function buildRequest (r: ModRequest): { first: Buffer, rest: Buffer, whole: Buffer } {
+  const method = r.method ?? 'RESPMOD'
+  const len = r.contentLength === false ? [] : [`Content-Length: ${r.body.length}`]
+  const reqHdr = method === 'REQMOD'
+    ? ['POST http://origin.test/upload HTTP/1.1', 'Host: origin.test', ...len].join('\r\n') + '\r\n\r\n'
+    : 'GET http://origin.test/object HTTP/1.1\r\nHost: origin.test\r\n\r\n'
+  const resHdr = method === 'RESPMOD' ? ['HTTP/1.1 200 OK', 'Content-Type: application/octet-stream', ...len].join('\r\n') + '\r\n\r\n' : ''
+  const enc = method === 'REQMOD' ? `req-hdr=0, req-body=${reqHdr.length}` : `req-hdr=0, res-hdr=${reqHdr.length}, res-body=${reqHdr.length + resHdr.length}`
+  const lines = [`${method} icap://127.0.0.1/${r.service ?? 'avscan'} ICAP/1.0`, 'Host: 127.0.0.1']
+  if (r.allow !== undefined) lines.push(`Allow: ${r.allow}`)
+  if (r.preview !== undefined) lines.push(`Preview: ${r.preview}`)
+  lines.push(...(r.extraHeaders ?? []), `Encapsulated: ${enc}`)
+  const head = Buffer.from(lines.join('\r\n') + '\r\n\r\n' + reqHdr + resHdr, 'latin1')
+  const chunk = (b: Buffer): Buffer => b.length === 0 ? Buffer.alloc(0) : Buffer.concat([Buffer.from(b.length.toString(16) + '\r\n'), b, Buffer.from('\r\n')])
+  if (r.preview === undefined) {
+    const whole = Buffer.concat([head, chunk(r.body), Buffer.from('0\r\n\r\n')])
+    return { first: whole, rest: Buffer.alloc(0), whole }
+  }
+  const pv = r.body.subarray(0, r.preview)
+  if (r.body.length <= r.preview) {
+    const whole = Buffer.concat([head, chunk(pv), Buffer.from('0; ieof\r\n\r\n')])
+    return { first: whole, rest: Buffer.alloc(0), whole }
+  }
+  const first = Buffer.concat([head, chunk(pv), Buffer.from('0\r\n\r\n')])
+  const rest = Buffer.concat([chunk(r.body.subarray(r.preview)), Buffer.from('0\r\n\r\n')])
+  return { first, rest, whole: Buffer.concat([first, rest]) }
+}
+
+export const optionsRequest = Buffer.from('OPTIONS icap://127.0.0.1/avscan ICAP/1.0\r\nHost: 127.0.0.1\r\nEncapsulated: null-body=0\r\n\r\n', 'latin1')
+
+/// Status code of a response.
+export function statusOf (response: Buffer | undefined): number {
+  return Number(response?.toString('latin1', 9, 12) ?? 0)
+}
+
+/// The decoded chunked body of a 200 echo/block response.
+export function bodyOf (response: Buffer): Buffer {
+  const headEnd = response.indexOf('\r\n\r\n') + 4
+  const enc = /\r\nEncapsulated: *([^\r\n]*)/i.exec(response.toString('latin1', 0, headEnd))?.[1] ?? ''
+  const last = enc.split(',').map(s => s.trim().split('=')).pop()
+  if (last?.[0] === 'null-body') return Buffer.alloc(0)
+  let pos = headEnd + Number(last?.[1] ?? 0)
+  const parts: Buffer[] = []
+  for (;;) {
+    const nl = response.indexOf('\r\n', pos)
+    const size = parseInt(response.toString('latin1', pos, nl), 16)
+    if (size === 0 || Number.isNaN(size)) break
+    parts.push(response.subarray(nl + 2, nl + 2 + size))
+    pos = nl + 2 + size + 2
+  }
+  return Buffer.concat(parts)
+}
+
+/// Polls until `check` is true (or throws after timeoutMs): for effects that land asynchronously.
+export async function eventually (check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+}

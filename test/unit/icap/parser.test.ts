@@ -23,8 +23,17 @@ function drive (pieces: readonly Buffer[], lim: ParserLimits = limits): string[]
         case 'head': {
           const r = e.request
           out.push('head ' + JSON.stringify({
-            method: r.method, uri: r.uri, service: r.service, enc: r.encapsulated, preview: r.preview, allow204: r.allow204, allow206: r.allow206, close: r.close,
-            headers: [...r.headers.entries()], reqHdr: r.reqHdr?.raw.toString('latin1'), resHdr: r.resHdr?.raw.toString('latin1'),
+            method: r.method,
+            uri: r.uri,
+            service: r.service,
+            enc: r.encapsulated,
+            preview: r.preview,
+            allow204: r.allow204,
+            allow206: r.allow206,
+            close: r.close,
+            headers: [...r.headers.entries()],
+            reqHdr: r.reqHdr?.raw.toString('latin1'),
+            resHdr: r.resHdr?.raw.toString('latin1'),
           }))
           break
         }

@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict'
+import { ServiceTable } from '../../../protocols/icap/services.js'
+import { statusLine, reasonPhrase } from '../../../protocols/icap/status.js'
+
+describe('ICAP service table', () => {
+  const table = new ServiceTable(['avscan', 'srv_clamav', 'resp_only:RESPMOD'])
+
+  it('resolves the primary service and its aliases for both methods', () => {
+    for (const name of ['avscan', 'srv_clamav']) {
+      for (const method of ['REQMOD', 'RESPMOD', 'OPTIONS'] as const) {
+        const found = table.lookup(name, method)
+        assert.ok(found.ok, `${name} ${method}`)
+        assert.equal(found.service.name, name)
+        assert.equal(found.service.primary, 'avscan')
+      }
+    }
+  })
+
+  it('answers 404 for an unknown path and 405 for a method the service does not offer', () => {
+    assert.deepEqual(table.lookup('nosuch', 'RESPMOD'), { ok: false, status: 404, message: "no ICAP service at 'nosuch'" })
+    const reqmod = table.lookup('resp_only', 'REQMOD')
+    assert.equal(reqmod.ok ? 0 : reqmod.status, 405)
+    assert.ok(table.lookup('resp_only', 'OPTIONS').ok, 'OPTIONS works on every known service')
+  })
+
+  it('defaults to avscan and refuses unknown methods in an entry', () => {
+    assert.deepEqual(new ServiceTable([]).names, ['avscan'])
+    assert.throws(() => new ServiceTable(['x:PUT']), /unknown method PUT/)
+  })
+})
+
+describe('ICAP status lines', () => {
+  it('names every status the server sends', () => {
+    for (const code of [100, 200, 204, 206, 400, 404, 405, 408, 500, 501, 503, 505]) {
+      assert.match(statusLine(code), new RegExp(`^ICAP/1\\.0 ${code} [A-Z][A-Za-z ]+\\r\\n$`))
+    }
+    assert.equal(reasonPhrase(599), 'Server Error')
+  })
+})
