@@ -86,6 +86,17 @@ describe('SNMP access policy, engine ID and notification logic', function () {
     }
   })
 
+  it('fails the node start with the bind error when the SNMP port is taken', async () => {
+    const holder = createSocket('udp4')
+    holder.bind(0, '127.0.0.1')
+    await once(holder, 'listening')
+    try {
+      await assert.rejects(nodeWith(dir, 'port-taken', { port: holder.address().port, users: [monitorConfig] }), /EADDRINUSE/)
+    } finally {
+      await new Promise<void>(resolve => holder.close(() => resolve()))
+    }
+  })
+
   it('`scanwall start` refuses a trap target naming an unknown user with one config line, exit 78', async () => {
     const file = join(dir, 'bad-trap-user.json')
     await writeFile(file, JSON.stringify({
