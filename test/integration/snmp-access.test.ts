@@ -38,8 +38,8 @@ describe('SNMP access policy, engine ID and notification logic', function () {
     const port = await freeUdpPort()
     const node = await nodeWith(dir, 'no-credentials', { port })
     try {
-      assert.equal(node.snmp?.mode, 'off')
-      assert.equal(node.snmp?.address, undefined)
+      assert.equal(node.snmp?.agent.mode, 'off')
+      assert.equal(node.snmp?.agent.address, undefined)
       const v2c = await snmp('snmpget', ['-v2c', '-c', 'public'], `udp:127.0.0.1:${port}`, ['SCANWALL-MIB::swNodeId.0'], true)
       assert.match(v2c.stderr, /Timeout/)
       const v3 = await snmp('snmpget', v3Args(monitor), `udp:127.0.0.1:${port}`, ['SCANWALL-MIB::swNodeId.0'], true)
@@ -58,7 +58,7 @@ describe('SNMP access policy, engine ID and notification logic', function () {
     const community = 'c-' + randomBytes(6).toString('hex')
     const node = await nodeWith(dir, 'v2c-only', { port: 0, community })
     try {
-      const target = `udp:127.0.0.1:${node.snmp?.address?.port}`
+      const target = `udp:127.0.0.1:${node.snmp?.agent.address?.port}`
       const ok = await snmp('snmpget', ['-v2c', '-c', community], target, ['SCANWALL-MIB::swNodeId.0'])
       assert.equal(parseVarbinds(ok.stdout).get('swNodeId.0'), 'v2c-only')
       const wrong = await snmp('snmpget', ['-v2c', '-c', 'public'], target, ['SCANWALL-MIB::swNodeId.0'], true)
@@ -74,8 +74,8 @@ describe('SNMP access policy, engine ID and notification logic', function () {
   it('uses an engine ID derived from the node id (snmpget -e with it works, with another node\'s fails)', async () => {
     const node = await nodeWith(dir, 'engine-a', { port: 0, users: [monitorConfig] })
     try {
-      assert.deepEqual(node.snmp?.engineId, engineIdFor('engine-a', 99999))
-      const target = `udp:127.0.0.1:${node.snmp?.address?.port}`
+      assert.deepEqual(node.snmp?.agent.engineId, engineIdFor('engine-a', 99999))
+      const target = `udp:127.0.0.1:${node.snmp?.agent.address?.port}`
       const own = await snmp('snmpget', ['-e', `0x${engineIdFor('engine-a', 99999).toString('hex')}`, ...v3Args(monitor)], target, ['SCANWALL-MIB::swNodeId.0'])
       assert.equal(parseVarbinds(own.stdout).get('swNodeId.0'), 'engine-a')
       const other = await snmp('snmpget', ['-e', `0x${engineIdFor('engine-b', 99999).toString('hex')}`, ...v3Args(monitor)], target, ['SCANWALL-MIB::swNodeId.0'], true)
