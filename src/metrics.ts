@@ -41,8 +41,8 @@ class LatencyWindow {
   }
 }
 
-/// Life-cycle of a node (SCANWALL-MIB ScanwallNodeState; 'failed' is only ever said of a peer).
-export type NodeState = 'starting' | 'active' | 'draining' | 'stopping' | 'failed'
+/// Life-cycle of a node (SCANWALL-MIB ScanwallNodeState; 'failed' and 'offline' are said of peers).
+export type NodeState = 'starting' | 'active' | 'draining' | 'stopping' | 'failed' | 'offline'
 
 export interface MetricsEvents {
   /// A scan found a threat (ScanService); `service` when the caller knows it.

@@ -8,8 +8,7 @@ import { IcapServer } from '../protocols/icap/server.js'
 import type { ConfigTree } from '../config/load.js'
 import { readBlockTemplate } from './policy/block-page.js'
 import { readFile } from 'node:fs/promises'
-import { SnmpAgent } from '../protocols/snmp/agent.js'
-import { TrapSender } from '../protocols/snmp/traps.js'
+import { SnmpService } from '../protocols/snmp/service.js'
 import { StandaloneClusterView, BuiltinHealthView, type ClusterView, type HealthView, type LocalNodeState } from './cluster/view.js'
 
 export interface RunningNode {
@@ -18,8 +17,8 @@ export interface RunningNode {
   readonly scan: ScanService
   readonly icap: IcapServer
   readonly log: Logger
-  /// The SNMP agent (mode 'off' when it has no credentials), undefined when snmp.enabled is false.
-  readonly snmp: SnmpAgent | undefined
+  /// The SNMP agent and notifications (agent mode 'off' without credentials); undefined when disabled.
+  readonly snmp: SnmpService | undefined
   /// Node state → draining: the ICAP server finishes current transactions and closes connections.
   drain (): void
   /// Stops accepting, lets in-flight transactions finish up to the grace period, closes everything.
@@ -66,27 +65,14 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     await scan.close()
     throw err
   }
-  let snmp: SnmpAgent | undefined
-  let traps: TrapSender | undefined
+  let snmp: SnmpService | undefined
   if (config.snmp.enabled) {
     const local: LocalNodeState = { nodeId: config.node.id, address: icapAddress, metrics, maxQueue: config.scan.maxQueue, queueDepth: () => scan.queueDepth, signatureCount: () => scan.signatureCount }
     const cluster = views.cluster ?? new StandaloneClusterView(local)
     const health = views.health ?? new BuiltinHealthView(local)
     try {
-      snmp = await SnmpAgent.start({ ...config.snmp, nodeId: config.node.id }, { nodeId: config.node.id, version: await packageVersion(), metrics, scan, cluster, health }, log)
-      traps = new TrapSender({
-        nodeId: config.node.id,
-        enterpriseOid: config.snmp.enterpriseOid,
-        engineId: snmp.engineId,
-        targets: config.snmp.trapTargets,
-        users: config.snmp.users,
-        infectionIntervalMs: config.snmp.infectionTrapIntervalMs,
-        healthPollMs: config.snmp.healthPollMs,
-        subagent: snmp.subagent,
-      }, { metrics, scan, health }, log)
-      traps.start()
+      snmp = await SnmpService.start(config.snmp, { nodeId: config.node.id, version: await packageVersion(), metrics, scan, cluster, health }, log)
     } catch (err) {
-      await snmp?.close()
       await icap.close(0)
       await scan.close()
       throw err
@@ -99,7 +85,6 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
       log.info({ graceMs: config.shutdown.graceMs }, 'shutting down')
       metrics.setState('stopping')
       await icap.close(config.shutdown.graceMs)
-      await traps?.close()
       await snmp?.close()
       await scan.close()
       log.info('stopped')

@@ -19,7 +19,7 @@ const maxUint32 = 4_294_967_295
 /// The default enterprise subtree: 99999 is a placeholder, not an IANA PEN (see README).
 export const defaultEnterpriseOid = '1.3.6.1.4.1.99999'
 
-export const nodeStateCodes: Readonly<Record<NodeState, number>> = { starting: 1, active: 2, draining: 3, stopping: 4, failed: 5 }
+export const nodeStateCodes: Readonly<Record<NodeState, number>> = { starting: 1, active: 2, draining: 3, stopping: 4, failed: 5, offline: 6 }
 const healthStatusCodes: Readonly<Record<HealthStatus, number>> = { unknown: 1, ok: 2, failed: 3 }
 
 /// Suffixes under the enterprise OID, as in SCANWALL-MIB.

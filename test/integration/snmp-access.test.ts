@@ -24,7 +24,7 @@ async function nodeWith (dir: string, nodeId: string, snmpOverrides: Record<stri
   return await startNode(config, silent)
 }
 
-describe('SNMP access policy', function () {
+describe('SNMP access policy, engine ID and notification logic', function () {
   this.timeout(60_000)
   let dir: string
   before(async () => { dir = await mkdtemp(join(tmpdir(), 'scanwall-snmp-access-')) })
@@ -38,8 +38,8 @@ describe('SNMP access policy', function () {
     const port = await freeUdpPort()
     const node = await nodeWith(dir, 'no-credentials', { port })
     try {
-      assert.equal(node.snmp?.mode, 'off')
-      assert.equal(node.snmp?.address, undefined)
+      assert.equal(node.snmp?.agent.mode, 'off')
+      assert.equal(node.snmp?.agent.address, undefined)
       const v2c = await snmp('snmpget', ['-v2c', '-c', 'public'], `udp:127.0.0.1:${port}`, ['SCANWALL-MIB::swNodeId.0'], true)
       assert.match(v2c.stderr, /Timeout/)
       const v3 = await snmp('snmpget', v3Args(monitor), `udp:127.0.0.1:${port}`, ['SCANWALL-MIB::swNodeId.0'], true)
@@ -58,7 +58,7 @@ describe('SNMP access policy', function () {
     const community = 'c-' + randomBytes(6).toString('hex')
     const node = await nodeWith(dir, 'v2c-only', { port: 0, community })
     try {
-      const target = `udp:127.0.0.1:${node.snmp?.address?.port}`
+      const target = `udp:127.0.0.1:${node.snmp?.agent.address?.port}`
       const ok = await snmp('snmpget', ['-v2c', '-c', community], target, ['SCANWALL-MIB::swNodeId.0'])
       assert.equal(parseVarbinds(ok.stdout).get('swNodeId.0'), 'v2c-only')
       const wrong = await snmp('snmpget', ['-v2c', '-c', 'public'], target, ['SCANWALL-MIB::swNodeId.0'], true)
@@ -74,8 +74,8 @@ describe('SNMP access policy', function () {
   it('uses an engine ID derived from the node id (snmpget -e with it works, with another node\'s fails)', async () => {
     const node = await nodeWith(dir, 'engine-a', { port: 0, users: [monitorConfig] })
     try {
-      assert.deepEqual(node.snmp?.engineId, engineIdFor('engine-a', 99999))
-      const target = `udp:127.0.0.1:${node.snmp?.address?.port}`
+      assert.deepEqual(node.snmp?.agent.engineId, engineIdFor('engine-a', 99999))
+      const target = `udp:127.0.0.1:${node.snmp?.agent.address?.port}`
       const own = await snmp('snmpget', ['-e', `0x${engineIdFor('engine-a', 99999).toString('hex')}`, ...v3Args(monitor)], target, ['SCANWALL-MIB::swNodeId.0'])
       assert.equal(parseVarbinds(own.stdout).get('swNodeId.0'), 'engine-a')
       const other = await snmp('snmpget', ['-e', `0x${engineIdFor('engine-b', 99999).toString('hex')}`, ...v3Args(monitor)], target, ['SCANWALL-MIB::swNodeId.0'], true)
@@ -83,6 +83,17 @@ describe('SNMP access policy', function () {
       assert.doesNotMatch(other.stdout, /swNodeId/)
     } finally {
       await node.stop()
+    }
+  })
+
+  it('fails the node start with the bind error when the SNMP port is taken', async () => {
+    const holder = createSocket('udp4')
+    holder.bind(0, '127.0.0.1')
+    await once(holder, 'listening')
+    try {
+      await assert.rejects(nodeWith(dir, 'port-taken', { port: holder.address().port, users: [monitorConfig] }), /EADDRINUSE/)
+    } finally {
+      await new Promise<void>(resolve => holder.close(() => resolve()))
     }
   })
 
@@ -126,6 +137,37 @@ describe('SNMP access policy', function () {
       await daemon.waitFor(/swHealthTestRecovered.*upstream-dns.*resolves/)
       await new Promise(resolve => setTimeout(resolve, 200))
       assert.equal((await daemon.lines(/swHealthTestFailed/)).length, 1, 'one notification per change, not per poll')
+    } finally {
+      await sender.close()
+      await daemon.stop()
+    }
+  })
+
+  it('rate-limits swInfectionDetected: the first at once, then one per interval counting those held back', async () => {
+    const community = 'r-' + randomBytes(4).toString('hex')
+    const { port, daemon } = await startSnmptrapd(dir, [`authCommunity log ${community}`])
+    const metrics = new Metrics()
+    const health: HealthView = { tests: () => [] }
+    const sender = new TrapSender({
+      nodeId: 'rate-node',
+      enterpriseOid: '1.3.6.1.4.1.99999',
+      engineId: engineIdFor('rate-node', 99999),
+      targets: [{ host: '127.0.0.1', port, version: 'v2c', community }],
+      users: [],
+      infectionIntervalMs: 500,
+      healthPollMs: 60_000,
+    }, { metrics, scan: { dbVersion: 'x', signatureCount: 1 }, health }, silent)
+    try {
+      sender.start()
+      for (const threat of ['T1', 'T2', 'T3', 'T4']) {
+        metrics.infections++
+        metrics.events.emit('infection', { threat, service: 'avscan' })
+      }
+      const traps = await daemon.waitFor(/swInfectionDetected/, 10_000, 2)
+      assert.match(traps[0] ?? '', /swNotifyThreat\.0 = STRING: T1.*swNotifyService\.0 = STRING: avscan.*swNotifySuppressed\.0 = Gauge32: 0/)
+      assert.match(traps[1] ?? '', /swNotifyThreat\.0 = STRING: T4.*swNotifySuppressed\.0 = Gauge32: 2.*swInfections\.0 = Counter64: 4/)
+      await new Promise(resolve => setTimeout(resolve, 700))
+      assert.equal((await daemon.lines(/swInfectionDetected/)).length, 2, 'nothing more once the burst is reported')
     } finally {
       await sender.close()
       await daemon.stop()

@@ -56,7 +56,7 @@ describe('SNMP AgentX sub-agent under the system snmpd', function () {
   })
 
   it('registers SCANWALL-MIB with snmpd and serves it through snmpd\'s SNMPv3', async () => {
-    assert.equal(node.snmp?.mode, 'agentx')
+    assert.equal(node.snmp?.agent.mode, 'agentx')
     const sink = node.scan.openSink()
     await sink.write(eicar)
     assert.equal((await node.scan.scan(await sink.finish(), new AbortController().signal)).verdict.status, 'infected')

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { run, ourMibDir, baseMibDir, mibArgs } from '../helpers/snmp.js'
 import { scalars, branch, notifications, notifyObjects, defaultEnterpriseOid, providerDefinitions } from '../../protocols/snmp/mib.js'
 
@@ -15,13 +17,17 @@ describe('SCANWALL-MIB text file', function () {
   })
 
   it('smilint does report a broken copy (the check above can fail)', async () => {
-    const { readFile, writeFile, mkdtemp } = await import('node:fs/promises')
-    const { tmpdir } = await import('node:os')
     const dir = await mkdtemp(join(tmpdir(), 'scanwall-mib-'))
-    const broken = (await readFile(file, 'utf8')).replace('MAX-ACCESS  read-only\n    STATUS      current\n    DESCRIPTION "This node\'s id', 'MAX-ACCESS  read-only\n    STATUS      current\n    DESCRIPTIO "This node\'s id')
-    await writeFile(join(dir, 'SCANWALL-MIB.txt'), broken)
-    const result = await run('smilint', ['-l', '3', '-s', join(dir, 'SCANWALL-MIB.txt')], { ...process.env, SMIPATH: baseMibDir })
-    assert.match(result.stdout + result.stderr, /error/)
+    try {
+      const text = await readFile(file, 'utf8')
+      const broken = text.replace('DESCRIPTION "This node\'s id', 'DESCRIPTIO "This node\'s id')
+      assert.notEqual(broken, text)
+      await writeFile(join(dir, 'SCANWALL-MIB.txt'), broken)
+      const result = await run('smilint', ['-l', '3', '-s', join(dir, 'SCANWALL-MIB.txt')], { ...process.env, SMIPATH: baseMibDir })
+      assert.match(result.stdout + result.stderr, /error/)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 
   it('names every OID the agent serves and sends exactly as the code numbers it', async () => {

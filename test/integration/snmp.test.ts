@@ -58,7 +58,7 @@ describe('SNMP agent of a running node, with c-icap-client, snmpget/snmpwalk and
       },
     })
     node = await startNode(config, pino({ level: 'silent' }))
-    const address = node.snmp?.address
+    const address = node.snmp?.agent.address
     assert.ok(address !== undefined, 'the agent listens when users are configured')
     target = `udp:${address.host}:${address.port}`
   })
