@@ -122,7 +122,7 @@ export async function answer (tx: Transaction, ctx: IcapContext, socket: Socket,
   tx.sink = undefined
   if (tx.oversize) {
     tx.verdict = 'oversize'
-    if (ctx.options.oversize === 'block' || sink === undefined) {
+    if (ctx.options.oversize === 'block' || sink === undefined || tx.may204 || tx.may206(ctx)) {
       await sink?.discard()
       if (ctx.options.oversize === 'block') sendBlock(tx, ctx, socket, close, oversizeThreat)
       else await sendClean(tx, ctx, socket, close, undefined)

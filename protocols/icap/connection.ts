@@ -17,7 +17,7 @@ type State = 'idle' | 'reading' | 'answering' | 'closing' | 'closed'
 /// Pipelined bytes held while answering before the socket is paused.
 const holdLimit = 1024 * 1024
 /// Spool bytes queued for the disk before the socket is paused (memory bound per transaction).
-const spoolBacklogLimit = 8 * 1024 * 1024
+const spoolBacklogLimit = 4 * 1024 * 1024
 /// After an error answer: how long to keep reading (and discarding) before the socket is destroyed,
 /// so the client reads the answer instead of a reset.
 const lingerMs = 2_000
@@ -122,7 +122,7 @@ export class IcapConnection {
     if (tx === undefined) return
     const options = this.#ctx.options
     // Answers that need none of the rest of the body end the transaction inside the preview.
-    const early = tx.rejection !== undefined || (tx.oversize && (options.oversize === 'block' || tx.may204))
+    const early = tx.rejection !== undefined || (tx.oversize && (options.oversize === 'block' || tx.may204 || tx.may206(this.#ctx)))
     if (early) {
       this.#parser.afterPreview(false)
       this.#complete(tx)

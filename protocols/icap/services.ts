@@ -3,6 +3,7 @@
 /// are aliases such as c-icap's `srv_clamav` and `virus_scan`, so existing Squid configurations work
 /// unchanged. An entry may restrict its methods: `name:RESPMOD` or `name:REQMOD,RESPMOD`.
 import type { IcapMethod } from './request.js'
+import { ScanwallError } from '../../src/errors.js'
 
 export type ModMethod = Exclude<IcapMethod, 'OPTIONS'>
 
@@ -25,7 +26,7 @@ function parseEntry (entry: string): { name: string, methods: ModMethod[] } {
   if (colon < 0) return { name: entry.trim(), methods: [...allMethods] }
   const methods = entry.slice(colon + 1).split(',').map(m => m.trim().toUpperCase())
   const unknown = methods.filter(m => !(allMethods as readonly string[]).includes(m))
-  if (unknown.length > 0) throw new TypeError(`icap.services entry '${entry}': unknown method ${unknown.join(', ')}`)
+  if (unknown.length > 0) throw new ScanwallError('CONFIG_INVALID', `icap.services entry '${entry}': unknown method ${unknown.join(', ')}`)
   return { name: entry.slice(0, colon).trim(), methods: methods as ModMethod[] }
 }
 

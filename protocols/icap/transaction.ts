@@ -71,11 +71,14 @@ export class Transaction {
   /// A clean object may be answered 204 (RFC 3507 §4.6: only when the client sent Allow: 204).
   get may204 (): boolean { return this.request.allow204 }
 
-  /// 206 (Squid's partial-content extension): Allow: 206 alone permits it inside the preview only;
-  /// `Allow: 204, 206` permits it after 100 Continue too (Squid ModXact::makeAllowHeader).
+  /// 206 (Squid's partial-content extension). `Allow: 206` alone permits it only *inside* the
+  /// preview: as the answer to a preview that did not end with ieof, in place of 100 Continue.
+  /// After ieof or after 100 Continue Squid requires `Allow: 204, 206` (ModXact::makeAllowHeader,
+  /// and handle206PartialContent's Must(state.allowedPostview206), seen failing with Squid 5.7).
   may206 (ctx: IcapContext): boolean {
     if (!ctx.options.allow206 || !this.request.allow206 || !this.hasBody) return false
-    return (this.request.preview !== undefined && !this.continued) || this.request.allow204
+    const insidePreview = this.request.preview !== undefined && !this.continued && !this.endedInPreview
+    return insidePreview || this.request.allow204
   }
 
   get ms (): number { return Math.round((performance.now() - this.startedAt) * 100) / 100 }

@@ -249,6 +249,10 @@ describe('ICAP server timeouts, limits, failures and drain', function () {
       a.write(buildRequest({ body, contentLength: false }).whole)
       const [echo] = await a.responses(1)
       assert.ok(echo !== undefined && bodyOf(echo).equals(body))
+      // Known too big, Allow: 206 and a preview: 206 in place of 100 Continue, the client keeps its body.
+      a.write(buildRequest({ body, preview: 1024, allow: '206' }).first)
+      const [, partial] = await a.responses(2)
+      assert.match(partial?.toString('latin1') ?? '', /^ICAP\/1\.0 206 Partial Content\r\n[^]*\r\n\r\nHTTP\/1\.1 200 OK\r\n[^]*\r\n\r\n0; use-original-body=0\r\n\r\n$/)
       a.destroy()
     } finally { await block.close(); await allow.close() }
   })
@@ -286,6 +290,27 @@ describe('ICAP server timeouts, limits, failures and drain', function () {
       await eventually(() => icap.metrics.squidStalls === 1, 'the stall warning')
       assert.ok(icap.logs.some(l => l.level === 40 && /Squid bug 5352/.test(l.msg)))
       c.destroy()
+    } finally { await icap.close() }
+  })
+
+  it('close(): stops accepting, lets an in-flight transaction finish, then resolves', async () => {
+    const icap = await startIcap()
+    let closed = false
+    try {
+      const busy = await RawClient.open(icap.port)
+      const body = randomBytes(5000)
+      const { first, rest } = buildRequest({ body, preview: 1024 })
+      busy.write(first)
+      await busy.responses(1)
+      const closing = icap.server.close(10_000).then(() => { closed = true })
+      await new Promise(resolve => setTimeout(resolve, 100))
+      assert.equal(closed, false, 'close waits for the transaction')
+      busy.write(rest)
+      const all = await busy.responses(2)
+      assert.ok(all[1] !== undefined && bodyOf(all[1]).equals(body))
+      assert.match(all[1]?.toString('latin1') ?? '', /\r\nConnection: close\r\n/)
+      await closing
+      assert.equal(icap.server.connections, 0)
     } finally { await icap.close() }
   })
 

@@ -133,3 +133,25 @@ describe('ICAP parser limits and previews', () => {
     assert.deepEqual(parser.next().map(e => e.kind), ['head', 'end'])
   })
 })
+
+describe('ICAP parser robustness', () => {
+  it('never throws on mutated golden requests: each ends parsed, waiting, or with one error', () => {
+    // Deterministic pseudo-random mutations (xorshift), so a failure reproduces.
+    let seed = 0x2545f491
+    const rand = (n: number): number => {
+      seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5
+      return (seed >>> 0) % n
+    }
+    const alphabet = Buffer.from('0123456789abcdefABCDEF;=, \r\n:-\t\0\xff', 'latin1')
+    for (const name of fixtureNames()) {
+      const original = readRequest(name)
+      for (let round = 0; round < 60; round++) {
+        const mutated = Buffer.from(original)
+        for (let k = 0; k < 1 + rand(4); k++) mutated[rand(mutated.length)] = alphabet[rand(alphabet.length)] ?? 0
+        const cut = rand(mutated.length)
+        const events = drive([mutated.subarray(0, cut), mutated.subarray(cut)])
+        assert.ok(events.filter(e => e.startsWith('error')).length <= 1, `${name} round ${round}`)
+      }
+    }
+  })
+})
