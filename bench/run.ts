@@ -10,6 +10,7 @@
 import { parseArgs } from 'node:util'
 import { mkdtemp, rm, mkdir, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { startScanwallNode, repoRoot, type ScanwallNode } from '../test/helpers/scanwall-node.js'
 import { startCicapPeer, defaultPeersDir, type CicapPeer } from '../test/helpers/cicap-peer.js'
@@ -51,6 +52,7 @@ async function main (): Promise<void> {
   let peer: CicapPeer | undefined
   let node: ScanwallNode | undefined
   try {
+    if (!existsSync(benchIcap) || !existsSync(signaturesDir)) throw new Error(`peer harness not found in ${peersDir}: pass --peers DIR (../shared/peers)`)
     log(`bench: peer harness ${peersDir}, signatures ${signaturesDir}, state ${dir}`)
     node = await startScanwallNode({ dir, signaturesDir })
     const ours: IcapTarget = node
