@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig } from '../../config/load.js'
 
 describe('config', () => {
   const dir = mkdtempSync(join(tmpdir(), 'scanwall-config-'))
+  after(() => { rmSync(dir, { recursive: true, force: true }) })
 
   it('starts from embedded defaults: ICAP on 127.0.0.1:1344, bundled signatures', () => {
     const config = loadConfig({ env: {} })

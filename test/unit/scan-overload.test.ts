@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pino } from 'pino'
@@ -11,6 +11,7 @@ import { bundledSignaturesDir } from '../../config/schema.js'
 describe('ScanService under overload and time limits', function () {
   this.timeout(60_000)
   const spoolDir = mkdtempSync(join(tmpdir(), 'scanwall-spool-'))
+  after(() => { rmSync(spoolDir, { recursive: true, force: true }) })
   const log = pino({ level: 'silent' })
 
   async function body (service: ScanService, bytes: Uint8Array) {

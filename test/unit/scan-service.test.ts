@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { gzipSync } from 'node:zlib'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -15,6 +15,7 @@ import { eicar } from '../helpers/eicar.js'
 describe('ScanService with the worker pool', function () {
   this.timeout(30_000)
   const spoolDir = mkdtempSync(join(tmpdir(), 'scanwall-spool-'))
+  after(() => { rmSync(spoolDir, { recursive: true, force: true }) })
   let service: ScanService
   const metrics = new Metrics()
 
