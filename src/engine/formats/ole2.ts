@@ -1,0 +1,39 @@
+/// OLE2 compound files (doc, xls, ppt, msi, msg, Thumbs.db …): every stream is a child named by its
+/// storage path, and Ole10Native streams (files packaged into a document) also yield the packaged
+/// file. Uses npm cfb (SheetJS, the reader behind xlsx): streams are slices of a file no larger than
+/// the input, so there is nothing to inflate and no bomb to bound beyond the scan totals.
+import * as CFB from 'cfb'
+import type { FormatHandler, Layer } from './registry.js'
+import type { ByteSource } from '../source.js'
+import { MemorySource } from '../source.js'
+import type { ScanBudget } from '../budget.js'
+import { parsePackage } from './ole-package.js'
+
+const STREAM = 2
+
+async function * extract (source: ByteSource, budget: ScanBudget): AsyncIterable<Layer> {
+  let container: CFB.CFB$Container
+  try {
+    container = CFB.read(Buffer.from(await source.read(0, source.size)), { type: 'buffer' })
+  } catch {
+    budget.report('Heuristics.Broken.OLE2', 'broken')
+    return
+  }
+  for (let i = 0; i < container.FileIndex.length; i++) {
+    if (!budget.alive()) return
+    const entry = container.FileIndex[i]
+    if (entry === undefined || entry.type !== STREAM) continue
+    const content = entry.content
+    if (content === undefined || content.length === 0) continue
+    const bytes = content instanceof Uint8Array ? content : Uint8Array.from(content as ArrayLike<number>)
+    const name = (container.FullPaths[i] ?? entry.name).replace(/^Root Entry\//, '').replace(/\p{Cc}/gu, '')
+    if (!budget.consume(bytes.length, 0)) { if (!budget.alive()) return; continue }
+    yield { name, source: new MemorySource(bytes) }
+    if (entry.name === '\x01Ole10Native') {
+      const packaged = parsePackage(bytes.subarray(4))
+      if (packaged !== undefined) yield { name: `${name}/${packaged.name}`, source: new MemorySource(packaged.data) }
+    }
+  }
+}
+
+export const ole2Handler: FormatHandler = { type: 'ole2', extract }

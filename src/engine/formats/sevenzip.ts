@@ -1,0 +1,204 @@
+/// The 7-Zip backend (npm 7z-wasm: 7-Zip 24 compiled to WebAssembly, no native code, no download at
+/// install) for the formats whose codecs have no maintained pure-JS decoder: 7z (LZMA/LZMA2/PPMd/BCJ),
+/// RAR 4 and 5, CAB (MSZIP/LZX/Quantum), ARJ, LZH, CHM (LZX), ISO 9660, LZMA-alone, SZDD, and the zip
+/// methods node:zlib lacks (deflate64, implode, LZMA, PPMd).
+///
+/// How the limits hold inside a synchronous wasm call: the archive is listed first (`l -slt`) for
+/// names, declared sizes and encryption flags; then `x -so` writes every member, in listing order, to
+/// a stdout callback that fills one ChildSink per member by declared size. Every 64 KiB the callback
+/// accounts the bytes with the budget and checks the abort flag; on a refusal it throws, which 7-Zip
+/// sees as an I/O error and stops decoding. So a bomb or a cancelled scan stops within one block.
+import SevenZipImport, { type SevenZipModule, type SevenZipModuleFactory } from '7z-wasm'
+import type { ByteSource } from '../source.js'
+import { MemorySource } from '../source.js'
+import type { ScanBudget } from '../budget.js'
+import { ChildSink } from './sink.js'
+import type { FormatHandler, Layer } from './registry.js'
+import type { FileType } from '../filetype.js'
+
+interface Entry { path: string, size: number | undefined, encrypted: boolean, dir: boolean }
+
+interface Listing { type: string | undefined, entries: Entry[], error: string | undefined }
+
+/// Where the module's stdout goes during the current call: the listing text or member data.
+interface Router { onByte: (byte: number) => void }
+
+/// One 7-Zip instance per worker thread (instantiating costs ~50 ms); calls are synchronous, so the
+/// one-scan-per-worker model means no two calls overlap. Rebuilt when its memory grew large.
+const cache: { module?: Promise<SevenZipModule>, router: Router, memory: () => number } = {
+  router: { onByte: () => {} },
+  memory: () => 0,
+}
+
+const recycleAboveBytes = 256 * 1024 * 1024
+
+async function instance (): Promise<SevenZipModule> {
+  if (cache.module !== undefined) {
+    const mod = await cache.module
+    if (cache.memory() < recycleAboveBytes) return mod
+  }
+  const created = SevenZip({
+    stdout: (byte: number) => { cache.router.onByte(byte) },
+    print: () => {},
+    printErr: () => {},
+    stdin: () => null as unknown as number, // no password prompts: EOF
+  })
+  cache.module = created
+  const mod = await created
+  const heap = (mod as unknown as { HEAPU8?: Uint8Array }).HEAPU8
+  cache.memory = () => (mod as unknown as { HEAPU8?: Uint8Array }).HEAPU8?.byteLength ?? heap?.byteLength ?? 0
+  return mod
+}
+
+// The package is CommonJS typed as an ES default export: at run time the default import is the factory.
+const SevenZip = ((SevenZipImport as unknown as { default?: SevenZipModuleFactory }).default ?? SevenZipImport) as unknown as SevenZipModuleFactory
+
+const workDir = '/scan'
+const input = `${workDir}/in`
+
+function run (mod: SevenZipModule, args: string[]): void {
+  try {
+    mod.callMain(args)
+  } catch {
+    // 7-Zip exits through an exception on some errors; the listing/sinks say what was produced.
+  }
+}
+
+function list (mod: SevenZipModule): Listing {
+  const bytes: number[] = []
+  cache.router = { onByte: b => { if (bytes.length < 16 * 1024 * 1024) bytes.push(b) } }
+  // -p: a wrong password instead of a prompt; encrypted members are reported, not opened.
+  run(mod, ['l', '-slt', '-pscanwall', '-sccUTF-8', input])
+  const text = Buffer.from(bytes).toString('utf8')
+  const split = text.indexOf('\n----------')
+  const head = split === -1 ? text : text.slice(0, split)
+  const type = /^Type = (.+)$/m.exec(head)?.[1]?.trim()
+  const entries: Entry[] = []
+  if (split !== -1) {
+    for (const block of text.slice(split + 11).split(/\r?\n\r?\n/)) {
+      const field = (name: string): string | undefined => new RegExp(`^${name} = (.*)$`, 'm').exec(block)?.[1]?.trim()
+      const path = field('Path')
+      if (path === undefined) continue
+      const size = field('Size')
+      entries.push({
+        path,
+        size: size === undefined || size === '' ? undefined : Number(size),
+        encrypted: field('Encrypted') === '+',
+        dir: field('Folder') === '+' || (field('Attributes') ?? '').startsWith('D'),
+      })
+    }
+  }
+  const error = /(Can not open encrypted archive|Wrong password|Cannot open the file as archive|Can not open the file as archive)/i.exec(text)?.[1]
+  return { type, entries, error }
+}
+
+/// Splits `x -so` output into members by their declared sizes, accounting every 64 KiB.
+class Splitter {
+  readonly #budget: ScanBudget
+  readonly #sizes: readonly number[]
+  readonly #packed: number
+  readonly sinks: ChildSink[] = []
+  #index = 0
+  #left: number
+  #buf = new Uint8Array(64 * 1024)
+  #fill = 0
+  stopped = false
+
+  constructor (budget: ScanBudget, sizes: readonly number[], packed: number) {
+    this.#budget = budget
+    this.#sizes = sizes
+    this.#packed = packed
+    this.#left = sizes[0] ?? Number.POSITIVE_INFINITY
+    this.sinks.push(new ChildSink(budget, packed))
+  }
+
+  byte (b: number): void {
+    if (this.stopped) throw new Error('stop')
+    while (this.#left === 0) this.#next()
+    this.#buf[this.#fill++] = b
+    this.#left--
+    if (this.#fill === this.#buf.length || this.#left === 0) this.flush()
+  }
+
+  #next (): void {
+    this.flush()
+    this.#index++
+    this.#left = this.#sizes[this.#index] ?? Number.POSITIVE_INFINITY
+    this.sinks.push(new ChildSink(this.#budget, this.#packed))
+  }
+
+  flush (): void {
+    if (this.#fill === 0) return
+    const sink = this.sinks[this.sinks.length - 1] as ChildSink
+    const ok = sink.write(this.#buf.slice(0, this.#fill)) && this.#budget.alive()
+    this.#fill = 0
+    if (!ok) { this.stopped = true; throw new Error('stop') } // 7-Zip: I/O error, stops decoding
+  }
+}
+
+async function wholeInput (source: ByteSource): Promise<Uint8Array> {
+  return source instanceof MemorySource ? source.bytes : await source.read(0, source.size)
+}
+
+/// Lists and extracts an archive with 7-Zip; `label` names the format in Heuristics.Encrypted.<label>.
+export async function * sevenZipExtract (source: ByteSource, budget: ScanBudget, label: string, fallbackName = 'content'): AsyncIterable<Layer> {
+  if (!budget.alive()) return
+  const mod = await instance()
+  const bytes = await wholeInput(source)
+  try { mod.FS.mkdir(workDir) } catch { /* exists */ }
+  mod.FS.writeFile(input, bytes)
+  let sinks: ChildSink[] = []
+  let names: string[] = []
+  try {
+    const listing = list(mod)
+    if (listing.error !== undefined && /encrypted|password/i.test(listing.error)) budget.report(`Heuristics.Encrypted.${label}`, 'encrypted')
+    if (listing.entries.some(e => e.encrypted)) budget.report(`Heuristics.Encrypted.${label}`, 'encrypted')
+    const members = listing.entries.filter(e => !e.dir)
+    // Declared sizes are checked before decoding; oversized members are skipped (MaxFileSize).
+    const files = members.filter(e => !e.encrypted && (e.size === undefined || budget.admits(e.size)))
+    if (files.length === 0 || !budget.alive()) return
+    const known = files.every(f => f.size !== undefined)
+    // Unknown sizes (single-stream formats such as LZMA-alone or SZDD): one member per call.
+    const groups = known ? [files] : files.map(f => [f])
+    for (const group of groups) {
+      const splitter = new Splitter(budget, group.map(f => f.size ?? Number.POSITIVE_INFINITY), source.size)
+      cache.router = { onByte: b => { splitter.byte(b) } }
+      const args = ['x', '-so', '-y', '-pscanwall', '-spd', input]
+      if (groups.length > 1 || files.length < members.length) args.push('--', ...group.map(f => f.path))
+      run(mod, args)
+      if (!splitter.stopped) { try { splitter.flush() } catch { /* refused: recorded */ } }
+      sinks.push(...splitter.sinks)
+      names.push(...group.map(f => f.path))
+      if (splitter.stopped) break
+    }
+  } finally {
+    cache.router = { onByte: () => {} }
+    try { mod.FS.unlink(input) } catch { /* gone */ }
+  }
+  const layers: Layer[] = []
+  sinks.forEach((sink, i) => {
+    const layer = sink.layer(memberName(names[i], fallbackName))
+    if (layer !== undefined) layers.push(layer)
+  })
+  sinks = []
+  names = []
+  let i = 0
+  try {
+    for (; i < layers.length; i++) yield layers[i] as Layer
+  } finally {
+    // Children not reached (the walk stopped early) must still give their temp files back.
+    for (const l of layers.slice(i + 1)) l.release?.()
+  }
+}
+
+/// Member paths are archive-relative; a member without a name (single-stream formats) takes the
+/// format's fallback name.
+function memberName (path: string | undefined, fallback: string): string {
+  if (path === undefined || path === '' || path === 'in' || path === 'in~') return fallback
+  return path.replace(/^\/+/, '')
+}
+
+/// A handler whose whole job is the 7-Zip backend.
+export function sevenZipHandler (type: FileType, label: string, fallbackName?: string): FormatHandler {
+  return { type, extract: (source, budget) => sevenZipExtract(source, budget, label, fallbackName) }
+}
