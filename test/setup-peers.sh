@@ -5,7 +5,8 @@
 set -euo pipefail
 PKGS=(squid c-icap libc-icap-mod-virus-scan clamav clamav-daemon clamdscan clamav-testfiles
       snmp snmpd snmptrapd smitools nftables iproute2 curl wrk bc python3
-      zip unzip p7zip-full arj genisoimage xz-utils zstd bzip2 cpio lzip binutils)
+      zip unzip p7zip-full arj genisoimage xz-utils zstd bzip2 cpio lzip binutils
+      gcab jlha-utils mscompress sharutils)
 missing=()
 for p in "${PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -eq 0 ]; then echo "test peers: all installed"; exit 0; fi

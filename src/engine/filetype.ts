@@ -132,6 +132,8 @@ export function detect (head: Uint8Array): FileType {
   const pdf = textSample(head.subarray(0, 1024)).indexOf('%PDF-')
   if (pdf !== -1) return 'pdf'
   if (isZlib(head)) return 'zlib'
+  // Encoded 8-bit payloads are not text, but their first line says what they are.
+  if (textSample(head.subarray(0, 8)) === '=ybegin ') return 'yenc'
   if (isText(head)) return detectText(head)
   return 'unknown'
 }

@@ -62,7 +62,8 @@ function * parts (entity: Entity, depth: number, counter: { n: number }): Genera
     for (let i = 2; i < pieces.length; i += 2) {
       const piece = pieces[i] ?? ''
       if (pieces[i - 1] === '--') break
-      yield * parts(parseEntity(piece.replace(/^\r?\n/, '')), depth + 1, counter)
+      // The line break before a delimiter belongs to the delimiter (RFC 2046 §5.1.1).
+      yield * parts(parseEntity(piece.replace(/^\r?\n/, '').replace(/\r?\n$/, '')), depth + 1, counter)
     }
     return
   }
@@ -85,7 +86,8 @@ export async function * mailParts (text: string, budget: ScanBudget): AsyncItera
     if (!budget.alive()) return
     const blocks = typeof part.bytes === 'string' || part.text ? embeddedBlocks(typeof part.bytes === 'string' ? part.bytes : part.bytes.toString('latin1'), cap) : []
     const own = typeof part.bytes === 'string' ? [] : [{ name: part.name, bytes: part.bytes }]
-    for (const child of [...own, ...blocks]) {
+    // Blocks first: they are the files; the text around them is scanned as the part itself.
+    for (const child of [...blocks, ...own]) {
       if (child.bytes.length === 0) continue
       if (!budget.consume(child.bytes.length, 0)) { if (!budget.alive()) return; continue }
       yield { name: child.name, source: new MemorySource(child.bytes) }

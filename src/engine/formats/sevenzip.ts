@@ -77,8 +77,9 @@ function list (mod: SevenZipModule): Listing {
   if (split !== -1) {
     for (const block of text.slice(split + 11).split(/\r?\n\r?\n/)) {
       const field = (name: string): string | undefined => new RegExp(`^${name} = (.*)$`, 'm').exec(block)?.[1]?.trim()
-      const path = field('Path')
-      if (path === undefined) continue
+      // Single-stream formats (LZMA-alone, xz) list a member without a Path line.
+      if (!/^\w[\w ]* = /m.test(block)) continue
+      const path = field('Path') ?? ''
       const size = field('Size')
       entries.push({
         path,
@@ -159,7 +160,7 @@ export async function * sevenZipExtract (source: ByteSource, budget: ScanBudget,
     if (files.length === 0 || !budget.alive()) return
     const known = files.every(f => f.size !== undefined)
     // Unknown sizes (single-stream formats such as LZMA-alone or SZDD): one member per call.
-    const groups = known ? [files] : files.map(f => [f])
+    const groups = known || files.length === 1 ? [files] : files.map(f => [f])
     for (const group of groups) {
       const splitter = new Splitter(budget, group.map(f => f.size ?? Number.POSITIVE_INFINITY), source.size)
       cache.router = { onByte: b => { splitter.byte(b) } }

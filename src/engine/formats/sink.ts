@@ -2,7 +2,7 @@
 /// budget first (size, scan total, compression ratio); past limits.spoolAboveBytes the child moves from
 /// memory to a temp file, so large children never sit in memory together. Writes are synchronous
 /// because some decoders (7-Zip in wasm) hand bytes over from inside a synchronous call.
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs'
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ScanBudget } from '../budget.js'
 import { FileSource, MemorySource, type ByteSource } from '../source.js'
@@ -38,6 +38,7 @@ export class ChildSink {
   }
 
   #spool (): void {
+    mkdirSync(this.#budget.limits.spoolDir, { recursive: true })
     this.#dir = mkdtempSync(join(this.#budget.limits.spoolDir, 'scanwall-child-'))
     this.#fd = openSync(join(this.#dir, 'child'), 'w')
     for (const part of this.#parts) writeSync(this.#fd, part)
