@@ -55,7 +55,7 @@ export const schema = {
       maxFileSize: { doc: 'MaxFileSize: bytes of any one extracted file (larger ones are skipped)', format: positiveInt, default: 100 * 1024 * 1024 },
       maxRecursion: { doc: 'MaxRecursion: container nesting depth', format: positiveInt, default: 17 },
       maxFiles: { doc: 'MaxFiles: objects scanned within one object', format: positiveInt, default: 10_000 },
-      maxCompressionRatio: { doc: 'Decoded/encoded ratio past which a child is a bomb (checked above ratioFloorBytes)', format: positiveInt, default: 1000 },
+      maxCompressionRatio: { doc: 'Decoded/encoded ratio past which a child is a bomb (checked above ratioFloorBytes)', format: positiveInt, default: 250 },
       ratioFloorBytes: { doc: 'Children smaller than this are never judged by their compression ratio', format: positiveInt, default: 16 * 1024 * 1024 },
       spoolAboveBytes: { doc: 'Extracted children larger than this are spooled to scan.spoolDir instead of held in memory', format: positiveInt, default: 8 * 1024 * 1024 },
     },

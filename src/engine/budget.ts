@@ -26,7 +26,7 @@ export const defaultLimits: ScanLimits = {
   maxDepth: 17,
   maxFiles: 10_000,
   maxScanMs: 120_000,
-  maxRatio: 1000,
+  maxRatio: 250,
   ratioFloorBytes: 16 * 1024 * 1024,
   spoolAboveBytes: 8 * 1024 * 1024,
   spoolDir: tmpdir(),
@@ -63,9 +63,9 @@ export class ScanBudget {
 
   #stopped = false
 
-  /// Records a limit. As in ClamAV, the per-object limits (MaxRecursion, MaxFileSize, the ratio)
-  /// skip that object and the scan goes on; the scan-wide ones (MaxScanSize, MaxFiles, MaxScanTime)
-  /// stop the whole scan.
+  /// Records a limit. As in ClamAV, the per-object limits (MaxRecursion, MaxFileSize) skip that
+  /// object and the scan goes on; the scan-wide ones (MaxScanSize, MaxFiles, MaxScanTime, and the
+  /// compression ratio, whose only purpose is bombs) stop the whole scan.
   #hit (which: LimitName, stop: boolean): false {
     if (this.exceeded === undefined) {
       this.exceeded = which
@@ -104,7 +104,8 @@ export class ScanBudget {
     const total = childSoFar + n
     if (total > this.limits.maxFileBytes) return this.#hit('MaxFileSize', false)
     if (this.bytes + n > this.limits.maxScanBytes) return this.#hit('MaxScanSize', true)
-    if (packed !== undefined && total > this.limits.ratioFloorBytes && total > packed * this.limits.maxRatio) return this.#hit('MaxCompressionRatio', false)
+    // A ratio bomb is hostile by construction (42.zip nests thousands of them): stop the whole scan.
+    if (packed !== undefined && total > this.limits.ratioFloorBytes && total > packed * this.limits.maxRatio) return this.#hit('MaxCompressionRatio', true)
     this.bytes += n
     return this.alive()
   }

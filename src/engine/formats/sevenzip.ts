@@ -25,8 +25,9 @@ interface Router { onByte: (byte: number) => void }
 
 /// One 7-Zip instance per worker thread (instantiating costs ~50 ms); calls are synchronous, so the
 /// one-scan-per-worker model means no two calls overlap. Rebuilt when its memory grew large.
-const cache: { module?: Promise<SevenZipModule>, router: Router, memory: () => number } = {
+const cache: { module?: Promise<SevenZipModule>, router: Router, errors: string[], memory: () => number } = {
   router: { onByte: () => {} },
+  errors: [],
   memory: () => 0,
 }
 
@@ -40,7 +41,7 @@ async function instance (): Promise<SevenZipModule> {
   const created = SevenZip({
     stdout: (byte: number) => { cache.router.onByte(byte) },
     print: () => {},
-    printErr: () => {},
+    printErr: (line: string) => { if (cache.errors.length < 100) cache.errors.push(line) },
     stdin: () => null as unknown as number, // no password prompts: EOF
   })
   cache.module = created
@@ -59,13 +60,16 @@ const input = `${workDir}/in`
 function run (mod: SevenZipModule, args: string[]): void {
   try {
     mod.callMain(args)
-  } catch {
-    // 7-Zip exits through an exception on some errors; the listing/sinks say what was produced.
+  } catch (err) {
+    // 7-Zip exits through an ExitStatus exception on some errors (the listing and sinks say what
+    // was produced); anything else (a wasm trap) leaves the instance unusable: build a new one.
+    if ((err as { name?: string } | undefined)?.name !== 'ExitStatus') delete cache.module
   }
 }
 
 function list (mod: SevenZipModule): Listing {
   const bytes: number[] = []
+  cache.errors = []
   cache.router = { onByte: b => { if (bytes.length < 16 * 1024 * 1024) bytes.push(b) } }
   // -p: a wrong password instead of a prompt; encrypted members are reported, not opened.
   run(mod, ['l', '-slt', '-pscanwall', '-sccUTF-8', input])
@@ -89,7 +93,7 @@ function list (mod: SevenZipModule): Listing {
       })
     }
   }
-  const error = /(Can not open encrypted archive|Wrong password|Cannot open the file as archive|Can not open the file as archive)/i.exec(text)?.[1]
+  const error = /(Can not open encrypted archive|Wrong password|Cannot open the file as archive|Can not open the file as archive)/i.exec(`${text}\n${cache.errors.join('\n')}`)?.[1]
   return { type, entries, error }
 }
 

@@ -47,7 +47,9 @@ export class ChildSink {
 
   /// The child as a Layer (its temp file removed by release()), or undefined when nothing was written.
   layer (name: string): Layer | undefined {
-    if (this.#size === 0) { this.discard(); return undefined }
+    // Nothing written; or the scan is over (cancelled, scan-wide limit); or the child passed
+    // MaxFileSize, and as in ClamAV a file over MaxFileSize is not scanned: nothing to yield.
+    if (this.#size === 0 || !this.ok || !this.#budget.alive()) { this.discard(); return undefined }
     if (this.#fd === undefined) return { name, source: new MemorySource(concat(this.#parts, this.#size)) }
     closeSync(this.#fd)
     this.#fd = undefined
