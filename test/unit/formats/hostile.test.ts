@@ -144,7 +144,13 @@ describe('hostile inputs: bombs, deep nesting, broken and encrypted archives (is
 
   it('stops a scan whose client went away, cooperatively, and the worker thread survives', async () => {
     const big = await ScanService.start({
-      workers: 1, maxQueue: 4, workerMaxOldGenMb: 256, memoryLimit: 64 * MiB, spoolDir, timeoutMs: 60_000, signaturesDir: bundledSignaturesDir,
+      workers: 1,
+      maxQueue: 4,
+      workerMaxOldGenMb: 256,
+      memoryLimit: 64 * MiB,
+      spoolDir,
+      timeoutMs: 60_000,
+      signaturesDir: bundledSignaturesDir,
       limits: { maxFileBytes: 8 * 1024 * MiB, maxScanBytes: 8 * 1024 * MiB, maxRatio: 1e9, spoolAboveBytes: 8 * 1024 * MiB },
     }, new Metrics(), pino({ level: 'silent' }))
     const scanEicar = async (): Promise<Verdict> => {
