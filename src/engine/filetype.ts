@@ -12,7 +12,7 @@ export type FileType =
   // compressors
   | 'gzip' | 'zlib' | 'bzip2' | 'xz' | 'lzma' | 'zstd' | 'lzip' | 'szdd'
   // archives
-  | 'zip' | 'tar' | 'cpio' | '7z' | 'rar' | 'cab' | 'arj' | 'lzh' | 'iso9660' | 'ar' | 'chm'
+  | 'zip' | 'tar' | 'cpio' | '7z' | 'rar' | 'cab' | 'arj' | 'lzh' | 'iso9660' | 'ar' | 'chm' | 'sis'
   // documents and mail
   | 'ole2' | 'pdf' | 'rtf' | 'html' | 'mail' | 'mbox' | 'tnef' | 'binhex' | 'swf' | 'uuencode' | 'yenc'
   // media
@@ -45,6 +45,7 @@ const magics: readonly Magic[] = [
   { type: 'rtf', offset: 0, bytes: ascii('{\\rt') },
   { type: 'tnef', offset: 0, bytes: [0x78, 0x9f, 0x3e, 0x22] },
   { type: 'tar', offset: 257, bytes: ascii('ustar') },
+  { type: 'sis', offset: 8, bytes: [0x19, 0x04, 0x00, 0x10] },
   { type: 'cpio', offset: 0, bytes: ascii('07070') },
   { type: 'cpio', offset: 0, bytes: [0xc7, 0x71] },
   { type: 'cpio', offset: 0, bytes: [0x71, 0xc7] },

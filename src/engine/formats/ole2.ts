@@ -1,6 +1,6 @@
 /// OLE2 compound files (doc, xls, ppt, msi, msg, Thumbs.db …): every stream is a child named by its
 /// storage path, and Ole10Native streams (files packaged into a document) also yield the packaged
-/// file. Uses npm cfb (SheetJS, the reader behind xlsx): streams are slices of a file no larger than
+/// file, and PowerPoint's compressed embedded objects (ppt.ts) are inflated. Uses npm cfb (SheetJS, the reader behind xlsx): streams are slices of a file no larger than
 /// the input, so there is nothing to inflate and no bomb to bound beyond the scan totals.
 import * as CFB from 'cfb'
 import type { FormatHandler, Layer } from './registry.js'
@@ -8,6 +8,7 @@ import type { ByteSource } from '../source.js'
 import { MemorySource } from '../source.js'
 import type { ScanBudget } from '../budget.js'
 import { parsePackage } from './ole-package.js'
+import { pptObjects } from './ppt.js'
 
 const STREAM = 2
 
@@ -32,6 +33,12 @@ async function * extract (source: ByteSource, budget: ScanBudget): AsyncIterable
     if (entry.name === '\x01Ole10Native') {
       const packaged = parsePackage(bytes.subarray(4))
       if (packaged !== undefined) yield { name: `${name}/${packaged.name}`, source: new MemorySource(packaged.data) }
+    }
+    if (entry.name === 'PowerPoint Document') {
+      for (const obj of pptObjects(bytes, budget.limits.maxFileBytes)) {
+        if (budget.consume(obj.bytes.length, 0)) yield { name: `${name}/${obj.name}`, source: new MemorySource(obj.bytes) }
+        else if (!budget.alive()) return
+      }
     }
   }
 }

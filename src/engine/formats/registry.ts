@@ -29,6 +29,8 @@ import { htmlHandler } from './html.js'
 import { mailHandler } from './mail.js'
 import { mboxHandler } from './mbox.js'
 import { tnefHandler } from './tnef.js'
+import { sisHandler } from './sis.js'
+import { peHandler } from './pe.js'
 import { binhexHandler, uuencodeHandler, yencHandler } from './uuencode.js'
 
 /// One extracted child: its name within the parent and its bytes. `release` frees what the child
@@ -49,9 +51,9 @@ export interface FormatHandler {
 const all: readonly FormatHandler[] = [
   gzipHandler, zlibHandler, bzip2Handler, xzHandler, lzmaHandler, zstdHandler, lzipHandler, szddHandler,
   zipHandler, tarHandler, cpioHandler, sevenzHandler, rarHandler, cabHandler, arjHandler, lzhHandler,
-  iso9660Handler, arHandler, chmHandler,
+  iso9660Handler, arHandler, chmHandler, sisHandler,
   ole2Handler, pdfHandler, rtfHandler, htmlHandler, mailHandler, mboxHandler, tnefHandler,
-  binhexHandler, uuencodeHandler, yencHandler,
+  binhexHandler, uuencodeHandler, yencHandler, peHandler,
 ]
 
 export const handlers: ReadonlyMap<FileType, FormatHandler> = new Map(all.map(h => [h.type, h]))

@@ -146,7 +146,8 @@ async function wholeInput (source: ByteSource): Promise<Uint8Array> {
 }
 
 /// Lists and extracts an archive with 7-Zip; `label` names the format in Heuristics.Encrypted.<label>.
-export async function * sevenZipExtract (source: ByteSource, budget: ScanBudget, label: string, fallbackName = 'content'): AsyncIterable<Layer> {
+/// `accept`, when given, filters by the archive type 7-Zip found (installers inside executables).
+export async function * sevenZipExtract (source: ByteSource, budget: ScanBudget, label: string, fallbackName = 'content', accept?: (type: string) => boolean): AsyncIterable<Layer> {
   if (!budget.alive()) return
   const mod = await instance()
   const bytes = await wholeInput(source)
@@ -156,6 +157,7 @@ export async function * sevenZipExtract (source: ByteSource, budget: ScanBudget,
   let names: string[] = []
   try {
     const listing = list(mod)
+    if (accept !== undefined && (listing.type === undefined || !accept(listing.type))) return
     if (listing.error !== undefined && /encrypted|password/i.test(listing.error)) budget.report(`Heuristics.Encrypted.${label}`, 'encrypted')
     if (listing.entries.some(e => e.encrypted)) budget.report(`Heuristics.Encrypted.${label}`, 'encrypted')
     const members = listing.entries.filter(e => !e.dir)
