@@ -5,9 +5,10 @@
 ///
 /// How the limits hold inside a synchronous wasm call: the archive is listed first (`l -slt`) for
 /// names, declared sizes and encryption flags; then `x -so` writes every member, in listing order, to
-/// a stdout callback that fills one ChildSink per member by declared size. Every 64 KiB the callback
-/// accounts the bytes with the budget and checks the abort flag; on a refusal it throws, which 7-Zip
-/// sees as an I/O error and stops decoding. So a bomb or a cancelled scan stops within one block.
+/// stdout, whose write op (taken over, see chunkedStdout) fills one ChildSink per member by declared
+/// size. Every write (at most 1 MiB) is accounted with the budget and checks the abort flag; on a
+/// refusal the write fails with EIO, and 7-Zip stops decoding. So a bomb or a cancelled scan stops
+/// within one block.
 import SevenZipImport, { type SevenZipModule, type SevenZipModuleFactory } from '7z-wasm'
 import type { ByteSource } from '../source.js'
 import { MemorySource } from '../source.js'
@@ -21,12 +22,13 @@ interface Entry { path: string, size: number | undefined, encrypted: boolean, di
 interface Listing { type: string | undefined, entries: Entry[], error: string | undefined }
 
 /// Where the module's stdout goes during the current call: the listing text or member data.
-interface Router { onByte: (byte: number) => void }
+/// Returning false makes the write fail with EIO.
+interface Router { onChunk: (bytes: Uint8Array) => boolean }
 
 /// One 7-Zip instance per worker thread (instantiating costs ~50 ms); calls are synchronous, so the
 /// one-scan-per-worker model means no two calls overlap. Rebuilt when its memory grew large.
 const cache: { module?: Promise<SevenZipModule>, router: Router, errors: string[], memory: () => number } = {
-  router: { onByte: () => {} },
+  router: { onChunk: () => true },
   errors: [],
   memory: () => 0,
 }
@@ -39,13 +41,14 @@ async function instance (): Promise<SevenZipModule> {
     if (cache.memory() < recycleAboveBytes) return mod
   }
   const created = SevenZip({
-    stdout: (byte: number) => { cache.router.onByte(byte) },
+    stdout: (byte: number) => { cache.router.onChunk(Uint8Array.of(byte)) },
     print: () => {},
     printErr: (line: string) => { if (cache.errors.length < 100) cache.errors.push(line) },
     stdin: () => null as unknown as number, // no password prompts: EOF
   })
   cache.module = created
   const mod = await created
+  chunkedStdout(mod)
   const heap = (mod as unknown as { HEAPU8?: Uint8Array }).HEAPU8
   cache.memory = () => (mod as unknown as { HEAPU8?: Uint8Array }).HEAPU8?.byteLength ?? heap?.byteLength ?? 0
   return mod
@@ -53,6 +56,26 @@ async function instance (): Promise<SevenZipModule> {
 
 // The package is CommonJS typed as an ES default export: at run time the default import is the factory.
 const SevenZip = ((SevenZipImport as unknown as { default?: SevenZipModuleFactory }).default ?? SevenZipImport) as unknown as SevenZipModuleFactory
+
+interface FsStream { stream_ops: Record<string, unknown> }
+interface FsExtras { getStream?: (fd: number) => FsStream | undefined, ErrnoError?: new (errno: number) => Error }
+
+/// Emscripten hands stdout to the callback one byte at a time; taking over the stream's write op
+/// gets whole buffers (up to 1 MiB), ~8x faster. Without those internals the byte path still works.
+function chunkedStdout (mod: SevenZipModule): void {
+  const fs = mod.FS as unknown as FsExtras
+  const stream = fs.getStream?.(1)
+  const ErrnoError = fs.ErrnoError
+  if (stream === undefined || ErrnoError === undefined) return
+  stream.stream_ops = {
+    ...stream.stream_ops,
+    // The buffer is emscripten's HEAP8 (signed): view the same bytes unsigned.
+    write: (_stream: unknown, buffer: Int8Array, offset: number, length: number): number => {
+      if (!cache.router.onChunk(new Uint8Array(buffer.buffer, buffer.byteOffset + offset, length))) throw new ErrnoError(29) // EIO
+      return length
+    },
+  }
+}
 
 const workDir = '/scan'
 const input = `${workDir}/in`
@@ -68,12 +91,18 @@ function run (mod: SevenZipModule, args: string[]): void {
 }
 
 function list (mod: SevenZipModule): Listing {
-  const bytes: number[] = []
+  const parts: Buffer[] = []
+  let size = 0
   cache.errors = []
-  cache.router = { onByte: b => { if (bytes.length < 16 * 1024 * 1024) bytes.push(b) } }
+  cache.router = {
+    onChunk: b => {
+      if (size < 16 * 1024 * 1024) { parts.push(Buffer.from(b)); size += b.length }
+      return true
+    },
+  }
   // -p: a wrong password instead of a prompt; encrypted members are reported, not opened.
   run(mod, ['l', '-slt', '-pscanwall', '-sccUTF-8', input])
-  const text = Buffer.from(bytes).toString('utf8')
+  const text = Buffer.concat(parts).toString('utf8')
   const split = text.indexOf('\n----------')
   const head = split === -1 ? text : text.slice(0, split)
   const type = /^Type = (.+)$/m.exec(head)?.[1]?.trim()
@@ -97,7 +126,8 @@ function list (mod: SevenZipModule): Listing {
   return { type, entries, error }
 }
 
-/// Splits `x -so` output into members by their declared sizes, accounting every 64 KiB.
+/// Splits `x -so` output into members by their declared sizes; every chunk 7-Zip writes (up to
+/// 1 MiB) is accounted before it is kept.
 class Splitter {
   readonly #budget: ScanBudget
   readonly #sizes: readonly number[]
@@ -105,8 +135,6 @@ class Splitter {
   readonly sinks: ChildSink[] = []
   #index = 0
   #left: number
-  #buf = new Uint8Array(64 * 1024)
-  #fill = 0
   stopped = false
 
   constructor (budget: ScanBudget, sizes: readonly number[], packed: number) {
@@ -117,27 +145,25 @@ class Splitter {
     this.sinks.push(new ChildSink(budget, packed))
   }
 
-  byte (b: number): void {
-    if (this.stopped) throw new Error('stop')
-    while (this.#left === 0) this.#next()
-    this.#buf[this.#fill++] = b
-    this.#left--
-    if (this.#fill === this.#buf.length || this.#left === 0) this.flush()
-  }
-
-  #next (): void {
-    this.flush()
-    this.#index++
-    this.#left = this.#sizes[this.#index] ?? Number.POSITIVE_INFINITY
-    this.sinks.push(new ChildSink(this.#budget, this.#packed))
-  }
-
-  flush (): void {
-    if (this.#fill === 0) return
-    const sink = this.sinks[this.sinks.length - 1] as ChildSink
-    const ok = sink.write(this.#buf.slice(0, this.#fill)) && this.#budget.alive()
-    this.#fill = 0
-    if (!ok) { this.stopped = true; throw new Error('stop') } // 7-Zip: I/O error, stops decoding
+  /// False once the budget refused: the caller makes 7-Zip see an I/O error, and it stops decoding.
+  chunk (bytes: Uint8Array): boolean {
+    if (this.stopped) return false
+    let at = 0
+    while (at < bytes.length) {
+      while (this.#left === 0) {
+        this.#index++
+        this.#left = this.#sizes[this.#index] ?? Number.POSITIVE_INFINITY
+        this.sinks.push(new ChildSink(this.#budget, this.#packed))
+      }
+      const take = Math.min(this.#left, bytes.length - at)
+      const sink = this.sinks[this.sinks.length - 1] as ChildSink
+      // A member past MaxFileSize is dropped and decoding goes on with the next one.
+      if (sink.ok) sink.write(bytes.slice(at, at + take))
+      at += take
+      this.#left -= take
+      if (!this.#budget.alive()) { this.stopped = true; return false }
+    }
+    return true
   }
 }
 
@@ -169,17 +195,16 @@ export async function * sevenZipExtract (source: ByteSource, budget: ScanBudget,
     const groups = known || files.length === 1 ? [files] : files.map(f => [f])
     for (const group of groups) {
       const splitter = new Splitter(budget, group.map(f => f.size ?? Number.POSITIVE_INFINITY), source.size)
-      cache.router = { onByte: b => { splitter.byte(b) } }
+      cache.router = { onChunk: b => splitter.chunk(b) }
       const args = ['x', '-so', '-y', '-pscanwall', '-spd', input]
       if (groups.length > 1 || files.length < members.length) args.push('--', ...group.map(f => f.path))
       run(mod, args)
-      if (!splitter.stopped) { try { splitter.flush() } catch { /* refused: recorded */ } }
       sinks.push(...splitter.sinks)
       names.push(...group.map(f => f.path))
       if (splitter.stopped) break
     }
   } finally {
-    cache.router = { onByte: () => {} }
+    cache.router = { onChunk: () => true }
     try { mod.FS.unlink(input) } catch { /* gone */ }
   }
   const layers: Layer[] = []
