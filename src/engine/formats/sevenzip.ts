@@ -9,7 +9,10 @@
 /// size. Every write (at most 1 MiB) is accounted with the budget and checks the abort flag; on a
 /// refusal the write fails with EIO, and 7-Zip stops decoding. So a bomb or a cancelled scan stops
 /// within one block.
-import SevenZipImport, { type SevenZipModule, type SevenZipModuleFactory } from '7z-wasm'
+import { readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import SevenZipImport, { type SevenZipModule, type SevenZipModuleFactory, type SevenZipModuleOptions } from '7z-wasm'
 import type { ByteSource } from '../source.js'
 import { MemorySource } from '../source.js'
 import type { ScanBudget } from '../budget.js'
@@ -27,7 +30,7 @@ interface Router { onChunk: (bytes: Uint8Array) => boolean }
 
 /// One 7-Zip instance per worker thread (instantiating costs ~50 ms); calls are synchronous, so the
 /// one-scan-per-worker model means no two calls overlap. Rebuilt when its memory grew large.
-const cache: { module?: Promise<SevenZipModule>, router: Router, errors: string[], memory: () => number } = {
+const cache: { module?: Promise<SevenZipModule>, wasm?: Promise<object>, router: Router, errors: string[], memory: () => number } = {
   router: { onChunk: () => true },
   errors: [],
   memory: () => 0,
@@ -40,12 +43,19 @@ async function instance (): Promise<SevenZipModule> {
     const mod = await cache.module
     if (cache.memory() < recycleAboveBytes) return mod
   }
+  // Compiling the 1.6 MB module is most of the start-up cost: once per thread, then instantiate.
+  cache.wasm ??= readFile(wasmFile).then(async bytes => await wasmApi.compile(bytes))
+  const wasm = cache.wasm
   const created = SevenZip({
+    instantiateWasm: (imports: object, done: (instance: object) => void) => {
+      void wasm.then(async m => await wasmApi.instantiate(m, imports)).then(done)
+      return {}
+    },
     stdout: (byte: number) => { cache.router.onChunk(Uint8Array.of(byte)) },
     print: () => {},
     printErr: (line: string) => { if (cache.errors.length < 100) cache.errors.push(line) },
     stdin: () => null as unknown as number, // no password prompts: EOF
-  })
+  } as Partial<SevenZipModuleOptions>)
   cache.module = created
   const mod = await created
   chunkedStdout(mod)
@@ -77,16 +87,26 @@ function chunkedStdout (mod: SevenZipModule): void {
   }
 }
 
+/// The WebAssembly global (typed by lib.dom, which this project does not load), as far as used here.
+interface WasmApi { compile: (bytes: Uint8Array) => Promise<object>, instantiate: (module: object, imports: object) => Promise<object> }
+const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly
+
+const wasmFile = join(dirname(createRequire(import.meta.url).resolve('7z-wasm')), '7zz.wasm')
+
 const workDir = '/scan'
 const input = `${workDir}/in`
 
 function run (mod: SevenZipModule, args: string[]): void {
+  // Emscripten's exit path sets process.exitCode to 7-Zip's status: keep ours.
+  const exitCode = process.exitCode
   try {
     mod.callMain(args)
   } catch (err) {
     // 7-Zip exits through an ExitStatus exception on some errors (the listing and sinks say what
     // was produced); anything else (a wasm trap) leaves the instance unusable: build a new one.
     if ((err as { name?: string } | undefined)?.name !== 'ExitStatus') delete cache.module
+  } finally {
+    process.exitCode = exitCode
   }
 }
 
