@@ -22,16 +22,23 @@ const MiB = 1024 * 1024
 
 interface Measured { verdict: Verdict, ms: number, rssGrowthMiB: number }
 
-/// 64 MiB of zeros, deflated once and reused as every bomb's kernel.
-const zeros = Buffer.alloc(64 * MiB)
-const kernel = deflateRawSync(zeros)
-const gzipKernel = gzipSync(zeros)
+/// 64 MiB of zeros, deflated once (when this suite runs) and reused as every bomb's kernel.
+const zerosSize = 64 * MiB
+let kernel = Buffer.alloc(0)
+let gzipKernel = Buffer.alloc(0)
 /// Non-final deflate blocks end byte-aligned after a sync flush, so copies chain into one stream.
-const syncKernel = deflateRawSync(zeros, { finishFlush: constants.Z_SYNC_FLUSH })
+let syncKernel = Buffer.alloc(0)
 const deflatedZeros = (copies: number): Buffer => Buffer.concat([...Array.from({ length: copies }, () => syncKernel), Buffer.from([0x03, 0x00])])
 
+function makeKernels (): void {
+  const zeros = Buffer.alloc(zerosSize)
+  kernel = deflateRawSync(zeros)
+  gzipKernel = gzipSync(zeros)
+  syncKernel = deflateRawSync(zeros, { finishFlush: constants.Z_SYNC_FLUSH })
+}
+
 function nestedBomb (levels: number): Buffer {
-  let zip = zipOf(Array.from({ length: 16 }, (_, i) => ({ name: `zeros${i}.bin`, method: 8 as const, data: kernel, size: zeros.length })))
+  let zip = zipOf(Array.from({ length: 16 }, (_, i) => ({ name: `zeros${i}.bin`, method: 8 as const, data: kernel, size: zerosSize })))
   for (let level = 1; level < levels; level++) {
     const inner = zip
     const packed = deflateRawSync(inner)
@@ -46,6 +53,7 @@ describe('hostile inputs: bombs, deep nesting, broken and encrypted archives (is
   let service: ScanService
 
   before(async () => {
+    makeKernels()
     service = await ScanService.start({ workers: 1, maxQueue: 4, workerMaxOldGenMb: 256, memoryLimit: 64 * MiB, spoolDir, timeoutMs: 20_000, signaturesDir: bundledSignaturesDir }, new Metrics(), pino({ level: 'silent' }))
   })
   after(async () => {
@@ -93,7 +101,7 @@ describe('hostile inputs: bombs, deep nesting, broken and encrypted archives (is
   })
 
   it('flags the overlapping-entry (non-recursive) zip bomb without inflating it', async () => {
-    const m = await measured(overlappingZip({ name: 'k', method: 8, data: kernel, size: zeros.length }, 5000))
+    const m = await measured(overlappingZip({ name: 'k', method: 8, data: kernel, size: zerosSize }, 5000))
     report('overlapping zip bomb', m)
     assert.equal(m.verdict.status, 'infected')
     assert.equal(m.verdict.findings[0]?.name, 'Heuristics.Zip.OverlappingFiles')
