@@ -49,6 +49,17 @@ export const schema = {
     timeoutMs: { doc: 'Time budget of one scan', format: positiveInt, default: 120_000 },
     failMode: { doc: 'Answer when the scan cannot run (queue full, worker crash, timeout): closed blocks, open allows', format: ['closed', 'open'], default: 'closed' },
     workerMaxOldGenMb: { doc: 'Heap limit of one worker thread (MiB)', format: positiveInt, default: 512 },
+    // Unpacking limits (ClamAV's names in the docs); the scan time limit (MaxScanTime) is scan.timeoutMs.
+    // Exceeding one yields Heuristics.Limits.Exceeded.<Which>, which policy blocks by default.
+    limits: {
+      maxScanSize: { doc: 'MaxScanSize: bytes decoded from one object, all layers together', format: positiveInt, default: 400 * 1024 * 1024 },
+      maxFileSize: { doc: 'MaxFileSize: bytes of any one extracted file (larger ones are skipped)', format: positiveInt, default: 100 * 1024 * 1024 },
+      maxRecursion: { doc: 'MaxRecursion: container nesting depth', format: positiveInt, default: 17 },
+      maxFiles: { doc: 'MaxFiles: objects scanned within one object', format: positiveInt, default: 10_000 },
+      maxCompressionRatio: { doc: 'Decoded/encoded ratio past which a child is a bomb (checked above ratioFloorBytes)', format: positiveInt, default: 250 },
+      ratioFloorBytes: { doc: 'Children smaller than this are never judged by their compression ratio', format: positiveInt, default: 16 * 1024 * 1024 },
+      spoolAboveBytes: { doc: 'Extracted children larger than this are spooled to scan.spoolDir instead of held in memory', format: positiveInt, default: 8 * 1024 * 1024 },
+    },
   },
   signatures: {
     dir: { doc: 'Directory of ClamAV-format signature files', format: String, default: bundledSignaturesDir, env: 'SCANWALL_SIGNATURES_DIR' },

@@ -47,6 +47,15 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     spoolDir: config.scan.spoolDir,
     timeoutMs: config.scan.timeoutMs,
     signaturesDir: config.signatures.dir,
+    limits: {
+      maxScanBytes: config.scan.limits.maxScanSize,
+      maxFileBytes: config.scan.limits.maxFileSize,
+      maxDepth: config.scan.limits.maxRecursion,
+      maxFiles: config.scan.limits.maxFiles,
+      maxRatio: config.scan.limits.maxCompressionRatio,
+      ratioFloorBytes: config.scan.limits.ratioFloorBytes,
+      spoolAboveBytes: config.scan.limits.spoolAboveBytes,
+    },
   }, metrics, log)
   const profile: Profile = { ...defaultProfile, failMode: config.scan.failMode === 'open' ? 'open' : 'closed' }
   let icapAddress = ''

@@ -24,7 +24,7 @@ export default async function scan (task: ScanTask): Promise<ScanTaskResult> {
   const source = task.source.kind === 'memory'
     ? new MemorySource(new Uint8Array(task.source.bytes, 0, task.source.size))
     : new FileSource(task.source.path, task.source.size)
-  const limits = { ...defaultLimits, maxScanMs: task.timeoutMs }
+  const limits = { ...defaultLimits, ...task.limits, maxScanMs: task.timeoutMs }
   let result: ScanTaskResult
   try {
     const verdict = await engine.scan(source, 'object', limits, flagSignal(task.cancelFlag))

@@ -1,6 +1,10 @@
 /// ScanBudget: the limits of one scan (ClamAV's MaxScanSize / MaxFileSize / MaxRecursion / MaxFiles /
-/// MaxScanTime). Exceeding one is a Finding (Heuristics.Limits.Exceeded.<Which>), never an exception;
-/// policy decides whether it blocks. Extractors call consume() inside their inflate loops.
+/// MaxScanTime, plus a compression-ratio limit). Exceeding one is a Finding
+/// (Heuristics.Limits.Exceeded.<Which>), never an exception; policy decides whether it blocks.
+/// Extractors call consume() inside their inflate loops, before keeping the bytes, and alive() between
+/// chunks: the budget also carries the transaction's abort flag, so a cancelled scan stops cooperatively
+/// within one chunk and the worker thread survives.
+import { tmpdir } from 'node:os'
 
 export interface ScanLimits {
   readonly maxScanBytes: number
@@ -8,6 +12,12 @@ export interface ScanLimits {
   readonly maxDepth: number
   readonly maxFiles: number
   readonly maxScanMs: number
+  /// Output/input ratio past which a child is a bomb; checked once a child passes ratioFloorBytes.
+  readonly maxRatio: number
+  readonly ratioFloorBytes: number
+  /// Children larger than this are spooled to a temp file under spoolDir instead of held in memory.
+  readonly spoolAboveBytes: number
+  readonly spoolDir: string
 }
 
 export const defaultLimits: ScanLimits = {
@@ -16,9 +26,20 @@ export const defaultLimits: ScanLimits = {
   maxDepth: 17,
   maxFiles: 10_000,
   maxScanMs: 120_000,
+  maxRatio: 250,
+  ratioFloorBytes: 16 * 1024 * 1024,
+  spoolAboveBytes: 8 * 1024 * 1024,
+  spoolDir: tmpdir(),
 }
 
-export type LimitName = 'MaxScanSize' | 'MaxFileSize' | 'MaxRecursion' | 'MaxFiles' | 'MaxScanTime'
+export type LimitName = 'MaxScanSize' | 'MaxFileSize' | 'MaxRecursion' | 'MaxFiles' | 'MaxScanTime' | 'MaxCompressionRatio'
+
+/// A heuristic or encryption finding raised by a handler; the walk attaches the container path.
+export interface Report {
+  readonly name: string
+  readonly kind: 'heuristic' | 'encrypted' | 'broken'
+  readonly path: readonly string[]
+}
 
 export class ScanBudget {
   readonly limits: ScanLimits
@@ -28,6 +49,11 @@ export class ScanBudget {
   files = 0
   maxDepthSeen = 0
   exceeded: LimitName | undefined
+  /// Where the limit was hit (container path), for the finding.
+  exceededAt: readonly string[] = []
+  /// The path of the layer whose handler runs now; set by the walk before each step of a handler.
+  path: readonly string[] = []
+  readonly reports: Report[] = []
 
   constructor (limits: ScanLimits, signal: AbortSignal) {
     this.limits = limits
@@ -35,27 +61,57 @@ export class ScanBudget {
     this.#deadline = Date.now() + limits.maxScanMs
   }
 
+  #stopped = false
+
+  /// Records a limit. As in ClamAV, the per-object limits (MaxRecursion, MaxFileSize) skip that
+  /// object and the scan goes on; the scan-wide ones (MaxScanSize, MaxFiles, MaxScanTime, and the
+  /// compression ratio, whose only purpose is bombs) stop the whole scan.
+  #hit (which: LimitName, stop: boolean): false {
+    if (this.exceeded === undefined) {
+      this.exceeded = which
+      this.exceededAt = this.path
+    }
+    if (stop) this.#stopped = true
+    return false
+  }
+
   /// Checks the time and abort signal; true while the scan may go on.
   alive (): boolean {
     if (this.signal.aborted) return false
-    if (Date.now() > this.#deadline) { this.exceeded ??= 'MaxScanTime'; return false }
-    return this.exceeded === undefined
+    if (Date.now() > this.#deadline) return this.#hit('MaxScanTime', true)
+    return !this.#stopped
   }
 
   /// Admits one more object at this depth, or records which limit it breaks.
   enter (depth: number): boolean {
-    if (depth > this.limits.maxDepth) { this.exceeded ??= 'MaxRecursion'; return false }
-    if (++this.files > this.limits.maxFiles) { this.exceeded ??= 'MaxFiles'; return false }
+    if (depth > this.limits.maxDepth) return this.#hit('MaxRecursion', false)
+    if (++this.files > this.limits.maxFiles) return this.#hit('MaxFiles', true)
     this.maxDepthSeen = Math.max(this.maxDepthSeen, depth)
     return this.alive()
   }
 
-  /// Accounts bytes an extractor produced for one child; false (and a recorded limit) when either the
-  /// child or the whole scan would pass its limit. Call before keeping the bytes.
-  consume (n: number, childSoFar: number): boolean {
-    if (childSoFar + n > this.limits.maxFileBytes) { this.exceeded ??= 'MaxFileSize'; return false }
-    if (this.bytes + n > this.limits.maxScanBytes) { this.exceeded ??= 'MaxScanSize'; return false }
+  /// Can a child of this declared size be taken at all? Checked before allocating for it.
+  admits (declared: number): boolean {
+    if (declared > this.limits.maxFileBytes) return this.#hit('MaxFileSize', false)
+    if (this.bytes + declared > this.limits.maxScanBytes) return this.#hit('MaxScanSize', true)
+    return true
+  }
+
+  /// Accounts bytes an extractor produced for one child; false (and a recorded limit) when the child,
+  /// the whole scan or the child's compression ratio (against `packed` input bytes, when known) would
+  /// pass its limit. Call before keeping the bytes.
+  consume (n: number, childSoFar: number, packed?: number): boolean {
+    const total = childSoFar + n
+    if (total > this.limits.maxFileBytes) return this.#hit('MaxFileSize', false)
+    if (this.bytes + n > this.limits.maxScanBytes) return this.#hit('MaxScanSize', true)
+    // A ratio bomb is hostile by construction (42.zip nests thousands of them): stop the whole scan.
+    if (packed !== undefined && total > this.limits.ratioFloorBytes && total > packed * this.limits.maxRatio) return this.#hit('MaxCompressionRatio', true)
     this.bytes += n
     return this.alive()
+  }
+
+  /// Records a heuristic (overlapping zip entries), an encrypted member or a broken container.
+  report (name: string, kind: Report['kind']): void {
+    if (!this.reports.some(r => r.name === name)) this.reports.push({ name, kind, path: this.path })
   }
 }

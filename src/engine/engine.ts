@@ -3,8 +3,8 @@
 /// content and a format handler yields its children, which re-enter the same walk under the budget.
 import type { ByteSource } from './source.js'
 import { ScanBudget, type ScanLimits } from './budget.js'
-import { detect } from './filetype.js'
-import { handlers } from './formats/registry.js'
+import { detectType } from './filetype.js'
+import { handlers, type Layer } from './formats/registry.js'
 import { HashIndex } from './matcher/hashes.js'
 import { LiteralMatcher } from './matcher/literal.js'
 import type { SignatureSet } from './signatures/types.js'
@@ -35,9 +35,16 @@ export class Engine {
     const stats = { bytes: state.bytes, objects: state.objects, depth: state.budget.maxDepthSeen, ms: performance.now() - started }
     if (signal.aborted) return { status: 'aborted', findings: state.findings, stats, error: { code: 'SCAN_ABORTED', message: String(signal.reason ?? 'aborted') } }
     if (state.findings.length > 0) return { status: 'infected', findings: state.findings, stats }
-    const exceeded = state.budget.exceeded
-    if (exceeded === 'MaxScanTime') return { status: 'timeout', findings: [{ name: 'Heuristics.Limits.Exceeded.MaxScanTime', kind: 'limit', path: [name] }], stats }
-    if (exceeded !== undefined) return { status: 'limit', findings: [{ name: `Heuristics.Limits.Exceeded.${exceeded}`, kind: 'limit', path: [name] }], stats }
+    const budget = state.budget
+    const exceeded = budget.exceeded
+    const limit = exceeded === undefined ? [] : [{ name: `Heuristics.Limits.Exceeded.${exceeded}`, kind: 'limit' as const, path: budget.exceededAt.length > 0 ? budget.exceededAt : [name] }]
+    const heuristics = budget.reports.filter(r => r.kind === 'heuristic')
+    const encrypted = budget.reports.filter(r => r.kind === 'encrypted')
+    // Heuristic findings (zip overlap bombs) block like signatures; then limits; then encryption.
+    if (heuristics.length > 0) return { status: 'infected', findings: [...heuristics, ...limit], stats }
+    if (exceeded === 'MaxScanTime') return { status: 'timeout', findings: limit, stats }
+    if (exceeded !== undefined) return { status: 'limit', findings: [...limit, ...encrypted], stats }
+    if (encrypted.length > 0) return { status: 'encrypted', findings: encrypted, stats }
     return { status: 'clean', findings: [], stats }
   }
 
@@ -46,7 +53,7 @@ export class Engine {
     state.objects++
     state.bytes += source.size
     // Type first: body signatures are restricted to target types (ClamAV's target field).
-    const type = detect(await source.head(512))
+    const type = await detectType(source)
     const hashes = this.#hashes.begin(source.size)
     const bodies = this.#bodies.begin(type)
     for await (const chunk of source.chunks()) {
@@ -58,9 +65,36 @@ export class Engine {
     if (state.findings.length > 0) return // first detection decides, as clamd without --allmatch
     const handler = handlers.get(type)
     if (handler === undefined) return
-    for await (const child of handler.extract(source, state.budget)) {
-      await this.#walk(child.source, [...path, child.name], depth + 1, state)
-      if (state.findings.length > 0 || !state.budget.alive()) return
+    await this.#children(handler.extract(source, state.budget), path, depth, state)
+  }
+
+  /// Drives a handler's iterator one child at a time: the budget knows the current container path
+  /// while the handler runs (for its reports), each child is walked before the next is decoded, and a
+  /// spooled child's temp file is released as soon as it is scanned.
+  async #children (layers: AsyncIterable<Layer>, path: string[], depth: number, state: WalkState): Promise<void> {
+    const it = layers[Symbol.asyncIterator]()
+    try {
+      for (;;) {
+        state.budget.path = path
+        let step: IteratorResult<Layer>
+        try {
+          step = await it.next()
+        } catch {
+          // A handler bug or a container broken past what it tolerates: keep what was scanned.
+          state.budget.report('Heuristics.Broken.Container', 'broken')
+          return
+        }
+        if (step.done === true) return
+        const child = step.value
+        try {
+          await this.#walk(child.source, [...path, child.name], depth + 1, state)
+        } finally {
+          child.release?.()
+        }
+        if (state.findings.length > 0 || !state.budget.alive()) return
+      }
+    } finally {
+      await it.return?.()
     }
   }
 }

@@ -1,7 +1,10 @@
 /// File types from content (magic bytes), never from names or Content-Type.
-/// The magic table is data, in the spirit of ClamAV's filetypes_int.h; detect() walks it in order.
+/// The magic table is data, in the spirit of ClamAV's filetypes_int.h; detect() walks it in order,
+/// then the few structural checks a fixed magic cannot express (tar checksum, LZMA-alone header,
+/// zlib header check), then text classes (mail, mbox, HTML, uuencode, yEnc).
 /// The union is shared by format handlers (which type they open) and the matcher (ClamAV target
 /// types: 1 PE, 2 OLE2, 3 HTML, 4 mail, 5 graphics, 6 ELF, 7 ASCII text, 9 Mach-O, 10 PDF, 11 SWF, 12 Java).
+import type { ByteSource } from './source.js'
 
 export type FileType =
   // executables
@@ -9,9 +12,9 @@ export type FileType =
   // compressors
   | 'gzip' | 'zlib' | 'bzip2' | 'xz' | 'lzma' | 'zstd' | 'lzip' | 'szdd'
   // archives
-  | 'zip' | 'tar' | 'cpio' | '7z' | 'rar' | 'cab' | 'arj' | 'lzh' | 'iso9660' | 'ar' | 'chm'
+  | 'zip' | 'tar' | 'cpio' | '7z' | 'rar' | 'cab' | 'arj' | 'lzh' | 'iso9660' | 'ar' | 'chm' | 'sis'
   // documents and mail
-  | 'ole2' | 'pdf' | 'rtf' | 'html' | 'mail' | 'mbox' | 'tnef' | 'binhex' | 'swf'
+  | 'ole2' | 'pdf' | 'rtf' | 'html' | 'mail' | 'mbox' | 'tnef' | 'binhex' | 'swf' | 'uuencode' | 'yenc'
   // media
   | 'graphics'
   // plain
@@ -19,14 +22,132 @@ export type FileType =
 
 interface Magic { readonly type: FileType, readonly offset: number, readonly bytes: readonly number[] }
 
+const ascii = (s: string): number[] => [...s].map(c => c.charCodeAt(0))
+
+/// Fixed magics, most specific first (ClamAV filetypes_int.h order of precedence).
 const magics: readonly Magic[] = [
   { type: 'gzip', offset: 0, bytes: [0x1f, 0x8b, 0x08] },
+  { type: 'bzip2', offset: 0, bytes: ascii('BZh') },
+  { type: 'xz', offset: 0, bytes: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00] },
+  { type: 'zstd', offset: 0, bytes: [0x28, 0xb5, 0x2f, 0xfd] },
+  { type: 'lzip', offset: 0, bytes: ascii('LZIP') },
+  { type: 'szdd', offset: 0, bytes: [0x53, 0x5a, 0x44, 0x44, 0x88, 0xf0, 0x27, 0x33] },
+  { type: 'zip', offset: 0, bytes: [0x50, 0x4b, 0x03, 0x04] },
+  { type: 'zip', offset: 0, bytes: [0x50, 0x4b, 0x05, 0x06] },
+  { type: 'zip', offset: 0, bytes: [0x50, 0x4b, 0x07, 0x08] },
+  { type: '7z', offset: 0, bytes: [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c] },
+  { type: 'rar', offset: 0, bytes: [0x52, 0x61, 0x72, 0x21, 0x1a, 0x07] },
+  { type: 'cab', offset: 0, bytes: [0x4d, 0x53, 0x43, 0x46, 0, 0, 0, 0] },
+  { type: 'arj', offset: 0, bytes: [0x60, 0xea] },
+  { type: 'ar', offset: 0, bytes: ascii('!<arch>\n') },
+  { type: 'chm', offset: 0, bytes: ascii('ITSF') },
+  { type: 'ole2', offset: 0, bytes: [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1] },
+  { type: 'rtf', offset: 0, bytes: ascii('{\\rt') },
+  { type: 'tnef', offset: 0, bytes: [0x78, 0x9f, 0x3e, 0x22] },
+  { type: 'tar', offset: 257, bytes: ascii('ustar') },
+  { type: 'sis', offset: 8, bytes: [0x19, 0x04, 0x00, 0x10] },
+  { type: 'cpio', offset: 0, bytes: ascii('07070') },
+  { type: 'cpio', offset: 0, bytes: [0xc7, 0x71] },
+  { type: 'cpio', offset: 0, bytes: [0x71, 0xc7] },
+  { type: 'elf', offset: 0, bytes: [0x7f, 0x45, 0x4c, 0x46] },
+  { type: 'macho', offset: 0, bytes: [0xfe, 0xed, 0xfa, 0xce] },
+  { type: 'macho', offset: 0, bytes: [0xce, 0xfa, 0xed, 0xfe] },
+  { type: 'macho', offset: 0, bytes: [0xfe, 0xed, 0xfa, 0xcf] },
+  { type: 'macho', offset: 0, bytes: [0xcf, 0xfa, 0xed, 0xfe] },
+  { type: 'java-class', offset: 0, bytes: [0xca, 0xfe, 0xba, 0xbe] },
+  { type: 'swf', offset: 1, bytes: ascii('WS') },
+  { type: 'graphics', offset: 0, bytes: [0x89, 0x50, 0x4e, 0x47] },
+  { type: 'graphics', offset: 0, bytes: ascii('GIF8') },
+  { type: 'graphics', offset: 0, bytes: [0xff, 0xd8, 0xff] },
+  { type: 'pe', offset: 0, bytes: ascii('MZ') },
 ]
 
+function matches (head: Uint8Array, magic: Magic): boolean {
+  if (head.length < magic.offset + magic.bytes.length) return false
+  return magic.bytes.every((b, i) => head[magic.offset + i] === b)
+}
+
+/// LHA: "-lh?-" / "-lz?-" method id at offset 2 of the first header.
+function isLzh (h: Uint8Array): boolean {
+  return h.length > 7 && h[2] === 0x2d && h[3] === 0x6c && (h[4] === 0x68 || h[4] === 0x7a) && h[6] === 0x2d
+}
+
+/// Old (v7) tar without the ustar magic: the header checksum must add up.
+function isV7Tar (h: Uint8Array): boolean {
+  if (h.length < 512) return false
+  const stored = parseInt(Buffer.from(h.subarray(148, 156)).toString('latin1').replace(/\0.*$/, '').trim(), 8)
+  if (!Number.isFinite(stored)) return false
+  let sum = 0
+  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i] ?? 0
+  return sum === stored && (h[0] ?? 0) !== 0
+}
+
+/// LZMA-alone (.lzma): properties byte < 225 (usually 0x5d), power-of-two-ish dictionary, then an
+/// uncompressed size that is unknown (all 0xff) or plausible.
+function isLzmaAlone (h: Uint8Array): boolean {
+  if (h.length < 13 || h[0] !== 0x5d) return false
+  const dict = Buffer.from(h.buffer, h.byteOffset, 13).readUInt32LE(1)
+  if (dict < 4096 || ((dict & (dict - 1)) !== 0 && (dict & (dict - 1) & (dict - 2)) !== 0)) return false
+  const hi = Buffer.from(h.buffer, h.byteOffset, 13).readUInt32LE(9)
+  return hi === 0xffffffff || hi < 0x100
+}
+
+/// zlib (RFC 1950): deflate method, 32K window or less, header check divisible by 31, no preset dict.
+function isZlib (h: Uint8Array): boolean {
+  const cmf = h[0]
+  const flg = h[1]
+  if (cmf === undefined || flg === undefined || (cmf & 0x0f) !== 8 || (cmf >> 4) > 7) return false
+  return ((cmf << 8) | flg) % 31 === 0 && (flg & 0x20) === 0 && cmf === 0x78
+}
+
+const textSample = (h: Uint8Array): string => Buffer.from(h.buffer, h.byteOffset, Math.min(h.length, 4096)).toString('latin1')
+
+function isText (h: Uint8Array): boolean {
+  if (h.length === 0) return false
+  let bad = 0
+  for (const b of h) if (b < 9 || (b > 13 && b < 32 && b !== 27)) bad++
+  return bad * 100 < h.length
+}
+
+const headerLine = /^[A-Za-z][A-Za-z0-9-]{0,60}:[ \t]?\S?/
+const mailHeader = /^(from|to|subject|received|return-path|message-id|mime-version|content-type|date|delivered-to|reply-to|x-[a-z0-9-]+):/im
+
+/// Text classes, in ClamAV's order: mbox before mail, mail before HTML (a mail may carry HTML).
+function detectText (h: Uint8Array): FileType {
+  const text = textSample(h)
+  if (text.startsWith('From ') && /\n[A-Za-z-]+: /.test(text)) return 'mbox'
+  if (headerLine.test(text) && mailHeader.test(text) && /\r?\n[A-Za-z-]+:/.test(text)) return 'mail'
+  if (text.includes('(This file must be converted with BinHex')) return 'binhex'
+  if (/^begin [0-7]{3,4} \S/m.test(text)) return 'uuencode'
+  if (/^=ybegin .*name=/m.test(text)) return 'yenc'
+  if (/<(html|head|body|script|iframe|a|img|meta|!doctype\s+html|div|form|object|embed|title|style|p|table|span|font)[\s>]/i.test(text)) return 'html'
+  return 'text'
+}
+
+/// The type of a layer from its first bytes (4 KiB is enough for every rule here).
 export function detect (head: Uint8Array): FileType {
-  for (const magic of magics) {
-    if (head.length < magic.offset + magic.bytes.length) continue
-    if (magic.bytes.every((b, i) => head[magic.offset + i] === b)) return magic.type
-  }
+  for (const magic of magics) if (matches(head, magic)) return magic.type
+  if (isLzh(head)) return 'lzh'
+  if (isV7Tar(head)) return 'tar'
+  if (isLzmaAlone(head)) return 'lzma'
+  const pdf = textSample(head.subarray(0, 1024)).indexOf('%PDF-')
+  if (pdf !== -1) return 'pdf'
+  if (isZlib(head)) return 'zlib'
+  // Encoded 8-bit payloads are not text, but their first line says what they are.
+  if (textSample(head.subarray(0, 8)) === '=ybegin ') return 'yenc'
+  if (isText(head)) return detectText(head)
   return 'unknown'
+}
+
+/// ISO 9660 puts its signature at 0x8001, past any head worth reading for every layer.
+const isoMagicAt = 0x8001
+
+/// detect() plus the probes that need more than the head: the walk calls this once per layer.
+export async function detectType (source: ByteSource): Promise<FileType> {
+  const type = detect(await source.head(4096))
+  if ((type === 'unknown' || type === 'text') && source.size > isoMagicAt + 5) {
+    const probe = await source.read(isoMagicAt, 5)
+    if (Buffer.from(probe).toString('latin1') === 'CD001') return 'iso9660'
+  }
+  return type
 }

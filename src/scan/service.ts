@@ -7,6 +7,7 @@ import { createPool, type PoolOptions } from './pool.js'
 import type { ScanTask, ScanTaskResult } from './task.js'
 import type { Verdict } from './verdict.js'
 import type { SignatureSet } from '../engine/signatures/types.js'
+import type { ScanLimits } from '../engine/budget.js'
 import { signatureCount } from '../engine/signatures/types.js'
 import { loadSignatureDir } from '../engine/signatures/load.js'
 import { errorMessage } from '../errors.js'
@@ -18,6 +19,8 @@ export interface ScanServiceOptions extends PoolOptions {
   readonly spoolDir: string
   readonly timeoutMs: number
   readonly signaturesDir: string
+  /// Unpacking limits (config scan.limits); the engine's defaults (ClamAV's) fill what is absent.
+  readonly limits?: Partial<ScanLimits>
 }
 
 export interface ScanOutcome {
@@ -83,7 +86,7 @@ export class ScanService {
     // A worker that ignores the cooperative flag for too long is terminated by Piscina's own abort.
     const hard = new AbortController()
     const timer = setTimeout(() => hard.abort(), this.#options.timeoutMs + hardTimeoutGraceMs)
-    const task: ScanTask = { source, name: 'object', timeoutMs: this.#options.timeoutMs, returnBody: keepBody, cancelFlag }
+    const task: ScanTask = { source, name: 'object', timeoutMs: this.#options.timeoutMs, returnBody: keepBody, cancelFlag, limits: { spoolDir: this.#options.spoolDir, ...this.#options.limits } }
     const transfer = source.kind === 'memory' ? [source.bytes] : []
     this.#inFlight++
     try {

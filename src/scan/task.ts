@@ -1,6 +1,7 @@
 /// The message shapes between the scan service and workers/scan.ts (structured-clone safe).
 import type { BodySource } from './body.js'
 import type { Verdict } from './verdict.js'
+import type { ScanLimits } from '../engine/budget.js'
 
 export interface ScanTask {
   readonly source: BodySource
@@ -11,6 +12,8 @@ export interface ScanTask {
   /// Int32Array view target: set to 1 by the service to cancel cooperatively (client went away);
   /// the walk checks it between chunks, so the worker thread survives the cancellation.
   readonly cancelFlag: SharedArrayBuffer
+  /// Unpacking limits from config (scan.limits); maxScanMs comes from timeoutMs.
+  readonly limits?: Partial<ScanLimits>
 }
 
 export type ScanTaskResult =

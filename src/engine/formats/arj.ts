@@ -1,0 +1,5 @@
+/// ARJ (methods 1-4), decoded by the 7-Zip backend (npm 7z-wasm, see sevenzip.ts): no maintained pure-JS
+/// decoder exists for this format, and 7-Zip's is the reference one. Limits hold per 64 KiB of output.
+import { sevenZipHandler } from './sevenzip.js'
+
+export const arjHandler = sevenZipHandler('arj', 'ARJ')

@@ -1,0 +1,78 @@
+/// OLE2 compound files (doc, xls, ppt, msi, msg, Thumbs.db …): every stream is a child named by its
+/// storage path, and Ole10Native streams (files packaged into a document) also yield the packaged
+/// file, and PowerPoint's compressed embedded objects (ppt.ts) are inflated. VBA projects yield
+/// each module's decompressed source (and Heuristics.Macro.Suspicious, see heuristics/macro.ts). Uses npm cfb (SheetJS, the reader behind xlsx): streams are slices of a file no larger than
+/// the input, so there is nothing to inflate and no bomb to bound beyond the scan totals.
+import * as CFB from 'cfb'
+import type { FormatHandler, Layer } from './registry.js'
+import type { ByteSource } from '../source.js'
+import { MemorySource } from '../source.js'
+import type { ScanBudget } from '../budget.js'
+import { parsePackage } from './ole-package.js'
+import { pptObjects } from './ppt.js'
+import { decompressVba, parseDir, suspicious } from '../heuristics/macro.js'
+
+const STREAM = 2
+
+async function * extract (source: ByteSource, budget: ScanBudget): AsyncIterable<Layer> {
+  let container: CFB.CFB$Container
+  try {
+    container = CFB.read(Buffer.from(await source.read(0, source.size)), { type: 'buffer' })
+  } catch {
+    budget.report('Heuristics.Broken.OLE2', 'broken')
+    return
+  }
+  yield * macros(container, budget)
+  for (let i = 0; i < container.FileIndex.length; i++) {
+    if (!budget.alive()) return
+    const entry = container.FileIndex[i]
+    if (entry === undefined || entry.type !== STREAM) continue
+    const content = entry.content
+    if (content === undefined || content.length === 0) continue
+    const bytes = content instanceof Uint8Array ? content : Uint8Array.from(content as ArrayLike<number>)
+    const name = (container.FullPaths[i] ?? entry.name).replace(/^Root Entry\//, '').replace(/\p{Cc}/gu, '')
+    if (!budget.consume(bytes.length, 0)) { if (!budget.alive()) return; continue }
+    yield { name, source: new MemorySource(bytes) }
+    if (entry.name === '\x01Ole10Native') {
+      const packaged = parsePackage(bytes.subarray(4))
+      if (packaged !== undefined) yield { name: `${name}/${packaged.name}`, source: new MemorySource(packaged.data) }
+    }
+    if (entry.name === 'PowerPoint Document') {
+      for (const obj of pptObjects(bytes, budget.limits.maxFileBytes)) {
+        if (budget.consume(obj.bytes.length, 0)) yield { name: `${name}/${obj.name}`, source: new MemorySource(obj.bytes) }
+        else if (!budget.alive()) return
+      }
+    }
+  }
+}
+
+function contentOf (entry: CFB.CFB$Entry | undefined): Uint8Array | undefined {
+  const content = entry?.content
+  if (content === undefined || content.length === 0) return undefined
+  return content instanceof Uint8Array ? content : Uint8Array.from(content as ArrayLike<number>)
+}
+
+/// Every VBA project (a storage holding a `dir` stream): module sources as children, then the
+/// auto-exec + dangerous-call heuristic over them.
+async function * macros (container: CFB.CFB$Container, budget: ScanBudget): AsyncIterable<Layer> {
+  const byPath = new Map(container.FullPaths.map((p, i) => [p, container.FileIndex[i]]))
+  for (const [path, entry] of byPath) {
+    if (entry?.name !== 'dir' || !/(^|\/)VBA\/dir$/i.test(path)) continue
+    const prefix = path.slice(0, -3)
+    const dir = contentOf(entry)
+    const decoded = dir === undefined ? undefined : decompressVba(dir, 1 << 20)
+    if (decoded === undefined) continue
+    const sources: string[] = []
+    for (const module of parseDir(decoded)) {
+      const stream = contentOf(byPath.get(prefix + module.stream))
+      if (stream === undefined || module.offset >= stream.length) continue
+      const source = decompressVba(stream.subarray(module.offset), budget.limits.maxFileBytes)
+      if (source === undefined || !budget.consume(source.length, 0)) continue
+      sources.push(source.toString('latin1'))
+      yield { name: `${prefix.replace(/^Root Entry\//, '')}${module.name}.vba`, source: new MemorySource(source) }
+    }
+    if (suspicious(sources)) budget.report('Heuristics.Macro.Suspicious', 'heuristic')
+  }
+}
+
+export const ole2Handler: FormatHandler = { type: 'ole2', extract }

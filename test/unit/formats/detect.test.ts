@@ -1,0 +1,60 @@
+/// Type detection from content (issue #4 item 1): every container the round-trip builders make is
+/// recognised from its bytes alone, whatever it is called; text that merely mentions a format is not.
+import assert from 'node:assert/strict'
+import { detect, detectType } from '../../../src/engine/filetype.js'
+import { MemorySource } from '../../../src/engine/source.js'
+import { builders } from '../../helpers/containers.js'
+import { eicar } from '../../helpers/eicar.js'
+
+const expected: Readonly<Record<string, string>> = {
+  'zip (deflate)': 'zip',
+  'zip (stored)': 'zip',
+  'zip (bzip2)': 'zip',
+  'zip (deflate64)': 'zip',
+  'zip (lzma)': 'zip',
+  'tar (ustar)': 'tar',
+  'tar (pax)': 'tar',
+  'tar (gnu)': 'tar',
+  'cpio (newc)': 'cpio',
+  'cpio (odc)': 'cpio',
+  'cpio (bin)': 'cpio',
+  ar: 'ar',
+  '7z': '7z',
+  arj: 'arj',
+  cab: 'cab',
+  lzh: 'lzh',
+  iso9660: 'iso9660',
+  gzip: 'gzip',
+  zlib: 'zlib',
+  bzip2: 'bzip2',
+  xz: 'xz',
+  lzma: 'lzma',
+  zstd: 'zstd',
+  lzip: 'lzip',
+  szdd: 'szdd',
+  'mail (base64)': 'mail',
+  'mail (quoted-printable)': 'mail',
+  'mbox (uuencode)': 'mbox',
+  yEnc: 'yenc',
+  'OLE2 (Ole10Native)': 'ole2',
+  'PDF (ASCIIHex+Flate)': 'pdf',
+  'RTF (objdata Package)': 'rtf',
+  'HTML (data: URI)': 'html',
+  TNEF: 'tnef',
+}
+
+describe('file type detection from content', function () {
+  this.timeout(30_000)
+  for (const builder of builders) {
+    it(`recognises ${builder.format} as ${expected[builder.format] ?? '?'}`, async () => {
+      const bytes = builder.build({ name: 'eicar.com', bytes: eicar })
+      assert.equal(await detectType(new MemorySource(bytes)), expected[builder.format])
+    })
+  }
+
+  it('does not take plain text or random bytes for a container', () => {
+    assert.equal(detect(Buffer.from('The zip file and the tar ball are attached.\nSee you.\n')), 'text')
+    assert.equal(detect(Buffer.from([0x00, 0x01, 0x02, 0x03, 0xfe, 0xfd, 0x10, 0x11])), 'unknown')
+    assert.equal(detect(Buffer.alloc(0)), 'unknown')
+  })
+})
