@@ -28,6 +28,8 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     spoolDir: config.scan.spoolDir,
     timeoutMs: config.scan.timeoutMs,
     signaturesDir: config.signatures.dir,
+    signaturesLenient: config.signatures.lenient,
+    signaturesCacheDir: config.signatures.cacheDir,
   }, metrics, log)
   const profile: Profile = { ...defaultProfile, failMode: config.scan.failMode === 'open' ? 'open' : 'closed' }
   const icap = new IcapServer({
