@@ -37,10 +37,14 @@ interface CacheRecord {
 
 const packr = new Packr({ useRecords: false })
 
-async function candidates (path: string, cacheDir: string | undefined): Promise<string[]> {
+/// Where the cache may live: the DB's own directory unless it is read-only (no write bit: honoured
+/// even when running as root, who could write anyway), then the fallback cacheDir.
+async function candidates (path: string, cacheDir: string | undefined): Promise<{ read: string[], write: string[] }> {
   const info = await stat(path)
   const own = info.isDirectory() ? path : dirname(path)
-  return cacheDir === undefined ? [own] : [own, cacheDir]
+  const ownWritable = ((await stat(own)).mode & 0o222) !== 0
+  const read = cacheDir === undefined ? [own] : [own, cacheDir]
+  return { read, write: read.filter(d => d !== own || ownWritable) }
 }
 
 async function tryRead (file: string, version: string): Promise<CompiledDb | undefined> {
@@ -82,14 +86,14 @@ export async function loadDb (path: string, options: DbLoadOptions): Promise<Loa
   const key = `${prefix}${version}${options.lenient ? '-l' : ''}.msgpack`
   const dirs = await candidates(path, options.cacheDir)
   if (options.useCache !== false) {
-    for (const dir of dirs) {
+    for (const dir of dirs.read) {
       const db = await tryRead(join(dir, key), version)
       if (db !== undefined) return { db, fromCache: true, cacheFile: join(dir, key) }
     }
   }
   const db = compileDb(files, version, { lenient: options.lenient })
   if (options.useCache === false) return { db, fromCache: false, cacheFile: undefined }
-  for (const dir of dirs) {
+  for (const dir of dirs.write) {
     if (await tryWrite(dir, join(dir, key), db)) return { db, fromCache: false, cacheFile: join(dir, key) }
   }
   return { db, fromCache: false, cacheFile: undefined }
