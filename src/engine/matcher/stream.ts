@@ -50,6 +50,9 @@ export class LayerStream {
     m.hashTables.forEach((t, i) => { if (t.count > 0 && t.wants(size)) this.#hashes.push([i, createHash(t.algo)]) })
   }
 
+  /// The hash algorithms this layer pays for (none unless some signature names its size).
+  get hashing (): string[] { return this.#hashes.map(([i]) => this.#m.hashTables[i]!.algo) }
+
   push (chunk: Uint8Array): void {
     if (chunk.length === 0) return
     for (const [, h] of this.#hashes) h.update(chunk)

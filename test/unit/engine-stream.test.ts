@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { hex, match, matcherFor } from '../helpers/sigdb.js'
+
+describe('engine: streaming across chunk boundaries', () => {
+  const m = matcherFor({
+    's.ndb': [
+      'Split.Plain:0:*:0102030405060708090a0b0c0d0e0f10',
+      'Split.Anchor.Late:0:*:????????????????????????????????aabbccdd', // anchor far from the part start
+      'Split.Star:0:*:1111111111*2222222222',
+      'Split.Range:0:*:3333333333{10-20}4444444444',
+      'Split.Eof:0:EOF-6:5555555555',
+    ].join('\n'),
+    'l.ldb': 'Split.Logical;Target:0;0&1;6666666666;7777777777',
+  })
+  const sample = Buffer.concat([
+    randomBytes(50), hex('0102030405060708090a0b0c0d0e0f10'),
+    randomBytes(7), hex('aabbccdd'),
+    randomBytes(9), hex('1111111111'), randomBytes(40), hex('2222222222'),
+    randomBytes(3), hex('3333333333'), randomBytes(15), hex('4444444444'),
+    randomBytes(5), hex('6666666666'), randomBytes(5), hex('7777777777'),
+    randomBytes(30), hex('5555555555'), randomBytes(1),
+  ])
+  const everything = ['Split.Anchor.Late', 'Split.Eof', 'Split.Logical', 'Split.Plain', 'Split.Range', 'Split.Star']
+
+  it('finds every signature in the whole object', () => {
+    assert.deepEqual(match(m, sample).sort(), everything)
+  })
+
+  it('finds every signature whatever the chunk size (1 to 97 bytes)', () => {
+    for (let chunk = 1; chunk <= 97; chunk++) assert.deepEqual(match(m, sample, { chunk }).sort(), everything, `chunk ${chunk}`)
+  })
+
+  it('finds a signature split at every possible point between two chunks', () => {
+    const one = Buffer.concat([randomBytes(20), hex('0102030405060708090a0b0c0d0e0f10'), randomBytes(20)])
+    for (let cut = 1; cut < one.length; cut++) {
+      const s = m.begin('unknown', one.length)
+      s.push(one.subarray(0, cut))
+      s.push(one.subarray(cut))
+      assert.deepEqual(s.end(), ['Split.Plain'], `cut at ${cut}`)
+    }
+  })
+
+  it('does not match a signature whose halves are in different layers', () => {
+    const a = m.begin('unknown', 8); a.push(hex('0102030405060708'))
+    const b = m.begin('unknown', 8); b.push(hex('090a0b0c0d0e0f10'))
+    assert.deepEqual([...a.end(), ...b.end()], [])
+  })
+
+  it('keeps no more than the bytes it needs: a part truncated at the end never matches', () => {
+    assert.deepEqual(match(m, hex('0102030405060708090a0b0c0d0e0f'), { chunk: 3 }), [])
+  })
+})
