@@ -50,4 +50,23 @@ describe('engine: streaming across chunk boundaries', () => {
   it('keeps no more than the bytes it needs: a part truncated at the end never matches', () => {
     assert.deepEqual(match(m, hex('0102030405060708090a0b0c0d0e0f'), { chunk: 3 }), [])
   })
+
+  it('finds the same signatures with the WebAssembly anchor scan (long ranges) and the JS loop (short chunks)', () => {
+    const sigs = Array.from({ length: 50 }, (_, i) => `Many.${i}:0:*:${randomBytes(12).toString('hex')}`)
+    const many = matcherFor({ 'm.ndb': sigs.join('\n') })
+    assert.ok(many.kernel !== undefined)
+    const parts: Buffer[] = []
+    for (const line of sigs.filter((_, i) => i % 2 === 0)) parts.push(randomBytes(20_000), hex(line.split(':')[3] ?? ''))
+    const data = Buffer.concat(parts)
+    const expected = sigs.filter((_, i) => i % 2 === 0).map(l => l.split(':')[0]).sort()
+    assert.deepEqual(match(many, data).sort(), expected)
+    assert.deepEqual(match(many, data, { chunk: 200 }).sort(), expected)
+  })
+
+  it('resumes the anchor scan when one range has more Bloom hits than the hit buffer holds', () => {
+    const m2 = matcherFor({ 'r.ndb': 'Repeat.End:0:*:deadbeefdeadbeef01' })
+    const data = Buffer.concat([Buffer.from('deadbeef'.repeat(300_000), 'hex'), hex('01')])
+    assert.deepEqual(match(m2, data), ['Repeat.End'])
+    assert.deepEqual(match(m2, data.subarray(0, data.length - 1)), [])
+  })
 })

@@ -173,7 +173,7 @@ export class BodyCompiler {
   /// The anchor index: Bloom bitmap + bucket heads + chains for 4-byte grams; direct tables for 2-byte.
   finish (): { arrays: Record<string, Int32Array | Uint32Array | Uint8Array>, gramBits: number, headBits: number, hasShort: boolean } {
     const n = this.entGram.length
-    const gramBits = Math.min(23, Math.max(16, Math.ceil(Math.log2(Math.max(1, n) * 32))))
+    const gramBits = Math.min(24, Math.max(16, Math.ceil(Math.log2(Math.max(1, n) * 512))))
     const headBits = Math.min(gramBits, Math.max(8, Math.ceil(Math.log2(Math.max(1, n))) + 1))
     const bloom = new Uint32Array(1 << (gramBits - 5))
     const heads = new Int32Array(1 << headBits).fill(-1)

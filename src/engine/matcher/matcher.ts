@@ -5,6 +5,7 @@ import { views, type CompiledDb } from './db.js'
 import { HashTable } from './hashtab.js'
 import { parseExpr, type Expr } from './logic.js'
 import { LayerStream } from './stream.js'
+import { AnchorKernel } from './kernel.js'
 import { targetMask } from '../signatures/target.js'
 import type { FileType } from '../filetype.js'
 
@@ -50,6 +51,8 @@ export class Matcher {
   readonly db: CompiledDb
   readonly v: DbViews
   readonly hashTables: readonly HashTable[]
+  /// The WebAssembly anchor scan (undefined: JS loop only, e.g. when the DB has 2-byte anchors).
+  readonly kernel: AnchorKernel | undefined
   readonly #exprs = new Map<number, Expr>()
   readonly #names = new Map<number, string>()
   readonly #masks = new Map<FileType, number>()
@@ -61,6 +64,7 @@ export class Matcher {
     const sectionViews = views(db)
     const get = (name: string): Int32Array | Uint8Array => sectionViews[name] as Int32Array | Uint8Array
     this.hashTables = [0, 1, 2].map(i => new HashTable(i, get, db.params.hashAnySize[i] ?? false))
+    this.kernel = db.params.hasShortAnchors ? undefined : new AnchorKernel(this.v.bloom, db.params.gramBits)
   }
 
   /// Starts matching one layer: `type` selects target-typed signatures, `size` resolves EOF offsets

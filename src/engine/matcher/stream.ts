@@ -125,6 +125,15 @@ export class LayerStream {
   #scan (from: number, to: number): void {
     const buf = this.#buf
     const base = this.#bufAbs
+    const kernel = this.#m.kernel
+    if (kernel !== undefined && to - from >= 256) {
+      const gs = this.#gramShift
+      kernel.run(buf, from - base, to - base, i => {
+        const x = buf[i]! | buf[i + 1]! << 8 | buf[i + 2]! << 16 | buf[i + 3]! << 24
+        this.#probe(x >>> 0, Math.imul(x, GOLDEN) >>> gs, i + base)
+      })
+      return
+    }
     const bloom = this.#v.bloom
     const gs = this.#gramShift
     const short = this.#short

@@ -11,8 +11,8 @@ import type { CompiledDb, Section } from '../matcher/db.js'
 import type { LoadStats } from './types.js'
 import type { DbParams } from '../matcher/db.js'
 
-/// Bump when the compiled layout changes: old cache files are then ignored.
-const layoutVersion = 1
+/// Bump when the compiled layout or the compiler's choices change: old cache files are then ignored.
+const layoutVersion = 2
 const prefix = 'scanwall-compiled-'
 
 export interface DbLoadOptions {

@@ -1,0 +1,172 @@
+/// The anchor-scan inner loop as a tiny WebAssembly function: for every position of a byte range it
+/// hashes the 4-byte gram and tests the anchor Bloom bitmap, writing the positions that hit into an
+/// output array. The JS loop does the same work at several nanoseconds per byte; this one at about
+/// one. The module is 150 bytes, so it is assembled here by hand rather than pulling in a compiler
+/// toolchain (no wat2wasm/AssemblyScript on the build machines); stream.ts keeps the JS loop as the
+/// reference path and for 2-byte anchors.
+///
+/// (func (export "scan") (param $from i32) (param $to i32) (param $bloom i32) (param $shift i32)
+///       (param $out i32) (param $max i32) (result i32) (local $i i32) (local $h i32) (local $n i32)
+///   i = from
+///   while i <= to:
+///     h = (load32(i) * 0x9e3779b1) >>> shift
+///     if (load32(bloom + (h >>> 5) * 4) >>> h) & 1:  out[n++] = i; if n == max: return n
+///     i++
+///   return n)
+
+const GOLDEN = 0x9e3779b1 | 0
+
+function uleb (n: number): number[] {
+  const out: number[] = []
+  do {
+    let b = n & 0x7f
+    n >>>= 7
+    if (n !== 0) b |= 0x80
+    out.push(b)
+  } while (n !== 0)
+  return out
+}
+
+function sleb (n: number): number[] {
+  const out: number[] = []
+  for (;;) {
+    const b = n & 0x7f
+    n >>= 7
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) { out.push(b); return out }
+    out.push(b | 0x80)
+  }
+}
+
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body]
+const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()]
+const name = (s: string): number[] => [...uleb(s.length), ...Buffer.from(s)]
+
+const I32 = 0x7f
+const op = {
+  block: 0x02,
+  loop: 0x03,
+  if: 0x04,
+  end: 0x0b,
+  br: 0x0c,
+  brIf: 0x0d,
+  return: 0x0f,
+  void: 0x40,
+  get: 0x20,
+  set: 0x21,
+  tee: 0x22,
+  load: 0x28,
+  store: 0x36,
+  const: 0x41,
+  eq: 0x46,
+  gtU: 0x4b,
+  add: 0x6a,
+  mul: 0x6c,
+  and: 0x71,
+  shl: 0x74,
+  shrU: 0x76,
+} as const
+const [FROM, TO, BLOOM, SHIFT, OUT, MAX, I, H, N] = [0, 1, 2, 3, 4, 5, 6, 7, 8] as const
+
+function code (): number[] {
+  const get = (l: number): number[] => [op.get, l]
+  const body = [
+    ...get(FROM), op.set, I,
+    op.block, op.void,
+    op.loop, op.void,
+    ...get(I), ...get(TO), op.gtU, op.brIf, 1,
+    ...get(I), op.load, 0, 0,
+    op.const, ...sleb(GOLDEN), op.mul, ...get(SHIFT), op.shrU, op.set, H,
+    ...get(BLOOM), ...get(H), op.const, 5, op.shrU, op.const, 2, op.shl, op.add, op.load, 2, 0,
+    ...get(H), op.shrU, op.const, 1, op.and,
+    op.if, op.void,
+    ...get(OUT), ...get(N), op.const, 2, op.shl, op.add, ...get(I), op.store, 2, 0,
+    ...get(N), op.const, 1, op.add, op.tee, N, ...get(MAX), op.eq,
+    op.if, op.void, ...get(N), op.return, op.end,
+    op.end,
+    ...get(I), op.const, 1, op.add, op.set, I,
+    op.br, 0,
+    op.end,
+    op.end,
+    ...get(N),
+    op.end,
+  ]
+  const fn = [...vec([[3, I32]]), ...body]
+  return [...uleb(fn.length), ...fn]
+}
+
+function moduleBytes (): Uint8Array {
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vec([[0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32]]), ...vec([[I32]])]])),
+    ...section(3, vec([[0]])),
+    ...section(5, vec([[0x00, 1]])),
+    ...section(7, vec([[...name('scan'), 0x00, 0], [...name('m'), 0x02, 0]])),
+    ...section(10, vec([code()])),
+  ])
+}
+
+// The project's lib (es2023, no DOM) has no WebAssembly typings: the little this file uses, typed here.
+interface WasmMemory { readonly buffer: ArrayBuffer, grow (pages: number): number }
+interface WasmApi {
+  readonly Module: new (bytes: Uint8Array) => object
+  readonly Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> }
+}
+const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly
+
+let compiled: object | undefined
+
+type ScanFn = (from: number, to: number, bloom: number, shift: number, out: number, max: number) => number
+
+const OUT_MAX = 1 << 14
+
+/// One instance per Matcher (per worker): its own memory holding a copy of the Bloom bitmap
+/// (≤ 1 MiB), the hit array and the bytes being scanned.
+export class AnchorKernel {
+  readonly #memory: WasmMemory
+  readonly #scan: ScanFn
+  readonly #shift: number
+  readonly #out: number
+  readonly #data: number
+  #bytes: Uint8Array
+  #hits: Int32Array
+
+  constructor (bloom: Uint32Array, gramBits: number) {
+    compiled ??= new wasm.Module(moduleBytes())
+    const instance = new wasm.Instance(compiled, {})
+    this.#memory = instance.exports['m'] as WasmMemory
+    this.#scan = instance.exports['scan'] as ScanFn
+    this.#shift = 32 - gramBits
+    this.#out = bloom.byteLength
+    this.#data = this.#out + OUT_MAX * 4
+    this.#ensure(this.#data + (1 << 20) + 4096)
+    this.#bytes = new Uint8Array(this.#memory.buffer)
+    this.#bytes.set(new Uint8Array(bloom.buffer, bloom.byteOffset, bloom.byteLength), 0)
+    this.#hits = new Int32Array(this.#memory.buffer, this.#out, OUT_MAX)
+  }
+
+  #ensure (bytes: number): void {
+    const have = this.#memory.buffer.byteLength
+    if (bytes <= have) return
+    this.#memory.grow(Math.ceil((bytes - have) / 65536))
+    this.#bytes = new Uint8Array(this.#memory.buffer)
+    this.#hits = new Int32Array(this.#memory.buffer, this.#out, OUT_MAX)
+  }
+
+  /// Calls hit(i) for every gram start i in [from, to] of buf (bytes up to to + 3 must exist) whose
+  /// gram passes the Bloom filter, in increasing order.
+  run (buf: Uint8Array, from: number, to: number, hit: (i: number) => void): void {
+    const len = to + 4 - from
+    this.#ensure(this.#data + len)
+    this.#bytes.set(buf.subarray(from, to + 4), this.#data)
+    const base = this.#data - from
+    let at = this.#data
+    const last = this.#data + (to - from)
+    for (;;) {
+      const n = this.#scan(at, last, 0, this.#shift, this.#out, OUT_MAX)
+      const hits = this.#hits
+      for (let j = 0; j < n; j++) hit(hits[j]! - base)
+      if (n < OUT_MAX) return
+      at = hits[n - 1]! + 1
+    }
+  }
+}
