@@ -1,7 +1,7 @@
 /// Loads a signature DB through the compiled-DB cache: the compiled form (msgpackr) is stored next
 /// to the DB (or in cacheDir when the DB directory is not writable), named by a hash of the DB files'
 /// names and contents, so a restart with an unchanged DB skips parsing and compilation.
-import { mkdir, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises'
+import { mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { stat } from 'node:fs/promises'
 import { Packr } from 'msgpackr'
@@ -12,7 +12,7 @@ import type { LoadStats } from './types.js'
 import type { DbParams } from '../matcher/db.js'
 
 /// Bump when the compiled layout or the compiler's choices change: old cache files are then ignored.
-const layoutVersion = 2
+const layoutVersion = 3
 const prefix = 'scanwall-compiled-'
 
 export interface DbLoadOptions {
@@ -25,14 +25,17 @@ export interface DbLoadOptions {
 
 export interface LoadedDb { readonly db: CompiledDb, readonly fromCache: boolean, readonly cacheFile: string | undefined }
 
-interface CacheRecord {
+/// File layout: 4-byte little-endian length, a msgpackr record (everything but the bulk), then the
+/// SharedArrayBuffer's bytes raw, so a warm start reads them straight into shared memory (no decode,
+/// no intermediate copy; an 8-million-signature DB is hundreds of MiB).
+interface CacheHeader {
   readonly layout: number
   readonly version: string
   readonly builtAt: number
   readonly stats: LoadStats
   readonly params: DbParams
   readonly sections: Record<string, Section>
-  readonly bytes: Uint8Array
+  readonly byteLength: number
 }
 
 const packr = new Packr({ useRecords: false })
@@ -47,26 +50,54 @@ async function candidates (path: string, cacheDir: string | undefined): Promise<
   return { read, write: read.filter(d => d !== own || ownWritable) }
 }
 
+async function readFully (handle: FileHandle, into: Uint8Array, position: number): Promise<boolean> {
+  for (let got = 0; got < into.length;) {
+    const { bytesRead } = await handle.read(into, got, into.length - got, position + got)
+    if (bytesRead === 0) return false
+    got += bytesRead
+  }
+  return true
+}
+
 async function tryRead (file: string, version: string): Promise<CompiledDb | undefined> {
-  let raw: Buffer
-  try { raw = await readFile(file) } catch { return undefined }
+  let handle: FileHandle
+  try { handle = await open(file, 'r') } catch { return undefined }
   try {
-    const rec = packr.unpack(raw) as CacheRecord
-    if (rec.layout !== layoutVersion || rec.version !== version || !(rec.bytes instanceof Uint8Array)) return undefined
-    const buffer = new SharedArrayBuffer(rec.bytes.length)
-    new Uint8Array(buffer).set(rec.bytes)
-    return { version: rec.version, builtAt: rec.builtAt, stats: rec.stats, params: rec.params, sections: rec.sections, buffer }
+    const size = (await handle.stat()).size
+    const lenBytes = new Uint8Array(4)
+    if (!await readFully(handle, lenBytes, 0)) return undefined
+    const headerLength = Buffer.from(lenBytes).readUInt32LE(0)
+    if (headerLength > size - 4) return undefined
+    const headerBytes = new Uint8Array(headerLength)
+    if (!await readFully(handle, headerBytes, 4)) return undefined
+    const header = packr.unpack(headerBytes) as CacheHeader
+    if (header.layout !== layoutVersion || header.version !== version || header.byteLength !== size - 4 - headerLength) return undefined
+    const buffer = new SharedArrayBuffer(header.byteLength)
+    if (!await readFully(handle, new Uint8Array(buffer), 4 + headerLength)) return undefined
+    return { version: header.version, builtAt: header.builtAt, stats: header.stats, params: header.params, sections: header.sections, buffer }
   } catch {
     return undefined // a corrupt or foreign cache file is rebuilt, never trusted
+  } finally {
+    await handle.close()
   }
 }
 
 async function tryWrite (dir: string, file: string, db: CompiledDb): Promise<boolean> {
-  const rec: CacheRecord = { layout: layoutVersion, version: db.version, builtAt: db.builtAt, stats: db.stats, params: db.params, sections: db.sections as Record<string, Section>, bytes: new Uint8Array(db.buffer) }
+  const header: CacheHeader = { layout: layoutVersion, version: db.version, builtAt: db.builtAt, stats: db.stats, params: db.params, sections: db.sections as Record<string, Section>, byteLength: db.buffer.byteLength }
+  const headerBytes = packr.pack(header)
+  const len = Buffer.alloc(4)
+  len.writeUInt32LE(headerBytes.length, 0)
   const tmp = `${file}.${process.pid}.tmp`
   try {
     await mkdir(dir, { recursive: true })
-    await writeFile(tmp, packr.pack(rec))
+    const handle = await open(tmp, 'w')
+    try {
+      await handle.write(len)
+      await handle.write(headerBytes)
+      await handle.write(new Uint8Array(db.buffer))
+    } finally {
+      await handle.close()
+    }
     await rename(tmp, file)
   } catch {
     await unlink(tmp).catch(() => {})
