@@ -5,7 +5,8 @@ import { mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/p
 import { dirname, join } from 'node:path'
 import { stat } from 'node:fs/promises'
 import { Packr } from 'msgpackr'
-import { readDbFiles, versionOf } from './load.js'
+import { readDbFiles, versionOf, versionOfPath } from './load.js'
+import { ScanwallError } from '../../errors.js'
 import { compileDb } from '../matcher/build.js'
 import type { CompiledDb, Section } from '../matcher/db.js'
 import type { LoadStats } from './types.js'
@@ -112,8 +113,7 @@ async function tryWrite (dir: string, file: string, db: CompiledDb): Promise<boo
 
 /// Loads (from cache when possible) and compiles the DB at `path` (a directory or one file).
 export async function loadDb (path: string, options: DbLoadOptions): Promise<LoadedDb> {
-  const files = await readDbFiles(path)
-  const version = versionOf(files)
+  const version = await versionOfPath(path)
   const key = `${prefix}${version}${options.lenient ? '-l' : ''}.msgpack`
   const dirs = await candidates(path, options.cacheDir)
   if (options.useCache !== false) {
@@ -122,6 +122,8 @@ export async function loadDb (path: string, options: DbLoadOptions): Promise<Loa
       if (db !== undefined) return { db, fromCache: true, cacheFile: join(dir, key) }
     }
   }
+  const files = await readDbFiles(path)
+  if (versionOf(files) !== version) throw new ScanwallError('SIGDB_INVALID', `${path}: files changed while loading; retry`)
   const db = compileDb(files, version, { lenient: options.lenient })
   if (options.useCache === false) return { db, fromCache: false, cacheFile: undefined }
   for (const dir of dirs.write) {

@@ -5,6 +5,7 @@
 /// does not implement are counted as unsupported.
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
 import { basename, extname, join } from 'node:path'
 import { ScanwallError } from '../../errors.js'
 import { parseHashLine } from './hdb.js'
@@ -50,6 +51,18 @@ export async function listDbFiles (path: string): Promise<string[]> {
 export function versionOf (files: ReadonlyArray<{ name: string, data: Uint8Array }>): string {
   const digest = createHash('sha256')
   for (const f of files) digest.update(basename(f.name)).update('\0').update(f.data).update('\0')
+  return digest.digest('hex').slice(0, 16)
+}
+
+/// The same version string, computed by streaming the files (nothing kept in memory): the key of
+/// the compiled cache, checked before deciding whether the files need parsing at all.
+export async function versionOfPath (path: string): Promise<string> {
+  const digest = createHash('sha256')
+  for (const file of await listDbFiles(path)) {
+    digest.update(basename(file)).update('\0')
+    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) digest.update(chunk as Buffer)
+    digest.update('\0')
+  }
   return digest.digest('hex').slice(0, 16)
 }
 
