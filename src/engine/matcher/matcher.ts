@@ -57,14 +57,15 @@ export class Matcher {
   readonly #names = new Map<number, string>()
   readonly #masks = new Map<FileType, number>()
 
-  constructor (db: CompiledDb) {
+  /// options.kernel false: the JS anchor loop only (the reference path; benchmarks compare both).
+  constructor (db: CompiledDb, options: { kernel?: boolean } = {}) {
     this.db = db
     this.version = db.version
     this.v = new DbViews(db)
     const sectionViews = views(db)
     const get = (name: string): Int32Array | Uint8Array => sectionViews[name] as Int32Array | Uint8Array
     this.hashTables = [0, 1, 2].map(i => new HashTable(i, get, db.params.hashAnySize[i] ?? false))
-    this.kernel = db.params.hasShortAnchors ? undefined : new AnchorKernel(this.v.bloom, db.params.gramBits)
+    this.kernel = db.params.hasShortAnchors || options.kernel === false ? undefined : new AnchorKernel(this.v.bloom, db.params.gramBits)
   }
 
   /// Starts matching one layer: `type` selects target-typed signatures, `size` resolves EOF offsets
