@@ -69,4 +69,16 @@ describe('engine: streaming across chunk boundaries', () => {
     assert.deepEqual(match(m2, data), ['Repeat.End'])
     assert.deepEqual(match(m2, data.subarray(0, data.length - 1)), [])
   })
+
+  it('finds signatures anchored on only 2 fixed bytes, in long ranges (WebAssembly) and short chunks (JS)', () => {
+    const m3 = matcherFor({ 's.ndb': 'Short.Three:0:*:a1b2c3\nShort.Gapped:0:*:d4e5??f6{5-9}0718\nLong.Four:0:*:deadbeef01\n' })
+    assert.equal(m3.db.params.hasShortAnchors, true)
+    const data = Buffer.concat([randomBytes(50_000), hex('a1b2c3'), randomBytes(50_000), hex('d4e500f6'), randomBytes(7), hex('0718'), randomBytes(30_000), hex('deadbeef01'), randomBytes(10)])
+    for (const chunk of [undefined, 100, 7]) {
+      const found = match(m3, data, chunk === undefined ? {} : { chunk })
+      // Random filler may hold a short pattern by chance; the planted ones must all be found.
+      for (const name of ['Long.Four', 'Short.Gapped', 'Short.Three']) assert.ok(found.includes(name), `${name} with chunk ${chunk ?? 'whole'}`)
+    }
+    assert.deepEqual(match(m3, hex('a1b2..c3d4e5f6..........0718deadbeef')), [])
+  })
 })

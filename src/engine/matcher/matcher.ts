@@ -51,7 +51,7 @@ export class Matcher {
   readonly db: CompiledDb
   readonly v: DbViews
   readonly hashTables: readonly HashTable[]
-  /// The WebAssembly anchor scan (undefined: JS loop only, e.g. when the DB has 2-byte anchors).
+  /// The WebAssembly anchor scan (undefined: the JS loop only).
   readonly kernel: AnchorKernel | undefined
   readonly #exprs = new Map<number, Expr>()
   readonly #names = new Map<number, string>()
@@ -65,7 +65,7 @@ export class Matcher {
     const sectionViews = views(db)
     const get = (name: string): Int32Array | Uint8Array => sectionViews[name] as Int32Array | Uint8Array
     this.hashTables = [0, 1, 2].map(i => new HashTable(i, get, db.params.hashAnySize[i] ?? false))
-    this.kernel = db.params.hasShortAnchors || options.kernel === false ? undefined : new AnchorKernel(this.v.bloom, db.params.gramBits)
+    this.kernel = options.kernel === false ? undefined : new AnchorKernel(this.v.bloom, this.v.bloom2, db.params.gramBits, db.params.hasShortAnchors)
   }
 
   /// Starts matching one layer: `type` selects target-typed signatures, `size` resolves EOF offsets

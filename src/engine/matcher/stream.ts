@@ -128,9 +128,14 @@ export class LayerStream {
     const kernel = this.#m.kernel
     if (kernel !== undefined && to - from >= 256) {
       const gs = this.#gramShift
+      const bloom = this.#v.bloom
+      const bloom2 = this.#v.bloom2
+      const short = this.#short
       kernel.run(buf, from - base, to - base, i => {
         const x = buf[i]! | buf[i + 1]! << 8 | buf[i + 2]! << 16 | buf[i + 3]! << 24
-        this.#probe(x >>> 0, Math.imul(x, GOLDEN) >>> gs, i + base)
+        const h = Math.imul(x, GOLDEN) >>> gs
+        if ((bloom[h >>> 5]! & (1 << (h & 31))) !== 0) this.#probe(x >>> 0, h, i + base)
+        if (short && (bloom2[(x & 0xffff) >>> 5]! & (1 << (x & 31))) !== 0) this.#probeShort(x & 0xffff, i + base)
       })
       return
     }
