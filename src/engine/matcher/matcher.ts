@@ -46,6 +46,15 @@ export class DbViews {
   }
 }
 
+/// The WebAssembly kernel, or undefined (the JS loop then does the same work) where WebAssembly is unavailable.
+function tryKernel (v: DbViews, db: CompiledDb): AnchorKernel | undefined {
+  try {
+    return new AnchorKernel(v.bloom, v.bloom2, db.params.gramBits, db.params.hasShortAnchors)
+  } catch {
+    return undefined
+  }
+}
+
 export class Matcher {
   readonly version: string
   readonly db: CompiledDb
@@ -65,7 +74,7 @@ export class Matcher {
     const sectionViews = views(db)
     const get = (name: string): Int32Array | Uint8Array => sectionViews[name] as Int32Array | Uint8Array
     this.hashTables = [0, 1, 2].map(i => new HashTable(i, get, db.params.hashAnySize[i] ?? false))
-    this.kernel = options.kernel === false ? undefined : new AnchorKernel(this.v.bloom, this.v.bloom2, db.params.gramBits, db.params.hasShortAnchors)
+    this.kernel = options.kernel === false ? undefined : tryKernel(this.v, db)
   }
 
   /// Starts matching one layer: `type` selects target-typed signatures, `size` resolves EOF offsets

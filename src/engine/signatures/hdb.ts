@@ -14,5 +14,7 @@ export function parseHashLine (line: string, allow = false): HashSignature | str
   const algo = algoByLength.get(hash.length)
   if (algo === undefined || !hexRe.test(hash)) return `'${hash.slice(0, 70)}' is not an MD5, SHA1 or SHA256 hex digest`
   if (size !== '*' && !sizeRe.test(size)) return `size '${size}' is not a number or *`
+  // Sizes live in Int32 tables; objects past 2 GiB are beyond any scan limit anyway.
+  if (size !== '*' && Number(size) > 0x7ffffffe) return `unsupported:size ${size} beyond 2 GiB`
   return { algo, hash: hash.toLowerCase(), size: size === '*' ? '*' : Number(size), name, allow }
 }
