@@ -127,9 +127,10 @@ const compiled = new Map<boolean, object>()
 type ScanFn = (from: number, to: number, bloom: number, bloom2: number, shift: number, out: number, max: number) => number
 
 const OUT_MAX = 1 << 14
+const WINDOW = 256 << 10
 
 /// One instance per Matcher (per worker): its own memory holding copies of the Bloom bitmaps
-/// (≤ 2 MiB + 8 KiB), the hit array and the bytes being scanned.
+/// (≤ 2 MiB + 8 KiB), the hit array and a 256 KiB window of the bytes being scanned.
 export class AnchorKernel {
   readonly #memory: WasmMemory
   readonly #scan: ScanFn
@@ -151,7 +152,7 @@ export class AnchorKernel {
     this.#bloom2 = bloom.byteLength
     this.#out = bloom.byteLength + bloom2.byteLength
     this.#data = this.#out + OUT_MAX * 4
-    this.#ensure(this.#data + (1 << 20) + 4096)
+    this.#ensure(this.#data + WINDOW + 4)
     this.#bytes = new Uint8Array(this.#memory.buffer)
     this.#bytes.set(new Uint8Array(bloom.buffer, bloom.byteOffset, bloom.byteLength), 0)
     this.#bytes.set(new Uint8Array(bloom2.buffer, bloom2.byteOffset, bloom2.byteLength), this.#bloom2)
@@ -169,18 +170,20 @@ export class AnchorKernel {
   /// Calls hit(i) for every gram start i in [from, to] of buf (bytes up to to + 3 must exist) whose
   /// 4-byte gram or leading 2 bytes pass a Bloom filter, in increasing order.
   run (buf: Uint8Array, from: number, to: number, hit: (i: number) => void): void {
-    const len = to + 4 - from
-    this.#ensure(this.#data + len)
-    this.#bytes.set(buf.subarray(from, to + 4), this.#data)
-    const base = this.#data - from
-    let at = this.#data
-    const last = this.#data + (to - from)
-    for (;;) {
-      const n = this.#scan(at, last, 0, this.#bloom2, this.#shift, this.#out, OUT_MAX)
-      const hits = this.#hits
-      for (let j = 0; j < n; j++) hit(hits[j]! - base)
-      if (n < OUT_MAX) return
-      at = hits[n - 1]! + 1
+    // Window by window, so each worker's private memory stays small (RSS with N workers).
+    for (let start = from; start <= to; start += WINDOW) {
+      const end = Math.min(to, start + WINDOW - 1)
+      this.#bytes.set(buf.subarray(start, end + 4), this.#data)
+      const base = this.#data - start
+      let at = this.#data
+      const last = this.#data + (end - start)
+      for (;;) {
+        const n = this.#scan(at, last, 0, this.#bloom2, this.#shift, this.#out, OUT_MAX)
+        const hits = this.#hits
+        for (let j = 0; j < n; j++) hit(hits[j]! - base)
+        if (n < OUT_MAX) break
+        at = hits[n - 1]! + 1
+      }
     }
   }
 }
