@@ -2,7 +2,7 @@
 /// compiled cache, RSS with N workers). Prints one JSON line.
 ///   node dist/bench/engine-child.js load DBDIR
 ///   node dist/bench/engine-child.js rss DBDIR WORKERS SPOOLDIR
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pino } from 'pino'
@@ -23,7 +23,8 @@ async function main (): Promise<object> {
   if (mode === 'rss') {
     const workers = Number(workersText)
     const t = performance.now()
-    const service = await ScanService.start({ workers, maxQueue: 1000, workerMaxOldGenMb: 1024, memoryLimit: 1 << 20, spoolDir: mkdtempSync(join(tmpdir(), 'scanwall-bench-spool-')), timeoutMs: 60_000, signaturesDir: dbDir, signaturesCacheDir: cacheDir }, new Metrics(), pino({ level: 'silent' }))
+    const spoolDir = mkdtempSync(join(tmpdir(), 'scanwall-bench-spool-'))
+    const service = await ScanService.start({ workers, maxQueue: 1000, workerMaxOldGenMb: 1024, memoryLimit: 1 << 20, spoolDir, timeoutMs: 60_000, signaturesDir: dbDir, signaturesCacheDir: cacheDir }, new Metrics(), pino({ level: 'silent' }))
     // Enough small scans that every worker has built its engine on the shared DB.
     const scans = []
     for (let i = 0; i < workers * 8; i++) {
@@ -36,6 +37,7 @@ async function main (): Promise<object> {
     await new Promise(resolve => setTimeout(resolve, 500))
     const rss = process.memoryUsage().rss
     await service.close()
+    rmSync(spoolDir, { recursive: true, force: true })
     return { workers, rss, readyMs }
   }
   throw new Error(`unknown mode ${mode}`)

@@ -159,6 +159,7 @@ export async function runEngineBench (options: EngineBenchOptions = {}): Promise
   } finally {
     clamd?.stop()
     rmSync(root, { recursive: true, force: true })
+    rmSync(join(tmpdir(), 'scanwall-bench-cache'), { recursive: true, force: true })
   }
 }
 
