@@ -7,6 +7,8 @@ import { snmpUsers, snmpTrapTargets, enterpriseOid, type SnmpUserConfig, type Sn
 
 /// The signatures bundled with the package (EICAR and friends): a node starts with them by default.
 export const bundledSignaturesDir = fileURLToPath(new URL('../../signatures', import.meta.url))
+/// Fallback place for compiled-DB caches when a signature directory is read-only.
+export const signaturesCacheDir = join(tmpdir(), 'scanwall-sigcache')
 
 const port = 'port' as const
 const positiveInt = 'nat' as const
@@ -63,6 +65,8 @@ export const schema = {
   },
   signatures: {
     dir: { doc: 'Directory of ClamAV-format signature files', format: String, default: bundledSignaturesDir, env: 'SCANWALL_SIGNATURES_DIR' },
+    lenient: { doc: 'Skip malformed signature lines (counted in the log) instead of refusing the DB', format: Boolean, default: false },
+    cacheDir: { doc: 'Compiled-DB cache directory used when the signature directory is read-only', format: String, default: signaturesCacheDir },
   },
   blockPage: {
     template: { doc: 'HTML block page template file (empty: built-in); placeholders {{threat}} {{url}} {{node}} {{service}}', format: String, default: '' },

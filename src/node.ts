@@ -56,6 +56,8 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
       ratioFloorBytes: config.scan.limits.ratioFloorBytes,
       spoolAboveBytes: config.scan.limits.spoolAboveBytes,
     },
+    signaturesLenient: config.signatures.lenient,
+    signaturesCacheDir: config.signatures.cacheDir,
   }, metrics, log)
   const profile: Profile = { ...defaultProfile, failMode: config.scan.failMode === 'open' ? 'open' : 'closed' }
   let icapAddress = ''

@@ -1,15 +1,16 @@
-/// Piscina task entry point: thin. Builds the engine once per worker from the signature set in
-/// workerData, then scans each task's body (memory, moved in without a copy; or a spool file).
+/// Piscina task entry point: thin. Builds the engine once per worker from the compiled DB in
+/// workerData (shared memory, not a copy), then scans each task's body (memory, moved in without a copy; or a spool file).
 import { workerData } from 'node:worker_threads'
 import { Engine } from '../src/engine/engine.js'
 import { FileSource, MemorySource } from '../src/engine/source.js'
 import { defaultLimits } from '../src/engine/budget.js'
-import type { SignatureSet } from '../src/engine/signatures/types.js'
+import type { CompiledDb } from '../src/engine/matcher/db.js'
 import type { ScanTask, ScanTaskResult } from '../src/scan/task.js'
 import { moveWithTransfer } from '../src/scan/transfer.js'
 
-const { signatures } = workerData as { signatures: SignatureSet }
-const engine = new Engine(signatures)
+// The compiled DB's SharedArrayBuffer arrives by reference: every worker maps the same memory.
+const { db } = workerData as { db: CompiledDb }
+const engine = new Engine(db)
 
 /// An AbortSignal-shaped view on the service's shared cancel flag.
 function flagSignal (flag: SharedArrayBuffer): AbortSignal {

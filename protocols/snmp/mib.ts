@@ -47,7 +47,7 @@ export const notifyObjects = { swNotifyThreat: 1, swNotifyService: 2, swNotifySu
 export interface ScanReadout {
   readonly dbVersion: string
   readonly signatureCount: number
-  readonly signatures: { readonly loadedAt: number }
+  readonly signatures: { readonly builtAt: number }
   readonly poolSize: number
   readonly inFlight: number
   readonly queueDepth: number
@@ -97,7 +97,7 @@ export function readout (s: MibSources): Readout {
     uptimeMs: Date.now() - m.startedAt,
     version: s.version,
     dbVersion: s.scan.dbVersion,
-    dbLoadedAt: s.scan.signatures.loadedAt,
+    dbLoadedAt: s.scan.signatures.builtAt,
     signatures: s.scan.signatureCount,
     poolSize: s.scan.poolSize,
     poolBusy: Math.max(0, Math.min(s.scan.poolSize, s.scan.inFlight - queued)),

@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 /// The `scanwall` command: a table of subcommands, each in its own file.
 import { runStart } from './start.js'
+import { runScan } from './scan.js'
 
 type Command = (args: string[]) => Promise<number>
 
 const commands = new Map<string, Command>([
   ['start', runStart],
+  ['scan', runScan],
 ])
 
 const usage = `usage: scanwall <command> [options]
-  start [--config FILE]   run a node (ICAP on 127.0.0.1:1344 by default)`
+  start [--config FILE]   run a node (ICAP on 127.0.0.1:1344 by default)
+  scan PATH... [--db DIR] [--lenient] [--no-summary]   scan files like clamscan (exit 0 clean, 1 found, 2 error)`
 
 async function main (argv: string[]): Promise<number> {
   const [name, ...rest] = argv

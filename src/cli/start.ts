@@ -33,10 +33,14 @@ export async function runStart (args: string[]): Promise<number> {
       node.log.info({ signal }, 'signal received')
       process.off('SIGTERM', onSignal)
       process.off('SIGINT', onSignal)
+      process.off('SIGHUP', onHangup)
       node.stop().then(resolve, (err: unknown) => { node.log.error({ err }, 'shutdown failed'); resolve() })
     }
     process.on('SIGTERM', onSignal)
     process.on('SIGINT', onSignal)
+    // SIGHUP: reload signatures (compiled in the background; a failed load keeps the old DB).
+    const onHangup = (): void => { node.scan.reload().catch(() => {}) }
+    process.on('SIGHUP', onHangup)
   })
   return 0
 }

@@ -5,9 +5,8 @@ import type { ByteSource } from './source.js'
 import { ScanBudget, type ScanLimits } from './budget.js'
 import { detectType } from './filetype.js'
 import { handlers, type Layer } from './formats/registry.js'
-import { HashIndex } from './matcher/hashes.js'
-import { LiteralMatcher } from './matcher/literal.js'
-import type { SignatureSet } from './signatures/types.js'
+import { Matcher } from './matcher/matcher.js'
+import type { CompiledDb } from './matcher/db.js'
 import type { Finding, Verdict } from '../scan/verdict.js'
 
 interface WalkState {
@@ -19,13 +18,11 @@ interface WalkState {
 
 export class Engine {
   readonly version: string
-  readonly #hashes: HashIndex
-  readonly #bodies: LiteralMatcher
+  readonly #matcher: Matcher
 
-  constructor (set: SignatureSet) {
-    this.version = set.version
-    this.#hashes = new HashIndex(set.hashes)
-    this.#bodies = new LiteralMatcher(set.bodies)
+  constructor (db: CompiledDb) {
+    this.version = db.version
+    this.#matcher = new Matcher(db)
   }
 
   async scan (source: ByteSource, name: string, limits: ScanLimits, signal: AbortSignal): Promise<Verdict> {
@@ -54,14 +51,13 @@ export class Engine {
     state.bytes += source.size
     // Type first: body signatures are restricted to target types (ClamAV's target field).
     const type = await detectType(source)
-    const hashes = this.#hashes.begin(source.size)
-    const bodies = this.#bodies.begin(type)
+    const match = this.#matcher.begin(type, source.size)
     for await (const chunk of source.chunks()) {
       if (!state.budget.alive()) return
-      hashes.push(chunk)
-      bodies.push(chunk)
+      match.push(chunk)
     }
-    for (const name of [...hashes.end(), ...bodies.end()]) state.findings.push({ name, kind: 'signature', path })
+    for (const name of match.end()) state.findings.push({ name, kind: 'signature', path })
+    if (match.allowListed) return // .fp/.sfp: this layer and what it contains are known clean
     if (state.findings.length > 0) return // first detection decides, as clamd without --allmatch
     const handler = handlers.get(type)
     if (handler === undefined) return

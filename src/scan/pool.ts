@@ -1,8 +1,8 @@
-/// The Piscina pool: construction only (bounded queue, per-worker heap limit, the signature set as
+/// The Piscina pool: construction only (bounded queue, per-worker heap limit, the compiled DB as
 /// workerData). A signature reload builds a new pool; the old one finishes its in-flight scans.
 import { Piscina } from 'piscina'
 import { fileURLToPath } from 'node:url'
-import type { SignatureSet } from '../engine/signatures/types.js'
+import type { CompiledDb } from '../engine/matcher/db.js'
 
 export interface PoolOptions {
   readonly workers: number
@@ -12,7 +12,7 @@ export interface PoolOptions {
 
 const workerFile = fileURLToPath(new URL('../../workers/scan.js', import.meta.url))
 
-export function createPool (options: PoolOptions, signatures: SignatureSet): Piscina {
+export function createPool (options: PoolOptions, db: CompiledDb): Piscina {
   return new Piscina({
     filename: workerFile,
     minThreads: options.workers,
@@ -21,6 +21,6 @@ export function createPool (options: PoolOptions, signatures: SignatureSet): Pis
     idleTimeout: Number.MAX_SAFE_INTEGER, // keep warm workers: building the engine is the expensive part
     concurrentTasksPerWorker: 1,
     resourceLimits: { maxOldGenerationSizeMb: options.workerMaxOldGenMb },
-    workerData: { signatures },
+    workerData: { db }, // its SharedArrayBuffer is shared with every worker, not copied
   })
 }

@@ -6,10 +6,11 @@ import { BodySink, releaseSource, type BodySource } from './body.js'
 import { createPool, type PoolOptions } from './pool.js'
 import type { ScanTask, ScanTaskResult } from './task.js'
 import type { Verdict } from './verdict.js'
-import type { SignatureSet } from '../engine/signatures/types.js'
 import type { ScanLimits } from '../engine/budget.js'
-import { signatureCount } from '../engine/signatures/types.js'
-import { loadSignatureDir } from '../engine/signatures/load.js'
+import type { CompiledDb } from '../engine/matcher/db.js'
+import { signatureCount } from '../engine/matcher/build.js'
+import { loadDb } from '../engine/signatures/cache.js'
+import { loadDbInBackground } from '../updates/background.js'
 import { errorMessage } from '../errors.js'
 import type { Metrics } from '../metrics.js'
 import type { Logger } from '../log.js'
@@ -21,6 +22,10 @@ export interface ScanServiceOptions extends PoolOptions {
   readonly signaturesDir: string
   /// Unpacking limits (config scan.limits); the engine's defaults (ClamAV's) fill what is absent.
   readonly limits?: Partial<ScanLimits>
+  /// Skip malformed signature lines (counted) instead of refusing the DB.
+  readonly signaturesLenient?: boolean
+  /// Where the compiled-DB cache goes when the signature directory is read-only.
+  readonly signaturesCacheDir?: string
 }
 
 export interface ScanOutcome {
@@ -43,10 +48,12 @@ export class ScanService {
   readonly #metrics: Metrics
   readonly #log: Logger
   #pool: Piscina
-  #signatures: SignatureSet
+  #signatures: CompiledDb
   #inFlight = 0
+  #reloading: Promise<unknown> = Promise.resolve()
+  #lastReloadError: string | undefined
 
-  private constructor (options: ScanServiceOptions, signatures: SignatureSet, metrics: Metrics, log: Logger) {
+  private constructor (options: ScanServiceOptions, signatures: CompiledDb, metrics: Metrics, log: Logger) {
     this.#options = options
     this.#metrics = metrics
     this.#log = log
@@ -55,14 +62,17 @@ export class ScanService {
   }
 
   static async start (options: ScanServiceOptions, metrics: Metrics, log: Logger): Promise<ScanService> {
-    const signatures = await loadSignatureDir(options.signaturesDir)
-    log.info({ dir: options.signaturesDir, signatures: signatureCount(signatures), version: signatures.version }, 'signatures loaded')
-    return new ScanService(options, signatures, metrics, log)
+    const started = performance.now()
+    const { db, fromCache } = await loadDb(options.signaturesDir, { lenient: options.signaturesLenient ?? false, cacheDir: options.signaturesCacheDir })
+    log.info({ dir: options.signaturesDir, signatures: signatureCount(db), version: db.version, fromCache, ms: Math.round(performance.now() - started), skipped: db.stats.skipped, unsupported: db.stats.unsupported }, 'signatures loaded')
+    return new ScanService(options, db, metrics, log)
   }
 
   get dbVersion (): string { return this.#signatures.version }
-  get signatures (): SignatureSet { return this.#signatures }
+  get signatures (): CompiledDb { return this.#signatures }
   get signatureCount (): number { return signatureCount(this.#signatures) }
+  /// Why the last reload failed (cleared by a successful one).
+  get lastReloadError (): string | undefined { return this.#lastReloadError }
   get poolSize (): number { return this.#options.workers }
   /// Scans submitted and not yet answered (running plus queued).
   get inFlight (): number { return this.#inFlight }
@@ -128,23 +138,34 @@ export class ScanService {
     if (verdict.status === 'aborted') m.aborted++
   }
 
-  /// Loads a new signature set and swaps pools; scans in flight finish on the old pool.
-  /// A failed load keeps the old set and throws why.
-  async reload (dir = this.#options.signaturesDir): Promise<SignatureSet> {
-    let next: SignatureSet
-    try {
-      next = await loadSignatureDir(dir)
-    } catch (err) {
-      this.#metrics.events.emit('sigdb', { ok: false, error: errorMessage(err) })
-      throw err
+  /// Loads and compiles a new DB on a background thread, then swaps pools between scans: new scans
+  /// go to the new pool, scans in flight finish on the old one, dbVersion (the ISTag) changes.
+  /// A failed load keeps the old DB, records why (lastReloadError) and throws it. Reloads queue.
+  /// Either way the outcome is announced on metrics.events ('sigdb': SNMP traps it).
+  async reload (dir = this.#options.signaturesDir): Promise<CompiledDb> {
+    const run = async (): Promise<CompiledDb> => {
+      const started = performance.now()
+      let next: CompiledDb
+      try {
+        next = (await loadDbInBackground(dir, { lenient: this.#options.signaturesLenient ?? false, cacheDir: this.#options.signaturesCacheDir })).db
+      } catch (err) {
+        this.#lastReloadError = errorMessage(err)
+        this.#log.error({ dir, err: this.#lastReloadError, version: this.#signatures.version }, 'signature reload failed; keeping the loaded DB')
+        this.#metrics.events.emit('sigdb', { ok: false, error: this.#lastReloadError })
+        throw err
+      }
+      const old = this.#pool
+      this.#pool = createPool(this.#options, next)
+      this.#signatures = next
+      this.#lastReloadError = undefined
+      this.#log.info({ signatures: signatureCount(next), version: next.version, ms: Math.round(performance.now() - started) }, 'signatures reloaded')
+      this.#metrics.events.emit('sigdb', { ok: true, version: next.version, signatures: signatureCount(next) })
+      void old.close().catch(() => {})
+      return next
     }
-    const old = this.#pool
-    this.#pool = createPool(this.#options, next)
-    this.#signatures = next
-    this.#log.info({ signatures: signatureCount(next), version: next.version }, 'signatures reloaded')
-    this.#metrics.events.emit('sigdb', { ok: true, version: next.version, signatures: signatureCount(next) })
-    void old.close().catch(() => {})
-    return next
+    const result = this.#reloading.then(run, run)
+    this.#reloading = result.catch(() => {})
+    return await result
   }
 
   async close (): Promise<void> { await this.#pool.close() }

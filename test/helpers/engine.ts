@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync, copyFileSync, statSync } from 'node
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Engine } from '../../src/engine/engine.js'
-import { loadSignatureDir } from '../../src/engine/signatures/load.js'
+import { loadDb } from '../../src/engine/signatures/cache.js'
+import type { CompiledDb } from '../../src/engine/matcher/db.js'
 import { FileSource, MemorySource } from '../../src/engine/source.js'
 import { defaultLimits, type ScanLimits } from '../../src/engine/budget.js'
 import type { Verdict } from '../../src/scan/verdict.js'
@@ -17,7 +18,7 @@ export async function hashOnlyEngine (sample: Uint8Array, name: string): Promise
   const dir = mkdtempSync(join(tmpdir(), 'scanwall-sigs-'))
   try {
     writeFileSync(join(dir, 'test.hdb'), `${createHash('md5').update(sample).digest('hex')}:${sample.length}:${name}\n`)
-    return new Engine(await loadSignatureDir(dir))
+    return new Engine(await compiledFrom(dir))
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
@@ -25,11 +26,11 @@ export async function hashOnlyEngine (sample: Uint8Array, name: string): Promise
 
 /// An engine from some files of a signature directory (e.g. only test.hdb of the peers' test DB).
 export async function engineFrom (dir: string, files?: readonly string[]): Promise<Engine> {
-  if (files === undefined) return new Engine(await loadSignatureDir(dir))
+  if (files === undefined) return new Engine(await compiledFrom(dir))
   const tmp = mkdtempSync(join(tmpdir(), 'scanwall-sigs-'))
   try {
     for (const f of files) copyFileSync(join(dir, f), join(tmp, f))
-    return new Engine(await loadSignatureDir(tmp))
+    return new Engine(await compiledFrom(tmp))
   } finally {
     rmSync(tmp, { recursive: true, force: true })
   }
@@ -41,4 +42,9 @@ export async function scanBytes (engine: Engine, bytes: Uint8Array, name = 'obje
 
 export async function scanFile (engine: Engine, path: string, name: string, limits: Partial<ScanLimits> = {}): Promise<Verdict> {
   return await engine.scan(new FileSource(path, statSync(path).size), name, { ...defaultLimits, ...limits }, new AbortController().signal)
+}
+
+/// The compiled DB of a signature directory, without touching its compiled-DB cache.
+async function compiledFrom (dir: string): Promise<CompiledDb> {
+  return (await loadDb(dir, { lenient: false, useCache: false })).db
 }

@@ -49,7 +49,7 @@ describe('SCANWALL-MIB readout', () => {
       nodeId: 'n1',
       version: '1.2.3',
       metrics,
-      scan: { dbVersion: 'v', signatureCount: 0, signatures: { loadedAt: 0 }, poolSize: 2, inFlight, queueDepth },
+      scan: { dbVersion: 'v', signatureCount: 0, signatures: { builtAt: 0 }, poolSize: 2, inFlight, queueDepth },
       cluster: new StandaloneClusterView(local),
       health: new BuiltinHealthView(local),
     }

@@ -1,15 +1,20 @@
-/// .hdb / .hsb hash signatures: `hash:size:name[:flevel…]`, MD5, SHA1 or SHA256 by hex length;
-/// size may be `*` (any size).
+/// .hdb/.hsb hash signatures and .fp/.sfp allow-lists: `hash:size:name[:flevel…]`, MD5, SHA1 or
+/// SHA256 told apart by hex length; size may be `*` (any size, ClamAV ≥ 0.98 hsb/hdb).
 import type { HashAlgo, HashSignature } from './types.js'
 
 const algoByLength = new Map<number, HashAlgo>([[32, 'md5'], [40, 'sha1'], [64, 'sha256']])
+const hexRe = /^[0-9a-fA-F]+$/
+const sizeRe = /^\d+$/
 
 /// Parses one non-comment line; returns the reason on a malformed line.
-export function parseHashLine (line: string): HashSignature | string {
-  const [hash, size, name] = line.split(':')
-  if (hash === undefined || size === undefined || name === undefined || name === '') return 'expected hash:size:name'
+export function parseHashLine (line: string, allow = false): HashSignature | string {
+  const fields = line.split(':')
+  const [hash = '', size = '', name = ''] = fields
+  if (fields.length < 3 || name === '') return 'expected hash:size:name'
   const algo = algoByLength.get(hash.length)
-  if (algo === undefined || !/^[0-9a-fA-F]+$/.test(hash)) return `'${hash}' is not an MD5, SHA1 or SHA256 hex digest`
-  if (size !== '*' && !/^\d+$/.test(size)) return `size '${size}' is not a number or *`
-  return { algo, hash: hash.toLowerCase(), size: size === '*' ? '*' : Number(size), name }
+  if (algo === undefined || !hexRe.test(hash)) return `'${hash.slice(0, 70)}' is not an MD5, SHA1 or SHA256 hex digest`
+  if (size !== '*' && !sizeRe.test(size)) return `size '${size}' is not a number or *`
+  // Sizes live in Int32 tables; objects past 2 GiB are beyond any scan limit anyway.
+  if (size !== '*' && Number(size) > 0x7ffffffe) return `unsupported:size ${size} beyond 2 GiB`
+  return { algo, hash: hash.toLowerCase(), size: size === '*' ? '*' : Number(size), name, allow }
 }

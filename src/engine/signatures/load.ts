@@ -1,43 +1,156 @@
-/// Loads a directory of ClamAV-format signature files into a SignatureSet.
-/// A malformed line stops the load with `file:line: reason`.
-import { readdir, readFile } from 'node:fs/promises'
+/// Reads a signature database (a directory of any mix of ClamAV files, as freshclam writes it, or a
+/// single file) and streams every signature into a SignatureSink. .ign2 files are applied first
+/// wherever they are. A malformed line stops the load with `file:line: reason` (SIGDB_INVALID)
+/// unless the load is lenient, which skips and counts it; valid lines using features this engine
+/// does not implement are counted as unsupported.
+import { readdir, readFile, stat } from 'node:fs/promises'
 import { createHash } from 'node:crypto'
-import { join, extname } from 'node:path'
+import { createReadStream } from 'node:fs'
+import { basename, extname, join } from 'node:path'
 import { ScanwallError } from '../../errors.js'
 import { parseHashLine } from './hdb.js'
 import { parseBodyLine } from './ndb.js'
-import type { BodySignature, HashSignature, SignatureSet } from './types.js'
+import { parseLogicalLine } from './ldb.js'
+import { readCvd } from './cvd.js'
+import { unanchorable } from '../matcher/compile.js'
+import type { LoadOptions, LoadStats, SignatureSink } from './types.js'
 
-const loaders = new Map<string, (line: string) => HashSignature | BodySignature | string>([
-  ['.hdb', parseHashLine],
-  ['.hsb', parseHashLine],
-  ['.ndb', parseBodyLine],
+type Kind = 'hash' | 'allow' | 'body' | 'logical' | 'ignore' | 'container'
+
+const kinds = new Map<string, Kind>([
+  ['.hdb', 'hash'], ['.hsb', 'hash'], ['.hdu', 'hash'], ['.hsu', 'hash'],
+  ['.fp', 'allow'], ['.sfp', 'allow'],
+  ['.ndb', 'body'], ['.ndu', 'body'],
+  ['.ldb', 'logical'], ['.ldu', 'logical'],
+  ['.ign2', 'ignore'],
+  ['.cvd', 'container'], ['.cld', 'container'],
 ])
 
-export async function loadSignatureDir (dir: string): Promise<SignatureSet> {
-  let names: string[]
+export function isSignatureFile (name: string): boolean { return kinds.has(extname(name).toLowerCase()) }
+
+interface DbFile { readonly name: string, readonly kind: Kind, readonly data: Uint8Array }
+
+function invalid (where: string): ScanwallError { return new ScanwallError('SIGDB_INVALID', where) }
+
+/// The DB's files (top level), sorted by name; a single file path is a DB of one file.
+export async function listDbFiles (path: string): Promise<string[]> {
+  let info
   try {
-    names = (await readdir(dir)).filter(n => loaders.has(extname(n))).sort()
+    info = await stat(path)
   } catch (err) {
-    throw new ScanwallError('SIGDB_INVALID', `${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`)
+    throw invalid(`${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`)
   }
+  if (!info.isDirectory()) {
+    if (!isSignatureFile(path)) throw invalid(`${path}: not a signature file`)
+    return [path]
+  }
+  return (await readdir(path)).filter(isSignatureFile).sort().map(n => join(path, n))
+}
+
+/// A version string for a set of files: a hash over their names and contents.
+export function versionOf (files: ReadonlyArray<{ name: string, data: Uint8Array }>): string {
   const digest = createHash('sha256')
-  const hashes: HashSignature[] = []
-  const bodies: BodySignature[] = []
-  for (const name of names) {
-    const parse = loaders.get(extname(name))
-    if (parse === undefined) continue
-    const text = await readFile(join(dir, name), 'utf8')
-    digest.update(name).update('\0').update(text).update('\0')
-    text.split('\n').forEach((raw, i) => {
-      const line = raw.trim()
-      if (line === '' || line.startsWith('#')) return
-      const parsed = parse(line)
-      if (typeof parsed === 'string') throw new ScanwallError('SIGDB_INVALID', `${name}:${i + 1}: ${parsed}`)
-      if ('algo' in parsed) hashes.push(parsed)
-      else bodies.push(parsed)
+  for (const f of files) digest.update(basename(f.name)).update('\0').update(f.data).update('\0')
+  return digest.digest('hex').slice(0, 16)
+}
+
+/// The same version string, computed by streaming the files (nothing kept in memory): the key of
+/// the compiled cache, checked before deciding whether the files need parsing at all.
+export async function versionOfPath (path: string): Promise<string> {
+  const digest = createHash('sha256')
+  for (const file of await listDbFiles(path)) {
+    digest.update(basename(file)).update('\0')
+    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) digest.update(chunk as Buffer)
+    digest.update('\0')
+  }
+  return digest.digest('hex').slice(0, 16)
+}
+
+export async function readDbFiles (path: string): Promise<Array<{ name: string, data: Uint8Array }>> {
+  const out = []
+  for (const file of await listDbFiles(path)) out.push({ name: file, data: await readFile(file) })
+  return out
+}
+
+function expand (files: ReadonlyArray<{ name: string, data: Uint8Array }>): DbFile[] {
+  const out: DbFile[] = []
+  for (const f of files) {
+    const kind = kinds.get(extname(f.name).toLowerCase())
+    if (kind === undefined) continue
+    if (kind !== 'container') { out.push({ name: basename(f.name), kind, data: f.data }); continue }
+    const cvd = readCvd(f.data)
+    if (typeof cvd === 'string') throw invalid(`${basename(f.name)}: ${cvd}`)
+    for (const e of cvd.entries) {
+      const k = kinds.get(extname(e.name).toLowerCase())
+      if (k !== undefined && k !== 'container') out.push({ name: `${basename(f.name)}/${e.name}`, kind: k, data: e.data })
+    }
+  }
+  return out
+}
+
+/// Calls fn on every non-empty, non-comment line with its 1-based number.
+function eachLine (data: Uint8Array, fn: (line: string, n: number) => void): void {
+  const buf = Buffer.from(data.buffer, data.byteOffset, data.length)
+  let n = 0
+  for (let at = 0; at < buf.length;) {
+    let nl = buf.indexOf(10, at)
+    if (nl < 0) nl = buf.length
+    n++
+    let end = nl
+    if (end > at && buf[end - 1] === 13) end--
+    if (end > at && buf[at] !== 35) { // '#'
+      const line = buf.toString('utf8', at, end).trim()
+      if (line !== '') fn(line, n)
+    }
+    at = nl + 1
+  }
+}
+
+/// Streams every signature of the files into the sink and returns what was loaded.
+export function loadFiles (files: ReadonlyArray<{ name: string, data: Uint8Array }>, sink: SignatureSink, options: LoadOptions, stats: LoadStats): void {
+  const all = expand(files)
+  const ordered = [...all.filter(f => f.kind === 'ignore'), ...all.filter(f => f.kind !== 'ignore')]
+  for (const file of ordered) {
+    stats.files.push(file.name)
+    const fail = (n: number, reason: string): void => {
+      if (reason.startsWith('unsupported:')) { stats.unsupported++; return }
+      if (!options.lenient) throw invalid(`${file.name}:${n}: ${reason}`)
+      stats.skipped++
+      stats.firstSkipReason ??= `${file.name}:${n}: ${reason}`
+    }
+    eachLine(file.data, (line, n) => {
+      switch (file.kind) {
+        case 'ignore': sink.ignore(line.split(':')[0] ?? line); stats.ignored++; break
+        case 'hash':
+        case 'allow': {
+          const s = parseHashLine(line, file.kind === 'allow')
+          if (typeof s === 'string') { fail(n, s); break }
+          sink.hash(s)
+          if (s.allow) stats.allows++
+          else stats.hashes++
+          break
+        }
+        case 'body': {
+          const s = parseBodyLine(line)
+          if (typeof s === 'string') { fail(n, s); break }
+          const why = unanchorable(s.pattern)
+          if (why !== undefined) { fail(n, why); break }
+          sink.body(s)
+          stats.bodies++
+          break
+        }
+        case 'logical': {
+          const s = parseLogicalLine(line)
+          if (typeof s === 'string') { fail(n, s); break }
+          const why = s.subs.flatMap(sub => sub.patterns).map(unanchorable).find(w => w !== undefined)
+          if (why !== undefined) { fail(n, why); break }
+          sink.logical(s)
+          stats.logicals++
+          break
+        }
+        case 'container': break
+      }
     })
   }
-  if (hashes.length + bodies.length === 0) throw new ScanwallError('SIGDB_INVALID', `${dir}: no signatures found`)
-  return { version: digest.digest('hex').slice(0, 16), loadedAt: Date.now(), files: names, hashes, bodies }
+  if (stats.hashes + stats.allows + stats.bodies + stats.logicals === 0) throw invalid(`${files.map(f => basename(f.name)).join(', ') || 'DB'}: no signatures found`)
 }

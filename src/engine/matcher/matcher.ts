@@ -1,0 +1,109 @@
+/// Matcher: the read side of a CompiledDb, built once per worker on views of the shared buffer (no
+/// copy). begin(type, size) opens one layer's stream; the stream does the per-byte anchor scan,
+/// verification, multi-part chaining, logical rules and hashing (stream.ts).
+import { views, type CompiledDb } from './db.js'
+import { HashTable } from './hashtab.js'
+import { parseExpr, type Expr } from './logic.js'
+import { LayerStream } from './stream.js'
+import { AnchorKernel } from './kernel.js'
+import { targetMask } from '../signatures/target.js'
+import type { FileType } from '../filetype.js'
+
+/// Typed views on every section, by name (see compile.ts and hashtab.ts for their meaning).
+export class DbViews {
+  readonly bloom: Uint32Array; readonly heads: Int32Array; readonly bloom2: Uint32Array; readonly heads2: Int32Array
+  readonly entNext: Int32Array; readonly entGram: Uint32Array; readonly entPart: Int32Array; readonly entOff: Int32Array
+  readonly ruleName: Int32Array; readonly ruleKind: Int32Array; readonly ruleExpr: Int32Array; readonly ruleSubs: Int32Array
+  readonly ruleSizeMin: Int32Array; readonly ruleSizeMax: Int32Array
+  readonly subRule: Int32Array; readonly subIndex: Int32Array; readonly subOffKind: Int32Array
+  readonly subOffBase: Int32Array; readonly subOffShift: Int32Array; readonly subParts: Int32Array
+  readonly partSub: Int32Array; readonly partIdx: Int32Array; readonly partTarget: Int32Array; readonly partElem: Int32Array
+  readonly partElems: Int32Array; readonly partLen: Int32Array; readonly partGapMin: Int32Array; readonly partGapMax: Int32Array
+  readonly elemOp: Uint8Array; readonly elemA: Int32Array; readonly elemB: Int32Array; readonly sets: Uint32Array
+  readonly altStart: Int32Array; readonly altCount: Int32Array; readonly altLen: Int32Array; readonly altFlags: Int32Array
+  readonly altBytes: Uint8Array
+  readonly strOff: Uint32Array; readonly strBytes: Uint8Array
+
+  constructor (db: CompiledDb) {
+    const v = views(db)
+    const get = <T>(name: string): T => {
+      const a = v[name]
+      if (a === undefined) throw new Error(`compiled DB lacks section ${name}`)
+      return a as T
+    }
+    this.bloom = get('bloom'); this.heads = get('heads'); this.bloom2 = get('bloom2'); this.heads2 = get('heads2')
+    this.entNext = get('entNext'); this.entGram = get('entGram'); this.entPart = get('entPart'); this.entOff = get('entOff')
+    this.ruleName = get('ruleName'); this.ruleKind = get('ruleKind'); this.ruleExpr = get('ruleExpr'); this.ruleSubs = get('ruleSubs')
+    this.ruleSizeMin = get('ruleSizeMin'); this.ruleSizeMax = get('ruleSizeMax')
+    this.subRule = get('subRule'); this.subIndex = get('subIndex'); this.subOffKind = get('subOffKind')
+    this.subOffBase = get('subOffBase'); this.subOffShift = get('subOffShift'); this.subParts = get('subParts')
+    this.partSub = get('partSub'); this.partIdx = get('partIdx'); this.partTarget = get('partTarget'); this.partElem = get('partElem')
+    this.partElems = get('partElems'); this.partLen = get('partLen'); this.partGapMin = get('partGapMin'); this.partGapMax = get('partGapMax')
+    this.elemOp = get('elemOp'); this.elemA = get('elemA'); this.elemB = get('elemB'); this.sets = get('sets')
+    this.altStart = get('altStart'); this.altCount = get('altCount'); this.altLen = get('altLen'); this.altFlags = get('altFlags')
+    this.altBytes = get('altBytes')
+    this.strOff = get('strOff'); this.strBytes = get('strBytes')
+  }
+}
+
+/// The WebAssembly kernel, or undefined (the JS loop then does the same work) where WebAssembly is unavailable.
+function tryKernel (v: DbViews, db: CompiledDb): AnchorKernel | undefined {
+  try {
+    return new AnchorKernel(v.bloom, v.bloom2, db.params.gramBits, db.params.hasShortAnchors)
+  } catch {
+    return undefined
+  }
+}
+
+export class Matcher {
+  readonly version: string
+  readonly db: CompiledDb
+  readonly v: DbViews
+  readonly hashTables: readonly HashTable[]
+  /// The WebAssembly anchor scan (undefined: the JS loop only).
+  readonly kernel: AnchorKernel | undefined
+  readonly #exprs = new Map<number, Expr>()
+  readonly #names = new Map<number, string>()
+  readonly #masks = new Map<FileType, number>()
+
+  /// options.kernel false: the JS anchor loop only (the reference path; benchmarks compare both).
+  constructor (db: CompiledDb, options: { kernel?: boolean } = {}) {
+    this.db = db
+    this.version = db.version
+    this.v = new DbViews(db)
+    const sectionViews = views(db)
+    const get = (name: string): Int32Array | Uint8Array => sectionViews[name] as Int32Array | Uint8Array
+    this.hashTables = [0, 1, 2].map(i => new HashTable(i, get, db.params.hashAnySize[i] ?? false))
+    this.kernel = options.kernel === false ? undefined : tryKernel(this.v, db)
+  }
+
+  /// Starts matching one layer: `type` selects target-typed signatures, `size` resolves EOF offsets
+  /// and hash-size filtering.
+  begin (type: FileType, size: number): LayerStream {
+    let mask = this.#masks.get(type)
+    if (mask === undefined) this.#masks.set(type, mask = targetMask(type))
+    return new LayerStream(this, mask, size)
+  }
+
+  /// A signature name by string id (decoded lazily: only matches need names).
+  name (id: number): string {
+    let s = this.#names.get(id)
+    if (s === undefined) {
+      const { strOff, strBytes } = this.v
+      s = Buffer.from(strBytes.buffer, strBytes.byteOffset + strOff[id]!, strOff[id + 1]! - strOff[id]!).toString('utf8')
+      this.#names.set(id, s)
+    }
+    return s
+  }
+
+  /// The parsed logical expression of a rule (parsed once per worker, on first need).
+  expr (rule: number): Expr | undefined {
+    let e = this.#exprs.get(rule)
+    if (e === undefined) {
+      const parsed = parseExpr(this.name(this.v.ruleExpr[rule]!), this.v.ruleSubs[rule]!)
+      if (typeof parsed === 'string') return undefined
+      this.#exprs.set(rule, e = parsed)
+    }
+    return e
+  }
+}

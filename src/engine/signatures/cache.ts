@@ -1,0 +1,133 @@
+/// Loads a signature DB through the compiled-DB cache: the compiled form (msgpackr) is stored next
+/// to the DB (or in cacheDir when the DB directory is not writable), named by a hash of the DB files'
+/// names and contents, so a restart with an unchanged DB skips parsing and compilation.
+import { mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { stat } from 'node:fs/promises'
+import { Packr } from 'msgpackr'
+import { readDbFiles, versionOf, versionOfPath } from './load.js'
+import { ScanwallError } from '../../errors.js'
+import { compileDb } from '../matcher/build.js'
+import type { CompiledDb, Section } from '../matcher/db.js'
+import type { LoadStats } from './types.js'
+import type { DbParams } from '../matcher/db.js'
+
+/// Bump when the compiled layout or the compiler's choices change: old cache files are then ignored.
+const layoutVersion = 3
+const prefix = 'scanwall-compiled-'
+
+export interface DbLoadOptions {
+  readonly lenient: boolean
+  /// Where to keep the compiled cache when the DB's own directory is read-only; undefined: no fallback.
+  readonly cacheDir?: string | undefined
+  /// false: always compile (benchmarks of cold load).
+  readonly useCache?: boolean
+}
+
+export interface LoadedDb { readonly db: CompiledDb, readonly fromCache: boolean, readonly cacheFile: string | undefined }
+
+/// File layout: 4-byte little-endian length, a msgpackr record (everything but the bulk), then the
+/// SharedArrayBuffer's bytes raw, so a warm start reads them straight into shared memory (no decode,
+/// no intermediate copy; an 8-million-signature DB is hundreds of MiB).
+interface CacheHeader {
+  readonly layout: number
+  readonly version: string
+  readonly builtAt: number
+  readonly stats: LoadStats
+  readonly params: DbParams
+  readonly sections: Record<string, Section>
+  readonly byteLength: number
+}
+
+const packr = new Packr({ useRecords: false })
+
+/// Where the cache may live: the DB's own directory unless it is read-only (no write bit: honoured
+/// even when running as root, who could write anyway), then the fallback cacheDir.
+async function candidates (path: string, cacheDir: string | undefined): Promise<{ read: string[], write: string[] }> {
+  const info = await stat(path)
+  const own = info.isDirectory() ? path : dirname(path)
+  const ownWritable = ((await stat(own)).mode & 0o222) !== 0
+  const read = cacheDir === undefined ? [own] : [own, cacheDir]
+  return { read, write: read.filter(d => d !== own || ownWritable) }
+}
+
+async function readFully (handle: FileHandle, into: Uint8Array, position: number): Promise<boolean> {
+  for (let got = 0; got < into.length;) {
+    const { bytesRead } = await handle.read(into, got, into.length - got, position + got)
+    if (bytesRead === 0) return false
+    got += bytesRead
+  }
+  return true
+}
+
+async function tryRead (file: string, version: string): Promise<CompiledDb | undefined> {
+  let handle: FileHandle
+  try { handle = await open(file, 'r') } catch { return undefined }
+  try {
+    const size = (await handle.stat()).size
+    const lenBytes = new Uint8Array(4)
+    if (!await readFully(handle, lenBytes, 0)) return undefined
+    const headerLength = Buffer.from(lenBytes).readUInt32LE(0)
+    if (headerLength > size - 4) return undefined
+    const headerBytes = new Uint8Array(headerLength)
+    if (!await readFully(handle, headerBytes, 4)) return undefined
+    const header = packr.unpack(headerBytes) as CacheHeader
+    if (header.layout !== layoutVersion || header.version !== version || header.byteLength !== size - 4 - headerLength) return undefined
+    const buffer = new SharedArrayBuffer(header.byteLength)
+    if (!await readFully(handle, new Uint8Array(buffer), 4 + headerLength)) return undefined
+    return { version: header.version, builtAt: header.builtAt, stats: header.stats, params: header.params, sections: header.sections, buffer }
+  } catch {
+    return undefined // a corrupt or foreign cache file is rebuilt, never trusted
+  } finally {
+    await handle.close()
+  }
+}
+
+async function tryWrite (dir: string, file: string, db: CompiledDb): Promise<boolean> {
+  const header: CacheHeader = { layout: layoutVersion, version: db.version, builtAt: db.builtAt, stats: db.stats, params: db.params, sections: db.sections as Record<string, Section>, byteLength: db.buffer.byteLength }
+  const headerBytes = packr.pack(header)
+  const len = Buffer.alloc(4)
+  len.writeUInt32LE(headerBytes.length, 0)
+  const tmp = `${file}.${process.pid}.tmp`
+  try {
+    await mkdir(dir, { recursive: true })
+    const handle = await open(tmp, 'w')
+    try {
+      await handle.write(len)
+      await handle.write(headerBytes)
+      await handle.write(new Uint8Array(db.buffer))
+    } finally {
+      await handle.close()
+    }
+    await rename(tmp, file)
+  } catch {
+    await unlink(tmp).catch(() => {})
+    return false
+  }
+  // Older compiled forms of this DB are now stale.
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (name.startsWith(prefix) && join(dir, name) !== file && name.endsWith('.msgpack')) await unlink(join(dir, name)).catch(() => {})
+  }
+  return true
+}
+
+/// Loads (from cache when possible) and compiles the DB at `path` (a directory or one file).
+export async function loadDb (path: string, options: DbLoadOptions): Promise<LoadedDb> {
+  const version = await versionOfPath(path)
+  const key = `${prefix}${version}${options.lenient ? '-l' : ''}.msgpack`
+  const dirs = await candidates(path, options.cacheDir)
+  if (options.useCache !== false) {
+    for (const dir of dirs.read) {
+      const db = await tryRead(join(dir, key), version)
+      if (db !== undefined) return { db, fromCache: true, cacheFile: join(dir, key) }
+    }
+  }
+  const files = await readDbFiles(path)
+  if (versionOf(files) !== version) throw new ScanwallError('SIGDB_INVALID', `${path}: files changed while loading; retry`)
+  const db = compileDb(files, version, { lenient: options.lenient })
+  if (options.useCache === false) return { db, fromCache: false, cacheFile: undefined }
+  for (const dir of dirs.write) {
+    if (await tryWrite(dir, join(dir, key), db)) return { db, fromCache: false, cacheFile: join(dir, key) }
+  }
+  return { db, fromCache: false, cacheFile: undefined }
+}

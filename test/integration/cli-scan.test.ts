@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { gzipSync } from 'node:zlib'
+import { randomBytes } from 'node:crypto'
+import { eicar } from '../helpers/eicar.js'
+
+const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url))
+
+describe('scanwall scan (CLI)', function () {
+  this.timeout(30_000)
+  const root = mkdtempSync(join(tmpdir(), 'scanwall-cli-'))
+  const db = join(root, 'db')
+  const tree = join(root, 'tree')
+  before(() => {
+    mkdirSync(db)
+    mkdirSync(join(tree, 'sub'), { recursive: true })
+    writeFileSync(join(db, 't.ndb'), `Cli.Eicar:0:*:${eicar.toString('hex')}\n`)
+    writeFileSync(join(tree, 'clean.bin'), randomBytes(5000))
+    writeFileSync(join(tree, 'sub', 'eicar.com'), eicar)
+    writeFileSync(join(tree, 'sub', 'eicar.gz'), gzipSync(Buffer.concat([Buffer.alloc(1000, 'a'), eicar])))
+  })
+  after(() => { rmSync(root, { recursive: true, force: true }) })
+
+  const scan = (...args: string[]) => spawnSync(process.execPath, [cli, 'scan', '--db', db, ...args], { encoding: 'utf8' })
+
+  it('prints path: Name FOUND / path: OK, recurses into directories and exits 1 when something is found', () => {
+    const r = scan(tree)
+    assert.equal(r.status, 1, r.stderr)
+    const lines = r.stdout.split('\n')
+    assert.ok(lines.includes(`${join(tree, 'clean.bin')}: OK`))
+    assert.ok(lines.includes(`${join(tree, 'sub', 'eicar.com')}: Cli.Eicar FOUND`))
+    assert.ok(lines.includes(`${join(tree, 'sub', 'eicar.gz')}: Cli.Eicar FOUND`))
+    assert.match(r.stdout, /----------- SCAN SUMMARY -----------\nKnown viruses: 1\n/)
+    assert.match(r.stdout, /Scanned directories: 2\nScanned files: 3\nInfected files: 2\n/)
+  })
+
+  it('exits 0 on clean files and 2 on a missing one', () => {
+    const clean = scan('--no-summary', join(tree, 'clean.bin'))
+    assert.equal(clean.status, 0)
+    assert.equal(clean.stdout, `${join(tree, 'clean.bin')}: OK\n`)
+    const missing = scan('--no-summary', join(tree, 'nope'))
+    assert.equal(missing.status, 2)
+    assert.match(missing.stdout, /nope: No such file or directory ERROR/)
+  })
+
+  it('exits 2 with file:line on a malformed DB, and loads it with --lenient', () => {
+    writeFileSync(join(db, 'bad.ndb'), 'Bad:0:*:zz\n')
+    try {
+      const strict = scan(join(tree, 'clean.bin'))
+      assert.equal(strict.status, 2)
+      assert.match(strict.stderr, /bad\.ndb:1: bad hex/)
+      const lenient = scan('--lenient', '--no-summary', join(tree, 'sub', 'eicar.com'))
+      assert.equal(lenient.status, 1)
+    } finally {
+      rmSync(join(db, 'bad.ndb'))
+    }
+  })
+})
