@@ -6,7 +6,12 @@ import { createLogger, type Logger } from './log.js'
 import { defaultProfile, type Profile } from './policy/decide.js'
 import { IcapServer } from '../protocols/icap/server.js'
 import type { ConfigTree } from '../config/load.js'
+import type { AddressInfo } from 'node:net'
 import { readBlockTemplate } from './policy/block-page.js'
+import { startCluster, type ClusterRuntime } from './cluster/runtime.js'
+import { parseInstances } from './cluster/config.js'
+import { localLoad, configVersion } from './cluster/local.js'
+import { heartbeatChannels } from '../protocols/cluster/channel.js'
 
 export interface RunningNode {
   readonly config: ConfigTree
@@ -14,6 +19,8 @@ export interface RunningNode {
   readonly scan: ScanService
   readonly icap: IcapServer
   readonly log: Logger
+  /// The cluster agents (undefined: standalone).
+  readonly cluster: ClusterRuntime | undefined
   /// Stops accepting, lets in-flight transactions finish up to the grace period, closes everything.
   stop (): Promise<void>
 }
@@ -37,22 +44,55 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     oversize: config.scan.oversize === 'allow' ? 'allow' : 'block',
     blockTemplate: await readBlockTemplate(config.blockPage.template),
   }, { scan, profile, metrics, log })
+  let address: AddressInfo
   try {
-    const address = await icap.listen()
+    address = await icap.listen()
     log.info({ host: address.address, port: address.port, services: config.icap.services }, 'ICAP listening')
   } catch (err) {
     await scan.close()
     throw err
   }
+  let cluster: ClusterRuntime | undefined
+  if (config.cluster.enabled) {
+    try {
+      cluster = await startCluster({
+        nodeId: config.node.id,
+        instances: parseInstances(config.cluster.instances),
+        key: config.cluster.key,
+        keyFile: config.cluster.keyFile,
+        controlSocket: config.cluster.controlSocket,
+        nft: config.cluster.nft,
+        configVersion: configVersion(config),
+      }, {
+        drainIcap: () => icap.drain(),
+        // IcapServer.resume() (undo drain) arrives with the ICAP branch; until then online needs no undo.
+        resumeIcap: () => { if ('resume' in icap && typeof icap.resume === 'function') (icap.resume as () => void).call(icap) },
+        connections: () => metrics.connectionsOpen,
+        load: localLoad(scan, config.scan.maxQueue),
+        signatureVersion: () => scan.dbVersion,
+        health: {
+          icap: { host: config.icap.host === '0.0.0.0' ? '127.0.0.1' : config.icap.host, port: address.port, service: config.icap.services[0] ?? 'avscan' },
+          poolAlive: async () => scan.poolSize > 0,
+          spoolDir: config.scan.spoolDir,
+          signaturesDir: config.signatures.dir,
+        },
+      }, heartbeatChannels(config.node.id, log), log)
+    } catch (err) {
+      await icap.close(0)
+      await scan.close()
+      throw err
+    }
+  }
   let stopping: Promise<void> | undefined
   const stop = async (): Promise<void> => {
     stopping ??= (async () => {
       log.info({ graceMs: config.shutdown.graceMs }, 'shutting down')
+      await cluster?.stop()
       await icap.close(config.shutdown.graceMs)
       await scan.close()
       log.info('stopped')
     })()
     await stopping
   }
-  return { config, metrics, scan, icap, log, stop }
+  return { config, metrics, scan, icap, log, cluster, stop }
 }

@@ -1,15 +1,20 @@
 #!/usr/bin/env node
 /// The `scanwall` command: a table of subcommands, each in its own file.
 import { runStart } from './start.js'
+import { runNode, runCluster } from './cluster.js'
 
 type Command = (args: string[]) => Promise<number>
 
 const commands = new Map<string, Command>([
   ['start', runStart],
+  ['node', runNode],
+  ['cluster', runCluster],
 ])
 
 const usage = `usage: scanwall <command> [options]
-  start [--config FILE]   run a node (ICAP on 127.0.0.1:1344 by default)`
+  start [--config FILE]   run a node (ICAP on 127.0.0.1:1344 by default)
+  node offline|online     drain this node out of its cluster(s) / bring it back
+  cluster status          every node: state, weight, buckets, load, last heartbeat`
 
 async function main (argv: string[]): Promise<number> {
   const [name, ...rest] = argv
