@@ -39,5 +39,8 @@ export function decode (datagram: Buffer, key: Buffer): DecodeResult {
     return { ok: false, reason: 'payload', detail: err instanceof Error ? err.message : String(err) }
   }
   const checked = validate(value)
-  return checked.ok ? checked : { ok: false, reason: 'schema', detail: checked.reason }
+  if (!checked.ok) return { ok: false, reason: 'schema', detail: checked.reason }
+  // msgpackr returns binary fields as views into the datagram; the agent keeps `owned` for a while,
+  // so it gets its own copy rather than a window into memory the socket layer may reuse.
+  return { ok: true, message: { ...checked.message, owned: Uint8Array.from(checked.message.owned) } }
 }

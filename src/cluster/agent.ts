@@ -73,11 +73,14 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
   #weight: number
   #load: LoadSample = { cpu: 0, memory: 0, queue: 0, poolBusy: 0 }
   #map: BucketMap = { version: 0, owners: [] }
+  #mapKey = '\u0000'
   #owned = new Set<number>()
   #applying: Promise<void> | undefined
   #dirty = false
   #timers: NodeJS.Timeout[] = []
   #startedAt = 0
+  #lastTick = 0
+  readonly #checkMs: number
   #stopped = false
 
   constructor (options: AgentOptions, deps: { sink: OwnershipSink, facts: LocalFacts, send: (beat: PeerBeat) => void, log: Logger }) {
@@ -88,6 +91,7 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
     this.#send = deps.send
     this.#log = deps.log
     this.#weight = options.capacity
+    this.#checkMs = Math.max(5, Math.floor(options.intervalMs / 4))
   }
 
   get state (): NodeState { return this.#state }
@@ -99,7 +103,8 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
     this.#beat()
     this.#timers.push(setInterval(() => this.#beat(), this.#o.intervalMs))
     // Failure checks run four times per interval so detection lags the deadline by at most a quarter.
-    this.#timers.push(setInterval(() => this.#tick(), Math.max(5, Math.floor(this.#o.intervalMs / 4))))
+    this.#lastTick = now()
+    this.#timers.push(setInterval(() => this.#tick(), this.#checkMs))
     this.#timers.push(setInterval(() => this.#sampleLoad(), 1000))
   }
 
@@ -156,6 +161,12 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
   #tick (): void {
     const deadline = this.#o.intervalMs * this.#o.missed
     const t = now()
+    // A late tick means this process was stalled (GC, start-up, a busy CPU), not that the peers
+    // were silent: their heartbeats wait in the socket buffer and are read after the timers of this
+    // loop turn. Skip this check so a stalled observer never declares healthy peers failed.
+    const late = t - this.#lastTick > this.#checkMs * 3
+    this.#lastTick = t
+    if (late) return
     for (const [id, peer] of this.#peers) {
       if (!peer.failed && t - peer.seenAt > deadline) {
         this.#peers.set(id, { ...peer, failed: true })
@@ -184,8 +195,15 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
       this.#log.info({ cluster: this.#o.cluster, from, to: state }, 'cluster state')
       this.emit('state', from, state)
     }
-    const map = computeBuckets(this.#members(), this.#o.buckets)
-    this.#map = map
+    // The map is a pure function of the members: recompute only when they change (the check runs
+    // many times a second and the rendezvous draws are hashes).
+    const members = this.#members()
+    const key = members.map(m => `${m.id}=${m.weight}`).sort().join(',')
+    if (key !== this.#mapKey) {
+      this.#map = computeBuckets(members, this.#o.buckets)
+      this.#mapKey = key
+    }
+    const map = this.#map
     const desired = new Set(state === 'online' ? bucketsOf(map, this.#o.nodeId) : [])
     const claimed = new Set<number>()
     for (const peer of this.#peers.values()) {

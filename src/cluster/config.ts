@@ -129,7 +129,7 @@ export function parseInstance (v: unknown, index: number): ClusterInstance {
   const known = new Set(tests.map(t => t.name))
   for (const n of expression === undefined ? [] : collectNames(expression, [])) if (!known.has(n)) throw new Error(`${where}.health.expression names unknown test '${n}'`)
   const intervalMs = num(r, 'intervalMs', 100, where, 10)
-  const missed = num(r, 'missed', 3, where, 1)
+  const missed = num(r, 'missed', 5, where, 1)
   return {
     name,
     vip,

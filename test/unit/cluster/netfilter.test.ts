@@ -47,7 +47,7 @@ describe('cluster health expressions and config', () => {
     const [i] = parseInstances([{ vip: '10.213.0.100', peers: ['10.213.0.2:5405'] }])
     assert.equal(i?.name, 'default')
     assert.equal(i?.intervalMs, 100)
-    assert.equal(i?.missed, 3)
+    assert.equal(i?.missed, 5)
     assert.ok((i?.intervalMs ?? 0) * (i?.missed ?? 0) < 1000)
     assert.throws(() => parseInstances([{ vip: 'nope' }]), /vip/)
     assert.throws(() => parseInstances([{ vip: '10.0.0.1', health: { tests: [], expression: 'x' } }]), /unknown test 'x'/)
