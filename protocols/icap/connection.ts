@@ -1,0 +1,345 @@
+/// One ICAP connection: an explicit state machine (idle → reading → answering → idle …, or closing)
+/// that drives one transaction at a time. It feeds socket bytes to the parser, answers previews with
+/// 100 Continue, drains bodies without back-pressure on the client (the sink spools past its memory
+/// limit; only a disk that cannot keep up pauses the socket), and keeps the bytes of a pipelined next
+/// request until the current answer is written. Timers: idle between requests, header-read while a
+/// request's headers arrive, and the Squid bug 5352 stall watch on RESPMOD bodies.
+import type { Socket } from 'node:net'
+import { IcapParser, type IcapEvent, type ParseFailure } from './parser.js'
+import { Transaction, squidPipeBytes } from './transaction.js'
+import { answer } from './answer.js'
+import { continueResponse } from './respond.js'
+import type { IcapContext } from './context.js'
+import { errorMessage } from '../../src/errors.js'
+
+type State = 'idle' | 'reading' | 'answering' | 'closing' | 'closed'
+
+/// Pipelined bytes held while answering before the socket is paused.
+const holdLimit = 1024 * 1024
+/// Spool bytes queued for the disk before the socket is paused (memory bound per transaction).
+const spoolBacklogLimit = 8 * 1024 * 1024
+/// After an error answer: how long to keep reading (and discarding) before the socket is destroyed,
+/// so the client reads the answer instead of a reset.
+const lingerMs = 2_000
+
+export class IcapConnection {
+  readonly #socket: Socket
+  readonly #ctx: IcapContext
+  readonly #parser: IcapParser
+  readonly #onClosed: (conn: IcapConnection) => void
+  #state: State = 'idle'
+  #tx: Transaction | undefined
+  #timer: NodeJS.Timeout | undefined
+  #stall: NodeJS.Timeout | undefined
+  #closeAfter = false
+  #paused = false
+  readonly remote: string
+
+  constructor (socket: Socket, ctx: IcapContext, onClosed: (conn: IcapConnection) => void) {
+    this.#socket = socket
+    this.#ctx = ctx
+    this.#onClosed = onClosed
+    this.#parser = new IcapParser(ctx.limits)
+    this.remote = socket.remoteAddress ?? '-'
+    socket.setNoDelay(true)
+    socket.on('data', (chunk: Buffer) => { this.#onData(chunk) })
+    socket.on('error', err => { ctx.deps.log.debug({ remote: this.remote, err: err.message }, 'icap socket error') })
+    socket.on('close', () => { this.#onClose() })
+    this.#arm('idle')
+  }
+
+  get state (): State { return this.#state }
+
+  /// Finish the current transaction, answer it with `Connection: close`, then close. Idle: close now.
+  drain (): void {
+    this.#closeAfter = true
+    if (this.#state === 'idle' && this.#parser.idle) this.#close()
+  }
+
+  destroy (): void { this.#socket.destroy() }
+
+  #onData (chunk: Buffer): void {
+    if (this.#state === 'closing' || this.#state === 'closed') return
+    if (this.#state === 'idle') {
+      this.#state = 'reading'
+      this.#arm('header')
+    }
+    this.#handle(this.#parser.push(chunk))
+    this.#flow()
+  }
+
+  #handle (events: readonly IcapEvent[]): void {
+    for (const event of events) {
+      if (this.#state === 'closing' || this.#state === 'closed') return
+      switch (event.kind) {
+        case 'head': this.#onHead(new Transaction(event.request, this.#ctx)); break
+        case 'body': this.#onBody(event.data); break
+        case 'preview-end': this.#onPreviewEnd(); break
+        case 'end': this.#onEnd(event.ieof); break
+        case 'error': this.#onParseError(event.failure); break
+      }
+    }
+  }
+
+  #onHead (tx: Transaction): void {
+    this.#disarm()
+    this.#tx = tx
+    if (tx.wantsBody(this.#ctx)) tx.sink = this.#ctx.deps.scan.openSink(tx.declared)
+    // Without a preview the whole body follows at once; watch it for Squid's stall from the start.
+    if (tx.request.method === 'RESPMOD' && tx.hasBody && tx.request.preview === undefined) this.#watchStall(tx)
+  }
+
+  #onBody (data: Buffer): void {
+    const tx = this.#tx
+    if (tx === undefined) return
+    tx.bodyBytes += data.length
+    if (this.#stall !== undefined) tx.lastBodyAt = performance.now()
+    const sink = tx.sink
+    if (sink === undefined) return
+    if (!tx.oversize && tx.bodyBytes > this.#ctx.options.maxObjectBytes) {
+      tx.oversize = true
+      if (!tx.wantsBody(this.#ctx)) {
+        tx.sink = undefined
+        void sink.discard()
+        return
+      }
+    }
+    const pending = sink.write(data)
+    if (pending !== undefined) {
+      const size = data.length
+      tx.spoolBacklog += size
+      void pending.then(() => {
+        tx.spoolBacklog -= size
+        if (this.#tx === tx) this.#flow()
+      })
+    }
+  }
+
+  #onPreviewEnd (): void {
+    const tx = this.#tx
+    if (tx === undefined) return
+    const options = this.#ctx.options
+    // Answers that need none of the rest of the body end the transaction inside the preview.
+    const early = tx.rejection !== undefined || (tx.oversize && (options.oversize === 'block' || tx.may204))
+    if (early) {
+      this.#parser.afterPreview(false)
+      this.#complete(tx)
+      return
+    }
+    // RFC 3507 §4.5: the rest comes after 100 Continue. Written alone, never with the final answer.
+    this.#socket.write(continueResponse)
+    tx.continued = true
+    if (tx.request.method === 'RESPMOD') this.#watchStall(tx)
+    this.#handle(this.#parser.afterPreview(true))
+  }
+
+  #onEnd (ieof: boolean): void {
+    const tx = this.#tx
+    if (tx === undefined) return
+    tx.endedInPreview = ieof
+    this.#complete(tx)
+  }
+
+  #complete (tx: Transaction): void {
+    this.#state = 'answering'
+    this.#stopStall()
+    void this.#answer(tx)
+  }
+
+  async #answer (tx: Transaction): Promise<void> {
+    const ctx = this.#ctx
+    let close = tx.request.close || ctx.draining || this.#closeAfter
+    try {
+      await answer(tx, ctx, this.#socket, close)
+      if (tx.outcome === 'aborted') close = true
+    } catch (err) {
+      close = true
+      if (this.#socket.destroyed || tx.controller.signal.aborted) {
+        tx.outcome = 'aborted'
+      } else {
+        tx.outcome = 'error'
+        ctx.deps.log.error({ err: errorMessage(err), method: tx.request.method, url: tx.url }, 'icap transaction failed')
+        if (tx.status === 0) {
+          tx.status = 500
+          this.#socket.write(ctx.responder.simple(500, true))
+        } else {
+          // The answer was partly written: a truncated reply is all that is left to give.
+          this.#socket.destroy()
+        }
+      }
+    } finally {
+      const sink = tx.sink
+      tx.sink = undefined
+      if (sink !== undefined) await sink.discard()
+    }
+    this.#finishTx(tx)
+    if (this.#socket.destroyed) return
+    if (close) this.#close()
+    else this.#nextRequest()
+  }
+
+  #nextRequest (): void {
+    this.#tx = undefined
+    this.#state = 'idle'
+    const events = this.#parser.next()
+    if (!this.#parser.idle || events.length > 0) {
+      this.#state = 'reading'
+      this.#arm('header')
+    } else {
+      this.#arm('idle')
+    }
+    this.#handle(events)
+    this.#flow()
+  }
+
+  #onParseError (failure: ParseFailure): void {
+    const tx = this.#tx
+    const ctx = this.#ctx
+    ctx.deps.metrics.errors++
+    if (tx !== undefined) {
+      tx.status = failure.status
+      tx.outcome = 'error'
+      tx.controller.abort()
+      const sink = tx.sink
+      tx.sink = undefined
+      void sink?.discard()
+      this.#finishTx(tx)
+    } else {
+      ctx.deps.log.warn({ remote: this.remote, status: failure.status, code: failure.code, reason: failure.message }, 'icap request rejected')
+    }
+    this.#close(ctx.responder.simple(failure.status, true))
+  }
+
+  /// Ends the connection after an optional last answer; keeps reading (and dropping) for a moment so
+  /// a client still sending gets the answer rather than a reset.
+  #close (last?: Buffer): void {
+    if (this.#state === 'closing' || this.#state === 'closed') return
+    this.#state = 'closing'
+    this.#disarm()
+    this.#stopStall()
+    if (this.#paused) this.#socket.resume()
+    if (last === undefined) this.#socket.end()
+    else this.#socket.end(last)
+    setTimeout(() => this.#socket.destroy(), lingerMs).unref()
+  }
+
+  #onClose (): void {
+    const prior = this.#state
+    this.#state = 'closed'
+    this.#disarm()
+    this.#stopStall()
+    const tx = this.#tx
+    if (tx !== undefined && !tx.finished) {
+      tx.outcome = 'aborted'
+      tx.controller.abort()
+      // While answering, #answer settles (the scan sees the abort) and logs; while reading, log here.
+      if (prior === 'reading') {
+        const sink = tx.sink
+        tx.sink = undefined
+        void sink?.discard()
+        this.#ctx.deps.metrics.aborted++
+        this.#finishTx(tx)
+      }
+    }
+    this.#onClosed(this)
+  }
+
+  /// One log line and the counters, exactly once per transaction.
+  #finishTx (tx: Transaction): void {
+    if (tx.finished) return
+    tx.finished = true
+    const { metrics, log } = this.#ctx.deps
+    if (tx.outcome === 'aborted') tx.verdict = 'aborted'
+    if (tx.service !== undefined) {
+      const svc = metrics.service(tx.service.name)
+      svc.requests++
+      if (tx.request.method === 'REQMOD') svc.reqmod++
+      else if (tx.request.method === 'RESPMOD') svc.respmod++
+      else svc.options++
+      svc.bytesIn += tx.bodyBytes
+      if (tx.action === 'allow' && tx.request.method !== 'OPTIONS') svc.clean++
+      if (tx.verdict === 'infected') svc.infected++
+      if (tx.action === 'block') svc.blocked++
+      if (tx.outcome === 'error' || tx.status >= 400) svc.errors++
+    }
+    if (tx.action === 'block') metrics.blocks++
+    const line = {
+      method: tx.request.method,
+      service: tx.request.service,
+      client: tx.clientIp ?? this.remote,
+      ...(tx.user === undefined ? {} : { user: tx.user }),
+      url: tx.url,
+      bytes: tx.bodyBytes,
+      verdict: tx.verdict,
+      ...(tx.threat === undefined ? {} : { threat: tx.threat }),
+      ms: tx.ms,
+      status: tx.status,
+      outcome: tx.outcome,
+    }
+    if (tx.outcome === 'answered') log.info(line, 'icap')
+    else log.warn(line, 'icap')
+  }
+
+  /// Pauses reading only when pipelined bytes pile up or the spool disk falls behind.
+  #flow (): void {
+    if (this.#state === 'closing' || this.#state === 'closed') return
+    const backlog = this.#tx?.spoolBacklog ?? 0
+    const pause = this.#parser.heldBytes > holdLimit || backlog > spoolBacklogLimit
+    if (pause === this.#paused) return
+    this.#paused = pause
+    if (pause) this.#socket.pause()
+    else this.#socket.resume()
+  }
+
+  #arm (kind: 'idle' | 'header'): void {
+    this.#disarm()
+    const ms = kind === 'idle' ? this.#ctx.options.idleTimeoutMs : this.#ctx.options.headerTimeoutMs
+    if (ms <= 0) return
+    this.#timer = setTimeout(() => { this.#onTimeout(kind) }, ms)
+    this.#timer.unref()
+  }
+
+  #disarm (): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer)
+    this.#timer = undefined
+  }
+
+  #onTimeout (kind: 'idle' | 'header'): void {
+    this.#timer = undefined
+    if (kind === 'idle') {
+      if (this.#state === 'idle') this.#close()
+      return
+    }
+    if (this.#state !== 'reading' || this.#tx !== undefined) return
+    this.#ctx.deps.log.warn({ remote: this.remote, timeoutMs: this.#ctx.options.headerTimeoutMs }, 'icap header read timed out')
+    this.#close(this.#ctx.responder.simple(408, true))
+  }
+
+  /// Squid bug 5352 (SQUID-NOTES §3.3): a RESPMOD body that stops after exactly Squid's pipe size
+  /// without its last chunk is Squid waiting for us, not a slow origin. Warn once, and count it.
+  #watchStall (tx: Transaction): void {
+    const ms = this.#ctx.options.bodyStallWarnMs
+    if (ms <= 0) return
+    tx.lastBodyAt = performance.now()
+    const check = (): void => {
+      this.#stall = undefined
+      if (this.#tx !== tx || tx.finished || this.#state !== 'reading') return
+      const quiet = performance.now() - tx.lastBodyAt
+      if (quiet < ms) { this.#stall = setTimeout(check, ms - quiet).unref(); return }
+      if (tx.bodyBytes >= squidPipeBytes && !tx.stallWarned) {
+        tx.stallWarned = true
+        this.#ctx.deps.metrics.squidStalls++
+        this.#ctx.deps.log.warn({ url: tx.url, bytes: tx.bodyBytes, quietMs: Math.round(quiet), client: tx.clientIp ?? this.remote },
+          'Squid bug 5352 stall suspected: RESPMOD body stopped after Squid\'s 64 KiB pipe filled; add the no-op delay pool to squid.conf or upgrade Squid to 6.14+')
+        return
+      }
+      this.#stall = setTimeout(check, ms).unref()
+    }
+    this.#stall = setTimeout(check, ms).unref()
+  }
+
+  #stopStall (): void {
+    if (this.#stall !== undefined) clearTimeout(this.#stall)
+    this.#stall = undefined
+  }
+}

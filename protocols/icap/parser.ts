@@ -1,0 +1,297 @@
+/// Incremental ICAP request parser: a pure state machine over Buffers (no sockets, no timers).
+/// push(chunk) returns the events the new bytes complete. Limits on header bytes and header count
+/// are checked as bytes arrive, so an endless header costs at most maxHeaderBytes of memory.
+/// The parser pauses itself after a preview's last chunk (the server must answer 100 Continue or a
+/// final response first) and after each request's end (one transaction at a time); bytes that
+/// arrive meanwhile, such as a pipelined request, are held and parsed on resume.
+/// Hand-written: Node's llhttp speaks HTTP only, and ICAP's Encapsulated framing and previews need
+/// their own states (c-icap and Squid each hand-roll theirs too).
+import { ChunkedDecoder, type ChunkSink } from './chunked.js'
+import { parseEncapsulated, nullBody, type Encapsulated } from './encapsulated.js'
+import { parseHeaderBlock, type ParsedBlock } from './headers.js'
+import { serviceFromUri, type HttpPart, type IcapMethod, type IcapRequest } from './request.js'
+import type { ErrorCode } from '../../src/errors.js'
+
+export interface ParserLimits {
+  /// Bytes of the ICAP header block, and of each encapsulated HTTP header part.
+  readonly maxHeaderBytes: number
+  /// Fields per header block.
+  readonly maxHeaderCount: number
+  /// Largest declared chunk size.
+  readonly maxChunkBytes: number
+}
+
+export interface ParseFailure { readonly status: number, readonly code: ErrorCode, readonly message: string }
+
+export type IcapEvent =
+  | { readonly kind: 'head', readonly request: IcapRequest }
+  | { readonly kind: 'body', readonly data: Buffer }
+  /// The preview ended without ieof: answer 100 Continue (then afterPreview(true)) or a final response.
+  | { readonly kind: 'preview-end' }
+  /// The request is complete; `ieof` when it ended inside the preview.
+  | { readonly kind: 'end', readonly ieof: boolean }
+  /// The stream position is lost: answer `failure.status` and close.
+  | { readonly kind: 'error', readonly failure: ParseFailure }
+
+const enum State { Head, Http, Body, AwaitContinue, Done, Failed }
+
+const lf = 0x0a
+const cr = 0x0d
+const methods: ReadonlySet<string> = new Set(['OPTIONS', 'REQMOD', 'RESPMOD'])
+const tokenChars = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+const emptyEvents: readonly IcapEvent[] = Object.freeze([])
+
+function bad (message: string, code: ErrorCode = 'ICAP_BAD_REQUEST', status = 400): ParseFailure {
+  return { status, code, message }
+}
+
+export class IcapParser {
+  readonly #limits: ParserLimits
+  readonly #chunks: ChunkedDecoder
+  #state = State.Head
+  #events: IcapEvent[] = []
+  /// Head/Http states: bytes of the block read so far, kept as the chunks they came in.
+  #parts: Buffer[] = []
+  #partBytes = 0
+  #lineBytes = 0
+  #lines = 0
+  #prevCr = false
+  #pendingHead: Omit<IcapRequest, 'reqHdr' | 'resHdr'> | undefined
+  #inPreview = false
+  #held: Buffer[] = []
+  #heldBytes = 0
+  readonly #sink: ChunkSink
+
+  constructor (limits: ParserLimits) {
+    this.#limits = limits
+    this.#chunks = new ChunkedDecoder({ maxLineBytes: 4096, maxChunkBytes: limits.maxChunkBytes, maxTrailers: limits.maxHeaderCount })
+    this.#sink = {
+      data: bytes => { this.#events.push({ kind: 'body', data: bytes }) },
+      last: ieof => {
+        if (this.#inPreview && !ieof) {
+          this.#state = State.AwaitContinue
+          this.#events.push({ kind: 'preview-end' })
+        } else {
+          this.#state = State.Done
+          this.#events.push({ kind: 'end', ieof: ieof && this.#inPreview })
+        }
+      },
+      fail: reason => { this.#failWith(bad(`chunked body: ${reason}`)) },
+    }
+  }
+
+  /// Bytes received while paused (a pipelined request, or a client that did not wait for 100).
+  get heldBytes (): number { return this.#heldBytes }
+  /// True between requests: nothing of the next request has been parsed yet.
+  get idle (): boolean { return this.#state === State.Head && this.#partBytes === 0 && this.#heldBytes === 0 }
+  get failed (): boolean { return this.#state === State.Failed }
+
+  push (chunk: Buffer): readonly IcapEvent[] {
+    if (chunk.length === 0 || this.#state === State.Failed) return emptyEvents
+    if (this.#paused()) {
+      this.#hold(chunk, 0)
+      return emptyEvents
+    }
+    this.#events = []
+    this.#run(chunk)
+    return this.#events
+  }
+
+  /// After `end` (the transaction is answered): parse whatever of the next request is held.
+  next (): readonly IcapEvent[] {
+    if (this.#state !== State.Done) return emptyEvents
+    this.#state = State.Head
+    return this.#drainHeld()
+  }
+
+  /// After `preview-end`: `true` once 100 Continue went out (the rest of the body follows);
+  /// `false` when a final response answered the preview (the request is over; call next()).
+  afterPreview (continued: boolean): readonly IcapEvent[] {
+    if (this.#state !== State.AwaitContinue) return emptyEvents
+    if (!continued) {
+      this.#state = State.Done
+      return emptyEvents
+    }
+    this.#state = State.Body
+    this.#inPreview = false
+    this.#chunks.reset()
+    return this.#drainHeld()
+  }
+
+  #paused (): boolean { return this.#state === State.Done || this.#state === State.AwaitContinue }
+
+  #hold (chunk: Buffer, from: number): void {
+    if (from >= chunk.length) return
+    const rest = from === 0 ? chunk : chunk.subarray(from)
+    this.#held.push(rest)
+    this.#heldBytes += rest.length
+  }
+
+  #drainHeld (): readonly IcapEvent[] {
+    this.#events = []
+    const held = this.#held
+    this.#held = []
+    this.#heldBytes = 0
+    for (const chunk of held) {
+      if (this.#paused() || this.#state === State.Failed) {
+        if (this.#state !== State.Failed) this.#hold(chunk, 0)
+        continue
+      }
+      this.#run(chunk)
+    }
+    return this.#events
+  }
+
+  #run (buf: Buffer): void {
+    let pos = 0
+    while (pos < buf.length) {
+      switch (this.#state) {
+        case State.Head: pos = this.#head(buf, pos); break
+        case State.Http: pos = this.#http(buf, pos); break
+        case State.Body: pos = this.#chunks.decode(buf, pos, this.#sink); break
+        case State.AwaitContinue:
+        case State.Done:
+          this.#hold(buf, pos)
+          return
+        case State.Failed:
+          return
+      }
+    }
+  }
+
+  #failWith (failure: ParseFailure): void {
+    this.#state = State.Failed
+    this.#parts = []
+    this.#held = []
+    this.#events.push({ kind: 'error', failure })
+  }
+
+  /// Collects the ICAP header block line by line (indexOf, not per byte) up to its blank line.
+  #head (buf: Buffer, pos: number): number {
+    let p = pos
+    const limit = this.#limits.maxHeaderBytes
+    while (p < buf.length) {
+      const nl = buf.indexOf(lf, p)
+      if (nl < 0) {
+        this.#lineBytes += buf.length - p
+        this.#prevCr = buf[buf.length - 1] === cr
+        p = buf.length
+        break
+      }
+      const lineBytes = this.#lineBytes + (nl - p)
+      const endsCr = nl > p ? buf[nl - 1] === cr : this.#prevCr
+      this.#lineBytes = 0
+      p = nl + 1
+      if (lineBytes === 0 || (lineBytes === 1 && endsCr)) {
+        if (this.#lines === 0) continue // RFC 9112 §2.2: ignore blank lines before a request line
+        if (this.#partBytes + (p - pos) > limit) { this.#failWith(bad(`ICAP header over ${limit} bytes`, 'ICAP_HEADERS_TOO_LARGE')); return buf.length }
+        this.#parts.push(buf.subarray(pos, p))
+        this.#headDone(this.#take())
+        return p
+      }
+      if (++this.#lines > this.#limits.maxHeaderCount + 1) {
+        this.#failWith(bad(`more than ${this.#limits.maxHeaderCount} ICAP header fields`, 'ICAP_HEADERS_TOO_LARGE'))
+        return buf.length
+      }
+    }
+    if (this.#partBytes + (p - pos) > limit) { this.#failWith(bad(`ICAP header over ${limit} bytes`, 'ICAP_HEADERS_TOO_LARGE')); return buf.length }
+    if (p > pos) {
+      this.#parts.push(buf.subarray(pos, p))
+      this.#partBytes += p - pos
+    }
+    return p
+  }
+
+  /// Joins the collected chunks of a block (one copy, bounded by the limit) and resets the collector.
+  #take (): Buffer {
+    const parts = this.#parts
+    const block = parts.length === 1 && parts[0] !== undefined ? parts[0] : Buffer.concat(parts)
+    this.#parts = []
+    this.#partBytes = 0
+    this.#lines = 0
+    this.#lineBytes = 0
+    this.#prevCr = false
+    return block
+  }
+
+  #headDone (block: Buffer): void {
+    // Blank lines before the request line were skipped by #head but are still in the block.
+    let start = 0
+    while (block[start] === cr || block[start] === lf) start++
+    const parsed = parseHeaderBlock(start === 0 ? block : block.subarray(start), this.#limits.maxHeaderCount)
+    if (typeof parsed === 'string') { this.#failWith(bad(parsed)); return }
+    const line = parsed.startLine.split(' ')
+    const [method = '', uri = '', version = ''] = line
+    if (line.length !== 3 || method === '' || uri === '' || version === '') { this.#failWith(bad(`malformed request line '${parsed.startLine.slice(0, 80)}'`)); return }
+    if (!/^ICAP\/[0-9]+\.[0-9]+$/.test(version)) { this.#failWith(bad(`malformed ICAP version '${version.slice(0, 20)}'`)); return }
+    if (!tokenChars.test(method)) { this.#failWith(bad(`malformed method '${method.slice(0, 20)}'`)); return }
+    if (!methods.has(method)) { this.#failWith(bad(`method ${method.slice(0, 20)} not implemented`, 'ICAP_NOT_IMPLEMENTED', 501)); return }
+    if (version !== 'ICAP/1.0') { this.#failWith(bad(`version ${version} not supported`, 'ICAP_VERSION_NOT_SUPPORTED', 505)); return }
+    const service = serviceFromUri(uri)
+    if (service === undefined) { this.#failWith(bad(`malformed ICAP URI '${uri.slice(0, 80)}'`)); return }
+    const h = parsed.headers
+    let encapsulated: Encapsulated = nullBody
+    const encValue = h.get('encapsulated')
+    if (encValue === undefined) {
+      if (method !== 'OPTIONS') { this.#failWith(bad(`${method} without an Encapsulated header`)); return }
+    } else {
+      const enc = parseEncapsulated(encValue, method, this.#limits.maxHeaderBytes)
+      if (typeof enc === 'string') { this.#failWith(bad(enc)); return }
+      encapsulated = enc
+    }
+    let preview: number | undefined
+    const previewValue = h.get('preview')
+    if (previewValue !== undefined && encapsulated.body !== 'null-body' && method !== 'OPTIONS') {
+      if (!/^[0-9]{1,10}$/.test(previewValue.trim())) { this.#failWith(bad(`malformed Preview '${previewValue.slice(0, 20)}'`)); return }
+      preview = Number(previewValue.trim())
+    }
+    const allow = h.tokens('allow')
+    this.#pendingHead = {
+      method: method as IcapMethod,
+      uri,
+      service,
+      headers: h,
+      encapsulated,
+      ...(preview === undefined ? {} : { preview }),
+      allow204: allow.includes('204'),
+      allow206: allow.includes('206'),
+      close: h.tokens('connection').includes('close'),
+    }
+    this.#state = State.Http
+    if (encapsulated.bodyOffset === 0) this.#httpDone(Buffer.alloc(0))
+  }
+
+  /// Reads exactly the bytes the Encapsulated offsets give to the HTTP header parts.
+  #http (buf: Buffer, pos: number): number {
+    const need = (this.#pendingHead?.encapsulated.bodyOffset ?? 0) - this.#partBytes
+    const take = Math.min(need, buf.length - pos)
+    this.#parts.push(buf.subarray(pos, pos + take))
+    this.#partBytes += take
+    if (take === need) this.#httpDone(this.#take())
+    return pos + take
+  }
+
+  #httpDone (block: Buffer): void {
+    const head = this.#pendingHead
+    this.#pendingHead = undefined
+    if (head === undefined) return
+    const parts: { reqHdr?: HttpPart, resHdr?: HttpPart } = {}
+    for (const section of head.encapsulated.headers) {
+      const raw = block.subarray(section.offset, section.offset + section.length)
+      const parsed: ParsedBlock | string = parseHeaderBlock(raw, this.#limits.maxHeaderCount)
+      if (typeof parsed === 'string') { this.#failWith(bad(`encapsulated ${section.name} does not match its Encapsulated offsets: ${parsed}`)); return }
+      if (section.name === 'req-hdr') parts.reqHdr = { raw, parsed }
+      else parts.resHdr = { raw, parsed }
+    }
+    const request: IcapRequest = { ...head, ...parts }
+    this.#events.push({ kind: 'head', request })
+    if (head.encapsulated.body === 'null-body') {
+      this.#state = State.Done
+      this.#events.push({ kind: 'end', ieof: false })
+      return
+    }
+    this.#inPreview = head.preview !== undefined
+    this.#chunks.reset()
+    this.#state = State.Body
+  }
+}

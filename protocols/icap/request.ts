@@ -1,0 +1,62 @@
+/// What the parser knows about one ICAP request once its headers are in: the request line, the
+/// ICAP headers, and the encapsulated HTTP header parts (raw, for byte-identical echo, and parsed).
+import type { Headers, ParsedBlock } from './headers.js'
+import type { Encapsulated } from './encapsulated.js'
+
+export type IcapMethod = 'OPTIONS' | 'REQMOD' | 'RESPMOD'
+
+export interface HttpPart {
+  /// The part exactly as it arrived, blank line included.
+  readonly raw: Buffer
+  readonly parsed: ParsedBlock
+}
+
+export interface IcapRequest {
+  readonly method: IcapMethod
+  readonly uri: string
+  /// Service path from the URI (`icap://host:1344/avscan?x` → `avscan`).
+  readonly service: string
+  readonly headers: Headers
+  readonly encapsulated: Encapsulated
+  readonly reqHdr?: HttpPart
+  readonly resHdr?: HttpPart
+  /// Preview size when the client sends one (RFC 3507 §4.5); undefined without a Preview header.
+  readonly preview?: number
+  readonly allow204: boolean
+  readonly allow206: boolean
+  /// The client asked to close after this transaction (`Connection: close`).
+  readonly close: boolean
+}
+
+/// Service name from a request URI: the path after the authority, without query or slashes.
+export function serviceFromUri (uri: string): string | undefined {
+  let path: string
+  if (uri.startsWith('/')) {
+    path = uri
+  } else {
+    const scheme = uri.indexOf('://')
+    if (scheme < 0 || uri.slice(0, scheme).toLowerCase() !== 'icap') return undefined
+    const slash = uri.indexOf('/', scheme + 3)
+    path = slash < 0 ? '/' : uri.slice(slash)
+  }
+  const query = path.indexOf('?')
+  return (query < 0 ? path : path.slice(0, query)).replace(/^\/+|\/+$/g, '')
+}
+
+/// The URL of the HTTP request an ICAP request carries (absolute as Squid sends it, or Host + path).
+export function httpUrl (request: IcapRequest): string {
+  const part = request.reqHdr
+  if (part === undefined) return '-'
+  const target = part.parsed.startLine.split(' ')[1] ?? '-'
+  if (!target.startsWith('/')) return target
+  const host = part.parsed.headers.get('host')
+  return host === undefined ? target : `http://${host}${target}`
+}
+
+/// The declared length of the encapsulated body, when the HTTP headers give one.
+export function declaredLength (request: IcapRequest): number | undefined {
+  const part = request.method === 'REQMOD' ? request.reqHdr : request.resHdr
+  const value = part?.parsed.headers.get('content-length')
+  if (value === undefined || !/^[0-9]{1,15}$/.test(value)) return undefined
+  return Number(value)
+}

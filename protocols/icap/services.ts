@@ -1,0 +1,51 @@
+/// The service table: ICAP path → the methods it accepts (c-icap's service.h registry, as data).
+/// Config `icap.services` lists names; the first is the primary (`avscan` by default) and the rest
+/// are aliases such as c-icap's `srv_clamav` and `virus_scan`, so existing Squid configurations work
+/// unchanged. An entry may restrict its methods: `name:RESPMOD` or `name:REQMOD,RESPMOD`.
+import type { IcapMethod } from './request.js'
+
+export type ModMethod = Exclude<IcapMethod, 'OPTIONS'>
+
+export interface IcapService {
+  /// The path clients use.
+  readonly name: string
+  /// The primary service this one stands for (itself for the primary): metrics and logs use it.
+  readonly primary: string
+  readonly methods: ReadonlySet<ModMethod>
+}
+
+export type Lookup =
+  | { readonly ok: true, readonly service: IcapService }
+  | { readonly ok: false, readonly status: 404 | 405, readonly message: string }
+
+const allMethods: readonly ModMethod[] = ['REQMOD', 'RESPMOD']
+
+function parseEntry (entry: string): { name: string, methods: ModMethod[] } {
+  const colon = entry.indexOf(':')
+  if (colon < 0) return { name: entry.trim(), methods: [...allMethods] }
+  const methods = entry.slice(colon + 1).split(',').map(m => m.trim().toUpperCase())
+  const unknown = methods.filter(m => !(allMethods as readonly string[]).includes(m))
+  if (unknown.length > 0) throw new TypeError(`icap.services entry '${entry}': unknown method ${unknown.join(', ')}`)
+  return { name: entry.slice(0, colon).trim(), methods: methods as ModMethod[] }
+}
+
+export class ServiceTable {
+  readonly #byName: ReadonlyMap<string, IcapService>
+  readonly primary: string
+
+  constructor (entries: readonly string[]) {
+    const list = (entries.length === 0 ? ['avscan'] : entries).map(parseEntry)
+    this.primary = list[0]?.name ?? 'avscan'
+    this.#byName = new Map(list.map(e => [e.name, { name: e.name, primary: this.primary, methods: new Set(e.methods) }]))
+  }
+
+  /// Resolves a request's service path and checks the method: 404 unknown, 405 not offered there.
+  lookup (path: string, method: IcapMethod): Lookup {
+    const service = this.#byName.get(path)
+    if (service === undefined) return { ok: false, status: 404, message: `no ICAP service at '${path.slice(0, 80)}'` }
+    if (method !== 'OPTIONS' && !service.methods.has(method)) return { ok: false, status: 405, message: `${method} not allowed for ${service.name}` }
+    return { ok: true, service }
+  }
+
+  get names (): string[] { return [...this.#byName.keys()] }
+}

@@ -1,0 +1,195 @@
+/// Test harness for the ICAP server: a real IcapServer over a real ScanService (worker pool,
+/// bundled signatures) on 127.0.0.1 port 0, a pino logger whose lines the test can read, and a raw
+/// socket client that reads whole ICAP responses (framing by Encapsulated and chunked bodies).
+import { connect, type Socket } from 'node:net'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { once } from 'node:events'
+import { pino } from 'pino'
+import { IcapServer, type IcapServerOptions } from '../../protocols/icap/server.js'
+import { ScanService, type ScanServiceOptions } from '../../src/scan/service.js'
+import { Metrics } from '../../src/metrics.js'
+import { defaultProfile, type Profile } from '../../src/policy/decide.js'
+import { builtinBlockTemplate } from '../../src/policy/block-page.js'
+import { bundledSignaturesDir } from '../../config/schema.js'
+import { eicar } from '../helpers/eicar.js'
+
+export interface LogLine { readonly level: number, readonly msg: string, readonly [key: string]: unknown }
+
+export interface Harness {
+  readonly port: number
+  readonly server: IcapServer
+  readonly scan: ScanService
+  readonly metrics: Metrics
+  readonly logs: LogLine[]
+  close (): Promise<void>
+}
+
+export const goldenOptions: IcapServerOptions = {
+  host: '127.0.0.1',
+  port: 0,
+  nodeId: 'golden-node',
+  services: ['avscan', 'srv_clamav', 'virus_scan', 'resp_only:RESPMOD'],
+  maxConnections: 50,
+  previewBytes: 1024,
+  transferPreview: '*',
+  transferIgnore: 'jpg, png',
+  transferComplete: '',
+  optionsTtlSeconds: 3600,
+  allow206: true,
+  idleTimeoutMs: 30_000,
+  headerTimeoutMs: 10_000,
+  bodyStallWarnMs: 5_000,
+  maxHeaderBytes: 65_536,
+  maxHeaderCount: 100,
+  maxObjectBytes: 64 * 1024 * 1024,
+  oversize: 'block',
+  blockTemplate: builtinBlockTemplate,
+}
+
+export interface HarnessOptions {
+  readonly icap?: Partial<IcapServerOptions>
+  readonly scan?: Partial<ScanServiceOptions>
+  readonly profile?: Profile
+}
+
+export async function startIcap (options: HarnessOptions = {}): Promise<Harness> {
+  const spoolDir = mkdtempSync(join(tmpdir(), 'scanwall-icap-test-'))
+  const logs: LogLine[] = []
+  const log = pino({ level: 'debug' }, { write (line: string) { logs.push(JSON.parse(line) as LogLine) } })
+  const metrics = new Metrics()
+  const scan = await ScanService.start({
+    workers: 1, maxQueue: 64, workerMaxOldGenMb: 128, memoryLimit: 256 * 1024, spoolDir, timeoutMs: 20_000, signaturesDir: bundledSignaturesDir, ...options.scan,
+  }, metrics, log)
+  const server = new IcapServer({ ...goldenOptions, ...options.icap }, { scan, profile: options.profile ?? defaultProfile, metrics, log })
+  const address = await server.listen()
+  return {
+    port: address.port,
+    server,
+    scan,
+    metrics,
+    logs,
+    async close () {
+      await server.close(1_000)
+      await scan.close()
+      rmSync(spoolDir, { recursive: true, force: true })
+    },
+  }
+}
+
+/// Fixtures hold `@@EICAR@@` where the sample goes; it is built at test time, never stored.
+export function withEicar (request: Buffer): Buffer {
+  const marker = Buffer.from('@@EICAR@@')
+  const parts: Buffer[] = []
+  let from = 0
+  for (let at = request.indexOf(marker); at >= 0; at = request.indexOf(marker, from)) {
+    parts.push(request.subarray(from, at), eicar)
+    from = at + marker.length
+  }
+  parts.push(request.subarray(from))
+  return Buffer.concat(parts)
+}
+
+/// End offset of one complete ICAP response starting at `start` in `buf`, or -1 if incomplete.
+export function responseEnd (buf: Buffer, start: number): number {
+  const headEnd = buf.indexOf('\r\n\r\n', start)
+  if (headEnd < 0) return -1
+  const head = buf.toString('latin1', start, headEnd)
+  const enc = /\r\nEncapsulated: *([^\r\n]*)/i.exec(head)?.[1]
+  let pos = headEnd + 4
+  if (enc === undefined) return pos
+  const items = enc.split(',').map(s => s.trim().split('='))
+  const last = items[items.length - 1]
+  const bodyOffset = Number(last?.[1] ?? 0)
+  pos += bodyOffset
+  if (pos > buf.length) return -1
+  if (last?.[0] === 'null-body') return pos
+  // Chunked body: walk size lines until the zero chunk and its empty trailer.
+  for (;;) {
+    const nl = buf.indexOf('\r\n', pos)
+    if (nl < 0) return -1
+    const size = parseInt(buf.toString('latin1', pos, nl).split(';')[0] ?? '', 16)
+    if (Number.isNaN(size)) throw new Error(`bad chunk size line in response at ${pos}`)
+    if (size === 0) {
+      const end = buf.indexOf('\r\n\r\n', nl)
+      return end < 0 ? -1 : end + 4
+    }
+    pos = nl + 2 + size + 2
+    if (pos > buf.length) return -1
+  }
+}
+
+/// A raw ICAP client connection that collects bytes and hands out whole responses.
+export class RawClient {
+  readonly socket: Socket
+  #buf = Buffer.alloc(0)
+  #closed = false
+  #waiters: Array<() => void> = []
+
+  private constructor (socket: Socket) {
+    this.socket = socket
+    socket.on('data', (chunk: Buffer) => { this.#buf = Buffer.concat([this.#buf, chunk]); this.#wake() })
+    socket.on('close', () => { this.#closed = true; this.#wake() })
+    socket.on('error', () => {})
+  }
+
+  static async open (port: number): Promise<RawClient> {
+    const socket = connect(port, '127.0.0.1')
+    await once(socket, 'connect')
+    return new RawClient(socket)
+  }
+
+  #wake (): void { for (const w of this.#waiters.splice(0)) w() }
+
+  get closed (): boolean { return this.#closed }
+  get received (): Buffer { return this.#buf }
+
+  write (bytes: Buffer | string): void { this.socket.write(bytes) }
+
+  async #until (done: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.#buf.toString('latin1').slice(0, 400))}`)
+      await new Promise<void>(resolve => {
+        const t = setTimeout(resolve, 50)
+        this.#waiters.push(() => { clearTimeout(t); resolve() })
+      })
+    }
+  }
+
+  /// Waits for `n` complete responses (counting from the start of the connection) and returns them.
+  async responses (n: number, timeoutMs = 15_000): Promise<Buffer[]> {
+    let list: Buffer[] = []
+    await this.#until(() => {
+      list = splitResponses(this.#buf)
+      return list.length >= n || this.#closed
+    }, timeoutMs, `${n} responses`)
+    if (list.length < n) throw new Error(`connection closed after ${list.length} of ${n} responses: ${JSON.stringify(this.#buf.toString('latin1').slice(0, 300))}`)
+    return list
+  }
+
+  async closedByServer (timeoutMs = 15_000): Promise<void> {
+    await this.#until(() => this.#closed, timeoutMs, 'the server to close')
+  }
+
+  destroy (): void { this.socket.destroy() }
+}
+
+export function splitResponses (buf: Buffer): Buffer[] {
+  const out: Buffer[] = []
+  let pos = 0
+  while (pos < buf.length) {
+    const end = responseEnd(buf, pos)
+    if (end < 0) break
+    out.push(buf.subarray(pos, end))
+    pos = end
+  }
+  return out
+}
+
+/// Golden comparison ignores what changes per run: the Date and the ISTag value.
+export function normalise (response: Buffer | string): string {
+  const text = typeof response === 'string' ? response : response.toString('latin1')
+  return text.replace(/\r\nDate: [^\r\n]*/g, '\r\nDate: <date>').replace(/\r\nISTag: "[^"\r\n]*"/g, '\r\nISTag: "<istag>"')
+}

@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict'
+import { IcapParser, type IcapEvent, type ParserLimits } from '../../../protocols/icap/parser.js'
+import { fixtureNames, readRequest } from './fixtures.js'
+
+const limits: ParserLimits = { maxHeaderBytes: 8192, maxHeaderCount: 50, maxChunkBytes: 1 << 30 }
+
+/// Runs the parser over pieces the way a connection does (100 Continue after each preview, next()
+/// after each end) and renders the events; consecutive body events are merged, since where a body
+/// is split depends only on how the bytes arrived.
+function drive (pieces: readonly Buffer[], lim: ParserLimits = limits): string[] {
+  const parser = new IcapParser(lim)
+  const out: string[] = []
+  let body: Buffer[] = []
+  const flushBody = (): void => {
+    if (body.length > 0) out.push(`body ${Buffer.concat(body).toString('latin1')}`)
+    body = []
+  }
+  const handle = (events: readonly IcapEvent[]): void => {
+    for (const e of events) {
+      if (e.kind === 'body') { body.push(Buffer.from(e.data)); continue }
+      flushBody()
+      switch (e.kind) {
+        case 'head': {
+          const r = e.request
+          out.push('head ' + JSON.stringify({
+            method: r.method,
+            uri: r.uri,
+            service: r.service,
+            enc: r.encapsulated,
+            preview: r.preview,
+            allow204: r.allow204,
+            allow206: r.allow206,
+            close: r.close,
+            headers: [...r.headers.entries()],
+            reqHdr: r.reqHdr?.raw.toString('latin1'),
+            resHdr: r.resHdr?.raw.toString('latin1'),
+          }))
+          break
+        }
+        case 'preview-end': out.push('preview-end'); handle(parser.afterPreview(true)); break
+        case 'end': out.push(`end ieof=${e.ieof}`); handle(parser.next()); break
+        case 'error': out.push(`error ${e.failure.status} ${e.failure.code}`); break
+      }
+    }
+  }
+  for (const piece of pieces) handle(parser.push(piece))
+  flushBody()
+  return out
+}
+
+describe('ICAP parser over the golden requests', () => {
+  for (const name of fixtureNames()) {
+    describe(name, () => {
+      const request = readRequest(name)
+      const whole = drive([request])
+
+      it('parses the whole request to the expected kind of outcome', () => {
+        const status = /^error-(\d{3})/.exec(name)?.[1]
+        const errors = whole.filter(e => e.startsWith('error'))
+        if (status === '404' || status === '405' || status === undefined) {
+          assert.deepEqual(errors, [], 'a well-formed request parses without error')
+          assert.equal(whole.filter(e => e.startsWith('head')).length, whole.filter(e => e.startsWith('end')).length, 'every head has its end')
+          assert.ok(whole.length > 0)
+        } else {
+          assert.equal(errors.length, 1)
+          assert.ok(errors[0]?.startsWith(`error ${status}`), `${errors[0]} should be ${status}`)
+          assert.ok(whole[whole.length - 1]?.startsWith('error'), 'nothing is parsed after an error')
+        }
+      })
+
+      it('gives the same events fed byte by byte', () => {
+        const bytes: Buffer[] = []
+        for (let i = 0; i < request.length; i++) bytes.push(request.subarray(i, i + 1))
+        assert.deepEqual(drive(bytes), whole)
+      })
+
+      it('gives the same events split at every offset', () => {
+        for (let at = 1; at < request.length; at++) {
+          assert.deepEqual(drive([request.subarray(0, at), request.subarray(at)]), whole, `split at ${at}`)
+        }
+      })
+    })
+  }
+})
+
+describe('ICAP parser limits and previews', () => {
+  const options = (extra: string): Buffer => Buffer.from(`OPTIONS icap://h/avscan ICAP/1.0\r\nHost: h\r\n${extra}\r\n`, 'latin1')
+
+  it('rejects an endless header as soon as it passes maxHeaderBytes, without waiting for its end', () => {
+    const parser = new IcapParser(limits)
+    const events: IcapEvent[] = []
+    let fed = 0
+    const line = Buffer.from('X-Filler: ' + 'a'.repeat(1000) + '\r\n')
+    events.push(...parser.push(Buffer.from('OPTIONS icap://h/avscan ICAP/1.0\r\n')))
+    while (fed < 1024 * 1024 && !events.some(e => e.kind === 'error')) {
+      events.push(...parser.push(line))
+      fed += line.length
+    }
+    const error = events.find(e => e.kind === 'error')
+    assert.ok(error?.kind === 'error')
+    assert.equal(error.failure.status, 400)
+    assert.equal(error.failure.code, 'ICAP_HEADERS_TOO_LARGE')
+    assert.ok(fed <= limits.maxHeaderBytes + line.length, `stopped after ${fed} bytes`)
+  })
+
+  it('rejects more header fields than maxHeaderCount', () => {
+    const many = Array.from({ length: 60 }, (_, i) => `X-H${i}: v\r\n`).join('')
+    assert.deepEqual(drive([options(many)]), ['error 400 ICAP_HEADERS_TOO_LARGE'])
+  })
+
+  it('rejects an Encapsulated header part larger than the limit before reading it', () => {
+    const head = Buffer.from('RESPMOD icap://h/avscan ICAP/1.0\r\nEncapsulated: res-hdr=0, res-body=999999\r\n\r\n')
+    assert.deepEqual(drive([head]), ['error 400 ICAP_BAD_REQUEST'])
+  })
+
+  it('holds the rest of a body until the server answered the preview', () => {
+    const res = 'HTTP/1.1 200 OK\r\n\r\n'
+    const request = Buffer.from(`RESPMOD icap://h/avscan ICAP/1.0\r\nPreview: 2\r\nEncapsulated: res-hdr=0, res-body=${res.length}\r\n\r\n${res}2\r\nab\r\n0\r\n\r\n3\r\ncde\r\n0\r\n\r\n`)
+    const parser = new IcapParser(limits)
+    const first = parser.push(request).map(e => e.kind)
+    assert.deepEqual(first, ['head', 'body', 'preview-end'])
+    assert.ok(parser.heldBytes > 0, 'the continuation is held, not parsed as a new request')
+    const rest = parser.afterPreview(true)
+    assert.deepEqual(rest.map(e => e.kind), ['body', 'end'])
+  })
+
+  it('treats the bytes after a final answer to a preview as the next request', () => {
+    const res = 'HTTP/1.1 200 OK\r\n\r\n'
+    const request = Buffer.from(`RESPMOD icap://h/avscan ICAP/1.0\r\nPreview: 2\r\nEncapsulated: res-hdr=0, res-body=${res.length}\r\n\r\n${res}2\r\nab\r\n0\r\n\r\n`)
+    const parser = new IcapParser(limits)
+    parser.push(Buffer.concat([request, options('')]))
+    assert.deepEqual(parser.afterPreview(false), [])
+    assert.deepEqual(parser.next().map(e => e.kind), ['head', 'end'])
+  })
+})
