@@ -65,8 +65,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
         configVersion: configVersion(config),
       }, {
         drainIcap: () => icap.drain(),
-        // IcapServer.resume() (undo drain) arrives with the ICAP branch; until then online needs no undo.
-        resumeIcap: () => { if ('resume' in icap && typeof icap.resume === 'function') (icap.resume as () => void).call(icap) },
+        resumeIcap: () => icap.resume(),
         connections: () => metrics.connectionsOpen,
         load: localLoad(scan, config.scan.maxQueue),
         signatureVersion: () => scan.dbVersion,

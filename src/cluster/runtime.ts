@@ -118,9 +118,15 @@ export async function startCluster (options: ClusterOptions, hooks: ClusterHooks
     const list = select(request.instance)
     const started = performance.now()
     for (const r of list) r.agent.setAdmin('offline')
+    const timeout = Math.max(...list.map(r => r.instance.drainTimeoutMs))
+    // Buckets first: once the kernel stops accepting new connections here (and the accept queue has
+    // been taken), tell keep-alive clients to go; a connection accepted during drain would get a 503.
+    while (performance.now() - started < timeout && !list.every(r => r.agent.owned.length === 0)) {
+      await new Promise(resolve => setTimeout(resolve, 10))
+    }
+    await new Promise(resolve => setTimeout(resolve, 100))
     hooks.drainIcap()
     if (request.wait === false) return { draining: list.map(r => r.instance.name) }
-    const timeout = Math.max(...list.map(r => r.instance.drainTimeoutMs))
     while (performance.now() - started < timeout) {
       if (list.every(r => r.agent.owned.length === 0) && hooks.connections() === 0) break
       await new Promise(resolve => setTimeout(resolve, 50))

@@ -94,7 +94,12 @@ describe('cluster: three nodes, one virtual address (network namespaces)', funct
   afterEach(function () { if (this.currentTest?.state === 'failed') failed = true })
 
   after(async function () {
-    if (failed) for (const n of bed.nodes) if (existsSync(n.log)) console.log(`---- ${n.name} log (tail)\n${readFileSync(n.log, 'utf8').split('\n').slice(-25).join('\n')}`)
+    for (const n of bed.nodes) {
+      if (!existsSync(n.log)) continue
+      const lines = readFileSync(n.log, 'utf8').split('\n')
+      console.log(`    ${n.name}: ${lines.filter(l => l.includes('cluster peer failed')).length} peers judged failed`)
+      if (failed) console.log(`---- ${n.name} log (cluster lines, tail)\n${lines.filter(l => /cluster|health|error|Error/.test(l)).slice(-30).join('\n')}`)
+    }
     await bed.destroy()
     const left = (await sh('ip', 'netns', 'list')).split('\n').filter(l => l.startsWith(bed.prefix))
     assert.deepEqual(left, [], 'namespaces left behind')
@@ -102,9 +107,12 @@ describe('cluster: three nodes, one virtual address (network namespaces)', funct
 
   it('spreads new connections over all three nodes (each ≥ 20 %), where the jhash twin predicts', async () => {
     await bed.resetServed()
+    const before = await owners()
     const run = await load()
-    await sleep(3000)
+    // Enough connections for the shares to mean something, however slow the machine is today.
+    for (let waited = 0; run.attempts.filter(a => a.ok).length < 150 && waited < 30_000; waited += 250) await sleep(250)
     const attempts = await run.stop()
+    const after = await owners()
     const ok = attempts.filter(a => a.ok)
     assert.equal(attempts.length - ok.length, 0, `failures: ${JSON.stringify(attempts.filter(a => !a.ok).slice(0, 5))}`)
     const served = await shares()
@@ -112,9 +120,11 @@ describe('cluster: three nodes, one virtual address (network namespaces)', funct
     const counts = [...served].map(([name, set]) => `${name} ${set.size} (${(100 * set.size / total).toFixed(1)} %)`)
     console.log(`    ${ok.length} connections: ${counts.join(', ')}`)
     for (const [name, set] of served) assert.ok(set.size >= 0.2 * total, `${name} served only ${set.size} of ${total}`)
-    const map = await owners()
-    const wrong = ok.filter(a => !served.get(ownerOf(map, a.lport) ?? '')?.has(a.lport))
-    assert.equal(wrong.length, 0, `${wrong.length} connections were not served where the bucket map says`)
+    // Buckets that moved during the run (a peer judged failed on a starved machine) prove nothing either way.
+    const stable = ok.filter(a => ownerOf(before, a.lport) === ownerOf(after, a.lport))
+    const wrong = stable.filter(a => !served.get(ownerOf(after, a.lport) ?? '')?.has(a.lport))
+    assert.ok(stable.length >= ok.length * 0.5, 'the bucket map kept changing during the run')
+    assert.equal(wrong.length, 0, `${wrong.length} of ${stable.length} connections were not served where the bucket map says`)
   })
 
   it('ignores a heartbeat signed with the wrong key', async () => {
