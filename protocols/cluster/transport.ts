@@ -66,6 +66,11 @@ export class HeartbeatTransport extends EventEmitter<TransportEvents> {
     for (const t of targets) this.#socket.send(datagram, t.port, t.host, () => {})
   }
 
+  /// One datagram to one endpoint (tests, and peers learned at run time).
+  sendTo (message: ClusterMessage, target: Endpoint): void {
+    this.#socket.send(encode(message, this.#options.key), target.port, target.host, () => {})
+  }
+
   #reject (reason: RejectReason, from: Endpoint): void {
     this.rejects.set(reason, (this.rejects.get(reason) ?? 0) + 1)
     this.emit('rejected', reason, from)
