@@ -134,6 +134,14 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
     this.#reconcile()
   }
 
+  /// The kernel filter lost every bucket behind our back (its nft process died): start from nothing,
+  /// so peers see the release and the filter is rebuilt by the next apply.
+  ownershipLost (): void {
+    this.#owned = new Set()
+    this.#beat()
+    this.#reconcile()
+  }
+
   /// The drain coordinator reports that no connection is left: draining becomes offline.
   markDrained (): void {
     this.#drained = true

@@ -133,6 +133,7 @@ export class NetfilterSink implements OwnershipSink {
   #stdout = ''
   #stderr = ''
   #queue: Promise<void> = Promise.resolve()
+  #stopped = false
 
   constructor (options: FilterOptions, log: Logger) {
     this.#o = options
@@ -144,13 +145,23 @@ export class NetfilterSink implements OwnershipSink {
   async start (): Promise<void> {
     await run(this.#o.nft, ['-f', '-'], renderBase(this.#o))
     await setTcpLoose(this.#log)
+    await this.#spawnOwner()
+  }
+
+  /// Called when the owner process died under us (the kernel dropped the table with it).
+  onLost: (() => void) | undefined
+
+  async #spawnOwner (): Promise<void> {
     const child = spawn(this.#o.nft, ['-i'], { stdio: ['pipe', 'pipe', 'pipe'] })
     this.#nft = child
     child.stdout.on('data', (d: Buffer) => { this.#stdout += d.toString() })
     child.stderr.on('data', (d: Buffer) => { this.#stderr += d.toString() })
+    child.on('error', () => {})
     child.on('exit', code => {
-      if (this.#nft === child) this.#log.error({ code }, 'nft owner process exited: this node owns no bucket')
+      if (this.#nft !== child) return
       this.#nft = undefined
+      this.#log.error({ code }, 'nft owner process exited: this node owns no bucket until it is restarted')
+      this.onLost?.()
     })
     await this.#command(renderOwnerSetup(this.#o).join('\n'))
   }
@@ -172,13 +183,17 @@ export class NetfilterSink implements OwnershipSink {
   }
 
   async apply (owned: readonly number[]): Promise<void> {
-    const step = this.#queue.then(async () => { await this.#command(renderOwned(this.#o, owned)) })
+    const step = this.#queue.then(async () => {
+      if (this.#nft === undefined && !this.#stopped) await this.#spawnOwner()
+      await this.#command(renderOwned(this.#o, owned))
+    })
     this.#queue = step.catch(() => {})
     await step
   }
 
   /// Clean exit: delete only our own owner tables (the base table stays and keeps dropping).
   async stop (): Promise<void> {
+    this.#stopped = true
     const child = this.#nft
     if (child === undefined) return
     this.#nft = undefined

@@ -91,6 +91,7 @@ export async function startCluster (options: ClusterOptions, hooks: ClusterHooks
         configVersion: options.configVersion,
       }, { sink, facts: hooks, send: beat => channel.send(beat), log: log.child({ cluster: instance.name }) })
       channel.onMessage(beat => agent.receive(beat))
+      sink.onLost = () => agent.ownershipLost()
       const health = new HealthMonitor(instance.health.tests, instance.health.expression, hooks.health, log.child({ cluster: instance.name }), (healthy, failing) => agent.setHealth(healthy, failing))
       agent.start()
       health.start()
