@@ -71,7 +71,8 @@ async function load (a: LoadArgs): Promise<void> {
       const s = Date.now()
       const r = await attempt(a, lport)
       // A local port still in TIME_WAIT from an earlier run is the client's problem, not the cluster's.
-      if (r.err === 'EADDRINUSE') continue
+      // Yield to I/O even then, so a run of busy ports cannot starve the stdin 'end' that stops us.
+      if (r.err === 'EADDRINUSE') { await new Promise(resolve => setTimeout(resolve, 1)); continue }
       process.stdout.write(`${JSON.stringify({ s, e: Date.now(), lport, ...r })}\n`)
       await new Promise(resolve => setTimeout(resolve, a.pauseMs))
     }
