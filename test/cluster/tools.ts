@@ -115,6 +115,9 @@ const [cmd, ...rest] = process.argv.slice(2)
 if (cmd === 'load') {
   const [vip = '', port = '1344', concurrency = '4', pauseMs = '10', connectTimeoutMs = '250', mode = 'tcp'] = rest
   await load({ vip, port: Number(port), concurrency: Number(concurrency), pauseMs: Number(pauseMs), connectTimeoutMs: Number(connectTimeoutMs), mode: mode === 'icap' ? 'icap' : 'tcp' })
+  // Connections closed with end() toward a node that vanished (link down) would keep this process
+  // alive while their FIN is retransmitted: the test is over, so exit now (stdout pipes are synchronous).
+  process.exit(0)
 } else if (cmd === 'probe') {
   // Does the virtual address speak ICAP (the real server) or only accept and close (the skeleton)?
   const [vip = '', port = '1344'] = rest
