@@ -4,6 +4,7 @@ import { cpus, hostname, tmpdir } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import { snmpUsers, snmpTrapTargets, enterpriseOid, type SnmpUserConfig, type SnmpTrapTargetConfig } from './snmp.js'
+import { parseInstances } from '../src/cluster/config.js'
 
 /// The signatures bundled with the package (EICAR and friends): a node starts with them by default.
 export const bundledSignaturesDir = fileURLToPath(new URL('../../signatures', import.meta.url))
@@ -85,6 +86,18 @@ export const schema = {
       enabled: { doc: 'Register as an AgentX sub-agent of the system snmpd instead of listening (snmpd does authentication)', format: Boolean, default: false },
       host: { doc: 'AgentX master address', format: String, default: '127.0.0.1' },
       port: { doc: 'AgentX master TCP port', format: port, default: 705 },
+      },
+    },
+  cluster: {
+    enabled: { doc: 'Join the clusters in cluster.instances (needs root and nftables; otherwise the node runs standalone)', format: Boolean, default: false, env: 'SCANWALL_CLUSTER' },
+    key: { doc: 'Shared heartbeat HMAC key (hex or text); keyFile wins when set', format: String, default: '', env: 'SCANWALL_CLUSTER_KEY', sensitive: true },
+    keyFile: { doc: 'File holding the shared heartbeat HMAC key', format: String, default: '' },
+    controlSocket: { doc: 'Unix socket of `scanwall node|cluster` commands (mode 0600)', format: String, default: '/run/scanwall/control.sock', env: 'SCANWALL_CONTROL_SOCKET' },
+    nft: { doc: 'nft binary', format: String, default: 'nft' },
+    instances: {
+      doc: 'Cluster instances (split per-service clusters): [{ name, vip, ports, services, bind "ip:port", peers ["ip:port"], multicast, buckets, seed, capacity, intervalMs, missed, joinMs, loadWeighting, mode hub|multicast, clusterMac, health { tests, expression } }]',
+      format: (value: unknown): void => { parseInstances(value) },
+      default: [] as unknown[],
     },
   },
   shutdown: {

@@ -20,6 +20,8 @@ export const codes = {
   SIGDB_NOT_LOADED: { icap: 503, message: 'Signature database not loaded' },
   SIGDB_INVALID: { icap: null, message: 'Invalid signature database: %s' },
   SHUTTING_DOWN: { icap: 503, message: 'Node is shutting down' },
+  CLUSTER_NETFILTER: { icap: null, message: 'Cluster filter (nftables) failed: %s' },
+  CLUSTER_CONTROL: { icap: null, message: 'Cluster control: %s' },
   CONFIG_INVALID: { icap: null, message: 'Invalid configuration: %s' },
   INTERNAL: { icap: 500, message: 'Internal error: %s' },
 } as const satisfies Record<string, { icap: number | null, message: string }>

@@ -6,10 +6,16 @@ import { createLogger, type Logger } from './log.js'
 import { defaultProfile, type Profile } from './policy/decide.js'
 import { IcapServer } from '../protocols/icap/server.js'
 import type { ConfigTree } from '../config/load.js'
+import type { AddressInfo } from 'node:net'
 import { readBlockTemplate } from './policy/block-page.js'
 import { readFile } from 'node:fs/promises'
 import { SnmpService } from '../protocols/snmp/service.js'
 import { StandaloneClusterView, BuiltinHealthView, type ClusterView, type HealthView, type LocalNodeState } from './cluster/view.js'
+import { RuntimeClusterView } from './cluster/runtime-view.js'
+import { startCluster, type ClusterRuntime } from './cluster/runtime.js'
+import { parseInstances } from './cluster/config.js'
+import { localLoad, configVersion } from './cluster/local.js'
+import { heartbeatChannels } from '../protocols/cluster/channel.js'
 
 export interface RunningNode {
   readonly config: ConfigTree
@@ -19,6 +25,8 @@ export interface RunningNode {
   readonly log: Logger
   /// The SNMP agent and notifications (agent mode 'off' without credentials); undefined when disabled.
   readonly snmp: SnmpService | undefined
+  /// The cluster agents (undefined: standalone).
+  readonly cluster: ClusterRuntime | undefined
   /// Node state → draining: the ICAP server finishes current transactions and closes connections.
   drain (): void
   /// Stops accepting, lets in-flight transactions finish up to the grace period, closes everything.
@@ -60,7 +68,6 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     signaturesCacheDir: config.signatures.cacheDir,
   }, metrics, log)
   const profile: Profile = { ...defaultProfile, failMode: config.scan.failMode === 'open' ? 'open' : 'closed' }
-  let icapAddress = ''
   const icap = new IcapServer({
     ...config.icap,
     nodeId: config.node.id,
@@ -68,22 +75,63 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     oversize: config.scan.oversize === 'allow' ? 'allow' : 'block',
     blockTemplate: await readBlockTemplate(config.blockPage.template),
   }, { scan, profile, metrics, log })
+  let address: AddressInfo
   try {
-    const address = await icap.listen()
+    address = await icap.listen()
     log.info({ host: address.address, port: address.port, services: config.icap.services }, 'ICAP listening')
-    icapAddress = `${address.address}:${address.port}`
   } catch (err) {
     await scan.close()
     throw err
   }
+  const icapAddress = `${address.address}:${address.port}`
+  // Draining (by `scanwall node offline` or the API) is a node state: SNMP reports and traps it.
+  const drain = (): void => {
+    metrics.setState('draining')
+    icap.drain()
+  }
+  const resume = (): void => {
+    metrics.setState('active')
+    icap.resume()
+  }
+  let cluster: ClusterRuntime | undefined
+  if (config.cluster.enabled) {
+    try {
+      cluster = await startCluster({
+        nodeId: config.node.id,
+        instances: parseInstances(config.cluster.instances),
+        key: config.cluster.key,
+        keyFile: config.cluster.keyFile,
+        controlSocket: config.cluster.controlSocket,
+        nft: config.cluster.nft,
+        configVersion: configVersion(config),
+      }, {
+        drainIcap: drain,
+        resumeIcap: resume,
+        connections: () => metrics.connectionsOpen,
+        load: localLoad(scan, config.scan.maxQueue),
+        signatureVersion: () => scan.dbVersion,
+        health: {
+          icap: { host: config.icap.host === '0.0.0.0' ? '127.0.0.1' : config.icap.host, port: address.port, service: config.icap.services[0] ?? 'avscan' },
+          poolAlive: async () => scan.poolSize > 0,
+          spoolDir: config.scan.spoolDir,
+          signaturesDir: config.signatures.dir,
+        },
+      }, heartbeatChannels(config.node.id, log), log)
+    } catch (err) {
+      await icap.close(0)
+      await scan.close()
+      throw err
+    }
+  }
   let snmp: SnmpService | undefined
   if (config.snmp.enabled) {
     const local: LocalNodeState = { nodeId: config.node.id, address: icapAddress, metrics, maxQueue: config.scan.maxQueue, queueDepth: () => scan.queueDepth, signatureCount: () => scan.signatureCount }
-    const cluster = views.cluster ?? new StandaloneClusterView(local)
+    const clusterView = views.cluster ?? (cluster === undefined ? new StandaloneClusterView(local) : new RuntimeClusterView(cluster, icapAddress))
     const health = views.health ?? new BuiltinHealthView(local)
     try {
-      snmp = await SnmpService.start(config.snmp, { nodeId: config.node.id, version: await packageVersion(), metrics, scan, cluster, health }, log)
+      snmp = await SnmpService.start(config.snmp, { nodeId: config.node.id, version: await packageVersion(), metrics, scan, cluster: clusterView, health }, log)
     } catch (err) {
+      await cluster?.stop()
       await icap.close(0)
       await scan.close()
       throw err
@@ -95,6 +143,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     stopping ??= (async () => {
       log.info({ graceMs: config.shutdown.graceMs }, 'shutting down')
       metrics.setState('stopping')
+      await cluster?.stop()
       await icap.close(config.shutdown.graceMs)
       await snmp?.close()
       await scan.close()
@@ -102,9 +151,5 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     })()
     await stopping
   }
-  const drain = (): void => {
-    metrics.setState('draining')
-    icap.drain()
-  }
-  return { config, metrics, scan, icap, log, snmp, drain, stop }
+  return { config, metrics, scan, icap, log, snmp, cluster, drain, stop }
 }

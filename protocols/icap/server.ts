@@ -84,6 +84,11 @@ export class IcapServer {
     for (const conn of this.#connections) conn.drain()
   }
 
+  /// Undo drain (cluster `node online`): new connections and transactions are served and kept alive again.
+  resume (): void {
+    this.#ctx.draining = false
+  }
+
   /// Stops accepting, lets in-flight transactions finish for up to graceMs, then closes the rest.
   async close (graceMs: number): Promise<void> {
     this.#closing ??= this.#close(graceMs)

@@ -2,17 +2,22 @@
 /// The `scanwall` command: a table of subcommands, each in its own file.
 import { runStart } from './start.js'
 import { runScan } from './scan.js'
+import { runNode, runCluster } from './cluster.js'
 
 type Command = (args: string[]) => Promise<number>
 
 const commands = new Map<string, Command>([
   ['start', runStart],
   ['scan', runScan],
+  ['node', runNode],
+  ['cluster', runCluster],
 ])
 
 const usage = `usage: scanwall <command> [options]
   start [--config FILE]   run a node (ICAP on 127.0.0.1:1344 by default)
-  scan PATH... [--db DIR] [--lenient] [--no-summary]   scan files like clamscan (exit 0 clean, 1 found, 2 error)`
+  scan PATH... [--db DIR] [--lenient] [--no-summary]   scan files like clamscan (exit 0 clean, 1 found, 2 error)
+  node offline|online     drain this node out of its cluster(s) / bring it back
+  cluster status          every node: state, weight, buckets, load, last heartbeat`
 
 async function main (argv: string[]): Promise<number> {
   const [name, ...rest] = argv

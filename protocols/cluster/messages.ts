@@ -1,0 +1,88 @@
+/// Heartbeat message schema: a versioned union and its runtime validator. Everything decoded from a
+/// peer is `unknown` until validate() narrows it; an invalid message is dropped, never half-used.
+
+import { nodeStates, type NodeState } from '../../src/cluster/types.js'
+export { nodeStates, type NodeState }
+
+export interface Load {
+  readonly cpu: number
+  readonly memory: number
+  readonly queue: number
+  readonly poolBusy: number
+}
+
+/// What a survivor needs to know about a peer: membership, weight, load, what it owns right now,
+/// and the versions it runs. Never ICAP sessions (a half-scanned stream cannot be resumed).
+export interface Heartbeat {
+  readonly v: 1
+  readonly type: 'heartbeat'
+  readonly cluster: string
+  readonly node: string
+  /// Random per process start, with its start time: a restart is a new boot, so seq may restart.
+  readonly boot: string
+  readonly bootTs: number
+  readonly seq: number
+  readonly ts: number
+  readonly state: NodeState
+  readonly capacity: number
+  readonly weight: number
+  readonly load: Load
+  readonly mapVersion: number
+  /// Bitmap of the buckets this node's kernel filter accepts now (bit b of byte b>>3).
+  readonly owned: Uint8Array
+  readonly signatureVersion: string
+  readonly configVersion: string
+  readonly healthy: boolean
+  readonly failing: readonly string[]
+  readonly connections: number
+}
+
+export type ClusterMessage = Heartbeat
+
+function isRecord (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function isNum (value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value)
+}
+
+function isStr (value: unknown, max = 256): value is string {
+  return typeof value === 'string' && value.length <= max
+}
+
+function isLoad (value: unknown): value is Load {
+  return isRecord(value) && isNum(value['cpu']) && isNum(value['memory']) && isNum(value['queue']) && isNum(value['poolBusy'])
+}
+
+/// Narrows a decoded value to a ClusterMessage, or returns a reason it is not one.
+export function validate (value: unknown): { ok: true, message: ClusterMessage } | { ok: false, reason: string } {
+  if (!isRecord(value)) return { ok: false, reason: 'not a map' }
+  if (value['v'] !== 1) return { ok: false, reason: `unknown version ${String(value['v'])}` }
+  if (value['type'] !== 'heartbeat') return { ok: false, reason: `unknown type ${String(value['type'])}` }
+  const state = value['state']
+  const failing = value['failing']
+  const owned = value['owned']
+  const ok = isStr(value['cluster']) && isStr(value['node']) && value['node'] !== '' && isStr(value['boot']) &&
+    isNum(value['bootTs']) && isNum(value['seq']) && isNum(value['ts']) &&
+    typeof state === 'string' && (nodeStates as readonly string[]).includes(state) &&
+    isNum(value['capacity']) && isNum(value['weight']) && isLoad(value['load']) && isNum(value['mapVersion']) &&
+    owned instanceof Uint8Array && owned.length <= 512 &&
+    isStr(value['signatureVersion']) && isStr(value['configVersion']) && typeof value['healthy'] === 'boolean' &&
+    Array.isArray(failing) && failing.length <= 64 && failing.every(f => isStr(f)) && isNum(value['connections'])
+  if (!ok) return { ok: false, reason: 'malformed heartbeat' }
+  return { ok: true, message: value as unknown as Heartbeat }
+}
+
+/// Bitmap helpers for `owned`.
+export function toBitmap (buckets: Iterable<number>, size: number): Uint8Array {
+  const bits = new Uint8Array(Math.ceil(size / 8))
+  for (const b of buckets) bits[b >> 3] = (bits[b >> 3] ?? 0) | (1 << (b & 7))
+  return bits
+}
+
+export function fromBitmap (bits: Uint8Array): number[] {
+  const out: number[] = []
+  bits.forEach((byte, i) => { for (let j = 0; j < 8; j++) if ((byte & (1 << j)) !== 0) out.push(i * 8 + j) })
+  return out
+}

@@ -1,0 +1,325 @@
+/// The cluster agent of one cluster instance: the membership state machine. It sends heartbeats,
+/// declares peers failed after `missed` silent intervals, computes the same bucket map as every other
+/// agent (buckets.ts), and drives its kernel filter break-before-make: a bucket it loses is released
+/// at once; a bucket it gains is taken only when no live peer still claims it in its last heartbeat.
+import { EventEmitter } from 'node:events'
+import { randomBytes } from 'node:crypto'
+import { computeBuckets, bucketsOf, dampWeight, type BucketMap, type Member } from './buckets.js'
+import type { LocalFacts, NodeState, OwnershipSink, PeerBeat, LoadSample } from './types.js'
+import type { Logger } from '../log.js'
+
+export interface AgentOptions {
+  readonly cluster: string
+  readonly nodeId: string
+  readonly buckets: number
+  readonly capacity: number
+  readonly intervalMs: number
+  readonly missed: number
+  readonly joinMs: number
+  readonly loadWeighting: boolean
+  readonly configVersion: string
+}
+
+export interface PeerView {
+  readonly beat: PeerBeat
+  /// Local monotonic time (ms) the last heartbeat arrived.
+  readonly seenAt: number
+  readonly failed: boolean
+}
+
+export interface NodeStatus {
+  readonly id: string
+  readonly self: boolean
+  readonly state: NodeState
+  readonly weight: number
+  readonly capacity: number
+  /// Buckets the map gives it / buckets its filter accepts now.
+  readonly mapped: number
+  readonly owned: number
+  readonly load: LoadSample
+  readonly connections: number
+  readonly lastHeartbeatMs: number
+  readonly mapVersion: number
+  readonly signatureVersion: string
+  readonly configVersion: string
+  readonly healthy: boolean
+  readonly failing: readonly string[]
+}
+
+export interface AgentEvents {
+  state: [NodeState, NodeState]
+  'peer-failed': [string]
+  'peer-up': [string]
+  owned: [readonly number[]]
+}
+
+function now (): number { return performance.now() }
+
+export class ClusterAgent extends EventEmitter<AgentEvents> {
+  readonly #o: AgentOptions
+  readonly #sink: OwnershipSink
+  readonly #facts: LocalFacts
+  readonly #send: (beat: PeerBeat) => void
+  readonly #log: Logger
+  readonly #peers = new Map<string, PeerView>()
+  readonly #boot = randomBytes(8).toString('hex')
+  readonly #bootTs = Date.now()
+  #seq = 0
+  #state: NodeState = 'joining'
+  #admin: 'online' | 'offline' = 'online'
+  #healthy = true
+  #failing: readonly string[] = []
+  #drained = false
+  #weight: number
+  #load: LoadSample = { cpu: 0, memory: 0, queue: 0, poolBusy: 0 }
+  #map: BucketMap = { version: 0, owners: [] }
+  #mapKey = '\u0000'
+  #owned = new Set<number>()
+  #applying: Promise<void> | undefined
+  #dirty = false
+  #timers: NodeJS.Timeout[] = []
+  #startedAt = 0
+  #lastTick = 0
+  readonly #checkMs: number
+  #stopped = false
+
+  constructor (options: AgentOptions, deps: { sink: OwnershipSink, facts: LocalFacts, send: (beat: PeerBeat) => void, log: Logger }) {
+    super()
+    this.#o = options
+    this.#sink = deps.sink
+    this.#facts = deps.facts
+    this.#send = deps.send
+    this.#log = deps.log
+    this.#weight = options.capacity
+    this.#checkMs = Math.max(5, Math.floor(options.intervalMs / 4))
+  }
+
+  get state (): NodeState { return this.#state }
+  get owned (): readonly number[] { return [...this.#owned].sort((a, b) => a - b) }
+  get map (): BucketMap { return this.#map }
+
+  start (): void {
+    this.#startedAt = now()
+    this.#beat()
+    this.#timers.push(setInterval(() => this.#beat(), this.#o.intervalMs))
+    // Failure checks run four times per interval so detection lags the deadline by at most a quarter.
+    this.#lastTick = now()
+    this.#timers.push(setInterval(() => this.#tick(), this.#checkMs))
+    this.#timers.push(setInterval(() => this.#sampleLoad(), 1000))
+  }
+
+  /// A validated, authenticated, non-replayed heartbeat from a peer.
+  receive (beat: PeerBeat): void {
+    if (this.#stopped) return
+    const previous = this.#peers.get(beat.node)
+    this.#peers.set(beat.node, { beat, seenAt: now(), failed: false })
+    if (previous === undefined || previous.failed) {
+      this.#log.info({ cluster: this.#o.cluster, peer: beat.node, state: beat.state }, 'cluster peer up')
+      this.emit('peer-up', beat.node)
+    }
+    this.#reconcile()
+  }
+
+  /// Operator or health: take this node out (buckets go to the others) or bring it back.
+  setAdmin (admin: 'online' | 'offline'): void {
+    this.#admin = admin
+    if (admin === 'online') this.#drained = false
+    this.#reconcile()
+  }
+
+  setHealth (healthy: boolean, failing: readonly string[]): void {
+    if (healthy !== this.#healthy) this.#log.warn({ cluster: this.#o.cluster, healthy, failing }, healthy ? 'health passing: node back in' : 'health failing: node out')
+    this.#healthy = healthy
+    this.#failing = failing
+    this.#reconcile()
+  }
+
+  /// The kernel filter lost every bucket behind our back (its nft process died): start from nothing,
+  /// so peers see the release and the filter is rebuilt by the next apply.
+  ownershipLost (): void {
+    this.#owned = new Set()
+    this.#beat()
+    this.#reconcile()
+  }
+
+  /// The drain coordinator reports that no connection is left: draining becomes offline.
+  markDrained (): void {
+    this.#drained = true
+    this.#reconcile()
+  }
+
+  #desiredState (): NodeState {
+    if (this.#stopped) return 'offline'
+    if (now() - this.#startedAt < this.#o.joinMs) return 'joining'
+    if (this.#admin === 'offline') return this.#drained ? 'offline' : 'draining'
+    return this.#healthy ? 'online' : 'offline'
+  }
+
+  #sampleLoad (): void {
+    this.#load = this.#facts.load()
+    if (!this.#o.loadWeighting) return
+    const next = dampWeight(this.#weight, this.#o.capacity, this.#load, { quanta: 4, hysteresis: 0.3, floor: 0.25 })
+    if (next !== this.#weight) {
+      this.#log.info({ cluster: this.#o.cluster, from: this.#weight, to: next, load: this.#load }, 'advertised weight changed')
+      this.#weight = next
+      this.#reconcile()
+    }
+  }
+
+  #tick (): void {
+    const deadline = this.#o.intervalMs * this.#o.missed
+    const t = now()
+    // A late tick means this process was stalled (GC, start-up, a busy CPU), not that the peers
+    // were silent: their heartbeats wait in the socket buffer and are read after the timers of this
+    // loop turn. Skip this check so a stalled observer never declares healthy peers failed.
+    const late = t - this.#lastTick > this.#checkMs * 3
+    this.#lastTick = t
+    if (late) return
+    for (const [id, peer] of this.#peers) {
+      if (!peer.failed && t - peer.seenAt > deadline) {
+        this.#peers.set(id, { ...peer, failed: true })
+        this.#log.warn({ cluster: this.#o.cluster, peer: id, silentMs: Math.round(t - peer.seenAt) }, 'cluster peer failed')
+        this.emit('peer-failed', id)
+      }
+    }
+    this.#reconcile()
+  }
+
+  #members (): Member[] {
+    const members: Member[] = []
+    if (this.#state === 'online') members.push({ id: this.#o.nodeId, weight: this.#weight })
+    for (const [id, peer] of this.#peers) {
+      if (!peer.failed && peer.beat.state === 'online') members.push({ id, weight: peer.beat.weight })
+    }
+    return members
+  }
+
+  /// Recomputes state and map, and moves the filter toward the map, break-before-make.
+  #reconcile (): void {
+    const state = this.#desiredState()
+    if (state !== this.#state) {
+      const from = this.#state
+      this.#state = state
+      this.#log.info({ cluster: this.#o.cluster, from, to: state }, 'cluster state')
+      this.emit('state', from, state)
+    }
+    // The map is a pure function of the members: recompute only when they change (the check runs
+    // many times a second and the rendezvous draws are hashes).
+    const members = this.#members()
+    const key = members.map(m => `${m.id}=${m.weight}`).sort().join(',')
+    if (key !== this.#mapKey) {
+      this.#map = computeBuckets(members, this.#o.buckets)
+      this.#mapKey = key
+    }
+    const map = this.#map
+    const desired = new Set(state === 'online' ? bucketsOf(map, this.#o.nodeId) : [])
+    const claimed = new Set<number>()
+    for (const peer of this.#peers.values()) {
+      if (peer.failed) continue
+      peer.beat.owned.forEach((byte, i) => { for (let j = 0; j < 8; j++) if ((byte & (1 << j)) !== 0) claimed.add(i * 8 + j) })
+    }
+    const next = new Set<number>()
+    for (const b of this.#owned) if (desired.has(b)) next.add(b)
+    for (const b of desired) if (!claimed.has(b)) next.add(b)
+    if (next.size === this.#owned.size && [...next].every(b => this.#owned.has(b))) return
+    this.#apply(next)
+  }
+
+  #apply (next: Set<number>): void {
+    if (this.#applying !== undefined) {
+      this.#dirty = true
+      return
+    }
+    const list = [...next].sort((a, b) => a - b)
+    this.#applying = this.#sink.apply(list).then(() => {
+      this.#owned = next
+      this.emit('owned', list)
+      // Tell the peers at once: a released bucket may be taken without waiting for the next beat.
+      this.#beat()
+    }, (err: unknown) => {
+      this.#log.error({ err, cluster: this.#o.cluster }, 'applying the bucket filter failed')
+    }).finally(() => {
+      this.#applying = undefined
+      if (this.#dirty) {
+        this.#dirty = false
+        this.#reconcile()
+      }
+    })
+  }
+
+  #beat (): void {
+    if (this.#stopped) return
+    this.#send(this.#heartbeat())
+  }
+
+  #heartbeat (): PeerBeat {
+    const owned = new Uint8Array(Math.ceil(this.#o.buckets / 8))
+    for (const b of this.#owned) owned[b >> 3] = (owned[b >> 3] ?? 0) | (1 << (b & 7))
+    return {
+      v: 1,
+      type: 'heartbeat',
+      cluster: this.#o.cluster,
+      node: this.#o.nodeId,
+      boot: this.#boot,
+      bootTs: this.#bootTs,
+      seq: ++this.#seq,
+      ts: Date.now(),
+      state: this.#state,
+      capacity: this.#o.capacity,
+      weight: this.#weight,
+      load: this.#load,
+      mapVersion: this.#map.version,
+      owned,
+      signatureVersion: this.#facts.signatureVersion(),
+      configVersion: this.#o.configVersion,
+      healthy: this.#healthy,
+      failing: this.#failing,
+      connections: this.#facts.connections(),
+    }
+  }
+
+  status (): NodeStatus[] {
+    const count = (id: string): number => this.#map.owners.filter(o => o === id).length
+    const t = now()
+    const self = this.#heartbeat()
+    const rows: NodeStatus[] = [{ ...this.#row(self, true, count(this.#o.nodeId)), owned: this.#owned.size, lastHeartbeatMs: 0 }]
+    for (const [id, peer] of this.#peers) {
+      rows.push({ ...this.#row(peer.beat, false, count(id)), state: peer.failed ? 'failed' : peer.beat.state, lastHeartbeatMs: Math.round(t - peer.seenAt) })
+    }
+    return rows.sort((a, b) => a.id < b.id ? -1 : 1)
+  }
+
+  #row (beat: PeerBeat, self: boolean, mapped: number): NodeStatus {
+    let owned = 0
+    beat.owned.forEach(byte => { for (let j = 0; j < 8; j++) if ((byte & (1 << j)) !== 0) owned++ })
+    return {
+      id: beat.node,
+      self,
+      state: beat.state,
+      weight: beat.weight,
+      capacity: beat.capacity,
+      mapped,
+      owned,
+      load: beat.load,
+      connections: beat.connections,
+      lastHeartbeatMs: 0,
+      mapVersion: beat.mapVersion,
+      signatureVersion: beat.signatureVersion,
+      configVersion: beat.configVersion,
+      healthy: beat.healthy,
+      failing: beat.failing,
+    }
+  }
+
+  /// Leaves the cluster: releases every bucket, says so in a last heartbeat, stops the timers.
+  async stop (): Promise<void> {
+    for (const t of this.#timers) clearInterval(t)
+    this.#timers = []
+    this.#state = 'offline'
+    await this.#applying
+    await this.#sink.apply([]).catch(() => {})
+    this.#owned.clear()
+    this.#send(this.#heartbeat())
+    this.#stopped = true
+  }
+}

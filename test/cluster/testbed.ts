@@ -1,0 +1,177 @@
+/// The cluster test bed: network namespaces on this machine. A bridge (ageing_time 0, so it floods
+/// every frame like a hub) in its own namespace; three node namespaces whose eth0 carry the same MAC
+/// and the same virtual IP behind their own management address; one client namespace. Addresses are
+/// 10.213.0.0/24 and exist only inside these namespaces; nothing is routed anywhere else.
+/// Names carry the test process id, so stale beds of dead runs can be found and removed.
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { promisify } from 'node:util'
+import { mkdtempSync, writeFileSync, rmSync, openSync, closeSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+const exec = promisify(execFile)
+
+export const vip = '10.213.0.100'
+export const clientIp = '10.213.0.50'
+export const clusterMac = '02:53:57:00:00:64'
+export const icapPort = 1344
+export const beatPort = 5405
+export const key = 'scanwall-cluster-test-key-0123456789'
+export const seed = 0x5ca11
+export const buckets = 256
+
+export async function sh (cmd: string, ...args: string[]): Promise<string> {
+  const { stdout } = await exec(cmd, args, { maxBuffer: 64 * 1024 * 1024 })
+  return stdout
+}
+
+export async function inNs (ns: string, ...args: string[]): Promise<string> {
+  return await sh('ip', 'netns', 'exec', ns, ...args)
+}
+
+function alive (pid: number): boolean {
+  try { process.kill(pid, 0); return true } catch { return false }
+}
+
+/// Removes namespaces (and their processes) left by runs whose test process is gone.
+export async function cleanStale (): Promise<string[]> {
+  const removed: string[] = []
+  for (const line of (await sh('ip', 'netns', 'list')).split('\n')) {
+    const m = /^(swc(\d+)-\w+)/.exec(line)
+    if (m === null || alive(Number(m[2]))) continue
+    await killNsPids(m[1] ?? '')
+    await sh('ip', 'netns', 'del', m[1] ?? '').catch(() => '')
+    removed.push(m[1] ?? '')
+  }
+  return removed
+}
+
+async function killNsPids (ns: string): Promise<void> {
+  const pids = (await sh('ip', 'netns', 'pids', ns).catch(() => '')).split('\n').filter(Boolean).map(Number)
+  for (const pid of pids) { try { process.kill(pid, 'SIGKILL') } catch {} }
+}
+
+export interface NodeProc {
+  readonly name: string
+  readonly ns: string
+  readonly ip: string
+  readonly config: string
+  readonly controlSocket: string
+  readonly log: string
+  proc: ChildProcess | undefined
+}
+
+export class TestBed {
+  readonly prefix = `swc${process.pid}`
+  readonly dir = mkdtempSync(join(tmpdir(), 'scanwall-cluster-'))
+  readonly bridgeNs = `${this.prefix}-br`
+  readonly clientNs = `${this.prefix}-cl`
+  readonly nodes: NodeProc[]
+  readonly namespaces: string[]
+  readonly extraChildren = new Set<ChildProcess>()
+
+  constructor (readonly repo: string, count = 3) {
+    this.nodes = Array.from({ length: count }, (_, i) => {
+      const name = `n${i + 1}`
+      return { name, ns: `${this.prefix}-${name}`, ip: `10.213.0.${11 + i}`, config: join(this.dir, `${name}.json`), controlSocket: join(this.dir, `${name}.sock`), log: join(this.dir, `${name}.log`), proc: undefined }
+    })
+    this.namespaces = [this.bridgeNs, this.clientNs, ...this.nodes.map(n => n.ns)]
+  }
+
+  async build (): Promise<void> {
+    for (const ns of this.namespaces) await sh('ip', 'netns', 'add', ns)
+    const br = this.bridgeNs
+    await inNs(br, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1')
+    await sh('ip', '-n', br, 'link', 'add', 'br0', 'type', 'bridge', 'ageing_time', '0', 'stp_state', '0')
+    // br_netfilter would push bridged frames through this namespace's IP hooks; keep it out.
+    await inNs(br, 'sh', '-c', 'for f in /proc/sys/net/bridge/bridge-nf-call-*; do [ -e "$f" ] && echo 0 > "$f"; done; true')
+    await sh('ip', '-n', br, 'link', 'set', 'br0', 'up')
+    const attach = async (ns: string, port: string, mac: string | undefined, addrs: string[]): Promise<void> => {
+      await sh('ip', '-n', br, 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns)
+      await sh('ip', '-n', br, 'link', 'set', port, 'master', 'br0', 'up')
+      await inNs(ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1')
+      if (mac !== undefined) await sh('ip', '-n', ns, 'link', 'set', 'eth0', 'address', mac)
+      // The management address first, so it is primary and heartbeats leave from it.
+      for (const a of addrs) await sh('ip', '-n', ns, 'addr', 'add', a, 'dev', 'eth0')
+      await sh('ip', '-n', ns, 'link', 'set', 'lo', 'up')
+      await sh('ip', '-n', ns, 'link', 'set', 'eth0', 'up')
+    }
+    await attach(this.clientNs, 'vcl', undefined, [`${clientIp}/24`])
+    for (const [i, n] of this.nodes.entries()) {
+      await attach(n.ns, `vn${i + 1}`, clusterMac, [`${n.ip}/24`, `${vip}/24`])
+      await inNs(n.ns, 'sysctl', '-qw', 'net.ipv4.ip_forward=0', 'net.ipv4.conf.all.arp_announce=2', 'net.ipv4.conf.eth0.arp_announce=2')
+      // Kernel truth for the test: the client ports each node accepted (after the base drop).
+      await inNs(n.ns, 'nft', `add table ip swtest; add set ip swtest served { type inet_service; size 65535; flags dynamic; }; add chain ip swtest in { type filter hook input priority 10; }; add rule ip swtest in ip daddr ${vip} tcp dport ${icapPort} ct state new add @served { tcp sport }`)
+    }
+  }
+
+  writeConfigs (health: (n: NodeProc) => unknown): void {
+    for (const n of this.nodes) {
+      writeFileSync(n.config, JSON.stringify({
+        node: { id: n.name },
+        log: { level: 'info' },
+        icap: { host: '0.0.0.0', port: icapPort },
+        scan: { workers: 1, spoolDir: join(this.dir, `${n.name}-spool`) },
+        cluster: {
+          enabled: true,
+          key,
+          controlSocket: n.controlSocket,
+          instances: [{
+            name: 'default',
+            vip,
+            ports: [icapPort],
+            bind: `${n.ip}:${beatPort}`,
+            peers: this.nodes.filter(p => p !== n).map(p => `${p.ip}:${beatPort}`),
+            buckets,
+            seed,
+            loadWeighting: false,
+            drainTimeoutMs: 20_000,
+            health: health(n),
+          }],
+        },
+      }, null, 2))
+    }
+  }
+
+  start (n: NodeProc): void {
+    // Straight to a file: a log pipe read by this (busy) test process would block the node's
+    // synchronous logger, and a stalled node misses heartbeats.
+    const out = openSync(n.log, 'a')
+    // The machine is shared (other suites, builds): a little priority keeps 100 ms heartbeats on
+    // time, as a production node would give its cluster agent.
+    const proc = spawn('ip', ['netns', 'exec', n.ns, 'nice', '-n', '-10', process.execPath, join(this.repo, 'dist/src/cli/main.js'), 'start', '--config', n.config], { stdio: ['ignore', out, out] })
+    closeSync(out)
+    n.proc = proc
+  }
+
+  /// Client ports node `n` accepted so far (from the swtest set).
+  async served (n: NodeProc): Promise<Set<number>> {
+    const json = JSON.parse(await inNs(n.ns, 'nft', '-j', 'list', 'set', 'ip', 'swtest', 'served')) as { nftables: Array<{ set?: { elem?: number[] } }> }
+    const set = json.nftables.find(x => x.set !== undefined)?.set
+    return new Set(set?.elem ?? [])
+  }
+
+  async resetServed (): Promise<void> {
+    for (const n of this.nodes) await inNs(n.ns, 'nft', 'flush', 'set', 'ip', 'swtest', 'served').catch(() => '')
+  }
+
+  async established (n: NodeProc): Promise<number> {
+    const out = await inNs(n.ns, 'ss', '-Htn', 'state', 'established', `( sport = :${icapPort} )`)
+    return out.split('\n').filter(Boolean).length
+  }
+
+  spawnIn (ns: string, ...args: string[]): ChildProcess {
+    const child = spawn('ip', ['netns', 'exec', ns, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
+    this.extraChildren.add(child)
+    child.on('exit', () => this.extraChildren.delete(child))
+    return child
+  }
+
+  async destroy (): Promise<void> {
+    for (const child of this.extraChildren) child.kill('SIGKILL')
+    for (const n of this.nodes) n.proc?.kill('SIGKILL')
+    for (const ns of this.namespaces) await killNsPids(ns)
+    for (const ns of this.namespaces) await sh('ip', 'netns', 'del', ns).catch(() => '')
+    rmSync(this.dir, { recursive: true, force: true })
+  }
+}

@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict'
+import { computeBuckets, bucketsOf, dampWeight, loadFactor, mapVersion } from '../../../src/cluster/buckets.js'
+
+const idle = { cpu: 0, memory: 0, queue: 0, poolBusy: 0 }
+
+describe('cluster buckets', () => {
+  const three = [{ id: 'a', weight: 1 }, { id: 'b', weight: 1 }, { id: 'c', weight: 1 }]
+
+  it('gives every bucket an owner and the same map whatever the member order', () => {
+    const m1 = computeBuckets(three, 256)
+    const m2 = computeBuckets([...three].reverse(), 256)
+    assert.deepEqual(m1.owners, m2.owners)
+    assert.equal(m1.version, m2.version)
+    assert.ok(m1.owners.every(o => o !== undefined))
+  })
+
+  it('spreads equal weights roughly evenly', () => {
+    const map = computeBuckets(three, 256)
+    for (const id of ['a', 'b', 'c']) {
+      const n = bucketsOf(map, id).length
+      assert.ok(n > 256 * 0.25 && n < 256 * 0.42, `${id} owns ${n}`)
+    }
+  })
+
+  it('moves only the leaver\'s buckets when a node leaves', () => {
+    const before = computeBuckets(three, 256)
+    const after = computeBuckets(three.filter(m => m.id !== 'c'), 256)
+    before.owners.forEach((owner, b) => { if (owner !== 'c') assert.equal(after.owners[b], owner, `bucket ${b} moved`) })
+    assert.equal(bucketsOf(after, 'c').length, 0)
+  })
+
+  it('skews shares by weight', () => {
+    const map = computeBuckets([{ id: 'a', weight: 3 }, { id: 'b', weight: 1 }], 1024)
+    const a = bucketsOf(map, 'a').length
+    assert.ok(a > 1024 * 0.68 && a < 1024 * 0.82, `a owns ${a}`)
+  })
+
+  it('gives nothing to zero-weight members and leaves buckets unowned without members', () => {
+    const map = computeBuckets([{ id: 'a', weight: 0 }], 16)
+    assert.ok(map.owners.every(o => o === undefined))
+  })
+
+  it('changes the version when a weight changes', () => {
+    assert.notEqual(mapVersion(three, 256), mapVersion([{ id: 'a', weight: 2 }, ...three.slice(1)], 256))
+  })
+
+  it('damps weights: small load changes keep the advertised weight, large ones move it by quanta', () => {
+    const options = { quanta: 4, hysteresis: 0.3, floor: 0.25 }
+    assert.equal(dampWeight(0, 1, idle, options), 1)
+    assert.equal(dampWeight(1, 1, { ...idle, cpu: 0.2 }, options), 1)
+    assert.equal(dampWeight(1, 1, { ...idle, queue: 0.6 }, options), 0.5)
+    assert.equal(dampWeight(0.5, 1, { ...idle, queue: 0.45 }, options), 0.5)
+    assert.equal(loadFactor({ ...idle, poolBusy: 1 }, 0.25), 0.25)
+  })
+})
