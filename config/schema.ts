@@ -86,8 +86,8 @@ export const schema = {
       enabled: { doc: 'Register as an AgentX sub-agent of the system snmpd instead of listening (snmpd does authentication)', format: Boolean, default: false },
       host: { doc: 'AgentX master address', format: String, default: '127.0.0.1' },
       port: { doc: 'AgentX master TCP port', format: port, default: 705 },
-      },
     },
+  },
   cluster: {
     enabled: { doc: 'Join the clusters in cluster.instances (needs root and nftables; otherwise the node runs standalone)', format: Boolean, default: false, env: 'SCANWALL_CLUSTER' },
     key: { doc: 'Shared heartbeat HMAC key (hex or text); keyFile wins when set', format: String, default: '', env: 'SCANWALL_CLUSTER_KEY', sensitive: true },
