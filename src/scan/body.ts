@@ -45,7 +45,8 @@ export class BodySink {
   #spoolStarted = false
 
   /// Appends bytes. Returns a promise only when the bytes went to disk, so callers can apply
-  /// back-pressure (pause the socket) while the file write is pending.
+  /// back-pressure (pause the socket) while the file write is pending. Until that promise settles
+  /// the sink holds `chunk` itself: the caller must not modify it afterwards.
   write (chunk: Uint8Array): Promise<void> | undefined {
     if (this.#closed) throw new ScanwallError('INTERNAL', 'write after close')
     if (chunk.length === 0) return undefined
@@ -56,12 +57,13 @@ export class BodySink {
       return undefined
     }
     if (!this.#spoolStarted) this.#spoolSoon()
-    // Copy: the caller's chunk may be a view on a socket buffer that is reused after we return.
-    const copy = Uint8Array.from(chunk)
-    this.#size += copy.length
+    // No copy: the chunk is kept until the disk has it (see write()'s contract). Socket reads are
+    // fresh buffers per read, so the ICAP layer's views are never reused under us; a copy here
+    // doubled the bytes in flight per spooled body and the garbage the GC has to catch up with.
+    this.#size += chunk.length
     this.#pendingWrite = this.#pendingWrite.then(async () => {
       if (this.#writeError !== undefined || this.#file === undefined) return
-      await this.#file.handle.write(copy)
+      await this.#file.handle.write(chunk)
     }).catch((err: unknown) => { this.#writeError ??= err })
     return this.#pendingWrite
   }
