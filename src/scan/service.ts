@@ -4,6 +4,7 @@
 import type { Piscina } from 'piscina'
 import { BodySink, releaseSource, type BodySource } from './body.js'
 import { createPool, type PoolOptions } from './pool.js'
+import { DeadlineWatch } from './deadline.js'
 import type { ScanTask, ScanTaskResult } from './task.js'
 import type { Verdict } from './verdict.js'
 import type { SignatureSet } from '../engine/signatures/types.js'
@@ -42,6 +43,8 @@ export class ScanService {
   #pool: Piscina
   #signatures: SignatureSet
   #inFlight = 0
+  /// Hard per-task deadlines (the cooperative budget plus a grace), one timer for all tasks.
+  readonly #deadlines: DeadlineWatch
 
   private constructor (options: ScanServiceOptions, signatures: SignatureSet, metrics: Metrics, log: Logger) {
     this.#options = options
@@ -49,6 +52,7 @@ export class ScanService {
     this.#log = log
     this.#signatures = signatures
     this.#pool = createPool(options, signatures)
+    this.#deadlines = new DeadlineWatch(options.timeoutMs + hardTimeoutGraceMs)
   }
 
   static async start (options: ScanServiceOptions, metrics: Metrics, log: Logger): Promise<ScanService> {
@@ -81,13 +85,12 @@ export class ScanService {
     const cancel = (): void => { Atomics.store(new Int32Array(cancelFlag), 0, 1) }
     signal.addEventListener('abort', cancel, { once: true })
     // A worker that ignores the cooperative flag for too long is terminated by Piscina's own abort.
-    const hard = new AbortController()
-    const timer = setTimeout(() => hard.abort(), this.#options.timeoutMs + hardTimeoutGraceMs)
+    const hard = this.#deadlines.start()
     const task: ScanTask = { source, name: 'object', timeoutMs: this.#options.timeoutMs, returnBody: keepBody, cancelFlag }
     const transfer = source.kind === 'memory' ? [source.bytes] : []
     this.#inFlight++
     try {
-      const result = await pool.run(task, { signal: hard.signal, transferList: transfer }) as ScanTaskResult
+      const result = await pool.run(task, { signal: hard, transferList: transfer }) as ScanTaskResult
       const body: BodySource | undefined = !keepBody
         ? undefined
         : source.kind === 'file' ? source : result.body !== undefined ? { kind: 'memory', bytes: result.body, size: source.size } : undefined
@@ -98,7 +101,7 @@ export class ScanService {
       const message = errorMessage(err)
       const verdict = /queue is at limit/i.test(message)
         ? failed('error', 'SCAN_QUEUE_FULL', message)
-        : hard.signal.aborted ? failed('timeout', 'SCAN_TIMEOUT', `worker did not answer within ${this.#options.timeoutMs} ms`) : failed('error', 'SCAN_WORKER_CRASHED', message)
+        : hard.aborted ? failed('timeout', 'SCAN_TIMEOUT', `worker did not answer within ${this.#options.timeoutMs} ms`) : failed('error', 'SCAN_WORKER_CRASHED', message)
       if (verdict.error?.code === 'SCAN_QUEUE_FULL') this.#metrics.overloads++
       this.#record(verdict)
       this.#log.warn({ code: verdict.error?.code, err: message }, 'scan failed')
@@ -106,7 +109,7 @@ export class ScanService {
       return keepBody && source.kind === 'file' ? { verdict, body: source } : { verdict }
     } finally {
       this.#inFlight--
-      clearTimeout(timer)
+      this.#deadlines.done(hard)
       signal.removeEventListener('abort', cancel)
     }
   }
