@@ -2,7 +2,7 @@
 /// worker pool (memory bodies moved, spooled ones by path), and maps every outcome, including queue
 /// overload, worker crash and time-outs, to a Verdict. Protocols never see the pool or the engine.
 import type { Piscina } from 'piscina'
-import { BodySink, releaseSource, type BodySource } from './body.js'
+import { BodySink, MemoryBudget, releaseSource, type BodySource } from './body.js'
 import { createPool, type PoolOptions } from './pool.js'
 import { DeadlineWatch } from './deadline.js'
 import type { ScanTask, ScanTaskResult } from './task.js'
@@ -29,6 +29,9 @@ export interface ScanOutcome {
 
 /// Extra time past the cooperative budget before the worker is presumed stuck and its thread killed.
 const hardTimeoutGraceMs = 5_000
+/// Bytes all open sinks may hold in memory together (at least one memoryLimit): past it new bodies
+/// spool at once, so a thousand open transactions cannot each hold memoryLimit bytes.
+const memoryBudgetBytes = 64 * 1024 * 1024
 
 const zeroStats = { bytes: 0, objects: 0, depth: 0, ms: 0 }
 
@@ -45,6 +48,7 @@ export class ScanService {
   #inFlight = 0
   /// Hard per-task deadlines (the cooperative budget plus a grace), one timer for all tasks.
   readonly #deadlines: DeadlineWatch
+  readonly #memory: MemoryBudget
 
   private constructor (options: ScanServiceOptions, signatures: SignatureSet, metrics: Metrics, log: Logger) {
     this.#options = options
@@ -53,6 +57,7 @@ export class ScanService {
     this.#signatures = signatures
     this.#pool = createPool(options, signatures)
     this.#deadlines = new DeadlineWatch(options.timeoutMs + hardTimeoutGraceMs)
+    this.#memory = new MemoryBudget(Math.max(memoryBudgetBytes, options.memoryLimit))
   }
 
   static async start (options: ScanServiceOptions, metrics: Metrics, log: Logger): Promise<ScanService> {
@@ -70,7 +75,7 @@ export class ScanService {
   get queueDepth (): number { return this.#pool.queueSize }
 
   openSink (expectedSize?: number): BodySink {
-    return new BodySink({ memoryLimit: this.#options.memoryLimit, spoolDir: this.#options.spoolDir, expectedSize })
+    return new BodySink({ memoryLimit: this.#options.memoryLimit, spoolDir: this.#options.spoolDir, expectedSize, budget: this.#memory })
   }
 
   /// Scans one body. Never throws: every failure is a Verdict with status error/timeout/aborted.
