@@ -16,8 +16,6 @@ type State = 'idle' | 'reading' | 'answering' | 'closing' | 'closed'
 
 /// Pipelined bytes held while answering before the socket is paused.
 const holdLimit = 1024 * 1024
-/// Spool bytes queued for the disk before the socket is paused (memory bound per transaction).
-const spoolBacklogLimit = 4 * 1024 * 1024
 /// After an error answer: how long to keep reading (and discarding) before the socket is destroyed,
 /// so the client reads the answer instead of a reset.
 const lingerMs = 2_000
@@ -109,9 +107,12 @@ export class IcapConnection {
     const pending = sink.write(data)
     if (pending !== undefined) {
       const size = data.length
+      const gate = this.#ctx.spoolGate
+      gate.queue(tx.spoolBacklog, size)
       tx.spoolBacklog += size
       void pending.then(() => {
         tx.spoolBacklog -= size
+        gate.written(tx.spoolBacklog, size)
         if (this.#tx === tx) this.#flow()
       })
     }
@@ -295,11 +296,12 @@ export class IcapConnection {
     else log.warn(line, 'icap')
   }
 
-  /// Pauses reading only when pipelined bytes pile up or the spool disk falls behind.
+  /// Pauses reading only when pipelined bytes pile up or the spool disk falls behind (this
+  /// transaction queued more than its share of the server-wide spool budget).
   #flow (): void {
     if (this.#state === 'closing' || this.#state === 'closed') return
     const backlog = this.#tx?.spoolBacklog ?? 0
-    const pause = this.#parser.heldBytes > holdLimit || backlog > spoolBacklogLimit
+    const pause = this.#parser.heldBytes > holdLimit || (backlog > 0 && backlog > this.#ctx.spoolGate.share)
     if (pause === this.#paused) return
     this.#paused = pause
     if (pause) this.#socket.pause()

@@ -8,6 +8,7 @@ import type { ServiceTable } from './services.js'
 import type { Responder } from './respond.js'
 import type { OptionsSettings } from './options.js'
 import type { ParserLimits } from './parser.js'
+import type { SpoolGate } from './spool-gate.js'
 
 export interface IcapServerOptions {
   readonly host: string
@@ -45,6 +46,8 @@ export interface IcapContext {
   readonly responder: Responder
   readonly optionsSettings: OptionsSettings
   readonly limits: ParserLimits
+  /// Shared bound on body bytes queued for spool files across all connections.
+  readonly spoolGate: SpoolGate
   /// Set by drain()/close(): every answer says `Connection: close` from then on.
   readonly draining: boolean
 }

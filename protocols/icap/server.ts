@@ -7,6 +7,7 @@ import { Responder } from './respond.js'
 import { ServiceTable } from './services.js'
 import type { IcapContext, IcapDeps, IcapServerOptions } from './context.js'
 import type { ParserLimits } from './parser.js'
+import { SpoolGate } from './spool-gate.js'
 
 export type { IcapServerOptions, IcapDeps } from './context.js'
 
@@ -34,6 +35,7 @@ export class IcapServer {
       responder: new Responder({ nodeId: options.nodeId, blockTemplate: options.blockTemplate, dbVersion: () => deps.scan.dbVersion }),
       optionsSettings: options,
       limits,
+      spoolGate: new SpoolGate(),
       draining: false,
     }
     this.#server = createServer({ noDelay: true, allowHalfOpen: true }, socket => { this.#accept(socket) })

@@ -13,8 +13,27 @@ export type BodySource =
   | { readonly kind: 'memory', readonly bytes: ArrayBuffer, readonly size: number }
   | { readonly kind: 'file', readonly path: string, readonly size: number }
 
+/// Bytes of memory-held bodies across all open sinks. A sink reserves every buffer it allocates
+/// and spools instead when the reservation is refused, so many open transactions cannot each hold
+/// memoryLimit bytes: the total stays under the budget by construction.
+export class MemoryBudget {
+  readonly #limit: number
+  #used = 0
+  constructor (limit: number) { this.#limit = limit }
+  get used (): number { return this.#used }
+  reserve (bytes: number): boolean {
+    if (this.#used + bytes > this.#limit) return false
+    this.#used += bytes
+    return true
+  }
+
+  release (bytes: number): void { this.#used -= bytes }
+}
+
 export interface SinkOptions {
   readonly memoryLimit: number
+  /// Shared across sinks; without it a sink is bounded only by memoryLimit.
+  readonly budget?: MemoryBudget | undefined
   readonly spoolDir: string
   /// Known size (Content-Length), if any: preallocates, or spools at once when over the limit.
   readonly expectedSize?: number | undefined
@@ -31,12 +50,34 @@ export class BodySink {
   #writeError: unknown
   #closed = false
 
+  /// Bytes of this sink's buffer reserved from the shared budget.
+  #reserved = 0
+
   constructor (options: SinkOptions) {
     this.#options = options
     const expected = options.expectedSize
-    const start = expected !== undefined && expected <= options.memoryLimit ? Math.max(expected, 1) : initialCapacity
-    this.#buffer = new Uint8Array(new ArrayBuffer(Math.min(start, options.memoryLimit)))
-    if (expected !== undefined && expected > options.memoryLimit) this.#spoolSoon()
+    if (expected !== undefined && expected > options.memoryLimit) {
+      this.#buffer = new Uint8Array(0)
+      this.#spoolSoon()
+      return
+    }
+    const start = Math.min(expected !== undefined ? Math.max(expected, 1) : initialCapacity, options.memoryLimit)
+    this.#buffer = new Uint8Array(0)
+    if (this.#reserve(start)) this.#buffer = new Uint8Array(new ArrayBuffer(start))
+    else this.#spoolSoon()
+  }
+
+  #reserve (bytes: number): boolean {
+    const budget = this.#options.budget
+    if (budget === undefined) return true
+    if (!budget.reserve(bytes)) return false
+    this.#reserved += bytes
+    return true
+  }
+
+  #releaseAll (): void {
+    this.#options.budget?.release(this.#reserved)
+    this.#reserved = 0
   }
 
   get size (): number { return this.#size }
@@ -45,34 +86,41 @@ export class BodySink {
   #spoolStarted = false
 
   /// Appends bytes. Returns a promise only when the bytes went to disk, so callers can apply
-  /// back-pressure (pause the socket) while the file write is pending.
+  /// back-pressure (pause the socket) while the file write is pending. Until that promise settles
+  /// the sink holds `chunk` itself: the caller must not modify it afterwards.
   write (chunk: Uint8Array): Promise<void> | undefined {
     if (this.#closed) throw new ScanwallError('INTERNAL', 'write after close')
     if (chunk.length === 0) return undefined
-    if (!this.#spoolStarted && this.#size + chunk.length <= this.#options.memoryLimit) {
-      this.#ensureCapacity(this.#size + chunk.length)
+    if (!this.#spoolStarted && this.#size + chunk.length <= this.#options.memoryLimit && this.#ensureCapacity(this.#size + chunk.length)) {
       this.#buffer.set(chunk, this.#size)
       this.#size += chunk.length
       return undefined
     }
     if (!this.#spoolStarted) this.#spoolSoon()
-    // Copy: the caller's chunk may be a view on a socket buffer that is reused after we return.
-    const copy = Uint8Array.from(chunk)
-    this.#size += copy.length
+    // No copy: the chunk is kept until the disk has it (see write()'s contract). Socket reads are
+    // fresh buffers per read, so the ICAP layer's views are never reused under us; a copy here
+    // doubled the bytes in flight per spooled body and the garbage the GC has to catch up with.
+    this.#size += chunk.length
     this.#pendingWrite = this.#pendingWrite.then(async () => {
       if (this.#writeError !== undefined || this.#file === undefined) return
-      await this.#file.handle.write(copy)
+      await this.#file.handle.write(chunk)
     }).catch((err: unknown) => { this.#writeError ??= err })
     return this.#pendingWrite
   }
 
-  #ensureCapacity (needed: number): void {
-    if (needed <= this.#buffer.length) return
-    let capacity = this.#buffer.length * 2
+  /// Grows the buffer to hold `needed` bytes; false when the budget refuses (the caller spools).
+  #ensureCapacity (needed: number): boolean {
+    if (needed <= this.#buffer.length) return true
+    let capacity = Math.max(this.#buffer.length * 2, 1)
     while (capacity < needed) capacity *= 2
-    const grown = new Uint8Array(new ArrayBuffer(Math.min(capacity, this.#options.memoryLimit)))
+    capacity = Math.min(capacity, this.#options.memoryLimit)
+    if (!this.#reserve(capacity)) return false
+    const grown = new Uint8Array(new ArrayBuffer(capacity))
     grown.set(this.#buffer.subarray(0, this.#size))
+    this.#options.budget?.release(this.#buffer.length)
+    this.#reserved -= this.#buffer.length
     this.#buffer = grown
+    return true
   }
 
   #spoolSoon (): void {
@@ -84,7 +132,7 @@ export class BodySink {
       const handle = await open(path, 'wx', 0o600)
       this.#file = { handle, path }
       if (head.length > 0) await handle.write(head)
-    }).catch((err: unknown) => { this.#writeError ??= err })
+    }).catch((err: unknown) => { this.#writeError ??= err }).finally(() => { this.#releaseAll() })
     this.#buffer = new Uint8Array(0)
   }
 
@@ -106,6 +154,8 @@ export class BodySink {
       ? this.#buffer.buffer as ArrayBuffer
       : this.#buffer.slice(0, this.#size).buffer
     this.#buffer = new Uint8Array(0)
+    // Handed to the scan: from here the pool's bounded queue bounds it, not this budget.
+    this.#releaseAll()
     return { kind: 'memory', bytes: exact, size: this.#size }
   }
 
@@ -114,6 +164,7 @@ export class BodySink {
     this.#closed = true
     await this.#pendingWrite
     this.#buffer = new Uint8Array(0)
+    this.#releaseAll()
     const file = this.#file
     this.#file = undefined
     if (file !== undefined) {

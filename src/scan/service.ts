@@ -2,8 +2,9 @@
 /// worker pool (memory bodies moved, spooled ones by path), and maps every outcome, including queue
 /// overload, worker crash and time-outs, to a Verdict. Protocols never see the pool or the engine.
 import type { Piscina } from 'piscina'
-import { BodySink, releaseSource, type BodySource } from './body.js'
+import { BodySink, MemoryBudget, releaseSource, type BodySource } from './body.js'
 import { createPool, type PoolOptions } from './pool.js'
+import { DeadlineWatch } from './deadline.js'
 import type { ScanTask, ScanTaskResult } from './task.js'
 import type { Verdict } from './verdict.js'
 import type { ScanLimits } from '../engine/budget.js'
@@ -36,6 +37,9 @@ export interface ScanOutcome {
 
 /// Extra time past the cooperative budget before the worker is presumed stuck and its thread killed.
 const hardTimeoutGraceMs = 5_000
+/// Bytes all open sinks may hold in memory together (at least one memoryLimit): past it new bodies
+/// spool at once, so a thousand open transactions cannot each hold memoryLimit bytes.
+const memoryBudgetBytes = 64 * 1024 * 1024
 
 const zeroStats = { bytes: 0, objects: 0, depth: 0, ms: 0 }
 
@@ -52,6 +56,9 @@ export class ScanService {
   #inFlight = 0
   #reloading: Promise<unknown> = Promise.resolve()
   #lastReloadError: string | undefined
+  /// Hard per-task deadlines (the cooperative budget plus a grace), one timer for all tasks.
+  readonly #deadlines: DeadlineWatch
+  readonly #memory: MemoryBudget
 
   private constructor (options: ScanServiceOptions, signatures: CompiledDb, metrics: Metrics, log: Logger) {
     this.#options = options
@@ -59,6 +66,8 @@ export class ScanService {
     this.#log = log
     this.#signatures = signatures
     this.#pool = createPool(options, signatures)
+    this.#deadlines = new DeadlineWatch(options.timeoutMs + hardTimeoutGraceMs)
+    this.#memory = new MemoryBudget(Math.max(memoryBudgetBytes, options.memoryLimit))
   }
 
   static async start (options: ScanServiceOptions, metrics: Metrics, log: Logger): Promise<ScanService> {
@@ -79,7 +88,7 @@ export class ScanService {
   get queueDepth (): number { return this.#pool.queueSize }
 
   openSink (expectedSize?: number): BodySink {
-    return new BodySink({ memoryLimit: this.#options.memoryLimit, spoolDir: this.#options.spoolDir, expectedSize })
+    return new BodySink({ memoryLimit: this.#options.memoryLimit, spoolDir: this.#options.spoolDir, expectedSize, budget: this.#memory })
   }
 
   /// Scans one body. Never throws: every failure is a Verdict with status error/timeout/aborted.
@@ -94,13 +103,12 @@ export class ScanService {
     const cancel = (): void => { Atomics.store(new Int32Array(cancelFlag), 0, 1) }
     signal.addEventListener('abort', cancel, { once: true })
     // A worker that ignores the cooperative flag for too long is terminated by Piscina's own abort.
-    const hard = new AbortController()
-    const timer = setTimeout(() => hard.abort(), this.#options.timeoutMs + hardTimeoutGraceMs)
+    const hard = this.#deadlines.start()
     const task: ScanTask = { source, name: 'object', timeoutMs: this.#options.timeoutMs, returnBody: keepBody, cancelFlag, limits: { spoolDir: this.#options.spoolDir, ...this.#options.limits } }
     const transfer = source.kind === 'memory' ? [source.bytes] : []
     this.#inFlight++
     try {
-      const result = await pool.run(task, { signal: hard.signal, transferList: transfer }) as ScanTaskResult
+      const result = await pool.run(task, { signal: hard, transferList: transfer }) as ScanTaskResult
       const body: BodySource | undefined = !keepBody
         ? undefined
         : source.kind === 'file' ? source : result.body !== undefined ? { kind: 'memory', bytes: result.body, size: source.size } : undefined
@@ -111,7 +119,7 @@ export class ScanService {
       const message = errorMessage(err)
       const verdict = /queue is at limit/i.test(message)
         ? failed('error', 'SCAN_QUEUE_FULL', message)
-        : hard.signal.aborted ? failed('timeout', 'SCAN_TIMEOUT', `worker did not answer within ${this.#options.timeoutMs} ms`) : failed('error', 'SCAN_WORKER_CRASHED', message)
+        : hard.aborted ? failed('timeout', 'SCAN_TIMEOUT', `worker did not answer within ${this.#options.timeoutMs} ms`) : failed('error', 'SCAN_WORKER_CRASHED', message)
       if (verdict.error?.code === 'SCAN_QUEUE_FULL') this.#metrics.overloads++
       this.#record(verdict)
       this.#log.warn({ code: verdict.error?.code, err: message }, 'scan failed')
@@ -119,7 +127,7 @@ export class ScanService {
       return keepBody && source.kind === 'file' ? { verdict, body: source } : { verdict }
     } finally {
       this.#inFlight--
-      clearTimeout(timer)
+      this.#deadlines.done(hard)
       signal.removeEventListener('abort', cancel)
     }
   }
