@@ -218,9 +218,15 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
       if (peer.failed) continue
       peer.beat.owned.forEach((byte, i) => { for (let j = 0; j < 8; j++) if ((byte & (1 << j)) !== 0) claimed.add(i * 8 + j) })
     }
+    // Take a bucket only once every live peer's last heartbeat carries the same map as ours. A peer
+    // still on an older map may hold, or be about to take, what ours gives us, and its claims reach
+    // us a heartbeat late; once it reports our map version, its heartbeat's claims already reflect
+    // every release that map asked of it (it announces ownership only after its filter applied it).
+    // Releasing never waits.
+    const agreed = [...this.#peers.values()].every(peer => peer.failed || peer.beat.mapVersion === map.version)
     const next = new Set<number>()
     for (const b of this.#owned) if (desired.has(b)) next.add(b)
-    for (const b of desired) if (!claimed.has(b)) next.add(b)
+    if (agreed) for (const b of desired) if (!claimed.has(b)) next.add(b)
     if (next.size === this.#owned.size && [...next].every(b => this.#owned.has(b))) return
     this.#apply(next)
   }
@@ -319,6 +325,10 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
     await this.#applying
     await this.#sink.apply([]).catch(() => {})
     this.#owned.clear()
+    // The last heartbeat carries the map without this node, so survivors agree with it at once and
+    // take its buckets without waiting for the failure deadline.
+    this.#map = computeBuckets(this.#members(), this.#o.buckets)
+    this.#mapKey = '\u0000' // recompute on the next reconcile
     this.#send(this.#heartbeat())
     this.#stopped = true
   }
