@@ -2,12 +2,15 @@
 /// and MAC behind a flooding bridge; a client namespace loads the virtual address. Kernel truth
 /// (an nft set per node of the client ports it accepted, `ss` for open connections) decides who
 /// served what; the userspace jhash twin predicts it from the agents' bucket ownership.
+/// Each node's SNMP agent (127.0.0.1 inside its namespace) is read with Debian's snmpwalk to check
+/// the cluster node table against the same events.
 import assert from 'node:assert/strict'
 import { writeFileSync, rmSync, readFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createInterface } from 'node:readline'
-import { TestBed, cleanStale, sh, vip, icapPort, clientIp, key, buckets, seed, beatPort, type NodeProc } from './testbed.js'
+import { TestBed, cleanStale, sh, vip, icapPort, clientIp, key, buckets, seed, beatPort, snmpPort, snmpUser, type NodeProc } from './testbed.js'
+import { run, v3Args, mibArgs, parseVarbinds } from '../helpers/snmp.js'
 import { controlCall } from '../../src/cluster/control.js'
 import { kernelBucket } from '../../src/cluster/buckets.js'
 import type { NodeStatus } from '../../src/cluster/agent.js'
@@ -86,6 +89,22 @@ describe('cluster: three nodes, one virtual address (network namespaces)', funct
     return failures.filter(a => !excused.includes(a))
   }
 
+  /// The cluster node table as Debian's snmpwalk (v3 authPriv) reads it from `n`'s agent on
+  /// 127.0.0.1 inside its namespace: node id → MIB state, e.g. n1 → "active(2)".
+  const snmpAuth = v3Args({ user: snmpUser.name, auth: 'SHA-256', authKey: snmpUser.authKey, priv: 'AES', privKey: snmpUser.privKey })
+  const snmpEnv = { ...process.env, SNMP_PERSISTENT_DIR: join(bed.dir, 'snmp-persist') }
+  const snmpCluster = async (n: NodeProc): Promise<Map<string, string>> => {
+    const r = await run('ip', ['netns', 'exec', n.ns, 'snmpwalk', ...snmpAuth, ...mibArgs, '-t', '2', '-r', '1', `127.0.0.1:${snmpPort}`, 'SCANWALL-MIB::swClusterTable'], snmpEnv)
+    assert.equal(r.code, 0, `snmpwalk on ${n.name} failed (is Debian's snmp installed? test/setup-peers.sh): ${r.stderr}`)
+    const got = parseVarbinds(r.stdout)
+    const rows = new Map<string, string>()
+    for (const [name, id] of got) {
+      const index = /^swClusterNodeId\.(\d+)$/.exec(name)?.[1]
+      if (index !== undefined) rows.set(id, got.get(`swClusterState.${index}`) ?? '')
+    }
+    return rows
+  }
+
   const shares = async (): Promise<Map<string, Set<number>>> => new Map(await Promise.all(bed.nodes.map(async n => [n.name, await bed.served(n)] as const)))
 
   before(async function () {
@@ -139,6 +158,19 @@ describe('cluster: three nodes, one virtual address (network namespaces)', funct
     const wrong = stable.filter(a => !served.get(ownerOf(after, a.lport) ?? '')?.has(a.lport))
     assert.ok(stable.length >= ok.length * 0.5, 'the bucket map kept changing during the run')
     assert.equal(wrong.length, 0, `${wrong.length} of ${stable.length} connections were not served where the bucket map says`)
+  })
+
+  it('lists all three nodes as active in the SNMP cluster table (snmpwalk, v3 authPriv) of every node', async () => {
+    await settled(bed.nodes.map(n => n.name))
+    const ids = bed.nodes.map(n => n.name).sort()
+    for (const n of bed.nodes) {
+      // A false suspicion on a starved machine can flip a row for a moment: look again briefly.
+      let rows = await snmpCluster(n)
+      for (let tries = 0; tries < 10 && ![...rows.values()].every(s => s === 'active(2)'); tries++) { await sleep(300); rows = await snmpCluster(n) }
+      console.log(`    SNMP on ${n.name}: ${[...rows].map(([id, state]) => `${id} ${state}`).join(', ')}`)
+      assert.deepEqual([...rows.keys()].sort(), ids, `${n.name}'s cluster table lists other nodes`)
+      for (const [id, state] of rows) assert.equal(state, 'active(2)', `${n.name} shows ${id} as ${state}`)
+    }
   })
 
   it('ignores a heartbeat signed with the wrong key', async () => {
@@ -201,6 +233,25 @@ describe('cluster: three nodes, one virtual address (network namespaces)', funct
     assert.ok((await bed.served(n3)).size > 0)
   })
 
+  /// Walks `watcher`'s SNMP cluster table until it shows `id` as failed; resolves (never rejects,
+  /// it runs beside the load) with what it saw and when, relative to `since`.
+  const snmpFailBoundMs = 10_000
+  const snmpFailed = async (watcher: NodeProc, id: string, since: number): Promise<string> => {
+    let walks = 0
+    let last = ''
+    while (Date.now() - since < snmpFailBoundMs) {
+      const start = Date.now() - since
+      try {
+        const state = (await snmpCluster(watcher)).get(id) ?? 'missing'
+        walks++
+        if (state.startsWith('failed(')) return `${state}: ${id} shown failed by the walk that started at +${start} ms and ended at +${Date.now() - since} ms after the SIGKILL (${walks} walks)`
+        last = state
+      } catch (err) { last = String(err) }
+      await sleep(100)
+    }
+    return `still ${last} after ${walks} walks`
+  }
+
   /// Loads the VIP, takes `victim` out with `fail`, and checks that only its buckets suffered and
   /// only until the survivors took them over. Prints the outage window.
   const failover = async (victim: NodeProc, how: string, fail: () => Promise<void>): Promise<void> => {
@@ -234,10 +285,23 @@ describe('cluster: three nodes, one virtual address (network namespaces)', funct
 
   it('survives SIGKILL of a node process: its buckets move within the failover window, survivors are unaffected', async () => {
     const victim = bed.nodes[2]!
-    await failover(victim, 'SIGKILL', async () => { victim.proc?.kill('SIGKILL') })
+    const watcher = bed.nodes[0]!
+    let seen: Promise<string> = Promise.resolve('not killed')
+    let killedAt = 0
+    await failover(victim, 'SIGKILL', async () => {
+      killedAt = Date.now()
+      victim.proc?.kill('SIGKILL')
+      seen = snmpFailed(watcher, victim.name, killedAt)
+    })
     await settled(['n1', 'n2'])
-    const row = (await status(bed.nodes[0]!)).default.nodes.find(r => r.id === victim.name)
+    const row = (await status(watcher)).default.nodes.find(r => r.id === victim.name)
     assert.equal(row?.state, 'failed')
+    const result = await seen
+    console.log(`    SNMP on ${watcher.name}: ${result}`)
+    assert.match(result, /^failed\(/, `snmpwalk never showed ${victim.name} as failed within ${snmpFailBoundMs} ms of the kill`)
+    const rows = await snmpCluster(watcher)
+    assert.deepEqual([...rows.keys()].sort(), bed.nodes.map(n => n.name).sort())
+    assert.equal(rows.get(bed.nodes[1]!.name), 'active(2)')
   })
 
   it('survives the loss of a whole node (its link down): the last node takes every bucket', async () => {

@@ -19,6 +19,9 @@ export const beatPort = 5405
 export const key = 'scanwall-cluster-test-key-0123456789'
 export const seed = 0x5ca11
 export const buckets = 256
+/// Each node's SNMP agent listens on 127.0.0.1 inside its own namespace, private to it: one port fits all.
+export const snmpPort = 1161
+export const snmpUser = { name: 'clustermon', authProtocol: 'sha256', authKey: 'cluster-monitor-auth', privProtocol: 'aes', privKey: 'cluster-monitor-priv' }
 
 export async function sh (cmd: string, ...args: string[]): Promise<string> {
   const { stdout } = await exec(cmd, args, { maxBuffer: 64 * 1024 * 1024 })
@@ -112,6 +115,7 @@ export class TestBed {
         log: { level: 'info' },
         icap: { host: '0.0.0.0', port: icapPort },
         scan: { workers: 1, spoolDir: join(this.dir, `${n.name}-spool`) },
+        snmp: { enabled: true, host: '127.0.0.1', port: snmpPort, users: [snmpUser] },
         cluster: {
           enabled: true,
           key,
