@@ -113,13 +113,17 @@ export function renderMarkdown (run: BenchRun): string {
 }
 
 /// Replaces the generated section of BENCHMARKS.md (or appends one).
-export function writeIntoBenchmarks (file: string, markdown: string): void {
-  const section = `${BEGIN}\n${markdown}\n${END}`
+/// Replaces (or appends) the section of BENCHMARKS.md between one pair of markers: `results` (the
+/// ICAP matrix), `engine`, `formats`. Hand-written text outside the markers is kept.
+export function writeIntoBenchmarks (file: string, markdown: string, name = 'results'): void {
+  const begin = name === 'results' ? BEGIN : `<!-- bench:${name}:begin (written by \`npm run bench\`; do not edit by hand) -->`
+  const end = name === 'results' ? END : `<!-- bench:${name}:end -->`
+  const section = `${begin}\n${markdown}\n${end}`
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n'
-  const begin = text.indexOf(BEGIN)
-  const end = text.indexOf(END)
-  const next = begin >= 0 && end > begin
-    ? text.slice(0, begin) + section + text.slice(end + END.length)
+  const at = text.indexOf(begin)
+  const until = text.indexOf(end)
+  const next = at >= 0 && until > at
+    ? text.slice(0, at) + section + text.slice(until + end.length)
     : `${text.trimEnd()}\n\n${section}\n`
   writeFileSync(file, next)
 }

@@ -6,7 +6,7 @@
 ///   npm run bench                 full matrix (4k 64k 1m 16m × c 1 8 32, 3 reps of 3 s), ~8 min
 ///   npm run bench -- --quick      smoke run (4k 1m × c 1 8, 1 s cells, small memory run), ~1 min
 ///   options: --peers DIR (peer harness, default ../shared/peers)  --seconds N  --reps N  --no-write  --no-memory
-///            --no-matrix (memory run only)
+///            --no-matrix (memory run only)  --no-engine  --no-formats (skip the engine / unpacking tables)
 import { parseArgs } from 'node:util'
 import { mkdtemp, rm, mkdir, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -18,6 +18,8 @@ import { runBenchIcap, type CellResult, type IcapTarget } from './bench-icap.js'
 import { RssSampler, resetPeak, statusBytes } from './memory.js'
 import { machineConditions, load } from './machine.js'
 import { renderMarkdown, writeIntoBenchmarks, type Cell, type MemoryRun } from './report.js'
+import { runEngineBench } from './engine.js'
+import { runFormatsBench } from './formats.js'
 
 const { values } = parseArgs({
   options: {
@@ -27,6 +29,8 @@ const { values } = parseArgs({
     'no-write': { type: 'boolean', default: false },
     'no-memory': { type: 'boolean', default: false },
     'no-matrix': { type: 'boolean', default: false },
+    'no-engine': { type: 'boolean', default: false },
+    'no-formats': { type: 'boolean', default: false },
     reps: { type: 'string' },
   },
 })
@@ -140,7 +144,25 @@ async function main (): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
+/// The engine table (issue #3: DB load, RSS per worker count, raw MB/s beside clamscan and clamd) and
+/// the unpacking table (issue #4: MB/s through unpack + scan beside clamscan), run after the ICAP
+/// matrix has stopped its servers so the three do not compete for the two cores.
+async function sideTables (): Promise<void> {
+  const write = !quick && !values['no-write']
+  const tables: Array<[string, boolean, () => Promise<string>]> = [
+    ['engine', !values['no-engine'], async () => await runEngineBench(quick ? { corpusMb: 32 } : {})],
+    ['formats', !values['no-formats'], runFormatsBench],
+  ]
+  for (const [name, wanted, run] of tables) {
+    if (!wanted) continue
+    log(`bench: ${name} table`)
+    const markdown = (await run()).trim()
+    process.stdout.write(`${markdown}\n`)
+    if (write) writeIntoBenchmarks(join(repoRoot, 'BENCHMARKS.md'), markdown, name)
+  }
+}
+
+main().then(sideTables).catch((err: unknown) => {
   process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)
   process.exitCode = 1
 })
