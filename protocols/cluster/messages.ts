@@ -1,41 +1,13 @@
 /// Heartbeat message schema: a versioned union and its runtime validator. Everything decoded from a
 /// peer is `unknown` until validate() narrows it; an invalid message is dropped, never half-used.
 
-import { nodeStates, type NodeState } from '../../src/cluster/types.js'
+import { nodeStates, type NodeState, type LoadSample, type PeerBeat } from '../../src/cluster/types.js'
 export { nodeStates, type NodeState }
 
-export interface Load {
-  readonly cpu: number
-  readonly memory: number
-  readonly queue: number
-  readonly poolBusy: number
-}
-
-/// What a survivor needs to know about a peer: membership, weight, load, what it owns right now,
-/// and the versions it runs. Never ICAP sessions (a half-scanned stream cannot be resumed).
-export interface Heartbeat {
-  readonly v: 1
-  readonly type: 'heartbeat'
-  readonly cluster: string
-  readonly node: string
-  /// Random per process start, with its start time: a restart is a new boot, so seq may restart.
-  readonly boot: string
-  readonly bootTs: number
-  readonly seq: number
-  readonly ts: number
-  readonly state: NodeState
-  readonly capacity: number
-  readonly weight: number
-  readonly load: Load
-  readonly mapVersion: number
-  /// Bitmap of the buckets this node's kernel filter accepts now (bit b of byte b>>3).
-  readonly owned: Uint8Array
-  readonly signatureVersion: string
-  readonly configVersion: string
-  readonly healthy: boolean
-  readonly failing: readonly string[]
-  readonly connections: number
-}
+/// The wire heartbeat is the agent's own shape (src/cluster/types.ts: what a survivor needs to know
+/// about a peer), named here once so the codec and the agent cannot drift apart.
+export type Load = LoadSample
+export type Heartbeat = PeerBeat
 
 export type ClusterMessage = Heartbeat
 

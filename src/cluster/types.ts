@@ -11,12 +11,15 @@ export interface LoadSample {
   readonly poolBusy: number
 }
 
-/// One heartbeat as the agent sees it (the wire schema in protocols/cluster/messages.ts matches it).
+/// One heartbeat (also the wire schema: protocols/cluster/messages.ts names this type). What a
+/// survivor needs to know about a peer: membership, weight, load, what it owns right now, and the
+/// versions it runs. Never ICAP sessions (a half-scanned stream cannot be resumed).
 export interface PeerBeat {
   readonly v: 1
   readonly type: 'heartbeat'
   readonly cluster: string
   readonly node: string
+  /// Random per process start, with its start time: a restart is a new boot, so seq may restart.
   readonly boot: string
   readonly bootTs: number
   readonly seq: number
@@ -26,6 +29,7 @@ export interface PeerBeat {
   readonly weight: number
   readonly load: LoadSample
   readonly mapVersion: number
+  /// Bitmap of the buckets this node's kernel filter accepts now (bit b of byte b>>3).
   readonly owned: Uint8Array
   readonly signatureVersion: string
   readonly configVersion: string

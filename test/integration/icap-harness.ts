@@ -13,7 +13,6 @@ import { Metrics } from '../../src/metrics.js'
 import { defaultProfile, type Profile } from '../../src/policy/decide.js'
 import { builtinBlockTemplate } from '../../src/policy/block-page.js'
 import { bundledSignaturesDir } from '../../config/schema.js'
-import { eicar } from '../helpers/eicar.js'
 
 export interface LogLine { readonly level: number, readonly msg: string, readonly [key: string]: unknown }
 
@@ -76,19 +75,6 @@ export async function startIcap (options: HarnessOptions = {}): Promise<Harness>
       rmSync(spoolDir, { recursive: true, force: true })
     },
   }
-}
-
-/// Fixtures hold `@@EICAR@@` where the sample goes; it is built at test time, never stored.
-export function withEicar (request: Buffer): Buffer {
-  const marker = Buffer.from('@@EICAR@@')
-  const parts: Buffer[] = []
-  let from = 0
-  for (let at = request.indexOf(marker); at >= 0; at = request.indexOf(marker, from)) {
-    parts.push(request.subarray(from, at), eicar)
-    from = at + marker.length
-  }
-  parts.push(request.subarray(from))
-  return Buffer.concat(parts)
 }
 
 /// End offset of one complete ICAP response starting at `start` in `buf`, or -1 if incomplete.

@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
-import { eicar } from '../../helpers/eicar.js'
+import { withEicar } from '../../helpers/eicar.js'
 
 export const fixtureDir = fileURLToPath(new URL('../../../../test/fixtures/icap/', import.meta.url))
 
@@ -12,14 +12,5 @@ export function fixtureNames (): string[] {
 }
 
 export function readRequest (name: string): Buffer {
-  const raw = readFileSync(join(fixtureDir, `${name}.request`))
-  const marker = Buffer.from('@@EICAR@@')
-  const parts: Buffer[] = []
-  let from = 0
-  for (let at = raw.indexOf(marker); at >= 0; at = raw.indexOf(marker, from)) {
-    parts.push(raw.subarray(from, at), eicar)
-    from = at + marker.length
-  }
-  parts.push(raw.subarray(from))
-  return Buffer.concat(parts)
+  return withEicar(readFileSync(join(fixtureDir, `${name}.request`)))
 }
