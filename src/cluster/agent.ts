@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import { computeBuckets, bucketsOf, dampWeight, type BucketMap, type Member } from './buckets.js'
+import { fromBitmap, toBitmap } from './bitmap.js'
 import type { LocalFacts, NodeState, OwnershipSink, PeerBeat, LoadSample } from './types.js'
 import type { Logger } from '../log.js'
 
@@ -216,7 +217,7 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
     const claimed = new Set<number>()
     for (const peer of this.#peers.values()) {
       if (peer.failed) continue
-      peer.beat.owned.forEach((byte, i) => { for (let j = 0; j < 8; j++) if ((byte & (1 << j)) !== 0) claimed.add(i * 8 + j) })
+      for (const b of fromBitmap(peer.beat.owned)) claimed.add(b)
     }
     // Take a bucket only once every live peer's last heartbeat carries the same map as ours. A peer
     // still on an older map may hold, or be about to take, what ours gives us, and its claims reach
@@ -259,8 +260,7 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
   }
 
   #heartbeat (): PeerBeat {
-    const owned = new Uint8Array(Math.ceil(this.#o.buckets / 8))
-    for (const b of this.#owned) owned[b >> 3] = (owned[b >> 3] ?? 0) | (1 << (b & 7))
+    const owned = toBitmap(this.#owned, this.#o.buckets)
     return {
       v: 1,
       type: 'heartbeat',
@@ -296,8 +296,7 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
   }
 
   #row (beat: PeerBeat, self: boolean, mapped: number): NodeStatus {
-    let owned = 0
-    beat.owned.forEach(byte => { for (let j = 0; j < 8; j++) if ((byte & (1 << j)) !== 0) owned++ })
+    const owned = fromBitmap(beat.owned).length
     return {
       id: beat.node,
       self,

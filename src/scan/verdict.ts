@@ -25,12 +25,3 @@ export interface Verdict {
   /// For error/timeout/aborted: the error code from src/errors.ts and why.
   readonly error?: { readonly code: string, readonly message: string }
 }
-
-/// The first finding that decides the verdict, rendered as `path/…: Name` for logs and block pages.
-export function threatName (verdict: Verdict): string | undefined {
-  return verdict.findings[0]?.name
-}
-
-export function threatPath (finding: Finding): string {
-  return finding.path.join('/')
-}

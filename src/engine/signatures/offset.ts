@@ -25,10 +25,3 @@ export function parseOffset (text: string): Offset | string {
   if (/^(EP[+-]\d+|S\d+[+-]\d+|SL[+-]\d+|SE\d+|VI|\$\d+\$)$/.test(head)) return `unsupported:offset '${text}'`
   return `bad offset '${text}'`
 }
-
-/// Whether a match starting at `start` satisfies the offset in an object of `size` bytes.
-export function offsetAllows (o: Offset, start: number, size: number): boolean {
-  if (o.kind === 'any') return true
-  const base = o.kind === 'abs' ? o.base : size - o.base
-  return start >= base && start <= base + o.shift
-}
