@@ -12,6 +12,7 @@ import type { SnmpUserConfig } from '../../config/snmp.js'
 import type { Logger } from '../../src/log.js'
 import { errorMessage } from '../../src/errors.js'
 import { providerDefinitions, MibRefresher, refreshBeforeReads, counter64Number, type MibSources } from './mib.js'
+import { frameAgentxReads } from './agentx-framing.js'
 import { fixAgentxOctetStrings } from './agentx-octets.js'
 import { engineIdFor, enterpriseNumber } from './engine-id.js'
 
@@ -146,6 +147,7 @@ export class SnmpAgent {
   static async #startSubagent (options: SnmpAgentOptions, sources: MibSources, engineId: Buffer, log: Logger, onRefreshError: (err: unknown) => void): Promise<SnmpAgent> {
     fixAgentxOctetStrings()
     const subagent = snmp.createSubagent({ master: options.agentx.host, masterPort: options.agentx.port, description: `Scanwall node ${options.nodeId}` })
+    frameAgentxReads(subagent)
     const failed = new Promise<never>((_resolve, reject) => subagent.once('error', reject))
     await Promise.race([new Promise<void>((resolve, reject) => subagent.open(toSubagentCallback(resolve, reject))), failed])
     subagent.on('error', (err: Error) => log.error({ err: err.message }, 'SNMP AgentX connection error'))
