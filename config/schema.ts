@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import { snmpUsers, snmpTrapTargets, enterpriseOid, type SnmpUserConfig, type SnmpTrapTargetConfig } from './snmp.js'
 import { parseInstances } from '../src/cluster/config.js'
+import { leafMaxBytes } from '../src/engine/budget.js'
 
 /// The signatures bundled with the package (EICAR and friends): a node starts with them by default.
 export const bundledSignaturesDir = fileURLToPath(new URL('../../signatures', import.meta.url))
@@ -52,6 +53,13 @@ export const schema = {
     timeoutMs: { doc: 'Time budget of one scan', format: positiveInt, default: 120_000 },
     failMode: { doc: 'Answer when the scan cannot run (queue full, worker crash, timeout): closed blocks, open allows', format: ['closed', 'open'], default: 'closed' },
     workerMaxOldGenMb: { doc: 'Heap limit of one worker thread (MiB)', format: positiveInt, default: 512 },
+    inlineMaxBytes: {
+      doc: `Bodies up to this size with nothing to unpack are matched on the I/O thread, not handed to a worker (0: every body goes to the pool; at most ${leafMaxBytes})`,
+      format: (value: unknown): void => {
+        if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > leafMaxBytes) throw new Error(`must be an integer from 0 to ${leafMaxBytes}`)
+      },
+      default: 16 * 1024,
+    },
     // Unpacking limits (ClamAV's names in the docs); the scan time limit (MaxScanTime) is scan.timeoutMs.
     // Exceeding one yields Heuristics.Limits.Exceeded.<Which>, which policy blocks by default.
     limits: {

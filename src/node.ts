@@ -51,6 +51,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     workers: config.scan.workers,
     maxQueue: config.scan.maxQueue,
     workerMaxOldGenMb: config.scan.workerMaxOldGenMb,
+    inlineMaxBytes: config.scan.inlineMaxBytes,
     memoryLimit: config.scan.memoryLimitBytes,
     spoolDir: config.scan.spoolDir,
     timeoutMs: config.scan.timeoutMs,

@@ -7,9 +7,10 @@ import { createPool, type PoolOptions } from './pool.js'
 import { DeadlineWatch } from './deadline.js'
 import type { ScanTask, ScanTaskResult } from './task.js'
 import type { Verdict } from './verdict.js'
-import type { ScanLimits } from '../engine/budget.js'
 import type { CompiledDb } from '../engine/matcher/db.js'
 import { signatureCount } from '../engine/matcher/build.js'
+import { LeafScanner } from '../engine/leaf.js'
+import { leafMaxBytes, type ScanLimits } from '../engine/budget.js'
 import { loadDb } from '../engine/signatures/cache.js'
 import { loadDbInBackground } from '../updates/background.js'
 import { errorMessage } from '../errors.js'
@@ -27,6 +28,9 @@ export interface ScanServiceOptions extends PoolOptions {
   readonly signaturesLenient?: boolean
   /// Where the compiled-DB cache goes when the signature directory is read-only.
   readonly signaturesCacheDir?: string
+  /// Memory bodies up to this size whose type has nothing to unpack are matched on the calling
+  /// thread (src/engine/leaf.ts says why); 0 sends every body to the pool. Capped at leafMaxBytes.
+  readonly inlineMaxBytes?: number
 }
 
 export interface ScanOutcome {
@@ -53,6 +57,9 @@ export class ScanService {
   readonly #log: Logger
   #pool: Piscina
   #signatures: CompiledDb
+  /// Matches small leaf objects without a thread hop; undefined when inlineMaxBytes is 0.
+  #leaf: LeafScanner | undefined
+  #inlineScans = 0
   #inFlight = 0
   #reloading: Promise<unknown> = Promise.resolve()
   #lastReloadError: string | undefined
@@ -66,6 +73,7 @@ export class ScanService {
     this.#log = log
     this.#signatures = signatures
     this.#pool = createPool(options, signatures)
+    this.#leaf = this.#leafScanner(signatures)
     this.#deadlines = new DeadlineWatch(options.timeoutMs + hardTimeoutGraceMs)
     this.#memory = new MemoryBudget(Math.max(memoryBudgetBytes, options.memoryLimit))
   }
@@ -86,14 +94,26 @@ export class ScanService {
   /// Scans submitted and not yet answered (running plus queued).
   get inFlight (): number { return this.#inFlight }
   get queueDepth (): number { return this.#pool.queueSize }
+  /// Objects the leaf scanner answered on the calling thread (never reached the pool).
+  get inlineScans (): number { return this.#inlineScans }
 
   openSink (expectedSize?: number): BodySink {
     return new BodySink({ memoryLimit: this.#options.memoryLimit, spoolDir: this.#options.spoolDir, expectedSize, budget: this.#memory })
   }
 
+  #leafScanner (db: CompiledDb): LeafScanner | undefined {
+    return (this.#options.inlineMaxBytes ?? 0) > 0 ? new LeafScanner(db) : undefined
+  }
+
   /// Scans one body. Never throws: every failure is a Verdict with status error/timeout/aborted.
   /// The caller owns `source` (and the returned body) and releases it with releaseSource().
   async scan (source: BodySource, signal: AbortSignal, keepBody = false): Promise<ScanOutcome> {
+    const inline = this.#scanInline(source)
+    if (inline !== undefined) {
+      this.#inlineScans++
+      this.#record(inline)
+      return keepBody ? { verdict: inline, body: source } : { verdict: inline }
+    }
     const pool = this.#pool
     if (pool.queueSize >= this.#options.maxQueue) {
       this.#metrics.overloads++
@@ -132,6 +152,19 @@ export class ScanService {
     }
   }
 
+  /// The leaf scanner's verdict for a small memory body, or undefined: the pool scans it.
+  #scanInline (source: BodySource): Verdict | undefined {
+    const leaf = this.#leaf
+    if (leaf === undefined || source.kind !== 'memory' || source.size > Math.min(this.#options.inlineMaxBytes ?? 0, leafMaxBytes)) return undefined
+    try {
+      return leaf.scan(new Uint8Array(source.bytes, 0, source.size), 'object')
+    } catch (err) {
+      // A matcher fault on the I/O thread must not cost the transaction: the pool gets a try.
+      this.#log.warn({ err: errorMessage(err) }, 'inline scan failed; handing the object to the pool')
+      return undefined
+    }
+  }
+
   #record (verdict: Verdict): void {
     const m = this.#metrics
     m.objectsScanned += verdict.stats.objects
@@ -164,6 +197,7 @@ export class ScanService {
       }
       const old = this.#pool
       this.#pool = createPool(this.#options, next)
+      this.#leaf = this.#leafScanner(next)
       this.#signatures = next
       this.#lastReloadError = undefined
       this.#log.info({ signatures: signatureCount(next), version: next.version, ms: Math.round(performance.now() - started) }, 'signatures reloaded')

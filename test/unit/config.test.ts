@@ -45,4 +45,16 @@ describe('config', () => {
   it('rejects a bad value with one line that names the key', () => {
     assert.throws(() => loadConfig({ env: { SCANWALL_ICAP_PORT: 'seventy' } }), /icap\.port/)
   })
+
+  it('bounds scan.inlineMaxBytes by what the I/O thread may match itself', () => {
+    const file = join(dir, 'inline.json')
+    writeFileSync(file, JSON.stringify({ scan: { inlineMaxBytes: 1 << 20 } }))
+    assert.throws(() => loadConfig({ file, env: {} }), (err: Error) => {
+      assert.match(err.message, /scan\.inlineMaxBytes/)
+      assert.doesNotMatch(err.message, /\n/)
+      return true
+    })
+    writeFileSync(file, JSON.stringify({ scan: { inlineMaxBytes: 0 } }))
+    assert.equal(loadConfig({ file, env: {} }).scan.inlineMaxBytes, 0)
+  })
 })
