@@ -102,11 +102,17 @@ function isZlib (h: Uint8Array): boolean {
 
 const textSample = (h: Uint8Array): string => Buffer.from(h.buffer, h.byteOffset, Math.min(h.length, 4096)).toString('latin1')
 
+/// Text when fewer than 1 % of the bytes are control characters. Stops as soon as the answer is no
+/// (binary data gets there within a few hundred bytes): every object of every layer passes here.
 function isText (h: Uint8Array): boolean {
   if (h.length === 0) return false
+  const allowed = Math.ceil(h.length / 100) - 1
   let bad = 0
-  for (const b of h) if (b < 9 || (b > 13 && b < 32 && b !== 27)) bad++
-  return bad * 100 < h.length
+  for (let i = 0; i < h.length; i++) {
+    const b = h[i] as number
+    if ((b < 9 || (b > 13 && b < 32 && b !== 27)) && ++bad > allowed) return false
+  }
+  return true
 }
 
 const headerLine = /^[A-Za-z][A-Za-z0-9-]{0,60}:[ \t]?\S?/
@@ -130,8 +136,7 @@ export function detect (head: Uint8Array): FileType {
   if (isLzh(head)) return 'lzh'
   if (isV7Tar(head)) return 'tar'
   if (isLzmaAlone(head)) return 'lzma'
-  const pdf = textSample(head.subarray(0, 1024)).indexOf('%PDF-')
-  if (pdf !== -1) return 'pdf'
+  if (Buffer.from(head.buffer, head.byteOffset, Math.min(head.length, 1024)).includes('%PDF-', 0, 'latin1')) return 'pdf'
   if (isZlib(head)) return 'zlib'
   // Encoded 8-bit payloads are not text, but their first line says what they are.
   if (textSample(head.subarray(0, 8)) === '=ybegin ') return 'yenc'
