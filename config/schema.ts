@@ -34,6 +34,7 @@ export const schema = {
     allow206: { doc: 'Advertise Allow: 206 and answer clean objects with use-original-body when the client allows it', format: Boolean, default: true },
     idleTimeoutMs: { doc: 'Close a keep-alive connection idle this long', format: positiveInt, default: 60_000 },
     headerTimeoutMs: { doc: 'A request\'s ICAP and HTTP headers must arrive within this time', format: positiveInt, default: 10_000 },
+    bodyTimeoutMs: { doc: 'A request body that receives no bytes this long is aborted and its connection closed (c-icap\'s Timeout)', format: positiveInt, default: 300_000 },
     bodyStallWarnMs: { doc: 'Warn (Squid bug 5352 suspected) when a RESPMOD body stops this long', format: positiveInt, default: 5_000 },
     maxHeaderBytes: { doc: 'Limit on the ICAP header block and on each encapsulated header block', format: positiveInt, default: 65_536 },
     maxHeaderCount: { doc: 'Limit on header lines per block', format: positiveInt, default: 200 },

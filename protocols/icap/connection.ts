@@ -3,7 +3,8 @@
 /// 100 Continue, drains bodies without back-pressure on the client (the sink spools past its memory
 /// limit; only a disk that cannot keep up pauses the socket), and keeps the bytes of a pipelined next
 /// request until the current answer is written. Timers: idle between requests, header-read while a
-/// request's headers arrive, and the Squid bug 5352 stall watch on RESPMOD bodies.
+/// request's headers arrive, body quiet time (a body that stops is aborted), and the Squid bug 5352
+/// stall watch on RESPMOD bodies.
 import type { Socket } from 'node:net'
 import { IcapParser, type IcapEvent, type ParseFailure } from './parser.js'
 import { Transaction, squidPipeBytes } from './transaction.js'
@@ -84,6 +85,7 @@ export class IcapConnection {
   #onHead (tx: Transaction): void {
     this.#disarm()
     this.#tx = tx
+    if (tx.hasBody) this.#arm('body')
     if (tx.wantsBody(this.#ctx)) tx.sink = this.#ctx.deps.scan.openSink(tx.declared)
     // Without a preview the whole body follows at once; watch it for Squid's stall from the start.
     if (tx.request.method === 'RESPMOD' && tx.hasBody && tx.request.preview === undefined) this.#watchStall(tx)
@@ -93,6 +95,7 @@ export class IcapConnection {
     const tx = this.#tx
     if (tx === undefined) return
     tx.bodyBytes += data.length
+    this.#timer?.refresh() // the body timer measures quiet time, not the whole body
     if (this.#stall !== undefined) tx.lastBodyAt = performance.now()
     const sink = tx.sink
     if (sink === undefined) return
@@ -144,6 +147,7 @@ export class IcapConnection {
   }
 
   #complete (tx: Transaction): void {
+    this.#disarm()
     this.#state = 'answering'
     this.#stopStall()
     void this.#answer(tx)
@@ -304,13 +308,18 @@ export class IcapConnection {
     const pause = this.#parser.heldBytes > holdLimit || (backlog > 0 && backlog > this.#ctx.spoolGate.share)
     if (pause === this.#paused) return
     this.#paused = pause
-    if (pause) this.#socket.pause()
-    else this.#socket.resume()
+    if (pause) {
+      this.#socket.pause()
+    } else {
+      this.#socket.resume()
+      if (this.#tx !== undefined) this.#timer?.refresh() // quiet time while we paused is ours, not the client's
+    }
   }
 
-  #arm (kind: 'idle' | 'header'): void {
+  #arm (kind: 'idle' | 'header' | 'body'): void {
     this.#disarm()
-    const ms = kind === 'idle' ? this.#ctx.options.idleTimeoutMs : this.#ctx.options.headerTimeoutMs
+    const options = this.#ctx.options
+    const ms = kind === 'idle' ? options.idleTimeoutMs : kind === 'header' ? options.headerTimeoutMs : options.bodyTimeoutMs
     if (ms <= 0) return
     this.#timer = setTimeout(() => { this.#onTimeout(kind) }, ms)
     this.#timer.unref()
@@ -321,10 +330,18 @@ export class IcapConnection {
     this.#timer = undefined
   }
 
-  #onTimeout (kind: 'idle' | 'header'): void {
+  #onTimeout (kind: 'idle' | 'header' | 'body'): void {
     this.#timer = undefined
     if (kind === 'idle') {
       if (this.#state === 'idle') this.#close()
+      return
+    }
+    if (kind === 'body') {
+      // A body that stopped can never be scanned whole: abort it as a client that went away would.
+      const tx = this.#tx
+      if (this.#state !== 'reading' || tx === undefined) return
+      this.#ctx.deps.log.warn({ remote: this.remote, url: tx.url, bytes: tx.bodyBytes, timeoutMs: this.#ctx.options.bodyTimeoutMs }, 'icap body read timed out')
+      this.#socket.destroy()
       return
     }
     if (this.#state !== 'reading' || this.#tx !== undefined) return

@@ -24,6 +24,8 @@ export interface IcapServerOptions {
   readonly allow206: boolean
   readonly idleTimeoutMs: number
   readonly headerTimeoutMs: number
+  /// Quiet time allowed inside a request body before the transaction is aborted (0: no limit).
+  readonly bodyTimeoutMs: number
   readonly bodyStallWarnMs: number
   readonly maxHeaderBytes: number
   readonly maxHeaderCount: number

@@ -39,6 +39,7 @@ export const goldenOptions: IcapServerOptions = {
   allow206: true,
   idleTimeoutMs: 30_000,
   headerTimeoutMs: 10_000,
+  bodyTimeoutMs: 300_000,
   bodyStallWarnMs: 5_000,
   maxHeaderBytes: 65_536,
   maxHeaderCount: 100,

@@ -278,6 +278,26 @@ describe('ICAP server timeouts, limits, failures and drain', function () {
     } finally { await icap.close(); rmSync(sigDir, { recursive: true, force: true }) }
   })
 
+  it('aborts a body that stops arriving for icap.bodyTimeoutMs, logs it aborted, and keeps serving', async () => {
+    const icap = await startIcap({ icap: { bodyTimeoutMs: 300 } })
+    try {
+      const { whole } = buildRequest({ body: randomBytes(100_000) })
+      const c = await RawClient.open(icap.port)
+      const closed = new Promise(resolve => c.socket.once('close', resolve))
+      // Slow but alive: a chunk every 100 ms for 600 ms keeps the transaction open past 300 ms.
+      for (let at = 0; at < 6; at++) {
+        c.write(whole.subarray(at * 1000, (at + 1) * 1000))
+        await new Promise(resolve => setTimeout(resolve, 100))
+      }
+      assert.equal(c.socket.destroyed, false, 'a body still moving is not cut off')
+      await closed
+      await eventually(() => icap.logs.some(l => l.msg === 'icap' && l['outcome'] === 'aborted'), 'the aborted log line')
+      assert.ok(icap.logs.some(l => l.msg === 'icap body read timed out' && l['bytes'] !== undefined))
+      assert.ok(!icap.logs.some(l => l.msg === 'icap' && l['verdict'] === 'clean'))
+      await optionsStillAnswered(icap)
+    } finally { await icap.close() }
+  })
+
   it('warns and counts a RESPMOD body that stalls at Squid\'s 64 KiB pipe (bug 5352)', async () => {
     const icap = await startIcap({ icap: { bodyStallWarnMs: 200 } })
     try {
