@@ -136,7 +136,7 @@ export async function answer (tx: Transaction, ctx: IcapContext, socket: Socket,
   const source = await sink.finish()
   try {
     const keepBody = !(tx.may204 || tx.may206(ctx))
-    const outcome = await deps.scan.scan(source, tx.controller.signal, keepBody)
+    const outcome = await deps.scan.scan(source, tx.controller.signal, keepBody, tx.service?.name)
     const verdict = outcome.verdict
     tx.verdict = verdict.status
     tx.threat = verdict.findings[0]?.name

@@ -107,11 +107,12 @@ export class ScanService {
 
   /// Scans one body. Never throws: every failure is a Verdict with status error/timeout/aborted.
   /// The caller owns `source` (and the returned body) and releases it with releaseSource().
-  async scan (source: BodySource, signal: AbortSignal, keepBody = false): Promise<ScanOutcome> {
+  /// `service` names the protocol service the object came through (ICAP path, for the infection event).
+  async scan (source: BodySource, signal: AbortSignal, keepBody = false, service?: string): Promise<ScanOutcome> {
     const inline = this.#scanInline(source)
     if (inline !== undefined) {
       this.#inlineScans++
-      this.#record(inline)
+      this.#record(inline, service)
       return keepBody ? { verdict: inline, body: source } : { verdict: inline }
     }
     const pool = this.#pool
@@ -133,7 +134,7 @@ export class ScanService {
         ? undefined
         : source.kind === 'file' ? source : result.body !== undefined ? { kind: 'memory', bytes: result.body, size: source.size } : undefined
       const verdict = result.ok ? result.verdict : failed('error', result.code, result.message)
-      this.#record(verdict)
+      this.#record(verdict, service)
       return body === undefined ? { verdict } : { verdict, body }
     } catch (err) {
       const message = errorMessage(err)
@@ -141,7 +142,7 @@ export class ScanService {
         ? failed('error', 'SCAN_QUEUE_FULL', message)
         : hard.aborted ? failed('timeout', 'SCAN_TIMEOUT', `worker did not answer within ${this.#options.timeoutMs} ms`) : failed('error', 'SCAN_WORKER_CRASHED', message)
       if (verdict.error?.code === 'SCAN_QUEUE_FULL') this.#metrics.overloads++
-      this.#record(verdict)
+      this.#record(verdict, service)
       this.#log.warn({ code: verdict.error?.code, err: message }, 'scan failed')
       // A memory body was transferred and is gone with the failed task; a spooled one survives.
       return keepBody && source.kind === 'file' ? { verdict, body: source } : { verdict }
@@ -165,14 +166,14 @@ export class ScanService {
     }
   }
 
-  #record (verdict: Verdict): void {
+  #record (verdict: Verdict, service: string | undefined): void {
     const m = this.#metrics
     m.objectsScanned += verdict.stats.objects
     m.bytesScanned += verdict.stats.bytes
     if (verdict.stats.ms > 0) m.latency.record(verdict.stats.ms)
     if (verdict.status === 'infected') {
       m.infections++
-      m.events.emit('infection', { threat: verdict.findings[0]?.name ?? 'unknown' })
+      m.events.emit('infection', { threat: verdict.findings[0]?.name ?? 'unknown', ...(service === undefined ? {} : { service }) })
     }
     if (verdict.status === 'timeout') m.timeouts++
     if (verdict.status === 'error') m.errors++

@@ -190,6 +190,7 @@ describe('SNMP agent of a running node, with c-icap-client, snmpget/snmpwalk and
     assert.ok(hits.some(l => l.includes(`user ${monitor.user}`) && l.includes(nodeId)))
     assert.ok(hits.some(l => l.includes(`community ${trapCommunity}`)))
     assert.equal(hits.length, 2, 'rate-limited: one per target within the interval')
+    assert.ok(hits.every(l => l.includes('swNotifyService.0 = STRING: avscan')), 'names the ICAP service the object came through')
   })
 
   it('sends swSigDbReloaded after a signature reload', async () => {
