@@ -77,6 +77,8 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
   #mapKey = '\u0000'
   #owned = new Set<number>()
   #applying: Promise<void> | undefined
+  /// The ownership being applied to the filter right now.
+  #pending: Set<number> | undefined
   #dirty = false
   #timers: NodeJS.Timeout[] = []
   #startedAt = 0
@@ -208,10 +210,20 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
     // many times a second and the rendezvous draws are hashes).
     const members = this.#members()
     const key = members.map(m => `${m.id}=${m.weight}`).sort().join(',')
+    let announce = false
     if (key !== this.#mapKey) {
+      const version = this.#map.version
       this.#map = computeBuckets(members, this.#o.buckets)
       this.#mapKey = key
+      // Peers take the buckets a new map gives them only once every live node reports that map:
+      // say it now rather than at the next interval (after a failure this saves up to one interval).
+      announce = this.#map.version !== version
     }
+    this.#reconcileOwnership(state)
+    if (announce) this.#beat()
+  }
+
+  #reconcileOwnership (state: NodeState): void {
     const map = this.#map
     const desired = new Set(state === 'online' ? bucketsOf(map, this.#o.nodeId) : [])
     const claimed = new Set<number>()
@@ -219,10 +231,10 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
       if (peer.failed) continue
       for (const b of fromBitmap(peer.beat.owned)) claimed.add(b)
     }
-    // Take a bucket only once every live peer's last heartbeat carries the same map as ours. A peer
-    // still on an older map may hold, or be about to take, what ours gives us, and its claims reach
-    // us a heartbeat late; once it reports our map version, its heartbeat's claims already reflect
-    // every release that map asked of it (it announces ownership only after its filter applied it).
+    // Take a bucket only once every live peer's last heartbeat carries the same map as ours, and no
+    // live peer claims it. A peer still on an older map may hold, or be about to take, what ours
+    // gives us; once it reports our map it takes only what our map gives it, and it keeps claiming
+    // what it releases until its filter no longer accepts it (a heartbeat follows every change).
     // Releasing never waits.
     const agreed = [...this.#peers.values()].every(peer => peer.failed || peer.beat.mapVersion === map.version)
     const next = new Set<number>()
@@ -238,7 +250,12 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
       return
     }
     const list = [...next].sort((a, b) => a - b)
+    this.#pending = next
+    const started = now()
     this.#applying = this.#sink.apply(list).then(() => {
+      const gained = list.filter(b => !this.#owned.has(b)).length
+      const released = [...this.#owned].filter(b => !next.has(b)).length
+      this.#log.info({ cluster: this.#o.cluster, gained, released, owned: list.length, applyMs: Math.round(now() - started) }, 'bucket filter applied')
       this.#owned = next
       this.emit('owned', list)
       // Tell the peers at once: a released bucket may be taken without waiting for the next beat.
@@ -247,6 +264,7 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
       this.#log.error({ err, cluster: this.#o.cluster }, 'applying the bucket filter failed')
     }).finally(() => {
       this.#applying = undefined
+      this.#pending = undefined
       if (this.#dirty) {
         this.#dirty = false
         this.#reconcile()
@@ -260,7 +278,10 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
   }
 
   #heartbeat (): PeerBeat {
-    const owned = toBitmap(this.#owned, this.#o.buckets)
+    // While the filter is being changed, claim what it may already accept too: a bucket being taken
+    // is claimed from the moment the kernel could accept it, so no peer takes it in that gap.
+    const claims = this.#pending === undefined ? this.#owned : new Set([...this.#owned, ...this.#pending])
+    const owned = toBitmap(claims, this.#o.buckets)
     return {
       v: 1,
       type: 'heartbeat',
