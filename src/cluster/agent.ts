@@ -4,7 +4,8 @@
 /// at once; a bucket it gains is taken only when no live peer still claims it in its last heartbeat.
 import { EventEmitter } from 'node:events'
 import { randomBytes } from 'node:crypto'
-import { computeBuckets, bucketsOf, dampWeight, type BucketMap, type Member } from './buckets.js'
+import { computeBuckets, bucketsOf, type BucketMap, type Member } from './buckets.js'
+import { WeightGovernor } from './weight.js'
 import { fromBitmap, toBitmap } from './bitmap.js'
 import type { LocalFacts, NodeState, OwnershipSink, PeerBeat, LoadSample } from './types.js'
 import type { Logger } from '../log.js'
@@ -18,8 +19,14 @@ export interface AgentOptions {
   readonly missed: number
   readonly joinMs: number
   readonly loadWeighting: boolean
+  /// Time constant of the load smoothing, and least time between two weight changes (weight.ts).
+  readonly loadSmoothingMs: number
+  readonly weightHoldMs: number
   readonly configVersion: string
 }
+
+/// How often the local load is sampled (smoothed over loadSmoothingMs, so the rate only sets the noise).
+const loadSampleMs = 250
 
 export interface PeerView {
   readonly beat: PeerBeat
@@ -71,8 +78,7 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
   #healthy = true
   #failing: readonly string[] = []
   #drained = false
-  #weight: number
-  #load: LoadSample = { cpu: 0, memory: 0, queue: 0, poolBusy: 0 }
+  readonly #governor: WeightGovernor
   #map: BucketMap = { version: 0, owners: [] }
   #mapKey = '\u0000'
   #owned = new Set<number>()
@@ -93,7 +99,7 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
     this.#facts = deps.facts
     this.#send = deps.send
     this.#log = deps.log
-    this.#weight = options.capacity
+    this.#governor = new WeightGovernor({ capacity: options.capacity, quanta: 4, hysteresis: 0.3, floor: 0.25, smoothingMs: options.loadSmoothingMs, holdMs: options.weightHoldMs })
     this.#checkMs = Math.max(5, Math.floor(options.intervalMs / 4))
   }
 
@@ -108,7 +114,7 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
     // Failure checks run four times per interval so detection lags the deadline by at most a quarter.
     this.#lastTick = now()
     this.#timers.push(setInterval(() => this.#tick(), this.#checkMs))
-    this.#timers.push(setInterval(() => this.#sampleLoad(), 1000))
+    this.#timers.push(setInterval(() => this.#sampleLoad(), loadSampleMs))
   }
 
   /// A validated, authenticated, non-replayed heartbeat from a peer.
@@ -159,14 +165,10 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
   }
 
   #sampleLoad (): void {
-    this.#load = this.#facts.load()
-    if (!this.#o.loadWeighting) return
-    const next = dampWeight(this.#weight, this.#o.capacity, this.#load, { quanta: 4, hysteresis: 0.3, floor: 0.25 })
-    if (next !== this.#weight) {
-      this.#log.info({ cluster: this.#o.cluster, from: this.#weight, to: next, load: this.#load }, 'advertised weight changed')
-      this.#weight = next
-      this.#reconcile()
-    }
+    const from = this.#governor.sample(this.#facts.load(), now(), this.#o.loadWeighting)
+    if (from === undefined) return
+    this.#log.info({ cluster: this.#o.cluster, from, to: this.#governor.weight, load: this.#governor.load }, 'advertised weight changed')
+    this.#reconcile()
   }
 
   #tick (): void {
@@ -190,7 +192,7 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
 
   #members (): Member[] {
     const members: Member[] = []
-    if (this.#state === 'online') members.push({ id: this.#o.nodeId, weight: this.#weight })
+    if (this.#state === 'online') members.push({ id: this.#o.nodeId, weight: this.#governor.weight })
     for (const [id, peer] of this.#peers) {
       if (!peer.failed && peer.beat.state === 'online') members.push({ id, weight: peer.beat.weight })
     }
@@ -293,8 +295,8 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
       ts: Date.now(),
       state: this.#state,
       capacity: this.#o.capacity,
-      weight: this.#weight,
-      load: this.#load,
+      weight: this.#governor.weight,
+      load: this.#governor.load,
       mapVersion: this.#map.version,
       owned,
       signatureVersion: this.#facts.signatureVersion(),

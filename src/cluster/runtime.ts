@@ -89,6 +89,8 @@ export async function startCluster (options: ClusterOptions, hooks: ClusterHooks
         missed: instance.missed,
         joinMs: instance.joinMs,
         loadWeighting: instance.loadWeighting,
+        loadSmoothingMs: instance.loadSmoothingMs,
+        weightHoldMs: instance.weightHoldMs,
         configVersion: options.configVersion,
       }, { sink, facts: hooks, send: beat => channel.send(beat), log: log.child({ cluster: instance.name }) })
       channel.onMessage(beat => agent.receive(beat))

@@ -50,7 +50,7 @@ describe('cluster agent over loopback heartbeats', () => {
       const peers = addrs.filter((_, j) => j !== i)
       // missed: 10 (500 ms): these tests are about ownership hand-over, not detection speed; a shorter
       // deadline let a GC pause in a loaded CI run declare a live peer failed (a false overlap).
-      const agent = new ClusterAgent({ cluster: 'c', nodeId: id, buckets: 64, capacity: 1, intervalMs: 50, missed: 10, joinMs: 250, loadWeighting: false, configVersion: 'v' },
+      const agent = new ClusterAgent({ cluster: 'c', nodeId: id, buckets: 64, capacity: 1, intervalMs: 50, missed: 10, joinMs: 250, loadWeighting: false, loadSmoothingMs: 5000, weightHoldMs: 10_000, configVersion: 'v' },
         { sink: kernel.sink(id), facts, send: beat => { for (const p of peers) t.sendTo(beat, p) }, log })
       t.on('message', m => agent.receive(m))
       transports.push(t)
@@ -91,7 +91,7 @@ describe('cluster agent over loopback heartbeats', () => {
   it('announces a new bucket map at once, not at the next interval, and only when the map changes', async () => {
     const sent: PeerBeat[] = []
     // An interval far longer than the test: every heartbeat seen here was sent because of an event.
-    const agent = new ClusterAgent({ cluster: 'c', nodeId: 'a', buckets: 64, capacity: 1, intervalMs: 60_000, missed: 5, joinMs: 0, loadWeighting: false, configVersion: 'v' },
+    const agent = new ClusterAgent({ cluster: 'c', nodeId: 'a', buckets: 64, capacity: 1, intervalMs: 60_000, missed: 5, joinMs: 0, loadWeighting: false, loadSmoothingMs: 5000, weightHoldMs: 10_000, configVersion: 'v' },
       { sink: new Kernel().sink('a'), facts, send: beat => sent.push(beat), log })
     agents.push(agent)
     agent.start()
