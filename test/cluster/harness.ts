@@ -41,7 +41,7 @@ export class Harness {
     assert.equal(process.getuid?.(), 0, 'the cluster test bed needs root (ip netns, nftables)')
     assert.match(await sh('nft', '--version'), /nftables v1\./)
     const stale = await cleanStale()
-    if (stale.length > 0) console.log(`    removed stale namespaces: ${stale.join(' ')}`)
+    if (stale.length > 0) console.log(`    removed stale beds: ${stale.join(' ')}`)
     try {
       await this.bed.build()
       this.bed.writeConfigs(health, extra)

@@ -13,7 +13,7 @@
 /// port and heartbeat port.
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { promisify } from 'node:util'
-import { mkdtempSync, writeFileSync, rmSync, openSync, closeSync } from 'node:fs'
+import { mkdtempSync, writeFileSync, rmSync, openSync, closeSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -59,9 +59,15 @@ function alive (pid: number): boolean {
   try { process.kill(pid, 0); return true } catch { return false }
 }
 
-/// Removes namespaces (and their processes) left by runs whose test process is gone.
+/// Removes namespaces (and their processes) and bed directories left by runs whose test process is gone.
 export async function cleanStale (): Promise<string[]> {
   const removed: string[] = []
+  for (const name of readdirSync(tmpdir())) {
+    const m = /^scanwall-cluster-(\d+)-/.exec(name)
+    if (m === null || alive(Number(m[1]))) continue
+    rmSync(join(tmpdir(), name), { recursive: true, force: true })
+    removed.push(name)
+  }
   for (const line of (await sh('ip', 'netns', 'list')).split('\n')) {
     const m = /^(swc(\d+)[a-z0-9]?-\w+)/.exec(line)
     if (m === null || alive(Number(m[2]))) continue
@@ -91,7 +97,7 @@ const setName = (i: BedInstance): string => `served_${i.name}`
 
 export class TestBed {
   readonly prefix: string
-  readonly dir = mkdtempSync(join(tmpdir(), 'scanwall-cluster-'))
+  readonly dir = mkdtempSync(join(tmpdir(), `scanwall-cluster-${process.pid}-`))
   readonly bridgeNs: string
   readonly clientNs: string
   readonly nodes: NodeProc[]
