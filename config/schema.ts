@@ -104,7 +104,7 @@ export const schema = {
     controlSocket: { doc: 'Unix socket of `scanwall node|cluster` commands (mode 0600)', format: String, default: '/run/scanwall/control.sock', env: 'SCANWALL_CONTROL_SOCKET' },
     nft: { doc: 'nft binary', format: String, default: 'nft' },
     instances: {
-      doc: 'Cluster instances (split per-service clusters): [{ name, vip, ports, services, bind "ip:port", peers ["ip:port"], multicast, buckets, seed, capacity, intervalMs, missed, joinMs, loadWeighting, mode hub|multicast, clusterMac, health { tests, expression } }]',
+      doc: 'Cluster instances (split per-service clusters): [{ name, vip, ports, services, bind "ip:port", peers ["ip:port"], multicast, buckets, seed, capacity, intervalMs, missed, joinMs, loadWeighting, loadSmoothingMs, weightHoldMs, mode hub|multicast, clusterMac, health { tests, expression } }]',
       format: (value: unknown): void => { parseInstances(value) },
       default: [] as unknown[],
     },

@@ -27,8 +27,9 @@ export interface RunningNode {
   readonly snmp: SnmpService | undefined
   /// The cluster agents (undefined: standalone).
   readonly cluster: ClusterRuntime | undefined
-  /// Node state → draining: the ICAP server finishes current transactions and closes connections.
-  drain (): void
+  /// Node state → draining: the ICAP server finishes current transactions and closes connections
+  /// (with `local`: only those made to that address, one cluster instance's virtual address).
+  drain (local?: string): void
   /// Stops accepting, lets in-flight transactions finish up to the grace period, closes everything.
   stop (): Promise<void>
 }
@@ -69,8 +70,11 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     signaturesCacheDir: config.signatures.cacheDir,
   }, metrics, log)
   const profile: Profile = { ...defaultProfile, failMode: config.scan.failMode === 'open' ? 'open' : 'closed' }
+  const instances = config.cluster.enabled ? parseInstances(config.cluster.instances) : []
   const icap = new IcapServer({
     ...config.icap,
+    // Each cluster instance's ports are where clients reach its virtual address: listen there too.
+    extraPorts: instances.flatMap(i => i.ports),
     nodeId: config.node.id,
     maxObjectBytes: config.scan.maxObjectBytes,
     oversize: config.scan.oversize === 'allow' ? 'allow' : 'block',
@@ -79,27 +83,28 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
   let address: AddressInfo
   try {
     address = await icap.listen()
-    log.info({ host: address.address, port: address.port, services: config.icap.services }, 'ICAP listening')
+    log.info({ host: address.address, port: address.port, extraPorts: [...new Set(instances.flatMap(i => i.ports))].filter(p => p !== address.port), services: config.icap.services }, 'ICAP listening')
   } catch (err) {
     await scan.close()
     throw err
   }
   const icapAddress = `${address.address}:${address.port}`
-  // Draining (by `scanwall node offline` or the API) is a node state: SNMP reports and traps it.
-  const drain = (): void => {
-    metrics.setState('draining')
-    icap.drain()
+  // Draining the whole node (by `scanwall node offline` or the API) is a node state: SNMP reports
+  // and traps it. Draining one cluster instance drains only the connections to its virtual address.
+  const drain = (local?: string): void => {
+    if (local === undefined) metrics.setState('draining')
+    icap.drain(local)
   }
-  const resume = (): void => {
-    metrics.setState('active')
-    icap.resume()
+  const resume = (local?: string): void => {
+    if (local === undefined) metrics.setState('active')
+    icap.resume(local)
   }
   let cluster: ClusterRuntime | undefined
   if (config.cluster.enabled) {
     try {
       cluster = await startCluster({
         nodeId: config.node.id,
-        instances: parseInstances(config.cluster.instances),
+        instances,
         key: config.cluster.key,
         keyFile: config.cluster.keyFile,
         controlSocket: config.cluster.controlSocket,
@@ -108,7 +113,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
       }, {
         drainIcap: drain,
         resumeIcap: resume,
-        connections: () => metrics.connectionsOpen,
+        connections: local => local === undefined ? metrics.connectionsOpen : icap.connectionsAt(local),
         load: localLoad(scan, config.scan.maxQueue),
         signatureVersion: () => scan.dbVersion,
         health: {

@@ -15,6 +15,12 @@ import { errorMessage } from '../../src/errors.js'
 
 type State = 'idle' | 'reading' | 'answering' | 'closing' | 'closed'
 
+/// The local IPv4 address of a connection, without the ::ffff: prefix a dual-stack listener adds.
+export function localAddress (socket: Socket): string {
+  const address = socket.localAddress ?? '-'
+  return address.startsWith('::ffff:') ? address.slice(7) : address
+}
+
 /// Pipelined bytes held while answering before the socket is paused.
 const holdLimit = 1024 * 1024
 /// After an error answer: how long to keep reading (and discarding) before the socket is destroyed,
@@ -34,6 +40,8 @@ export class IcapConnection {
   #peerEnded = false
   #paused = false
   readonly remote: string
+  /// The address the client connected to (a cluster's virtual address, or the node's own).
+  readonly local: string
 
   constructor (socket: Socket, ctx: IcapContext, onClosed: (conn: IcapConnection) => void) {
     this.#socket = socket
@@ -41,6 +49,7 @@ export class IcapConnection {
     this.#onClosed = onClosed
     this.#parser = new IcapParser(ctx.limits)
     this.remote = socket.remoteAddress ?? '-'
+    this.local = localAddress(socket)
     socket.setNoDelay(true)
     socket.on('data', (chunk: Buffer) => { this.#onData(chunk) })
     socket.on('error', err => { ctx.deps.log.debug({ remote: this.remote, err: err.message }, 'icap socket error') })

@@ -13,6 +13,8 @@ import type { SpoolGate } from './spool-gate.js'
 export interface IcapServerOptions {
   readonly host: string
   readonly port: number
+  /// More ports on the same host serving the same services (e.g. the ports of cluster instances).
+  readonly extraPorts?: readonly number[]
   readonly nodeId: string
   readonly services: readonly string[]
   readonly maxConnections: number

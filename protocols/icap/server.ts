@@ -1,8 +1,10 @@
-/// ICAP/1.0 server (RFC 3507): accepts connections, enforces Max-Connections (503 past it), and
-/// owns graceful drain and close. Everything per connection lives in connection.ts; the protocol
-/// pieces in parser.ts, chunked.ts, encapsulated.ts, answer.ts and respond.ts.
+/// ICAP/1.0 server (RFC 3507): accepts connections on one or more ports, enforces Max-Connections
+/// (503 past it), and owns graceful drain and close, of the whole server or only of the connections
+/// made to one local address (one cluster instance's virtual address). Everything per connection
+/// lives in connection.ts; the protocol pieces in parser.ts, chunked.ts, encapsulated.ts, answer.ts
+/// and respond.ts.
 import { createServer, type Server, type AddressInfo, type Socket } from 'node:net'
-import { IcapConnection } from './connection.js'
+import { IcapConnection, localAddress } from './connection.js'
 import { Responder } from './respond.js'
 import { ServiceTable } from './services.js'
 import type { IcapContext, IcapDeps, IcapServerOptions } from './context.js'
@@ -15,8 +17,11 @@ export class IcapServer {
   readonly #options: IcapServerOptions
   readonly #deps: IcapDeps
   readonly #server: Server
+  readonly #extra: Server[]
   readonly #connections = new Set<IcapConnection>()
   readonly #ctx: IcapContext & { draining: boolean }
+  /// Local addresses whose connections are draining (the whole server: #ctx.draining).
+  readonly #drainingAt = new Set<string>()
   #closing: Promise<void> | undefined
 
   constructor (options: IcapServerOptions, deps: IcapDeps) {
@@ -38,7 +43,9 @@ export class IcapServer {
       spoolGate: new SpoolGate(),
       draining: false,
     }
-    this.#server = createServer({ noDelay: true, allowHalfOpen: true }, socket => { this.#accept(socket) })
+    const server = (): Server => createServer({ noDelay: true, allowHalfOpen: true }, socket => { this.#accept(socket) })
+    this.#server = server()
+    this.#extra = [...new Set(options.extraPorts ?? [])].filter(p => p !== options.port).map(server)
   }
 
   /// The bound address once listening (port 0 in the config becomes the real port here).
@@ -50,18 +57,28 @@ export class IcapServer {
   /// Connections currently open (for tests and the SNMP gauge).
   get connections (): number { return this.#connections.size }
 
+  /// Listens on the main port and every extra port; resolves with the main port's address.
   async listen (): Promise<AddressInfo> {
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject)
-      this.#server.listen(this.#options.port, this.#options.host, () => { this.#server.off('error', reject); resolve() })
-    })
-    this.#server.on('error', err => { this.#deps.log.error({ err: err.message }, 'icap listener error') })
+    const ports = [this.#options.port, ...[...new Set(this.#options.extraPorts ?? [])].filter(p => p !== this.#options.port)]
+    const servers = [this.#server, ...this.#extra]
+    try {
+      for (const [i, server] of servers.entries()) {
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject)
+          server.listen(ports[i], this.#options.host, () => { server.off('error', reject); resolve() })
+        })
+        server.on('error', err => { this.#deps.log.error({ err: err.message }, 'icap listener error') })
+      }
+    } catch (err) {
+      for (const server of servers) if (server.listening) server.close()
+      throw err
+    }
     return this.#server.address() as AddressInfo
   }
 
   #accept (socket: Socket): void {
     const metrics = this.#deps.metrics
-    if (this.#connections.size >= this.#options.maxConnections || this.#ctx.draining) {
+    if (this.#connections.size >= this.#options.maxConnections || this.#ctx.draining || this.#drainingAt.has(localAddress(socket))) {
       // Past Max-Connections (which OPTIONS advertises): a 503 now, rather than a queue no one sees.
       metrics.overloads++
       socket.on('error', () => {})
@@ -80,15 +97,31 @@ export class IcapServer {
     this.#connections.add(conn)
   }
 
-  /// Drain: keep serving, but answer `Connection: close` after each current transaction.
-  drain (): void {
-    this.#ctx.draining = true
-    for (const conn of this.#connections) conn.drain()
+  /// Drain: keep serving, but answer `Connection: close` after each current transaction; new
+  /// connections get a 503. With `local`, only connections made to that local address (one cluster
+  /// instance's virtual address); the others go on as before.
+  drain (local?: string): void {
+    if (local === undefined) this.#ctx.draining = true
+    else this.#drainingAt.add(local)
+    for (const conn of this.#connections) if (local === undefined || conn.local === local) conn.drain()
   }
 
-  /// Undo drain (cluster `node online`): new connections and transactions are served and kept alive again.
-  resume (): void {
-    this.#ctx.draining = false
+  /// Undo drain (cluster `node online`), of the whole server or of one local address.
+  resume (local?: string): void {
+    if (local === undefined) {
+      this.#ctx.draining = false
+      this.#drainingAt.clear()
+    } else {
+      this.#drainingAt.delete(local)
+    }
+  }
+
+  /// Connections open now, all or those made to one local address.
+  connectionsAt (local?: string): number {
+    if (local === undefined) return this.#connections.size
+    let n = 0
+    for (const conn of this.#connections) if (conn.local === local) n++
+    return n
   }
 
   /// Stops accepting, lets in-flight transactions finish for up to graceMs, then closes the rest.
@@ -98,7 +131,9 @@ export class IcapServer {
   }
 
   async #close (graceMs: number): Promise<void> {
-    const closed = new Promise<void>(resolve => this.#server.close(() => resolve()))
+    const closed = Promise.all([this.#server, ...this.#extra].map(async server => {
+      await new Promise<void>(resolve => { if (server.listening) server.close(() => resolve()); else resolve() })
+    }))
     this.drain()
     const deadline = Date.now() + graceMs
     while (this.#connections.size > 0 && Date.now() < deadline) {

@@ -4,7 +4,8 @@
 /// at once; a bucket it gains is taken only when no live peer still claims it in its last heartbeat.
 import { EventEmitter } from 'node:events'
 import { randomBytes } from 'node:crypto'
-import { computeBuckets, bucketsOf, dampWeight, type BucketMap, type Member } from './buckets.js'
+import { computeBuckets, bucketsOf, type BucketMap, type Member } from './buckets.js'
+import { WeightGovernor } from './weight.js'
 import { fromBitmap, toBitmap } from './bitmap.js'
 import type { LocalFacts, NodeState, OwnershipSink, PeerBeat, LoadSample } from './types.js'
 import type { Logger } from '../log.js'
@@ -18,8 +19,14 @@ export interface AgentOptions {
   readonly missed: number
   readonly joinMs: number
   readonly loadWeighting: boolean
+  /// Time constant of the load smoothing, and least time between two weight changes (weight.ts).
+  readonly loadSmoothingMs: number
+  readonly weightHoldMs: number
   readonly configVersion: string
 }
+
+/// How often the local load is sampled (smoothed over loadSmoothingMs, so the rate only sets the noise).
+const loadSampleMs = 250
 
 export interface PeerView {
   readonly beat: PeerBeat
@@ -71,12 +78,13 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
   #healthy = true
   #failing: readonly string[] = []
   #drained = false
-  #weight: number
-  #load: LoadSample = { cpu: 0, memory: 0, queue: 0, poolBusy: 0 }
+  readonly #governor: WeightGovernor
   #map: BucketMap = { version: 0, owners: [] }
   #mapKey = '\u0000'
   #owned = new Set<number>()
   #applying: Promise<void> | undefined
+  /// The ownership being applied to the filter right now.
+  #pending: Set<number> | undefined
   #dirty = false
   #timers: NodeJS.Timeout[] = []
   #startedAt = 0
@@ -91,7 +99,7 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
     this.#facts = deps.facts
     this.#send = deps.send
     this.#log = deps.log
-    this.#weight = options.capacity
+    this.#governor = new WeightGovernor({ capacity: options.capacity, quanta: 4, hysteresis: 0.3, floor: 0.25, smoothingMs: options.loadSmoothingMs, holdMs: options.weightHoldMs })
     this.#checkMs = Math.max(5, Math.floor(options.intervalMs / 4))
   }
 
@@ -106,7 +114,7 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
     // Failure checks run four times per interval so detection lags the deadline by at most a quarter.
     this.#lastTick = now()
     this.#timers.push(setInterval(() => this.#tick(), this.#checkMs))
-    this.#timers.push(setInterval(() => this.#sampleLoad(), 1000))
+    this.#timers.push(setInterval(() => this.#sampleLoad(), loadSampleMs))
   }
 
   /// A validated, authenticated, non-replayed heartbeat from a peer.
@@ -157,14 +165,10 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
   }
 
   #sampleLoad (): void {
-    this.#load = this.#facts.load()
-    if (!this.#o.loadWeighting) return
-    const next = dampWeight(this.#weight, this.#o.capacity, this.#load, { quanta: 4, hysteresis: 0.3, floor: 0.25 })
-    if (next !== this.#weight) {
-      this.#log.info({ cluster: this.#o.cluster, from: this.#weight, to: next, load: this.#load }, 'advertised weight changed')
-      this.#weight = next
-      this.#reconcile()
-    }
+    const from = this.#governor.sample(this.#facts.load(), now(), this.#o.loadWeighting)
+    if (from === undefined) return
+    this.#log.info({ cluster: this.#o.cluster, from, to: this.#governor.weight, load: this.#governor.load }, 'advertised weight changed')
+    this.#reconcile()
   }
 
   #tick (): void {
@@ -188,7 +192,7 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
 
   #members (): Member[] {
     const members: Member[] = []
-    if (this.#state === 'online') members.push({ id: this.#o.nodeId, weight: this.#weight })
+    if (this.#state === 'online') members.push({ id: this.#o.nodeId, weight: this.#governor.weight })
     for (const [id, peer] of this.#peers) {
       if (!peer.failed && peer.beat.state === 'online') members.push({ id, weight: peer.beat.weight })
     }
@@ -208,10 +212,20 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
     // many times a second and the rendezvous draws are hashes).
     const members = this.#members()
     const key = members.map(m => `${m.id}=${m.weight}`).sort().join(',')
+    let announce = false
     if (key !== this.#mapKey) {
+      const version = this.#map.version
       this.#map = computeBuckets(members, this.#o.buckets)
       this.#mapKey = key
+      // Peers take the buckets a new map gives them only once every live node reports that map:
+      // say it now rather than at the next interval (after a failure this saves up to one interval).
+      announce = this.#map.version !== version
     }
+    this.#reconcileOwnership(state)
+    if (announce) this.#beat()
+  }
+
+  #reconcileOwnership (state: NodeState): void {
     const map = this.#map
     const desired = new Set(state === 'online' ? bucketsOf(map, this.#o.nodeId) : [])
     const claimed = new Set<number>()
@@ -219,10 +233,10 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
       if (peer.failed) continue
       for (const b of fromBitmap(peer.beat.owned)) claimed.add(b)
     }
-    // Take a bucket only once every live peer's last heartbeat carries the same map as ours. A peer
-    // still on an older map may hold, or be about to take, what ours gives us, and its claims reach
-    // us a heartbeat late; once it reports our map version, its heartbeat's claims already reflect
-    // every release that map asked of it (it announces ownership only after its filter applied it).
+    // Take a bucket only once every live peer's last heartbeat carries the same map as ours, and no
+    // live peer claims it. A peer still on an older map may hold, or be about to take, what ours
+    // gives us; once it reports our map it takes only what our map gives it, and it keeps claiming
+    // what it releases until its filter no longer accepts it (a heartbeat follows every change).
     // Releasing never waits.
     const agreed = [...this.#peers.values()].every(peer => peer.failed || peer.beat.mapVersion === map.version)
     const next = new Set<number>()
@@ -238,7 +252,12 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
       return
     }
     const list = [...next].sort((a, b) => a - b)
+    this.#pending = next
+    const started = now()
     this.#applying = this.#sink.apply(list).then(() => {
+      const gained = list.filter(b => !this.#owned.has(b)).length
+      const released = [...this.#owned].filter(b => !next.has(b)).length
+      this.#log.info({ cluster: this.#o.cluster, gained, released, owned: list.length, applyMs: Math.round(now() - started) }, 'bucket filter applied')
       this.#owned = next
       this.emit('owned', list)
       // Tell the peers at once: a released bucket may be taken without waiting for the next beat.
@@ -247,6 +266,7 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
       this.#log.error({ err, cluster: this.#o.cluster }, 'applying the bucket filter failed')
     }).finally(() => {
       this.#applying = undefined
+      this.#pending = undefined
       if (this.#dirty) {
         this.#dirty = false
         this.#reconcile()
@@ -260,7 +280,10 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
   }
 
   #heartbeat (): PeerBeat {
-    const owned = toBitmap(this.#owned, this.#o.buckets)
+    // While the filter is being changed, claim what it may already accept too: a bucket being taken
+    // is claimed from the moment the kernel could accept it, so no peer takes it in that gap.
+    const claims = this.#pending === undefined ? this.#owned : new Set([...this.#owned, ...this.#pending])
+    const owned = toBitmap(claims, this.#o.buckets)
     return {
       v: 1,
       type: 'heartbeat',
@@ -272,8 +295,8 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
       ts: Date.now(),
       state: this.#state,
       capacity: this.#o.capacity,
-      weight: this.#weight,
-      load: this.#load,
+      weight: this.#governor.weight,
+      load: this.#governor.load,
       mapVersion: this.#map.version,
       owned,
       signatureVersion: this.#facts.signatureVersion(),

@@ -2,9 +2,8 @@
 /// Pure and deterministic, so every agent that sees the same membership computes the same map and no
 /// leader is needed. Weighted rendezvous hashing (highest random weight): a node leaving moves only
 /// its own buckets, a node joining takes only what its weight earns, and weights skew the share.
-/// Load-driven weights are damped (quantised, with hysteresis) by the node that advertises them.
+/// Load-driven weights are damped by the node that advertises them (weight.ts).
 import { createHash } from 'node:crypto'
-import type { LoadSample } from './types.js'
 
 export interface Member {
   readonly id: string
@@ -60,30 +59,6 @@ export function bucketsOf (map: BucketMap, id: string): number[] {
   const out: number[] = []
   map.owners.forEach((owner, b) => { if (owner === id) out.push(b) })
   return out
-}
-
-export interface DampOptions {
-  /// Weights are multiples of capacity / quanta (e.g. 8: steps of 12.5 %).
-  readonly quanta: number
-  /// The advertised weight changes only when the target differs by more than this fraction.
-  readonly hysteresis: number
-  /// Lowest load factor: a busy node keeps some share rather than none.
-  readonly floor: number
-}
-
-/// The load factor a node would like: 1 when idle, down to `floor` when the busiest resource is full.
-export function loadFactor (load: LoadSample, floor: number): number {
-  const busiest = Math.max(load.cpu, load.memory, load.queue, load.poolBusy)
-  return Math.max(floor, 1 - Math.min(1, Math.max(0, busiest)))
-}
-
-/// Damped effective weight: quantised, and unchanged unless the new target moved past the hysteresis.
-/// Only the advertising node runs this, so its peers never disagree about its weight.
-export function dampWeight (current: number, capacity: number, load: LoadSample, options: DampOptions): number {
-  const quantum = capacity / options.quanta
-  const target = Math.max(quantum, Math.round(capacity * loadFactor(load, options.floor) / quantum) * quantum)
-  if (current <= 0) return target
-  return Math.abs(target - current) / current > options.hysteresis ? target : current
 }
 
 /// The kernel's jhash (lookup3, include/linux/jhash.h) over what nft's

@@ -34,6 +34,8 @@ export interface ClusterInstance {
   readonly joinMs: number
   readonly maxSkewMs: number
   readonly loadWeighting: boolean
+  readonly loadSmoothingMs: number
+  readonly weightHoldMs: number
   readonly mode: 'hub' | 'multicast'
   readonly clusterMac: string
   readonly mark: number
@@ -146,6 +148,8 @@ export function parseInstance (v: unknown, index: number): ClusterInstance {
     joinMs: num(r, 'joinMs', intervalMs * (missed + 1), where),
     maxSkewMs: num(r, 'maxSkewMs', 10_000, where, 1),
     loadWeighting: (r['loadWeighting'] ?? true) === true,
+    loadSmoothingMs: num(r, 'loadSmoothingMs', 5000, where),
+    weightHoldMs: num(r, 'weightHoldMs', 10_000, where),
     mode,
     clusterMac,
     mark: num(r, 'mark', 0x5357, where, 1),

@@ -8,9 +8,12 @@
 ///   long-lived `nft -i` child whose stdin is a pipe from this process: when the process dies, nft
 ///   reads EOF and exits, its netlink socket closes, and the kernel drops the table, so bucket
 ///   ownership ends with the process, not with the host.
-/// - Multicast-MAC mode adds an arp table (owner too) that puts the cluster MAC in ARP replies for
-///   the virtual address, and prerouting that turns frames to that MAC into PACKET_HOST (TCP ignores
-///   link-layer multicast). Hub mode (the test bed: identical unicast MAC on every node, a segment
+/// - Multicast-MAC mode adds a persistent arp table (arp scanwall_base_<name>) that puts the cluster
+///   MAC in every ARP reply for the virtual address, and, in the owner table, prerouting that turns
+///   frames to that MAC into PACKET_HOST (TCP ignores link-layer multicast). The ARP rewrite must
+///   outlive the process: a host whose agent died would otherwise answer ARP with its own unicast
+///   MAC, and a client that takes that reply first (Linux keeps the first reply within locktime)
+///   sends everything to the silent host. Hub mode (identical unicast MAC on every node, a segment
 ///   that floods) needs neither.
 /// Each update is one nft command line (flush chain + add rule), which nft commits as one
 /// transaction, followed by a listing used as the acknowledgement.
@@ -40,10 +43,10 @@ const portSet = (ports: readonly number[]): string => `{ ${ports.join(', ')} }`
 export function baseTable (o: FilterOptions): string { return `scanwall_base_${o.name}` }
 export function ownerTable (o: FilterOptions): string { return `scanwall_${o.name}` }
 
-/// The persistent base table, idempotent: create, flush, define, in one `nft -f` transaction.
+/// The persistent base tables, idempotent: create, flush, define, in one `nft -f` transaction.
 export function renderBase (o: FilterOptions): string {
   const t = baseTable(o)
-  return [
+  const lines = [
     `table ip ${t} {}`,
     `flush table ip ${t}`,
     `table ip ${t} {`,
@@ -54,8 +57,23 @@ export function renderBase (o: FilterOptions): string {
     `    ip daddr ${o.vip} tcp dport ${portSet(o.ports)} ct state new meta mark != ${hex(o.mark)} drop`,
     '  }',
     '}',
-    '',
-  ].join('\n')
+  ]
+  if (o.mode === 'hub') {
+    // A host switched from multicast to hub mode must not keep rewriting ARP replies.
+    lines.push(`table arp ${t} {}`, `delete table arp ${t}`)
+  } else {
+    lines.push(
+      `table arp ${t} {}`,
+      `flush table arp ${t}`,
+      `table arp ${t} {`,
+      '  chain out {',
+      '    type filter hook output priority 0; policy accept;',
+      `    arp operation reply arp saddr ip ${o.vip} arp saddr ether set ${o.clusterMac}`,
+      '  }',
+      '}'
+    )
+  }
+  return `${lines.join('\n')}\n`
 }
 
 /// Commands that create the owner tables (one line each, sent to `nft -i`).
@@ -68,10 +86,7 @@ export function renderOwnerSetup (o: FilterOptions): string[] {
   if (o.mode === 'multicast') {
     lines.push(
       `add chain ip ${t} pre { type filter hook prerouting priority -150; policy accept; }`,
-      `add rule ip ${t} pre ip daddr ${o.vip} meta pkttype multicast meta pkttype set host`,
-      `add table arp ${t} { flags owner; }`,
-      `add chain arp ${t} out { type filter hook output priority 0; policy accept; }`,
-      `add rule arp ${t} out arp operation reply arp saddr ip ${o.vip} arp saddr ether set ${o.clusterMac}`
+      `add rule ip ${t} pre ip daddr ${o.vip} meta pkttype multicast meta pkttype set host`
     )
   }
   return lines
@@ -191,16 +206,14 @@ export class NetfilterSink implements OwnershipSink {
     await step
   }
 
-  /// Clean exit: delete only our own owner tables (the base table stays and keeps dropping).
+  /// Clean exit: delete only our own owner table (the base tables stay and keep dropping).
   async stop (): Promise<void> {
     this.#stopped = true
     const child = this.#nft
     if (child === undefined) return
     this.#nft = undefined
-    const tables = [`delete table ip ${ownerTable(this.#o)}`]
-    if (this.#o.mode === 'multicast') tables.push(`delete table arp ${ownerTable(this.#o)}`)
     const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
-    child.stdin.end(`${tables.join('\n')}\n`)
+    child.stdin.end(`delete table ip ${ownerTable(this.#o)}\n`)
     await exited
   }
 }

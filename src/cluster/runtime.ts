@@ -23,9 +23,10 @@ export interface Channel {
 export type ChannelFactory = (instance: ClusterInstance, key: Buffer) => Promise<Channel>
 
 export interface ClusterHooks {
-  drainIcap (): void
-  resumeIcap (): void
-  connections (): number
+  /// Without an address the whole node drains; with one, only connections to that virtual address.
+  drainIcap (local?: string): void
+  resumeIcap (local?: string): void
+  connections (local?: string): number
   load (): LoadSample
   signatureVersion (): string
   readonly health: HealthContext
@@ -88,6 +89,8 @@ export async function startCluster (options: ClusterOptions, hooks: ClusterHooks
         missed: instance.missed,
         joinMs: instance.joinMs,
         loadWeighting: instance.loadWeighting,
+        loadSmoothingMs: instance.loadSmoothingMs,
+        weightHoldMs: instance.weightHoldMs,
         configVersion: options.configVersion,
       }, { sink, facts: hooks, send: beat => channel.send(beat), log: log.child({ cluster: instance.name }) })
       channel.onMessage(beat => agent.receive(beat))
@@ -113,10 +116,17 @@ export async function startCluster (options: ClusterOptions, hooks: ClusterHooks
     nodes: r.agent.status(), owned: [...r.agent.owned], mapVersion: r.agent.map.version, rejects: r.channel.rejects(),
   }]))
 
+  /// The virtual addresses an operator command is about: every connection of the node when it names
+  /// no instance, else only those made to the named instance's virtual address.
+  const scope = (request: ControlRequest, list: Running[]): Array<string | undefined> =>
+    request.instance === undefined ? [undefined] : list.map(r => r.instance.vip)
+
   /// Drain: give the buckets away (break-before-make), then Connection: close after each current
   /// transaction so keep-alive clients reconnect to the others, then wait until no connection is left.
   const offline = async (request: ControlRequest): Promise<unknown> => {
     const list = select(request.instance)
+    const where = scope(request, list)
+    const open = (): number => where.reduce((n, local) => n + hooks.connections(local), 0)
     const started = performance.now()
     for (const r of list) r.agent.setAdmin('offline')
     const timeout = Math.max(...list.map(r => r.instance.drainTimeoutMs))
@@ -126,20 +136,20 @@ export async function startCluster (options: ClusterOptions, hooks: ClusterHooks
       await new Promise(resolve => setTimeout(resolve, 10))
     }
     await new Promise(resolve => setTimeout(resolve, 100))
-    hooks.drainIcap()
+    for (const local of where) hooks.drainIcap(local)
     if (request.wait === false) return { draining: list.map(r => r.instance.name) }
     while (performance.now() - started < timeout) {
-      if (list.every(r => r.agent.owned.length === 0) && hooks.connections() === 0) break
+      if (list.every(r => r.agent.owned.length === 0) && open() === 0) break
       await new Promise(resolve => setTimeout(resolve, 50))
     }
-    const drained = list.every(r => r.agent.owned.length === 0) && hooks.connections() === 0
+    const drained = list.every(r => r.agent.owned.length === 0) && open() === 0
     for (const r of list) if (drained) r.agent.markDrained()
-    return { drained, connections: hooks.connections(), ms: Math.round(performance.now() - started) }
+    return { drained, connections: open(), ms: Math.round(performance.now() - started) }
   }
 
   const online = async (request: ControlRequest): Promise<unknown> => {
     const list = select(request.instance)
-    hooks.resumeIcap()
+    for (const local of scope(request, list)) hooks.resumeIcap(local)
     for (const r of list) r.agent.setAdmin('online')
     return { online: list.map(r => r.instance.name) }
   }

@@ -1,11 +1,19 @@
-/// The cluster test bed: network namespaces on this machine. A bridge (ageing_time 0, so it floods
-/// every frame like a hub) in its own namespace; three node namespaces whose eth0 carry the same MAC
-/// and the same virtual IP behind their own management address; one client namespace. Addresses are
-/// 10.213.0.0/24 and exist only inside these namespaces; nothing is routed anywhere else.
-/// Names carry the test process id, so stale beds of dead runs can be found and removed.
+/// The cluster test bed: network namespaces on this machine. A bridge in its own namespace; three
+/// node namespaces that all hold the cluster's virtual IPs behind their own management address; one
+/// client namespace. Addresses are 10.213.0.0/24 and exist only inside these namespaces; nothing is
+/// routed anywhere else. Names carry the test process id and a tag per bed, so stale beds of dead
+/// runs can be found and removed.
+/// Two ways to make every node see every frame for the cluster:
+/// - hub (the default): every node's eth0 carries the same unicast MAC, and the bridge floods it
+///   (ageing_time 0, so it never learns where that MAC lives);
+/// - multicast: every node keeps its own unicast MAC, the bridge learns as a switch does, and the
+///   cluster MAC is a multicast MAC (flooded) that the nodes accept (`ip maddress add`) and that the
+///   nodes' ARP replies for the virtual IP carry (Scanwall's arp table).
+/// Each bed may run several cluster instances (split per-service clusters), each its own VIP, ICAP
+/// port and heartbeat port.
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { promisify } from 'node:util'
-import { mkdtempSync, writeFileSync, rmSync, openSync, closeSync } from 'node:fs'
+import { mkdtempSync, writeFileSync, rmSync, openSync, closeSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -13,7 +21,10 @@ const exec = promisify(execFile)
 
 export const vip = '10.213.0.100'
 export const clientIp = '10.213.0.50'
-export const clusterMac = '02:53:57:00:00:64'
+/// Hub mode: the unicast MAC every node carries. Multicast mode: a multicast MAC (group bit set, in
+/// the IPv4 multicast range as Windows NLB's IGMP mode and most appliances use).
+export const hubMac = '02:53:57:00:00:64'
+export const multicastMac = '01:00:5e:7f:53:64'
 export const icapPort = 1344
 export const beatPort = 5405
 export const key = 'scanwall-cluster-test-key-0123456789'
@@ -22,6 +33,18 @@ export const buckets = 256
 /// Each node's SNMP agent listens on 127.0.0.1 inside its own namespace, private to it: one port fits all.
 export const snmpPort = 1161
 export const snmpUser = { name: 'clustermon', authProtocol: 'sha256', authKey: 'cluster-monitor-auth', privProtocol: 'aes', privKey: 'cluster-monitor-priv' }
+
+/// One cluster instance of the bed: its VIP, the ICAP port clients use on it, its heartbeat port.
+export interface BedInstance { readonly name: string, readonly vip: string, readonly port: number, readonly beatPort: number }
+
+export const defaultInstance: BedInstance = { name: 'default', vip, port: icapPort, beatPort }
+
+export interface BedOptions {
+  /// One letter or digit telling this bed's namespaces from another bed's of the same test process.
+  readonly tag: string
+  readonly mode: 'hub' | 'multicast'
+  readonly instances: readonly BedInstance[]
+}
 
 export async function sh (cmd: string, ...args: string[]): Promise<string> {
   const { stdout } = await exec(cmd, args, { maxBuffer: 64 * 1024 * 1024 })
@@ -36,11 +59,17 @@ function alive (pid: number): boolean {
   try { process.kill(pid, 0); return true } catch { return false }
 }
 
-/// Removes namespaces (and their processes) left by runs whose test process is gone.
+/// Removes namespaces (and their processes) and bed directories left by runs whose test process is gone.
 export async function cleanStale (): Promise<string[]> {
   const removed: string[] = []
+  for (const name of readdirSync(tmpdir())) {
+    const m = /^scanwall-cluster-(\d+)-/.exec(name)
+    if (m === null || alive(Number(m[1]))) continue
+    rmSync(join(tmpdir(), name), { recursive: true, force: true })
+    removed.push(name)
+  }
   for (const line of (await sh('ip', 'netns', 'list')).split('\n')) {
-    const m = /^(swc(\d+)-\w+)/.exec(line)
+    const m = /^(swc(\d+)[a-z0-9]?-\w+)/.exec(line)
     if (m === null || alive(Number(m[2]))) continue
     await killNsPids(m[1] ?? '')
     await sh('ip', 'netns', 'del', m[1] ?? '').catch(() => '')
@@ -64,16 +93,28 @@ export interface NodeProc {
   proc: ChildProcess | undefined
 }
 
+const setName = (i: BedInstance): string => `served_${i.name}`
+
 export class TestBed {
-  readonly prefix = `swc${process.pid}`
-  readonly dir = mkdtempSync(join(tmpdir(), 'scanwall-cluster-'))
-  readonly bridgeNs = `${this.prefix}-br`
-  readonly clientNs = `${this.prefix}-cl`
+  readonly prefix: string
+  readonly dir = mkdtempSync(join(tmpdir(), `scanwall-cluster-${process.pid}-`))
+  readonly bridgeNs: string
+  readonly clientNs: string
   readonly nodes: NodeProc[]
   readonly namespaces: string[]
   readonly extraChildren = new Set<ChildProcess>()
+  readonly mode: 'hub' | 'multicast'
+  readonly instances: readonly BedInstance[]
+  /// The MAC clients must resolve every VIP to.
+  readonly clusterMac: string
 
-  constructor (readonly repo: string, count = 3) {
+  constructor (readonly repo: string, options: Partial<BedOptions> = {}, count = 3) {
+    this.prefix = `swc${process.pid}${options.tag ?? ''}`
+    this.mode = options.mode ?? 'hub'
+    this.instances = options.instances ?? [defaultInstance]
+    this.clusterMac = this.mode === 'hub' ? hubMac : multicastMac
+    this.bridgeNs = `${this.prefix}-br`
+    this.clientNs = `${this.prefix}-cl`
     this.nodes = Array.from({ length: count }, (_, i) => {
       const name = `n${i + 1}`
       return { name, ns: `${this.prefix}-${name}`, ip: `10.213.0.${11 + i}`, config: join(this.dir, `${name}.json`), controlSocket: join(this.dir, `${name}.sock`), log: join(this.dir, `${name}.log`), proc: undefined }
@@ -85,7 +126,10 @@ export class TestBed {
     for (const ns of this.namespaces) await sh('ip', 'netns', 'add', ns)
     const br = this.bridgeNs
     await inNs(br, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1')
-    await sh('ip', '-n', br, 'link', 'add', 'br0', 'type', 'bridge', 'ageing_time', '0', 'stp_state', '0')
+    // Hub mode: a bridge that never learns floods every frame. Multicast mode: a learning bridge,
+    // like a switch; only the multicast cluster MAC is flooded (no IGMP querier on the segment).
+    const ageing = this.mode === 'hub' ? ['ageing_time', '0'] : []
+    await sh('ip', '-n', br, 'link', 'add', 'br0', 'type', 'bridge', ...ageing, 'stp_state', '0')
     // br_netfilter would push bridged frames through this namespace's IP hooks; keep it out.
     await inNs(br, 'sh', '-c', 'for f in /proc/sys/net/bridge/bridge-nf-call-*; do [ -e "$f" ] && echo 0 > "$f"; done; true')
     await sh('ip', '-n', br, 'link', 'set', 'br0', 'up')
@@ -101,37 +145,43 @@ export class TestBed {
     }
     await attach(this.clientNs, 'vcl', undefined, [`${clientIp}/24`])
     for (const [i, n] of this.nodes.entries()) {
-      await attach(n.ns, `vn${i + 1}`, clusterMac, [`${n.ip}/24`, `${vip}/24`])
+      await attach(n.ns, `vn${i + 1}`, this.mode === 'hub' ? hubMac : undefined, [`${n.ip}/24`, ...this.instances.map(inst => `${inst.vip}/24`)])
+      // A real NIC filters multicast MACs it was not told to accept (a veth does not, but say it anyway).
+      if (this.mode === 'multicast') await sh('ip', '-n', n.ns, 'maddress', 'add', multicastMac, 'dev', 'eth0')
       await inNs(n.ns, 'sysctl', '-qw', 'net.ipv4.ip_forward=0', 'net.ipv4.conf.all.arp_announce=2', 'net.ipv4.conf.eth0.arp_announce=2')
-      // Kernel truth for the test: the client ports each node accepted (after the base drop).
-      await inNs(n.ns, 'nft', `add table ip swtest; add set ip swtest served { type inet_service; size 65535; flags dynamic; }; add chain ip swtest in { type filter hook input priority 10; }; add rule ip swtest in ip daddr ${vip} tcp dport ${icapPort} ct state new add @served { tcp sport }`)
+      // Kernel truth for the test: per instance, the client ports each node accepted (after the base drop).
+      const rules = this.instances.map(inst => `add set ip swtest ${setName(inst)} { type inet_service; size 65535; flags dynamic; }; ` +
+        `add rule ip swtest in ip daddr ${inst.vip} tcp dport ${inst.port} ct state new add @${setName(inst)} { tcp sport }`)
+      await inNs(n.ns, 'nft', `add table ip swtest; add chain ip swtest in { type filter hook input priority 10; }; ${rules.join('; ')}`)
     }
   }
 
-  writeConfigs (health: (n: NodeProc) => unknown): void {
+  writeConfigs (health: (n: NodeProc) => unknown, extra: (n: NodeProc, inst: BedInstance) => Record<string, unknown> = () => ({})): void {
     for (const n of this.nodes) {
       writeFileSync(n.config, JSON.stringify({
         node: { id: n.name },
         log: { level: 'info' },
-        icap: { host: '0.0.0.0', port: icapPort },
+        icap: { host: '0.0.0.0', port: this.instances[0]?.port ?? icapPort },
         scan: { workers: 1, spoolDir: join(this.dir, `${n.name}-spool`) },
         snmp: { enabled: true, host: '127.0.0.1', port: snmpPort, users: [snmpUser] },
         cluster: {
           enabled: true,
           key,
           controlSocket: n.controlSocket,
-          instances: [{
-            name: 'default',
-            vip,
-            ports: [icapPort],
-            bind: `${n.ip}:${beatPort}`,
-            peers: this.nodes.filter(p => p !== n).map(p => `${p.ip}:${beatPort}`),
+          instances: this.instances.map(inst => ({
+            name: inst.name,
+            vip: inst.vip,
+            ports: [inst.port],
+            bind: `${n.ip}:${inst.beatPort}`,
+            peers: this.nodes.filter(p => p !== n).map(p => `${p.ip}:${inst.beatPort}`),
             buckets,
             seed,
             loadWeighting: false,
             drainTimeoutMs: 20_000,
             health: health(n),
-          }],
+            ...(this.mode === 'multicast' ? { mode: 'multicast', clusterMac: multicastMac } : {}),
+            ...extra(n, inst),
+          })),
         },
       }, null, 2))
     }
@@ -148,20 +198,27 @@ export class TestBed {
     n.proc = proc
   }
 
-  /// Client ports node `n` accepted so far (from the swtest set).
-  async served (n: NodeProc): Promise<Set<number>> {
-    const json = JSON.parse(await inNs(n.ns, 'nft', '-j', 'list', 'set', 'ip', 'swtest', 'served')) as { nftables: Array<{ set?: { elem?: number[] } }> }
+  /// Client ports node `n` accepted so far on instance `inst` (from its swtest set).
+  async served (n: NodeProc, inst: BedInstance = this.instances[0] ?? defaultInstance): Promise<Set<number>> {
+    const json = JSON.parse(await inNs(n.ns, 'nft', '-j', 'list', 'set', 'ip', 'swtest', setName(inst))) as { nftables: Array<{ set?: { elem?: number[] } }> }
     const set = json.nftables.find(x => x.set !== undefined)?.set
     return new Set(set?.elem ?? [])
   }
 
   async resetServed (): Promise<void> {
-    for (const n of this.nodes) await inNs(n.ns, 'nft', 'flush', 'set', 'ip', 'swtest', 'served').catch(() => '')
+    for (const n of this.nodes) for (const inst of this.instances) await inNs(n.ns, 'nft', 'flush', 'set', 'ip', 'swtest', setName(inst)).catch(() => '')
   }
 
-  async established (n: NodeProc): Promise<number> {
-    const out = await inNs(n.ns, 'ss', '-Htn', 'state', 'established', `( sport = :${icapPort} )`)
+  async established (n: NodeProc, inst: BedInstance = this.instances[0] ?? defaultInstance): Promise<number> {
+    const out = await inNs(n.ns, 'ss', '-Htn', 'state', 'established', `( src ${inst.vip} and sport = :${inst.port} )`)
     return out.split('\n').filter(Boolean).length
+  }
+
+  /// The client's neighbour entry for `address`: its MAC and state, e.g. ["01:00:5e:…", "REACHABLE"].
+  async neighbour (address: string): Promise<{ mac: string, state: string } | undefined> {
+    const line = (await sh('ip', '-n', this.clientNs, 'neigh', 'show', address, 'dev', 'eth0')).trim()
+    const m = /lladdr (\S+) .*?(\w+)$/.exec(line)
+    return m === null ? undefined : { mac: m[1] ?? '', state: m[2] ?? '' }
   }
 
   spawnIn (ns: string, ...args: string[]): ChildProcess {

@@ -1,9 +1,10 @@
 /// Helpers the cluster test runs inside its client namespace (they must live there to reach the
 /// virtual address): `load` opens connections to it and reports every attempt as a JSON line;
-/// `beat` sends one forged heartbeat. Not a product tool: test/cluster only.
+/// `hammer` keeps one node's scan pool busy; `beat` sends one forged heartbeat. Not a product tool:
+/// test/cluster only.
 import { connect } from 'node:net'
 import { createSocket } from 'node:dgram'
-import { randomInt } from 'node:crypto'
+import { randomBytes, randomInt } from 'node:crypto'
 import { encode } from '../../protocols/cluster/codec.js'
 
 interface LoadArgs { vip: string, port: number, concurrency: number, pauseMs: number, connectTimeoutMs: number, mode: 'icap' | 'tcp' }
@@ -80,6 +81,46 @@ async function load (a: LoadArgs): Promise<void> {
   await Promise.all(Array.from({ length: a.concurrency }, worker))
 }
 
+/// Keeps one node's scan pool busy: `concurrency` keep-alive connections to its own address send
+/// RESPMOD requests with a `megabytes` body (random bytes, so the matcher reads all of it), one
+/// after the other, until stdin ends. Prints the number of transactions answered.
+async function hammer (host: string, port: number, concurrency: number, megabytes: number): Promise<void> {
+  const body = randomBytes(megabytes * 1024 * 1024)
+  const http = `HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: ${body.length}\r\n\r\n`
+  const head = Buffer.from(`RESPMOD icap://${host}/avscan ICAP/1.0\r\nHost: ${host}\r\nAllow: 204\r\nEncapsulated: res-hdr=0, res-body=${http.length}\r\n\r\n` +
+    `${http}${body.length.toString(16)}\r\n`)
+  const tail = Buffer.from('\r\n0\r\n\r\n')
+  const stop = new AbortController()
+  let answered = 0
+  process.stdin.on('end', () => stop.abort()).resume()
+  const worker = async (): Promise<void> => {
+    while (!stop.signal.aborted) {
+      await new Promise<void>(resolve => {
+        const socket = connect({ host, port })
+        let data = ''
+        const next = (): void => {
+          if (stop.signal.aborted) { socket.destroy(); resolve(); return }
+          data = ''
+          socket.write(head)
+          socket.write(body)
+          socket.write(tail)
+        }
+        socket.on('connect', next)
+        socket.on('data', (d: Buffer) => {
+          data += d.toString('latin1')
+          if (!data.includes('\r\n\r\n')) return
+          answered++
+          next()
+        })
+        socket.on('error', () => resolve())
+        socket.on('close', () => resolve())
+      })
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker))
+  process.stdout.write(`${answered}\n`)
+}
+
 /// A heartbeat signed with the wrong key that claims every bucket for a node that does not exist.
 function beat (target: string, port: number, key: string): void {
   const socket = createSocket('udp4')
@@ -118,20 +159,14 @@ if (cmd === 'load') {
   // Connections closed with end() toward a node that vanished (link down) would keep this process
   // alive while their FIN is retransmitted: the test is over, so exit now (stdout pipes are synchronous).
   process.exit(0)
-} else if (cmd === 'probe') {
-  // Does the virtual address speak ICAP (the real server) or only accept and close (the skeleton)?
-  const [vip = '', port = '1344'] = rest
-  const socket = connect({ host: vip, port: Number(port) })
-  let data = ''
-  socket.on('connect', () => socket.write(options.replaceAll('%h', vip)))
-  socket.on('data', (d: Buffer) => { data += d.toString('latin1') })
-  socket.on('close', () => process.stdout.write(`${data.split('\r\n')[0] ?? ''}\n`))
-  socket.on('error', () => {})
-  setTimeout(() => socket.destroy(), 2000).unref()
+} else if (cmd === 'hammer') {
+  const [host = '', port = '1344', concurrency = '2', megabytes = '8'] = rest
+  await hammer(host, Number(port), Number(concurrency), Number(megabytes))
+  process.exit(0)
 } else if (cmd === 'beat') {
   const [target = '', port = '5405', key = ''] = rest
   beat(target, Number(port), key)
 } else {
-  process.stderr.write('usage: tools.js load VIP PORT CONC PAUSE_MS TIMEOUT_MS MODE | beat IP PORT KEY\n')
+  process.stderr.write('usage: tools.js load VIP PORT CONC PAUSE_MS TIMEOUT_MS MODE | hammer HOST PORT CONC MB | beat IP PORT KEY\n')
   process.exitCode = 2
 }

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto'
 import { startIcap, RawClient, buildRequest, optionsRequest, statusOf, bodyOf, eventually, type Harness } from './icap-harness.js'
 import { bundledSignaturesDir } from '../../config/schema.js'
 import { eicar } from '../helpers/eicar.js'
+import { freePort } from '../helpers/ports.js'
 
 async function optionsStillAnswered (icap: Harness): Promise<void> {
   const client = await RawClient.open(icap.port)
@@ -331,6 +332,39 @@ describe('ICAP server timeouts, limits, failures and drain', function () {
       assert.match(all[1]?.toString('latin1') ?? '', /\r\nConnection: close\r\n/)
       await closing
       assert.equal(icap.server.connections, 0)
+    } finally { await icap.close() }
+  })
+
+  it('listens on extra ports, and drains only the connections made to one local address (one cluster instance)', async () => {
+    const extra = await freePort()
+    // Two local addresses on loopback stand for two cluster instances' virtual addresses.
+    const icap = await startIcap({ icap: { host: '0.0.0.0', extraPorts: [extra] } })
+    try {
+      const kept = await RawClient.open(icap.port, '127.0.0.1')
+      kept.write(optionsRequest)
+      await kept.responses(1)
+      const drained = await RawClient.open(extra, '127.0.0.2')
+      drained.write(optionsRequest)
+      await drained.responses(1)
+      assert.equal(icap.server.connectionsAt('127.0.0.2'), 1)
+      icap.server.drain('127.0.0.2')
+      await drained.closedByServer()
+      await eventually(() => icap.server.connectionsAt('127.0.0.2') === 0, 'the drained connection to be gone')
+      // The other address goes on as before: kept alive, and new connections are served, on either port.
+      kept.write(optionsRequest)
+      const again = await kept.responses(2)
+      assert.doesNotMatch(again[1]?.toString('latin1') ?? '', /\r\nConnection: close\r\n/)
+      assert.equal(kept.closed, false)
+      const other = await RawClient.open(extra, '127.0.0.1')
+      other.write(optionsRequest)
+      assert.equal(statusOf((await other.responses(1))[0]), 200)
+      const refused = await RawClient.open(icap.port, '127.0.0.2')
+      assert.equal(statusOf((await refused.responses(1))[0]), 503)
+      icap.server.resume('127.0.0.2')
+      const back = await RawClient.open(extra, '127.0.0.2')
+      back.write(optionsRequest)
+      assert.equal(statusOf((await back.responses(1))[0]), 200)
+      for (const c of [kept, other, refused, back]) c.destroy()
     } finally { await icap.close() }
   })
 

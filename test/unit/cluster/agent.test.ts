@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { pino } from 'pino'
 import { ClusterAgent } from '../../../src/cluster/agent.js'
 import { HeartbeatTransport } from '../../../protocols/cluster/transport.js'
-import type { OwnershipSink } from '../../../src/cluster/types.js'
+import type { OwnershipSink, PeerBeat } from '../../../src/cluster/types.js'
+import { mapVersion } from '../../../src/cluster/buckets.js'
 
 const key = Buffer.from('agent-test-key-0123456789')
 const log = pino({ level: 'silent' })
@@ -49,7 +50,7 @@ describe('cluster agent over loopback heartbeats', () => {
       const peers = addrs.filter((_, j) => j !== i)
       // missed: 10 (500 ms): these tests are about ownership hand-over, not detection speed; a shorter
       // deadline let a GC pause in a loaded CI run declare a live peer failed (a false overlap).
-      const agent = new ClusterAgent({ cluster: 'c', nodeId: id, buckets: 64, capacity: 1, intervalMs: 50, missed: 10, joinMs: 250, loadWeighting: false, configVersion: 'v' },
+      const agent = new ClusterAgent({ cluster: 'c', nodeId: id, buckets: 64, capacity: 1, intervalMs: 50, missed: 10, joinMs: 250, loadWeighting: false, loadSmoothingMs: 5000, weightHoldMs: 10_000, configVersion: 'v' },
         { sink: kernel.sink(id), facts, send: beat => { for (const p of peers) t.sendTo(beat, p) }, log })
       t.on('message', m => agent.receive(m))
       transports.push(t)
@@ -85,5 +86,25 @@ describe('cluster agent over loopback heartbeats', () => {
     agents.splice(agents.indexOf(b), 1)
     await until(() => nodes.get('a')!.owned.length === 64)
     assert.equal(nodes.get('a')!.status().find(r => r.id === 'b')?.state, 'offline')
+  })
+
+  it('announces a new bucket map at once, not at the next interval, and only when the map changes', async () => {
+    const sent: PeerBeat[] = []
+    // An interval far longer than the test: every heartbeat seen here was sent because of an event.
+    const agent = new ClusterAgent({ cluster: 'c', nodeId: 'a', buckets: 64, capacity: 1, intervalMs: 60_000, missed: 5, joinMs: 0, loadWeighting: false, loadSmoothingMs: 5000, weightHoldMs: 10_000, configVersion: 'v' },
+      { sink: new Kernel().sink('a'), facts, send: beat => sent.push(beat), log })
+    agents.push(agent)
+    agent.start()
+    const beat = { v: 1, type: 'heartbeat', cluster: 'c', node: 'b', boot: 'b1', bootTs: 1, state: 'online', capacity: 1, weight: 1 } as const
+    const rest = { load: facts.load(), mapVersion: 0, owned: new Uint8Array(8), signatureVersion: 'sig', configVersion: 'v', healthy: true, failing: [], connections: 0 }
+    const peer = (seq: number): PeerBeat => ({ ...beat, ...rest, seq, ts: Date.now() })
+    const before = sent.length
+    agent.receive(peer(1))
+    const expected = mapVersion([{ id: 'a', weight: 1 }, { id: 'b', weight: 1 }], 64)
+    assert.equal(agent.map.version, expected)
+    assert.equal(sent.length, before + 1, 'no heartbeat announced the new map')
+    assert.equal(sent.at(-1)?.mapVersion, expected)
+    agent.receive(peer(2))
+    assert.equal(sent.length, before + 1, 'a heartbeat that changed nothing was answered with one')
   })
 })

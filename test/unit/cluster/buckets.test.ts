@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict'
-import { computeBuckets, bucketsOf, dampWeight, loadFactor, mapVersion } from '../../../src/cluster/buckets.js'
-
-const idle = { cpu: 0, memory: 0, queue: 0, poolBusy: 0 }
+import { computeBuckets, bucketsOf, mapVersion } from '../../../src/cluster/buckets.js'
 
 describe('cluster buckets', () => {
   const three = [{ id: 'a', weight: 1 }, { id: 'b', weight: 1 }, { id: 'c', weight: 1 }]
@@ -42,14 +40,5 @@ describe('cluster buckets', () => {
 
   it('changes the version when a weight changes', () => {
     assert.notEqual(mapVersion(three, 256), mapVersion([{ id: 'a', weight: 2 }, ...three.slice(1)], 256))
-  })
-
-  it('damps weights: small load changes keep the advertised weight, large ones move it by quanta', () => {
-    const options = { quanta: 4, hysteresis: 0.3, floor: 0.25 }
-    assert.equal(dampWeight(0, 1, idle, options), 1)
-    assert.equal(dampWeight(1, 1, { ...idle, cpu: 0.2 }, options), 1)
-    assert.equal(dampWeight(1, 1, { ...idle, queue: 0.6 }, options), 0.5)
-    assert.equal(dampWeight(0.5, 1, { ...idle, queue: 0.45 }, options), 0.5)
-    assert.equal(loadFactor({ ...idle, poolBusy: 1 }, 0.25), 0.25)
   })
 })

@@ -26,11 +26,15 @@ describe('cluster netfilter rendering', () => {
     assert.match(base, /^table ip scanwall_base_web \{\}\nflush table ip scanwall_base_web/)
   })
 
-  it('creates owner tables, and in multicast mode the ARP rewrite and PACKET_HOST fix', () => {
+  it('creates the owner table, and in multicast mode the PACKET_HOST fix in it and the ARP rewrite in a persistent table', () => {
     assert.match(renderOwnerSetup(o)[0] ?? '', /flags owner/)
-    const mc = renderOwnerSetup({ ...o, mode: 'multicast', clusterMac: '01:00:5e:7f:00:64' }).join('\n')
-    assert.match(mc, /arp saddr ether set 01:00:5e:7f:00:64/)
-    assert.match(mc, /meta pkttype set host/)
+    assert.match(renderBase(o), /\ntable arp scanwall_base_web \{\}\ndelete table arp scanwall_base_web\n$/)
+    const m = { ...o, mode: 'multicast' as const, clusterMac: '01:00:5e:7f:00:64' }
+    const owner = renderOwnerSetup(m).join('\n')
+    assert.match(owner, /meta pkttype set host/)
+    // A host whose agent died must still answer ARP with the cluster MAC, never its own.
+    assert.doesNotMatch(owner, /arp/)
+    assert.match(renderBase(m), /table arp scanwall_base_web \{\}\nflush table arp scanwall_base_web\n[\s\S]*arp operation reply arp saddr ip 10\.213\.0\.100 arp saddr ether set 01:00:5e:7f:00:64/)
   })
 })
 

@@ -1,0 +1,93 @@
+/// The failover prober, run in the client namespace: every `everyMs` it opens a FRESH connection to
+/// the virtual address and does one ICAP OPTIONS round trip on it. Each attempt is independent and
+/// gives up on its own short connect deadline, so no attempt ever waits in the kernel's 1 s SYN
+/// retransmit (which is what made the load workers' numbers a second late). One JSON line per
+/// attempt: start time, outcome, local port (the test maps it to a bucket and an owner), connect ms.
+/// Not a product tool: test/cluster only.
+import { connect } from 'node:net'
+import { randomInt } from 'node:crypto'
+
+export interface Probe {
+  /// Start (Date.now()) and end of the attempt.
+  readonly s: number
+  readonly e: number
+  readonly lport: number
+  readonly ok: boolean
+  /// Connect time in ms, -1 when the SYN was never answered.
+  readonly c: number
+  readonly err?: string
+}
+
+interface ProberArgs { vip: string, port: number, everyMs: number, connectTimeoutMs: number, answerTimeoutMs: number }
+
+const options = (vip: string): string => `OPTIONS icap://${vip}/avscan ICAP/1.0\r\nHost: ${vip}\r\nEncapsulated: null-body=0\r\n\r\n`
+
+async function attempt (a: ProberArgs, lport: number): Promise<Omit<Probe, 'e'> | undefined> {
+  return await new Promise(resolve => {
+    const s = Date.now()
+    const socket = connect({ host: a.vip, port: a.port, localPort: lport, localAddress: '0.0.0.0' })
+    let c = -1
+    let data = ''
+    let settled = false
+    const done = (ok: boolean, err?: string): void => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      if (ok) socket.end(); else socket.destroy()
+      resolve(err === undefined ? { s, lport, ok, c } : { s, lport, ok, c, err })
+    }
+    // A deadline that fires while the connect event already waits in the poll queue (a starved
+    // prober: timers run before I/O in a loop turn) must not count as an unanswered SYN: look again
+    // after the I/O phase before deciding.
+    const expire = (what: string): void => { setImmediate(() => done(false, what)) }
+    let timer = setTimeout(() => expire('connect-timeout'), a.connectTimeoutMs)
+    socket.on('connect', () => {
+      c = Date.now() - s
+      clearTimeout(timer)
+      timer = setTimeout(() => expire('answer-timeout'), a.answerTimeoutMs)
+      socket.write(options(a.vip))
+    })
+    socket.on('data', (d: Buffer) => {
+      data += d.toString('latin1')
+      if (!data.includes('\r\n\r\n')) return
+      const ok = /^ICAP\/1\.0 200/.test(data)
+      done(ok, ok ? undefined : `status ${data.split('\r\n')[0] ?? ''}`)
+    })
+    socket.on('end', () => done(false, 'closed'))
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      // A local port still in TIME_WAIT from an earlier run: no attempt was made.
+      if (err.code === 'EADDRINUSE') { settled = true; clearTimeout(timer); socket.destroy(); resolve(undefined); return }
+      done(false, err.code ?? err.message)
+    })
+  })
+}
+
+async function probe (a: ProberArgs): Promise<void> {
+  // Ports above the load tool's range (20000-60000) and the kernel's ephemeral range, rotating.
+  let next = randomInt(61000, 65000)
+  const stop = new AbortController()
+  process.stdin.on('end', () => stop.abort()).resume()
+  const pending = new Set<Promise<void>>()
+  const tick = (): void => {
+    next = next >= 65000 ? 61000 : next + 1
+    const p = attempt(a, next).then(r => {
+      if (r !== undefined) process.stdout.write(`${JSON.stringify({ ...r, e: Date.now() })}\n`)
+    })
+    pending.add(p)
+    void p.finally(() => pending.delete(p))
+  }
+  // Each attempt starts on its own schedule, never after the previous one ends.
+  const timer = setInterval(tick, a.everyMs)
+  tick()
+  await new Promise(resolve => stop.signal.addEventListener('abort', resolve))
+  clearInterval(timer)
+  await Promise.all(pending)
+}
+
+const [vip = '', port = '1344', everyMs = '20', connectTimeoutMs = '300', answerTimeoutMs = '1000'] = process.argv.slice(2)
+if (vip === '') {
+  process.stderr.write('usage: prober.js VIP PORT EVERY_MS CONNECT_TIMEOUT_MS ANSWER_TIMEOUT_MS\n')
+  process.exit(2)
+}
+await probe({ vip, port: Number(port), everyMs: Number(everyMs), connectTimeoutMs: Number(connectTimeoutMs), answerTimeoutMs: Number(answerTimeoutMs) })
+process.exit(0)
