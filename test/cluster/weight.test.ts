@@ -34,7 +34,24 @@ describe('cluster: weights from capacity and load (network namespaces)', functio
   const describe = (series: Sample[], id: string): string => series.filter((s, i) => i === 0 || s.weight.get(id) !== series[i - 1]?.weight.get(id) || s.owned.get(id) !== series[i - 1]?.owned.get(id))
     .map(s => `+${(s.t / 1000).toFixed(1)}s w${s.weight.get(id)}/${s.owned.get(id)}`).join(' ')
 
+  /// Polls n1's view until every node advertises its whole capacity (no load left in any weight),
+  /// so bucket counts compare like with like; the last view if that does not happen in time.
+  const settled = async (timeoutMs: number): Promise<Sample> => {
+    const start = Date.now()
+    for (;;) {
+      const status = await h.status(bed.nodes[0]!)
+      const rows = status['default']?.nodes ?? []
+      const full = rows.length === bed.nodes.length && rows.every(r => r.weight === r.capacity)
+      if (full || Date.now() - start > timeoutMs) return sample(status, Date.now() - start)
+      await sleep(250)
+    }
+  }
+  const assertFull = (s: Sample, when: string): void => {
+    for (const id of ['n1', 'n2', 'n3']) assert.equal(s.weight.get(id), id === 'n1' ? 2 : 1, `${id}'s weight ${when}`)
+  }
+
   it('gives a node with twice the capacity about twice the buckets', async () => {
+    assertFull(await settled(40_000), 'with no load')
     const status = await h.status(bed.nodes[0]!)
     const rows = status['default']?.nodes ?? []
     console.log(`    ${rows.map(r => `${r.id}: capacity ${r.capacity}, weight ${r.weight}, ${r.owned} buckets`).join('; ')}`)
@@ -59,7 +76,10 @@ describe('cluster: weights from capacity and load (network namespaces)', functio
     })()
     const light = await h.load(h.first, 2, 50)
     await sleep(3000)
-    const initial = series.at(-1)?.owned.get('n3') ?? 0
+    // The baseline is the map with every node at full weight: the same map must come back at the end.
+    const base = await settled(40_000)
+    assertFull(base, 'under the light load, before n3 is made busy')
+    const initial = base.owned.get('n3') ?? 0
     marks.push(['busy', Date.now() - start])
     const hammer = bed.spawnIn(bed.clientNs, process.execPath, h.tools, 'hammer', n3.ip, String(h.first.port), '2', '8')
     await sleep(15_000)
@@ -70,11 +90,8 @@ describe('cluster: weights from capacity and load (network namespaces)', functio
     await new Promise(resolve => hammer.on('exit', resolve))
     marks.push(['idle', Date.now() - start])
     // Back to full weight takes up to two held steps (weightHoldMs, 10 s) after the load has decayed.
-    for (let waited = 0; waited < 40_000; waited += 250) {
-      const last = series.at(-1)
-      if (waited >= 5000 && last?.weight.get('n3') === 1 && last.owned.get('n3') === initial) break
-      await sleep(250)
-    }
+    await sleep(5000)
+    assertFull(await settled(40_000), 'once n3 is idle again')
     await sleep(2000)
     done.abort()
     await watching
