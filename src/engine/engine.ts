@@ -52,7 +52,8 @@ export class Engine {
     // Type first: body signatures are restricted to target types (ClamAV's target field).
     const type = await detectType(source)
     const match = this.#matcher.begin(type, source.size)
-    for await (const chunk of source.chunks()) {
+    // The stream copies what it carries over a chunk boundary, so the source may reuse its buffer.
+    for await (const chunk of source.chunks(undefined, { reuse: true })) {
       if (!state.budget.alive()) return
       match.push(chunk)
     }

@@ -9,7 +9,16 @@ export interface ByteSource {
   /// Up to length bytes from offset (fewer at the end).
   read (offset: number, length: number): Promise<Uint8Array>
   /// The whole content in order, in chunks of about chunkSize bytes.
-  chunks (chunkSize?: number): AsyncIterable<Uint8Array>
+  chunks (chunkSize?: number, options?: ChunkOptions): AsyncIterable<Uint8Array>
+}
+
+export interface ChunkOptions {
+  /// The consumer is done with each chunk before it asks for the next and keeps no view on it (the
+  /// walk's matcher copies the few bytes it carries across a boundary), so a file source may read
+  /// every chunk into one buffer. Fresh memory per chunk costs page faults on every chunk; on this
+  /// machine kind that halved the throughput of a newly started worker. Consumers that hold chunks
+  /// (a Readable feeding a decoder buffers them) must not ask for it.
+  readonly reuse?: boolean
 }
 
 export class MemorySource implements ByteSource {
@@ -52,12 +61,14 @@ export class FileSource implements ByteSource {
     }
   }
 
-  async * chunks (chunkSize = 1 << 20): AsyncIterable<Uint8Array> {
+  async * chunks (chunkSize = 1 << 20, options: ChunkOptions = {}): AsyncIterable<Uint8Array> {
     const handle = await open(this.#path, 'r')
     try {
+      let reused: Uint8Array | undefined
       for (let at = 0; at < this.size;) {
-        // A fresh buffer per chunk: consumers (matchers, hashers) may keep a view on the previous one.
-        const buf = new Uint8Array(Math.min(chunkSize, this.size - at))
+        const want = Math.min(chunkSize, this.size - at)
+        // A fresh buffer per chunk unless the consumer said it keeps none (see ChunkOptions).
+        const buf = options.reuse === true ? (reused ??= new Uint8Array(want)).subarray(0, want) : new Uint8Array(want)
         const { bytesRead } = await handle.read(buf, 0, buf.length, at)
         if (bytesRead === 0) break
         at += bytesRead
