@@ -4,7 +4,7 @@
 import type { ByteSource } from './source.js'
 import { ScanBudget, type ScanLimits } from './budget.js'
 import { detectType } from './filetype.js'
-import { handlers, type Layer } from './formats/registry.js'
+import { handlerFor, type Layer } from './formats/registry.js'
 import { Matcher } from './matcher/matcher.js'
 import type { CompiledDb } from './matcher/db.js'
 import type { Finding, Verdict } from '../scan/verdict.js'
@@ -60,7 +60,7 @@ export class Engine {
     for (const name of match.end()) state.findings.push({ name, kind: 'signature', path })
     if (match.allowListed) return // .fp/.sfp: this layer and what it contains are known clean
     if (state.findings.length > 0) return // first detection decides, as clamd without --allmatch
-    const handler = handlers.get(type)
+    const handler = await handlerFor(type)
     if (handler === undefined) return
     await this.#children(handler.extract(source, state.budget), path, depth, state)
   }

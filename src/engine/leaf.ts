@@ -7,7 +7,7 @@
 /// the top object, which every limit admits). Everything else returns undefined and goes to the pool.
 import { leafMaxBytes } from './budget.js'
 import { detect } from './filetype.js'
-import { handlers } from './formats/registry.js'
+import { hasHandler } from './formats/registry.js'
 import { Matcher } from './matcher/matcher.js'
 import type { CompiledDb } from './matcher/db.js'
 import type { Verdict } from '../scan/verdict.js'
@@ -26,7 +26,7 @@ export class LeafScanner {
     if (bytes.length > leafMaxBytes) return undefined
     const started = performance.now()
     const type = detect(bytes.subarray(0, 4096))
-    if (handlers.has(type)) return undefined
+    if (hasHandler(type)) return undefined
     const match = this.#matcher.begin(type, bytes.length)
     match.push(bytes)
     const found = match.end()
