@@ -5,12 +5,14 @@ import { Engine } from '../src/engine/engine.js'
 import { FileSource, MemorySource } from '../src/engine/source.js'
 import { defaultLimits } from '../src/engine/budget.js'
 import type { CompiledDb } from '../src/engine/matcher/db.js'
+import type { WasmMemory } from '../src/engine/matcher/kernel.js'
 import type { ScanTask, ScanTaskResult } from '../src/scan/task.js'
 import { moveWithTransfer } from '../src/scan/transfer.js'
 
-// The compiled DB's SharedArrayBuffer arrives by reference: every worker maps the same memory.
-const { db } = workerData as { db: CompiledDb }
-const engine = new Engine(db)
+// The compiled DB's SharedArrayBuffer and the kernel's shared memory arrive by reference: every
+// worker maps the same memory.
+const { db, kernelMemory } = workerData as { db: CompiledDb, kernelMemory?: WasmMemory }
+const engine = new Engine(db, { kernelMemory })
 
 /// An AbortSignal-shaped view on the service's shared cancel flag.
 function flagSignal (flag: SharedArrayBuffer): AbortSignal {

@@ -5,7 +5,7 @@ import type { ByteSource } from './source.js'
 import { ScanBudget, type ScanLimits } from './budget.js'
 import { detectType } from './filetype.js'
 import { handlerFor, type Layer } from './formats/registry.js'
-import { Matcher } from './matcher/matcher.js'
+import { Matcher, type MatcherOptions } from './matcher/matcher.js'
 import type { CompiledDb } from './matcher/db.js'
 import type { Finding, Verdict } from '../scan/verdict.js'
 
@@ -20,9 +20,9 @@ export class Engine {
   readonly version: string
   readonly #matcher: Matcher
 
-  constructor (db: CompiledDb) {
+  constructor (db: CompiledDb, options: MatcherOptions = {}) {
     this.version = db.version
-    this.#matcher = new Matcher(db)
+    this.#matcher = new Matcher(db, options)
   }
 
   async scan (source: ByteSource, name: string, limits: ScanLimits, signal: AbortSignal): Promise<Verdict> {

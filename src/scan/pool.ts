@@ -3,6 +3,7 @@
 import { Piscina } from 'piscina'
 import { fileURLToPath } from 'node:url'
 import type { CompiledDb } from '../engine/matcher/db.js'
+import { kernelMemoryFor } from '../engine/matcher/matcher.js'
 
 export interface PoolOptions {
   readonly workers: number
@@ -21,6 +22,8 @@ export function createPool (options: PoolOptions, db: CompiledDb): Piscina {
     idleTimeout: Number.MAX_SAFE_INTEGER, // keep warm workers: building the engine is the expensive part
     concurrentTasksPerWorker: 1,
     resourceLimits: { maxOldGenerationSizeMb: options.workerMaxOldGenMb },
-    workerData: { db }, // its SharedArrayBuffer is shared with every worker, not copied
+    // Both are shared with every worker, not copied: the DB's SharedArrayBuffer, and the anchor
+    // kernel's WebAssembly memory holding the DB's Bloom bitmaps (one copy instead of one per worker).
+    workerData: { db, kernelMemory: kernelMemoryFor(db) },
   })
 }

@@ -103,68 +103,110 @@ function code (short: boolean): number[] {
   return [...uleb(fn.length), ...fn]
 }
 
-function moduleBytes (short: boolean): Uint8Array {
+/// The imported memory's type: private (flag 0) or shared (flag 3: a shared memory must declare a
+/// maximum). The least an import may declare (0 pages, and 4 GiB, wasm32's most), so one module per
+/// kind links to the memory of any DB: a module is compiled once and cached for the process.
+function moduleBytes (short: boolean, shared: boolean): Uint8Array {
+  const memory = shared ? [0x03, 0, ...uleb(65536)] : [0x00, 0]
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec([[0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32], [I32]]), ...vec([[I32]])]])),
+    ...section(2, vec([[...name('e'), ...name('m'), 0x02, ...memory]])),
     ...section(3, vec([[0]])),
-    ...section(5, vec([[0x00, 1]])),
-    ...section(7, vec([[...name('scan'), 0x00, 0], [...name('m'), 0x02, 0]])),
+    ...section(7, vec([[...name('scan'), 0x00, 0]])),
     ...section(10, vec([code(short)])),
   ])
 }
 
 // The project's lib (es2023, no DOM) has no WebAssembly typings: the little this file uses, typed here.
-interface WasmMemory { readonly buffer: ArrayBuffer, grow (pages: number): number }
+export interface WasmMemory { readonly buffer: ArrayBuffer | SharedArrayBuffer, grow (pages: number): number }
 interface WasmApi {
   readonly Module: new (bytes: Uint8Array) => object
   readonly Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> }
+  readonly Memory: new (descriptor: { initial: number, maximum?: number, shared?: boolean }) => WasmMemory
 }
 const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly
 
-const compiled = new Map<boolean, object>()
+const compiled = new Map<string, object>()
 
 type ScanFn = (from: number, to: number, bloom: number, bloom2: number, shift: number, out: number, max: number) => number
 
+const PAGE = 65536
 const OUT_MAX = 1 << 14
 const WINDOW = 256 << 10
+/// A kernel's private part: the hit array, then the byte window (plus the 3 bytes a last gram reads).
+const SLOT_PAGES = Math.ceil((OUT_MAX * 4 + WINDOW + 4) / PAGE)
+/// Kernels that may take a slot in one shared memory over its life: the pool's workers, and the
+/// replacements Piscina starts for crashed or killed ones. Past it a worker falls back to a private
+/// memory (correct, 2 MiB more). Unused pages are address space only.
+const MAX_SLOTS = 1024
 
-/// One instance per Matcher (per worker): its own memory holding copies of the Bloom bitmaps
-/// (≤ 2 MiB + 8 KiB), the hit array and a 256 KiB window of the bytes being scanned.
+const pages = (bytes: number): number => Math.ceil(bytes / PAGE)
+
+/// The Bloom bitmaps of one DB in a shared WebAssembly memory, built once (by the thread that starts
+/// the worker pool) and handed to every worker: each worker's kernel imports it and grows its own
+/// slot onto its end, so N workers hold one copy of the bitmaps (≤ 2 MiB + 8 KiB) instead of N.
+export function sharedKernelMemory (bloom: Uint32Array, bloom2: Uint32Array): WasmMemory {
+  const initial = pages(bloom.byteLength + bloom2.byteLength)
+  const memory = new wasm.Memory({ initial, maximum: initial + MAX_SLOTS * SLOT_PAGES, shared: true })
+  copyBlooms(memory, bloom, bloom2)
+  return memory
+}
+
+function copyBlooms (memory: WasmMemory, bloom: Uint32Array, bloom2: Uint32Array): void {
+  const bytes = new Uint8Array(memory.buffer)
+  bytes.set(new Uint8Array(bloom.buffer, bloom.byteOffset, bloom.byteLength), 0)
+  bytes.set(new Uint8Array(bloom2.buffer, bloom2.byteOffset, bloom2.byteLength), bloom.byteLength)
+}
+
+/// Memory growth returns the old size in pages; on a shared memory it is atomic across threads, so
+/// the pages a kernel grows are its own. Undefined once the memory is at its maximum.
+function growSlot (memory: WasmMemory): number | undefined {
+  try {
+    return memory.grow(SLOT_PAGES) * PAGE
+  } catch {
+    return undefined
+  }
+}
+
+function instantiate (short: boolean, shared: boolean, memory: WasmMemory): ScanFn {
+  const key = `${String(short)}:${String(shared)}`
+  let module = compiled.get(key)
+  if (module === undefined) compiled.set(key, module = new wasm.Module(moduleBytes(short, shared)))
+  return new wasm.Instance(module, { e: { m: memory } }).exports['scan'] as ScanFn
+}
+
+/// One instance per Matcher (per worker). Its memory holds the Bloom bitmaps, the hit array and a
+/// 256 KiB window of the bytes being scanned: either a private memory with copies of the bitmaps, or
+/// the pool's shared memory (sharedKernelMemory) with a private slot grown onto it.
 export class AnchorKernel {
-  readonly #memory: WasmMemory
   readonly #scan: ScanFn
   readonly #shift: number
+  readonly #bloom2: number
   readonly #out: number
   readonly #data: number
-  #bytes: Uint8Array
-  #hits: Int32Array
+  readonly #bytes: Uint8Array
+  readonly #hits: Int32Array
 
-  readonly #bloom2: number
-
-  constructor (bloom: Uint32Array, bloom2: Uint32Array, gramBits: number, short: boolean) {
-    let module = compiled.get(short)
-    if (module === undefined) compiled.set(short, module = new wasm.Module(moduleBytes(short)))
-    const instance = new wasm.Instance(module, {})
-    this.#memory = instance.exports['m'] as WasmMemory
-    this.#scan = instance.exports['scan'] as ScanFn
+  constructor (bloom: Uint32Array, bloom2: Uint32Array, gramBits: number, short: boolean, shared?: WasmMemory) {
     this.#shift = 32 - gramBits
     this.#bloom2 = bloom.byteLength
-    this.#out = bloom.byteLength + bloom2.byteLength
+    const blooms = bloom.byteLength + bloom2.byteLength
+    const slot = shared !== undefined && shared.buffer.byteLength >= blooms ? growSlot(shared) : undefined
+    let memory: WasmMemory
+    if (shared !== undefined && slot !== undefined) {
+      memory = shared
+      this.#out = slot
+    } else {
+      this.#out = pages(blooms) * PAGE
+      memory = new wasm.Memory({ initial: pages(blooms) + SLOT_PAGES })
+      copyBlooms(memory, bloom, bloom2)
+    }
     this.#data = this.#out + OUT_MAX * 4
-    this.#ensure(this.#data + WINDOW + 4)
-    this.#bytes = new Uint8Array(this.#memory.buffer)
-    this.#bytes.set(new Uint8Array(bloom.buffer, bloom.byteOffset, bloom.byteLength), 0)
-    this.#bytes.set(new Uint8Array(bloom2.buffer, bloom2.byteOffset, bloom2.byteLength), this.#bloom2)
-    this.#hits = new Int32Array(this.#memory.buffer, this.#out, OUT_MAX)
-  }
-
-  #ensure (bytes: number): void {
-    const have = this.#memory.buffer.byteLength
-    if (bytes <= have) return
-    this.#memory.grow(Math.ceil((bytes - have) / 65536))
-    this.#bytes = new Uint8Array(this.#memory.buffer)
-    this.#hits = new Int32Array(this.#memory.buffer, this.#out, OUT_MAX)
+    this.#scan = instantiate(short, memory === shared, memory)
+    // Views made after our own growth cover our slot; a shared buffer is never detached by others' growth.
+    this.#bytes = new Uint8Array(memory.buffer)
+    this.#hits = new Int32Array(memory.buffer, this.#out, OUT_MAX)
   }
 
   /// Calls hit(i) for every gram start i in [from, to] of buf (bytes up to to + 3 must exist) whose

@@ -5,7 +5,7 @@ import { views, type CompiledDb } from './db.js'
 import { HashTable } from './hashtab.js'
 import { parseExpr, type Expr } from './logic.js'
 import { LayerStream } from './stream.js'
-import { AnchorKernel } from './kernel.js'
+import { AnchorKernel, sharedKernelMemory, type WasmMemory } from './kernel.js'
 import { targetMask } from '../signatures/target.js'
 import type { FileType } from '../filetype.js'
 
@@ -47,12 +47,31 @@ export class DbViews {
 }
 
 /// The WebAssembly kernel, or undefined (the JS loop then does the same work) where WebAssembly is unavailable.
-function tryKernel (v: DbViews, db: CompiledDb): AnchorKernel | undefined {
+function tryKernel (v: DbViews, db: CompiledDb, shared: WasmMemory | undefined): AnchorKernel | undefined {
   try {
-    return new AnchorKernel(v.bloom, v.bloom2, db.params.gramBits, db.params.hasShortAnchors)
+    return new AnchorKernel(v.bloom, v.bloom2, db.params.gramBits, db.params.hasShortAnchors, shared)
   } catch {
     return undefined
   }
+}
+
+/// The kernel memory a pool's workers share for this DB (its Bloom bitmaps, once), to pass to each
+/// worker's Matcher as options.kernelMemory; undefined where WebAssembly or shared memory is unavailable.
+export function kernelMemoryFor (db: CompiledDb): WasmMemory | undefined {
+  try {
+    const v = views(db)
+    return sharedKernelMemory(v['bloom'] as Uint32Array, v['bloom2'] as Uint32Array)
+  } catch {
+    return undefined
+  }
+}
+
+export interface MatcherOptions {
+  /// false: the JS anchor loop only (the reference path; benchmarks compare both).
+  readonly kernel?: boolean
+  /// kernelMemoryFor(db), made once by the thread that starts the workers: the kernel then maps the
+  /// shared Bloom bitmaps instead of copying them.
+  readonly kernelMemory?: WasmMemory | undefined
 }
 
 export class Matcher {
@@ -66,15 +85,14 @@ export class Matcher {
   readonly #names = new Map<number, string>()
   readonly #masks = new Map<FileType, number>()
 
-  /// options.kernel false: the JS anchor loop only (the reference path; benchmarks compare both).
-  constructor (db: CompiledDb, options: { kernel?: boolean } = {}) {
+  constructor (db: CompiledDb, options: MatcherOptions = {}) {
     this.db = db
     this.version = db.version
     this.v = new DbViews(db)
     const sectionViews = views(db)
     const get = (name: string): Int32Array | Uint8Array => sectionViews[name] as Int32Array | Uint8Array
     this.hashTables = [0, 1, 2].map(i => new HashTable(i, get, db.params.hashAnySize[i] ?? false))
-    this.kernel = options.kernel === false ? undefined : tryKernel(this.v, db)
+    this.kernel = options.kernel === false ? undefined : tryKernel(this.v, db, options.kernelMemory)
   }
 
   /// Starts matching one layer: `type` selects target-typed signatures, `size` resolves EOF offsets
