@@ -63,19 +63,36 @@ export class FileSource implements ByteSource {
 
   async * chunks (chunkSize = 1 << 20, options: ChunkOptions = {}): AsyncIterable<Uint8Array> {
     const handle = await open(this.#path, 'r')
+    const size = Math.min(chunkSize, this.size)
+    // A fresh buffer per chunk unless the consumer said it keeps none (see ChunkOptions).
+    const reused = options.reuse === true ? takeSpare(size) : undefined
     try {
-      let reused: Uint8Array | undefined
       for (let at = 0; at < this.size;) {
         const want = Math.min(chunkSize, this.size - at)
-        // A fresh buffer per chunk unless the consumer said it keeps none (see ChunkOptions).
-        const buf = options.reuse === true ? (reused ??= new Uint8Array(want)).subarray(0, want) : new Uint8Array(want)
+        const buf = reused === undefined ? new Uint8Array(want) : reused.subarray(0, want)
         const { bytesRead } = await handle.read(buf, 0, buf.length, at)
         if (bytesRead === 0) break
         at += bytesRead
         yield buf.subarray(0, bytesRead)
       }
     } finally {
+      if (reused !== undefined) giveSpare(reused)
       await handle.close()
     }
   }
+}
+
+/// Buffers of finished reuse-mode reads in this thread, lent to the next ones: a worker scans file
+/// after file, and a new 1 MiB buffer per file would pay the page faults again. Each read takes its
+/// own (concurrent scans never share one); a few are kept.
+const spares: Uint8Array[] = []
+const keptSpares = 2
+
+function takeSpare (size: number): Uint8Array {
+  const i = spares.findIndex(b => b.length >= size)
+  return i < 0 ? new Uint8Array(size) : spares.splice(i, 1)[0] ?? new Uint8Array(size)
+}
+
+function giveSpare (buf: Uint8Array): void {
+  if (spares.length < keptSpares && buf.length >= 64 * 1024) spares.push(buf)
 }
