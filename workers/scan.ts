@@ -7,7 +7,6 @@ import { defaultLimits } from '../src/engine/budget.js'
 import type { CompiledDb } from '../src/engine/matcher/db.js'
 import type { WasmMemory } from '../src/engine/matcher/kernel.js'
 import type { ScanTask, ScanTaskResult } from '../src/scan/task.js'
-import { moveWithTransfer } from '../src/scan/transfer.js'
 
 // The compiled DB's SharedArrayBuffer and the kernel's shared memory arrive by reference: every
 // worker maps the same memory.
@@ -36,6 +35,9 @@ export default async function scan (task: ScanTask): Promise<ScanTaskResult> {
     result = { ok: false, code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) }
   }
   if (task.returnBody && task.source.kind === 'memory') {
+    // Loaded on first use: it pulls in Piscina's whole main module (35 ms and 1 MiB of heap per
+    // worker), and only a body echoed back (ICAP 200 without Allow: 204) needs it.
+    const { moveWithTransfer } = await import('../src/scan/transfer.js')
     return moveWithTransfer({ ...result, body: task.source.bytes }, [task.source.bytes])
   }
   return result

@@ -7,8 +7,7 @@ import { Grow, type StringTable } from './growable.js'
 import { elemLength, type Elem, type Pattern } from '../signatures/hex.js'
 import type { Offset } from '../signatures/offset.js'
 import type { BodySignature, LogicalSignature } from '../signatures/types.js'
-
-export const enum Op { Byte = 0, Mask = 1, Set = 2, Alt = 3 }
+import { Op } from './op.js'
 export const offsetKinds = ['any', 'abs', 'eof'] as const
 
 interface Anchor { readonly off: number, readonly len: 2 | 4, readonly grams: readonly number[] }

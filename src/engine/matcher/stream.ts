@@ -4,7 +4,7 @@
 /// (the last maxPartLen + 8) so a signature split by chunk or spool boundaries still matches;
 /// a part whose end lies beyond the current chunk is verified when the next chunk arrives.
 import { createHash, type Hash } from 'node:crypto'
-import { Op } from './compile.js'
+import { Op } from './op.js'
 import { holds } from './logic.js'
 import type { Matcher, DbViews } from './matcher.js'
 
