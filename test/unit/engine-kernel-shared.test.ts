@@ -89,4 +89,15 @@ parentPort.postMessage(out)
     })
     assert.deepEqual(results, dbs.flatMap(d => [{ kernel: true, found: [d.name] }, { kernel: true, found: [d.name] }]))
   })
+
+  it('finds the signatures in bytes at every alignment (the window follows the source offset mod 8)', () => {
+    const lines = sigs.filter((_, i) => i % 5 === 0)
+    const data = sample(lines)
+    const m = new Matcher(db, { kernelMemory: kernelMemoryFor(db) })
+    for (let shift = 0; shift < 8; shift++) {
+      const backing = new Uint8Array(data.length + 8)
+      backing.set(data, shift)
+      assert.deepEqual(match(m, backing.subarray(shift, shift + data.length), { chunk: 1 << 20 }).sort(), names(lines), `shift ${shift}`)
+    }
+  })
 })

@@ -53,8 +53,13 @@ export class LayerStream {
   /// The hash algorithms this layer pays for (none unless some signature names its size).
   get hashing (): string[] { return this.#hashes.map(([i]) => this.#m.hashTables[i]!.algo) }
 
-  push (chunk: Uint8Array): void {
-    if (chunk.length === 0) return
+  push (bytes: Uint8Array): void {
+    if (bytes.length === 0) return
+    // A plain Uint8Array view on whatever arrived (Buffers from decoders and readFileSync): the hot
+    // loop then sees one array type (a mix of Buffer and Uint8Array made it polymorphic, about a
+    // third slower), and slice() below is a copy (Buffer's slice is a view, which would alias a
+    // source's reused chunk buffer).
+    const chunk = Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length)
     for (const [, h] of this.#hashes) h.update(chunk)
     const abs = this.#abs
     const end = abs + chunk.length
