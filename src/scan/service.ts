@@ -13,7 +13,7 @@ import { LeafScanner } from '../engine/leaf.js'
 import { leafMaxBytes, type ScanLimits } from '../engine/budget.js'
 import { loadDb } from '../engine/signatures/cache.js'
 import { loadDbInBackground } from '../updates/background.js'
-import { errorMessage } from '../errors.js'
+import { ScanwallError, errorMessage } from '../errors.js'
 import type { Metrics } from '../metrics.js'
 import type { Logger } from '../log.js'
 
@@ -78,11 +78,31 @@ export class ScanService {
     this.#memory = new MemoryBudget(Math.max(memoryBudgetBytes, options.memoryLimit))
   }
 
+  /// Loads the DB and starts the workers; resolves once every worker has built its engine, so the
+  /// first objects scanned do not wait behind the workers' start-up.
   static async start (options: ScanServiceOptions, metrics: Metrics, log: Logger): Promise<ScanService> {
     const started = performance.now()
     const { db, fromCache } = await loadDb(options.signaturesDir, { lenient: options.signaturesLenient ?? false, cacheDir: options.signaturesCacheDir })
     log.info({ dir: options.signaturesDir, signatures: signatureCount(db), version: db.version, fromCache, ms: Math.round(performance.now() - started), skipped: db.stats.skipped, unsupported: db.stats.unsupported }, 'signatures loaded')
-    return new ScanService(options, db, metrics, log)
+    const service = new ScanService(options, db, metrics, log)
+    try {
+      await service.#warm(service.#pool)
+    } catch (err) {
+      await service.close()
+      throw err
+    }
+    return service
+  }
+
+  /// One empty scan per worker, all at once: with one task per worker at a time, each worker takes
+  /// one, so each has loaded its module and built its engine (Piscina counts the first workers ready
+  /// before they are). Not recorded in the metrics.
+  async #warm (pool: Piscina): Promise<void> {
+    const task = (): ScanTask => ({ source: { kind: 'memory', bytes: new ArrayBuffer(0), size: 0 }, name: 'warm-up', timeoutMs: this.#options.timeoutMs, returnBody: false, cancelFlag: new SharedArrayBuffer(4) })
+    const signal = AbortSignal.timeout(this.#options.timeoutMs + hardTimeoutGraceMs)
+    const results = await Promise.all(Array.from({ length: this.#options.workers }, async () => await pool.run(task(), { signal }) as ScanTaskResult))
+    const failed = results.find(r => !r.ok)
+    if (failed !== undefined && !failed.ok) throw new ScanwallError('SCAN_WORKER_CRASHED', `warm-up scan: ${failed.message}`)
   }
 
   get dbVersion (): string { return this.#signatures.version }
@@ -187,17 +207,27 @@ export class ScanService {
   async reload (dir = this.#options.signaturesDir): Promise<CompiledDb> {
     const run = async (): Promise<CompiledDb> => {
       const started = performance.now()
-      let next: CompiledDb
-      try {
-        next = (await loadDbInBackground(dir, { lenient: this.#options.signaturesLenient ?? false, cacheDir: this.#options.signaturesCacheDir })).db
-      } catch (err) {
+      const failed = (err: unknown): never => {
         this.#lastReloadError = errorMessage(err)
         this.#log.error({ dir, err: this.#lastReloadError, version: this.#signatures.version }, 'signature reload failed; keeping the loaded DB')
         this.#metrics.events.emit('sigdb', { ok: false, error: this.#lastReloadError })
         throw err
       }
+      let next: CompiledDb
+      try {
+        next = (await loadDbInBackground(dir, { lenient: this.#options.signaturesLenient ?? false, cacheDir: this.#options.signaturesCacheDir })).db
+      } catch (err) {
+        return failed(err)
+      }
+      const fresh = createPool(this.#options, next)
+      try {
+        await this.#warm(fresh) // new scans go to workers that are ready for them
+      } catch (err) {
+        void fresh.close().catch(() => {})
+        return failed(err)
+      }
       const old = this.#pool
-      this.#pool = createPool(this.#options, next)
+      this.#pool = fresh
       this.#leaf = this.#leafScanner(next)
       this.#signatures = next
       this.#lastReloadError = undefined
