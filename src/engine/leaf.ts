@@ -8,7 +8,7 @@
 import { leafMaxBytes } from './budget.js'
 import { detect } from './filetype.js'
 import { hasHandler } from './formats/registry.js'
-import { Matcher } from './matcher/matcher.js'
+import { Matcher, type MatcherOptions } from './matcher/matcher.js'
 import type { CompiledDb } from './matcher/db.js'
 import type { Verdict } from '../scan/verdict.js'
 
@@ -16,9 +16,10 @@ export class LeafScanner {
   readonly version: string
   readonly #matcher: Matcher
 
-  constructor (db: CompiledDb) {
+  /// options.kernelMemory: the pool's shared kernel memory, so this thread maps the same Bloom bitmaps.
+  constructor (db: CompiledDb, options: MatcherOptions = {}) {
     this.version = db.version
-    this.#matcher = new Matcher(db)
+    this.#matcher = new Matcher(db, options)
   }
 
   /// The verdict, or undefined when the object needs the pool (too large, or a container).

@@ -3,7 +3,7 @@
 import { Piscina } from 'piscina'
 import { fileURLToPath } from 'node:url'
 import type { CompiledDb } from '../engine/matcher/db.js'
-import { kernelMemoryFor } from '../engine/matcher/matcher.js'
+import type { WasmMemory } from '../engine/matcher/kernel.js'
 
 export interface PoolOptions {
   readonly workers: number
@@ -18,7 +18,8 @@ const workerFile = fileURLToPath(new URL('../../workers/scan.js', import.meta.ur
 /// garbage: 3 MiB (1 MiB semi-spaces) cut about 1.3 MiB per worker with no change in scan speed.
 const youngGenerationMb = 3
 
-export function createPool (options: PoolOptions, db: CompiledDb): Piscina {
+/// kernelMemory: kernelMemoryFor(db), made once per DB by the caller (the calling thread may use it too).
+export function createPool (options: PoolOptions, db: CompiledDb, kernelMemory: WasmMemory | undefined): Piscina {
   return new Piscina({
     filename: workerFile,
     minThreads: options.workers,
@@ -29,6 +30,6 @@ export function createPool (options: PoolOptions, db: CompiledDb): Piscina {
     resourceLimits: { maxOldGenerationSizeMb: options.workerMaxOldGenMb, maxYoungGenerationSizeMb: youngGenerationMb },
     // Both are shared with every worker, not copied: the DB's SharedArrayBuffer, and the anchor
     // kernel's WebAssembly memory holding the DB's Bloom bitmaps (one copy instead of one per worker).
-    workerData: { db, kernelMemory: kernelMemoryFor(db) },
+    workerData: { db, kernelMemory },
   })
 }

@@ -9,6 +9,8 @@ import type { ScanTask, ScanTaskResult } from './task.js'
 import type { Verdict } from './verdict.js'
 import type { CompiledDb } from '../engine/matcher/db.js'
 import { signatureCount } from '../engine/matcher/build.js'
+import { kernelMemoryFor } from '../engine/matcher/matcher.js'
+import type { WasmMemory } from '../engine/matcher/kernel.js'
 import { LeafScanner } from '../engine/leaf.js'
 import { leafMaxBytes, type ScanLimits } from '../engine/budget.js'
 import { loadDb } from '../engine/signatures/cache.js'
@@ -72,8 +74,10 @@ export class ScanService {
     this.#metrics = metrics
     this.#log = log
     this.#signatures = signatures
-    this.#pool = createPool(options, signatures)
-    this.#leaf = this.#leafScanner(signatures)
+    // The anchor kernel's Bloom bitmaps, once for the workers and the leaf scanner on this thread.
+    const kernel = kernelMemoryFor(signatures)
+    this.#pool = createPool(options, signatures, kernel)
+    this.#leaf = this.#leafScanner(signatures, kernel)
     this.#deadlines = new DeadlineWatch(options.timeoutMs + hardTimeoutGraceMs)
     this.#memory = new MemoryBudget(Math.max(memoryBudgetBytes, options.memoryLimit))
   }
@@ -121,8 +125,8 @@ export class ScanService {
     return new BodySink({ memoryLimit: this.#options.memoryLimit, spoolDir: this.#options.spoolDir, expectedSize, budget: this.#memory })
   }
 
-  #leafScanner (db: CompiledDb): LeafScanner | undefined {
-    return (this.#options.inlineMaxBytes ?? 0) > 0 ? new LeafScanner(db) : undefined
+  #leafScanner (db: CompiledDb, kernelMemory: WasmMemory | undefined): LeafScanner | undefined {
+    return (this.#options.inlineMaxBytes ?? 0) > 0 ? new LeafScanner(db, { kernelMemory }) : undefined
   }
 
   /// Scans one body. Never throws: every failure is a Verdict with status error/timeout/aborted.
@@ -219,7 +223,8 @@ export class ScanService {
       } catch (err) {
         return failed(err)
       }
-      const fresh = createPool(this.#options, next)
+      const kernel = kernelMemoryFor(next)
+      const fresh = createPool(this.#options, next, kernel)
       try {
         await this.#warm(fresh) // new scans go to workers that are ready for them
       } catch (err) {
@@ -228,7 +233,7 @@ export class ScanService {
       }
       const old = this.#pool
       this.#pool = fresh
-      this.#leaf = this.#leafScanner(next)
+      this.#leaf = this.#leafScanner(next, kernel)
       this.#signatures = next
       this.#lastReloadError = undefined
       this.#log.info({ signatures: signatureCount(next), version: next.version, ms: Math.round(performance.now() - started) }, 'signatures reloaded')
