@@ -1,21 +1,28 @@
 /// The anchor-scan inner loop as a tiny WebAssembly function: for every position of a byte range it
 /// hashes the 4-byte gram and tests the anchor Bloom bitmap, writing the positions that hit into an
 /// output array. The JS loop does the same work at several nanoseconds per byte; this one at about
-/// one. The module is 150 bytes, so it is assembled here by hand rather than pulling in a compiler
-/// toolchain (no wat2wasm/AssemblyScript on the build machines); stream.ts keeps the JS loop as the
-/// reference path and for 2-byte anchors.
+/// one. The module is a few hundred bytes, so it is assembled here by hand rather than pulling in a
+/// compiler toolchain (no wat2wasm/AssemblyScript on the build machines); stream.ts keeps the JS loop
+/// as the reference path and for short ranges.
 ///
 /// (func (export "scan") (param $from i32) (param $to i32) (param $bloom i32) (param $bloom2 i32)
 ///       (param $shift i32) (param $out i32) (param $max i32) (result i32)
-///       (local $i i32) (local $h i32) (local $n i32) (local $x i32)
-///   i = from
+///       (local $i i32) (local $h i32) (local $n i32) (local $x i32) (local $w i64) (local $slow i32)
+///   test(x) = ((load32(bloom + (h >>> 5) * 4) >>> h)                      // 4-byte anchors,
+///              | (load32(bloom2 + ((x & 0xffff) >>> 5) * 4) >>> x)) & 1    // 2-byte anchors
+///             where h = (x * 0x9e3779b1) >>> shift
+///   i = from; slow = -1
 ///   while i <= to:
-///     x = load32(i); h = (x * 0x9e3779b1) >>> shift
-///     if ((load32(bloom + (h >>> 5) * 4) >>> h) & 1)                   // 4-byte anchors
-///      | ((load32(bloom2 + ((x & 0xffff) >>> 5) * 4) >>> x) & 1):      // 2-byte anchors
+///     if i > slow and i + 3 <= to:                  // four grams from one 8-byte load
+///       w = load64(i)
+///       if not (test(w) | test(w >> 8) | test(w >> 16) | test(w >> 24)): i += 4; continue
+///       slow = i + 3                                // a hit among them: take them one by one
+///     if test(load32(i)):
 ///       out[n++] = i; if n == max: return n
 ///     i++
 ///   return n)
+/// Testing four positions per step and branching once made text (whose grams mostly hit cached
+/// bitmap lines) 35 % faster; random bytes, bound by bitmap cache misses, gained little.
 
 const GOLDEN = 0x9e3779b1 | 0
 
@@ -68,25 +75,55 @@ const op = {
   shl: 0x74,
   shrU: 0x76,
   or: 0x72,
+  eqz: 0x45,
+  gtS: 0x4a,
+  leU: 0x4d,
+  load64: 0x29,
+  const64: 0x42,
+  shrU64: 0x88,
+  wrap: 0xa7,
 } as const
-const [FROM, TO, BLOOM, BLOOM2, SHIFT, OUT, MAX, I, H, N, X] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10] as const
+const I64 = 0x7e
+const [FROM, TO, BLOOM, BLOOM2, SHIFT, OUT, MAX, I, H, N, X, W, SLOW] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12] as const
 
 function code (short: boolean): number[] {
   const get = (l: number): number[] => [op.get, l]
-  const body = [
-    ...get(FROM), op.set, I,
-    op.block, op.void,
-    op.loop, op.void,
-    ...get(I), ...get(TO), op.gtU, op.brIf, 1,
-    ...get(I), op.load, 0, 0, op.tee, X,
+  // The filter word(s) of the gram on the stack, shifted so that bit 0 is its Bloom bit (not masked:
+  // callers OR several and mask once).
+  const test = (gram: number[]): number[] => [
+    ...gram, op.tee, X,
     op.const, ...sleb(GOLDEN), op.mul, ...get(SHIFT), op.shrU, op.set, H,
     ...get(BLOOM), ...get(H), op.const, 5, op.shrU, op.const, 2, op.shl, op.add, op.load, 2, 0,
-    ...get(H), op.shrU, op.const, 1, op.and,
+    ...get(H), op.shrU,
     // Only DBs with 2-byte anchors pay for the second test (measured: it about halves the loop's speed).
     ...(short
       ? [...get(BLOOM2), ...get(X), op.const, ...sleb(0xffff), op.and, op.const, 5, op.shrU, op.const, 2, op.shl, op.add, op.load, 2, 0,
-          ...get(X), op.shrU, op.const, 1, op.and, op.or]
+          ...get(X), op.shrU, op.or]
       : []),
+  ]
+  const gramOfW = (k: number): number[] => k === 0 ? [...get(W), op.wrap] : [...get(W), op.const64, k * 8, op.shrU64, op.wrap]
+  const body = [
+    ...get(FROM), op.set, I,
+    op.const, ...sleb(-1), op.set, SLOW,
+    op.block, op.void,
+    op.loop, op.void,
+    ...get(I), ...get(TO), op.gtU, op.brIf, 1,
+    // Four positions at once from one 8-byte load; almost always none passes, and the loop moves on
+    // by 4. When one does, the four are taken again one by one below (up to SLOW).
+    ...get(I), ...get(SLOW), op.gtS, ...get(I), op.const, 3, op.add, ...get(TO), op.leU, op.and,
+    op.if, op.void,
+    ...get(I), op.load64, 3, 0, op.set, W,
+    ...test(gramOfW(0)), ...test(gramOfW(1)), op.or, ...test(gramOfW(2)), op.or, ...test(gramOfW(3)), op.or,
+    op.const, 1, op.and, op.eqz,
+    op.if, op.void,
+    ...get(I), op.const, 4, op.add, op.set, I,
+    op.br, 2,
+    op.end,
+    ...get(I), op.const, 3, op.add, op.set, SLOW,
+    op.end,
+    // One position.
+    ...test([...get(I), op.load, 0, 0]),
+    op.const, 1, op.and,
     op.if, op.void,
     ...get(OUT), ...get(N), op.const, 2, op.shl, op.add, ...get(I), op.store, 2, 0,
     ...get(N), op.const, 1, op.add, op.tee, N, ...get(MAX), op.eq,
@@ -99,7 +136,7 @@ function code (short: boolean): number[] {
     ...get(N),
     op.end,
   ]
-  const fn = [...vec([[4, I32]]), ...body]
+  const fn = [...vec([[4, I32], [1, I64], [1, I32]]), ...body]
   return [...uleb(fn.length), ...fn]
 }
 
