@@ -3,9 +3,8 @@
 /// wherever they are. A malformed line stops the load with `file:line: reason` (SIGDB_INVALID)
 /// unless the load is lenient, which skips and counts it; valid lines using features this engine
 /// does not implement are counted as unsupported.
-import { readdir, readFile, stat } from 'node:fs/promises'
+import { open, readdir, readFile, stat } from 'node:fs/promises'
 import { createHash } from 'node:crypto'
-import { createReadStream } from 'node:fs'
 import { basename, extname, join } from 'node:path'
 import { ScanwallError } from '../../errors.js'
 import { parseHashLine } from './hdb.js'
@@ -58,9 +57,17 @@ export function versionOf (files: ReadonlyArray<{ name: string, data: Uint8Array
 /// the compiled cache, checked before deciding whether the files need parsing at all.
 export async function versionOfPath (path: string): Promise<string> {
   const digest = createHash('sha256')
+  // One buffer for every read: a stream's fresh 1 MiB chunks were garbage the size of the DB files
+  // (hundreds of MiB for a full ClamAV DB) left in the process at every start.
+  const buf = new Uint8Array(1 << 20)
   for (const file of await listDbFiles(path)) {
     digest.update(basename(file)).update('\0')
-    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) digest.update(chunk as Buffer)
+    const handle = await open(file, 'r')
+    try {
+      for (let n = 0; (n = (await handle.read(buf, 0, buf.length, null)).bytesRead) > 0;) digest.update(buf.subarray(0, n))
+    } finally {
+      await handle.close()
+    }
     digest.update('\0')
   }
   return digest.digest('hex').slice(0, 16)
