@@ -84,9 +84,10 @@ export class FileSource implements ByteSource {
 
 /// Buffers of finished reuse-mode reads in this thread, lent to the next ones: a worker scans file
 /// after file, and a new 1 MiB buffer per file would pay the page faults again. Each read takes its
-/// own (concurrent scans never share one); a few are kept.
+/// own (concurrent scans never share one). One is kept: a worker runs one scan at a time, and the
+/// walk reads a spooled child only after its parent's chunks are done, so one is all it reuses.
 const spares: Uint8Array[] = []
-const keptSpares = 2
+const keptSpares = 1
 
 function takeSpare (size: number): Uint8Array {
   const i = spares.findIndex(b => b.length >= size)
@@ -94,5 +95,7 @@ function takeSpare (size: number): Uint8Array {
 }
 
 function giveSpare (buf: Uint8Array): void {
-  if (spares.length < keptSpares && buf.length >= 64 * 1024) spares.push(buf)
+  if (buf.length < 64 * 1024) return
+  if (spares.length < keptSpares) spares.push(buf)
+  else if ((spares[0]?.length ?? 0) < buf.length) spares[0] = buf // keep the largest: it serves every size
 }
