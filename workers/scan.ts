@@ -5,7 +5,7 @@ import { Engine } from '../src/engine/engine.js'
 import { FileSource, MemorySource } from '../src/engine/source.js'
 import { defaultLimits } from '../src/engine/budget.js'
 import type { CompiledDb } from '../src/engine/matcher/db.js'
-import type { WasmMemory } from '../src/engine/matcher/kernel.js'
+import type { WasmMemory } from '../src/engine/matcher/kernel-memory.js'
 import type { ScanTask, ScanTaskResult } from '../src/scan/task.js'
 
 // The compiled DB's SharedArrayBuffer and the kernel's shared memory arrive by reference: every

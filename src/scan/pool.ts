@@ -2,8 +2,9 @@
 /// workerData). A signature reload builds a new pool; the old one finishes its in-flight scans.
 import { Piscina } from 'piscina'
 import { fileURLToPath } from 'node:url'
+import { threadId } from 'node:worker_threads'
 import type { CompiledDb } from '../engine/matcher/db.js'
-import type { WasmMemory } from '../engine/matcher/kernel.js'
+import { releaseKernelSlots, type WasmMemory } from '../engine/matcher/kernel-memory.js'
 
 export interface PoolOptions {
   readonly workers: number
@@ -20,7 +21,7 @@ const youngGenerationMb = 3
 
 /// kernelMemory: kernelMemoryFor(db), made once per DB by the caller (the calling thread may use it too).
 export function createPool (options: PoolOptions, db: CompiledDb, kernelMemory: WasmMemory | undefined): Piscina {
-  return new Piscina({
+  const pool = new Piscina({
     filename: workerFile,
     minThreads: options.workers,
     maxThreads: options.workers,
@@ -32,4 +33,11 @@ export function createPool (options: PoolOptions, db: CompiledDb, kernelMemory: 
     // kernel's WebAssembly memory holding the DB's Bloom bitmaps (one copy instead of one per worker).
     workerData: { db, kernelMemory },
   })
+  // A worker that crashed, was killed past its deadline or hit its heap limit gives its kernel slot
+  // back, so its replacement finds a free one. Its thread id reads -1 once it is gone: keep the slots
+  // of the live workers and of this thread (the leaf scanner) and free the rest.
+  if (kernelMemory !== undefined) {
+    pool.on('workerDestroy', () => { releaseKernelSlots(kernelMemory, new Set([threadId, ...pool.threads.map(t => t.threadId)])) })
+  }
+  return pool
 }

@@ -10,7 +10,7 @@ import type { Verdict } from './verdict.js'
 import type { CompiledDb } from '../engine/matcher/db.js'
 import { signatureCount } from '../engine/matcher/build.js'
 import { kernelMemoryFor } from '../engine/matcher/matcher.js'
-import type { WasmMemory } from '../engine/matcher/kernel.js'
+import type { WasmMemory } from '../engine/matcher/kernel-memory.js'
 import { LeafScanner } from '../engine/leaf.js'
 import { leafMaxBytes, type ScanLimits } from '../engine/budget.js'
 import { loadDb } from '../engine/signatures/cache.js'
@@ -53,6 +53,10 @@ function failed (status: 'error' | 'timeout' | 'aborted', code: string, message:
   return { status, findings: [], stats: zeroStats, error: { code, message } }
 }
 
+/// Kernels that map one DB's shared kernel memory: every worker, the leaf scanner on this thread, and
+/// two for replacement workers that start before the pool has freed their predecessors' slots.
+const kernelThreads = (options: ScanServiceOptions): number => options.workers + 3
+
 export class ScanService {
   readonly #options: ScanServiceOptions
   readonly #metrics: Metrics
@@ -75,7 +79,7 @@ export class ScanService {
     this.#log = log
     this.#signatures = signatures
     // The anchor kernel's Bloom bitmaps, once for the workers and the leaf scanner on this thread.
-    const kernel = kernelMemoryFor(signatures)
+    const kernel = kernelMemoryFor(signatures, kernelThreads(options))
     this.#pool = createPool(options, signatures, kernel)
     this.#leaf = this.#leafScanner(signatures, kernel)
     this.#deadlines = new DeadlineWatch(options.timeoutMs + hardTimeoutGraceMs)
@@ -223,7 +227,7 @@ export class ScanService {
       } catch (err) {
         return failed(err)
       }
-      const kernel = kernelMemoryFor(next)
+      const kernel = kernelMemoryFor(next, kernelThreads(this.#options))
       const fresh = createPool(this.#options, next, kernel)
       try {
         await this.#warm(fresh) // new scans go to workers that are ready for them

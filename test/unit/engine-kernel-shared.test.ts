@@ -1,11 +1,13 @@
 /// The anchor kernel's shared memory (kernelMemoryFor): the pool builds the DB's Bloom bitmaps once
 /// in a shared WebAssembly memory and every worker's kernel maps them, each scanning in a slot of its
-/// own. Here real worker threads and the main thread share one memory and scan at the same time.
+/// own that the pool frees when the worker is gone. Here real worker threads and the main thread
+/// share one memory and scan at the same time.
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { Worker } from 'node:worker_threads'
+import { Worker, threadId } from 'node:worker_threads'
 import { compileText, hex, match } from '../helpers/sigdb.js'
 import { Matcher, kernelMemoryFor } from '../../src/engine/matcher/matcher.js'
+import { releaseKernelSlots } from '../../src/engine/matcher/kernel-memory.js'
 
 const matcherUrl = new URL('../../src/engine/matcher/matcher.js', import.meta.url).href
 
@@ -17,7 +19,7 @@ const { Matcher } = await import(workerData.matcherUrl)
 const m = new Matcher(workerData.db, { kernelMemory: workerData.kernelMemory })
 const s = m.begin('unknown', workerData.data.length)
 for (let at = 0; at < workerData.data.length; at += 300 << 10) s.push(workerData.data.subarray(at, at + (300 << 10)))
-parentPort.postMessage({ kernel: m.kernel !== undefined, found: s.end() })
+parentPort.postMessage({ shares: m.kernel?.sharesMemory === true, found: s.end() })
 `
 
 describe('engine: anchor kernel memory shared by workers', () => {
@@ -32,31 +34,46 @@ describe('engine: anchor kernel memory shared by workers', () => {
   }
 
   it('finds in every thread exactly the signatures of its own data, at the same time', async () => {
-    const kernelMemory = kernelMemoryFor(db)
+    const kernelMemory = kernelMemoryFor(db, 4)
     assert.ok(kernelMemory !== undefined)
-    const before = kernelMemory.buffer.byteLength
     const groups = [0, 1, 2, 3].map(g => sigs.filter((_, i) => i % 4 === g))
-    const runs = groups.slice(1).map(async group => await new Promise<{ kernel: boolean, found: string[] }>((resolve, reject) => {
+    const runs = groups.slice(1).map(async group => await new Promise<{ shares: boolean, found: string[] }>((resolve, reject) => {
       const w = new Worker(new URL(`data:text/javascript,${encodeURIComponent(workerSource)}`), { workerData: { db, kernelMemory, matcherUrl, data: sample(group) } })
       w.once('message', resolve)
       w.once('error', reject)
     }))
     const here = new Matcher(db, { kernelMemory })
-    assert.ok(here.kernel !== undefined)
+    assert.equal(here.kernel?.sharesMemory, true)
     assert.deepEqual(match(here, sample(groups[0] ?? [])).sort(), names(groups[0] ?? []))
     const results = await Promise.all(runs)
     results.forEach((r, i) => {
-      assert.equal(r.kernel, true)
+      assert.equal(r.shares, true) // none fell back to copying the bitmaps
       assert.deepEqual(r.found.sort(), names(groups[i + 1] ?? []))
     })
-    // Four kernels took a slot each on the shared memory (none fell back to copying the bitmaps).
-    const slot = (kernelMemory.buffer.byteLength - before) / 4
-    assert.ok(slot > 0 && Number.isInteger(slot / 65536), `grew ${kernelMemory.buffer.byteLength - before} bytes`)
+  })
+
+  it('falls back to a private memory when every slot is taken, and reuses the slot of a thread that is gone', async () => {
+    const kernelMemory = kernelMemoryFor(db, 1)
+    const data = sample(sigs.filter((_, i) => i % 7 === 0))
+    const expected = names(sigs.filter((_, i) => i % 7 === 0))
+    // A worker takes the only slot and exits (as a crashed worker would, without cleaning up).
+    const w = new Worker(new URL(`data:text/javascript,${encodeURIComponent(workerSource)}`), { workerData: { db, kernelMemory, matcherUrl, data } })
+    const r = await new Promise<{ shares: boolean, found: string[] }>((resolve, reject) => { w.once('message', resolve); w.once('error', reject) })
+    await new Promise(resolve => w.once('exit', resolve))
+    assert.equal(r.shares, true)
+    const crowded = new Matcher(db, { kernelMemory })
+    assert.equal(crowded.kernel?.sharesMemory, false)
+    assert.deepEqual(match(crowded, data).sort(), expected)
+    assert.ok(kernelMemory !== undefined)
+    releaseKernelSlots(kernelMemory, new Set([threadId])) // what the pool does when a worker is gone
+    const next = new Matcher(db, { kernelMemory })
+    assert.equal(next.kernel?.sharesMemory, true)
+    assert.deepEqual(match(next, data).sort(), expected)
   })
 
   it('scans the same with a shared memory as with a private one', () => {
     const data = sample(sigs.filter((_, i) => i % 3 === 0))
-    const shared = new Matcher(db, { kernelMemory: kernelMemoryFor(db) })
+    const shared = new Matcher(db, { kernelMemory: kernelMemoryFor(db, 1) })
     const own = new Matcher(db)
     assert.deepEqual(match(shared, data).sort(), match(own, data).sort())
     assert.deepEqual(match(shared, data).sort(), names(sigs.filter((_, i) => i % 3 === 0)))
@@ -74,26 +91,26 @@ import { workerData, parentPort } from 'node:worker_threads'
 const { Matcher, kernelMemoryFor } = await import(workerData.matcherUrl)
 const out = []
 for (const { db, data } of workerData.dbs) {
-  for (const m of [new Matcher(db), new Matcher(db, { kernelMemory: kernelMemoryFor(db) })]) {
+  for (const m of [new Matcher(db), new Matcher(db, { kernelMemory: kernelMemoryFor(db, 1) })]) {
     const s = m.begin('unknown', data.length)
     s.push(data)
-    out.push({ kernel: m.kernel !== undefined, found: s.end() })
+    out.push({ kernel: m.kernel !== undefined, shares: m.kernel?.sharesMemory === true, found: s.end() })
   }
 }
 parentPort.postMessage(out)
 `
-    const results = await new Promise<Array<{ kernel: boolean, found: string[] }>>((resolve, reject) => {
+    const results = await new Promise<Array<{ kernel: boolean, shares: boolean, found: string[] }>>((resolve, reject) => {
       const w = new Worker(new URL(`data:text/javascript,${encodeURIComponent(source)}`), { workerData: { dbs, matcherUrl } })
       w.once('message', resolve)
       w.once('error', reject)
     })
-    assert.deepEqual(results, dbs.flatMap(d => [{ kernel: true, found: [d.name] }, { kernel: true, found: [d.name] }]))
+    assert.deepEqual(results, dbs.flatMap(d => [{ kernel: true, shares: false, found: [d.name] }, { kernel: true, shares: true, found: [d.name] }]))
   })
 
   it('finds the signatures in bytes at every alignment (the window follows the source offset mod 8)', () => {
     const lines = sigs.filter((_, i) => i % 5 === 0)
     const data = sample(lines)
-    const m = new Matcher(db, { kernelMemory: kernelMemoryFor(db) })
+    const m = new Matcher(db, { kernelMemory: kernelMemoryFor(db, 1) })
     for (let shift = 0; shift < 8; shift++) {
       const backing = new Uint8Array(data.length + 8)
       backing.set(data, shift)

@@ -24,6 +24,8 @@
 /// Testing four positions per step and branching once made text (whose grams mostly hit cached
 /// bitmap lines) 35 % faster; random bytes, bound by bitmap cache misses, gained little.
 
+import { OUT_MAX, WINDOW, placeKernel, wasm, type WasmMemory } from './kernel-memory.js'
+
 const GOLDEN = 0x9e3779b1 | 0
 
 function uleb (n: number): number[] {
@@ -155,57 +157,9 @@ function moduleBytes (short: boolean, shared: boolean): Uint8Array {
   ])
 }
 
-// The project's lib (es2023, no DOM) has no WebAssembly typings: the little this file uses, typed here.
-export interface WasmMemory { readonly buffer: ArrayBuffer | SharedArrayBuffer, grow (pages: number): number }
-interface WasmApi {
-  readonly Module: new (bytes: Uint8Array) => object
-  readonly Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> }
-  readonly Memory: new (descriptor: { initial: number, maximum?: number, shared?: boolean }) => WasmMemory
-}
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly
-
 const compiled = new Map<string, object>()
 
 type ScanFn = (from: number, to: number, bloom: number, bloom2: number, shift: number, out: number, max: number) => number
-
-const PAGE = 65536
-const OUT_MAX = 1 << 14
-const WINDOW = 256 << 10
-/// A kernel's private part: the hit array, then the byte window (plus the 3 bytes a last gram reads,
-/// and up to 7 bytes of shift to match the source's alignment, see run()).
-const SLOT_PAGES = Math.ceil((OUT_MAX * 4 + WINDOW + 3 + 7) / PAGE)
-/// Kernels that may take a slot in one shared memory over its life: the pool's workers, and the
-/// replacements Piscina starts for crashed or killed ones. Past it a worker falls back to a private
-/// memory (correct, 2 MiB more). Unused pages are address space only.
-const MAX_SLOTS = 1024
-
-const pages = (bytes: number): number => Math.ceil(bytes / PAGE)
-
-/// The Bloom bitmaps of one DB in a shared WebAssembly memory, built once (by the thread that starts
-/// the worker pool) and handed to every worker: each worker's kernel imports it and grows its own
-/// slot onto its end, so N workers hold one copy of the bitmaps (≤ 2 MiB + 8 KiB) instead of N.
-export function sharedKernelMemory (bloom: Uint32Array, bloom2: Uint32Array): WasmMemory {
-  const initial = pages(bloom.byteLength + bloom2.byteLength)
-  const memory = new wasm.Memory({ initial, maximum: initial + MAX_SLOTS * SLOT_PAGES, shared: true })
-  copyBlooms(memory, bloom, bloom2)
-  return memory
-}
-
-function copyBlooms (memory: WasmMemory, bloom: Uint32Array, bloom2: Uint32Array): void {
-  const bytes = new Uint8Array(memory.buffer)
-  bytes.set(new Uint8Array(bloom.buffer, bloom.byteOffset, bloom.byteLength), 0)
-  bytes.set(new Uint8Array(bloom2.buffer, bloom2.byteOffset, bloom2.byteLength), bloom.byteLength)
-}
-
-/// Memory growth returns the old size in pages; on a shared memory it is atomic across threads, so
-/// the pages a kernel grows are its own. Undefined once the memory is at its maximum.
-function growSlot (memory: WasmMemory): number | undefined {
-  try {
-    return memory.grow(SLOT_PAGES) * PAGE
-  } catch {
-    return undefined
-  }
-}
 
 function instantiate (short: boolean, shared: boolean, memory: WasmMemory): ScanFn {
   const key = `${String(short)}:${String(shared)}`
@@ -214,37 +168,32 @@ function instantiate (short: boolean, shared: boolean, memory: WasmMemory): Scan
   return new wasm.Instance(module, { e: { m: memory } }).exports['scan'] as ScanFn
 }
 
-/// One instance per Matcher (per worker). Its memory holds the Bloom bitmaps, the hit array and a
-/// 256 KiB window of the bytes being scanned: either a private memory with copies of the bitmaps, or
-/// the pool's shared memory (sharedKernelMemory) with a private slot grown onto it.
+/// One instance per Matcher (per worker). Its memory (kernel-memory.ts) holds the Bloom bitmaps and,
+/// in this kernel's slot, the hit array and a 256 KiB window of the bytes being scanned: the pool's
+/// shared memory when one is given and has a free slot, else a private one.
 export class AnchorKernel {
   readonly #scan: ScanFn
   readonly #shift: number
+  readonly #bloom: number
   readonly #bloom2: number
   readonly #out: number
   readonly #data: number
   readonly #bytes: Uint8Array
   readonly #hits: Int32Array
+  /// Whether this kernel maps a shared memory's bitmaps (false: it holds its own copies).
+  readonly sharesMemory: boolean
 
   constructor (bloom: Uint32Array, bloom2: Uint32Array, gramBits: number, short: boolean, shared?: WasmMemory) {
+    const place = placeKernel(bloom, bloom2, shared)
+    this.sharesMemory = place.shared
     this.#shift = 32 - gramBits
-    this.#bloom2 = bloom.byteLength
-    const blooms = bloom.byteLength + bloom2.byteLength
-    const slot = shared !== undefined && shared.buffer.byteLength >= blooms ? growSlot(shared) : undefined
-    let memory: WasmMemory
-    if (shared !== undefined && slot !== undefined) {
-      memory = shared
-      this.#out = slot
-    } else {
-      this.#out = pages(blooms) * PAGE
-      memory = new wasm.Memory({ initial: pages(blooms) + SLOT_PAGES })
-      copyBlooms(memory, bloom, bloom2)
-    }
+    this.#bloom = place.bloom
+    this.#bloom2 = place.bloom2
+    this.#out = place.slot
     this.#data = this.#out + OUT_MAX * 4
-    this.#scan = instantiate(short, memory === shared, memory)
-    // Views made after our own growth cover our slot; a shared buffer is never detached by others' growth.
-    this.#bytes = new Uint8Array(memory.buffer)
-    this.#hits = new Int32Array(memory.buffer, this.#out, OUT_MAX)
+    this.#scan = instantiate(short, place.shared, place.memory)
+    this.#bytes = new Uint8Array(place.memory.buffer)
+    this.#hits = new Int32Array(place.memory.buffer, this.#out, OUT_MAX)
   }
 
   /// Calls hit(i) for every gram start i in [from, to] of buf (bytes up to to + 3 must exist) whose
@@ -261,7 +210,7 @@ export class AnchorKernel {
       let at = data
       const last = data + (end - start)
       for (;;) {
-        const n = this.#scan(at, last, 0, this.#bloom2, this.#shift, this.#out, OUT_MAX)
+        const n = this.#scan(at, last, this.#bloom, this.#bloom2, this.#shift, this.#out, OUT_MAX)
         const hits = this.#hits
         for (let j = 0; j < n; j++) hit(hits[j]! - base)
         if (n < OUT_MAX) break

@@ -5,7 +5,8 @@ import { views, type CompiledDb } from './db.js'
 import { HashTable } from './hashtab.js'
 import { parseExpr, type Expr } from './logic.js'
 import { LayerStream } from './stream.js'
-import { AnchorKernel, sharedKernelMemory, type WasmMemory } from './kernel.js'
+import { AnchorKernel } from './kernel.js'
+import { sharedKernelMemory, type WasmMemory } from './kernel-memory.js'
 import { targetMask } from '../signatures/target.js'
 import type { FileType } from '../filetype.js'
 
@@ -55,12 +56,14 @@ function tryKernel (v: DbViews, db: CompiledDb, shared: WasmMemory | undefined):
   }
 }
 
-/// The kernel memory a pool's workers share for this DB (its Bloom bitmaps, once), to pass to each
-/// worker's Matcher as options.kernelMemory; undefined where WebAssembly or shared memory is unavailable.
-export function kernelMemoryFor (db: CompiledDb): WasmMemory | undefined {
+/// The kernel memory the threads matching with this DB share (its Bloom bitmaps, once), with a scan
+/// slot for each of `threads` kernels, to pass to each one's Matcher as options.kernelMemory;
+/// undefined where WebAssembly or shared memory is unavailable. The pool frees a gone worker's slot
+/// with releaseKernelSlots().
+export function kernelMemoryFor (db: CompiledDb, threads: number): WasmMemory | undefined {
   try {
     const v = views(db)
-    return sharedKernelMemory(v['bloom'] as Uint32Array, v['bloom2'] as Uint32Array)
+    return sharedKernelMemory(v['bloom'] as Uint32Array, v['bloom2'] as Uint32Array, threads)
   } catch {
     return undefined
   }
