@@ -5,6 +5,7 @@ import { Metrics } from './metrics.js'
 import { createLogger, type Logger } from './log.js'
 import { defaultProfile, type Profile } from './policy/decide.js'
 import { IcapServer } from '../protocols/icap/server.js'
+import { ServiceTable } from '../protocols/icap/services.js'
 import type { ConfigTree } from '../config/load.js'
 import type { AddressInfo } from 'node:net'
 import { readBlockTemplate } from './policy/block-page.js'
@@ -48,6 +49,10 @@ async function packageVersion (): Promise<string> {
 
 export async function startNode (config: ConfigTree, log = createLogger(config.log.level, config.node.id), views: NodeViews = {}): Promise<RunningNode> {
   const metrics = new Metrics()
+  const instances = config.cluster.enabled ? parseInstances(config.cluster.instances) : []
+  // An instance's `services` are the only paths offered on its virtual address (checked before
+  // anything starts: an unknown path is a configuration error).
+  const servicesAt = new ServiceTable(config.icap.services).offeredAt(instances.map((i, k) => ({ address: i.vip, services: i.services, where: `cluster.instances[${k}].services` })))
   const scan = await ScanService.start({
     workers: config.scan.workers,
     maxQueue: config.scan.maxQueue,
@@ -70,11 +75,12 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     signaturesCacheDir: config.signatures.cacheDir,
   }, metrics, log)
   const profile: Profile = { ...defaultProfile, failMode: config.scan.failMode === 'open' ? 'open' : 'closed' }
-  const instances = config.cluster.enabled ? parseInstances(config.cluster.instances) : []
   const icap = new IcapServer({
     ...config.icap,
     // Each cluster instance's ports are where clients reach its virtual address: listen there too.
     extraPorts: instances.flatMap(i => i.ports),
+    // An instance's `services` are the only paths offered on its virtual address.
+    servicesAt,
     nodeId: config.node.id,
     maxObjectBytes: config.scan.maxObjectBytes,
     oversize: config.scan.oversize === 'allow' ? 'allow' : 'block',

@@ -82,7 +82,7 @@ export class IcapConnection {
     for (const event of events) {
       if (this.#state === 'closing' || this.#state === 'closed') return
       switch (event.kind) {
-        case 'head': this.#onHead(new Transaction(event.request, this.#ctx)); break
+        case 'head': this.#onHead(new Transaction(event.request, this.#ctx, this.local)); break
         case 'body': this.#onBody(event.data); break
         case 'preview-end': this.#onPreviewEnd(); break
         case 'end': this.#onEnd(event.ieof); break

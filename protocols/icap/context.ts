@@ -15,6 +15,9 @@ export interface IcapServerOptions {
   readonly port: number
   /// More ports on the same host serving the same services (e.g. the ports of cluster instances).
   readonly extraPorts?: readonly number[]
+  /// Split per-service clusters: the service paths offered on a local address (an instance's
+  /// virtual address). An address not listed offers every service; a path not offered is a 404.
+  readonly servicesAt?: ReadonlyMap<string, readonly string[]>
   readonly nodeId: string
   readonly services: readonly string[]
   readonly maxConnections: number

@@ -40,13 +40,28 @@ export class ServiceTable {
     this.#byName = new Map(list.map(e => [e.name, { name: e.name, primary: this.primary, methods: new Set(e.methods) }]))
   }
 
-  /// Resolves a request's service path and checks the method: 404 unknown, 405 not offered there.
-  lookup (path: string, method: IcapMethod): Lookup {
+  /// Resolves a request's service path and checks the method: 404 unknown (or not among `offered`,
+  /// the paths of the address the client reached), 405 not offered there.
+  lookup (path: string, method: IcapMethod, offered?: readonly string[]): Lookup {
     const service = this.#byName.get(path)
     if (service === undefined) return { ok: false, status: 404, message: `no ICAP service at '${path.slice(0, 80)}'` }
+    if (offered !== undefined && !offered.includes(service.name)) return { ok: false, status: 404, message: `ICAP service '${service.name}' is not offered on this address` }
     if (method !== 'OPTIONS' && !service.methods.has(method)) return { ok: false, status: 405, message: `${method} not allowed for ${service.name}` }
     return { ok: true, service }
   }
 
   get names (): string[] { return [...this.#byName.keys()] }
+
+  /// The offered-paths map of split clusters, checked against this table: an unknown path is a
+  /// configuration error (named by `where`), not a service that silently never answers.
+  offeredAt (lists: ReadonlyArray<{ readonly address: string, readonly services: readonly string[], readonly where: string }>): Map<string, readonly string[]> {
+    const map = new Map<string, readonly string[]>()
+    for (const { address, services, where } of lists) {
+      if (services.length === 0) continue
+      const unknown = services.filter(s => !this.#byName.has(s))
+      if (unknown.length > 0) throw new ScanwallError('CONFIG_INVALID', `${where}: unknown ICAP service ${unknown.join(', ')} (icap.services has ${this.names.join(', ')})`)
+      map.set(address, services)
+    }
+    return map
+  }
 }

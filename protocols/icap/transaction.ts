@@ -42,9 +42,10 @@ export class Transaction {
   action: 'allow' | 'block' | undefined
   finished = false
 
-  constructor (request: IcapRequest, ctx: IcapContext) {
+  /// `local`: the address the client connected to (a cluster instance's virtual address).
+  constructor (request: IcapRequest, ctx: IcapContext, local: string) {
     this.request = request
-    const found = ctx.services.lookup(request.service, request.method)
+    const found = ctx.services.lookup(request.service, request.method, ctx.options.servicesAt?.get(local))
     this.service = found.ok ? found.service : undefined
     this.rejection = found.ok ? undefined : { status: found.status, message: found.message }
     this.url = httpUrl(request)

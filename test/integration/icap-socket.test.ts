@@ -368,6 +368,23 @@ describe('ICAP server timeouts, limits, failures and drain', function () {
     } finally { await icap.close() }
   })
 
+  it('offers on a cluster instance\'s address only that instance\'s services (404 for the others)', async () => {
+    const icap = await startIcap({ icap: { servicesAt: new Map([['127.0.0.1', ['srv_clamav']]]) } })
+    try {
+      const c = await RawClient.open(icap.port)
+      c.write(optionsRequest) // avscan
+      c.write(optionsRequest.toString('latin1').replaceAll('/avscan', '/srv_clamav'))
+      const [refused, offered] = await c.responses(2)
+      assert.equal(statusOf(refused), 404)
+      assert.equal(statusOf(offered), 200)
+      const { whole } = buildRequest({ body: eicar, service: 'srv_clamav' })
+      c.write(whole)
+      const [blocked] = (await c.responses(3)).slice(2)
+      assert.match(blocked?.toString('latin1') ?? '', /X-Infection-Found: .*Threat=Eicar-Test-Signature/)
+      c.destroy()
+    } finally { await icap.close() }
+  })
+
   it('drains: idle connections close, a busy one finishes with Connection: close', async () => {
     const icap = await startIcap()
     try {

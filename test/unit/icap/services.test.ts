@@ -36,4 +36,18 @@ describe('ICAP status lines', () => {
     }
     assert.equal(reasonPhrase(599), 'Server Error')
   })
+
+  it('maps split clusters\' addresses to the services they offer, refusing unknown paths with the key named', () => {
+    const table = new ServiceTable(['avscan', 'mailscan:REQMOD'])
+    const map = table.offeredAt([
+      { address: '10.0.0.100', services: ['avscan'], where: 'cluster.instances[0].services' },
+      { address: '10.0.0.101', services: [], where: 'cluster.instances[1].services' },
+    ])
+    assert.deepEqual([...map], [['10.0.0.100', ['avscan']]], 'an empty list offers everything: no entry')
+    const refused = table.lookup('mailscan', 'REQMOD', map.get('10.0.0.100'))
+    assert.equal(refused.ok ? 0 : refused.status, 404)
+    assert.ok(table.lookup('mailscan', 'REQMOD', map.get('10.0.0.101')).ok)
+    assert.throws(() => table.offeredAt([{ address: '10.0.0.102', services: ['mail'], where: 'cluster.instances[2].services' }]),
+      (err: Error & { code?: string }) => err.code === 'CONFIG_INVALID' && /cluster\.instances\[2\]\.services: unknown ICAP service mail/.test(err.message))
+  })
 })
