@@ -164,7 +164,7 @@ export class IcapConnection {
 
   async #answer (tx: Transaction): Promise<void> {
     const ctx = this.#ctx
-    let close = tx.request.close || ctx.draining || this.#closeAfter
+    let close = tx.request.close || ctx.isDraining(this.local) || this.#closeAfter
     try {
       // A client that half-closed after its request still gets the answer (allowHalfOpen).
       close ||= this.#peerEnded

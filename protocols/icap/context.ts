@@ -55,6 +55,7 @@ export interface IcapContext {
   readonly limits: ParserLimits
   /// Shared bound on body bytes queued for spool files across all connections.
   readonly spoolGate: SpoolGate
-  /// Set by drain()/close(): every answer says `Connection: close` from then on.
-  readonly draining: boolean
+  /// Whether connections made to this local address are draining (drain()/close()): their answers
+  /// say `Connection: close` from then on.
+  isDraining (local: string): boolean
 }

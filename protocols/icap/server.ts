@@ -19,8 +19,11 @@ export class IcapServer {
   readonly #server: Server
   readonly #extra: Server[]
   readonly #connections = new Set<IcapConnection>()
-  readonly #ctx: IcapContext & { draining: boolean }
-  /// Local addresses whose connections are draining (the whole server: #ctx.draining).
+  readonly #ctx: IcapContext
+  /// Drain state: the whole server (then with the addresses brought back one by one, e.g. one cluster
+  /// instance put online after the whole node went offline), or single local addresses.
+  #drainingAll = false
+  readonly #resumedAt = new Set<string>()
   readonly #drainingAt = new Set<string>()
   #closing: Promise<void> | undefined
 
@@ -41,7 +44,7 @@ export class IcapServer {
       optionsSettings: options,
       limits,
       spoolGate: new SpoolGate(),
-      draining: false,
+      isDraining: local => this.#isDraining(local),
     }
     const server = (): Server => createServer({ noDelay: true, allowHalfOpen: true }, socket => { this.#accept(socket) })
     this.#server = server()
@@ -78,7 +81,7 @@ export class IcapServer {
 
   #accept (socket: Socket): void {
     const metrics = this.#deps.metrics
-    if (this.#connections.size >= this.#options.maxConnections || this.#ctx.draining || this.#drainingAt.has(localAddress(socket))) {
+    if (this.#connections.size >= this.#options.maxConnections || this.#isDraining(localAddress(socket))) {
       // Past Max-Connections (which OPTIONS advertises): a 503 now, rather than a queue no one sees.
       metrics.overloads++
       socket.on('error', () => {})
@@ -101,19 +104,32 @@ export class IcapServer {
   /// connections get a 503. With `local`, only connections made to that local address (one cluster
   /// instance's virtual address); the others go on as before.
   drain (local?: string): void {
-    if (local === undefined) this.#ctx.draining = true
-    else this.#drainingAt.add(local)
+    if (local === undefined) {
+      this.#drainingAll = true
+      this.#resumedAt.clear()
+    } else if (this.#drainingAll) {
+      this.#resumedAt.delete(local)
+    } else {
+      this.#drainingAt.add(local)
+    }
     for (const conn of this.#connections) if (local === undefined || conn.local === local) conn.drain()
   }
 
   /// Undo drain (cluster `node online`), of the whole server or of one local address.
   resume (local?: string): void {
     if (local === undefined) {
-      this.#ctx.draining = false
+      this.#drainingAll = false
+      this.#resumedAt.clear()
       this.#drainingAt.clear()
+    } else if (this.#drainingAll) {
+      this.#resumedAt.add(local)
     } else {
       this.#drainingAt.delete(local)
     }
+  }
+
+  #isDraining (local: string): boolean {
+    return this.#drainingAll ? !this.#resumedAt.has(local) : this.#drainingAt.has(local)
   }
 
   /// Connections open now, all or those made to one local address.

@@ -364,7 +364,20 @@ describe('ICAP server timeouts, limits, failures and drain', function () {
       const back = await RawClient.open(extra, '127.0.0.2')
       back.write(optionsRequest)
       assert.equal(statusOf((await back.responses(1))[0]), 200)
-      for (const c of [kept, other, refused, back]) c.destroy()
+      // The whole server drained (node offline), then one address brought back (online --instance):
+      // that address serves as before, the other stays drained.
+      icap.server.drain()
+      icap.server.resume('127.0.0.2')
+      const instance = await RawClient.open(extra, '127.0.0.2')
+      instance.write(optionsRequest)
+      instance.write(optionsRequest)
+      const served = await instance.responses(2)
+      assert.deepEqual(served.map(statusOf), [200, 200])
+      assert.doesNotMatch(served[1]?.toString('latin1') ?? '', /\r\nConnection: close\r\n/)
+      const stillOut = await RawClient.open(icap.port, '127.0.0.1')
+      assert.equal(statusOf((await stillOut.responses(1))[0]), 503)
+      icap.server.resume()
+      for (const c of [kept, other, refused, back, instance, stillOut]) c.destroy()
     } finally { await icap.close() }
   })
 
