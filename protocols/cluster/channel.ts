@@ -23,7 +23,7 @@ export function heartbeatChannels (nodeId: string, log: Logger): ChannelFactory 
     await transport.start()
     return {
       send: beat => transport.send(beat),
-      onMessage: listener => { transport.on('message', m => listener(m)) },
+      onMessage: listener => { transport.on('message', (m, from) => listener(m, `${from.host}:${from.port}`)) },
       rejects: () => Object.fromEntries(transport.rejects),
       close: async () => { await transport.close() },
     }

@@ -209,6 +209,7 @@ const clusterTable: TableDef<ClusterNodeRow> = {
     { number: 6, name: 'swClusterBuckets', type: T.Gauge32, value: n => gauge32(n.buckets) },
     { number: 7, name: 'swClusterLoad', type: T.Gauge32, value: n => gauge32(Math.min(100, n.load)) },
     { number: 8, name: 'swClusterLastHeartbeat', type: T.OctetString, value: n => dateAndTime(n.lastHeartbeat) },
+    { number: 9, name: 'swClusterInstance', type: T.OctetString, value: n => text(n.instance) },
   ],
 }
 

@@ -33,6 +33,8 @@ export interface PeerView {
   /// Local monotonic time (ms) the last heartbeat arrived.
   readonly seenAt: number
   readonly failed: boolean
+  /// Where its heartbeats come from (host:port), when the channel says.
+  readonly address: string | undefined
 }
 
 export interface NodeStatus {
@@ -52,6 +54,8 @@ export interface NodeStatus {
   readonly configVersion: string
   readonly healthy: boolean
   readonly failing: readonly string[]
+  /// A peer's heartbeat address (host:port); undefined for this node and when unknown.
+  readonly address?: string
 }
 
 export interface AgentEvents {
@@ -118,10 +122,10 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
   }
 
   /// A validated, authenticated, non-replayed heartbeat from a peer.
-  receive (beat: PeerBeat): void {
+  receive (beat: PeerBeat, from?: string): void {
     if (this.#stopped) return
     const previous = this.#peers.get(beat.node)
-    this.#peers.set(beat.node, { beat, seenAt: now(), failed: false })
+    this.#peers.set(beat.node, { beat, seenAt: now(), failed: false, address: from ?? previous?.address })
     if (previous === undefined || previous.failed) {
       this.#log.info({ cluster: this.#o.cluster, peer: beat.node, state: beat.state }, 'cluster peer up')
       this.emit('peer-up', beat.node)
@@ -313,7 +317,7 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
     const self = this.#heartbeat()
     const rows: NodeStatus[] = [{ ...this.#row(self, true, count(this.#o.nodeId)), owned: this.#owned.size, lastHeartbeatMs: 0 }]
     for (const [id, peer] of this.#peers) {
-      rows.push({ ...this.#row(peer.beat, false, count(id)), state: peer.failed ? 'failed' : peer.beat.state, lastHeartbeatMs: Math.round(t - peer.seenAt) })
+      rows.push({ ...this.#row(peer.beat, false, count(id)), state: peer.failed ? 'failed' : peer.beat.state, lastHeartbeatMs: Math.round(t - peer.seenAt), ...(peer.address === undefined ? {} : { address: peer.address }) })
     }
     return rows.sort((a, b) => a.id < b.id ? -1 : 1)
   }

@@ -1,6 +1,6 @@
 /// The cluster as the SNMP agent's cluster table shows it, read from the running cluster agents:
-/// one row per node of the first cluster instance (the node table is indexed by node id, so split
-/// per-service clusters would repeat ids; the first instance is the node's primary cluster).
+/// one row per node and cluster instance (split per-service clusters list every instance; the
+/// instance column tells them apart).
 import type { ClusterRuntime } from './runtime.js'
 import type { NodeState as AgentState } from './types.js'
 import type { ClusterNodeRow, ClusterView } from './view.js'
@@ -19,18 +19,17 @@ export class RuntimeClusterView implements ClusterView {
   }
 
   nodes (): readonly ClusterNodeRow[] {
-    const first = Object.values(this.#runtime.status())[0]
-    if (first === undefined) return []
     const now = Date.now()
-    return first.nodes.map(n => ({
+    return Object.entries(this.#runtime.status()).flatMap(([instance, { nodes }]) => nodes.map(n => ({
+      instance,
       nodeId: n.id,
-      address: n.self ? this.#selfAddress : '-',
+      address: n.self ? this.#selfAddress : n.address ?? '-',
       state: stateForMib[n.state],
       weight: n.weight,
       buckets: n.owned,
       // The busiest of the load figures (each 0..1), as a percentage.
       load: Math.round(100 * Math.max(n.load.cpu, n.load.memory, n.load.queue, n.load.poolBusy)),
       lastHeartbeat: now - n.lastHeartbeatMs,
-    }))
+    })))
   }
 }

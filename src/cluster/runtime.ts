@@ -15,7 +15,8 @@ import { ScanwallError, errorMessage } from '../errors.js'
 /// The heartbeat channel of one instance (protocols/cluster/transport.ts, handed in by node.ts).
 export interface Channel {
   send (beat: PeerBeat): void
-  onMessage (listener: (beat: PeerBeat) => void): void
+  /// `from`: the sender's heartbeat address (host:port), for status and SNMP.
+  onMessage (listener: (beat: PeerBeat, from: string) => void): void
   rejects (): Record<string, number>
   close (): Promise<void>
 }
@@ -93,7 +94,7 @@ export async function startCluster (options: ClusterOptions, hooks: ClusterHooks
         weightHoldMs: instance.weightHoldMs,
         configVersion: options.configVersion,
       }, { sink, facts: hooks, send: beat => channel.send(beat), log: log.child({ cluster: instance.name }) })
-      channel.onMessage(beat => agent.receive(beat))
+      channel.onMessage((beat, from) => agent.receive(beat, from))
       sink.onLost = () => agent.ownershipLost()
       const health = new HealthMonitor(instance.health.tests, instance.health.expression, hooks.health, log.child({ cluster: instance.name }), (healthy, failing) => agent.setHealth(healthy, failing))
       agent.start()

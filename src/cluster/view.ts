@@ -5,6 +5,8 @@
 import type { Metrics, NodeState } from '../metrics.js'
 
 export interface ClusterNodeRow {
+  /// The cluster instance (split per-service clusters); '' for a standalone node.
+  readonly instance: string
   readonly nodeId: string
   /// host:port the node is known by (heartbeat or service address).
   readonly address: string
@@ -60,7 +62,7 @@ export class StandaloneClusterView implements ClusterView {
   nodes (): readonly ClusterNodeRow[] {
     const l = this.#local
     const load = l.maxQueue > 0 ? Math.min(100, Math.round(100 * l.queueDepth() / l.maxQueue)) : 0
-    return [{ nodeId: l.nodeId, address: l.address, state: l.metrics.state, weight: 1, buckets: this.#buckets, load, lastHeartbeat: Date.now() }]
+    return [{ instance: '', nodeId: l.nodeId, address: l.address, state: l.metrics.state, weight: 1, buckets: this.#buckets, load, lastHeartbeat: Date.now() }]
   }
 }
 

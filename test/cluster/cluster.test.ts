@@ -24,17 +24,18 @@ describe('cluster: three nodes, one virtual address (network namespaces)', funct
   /// 127.0.0.1 inside its namespace: node id → MIB state, e.g. n1 → "active(2)".
   const snmpAuth = v3Args({ user: snmpUser.name, auth: 'SHA-256', authKey: snmpUser.authKey, priv: 'AES', privKey: snmpUser.privKey })
   const snmpEnv = { ...process.env, SNMP_PERSISTENT_DIR: join(bed.dir, 'snmp-persist') }
-  const snmpCluster = async (n: NodeProc): Promise<Map<string, string>> => {
+  const snmpClusterRows = async (n: NodeProc): Promise<Map<string, { state: string, address: string, instance: string }>> => {
     const r = await run('ip', ['netns', 'exec', n.ns, 'snmpwalk', ...snmpAuth, ...mibArgs, '-t', '2', '-r', '1', `127.0.0.1:${snmpPort}`, 'SCANWALL-MIB::swClusterTable'], snmpEnv)
     assert.equal(r.code, 0, `snmpwalk on ${n.name} failed (is Debian's snmp installed? test/setup-peers.sh): ${r.stderr}`)
     const got = parseVarbinds(r.stdout)
-    const rows = new Map<string, string>()
+    const rows = new Map<string, { state: string, address: string, instance: string }>()
     for (const [name, id] of got) {
       const index = /^swClusterNodeId\.(\d+)$/.exec(name)?.[1]
-      if (index !== undefined) rows.set(id, got.get(`swClusterState.${index}`) ?? '')
+      if (index !== undefined) rows.set(id, { state: got.get(`swClusterState.${index}`) ?? '', address: got.get(`swClusterAddress.${index}`) ?? '', instance: got.get(`swClusterInstance.${index}`) ?? '' })
     }
     return rows
   }
+  const snmpCluster = async (n: NodeProc): Promise<Map<string, string>> => new Map([...await snmpClusterRows(n)].map(([id, row]) => [id, row.state]))
 
   before(async function () {
     await h.setUp(n => ({ tests: [{ name: 'marker', kind: 'exec', command: ['sh', '-c', `! test -e ${failFile(n)}`], intervalMs: 500, timeoutMs: 5000 }] }))
@@ -58,6 +59,10 @@ describe('cluster: three nodes, one virtual address (network namespaces)', funct
       console.log(`    SNMP on ${n.name}: ${[...rows].map(([id, state]) => `${id} ${state}`).join(', ')}`)
       assert.deepEqual([...rows.keys()].sort(), ids, `${n.name}'s cluster table lists other nodes`)
       for (const [id, state] of rows) assert.equal(state, 'active(2)', `${n.name} shows ${id} as ${state}`)
+      // Peers by the address their heartbeats come from; every row names its cluster instance.
+      const full = await snmpClusterRows(n)
+      for (const p of bed.nodes.filter(p => p !== n)) assert.equal(full.get(p.name)?.address, `${p.ip}:${beatPort}`, `${n.name} shows ${p.name}'s address`)
+      for (const [id, row] of full) assert.equal(row.instance, 'default', `${n.name} shows ${id} in instance ${row.instance}`)
     }
   })
 

@@ -52,6 +52,8 @@ describe('cluster: weights from capacity and load (network namespaces)', functio
 
   it('gives a node with twice the capacity about twice the buckets', async () => {
     assertFull(await settled(40_000), 'with no load')
+    // Full weights, and then every node holding exactly what the map gives it.
+    await h.settled(bed.nodes.map(n => n.name))
     const status = await h.status(bed.nodes[0]!)
     const rows = status['default']?.nodes ?? []
     console.log(`    ${rows.map(r => `${r.id}: capacity ${r.capacity}, weight ${r.weight}, ${r.owned} buckets`).join('; ')}`)
