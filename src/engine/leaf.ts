@@ -1,7 +1,8 @@
 /// Small leaf objects matched on the calling thread instead of a pool worker.
 /// Why: handing a 4 KiB body to a worker costs two cross-thread wake-ups (a futex to wake the parked
 /// worker, an eventfd to wake the I/O thread with the answer); on this 2-vCPU VM that measured ~95 µs
-/// of worker CPU plus ~40 µs on the I/O thread per object, while matching 4 KiB takes ~10 µs.
+/// of worker CPU plus ~75 µs on the I/O thread per object (BENCHMARKS.md, notes), while matching
+/// 4 KiB takes ~10 µs.
 /// Only objects whose cost is bounded by their size qualify: at most leafMaxBytes, and of a type with
 /// no format handler (nothing to unpack: no recursion, no decompression, no limits to enforce beyond
 /// the top object, which every limit admits). Everything else returns undefined and goes to the pool.
