@@ -20,7 +20,7 @@ export interface ScanLimits {
   readonly spoolDir: string
 }
 
-/// Largest object the I/O thread may match itself (src/engine/leaf.ts). The ceiling keeps the cost per
+/// Largest object the I/O thread may match itself (Engine.scanLeaf in src/engine/engine.ts). The ceiling keeps the cost per
 /// object small and bounded, and keeps the type found from the head alone the one the pool's walk would
 /// find (its ISO 9660 probe at 0x8001 needs a larger object).
 export const leafMaxBytes = 32 * 1024

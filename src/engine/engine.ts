@@ -2,9 +2,9 @@
 /// Each layer is matched (hashes + body signatures) while it streams, then its type is detected from
 /// content and a format handler yields its children, which re-enter the same walk under the budget.
 import type { ByteSource } from './source.js'
-import { ScanBudget, type ScanLimits } from './budget.js'
-import { detectType } from './filetype.js'
-import { handlerFor, type Layer } from './formats/registry.js'
+import { ScanBudget, leafMaxBytes, type ScanLimits } from './budget.js'
+import { detect, detectType } from './filetype.js'
+import { handlerFor, hasHandler, type Layer } from './formats/registry.js'
 import { Matcher, type MatcherOptions } from './matcher/matcher.js'
 import type { CompiledDb } from './matcher/db.js'
 import type { Finding, Verdict } from '../scan/verdict.js'
@@ -43,6 +43,27 @@ export class Engine {
     if (exceeded !== undefined) return { status: 'limit', findings: [...limit, ...encrypted], stats }
     if (encrypted.length > 0) return { status: 'encrypted', findings: encrypted, stats }
     return { status: 'clean', findings: [], stats }
+  }
+
+  /// A small leaf object matched at once on the calling thread, or undefined when it needs scan():
+  /// larger than leafMaxBytes, or of a type with a format handler.
+  /// Why (ScanService calls this on the I/O thread): handing a 4 KiB body to a pool worker costs two
+  /// cross-thread wake-ups (a futex to wake the parked worker, an eventfd to wake the I/O thread with
+  /// the answer); on this 2-vCPU VM that measured ~95 µs of worker CPU plus ~75 µs on the I/O thread
+  /// per object (BENCHMARKS.md, notes), while matching 4 KiB takes ~10 µs. Only objects whose cost is
+  /// bounded by their size qualify: nothing to unpack means no recursion, no decompression, and no
+  /// limit to enforce beyond the top object, which every limit admits. The verdict is the one scan()
+  /// gives for the same bytes (test/unit/scan-inline.test.ts compares them).
+  scanLeaf (bytes: Uint8Array, name: string): Verdict | undefined {
+    if (bytes.length > leafMaxBytes) return undefined
+    const started = performance.now()
+    const type = detect(bytes.subarray(0, 4096))
+    if (hasHandler(type)) return undefined
+    const match = this.#matcher.begin(type, bytes.length)
+    match.push(bytes)
+    const findings = match.end().map(found => ({ name: found, kind: 'signature' as const, path: [name] }))
+    const stats = { bytes: bytes.length, objects: 1, depth: 0, ms: performance.now() - started }
+    return findings.length === 0 ? { status: 'clean', findings, stats } : { status: 'infected', findings, stats }
   }
 
   async #walk (source: ByteSource, path: string[], depth: number, state: WalkState): Promise<void> {

@@ -11,7 +11,7 @@ import type { CompiledDb } from '../engine/matcher/db.js'
 import { signatureCount } from '../engine/matcher/build.js'
 import { kernelMemoryFor } from '../engine/matcher/matcher.js'
 import type { WasmMemory } from '../engine/matcher/kernel-memory.js'
-import { LeafScanner } from '../engine/leaf.js'
+import { Engine } from '../engine/engine.js'
 import { leafMaxBytes, type ScanLimits } from '../engine/budget.js'
 import { loadDb } from '../engine/signatures/cache.js'
 import { loadDbInBackground } from '../updates/background.js'
@@ -31,7 +31,7 @@ export interface ScanServiceOptions extends PoolOptions {
   /// Where the compiled-DB cache goes when the signature directory is read-only.
   readonly signaturesCacheDir?: string
   /// Memory bodies up to this size whose type has nothing to unpack are matched on the calling
-  /// thread (src/engine/leaf.ts says why); 0 sends every body to the pool. Capped at leafMaxBytes.
+  /// thread (Engine.scanLeaf says why); 0 sends every body to the pool. Capped at leafMaxBytes.
   readonly inlineMaxBytes?: number
 }
 
@@ -64,7 +64,7 @@ export class ScanService {
   #pool: Piscina
   #signatures: CompiledDb
   /// Matches small leaf objects without a thread hop; undefined when inlineMaxBytes is 0.
-  #leaf: LeafScanner | undefined
+  #leaf: Engine | undefined
   #inlineScans = 0
   #inFlight = 0
   #reloading: Promise<unknown> = Promise.resolve()
@@ -129,8 +129,8 @@ export class ScanService {
     return new BodySink({ memoryLimit: this.#options.memoryLimit, spoolDir: this.#options.spoolDir, expectedSize, budget: this.#memory })
   }
 
-  #leafScanner (db: CompiledDb, kernelMemory: WasmMemory | undefined): LeafScanner | undefined {
-    return (this.#options.inlineMaxBytes ?? 0) > 0 ? new LeafScanner(db, { kernelMemory }) : undefined
+  #leafScanner (db: CompiledDb, kernelMemory: WasmMemory | undefined): Engine | undefined {
+    return (this.#options.inlineMaxBytes ?? 0) > 0 ? new Engine(db, { kernelMemory }) : undefined
   }
 
   /// Scans one body. Never throws: every failure is a Verdict with status error/timeout/aborted.
@@ -186,7 +186,7 @@ export class ScanService {
     const leaf = this.#leaf
     if (leaf === undefined || source.kind !== 'memory' || source.size > Math.min(this.#options.inlineMaxBytes ?? 0, leafMaxBytes)) return undefined
     try {
-      return leaf.scan(new Uint8Array(source.bytes, 0, source.size), 'object')
+      return leaf.scanLeaf(new Uint8Array(source.bytes, 0, source.size), 'object')
     } catch (err) {
       // A matcher fault on the I/O thread must not cost the transaction: the pool gets a try.
       this.#log.warn({ err: errorMessage(err) }, 'inline scan failed; handing the object to the pool')

@@ -10,7 +10,7 @@ import { Metrics } from '../../src/metrics.js'
 import { bundledSignaturesDir } from '../../config/schema.js'
 import { eicar } from '../helpers/eicar.js'
 
-/// Small leaf objects are matched on the calling thread (src/engine/leaf.ts); containers and larger
+/// Small leaf objects are matched on the calling thread (Engine.scanLeaf in src/engine/engine.ts); containers and larger
 /// objects still go to the pool, and both paths give the same verdicts.
 describe('ScanService: small leaf objects matched without a worker', function () {
   this.timeout(30_000)
