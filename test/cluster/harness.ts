@@ -110,26 +110,25 @@ export class Harness {
 
   /// Starts the load (OPTIONS + RESPMOD per connection) and resolves once it runs.
   async load (inst = this.first, concurrency = 4, pauseMs = 15): Promise<LoadRun> {
-    const child = this.bed.spawnIn(this.bed.clientNs, process.execPath, this.tools, 'load', inst.vip, String(inst.port), String(concurrency), String(pauseMs), '3000', 'icap')
-    const attempts: Attempt[] = []
-    let started: () => void = () => {}
-    const running = new Promise<void>(resolve => { started = resolve })
-    createInterface({ input: child.stdout! }).on('line', line => { attempts.push(JSON.parse(line) as Attempt); started() })
-    const exited = new Promise<void>(resolve => child.on('exit', () => resolve()))
-    await Promise.race([running, exited])
-    return { attempts, stop: async () => { child.stdin!.end(); await exited; return attempts } }
+    return await this.#records<Attempt>(process.execPath, this.tools, 'load', inst.vip, String(inst.port), String(concurrency), String(pauseMs), '3000', 'icap')
   }
 
   /// Starts the failover prober (a fresh connection + OPTIONS every 20 ms, 300 ms connect deadline).
   async probes (inst = this.first): Promise<{ stop: () => Promise<Probe[]> }> {
-    const child = this.bed.spawnIn(this.bed.clientNs, 'nice', '-n', '-10', process.execPath, this.prober, inst.vip, String(inst.port), '20', '300', '1000')
-    const seen: Probe[] = []
+    return await this.#records<Probe>('nice', '-n', '-10', process.execPath, this.prober, inst.vip, String(inst.port), '20', '300', '1000')
+  }
+
+  /// Runs a client-namespace tool that prints one JSON record per line until its stdin closes;
+  /// resolves once the first record arrived (it runs) or the tool exited.
+  async #records<T> (...command: string[]): Promise<{ attempts: T[], stop: () => Promise<T[]> }> {
+    const child = this.bed.spawnIn(this.bed.clientNs, ...command)
+    const records: T[] = []
     let started: () => void = () => {}
     const running = new Promise<void>(resolve => { started = resolve })
-    createInterface({ input: child.stdout! }).on('line', line => { seen.push(JSON.parse(line) as Probe); started() })
+    createInterface({ input: child.stdout! }).on('line', line => { records.push(JSON.parse(line) as T); started() })
     const exited = new Promise<void>(resolve => child.on('exit', () => resolve()))
     await Promise.race([running, exited])
-    return { stop: async () => { child.stdin!.end(); await exited; return seen } }
+    return { attempts: records, stop: async () => { child.stdin!.end(); await exited; return records } }
   }
 
   /// Failures the operation under test caused. On a starved machine a live node can stall past the
