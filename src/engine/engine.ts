@@ -7,7 +7,7 @@ import { detect, detectType } from './filetype.js'
 import { handlerFor, hasHandler, type Layer } from './formats/registry.js'
 import { Matcher, type MatcherOptions } from './matcher/matcher.js'
 import type { CompiledDb } from './matcher/db.js'
-import type { Finding, Verdict } from '../scan/verdict.js'
+import type { Finding, Verdict } from './verdict.js'
 
 interface WalkState {
   readonly budget: ScanBudget

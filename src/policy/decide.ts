@@ -1,6 +1,6 @@
 /// Policy: a pure function from a Verdict and the service's profile to a Decision. No I/O; the
 /// protocol adapters render the Decision (ICAP block page, clamd FOUND line).
-import type { Verdict } from '../scan/verdict.js'
+import type { Verdict } from '../engine/verdict.js'
 
 export interface Profile {
   /// Heuristics.Limits.Exceeded.* verdicts: block (ClamAV's AlertExceedsMax) or let through.

@@ -6,7 +6,7 @@ import { BodySink, MemoryBudget, releaseSource, type BodySource } from './body.j
 import { createPool, type PoolOptions } from './pool.js'
 import { DeadlineWatch } from './deadline.js'
 import type { ScanTask, ScanTaskResult } from './task.js'
-import type { Verdict } from './verdict.js'
+import type { Verdict } from '../engine/verdict.js'
 import type { CompiledDb } from '../engine/matcher/db.js'
 import { signatureCount } from '../engine/matcher/build.js'
 import { kernelMemoryFor } from '../engine/matcher/matcher.js'

@@ -1,6 +1,6 @@
 /// The message shapes between the scan service and workers/scan.ts (structured-clone safe).
 import type { BodySource } from './body.js'
-import type { Verdict } from './verdict.js'
+import type { Verdict } from '../engine/verdict.js'
 import type { ScanLimits } from '../engine/budget.js'
 
 export interface ScanTask {

@@ -10,7 +10,7 @@ import { loadDb } from '../../src/engine/signatures/cache.js'
 import type { CompiledDb } from '../../src/engine/matcher/db.js'
 import { FileSource, MemorySource } from '../../src/engine/source.js'
 import { defaultLimits, type ScanLimits } from '../../src/engine/budget.js'
-import type { Verdict } from '../../src/scan/verdict.js'
+import type { Verdict } from '../../src/engine/verdict.js'
 
 /// An engine whose only signature is the MD5 of `sample` (name `name`): it detects the sample only
 /// when a format handler extracted it byte-exactly.

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { engineFrom, scanFile } from '../helpers/engine.js'
 import type { Engine } from '../../src/engine/engine.js'
-import type { Verdict } from '../../src/scan/verdict.js'
+import type { Verdict } from '../../src/engine/verdict.js'
 
 const corpus = '/usr/share/clamav-testfiles'
 const peersDb = '/work/shared/peers/db/test'

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { decide, defaultProfile, type Profile } from '../../src/policy/decide.js'
 import { renderBlockPage } from '../../src/policy/block-page.js'
-import type { Verdict, VerdictStatus } from '../../src/scan/verdict.js'
+import type { Verdict, VerdictStatus } from '../../src/engine/verdict.js'
 
 const stats = { bytes: 1, objects: 1, depth: 0, ms: 1 }
 function verdict (status: VerdictStatus, name?: string, code?: string): Verdict {
