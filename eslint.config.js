@@ -28,8 +28,12 @@ export default [
     rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/protocols/**', '**/src/cluster/**', '**/src/policy/**', '**/src/stats/**', '**/src/cli/**'], message: 'workers reach only src/engine and src/scan types' }] }] },
   },
   {
+    files: ['src/engine/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/scan/*', '**/policy/*', '**/cluster/*', '**/cli/*', '**/updates/*', '**/protocols/**', '**/config/*', '**/node.js', '**/metrics.js'], message: 'the engine imports only itself (and src/errors.ts, src/log.ts types): it runs inside workers' }] }] },
+  },
+  {
     files: ['src/**/*.ts'],
-    ignores: ['src/node.ts', 'src/cli/**'],
+    ignores: ['src/node.ts', 'src/cli/**', 'src/engine/**'],
     rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/protocols/**'], message: 'only src/node.ts (the composition root) wires protocols' }] }] },
   },
 ]

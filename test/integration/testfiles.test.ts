@@ -2,7 +2,7 @@
 /// test program clam.exe inside ~44 containers, encodings and packers. With the peers' test DB (an MD5
 /// hash signature and a body signature for clam.exe) every container and encoding file we support
 /// must be detected, and with the hash signature alone too (which proves the exact bytes of clam.exe
-/// were extracted). README.md carries the table; this test keeps it equal to what the engine does.
+/// were extracted). docs/engine.md carries the table; this test keeps it equal to what the engine does.
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -15,7 +15,7 @@ import type { Verdict } from '../../src/engine/verdict.js'
 
 const corpus = '/usr/share/clamav-testfiles'
 const peersDb = '/work/shared/peers/db/test'
-const readme = fileURLToPath(new URL('../../../README.md', import.meta.url))
+const readme = fileURLToPath(new URL('../../../docs/engine.md', import.meta.url))
 const begin = '<!-- testfiles-table:begin -->'
 const end = '<!-- testfiles-table:end -->'
 
@@ -91,12 +91,12 @@ describe('clamav-testfiles yardstick (issue #4)', function () {
     assert.deepEqual(missed, [])
   })
 
-  it('README carries the same table as these results', () => {
+  it('docs/engine.md carries the same table as these results', () => {
     const text = readFileSync(readme, 'utf8')
     const from = text.indexOf(begin)
     const to = text.indexOf(end)
-    assert.ok(from !== -1 && to > from, `README.md lacks the ${begin} … ${end} section`)
+    assert.ok(from !== -1 && to > from, `docs/engine.md lacks the ${begin} … ${end} section`)
     const actual = renderTable(rows)
-    assert.equal(text.slice(from + begin.length, to).trim(), actual, `README table out of date; it should read:\n${actual}`)
+    assert.equal(text.slice(from + begin.length, to).trim(), actual, `docs/engine.md table out of date; it should read:\n${actual}`)
   })
 })
