@@ -4,7 +4,7 @@
 import neostandard from 'neostandard'
 
 export default [
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
+  { ignores: ['dist/**', '**/dist/**', 'node_modules/**', 'coverage/**'] },
   ...neostandard({ ts: true }),
   {
     files: ['**/*.ts'],
@@ -22,6 +22,11 @@ export default [
   {
     files: ['protocols/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/src/engine/**'], message: 'protocols talk to src/scan, never to the engine' }] }] },
+  },
+  {
+    // The ICAP package (icap-server-lite) stands alone: Scanwall consumes it, never the other way.
+    files: ['protocols/icap/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/src/**', '**/config/**', '**/test/helpers/**'], message: 'icap-server-lite imports nothing from Scanwall' }] }] },
   },
   {
     files: ['workers/**/*.ts'],

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { once } from 'node:events'
 import { pino } from 'pino'
-import { IcapServer, type IcapServerOptions } from '../../protocols/icap/server.js'
+import type { IcapServer } from 'icap-server-lite'
+import { createIcapServer, type ScanwallIcapOptions } from '../../src/icap/server.js'
 import { ScanService, type ScanServiceOptions } from '../../src/scan/service.js'
 import { Metrics } from '../../src/metrics.js'
 import { defaultProfile, type Profile } from '../../src/policy/decide.js'
@@ -25,10 +26,11 @@ export interface Harness {
   close (): Promise<void>
 }
 
-export const goldenOptions: IcapServerOptions = {
+export const goldenOptions: ScanwallIcapOptions = {
   host: '127.0.0.1',
   port: 0,
   nodeId: 'golden-node',
+  nodeHeader: true,
   services: ['avscan', 'srv_clamav', 'virus_scan', 'resp_only:RESPMOD'],
   maxConnections: 50,
   previewBytes: 1024,
@@ -44,12 +46,11 @@ export const goldenOptions: IcapServerOptions = {
   maxHeaderBytes: 65_536,
   maxHeaderCount: 100,
   maxObjectBytes: 64 * 1024 * 1024,
-  oversize: 'block',
   blockTemplate: builtinBlockTemplate,
 }
 
 export interface HarnessOptions {
-  readonly icap?: Partial<IcapServerOptions>
+  readonly icap?: Partial<ScanwallIcapOptions>
   readonly scan?: Partial<ScanServiceOptions>
   readonly profile?: Profile
 }
@@ -62,7 +63,7 @@ export async function startIcap (options: HarnessOptions = {}): Promise<Harness>
   const scan = await ScanService.start({
     workers: 1, maxQueue: 64, workerMaxOldGenMb: 128, memoryLimit: 256 * 1024, spoolDir, timeoutMs: 20_000, signaturesDir: bundledSignaturesDir, ...options.scan,
   }, metrics, log)
-  const server = new IcapServer({ ...goldenOptions, ...options.icap }, { scan, profile: options.profile ?? defaultProfile, metrics, log })
+  const server = createIcapServer({ ...goldenOptions, ...options.icap }, { scan, profile: options.profile ?? defaultProfile, metrics, log })
   const address = await server.listen()
   return {
     port: address.port,

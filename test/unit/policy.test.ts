@@ -2,9 +2,10 @@ import assert from 'node:assert/strict'
 import { decide, defaultProfile, type Profile } from '../../src/policy/decide.js'
 import { renderBlockPage } from '../../src/policy/block-page.js'
 import type { Verdict, VerdictStatus } from '../../src/engine/verdict.js'
+import type { ErrorCode } from '../../src/errors.js'
 
 const stats = { bytes: 1, objects: 1, depth: 0, ms: 1 }
-function verdict (status: VerdictStatus, name?: string, code?: string): Verdict {
+function verdict (status: VerdictStatus, name?: string, code?: ErrorCode): Verdict {
   return {
     status,
     findings: name === undefined ? [] : [{ name, kind: status === 'infected' ? 'signature' : 'limit', path: ['object'] }],

@@ -28,7 +28,7 @@ describe('ScanService with the worker pool', function () {
     const sink = service.openSink()
     for (let at = 0; at < bytes.length; at += 7000) await sink.write(bytes.subarray(at, at + 7000))
     const source = await sink.finish()
-    const outcome = await service.scan(source, new AbortController().signal, keepBody)
+    const outcome = await service.scan(source, { service: 'test' }, new AbortController().signal, { keepBody })
     return { source, outcome }
   }
 

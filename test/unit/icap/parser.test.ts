@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { IcapParser, type IcapEvent, type ParserLimits } from '../../../protocols/icap/parser.js'
+import { IcapParser, type IcapEvent, type ParserLimits } from 'icap-server-lite'
 import { fixtureNames, readRequest } from './fixtures.js'
 
 const limits: ParserLimits = { maxHeaderBytes: 8192, maxHeaderCount: 50, maxChunkBytes: 1 << 30 }
