@@ -259,6 +259,24 @@ describe('ICAP server timeouts, limits, failures and drain', function () {
     } finally { await block.close(); await allow.close() }
   })
 
+  it('names the node that answered in every answer (X-Scanwall-Node), unless icap.nodeHeader is off', async () => {
+    const off = await startIcap({ icap: { nodeHeader: false } })
+    const on = await startIcap({ icap: { nodeId: 'node-7' } })
+    try {
+      for (const [icap, expected] of [[on, true], [off, false]] as const) {
+        const c = await RawClient.open(icap.port)
+        c.write(optionsRequest)
+        c.write(buildRequest({ body: randomBytes(100), allow: '204' }).whole)
+        c.write(buildRequest({ body: eicar }).whole)
+        const answers = await c.responses(3)
+        c.destroy()
+        assert.deepEqual(answers.map(statusOf), [200, 204, 200])
+        for (const a of answers) assert.equal(/\r\nX-Scanwall-Node: node-7\r\n/.test(a.toString('latin1')), expected, a.toString('latin1').slice(0, 200))
+        if (!expected) for (const a of answers) assert.ok(!a.toString('latin1').includes('X-Scanwall-Node'))
+      }
+    } finally { await on.close(); await off.close() }
+  })
+
   it('changes the ISTag when the signature set changes', async () => {
     const sigDir = mkdtempSync(join(tmpdir(), 'scanwall-icap-sigs-'))
     for (const f of readdirSync(bundledSignaturesDir)) copyFileSync(join(bundledSignaturesDir, f), join(sigDir, f))
