@@ -17,4 +17,5 @@ export { serviceFromUri, httpUrl, declaredLength, type IcapRequest, type IcapMet
 export { ServiceTable, type IcapService, type Lookup } from './services.js'
 export { istagFor, includedHeaders } from './options.js'
 export { statusLine, reasonPhrase } from './status.js'
+export { responseEnd } from './framing.js'
 export { SpoolGate, type SpoolGateOptions } from './spool-gate.js'

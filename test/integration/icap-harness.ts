@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { once } from 'node:events'
 import { pino } from 'pino'
-import type { IcapServer } from 'icap-server-lite'
+import { responseEnd, type IcapServer } from 'icap-server-lite'
 import { createIcapServer, type ScanwallIcapOptions } from '../../src/icap/server.js'
 import { ScanService, type ScanServiceOptions } from '../../src/scan/service.js'
 import { Metrics } from '../../src/metrics.js'
@@ -76,35 +76,6 @@ export async function startIcap (options: HarnessOptions = {}): Promise<Harness>
       await scan.close()
       rmSync(spoolDir, { recursive: true, force: true })
     },
-  }
-}
-
-/// End offset of one complete ICAP response starting at `start` in `buf`, or -1 if incomplete.
-export function responseEnd (buf: Buffer, start: number): number {
-  const headEnd = buf.indexOf('\r\n\r\n', start)
-  if (headEnd < 0) return -1
-  const head = buf.toString('latin1', start, headEnd)
-  const enc = /\r\nEncapsulated: *([^\r\n]*)/i.exec(head)?.[1]
-  let pos = headEnd + 4
-  if (enc === undefined) return pos
-  const items = enc.split(',').map(s => s.trim().split('='))
-  const last = items[items.length - 1]
-  const bodyOffset = Number(last?.[1] ?? 0)
-  pos += bodyOffset
-  if (pos > buf.length) return -1
-  if (last?.[0] === 'null-body') return pos
-  // Chunked body: walk size lines until the zero chunk and its empty trailer.
-  for (;;) {
-    const nl = buf.indexOf('\r\n', pos)
-    if (nl < 0) return -1
-    const size = parseInt(buf.toString('latin1', pos, nl).split(';')[0] ?? '', 16)
-    if (Number.isNaN(size)) throw new Error(`bad chunk size line in response at ${pos}`)
-    if (size === 0) {
-      const end = buf.indexOf('\r\n\r\n', nl)
-      return end < 0 ? -1 : end + 4
-    }
-    pos = nl + 2 + size + 2
-    if (pos > buf.length) return -1
   }
 }
 

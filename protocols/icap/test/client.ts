@@ -3,30 +3,7 @@
 /// request builder for REQMOD/RESPMOD with or without a preview.
 import { connect, type Socket } from 'node:net'
 import { once } from 'node:events'
-
-/// End of one complete response starting at `start`, or -1 while incomplete.
-function responseEnd (buf: Buffer, start: number): number {
-  const headEnd = buf.indexOf('\r\n\r\n', start)
-  if (headEnd < 0) return -1
-  const enc = /\r\nEncapsulated: *([^\r\n]*)/i.exec(buf.toString('latin1', start, headEnd))?.[1]
-  let pos = headEnd + 4
-  if (enc === undefined) return pos
-  const last = enc.split(',').map(s => s.trim().split('=')).pop()
-  pos += Number(last?.[1] ?? 0)
-  if (pos > buf.length) return -1
-  if (last?.[0] === 'null-body') return pos
-  for (;;) {
-    const nl = buf.indexOf('\r\n', pos)
-    if (nl < 0) return -1
-    const size = parseInt(buf.toString('latin1', pos, nl), 16)
-    if (size === 0) {
-      const end = buf.indexOf('\r\n\r\n', nl)
-      return end < 0 ? -1 : end + 4
-    }
-    pos = nl + 2 + size + 2
-    if (pos > buf.length) return -1
-  }
-}
+import { responseEnd } from '../framing.js'
 
 export class TestClient {
   readonly socket: Socket
