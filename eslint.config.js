@@ -1,6 +1,7 @@
 // neostandard (the undici/fastify/pino base) for style, plus a few type-aware rules and the
 // dependency direction from ARCHITECTURE.md: protocols never reach into the engine, workers only into
-// the engine and the scan types, src never into protocols (node.ts, the composition root, excepted).
+// the engine and the scan types, src never into protocols (node.ts, the composition root, excepted),
+// the ICAP package (protocols/icap, icap-server-lite) into nothing of Scanwall, and only src/icap/ into it.
 import neostandard from 'neostandard'
 
 export default [
@@ -34,7 +35,18 @@ export default [
   },
   {
     files: ['src/**/*.ts'],
-    ignores: ['src/node.ts', 'src/cli/**'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/protocols/**'], message: 'only src/node.ts (the composition root) wires protocols' }] }] },
+    ignores: ['src/node.ts', 'src/cli/**', 'src/icap/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['**/protocols/**'], message: 'only src/node.ts (the composition root) wires protocols' },
+          { group: ['icap-server-lite'], message: 'only src/icap/ (the ICAP adapter) uses the ICAP package' },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['src/icap/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/protocols/**'], message: 'the adapter uses icap-server-lite by its package name, never its files' }] }] },
   },
 ]
