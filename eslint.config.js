@@ -1,10 +1,11 @@
 // neostandard (the undici/fastify/pino base) for style, plus a few type-aware rules and the
 // dependency direction from ARCHITECTURE.md: protocols never reach into the engine, workers only into
-// the engine and the scan types, src never into protocols (node.ts, the composition root, excepted).
+// the engine and the scan types, src never into protocols (node.ts, the composition root, excepted),
+// the ICAP package (protocols/icap, icap-server-lite) into nothing of Scanwall, and only src/icap/ into it.
 import neostandard from 'neostandard'
 
 export default [
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
+  { ignores: ['dist/**', '**/dist/**', 'node_modules/**', 'coverage/**'] },
   ...neostandard({ ts: true }),
   {
     files: ['**/*.ts'],
@@ -24,16 +25,32 @@ export default [
     rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/src/engine/**'], message: 'protocols talk to src/scan, never to the engine' }] }] },
   },
   {
+    // The ICAP package (icap-server-lite) stands alone: Scanwall consumes it, never the other way.
+    files: ['protocols/icap/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/src/**', '**/config/**', '**/test/helpers/**'], message: 'icap-server-lite imports nothing from Scanwall' }] }] },
+  },
+  {
     files: ['workers/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/protocols/**', '**/src/cluster/**', '**/src/policy/**', '**/src/stats/**', '**/src/cli/**'], message: 'workers reach only src/engine and src/scan types' }] }] },
   },
   {
     files: ['src/engine/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/scan/*', '**/policy/*', '**/cluster/*', '**/cli/*', '**/updates/*', '**/protocols/**', '**/config/*', '**/node.js', '**/metrics.js'], message: 'the engine imports only itself (and src/errors.ts, src/log.ts types): it runs inside workers' }] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/scan/*', '**/policy/*', '**/cluster/*', '**/cli/*', '**/updates/*', '**/protocols/**', '**/config/*', '**/node.js', '**/metrics.js', 'icap-server-lite'], message: 'the engine imports only itself (and src/errors.ts, src/log.ts types): it runs inside workers' }] }] },
   },
   {
     files: ['src/**/*.ts'],
-    ignores: ['src/node.ts', 'src/cli/**', 'src/engine/**'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/protocols/**'], message: 'only src/node.ts (the composition root) wires protocols' }] }] },
+    ignores: ['src/node.ts', 'src/cli/**', 'src/icap/**', 'src/engine/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['**/protocols/**'], message: 'only src/node.ts (the composition root) wires protocols' },
+          { group: ['icap-server-lite'], message: 'only src/icap/ (the ICAP adapter) uses the ICAP package' },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['src/icap/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/protocols/**'], message: 'the adapter uses icap-server-lite by its package name, never its files' }] }] },
   },
 ]

@@ -30,7 +30,7 @@ async function main (): Promise<object> {
     for (let i = 0; i < workers * 8; i++) {
       const sink = service.openSink()
       await sink.write(new Uint8Array(4096).fill(i))
-      scans.push(service.scan(await sink.finish(), new AbortController().signal))
+      scans.push(service.scan(await sink.finish(), { service: 'bench' }, new AbortController().signal))
     }
     await Promise.all(scans)
     const readyMs = performance.now() - t

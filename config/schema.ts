@@ -38,6 +38,7 @@ export const schema = {
     bodyStallWarnMs: { doc: 'Warn (Squid bug 5352 suspected) when a RESPMOD body stops this long', format: positiveInt, default: 5_000 },
     maxHeaderBytes: { doc: 'Limit on the ICAP header block and on each encapsulated header block', format: positiveInt, default: 65_536 },
     maxHeaderCount: { doc: 'Limit on header lines per block', format: positiveInt, default: 200 },
+    nodeHeader: { doc: 'Name the node that answered in every ICAP answer (X-Scanwall-Node: node.id)', format: Boolean, default: true },
     services: {
       doc: 'ICAP service paths (first is the primary; the rest are aliases such as c-icap\'s names)',
       format: Array,

@@ -1,25 +1,17 @@
 /// The one error table: every thrown error carries a stable code, and the row says how each wire
-/// protocol renders it (fastify's createError table, undici's one class per family).
+/// protocol renders it (fastify's createError table, undici's one class per family). The ICAP
+/// protocol's own errors (bad requests, unknown services, refused connections) are the ICAP
+/// package's table (icap-server-lite's icapErrors); docs/icap.md lists both, and a test holds the
+/// page to them. `icap: null`: the error never becomes an ICAP answer of its own.
 /// Scan outcomes that look like errors (limits, broken or encrypted archives) are Findings, never errors.
 
 export const codes = {
-  ICAP_BAD_REQUEST: { icap: 400, message: 'Malformed ICAP request: %s' },
-  ICAP_HEADERS_TOO_LARGE: { icap: 400, message: 'ICAP or encapsulated headers too large: %s' },
-  ICAP_SERVICE_NOT_FOUND: { icap: 404, message: "No ICAP service at '%s'" },
-  ICAP_METHOD_NOT_ALLOWED: { icap: 405, message: '%s not allowed for %s' },
-  ICAP_REQUEST_TIMEOUT: { icap: 408, message: 'Request timed out: %s' },
-  ICAP_NOT_IMPLEMENTED: { icap: 501, message: 'Method not implemented: %s' },
-  ICAP_VERSION_NOT_SUPPORTED: { icap: 505, message: 'ICAP version not supported: %s' },
-  ICAP_TOO_MANY_CONNECTIONS: { icap: 503, message: 'Too many connections (Max-Connections %s)' },
-  ICAP_CLIENT_ABORTED: { icap: null, message: 'Client went away mid-transaction: %s' },
   SCAN_QUEUE_FULL: { icap: 503, message: 'Scan queue is full' },
   SCAN_TIMEOUT: { icap: 500, message: 'Scan exceeded its time budget of %s ms' },
   SCAN_WORKER_CRASHED: { icap: 500, message: 'Scan worker failed: %s' },
   SCAN_SPOOL_FAILED: { icap: 500, message: 'Spool file error: %s' },
   SCAN_ABORTED: { icap: null, message: 'Scan aborted: %s' },
-  SIGDB_NOT_LOADED: { icap: 503, message: 'Signature database not loaded' },
   SIGDB_INVALID: { icap: null, message: 'Invalid signature database: %s' },
-  SHUTTING_DOWN: { icap: 503, message: 'Node is shutting down' },
   CLUSTER_NETFILTER: { icap: null, message: 'Cluster filter (nftables) failed: %s' },
   CLUSTER_CONTROL: { icap: null, message: 'Cluster control: %s' },
   CONFIG_INVALID: { icap: null, message: 'Invalid configuration: %s' },
@@ -27,6 +19,12 @@ export const codes = {
 } as const satisfies Record<string, { icap: number | null, message: string }>
 
 export type ErrorCode = keyof typeof codes
+
+/// The ICAP status an error code is answered with (500 for codes that are never an answer of their
+/// own, should one reach the wire anyway).
+export function icapStatusOf (code: ErrorCode): number {
+  return codes[code].icap ?? 500
+}
 
 function format (template: string, args: readonly unknown[]): string {
   let i = 0
@@ -43,7 +41,7 @@ export class ScanwallError extends Error {
     this.code = code
   }
 
-  get icapStatus (): number { return codes[this.code].icap ?? 500 }
+  get icapStatus (): number { return icapStatusOf(this.code) }
 }
 
 export function isScanwallError (err: unknown): err is ScanwallError {

@@ -4,8 +4,8 @@ import { ScanService } from './scan/service.js'
 import { Metrics } from './metrics.js'
 import { createLogger, type Logger } from './log.js'
 import { defaultProfile, type Profile } from './policy/decide.js'
-import { IcapServer } from '../protocols/icap/server.js'
-import { ServiceTable } from '../protocols/icap/services.js'
+import type { IcapServer } from 'icap-server-lite'
+import { createIcapServer, offeredServices } from './icap/server.js'
 import type { ConfigTree } from '../config/load.js'
 import type { AddressInfo } from 'node:net'
 import { readBlockTemplate } from './policy/block-page.js'
@@ -52,7 +52,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
   const instances = config.cluster.enabled ? parseInstances(config.cluster.instances) : []
   // An instance's `services` are the only paths offered on its virtual address (checked before
   // anything starts: an unknown path is a configuration error).
-  const servicesAt = new ServiceTable(config.icap.services).offeredAt(instances.map((i, k) => ({ address: i.vip, services: i.services, where: `cluster.instances[${k}].services` })))
+  const servicesAt = offeredServices(config.icap.services, instances.map((i, k) => ({ address: i.vip, services: i.services, where: `cluster.instances[${k}].services` })))
   const scan = await ScanService.start({
     workers: config.scan.workers,
     maxQueue: config.scan.maxQueue,
@@ -74,8 +74,8 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     signaturesLenient: config.signatures.lenient,
     signaturesCacheDir: config.signatures.cacheDir,
   }, metrics, log)
-  const profile: Profile = { ...defaultProfile, failMode: config.scan.failMode === 'open' ? 'open' : 'closed' }
-  const icap = new IcapServer({
+  const profile: Profile = { ...defaultProfile, blockOversize: config.scan.oversize !== 'allow', failMode: config.scan.failMode === 'open' ? 'open' : 'closed' }
+  const icap = createIcapServer({
     ...config.icap,
     // Each cluster instance's ports are where clients reach its virtual address: listen there too.
     extraPorts: instances.flatMap(i => i.ports),
@@ -83,7 +83,6 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     servicesAt,
     nodeId: config.node.id,
     maxObjectBytes: config.scan.maxObjectBytes,
-    oversize: config.scan.oversize === 'allow' ? 'allow' : 'block',
     blockTemplate: await readBlockTemplate(config.blockPage.template),
   }, { scan, profile, metrics, log })
   let address: AddressInfo

@@ -1,22 +1,19 @@
-/// Turns a transaction whose body has fully arrived into its ICAP answer: scan, decide, and write
-/// 204 / 206 / 200 echo (clean), 200 + block page (blocked), 503 (no verdict: queue full), or the
-/// 404/405 and OPTIONS answers that need no scan. The decision waits for the whole scan: nothing of
-/// an infected object is ever sent (SQUID-NOTES §3.1).
+/// Turns a transaction whose body has arrived (or that is decided inside its preview) into its ICAP
+/// answer: OPTIONS and 404/405 need no handler; everything else goes to the handler, and its answer
+/// becomes 206 / 204 / 200 echo (allow: whichever the client takes), 200 with the replacement HTTP
+/// response, an error status, or nothing (abort). The answer waits for the whole decision: nothing of
+/// a blocked object is ever sent (SQUID-NOTES §3.1).
 import type { Socket } from 'node:net'
 import { once } from 'node:events'
-import { readSource, releaseSource, type BodySource } from '../../src/scan/body.js'
-import { decide } from '../../src/policy/decide.js'
-import { ScanwallError } from '../../src/errors.js'
 import { chunkHeader, lastChunk } from './chunked.js'
+import { IcapError } from './errors.js'
 import type { IcapContext } from './context.js'
 import type { Transaction } from './transaction.js'
+import type { ReceivedBody } from './handler.js'
 
 const crlfLast = Buffer.from('\r\n' + lastChunk, 'latin1')
 const lastChunkBuf = Buffer.from(lastChunk, 'latin1')
 const crlf = Buffer.from('\r\n', 'latin1')
-
-/// Threat reported for bodies over scan.maxObjectBytes when scan.oversize is `block`.
-export const oversizeThreat = 'Heuristics.Limits.Exceeded.MaxObjectSize'
 
 function gone (socket: Socket): boolean { return socket.destroyed || !socket.writable }
 
@@ -28,9 +25,10 @@ async function drained (socket: Socket): Promise<void> {
   ac.abort()
 }
 
-/// Writes the original body as one chunk (memory) or a chunk per read (spool file), then the last chunk.
-async function writeBody (socket: Socket, body: BodySource): Promise<void> {
-  const source = readSource(body)
+/// Writes the original body as one chunk (all in memory) or a chunk per read (a stream), then the
+/// last chunk.
+async function writeBody (socket: Socket, ctx: IcapContext, body: unknown): Promise<void> {
+  const source = ctx.handler.bodies.read(body)
   if (source instanceof Uint8Array) {
     if (source.length > 0) {
       socket.write(chunkHeader(source.length), 'latin1')
@@ -42,8 +40,8 @@ async function writeBody (socket: Socket, body: BodySource): Promise<void> {
     return
   }
   try {
-    for await (const chunk of source as AsyncIterable<Buffer>) {
-      if (gone(socket)) throw new ScanwallError('ICAP_CLIENT_ABORTED', 'while echoing the body')
+    for await (const chunk of source) {
+      if (gone(socket)) throw new IcapError('ICAP_CLIENT_ABORTED', 'while echoing the body')
       socket.cork()
       socket.write(chunkHeader(chunk.length), 'latin1')
       socket.write(chunk)
@@ -57,11 +55,10 @@ async function writeBody (socket: Socket, body: BodySource): Promise<void> {
   socket.write(lastChunkBuf)
 }
 
-/// The clean answer: 206 use-original-body in place of 100 Continue when the client offered it, else
-/// 204 when allowed, else 200 with the original headers and body, byte for byte.
-async function sendClean (tx: Transaction, ctx: IcapContext, socket: Socket, close: boolean, body: BodySource | undefined): Promise<void> {
+/// The unchanged answer: 206 use-original-body in place of 100 Continue when the client offered it,
+/// else 204 when allowed, else 200 with the original headers and body, byte for byte.
+async function sendUnchanged (tx: Transaction, ctx: IcapContext, socket: Socket, close: boolean, body: unknown): Promise<void> {
   const { responder } = ctx
-  tx.action = 'allow'
   if (tx.may206(ctx)) {
     tx.status = 206
     socket.write(responder.echo(tx.request, 206, close).head)
@@ -73,91 +70,76 @@ async function sendClean (tx: Transaction, ctx: IcapContext, socket: Socket, clo
     return
   }
   const echo = responder.echo(tx.request, 200, close)
-  if (echo.body && body === undefined) throw new ScanwallError('INTERNAL', 'no body to echo')
+  if (echo.body && body === undefined) throw new IcapError('ICAP_HANDLER_FAILED', 'an allow answer that needs an echo came without the body')
   tx.status = 200
-  if (!echo.body || body === undefined) {
+  if (!echo.body) {
     socket.write(echo.head)
     return
   }
-  if (body.kind === 'memory') {
-    // One writev for head, chunk header, body and last chunk; the body is not copied.
-    socket.cork()
-    socket.write(echo.head)
-    const pending = writeBody(socket, body)
-    socket.uncork()
-    await pending
-    return
-  }
+  // Head, chunk header, body and last chunk in one writev when the body is in memory (not copied).
+  socket.cork()
   socket.write(echo.head)
-  await writeBody(socket, body)
+  const pending = writeBody(socket, ctx, body)
+  socket.uncork()
+  await pending
 }
 
-function sendBlock (tx: Transaction, ctx: IcapContext, socket: Socket, close: boolean, threat: string): void {
-  tx.status = 200
-  tx.action = 'block'
-  tx.threat = threat
-  socket.write(ctx.responder.block(threat, tx.url, tx.service?.name ?? '-', close))
+/// What the handler gets as the body: finished from the store, or dropped when over the limit and no
+/// echo can need it.
+async function receivedBody (tx: Transaction, echoNeeded: boolean): Promise<ReceivedBody<unknown> | undefined> {
+  if (!tx.hasBody) return undefined
+  const writer = tx.writer
+  tx.writer = undefined
+  const size = tx.overLimit && tx.declared !== undefined ? Math.max(tx.declared, tx.bodyBytes) : tx.bodyBytes
+  if (writer === undefined || (tx.overLimit && !echoNeeded)) {
+    await writer?.discard()
+    if (!tx.overLimit) throw new IcapError('ICAP_HANDLER_FAILED', 'a body that was not kept')
+    return { size, overLimit: true, stored: undefined }
+  }
+  return { size, overLimit: tx.overLimit, stored: await writer.finish() }
 }
 
-/// Writes the final answer for `tx`. Throws only for internal failures (spool, echo); the caller
-/// answers those with 500 if nothing was written yet.
+/// Writes the final answer for `tx`. Throws for failures of the store, the handler or the echo; the
+/// caller answers those with their status if nothing was written yet.
 export async function answer (tx: Transaction, ctx: IcapContext, socket: Socket, close: boolean): Promise<void> {
-  const { responder, deps } = ctx
-  if (tx.rejection !== undefined) {
-    tx.status = tx.rejection.status
-    socket.write(responder.simple(tx.rejection.status, close))
+  const { responder } = ctx
+  const service = tx.service
+  if (tx.rejection !== undefined || service === undefined) {
+    tx.status = tx.rejection?.status ?? 404
+    socket.write(responder.simple(tx.status, close))
     return
   }
-  if (tx.request.method === 'OPTIONS' && tx.service !== undefined) {
+  if (tx.request.method === 'OPTIONS') {
     tx.status = 200
-    socket.write(responder.options(tx.service, ctx.optionsSettings, close))
+    socket.write(responder.options(service, ctx.optionsSettings, close))
     return
   }
-  if (!tx.hasBody) {
-    tx.verdict = 'no-body'
-    await sendClean(tx, ctx, socket, close, undefined)
-    return
-  }
-  const sink = tx.sink
-  tx.sink = undefined
-  if (tx.oversize) {
-    tx.verdict = 'oversize'
-    if (ctx.options.oversize === 'block' || sink === undefined || tx.may204 || tx.may206(ctx)) {
-      await sink?.discard()
-      if (ctx.options.oversize === 'block') sendBlock(tx, ctx, socket, close, oversizeThreat)
-      else await sendClean(tx, ctx, socket, close, undefined)
+  const info = tx.info(ctx, service)
+  const body = await receivedBody(tx, info.echoNeeded)
+  const decision = await ctx.handler.respond(info, body, tx.controller.signal)
+  tx.answer = decision
+  switch (decision.kind) {
+    case 'allow':
+      try {
+        await sendUnchanged(tx, ctx, socket, close, info.echoNeeded ? decision.body : undefined)
+      } finally {
+        if (decision.body !== undefined) await ctx.handler.bodies.release(decision.body)
+      }
       return
-    }
-    const kept = await sink.finish()
-    try { await sendClean(tx, ctx, socket, close, kept) } finally { await releaseSource(kept) }
-    return
-  }
-  if (sink === undefined) throw new ScanwallError('INTERNAL', 'body without a sink')
-  const source = await sink.finish()
-  try {
-    const keepBody = !(tx.may204 || tx.may206(ctx))
-    const outcome = await deps.scan.scan(source, tx.controller.signal, keepBody, tx.service?.name)
-    const verdict = outcome.verdict
-    tx.verdict = verdict.status
-    tx.threat = verdict.findings[0]?.name
-    const decision = decide(verdict, deps.profile)
-    switch (decision.action) {
-      case 'allow':
-        await sendClean(tx, ctx, socket, close, outcome.body)
+    case 'replace':
+      tx.status = 200
+      socket.write(responder.replace(decision.http, decision.icapHeaders ?? [], close))
+      return
+    case 'error':
+      if (tx.controller.signal.aborted) {
+        tx.outcome = 'aborted'
         return
-      case 'block':
-        sendBlock(tx, ctx, socket, close, decision.threat)
-        return
-      case 'fail':
-        if (decision.code === 'SCAN_ABORTED' || tx.controller.signal.aborted) {
-          tx.outcome = 'aborted'
-          return
-        }
-        tx.status = 503
-        tx.outcome = 'error'
-        socket.write(responder.simple(503, close))
-    }
-  } finally {
-    await releaseSource(source)
+      }
+      tx.status = decision.status
+      tx.outcome = 'error'
+      socket.write(responder.simple(decision.status, close))
+      return
+    case 'abort':
+      tx.outcome = 'aborted'
   }
 }

@@ -1,7 +1,7 @@
 /// One ICAP connection: an explicit state machine (idle → reading → answering → idle …, or closing)
 /// that drives one transaction at a time. It feeds socket bytes to the parser, answers previews with
-/// 100 Continue, drains bodies without back-pressure on the client (the sink spools past its memory
-/// limit; only a disk that cannot keep up pauses the socket), and keeps the bytes of a pipelined next
+/// 100 Continue, drains bodies without back-pressure on the client (the body store may spool; only
+/// a disk that cannot keep up pauses the socket), and keeps the bytes of a pipelined next
 /// request until the current answer is written. Timers: idle between requests, header-read while a
 /// request's headers arrive, body quiet time (a body that stops is aborted), and the Squid bug 5352
 /// stall watch on RESPMOD bodies.
@@ -11,7 +11,7 @@ import { Transaction, squidPipeBytes } from './transaction.js'
 import { answer } from './answer.js'
 import { continueResponse } from './respond.js'
 import type { IcapContext } from './context.js'
-import { errorMessage } from '../../src/errors.js'
+import { errorMessage, statusOf, statusOfError } from './errors.js'
 
 type State = 'idle' | 'reading' | 'answering' | 'closing' | 'closed'
 
@@ -52,7 +52,7 @@ export class IcapConnection {
     this.local = localAddress(socket)
     socket.setNoDelay(true)
     socket.on('data', (chunk: Buffer) => { this.#onData(chunk) })
-    socket.on('error', err => { ctx.deps.log.debug({ remote: this.remote, err: err.message }, 'icap socket error') })
+    socket.on('error', err => { ctx.log.debug({ remote: this.remote, err: err.message }, 'icap socket error') })
     socket.on('end', () => { this.#onPeerEnd() })
     socket.on('close', () => { this.#onClose() })
     this.#arm('idle')
@@ -82,7 +82,7 @@ export class IcapConnection {
     for (const event of events) {
       if (this.#state === 'closing' || this.#state === 'closed') return
       switch (event.kind) {
-        case 'head': this.#onHead(new Transaction(event.request, this.#ctx, this.local)); break
+        case 'head': this.#onHead(new Transaction(event.request, this.#ctx, this.remote, this.local)); break
         case 'body': this.#onBody(event.data); break
         case 'preview-end': this.#onPreviewEnd(); break
         case 'end': this.#onEnd(event.ieof); break
@@ -95,7 +95,7 @@ export class IcapConnection {
     this.#disarm()
     this.#tx = tx
     if (tx.hasBody) this.#arm('body')
-    if (tx.wantsBody(this.#ctx)) tx.sink = this.#ctx.deps.scan.openSink(tx.declared)
+    if (tx.wantsBody()) tx.writer = this.#ctx.handler.bodies.open(tx.declared)
     // Without a preview the whole body follows at once; watch it for Squid's stall from the start.
     if (tx.request.method === 'RESPMOD' && tx.hasBody && tx.request.preview === undefined) this.#watchStall(tx)
   }
@@ -106,17 +106,17 @@ export class IcapConnection {
     tx.bodyBytes += data.length
     this.#timer?.refresh() // the body timer measures quiet time, not the whole body
     if (this.#stall !== undefined) tx.lastBodyAt = performance.now()
-    const sink = tx.sink
-    if (sink === undefined) return
-    if (!tx.oversize && tx.bodyBytes > this.#ctx.options.maxObjectBytes) {
-      tx.oversize = true
-      if (!tx.wantsBody(this.#ctx)) {
-        tx.sink = undefined
-        void sink.discard()
+    const writer = tx.writer
+    if (writer === undefined) return
+    if (!tx.overLimit && tx.bodyBytes > this.#ctx.options.maxBodyBytes) {
+      tx.overLimit = true
+      if (!tx.wantsBody()) {
+        tx.writer = undefined
+        void writer.discard()
         return
       }
     }
-    const pending = sink.write(data)
+    const pending = writer.write(data)
     if (pending !== undefined) {
       const size = data.length
       const gate = this.#ctx.spoolGate
@@ -133,10 +133,10 @@ export class IcapConnection {
   #onPreviewEnd (): void {
     const tx = this.#tx
     if (tx === undefined) return
-    const options = this.#ctx.options
-    // Answers that need none of the rest of the body end the transaction inside the preview.
-    const early = tx.rejection !== undefined || (tx.oversize && (options.oversize === 'block' || tx.may204 || tx.may206(this.#ctx)))
-    if (early) {
+    // Answers that need none of the rest of the body end the transaction inside the preview: a
+    // rejection, or a body known to be over the limit (the handler decides it from what it declared;
+    // inside the preview 204 is always possible, so no echo needs the rest).
+    if (tx.rejection !== undefined || tx.overLimit) {
       this.#parser.afterPreview(false)
       this.#complete(tx)
       return
@@ -176,19 +176,19 @@ export class IcapConnection {
         tx.outcome = 'aborted'
       } else {
         tx.outcome = 'error'
-        ctx.deps.log.error({ err: errorMessage(err), method: tx.request.method, url: tx.url }, 'icap transaction failed')
+        ctx.log.error({ err: errorMessage(err), method: tx.request.method, url: tx.url }, 'icap transaction failed')
         if (tx.status === 0) {
-          tx.status = 500
-          this.#socket.write(ctx.responder.simple(500, true))
+          tx.status = statusOfError(err)
+          this.#socket.write(ctx.responder.simple(tx.status, true))
         } else {
           // The answer was partly written: a truncated reply is all that is left to give.
           this.#socket.destroy()
         }
       }
     } finally {
-      const sink = tx.sink
-      tx.sink = undefined
-      if (sink !== undefined) await sink.discard()
+      const writer = tx.writer
+      tx.writer = undefined
+      if (writer !== undefined) await writer.discard()
     }
     this.#finishTx(tx)
     if (this.#socket.destroyed) return
@@ -213,17 +213,17 @@ export class IcapConnection {
   #onParseError (failure: ParseFailure): void {
     const tx = this.#tx
     const ctx = this.#ctx
-    ctx.deps.metrics.errors++
+    ctx.emit('protocolError', { failure, remote: this.remote })
     if (tx !== undefined) {
       tx.status = failure.status
       tx.outcome = 'error'
       tx.controller.abort()
-      const sink = tx.sink
-      tx.sink = undefined
-      void sink?.discard()
+      const writer = tx.writer
+      tx.writer = undefined
+      void writer?.discard()
       this.#finishTx(tx)
     } else {
-      ctx.deps.log.warn({ remote: this.remote, status: failure.status, code: failure.code, reason: failure.message }, 'icap request rejected')
+      ctx.log.warn({ remote: this.remote, status: failure.status, code: failure.code, reason: failure.message }, 'icap request rejected')
     }
     this.#close(ctx.responder.simple(failure.status, true))
   }
@@ -263,50 +263,20 @@ export class IcapConnection {
       tx.controller.abort()
       // While answering, #answer settles (the scan sees the abort) and logs; while reading, log here.
       if (prior === 'reading') {
-        const sink = tx.sink
-        tx.sink = undefined
-        void sink?.discard()
-        this.#ctx.deps.metrics.aborted++
+        const writer = tx.writer
+        tx.writer = undefined
+        void writer?.discard()
         this.#finishTx(tx)
       }
     }
     this.#onClosed(this)
   }
 
-  /// One log line and the counters, exactly once per transaction.
+  /// The transaction's record, exactly once per transaction.
   #finishTx (tx: Transaction): void {
     if (tx.finished) return
     tx.finished = true
-    const { metrics, log } = this.#ctx.deps
-    if (tx.outcome === 'aborted') tx.verdict = 'aborted'
-    if (tx.service !== undefined) {
-      const svc = metrics.service(tx.service.name)
-      svc.requests++
-      if (tx.request.method === 'REQMOD') svc.reqmod++
-      else if (tx.request.method === 'RESPMOD') svc.respmod++
-      else svc.options++
-      svc.bytesIn += tx.bodyBytes
-      if (tx.action === 'allow' && tx.request.method !== 'OPTIONS') svc.clean++
-      if (tx.verdict === 'infected') svc.infected++
-      if (tx.action === 'block') svc.blocked++
-      if (tx.outcome === 'error' || tx.status >= 400) svc.errors++
-    }
-    if (tx.action === 'block') metrics.blocks++
-    const line = {
-      method: tx.request.method,
-      service: tx.request.service,
-      client: tx.clientIp ?? this.remote,
-      ...(tx.user === undefined ? {} : { user: tx.user }),
-      url: tx.url,
-      bytes: tx.bodyBytes,
-      verdict: tx.verdict,
-      ...(tx.threat === undefined ? {} : { threat: tx.threat }),
-      ms: tx.ms,
-      status: tx.status,
-      outcome: tx.outcome,
-    }
-    if (tx.outcome === 'answered') log.info(line, 'icap')
-    else log.warn(line, 'icap')
+    this.#ctx.emit('transaction', tx.record())
   }
 
   /// Pauses reading only when pipelined bytes pile up or the spool disk falls behind (this
@@ -349,13 +319,13 @@ export class IcapConnection {
       // A body that stopped can never be scanned whole: abort it as a client that went away would.
       const tx = this.#tx
       if (this.#state !== 'reading' || tx === undefined) return
-      this.#ctx.deps.log.warn({ remote: this.remote, url: tx.url, bytes: tx.bodyBytes, timeoutMs: this.#ctx.options.bodyTimeoutMs }, 'icap body read timed out')
+      this.#ctx.log.warn({ remote: this.remote, url: tx.url, bytes: tx.bodyBytes, timeoutMs: this.#ctx.options.bodyTimeoutMs }, 'icap body read timed out')
       this.#socket.destroy()
       return
     }
     if (this.#state !== 'reading' || this.#tx !== undefined) return
-    this.#ctx.deps.log.warn({ remote: this.remote, timeoutMs: this.#ctx.options.headerTimeoutMs }, 'icap header read timed out')
-    this.#close(this.#ctx.responder.simple(408, true))
+    this.#ctx.log.warn({ remote: this.remote, timeoutMs: this.#ctx.options.headerTimeoutMs }, 'icap header read timed out')
+    this.#close(this.#ctx.responder.simple(statusOf('ICAP_REQUEST_TIMEOUT'), true))
   }
 
   /// Squid bug 5352 (SQUID-NOTES §3.3): a RESPMOD body that stops after exactly Squid's pipe size
@@ -371,8 +341,8 @@ export class IcapConnection {
       if (quiet < ms) { this.#stall = setTimeout(check, ms - quiet).unref(); return }
       if (tx.bodyBytes >= squidPipeBytes && !tx.stallWarned) {
         tx.stallWarned = true
-        this.#ctx.deps.metrics.squidStalls++
-        this.#ctx.deps.log.warn({ url: tx.url, bytes: tx.bodyBytes, quietMs: Math.round(quiet), client: tx.clientIp ?? this.remote },
+        this.#ctx.emit('stall', { url: tx.url, bytes: tx.bodyBytes, client: tx.clientIp ?? this.remote })
+        this.#ctx.log.warn({ url: tx.url, bytes: tx.bodyBytes, quietMs: Math.round(quiet), client: tx.clientIp ?? this.remote },
           'Squid bug 5352 stall suspected: RESPMOD body stopped after Squid\'s 64 KiB pipe filled; add the no-op delay pool to squid.conf or upgrade Squid to 6.14+')
         return
       }

@@ -1,24 +1,22 @@
-/// What every connection of one server shares: settings, services, the responder and the injected
-/// dependencies. Built once by server.ts; connections only read it (plus the drain flag).
-import type { ScanService } from '../../src/scan/service.js'
-import type { Profile } from '../../src/policy/decide.js'
-import type { Metrics } from '../../src/metrics.js'
-import type { Logger } from '../../src/log.js'
+/// What every connection of one server shares: settings, services, the responder, the handler and
+/// the event sink. Built once by server.ts; connections only read it (plus the drain flag).
 import type { ServiceTable } from './services.js'
 import type { Responder } from './respond.js'
 import type { OptionsSettings } from './options.js'
 import type { ParserLimits } from './parser.js'
 import type { SpoolGate } from './spool-gate.js'
+import type { HeaderField, IcapHandler, IcapLogger } from './handler.js'
+import type { IcapServerEvents } from './events.js'
 
 export interface IcapServerOptions {
   readonly host: string
   readonly port: number
   /// More ports on the same host serving the same services (e.g. the ports of cluster instances).
   readonly extraPorts?: readonly number[]
-  /// Split per-service clusters: the service paths offered on a local address (an instance's
-  /// virtual address). An address not listed offers every service; a path not offered is a 404.
+  /// The service paths offered on a local address (see ServiceTable.offeredAt). An address not
+  /// listed offers every service; a path not offered there is a 404.
   readonly servicesAt?: ReadonlyMap<string, readonly string[]>
-  readonly nodeId: string
+  /// Service paths: the first is the primary, the rest aliases; `name:RESPMOD` limits the methods.
   readonly services: readonly string[]
   readonly maxConnections: number
   readonly previewBytes: number
@@ -34,21 +32,20 @@ export interface IcapServerOptions {
   readonly bodyStallWarnMs: number
   readonly maxHeaderBytes: number
   readonly maxHeaderCount: number
-  readonly maxObjectBytes: number
-  readonly oversize: 'block' | 'allow'
-  readonly blockTemplate: string
-}
-
-export interface IcapDeps {
-  readonly scan: ScanService
-  readonly profile: Profile
-  readonly metrics: Metrics
-  readonly log: Logger
+  /// Bodies larger than this reach the handler marked overLimit, and are kept only when an echo may
+  /// need them; a body that declares a larger Content-Length is decided inside its preview.
+  readonly maxBodyBytes: number
+  /// `Server:` and the OPTIONS `Service:` prefix.
+  readonly serverName?: string
+  /// Header lines added to every answer (after Connection), e.g. the name of the node that answered.
+  readonly answerHeaders?: readonly HeaderField[]
 }
 
 export interface IcapContext {
   readonly options: IcapServerOptions
-  readonly deps: IcapDeps
+  readonly handler: IcapHandler<unknown>
+  readonly log: IcapLogger
+  readonly emit: <K extends keyof IcapServerEvents>(event: K, ...args: IcapServerEvents[K]) => void
   readonly services: ServiceTable
   readonly responder: Responder
   readonly optionsSettings: OptionsSettings

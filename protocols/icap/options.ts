@@ -14,20 +14,23 @@ export interface OptionsSettings {
   readonly transferComplete: string
 }
 
-export const serverName = 'Scanwall/0.1'
+/// `Server:` when the application names none.
+export const defaultServerName = 'icap-server-lite'
 
 /// Client identity headers we read into each transaction; advertised so Squid sends them.
 export const includedHeaders = ['X-Client-IP', 'X-Client-Username', 'X-Authenticated-User'] as const
 
-/// ISTag for a signature-set version: quoted, 32 bytes at most with the quotes (RFC 3507 §4.7), and
-/// different whenever the set differs, so caches drop objects judged by an older set.
-export function istagFor (dbVersion: string): string {
-  const digest = createHash('sha256').update('scanwall\0').update(dbVersion).digest('base64url')
-  return `"SW-${digest.slice(0, 24)}"`
+/// ISTag for a version of whatever judges the content (a signature set): quoted, 32 bytes at most
+/// with the quotes (RFC 3507 §4.7), and different whenever the version differs, so caches drop
+/// objects judged by an older one. `prefix` (up to 5 characters) names the application.
+export function istagFor (version: string, prefix = 'IS'): string {
+  const tag = prefix.replace(/[^A-Za-z0-9]/g, '').slice(0, 5)
+  const digest = createHash('sha256').update(tag + '\0').update(version).digest('base64url')
+  return `"${tag}-${digest.slice(0, 29 - tag.length)}"`
 }
 
 /// The header lines of an OPTIONS 200 (without the status line and the common headers).
-export function optionsFields (service: IcapService, settings: OptionsSettings): string {
+export function optionsFields (service: IcapService, settings: OptionsSettings, serverName: string): string {
   const methods = [...service.methods].join(', ')
   let out = `Methods: ${methods}\r\n` +
     `Service: ${serverName} ${service.name}\r\n` +

@@ -10,7 +10,7 @@ import { ChunkedDecoder, type ChunkSink } from './chunked.js'
 import { parseEncapsulated, nullBody, type Encapsulated } from './encapsulated.js'
 import { parseHeaderBlock, type ParsedBlock } from './headers.js'
 import { serviceFromUri, type HttpPart, type IcapMethod, type IcapRequest } from './request.js'
-import type { ErrorCode } from '../../src/errors.js'
+import { statusOf, type IcapErrorCode } from './errors.js'
 
 export interface ParserLimits {
   /// Bytes of the ICAP header block, and of each encapsulated HTTP header part.
@@ -21,7 +21,8 @@ export interface ParserLimits {
   readonly maxChunkBytes: number
 }
 
-export interface ParseFailure { readonly status: number, readonly code: ErrorCode, readonly message: string }
+/// Why a request could not be read; `status` is the answer its code has in the error table.
+export interface ParseFailure { readonly status: number, readonly code: IcapErrorCode, readonly message: string }
 
 export type IcapEvent =
   | { readonly kind: 'head', readonly request: IcapRequest }
@@ -41,8 +42,8 @@ const methods: ReadonlySet<string> = new Set(['OPTIONS', 'REQMOD', 'RESPMOD'])
 const tokenChars = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 const emptyEvents: readonly IcapEvent[] = Object.freeze([])
 
-function bad (message: string, code: ErrorCode = 'ICAP_BAD_REQUEST', status = 400): ParseFailure {
-  return { status, code, message }
+function bad (message: string, code: IcapErrorCode = 'ICAP_BAD_REQUEST'): ParseFailure {
+  return { status: statusOf(code), code, message }
 }
 
 export class IcapParser {
@@ -225,8 +226,8 @@ export class IcapParser {
     if (line.length !== 3 || method === '' || uri === '' || version === '') { this.#failWith(bad(`malformed request line '${parsed.startLine.slice(0, 80)}'`)); return }
     if (!/^ICAP\/[0-9]+\.[0-9]+$/.test(version)) { this.#failWith(bad(`malformed ICAP version '${version.slice(0, 20)}'`)); return }
     if (!tokenChars.test(method)) { this.#failWith(bad(`malformed method '${method.slice(0, 20)}'`)); return }
-    if (!methods.has(method)) { this.#failWith(bad(`method ${method.slice(0, 20)} not implemented`, 'ICAP_NOT_IMPLEMENTED', 501)); return }
-    if (version !== 'ICAP/1.0') { this.#failWith(bad(`version ${version} not supported`, 'ICAP_VERSION_NOT_SUPPORTED', 505)); return }
+    if (!methods.has(method)) { this.#failWith(bad(`method ${method.slice(0, 20)} not implemented`, 'ICAP_NOT_IMPLEMENTED')); return }
+    if (version !== 'ICAP/1.0') { this.#failWith(bad(`version ${version} not supported`, 'ICAP_VERSION_NOT_SUPPORTED')); return }
     const service = serviceFromUri(uri)
     if (service === undefined) { this.#failWith(bad(`malformed ICAP URI '${uri.slice(0, 80)}'`)); return }
     const h = parsed.headers

@@ -1,24 +1,25 @@
 /// Serialises ICAP responses: 100 Continue, 204, 206 with use-original-body, the 200 echo of the
-/// original message, the 200 block page with the three verdict headers, and errors. Each header
-/// block names its parts in Encapsulated with offsets computed from the bytes actually written, and
-/// a reply without a body says `null-body` (a stale `res-body` offset breaks Squid).
+/// original message, the 200 carrying a replacement HTTP response (a block page), and errors. Each
+/// header block names its parts in Encapsulated with offsets computed from the bytes actually
+/// written, and a reply without a body says `null-body` (a stale `res-body` offset breaks Squid).
 import { statusLine } from './status.js'
 import { formatEncapsulated, type HeaderEntity } from './encapsulated.js'
 import { chunkHeader, lastChunk } from './chunked.js'
-import { istagFor, optionsFields, serverName, type OptionsSettings } from './options.js'
+import { optionsFields, defaultServerName, type OptionsSettings } from './options.js'
 import type { IcapService } from './services.js'
 import type { IcapRequest } from './request.js'
-import { renderBlockPage } from '../../src/policy/block-page.js'
+import type { HeaderField, HttpReply } from './handler.js'
 
 /// RFC 3507 §4.5. Always written alone: Squid 5 does not parse a final response that arrives in the
 /// same read as the 100 (SQUID-NOTES §1 side quirk).
 export const continueResponse = Buffer.from('ICAP/1.0 100 Continue\r\n\r\n', 'latin1')
 
 export interface ResponderOptions {
-  readonly nodeId: string
-  readonly blockTemplate: string
-  /// Current signature-set version (changes on reload; the ISTag follows it).
-  readonly dbVersion: () => string
+  readonly serverName?: string | undefined
+  /// The current ISTag, quoted (it changes when what judges the content changes).
+  readonly istag: () => string
+  /// Lines every answer carries after Connection (e.g. which node answered).
+  readonly answerHeaders?: readonly HeaderField[] | undefined
 }
 
 export interface EchoResponse {
@@ -28,28 +29,33 @@ export interface EchoResponse {
   readonly body: boolean
 }
 
-/// Header values come from signature names; keep them on one line and printable.
-function headerSafe (text: string): string {
+/// Header values come from signature names and applications; keep them on one line and printable.
+export function headerSafe (text: string): string {
   return text.replace(/[^\x20-\x7e]/g, '?')
 }
 
+/// Header lines; a value may span lines as obs-fold (CRLF then a tab), as c-icap's
+/// X-Violations-Found does: each line is made safe on its own.
+function fieldLines (fields: readonly HeaderField[]): string {
+  let out = ''
+  for (const [name, value] of fields) out += `${headerSafe(name)}: ${value.split(/\r\n[\t ]/).map(headerSafe).join('\r\n\t')}\r\n`
+  return out
+}
+
 export class Responder {
-  readonly #options: ResponderOptions
+  readonly #istag: () => string
+  readonly #server: string
+  readonly #extra: string
   #dateSecond = -1
   #date = ''
-  #istagVersion: string | undefined
-  #istag = ''
 
-  constructor (options: ResponderOptions) { this.#options = options }
-
-  get istag (): string {
-    const version = this.#options.dbVersion()
-    if (version !== this.#istagVersion) {
-      this.#istagVersion = version
-      this.#istag = istagFor(version)
-    }
-    return this.#istag
+  constructor (options: ResponderOptions) {
+    this.#istag = options.istag
+    this.#server = options.serverName ?? defaultServerName
+    this.#extra = fieldLines(options.answerHeaders ?? [])
   }
+
+  get serverName (): string { return this.#server }
 
   #common (close: boolean): string {
     const second = Math.floor(Date.now() / 1000)
@@ -57,7 +63,7 @@ export class Responder {
       this.#dateSecond = second
       this.#date = new Date(second * 1000).toUTCString()
     }
-    return `Date: ${this.#date}\r\nServer: ${serverName}\r\nISTag: ${this.istag}\r\nConnection: ${close ? 'close' : 'keep-alive'}\r\n`
+    return `Date: ${this.#date}\r\nServer: ${this.#server}\r\nISTag: ${this.#istag()}\r\nConnection: ${close ? 'close' : 'keep-alive'}\r\n${this.#extra}`
   }
 
   /// A reply without an encapsulated message: 204, and every error status.
@@ -66,7 +72,7 @@ export class Responder {
   }
 
   options (service: IcapService, settings: OptionsSettings, close: boolean): Buffer {
-    return Buffer.from(`${statusLine(200)}${this.#common(close)}${optionsFields(service, settings)}Encapsulated: null-body=0\r\n\r\n`, 'latin1')
+    return Buffer.from(`${statusLine(200)}${this.#common(close)}${optionsFields(service, settings, this.#server)}Encapsulated: null-body=0\r\n\r\n`, 'latin1')
   }
 
   /// The original message handed back: 200 with its header parts and (if it had one) its body to
@@ -88,23 +94,19 @@ export class Responder {
     return { head: Buffer.concat([Buffer.from(head, 'latin1'), ...raws, ...tail]), body: status === 200 && hasBody }
   }
 
-  /// ICAP 200 carrying an HTTP 403 block page, for REQMOD and RESPMOD alike (an HTTP response),
-  /// with X-Infection-Found (draft-stecher-icap-subid), X-Violations-Found in c-icap's multi-line
-  /// form and X-Virus-ID: Nextcloud, ownCloud and rspamd each read a different one.
-  block (threat: string, url: string, service: string, close: boolean): Buffer {
-    const page = Buffer.from(renderBlockPage(this.#options.blockTemplate, { threat, url, node: this.#options.nodeId, service }), 'utf8')
-    const http = Buffer.from('HTTP/1.1 403 Forbidden\r\n' +
-      'Content-Type: text/html; charset=utf-8\r\n' +
-      `Content-Length: ${page.length}\r\n` +
-      'Cache-Control: no-store\r\n' +
-      `X-Virus-ID: ${headerSafe(threat)}\r\n` +
-      '\r\n', 'latin1')
-    const name = headerSafe(threat)
-    const head = `${statusLine(200)}${this.#common(close)}` +
-      `X-Infection-Found: Type=0; Resolution=2; Threat=${name};\r\n` +
-      `X-Violations-Found: 1\r\n\t-\r\n\t${name}\r\n\t0\r\n\t0\r\n` +
-      `X-Virus-ID: ${name}\r\n` +
-      `Encapsulated: ${formatEncapsulated([['res-hdr', http.length]], 'res-body')}\r\n\r\n`
-    return Buffer.concat([Buffer.from(head, 'latin1'), http, Buffer.from(chunkHeader(page.length), 'latin1'), page, Buffer.from('\r\n' + lastChunk, 'latin1')])
+  /// ICAP 200 carrying a new HTTP response in place of the message (REQMOD and RESPMOD alike: a
+  /// REQMOD answered with a response never reaches the origin), after the handler's ICAP lines.
+  /// Content-Length is set from the body (where the handler placed it, else last); an empty body is
+  /// sent as null-body.
+  replace (reply: HttpReply, icapHeaders: readonly HeaderField[], close: boolean): Buffer {
+    const length: HeaderField = ['Content-Length', String(reply.body.length)]
+    const fields = reply.headers.map(f => f[0].toLowerCase() === 'content-length' ? length : f)
+    if (!fields.includes(length)) fields.push(length)
+    const http = Buffer.from(`HTTP/1.1 ${reply.status} ${headerSafe(reply.reason)}\r\n${fieldLines(fields)}\r\n`, 'latin1')
+    const hasBody = reply.body.length > 0
+    const head = `${statusLine(200)}${this.#common(close)}${fieldLines(icapHeaders)}` +
+      `Encapsulated: ${formatEncapsulated([['res-hdr', http.length]], hasBody ? 'res-body' : 'null-body')}\r\n\r\n`
+    if (!hasBody) return Buffer.concat([Buffer.from(head, 'latin1'), http])
+    return Buffer.concat([Buffer.from(head, 'latin1'), http, Buffer.from(chunkHeader(reply.body.length), 'latin1'), reply.body, Buffer.from('\r\n' + lastChunk, 'latin1')])
   }
 }

@@ -2,20 +2,24 @@
 /// (503 past it), and owns graceful drain and close, of the whole server or only of the connections
 /// made to one local address (one cluster instance's virtual address). Everything per connection
 /// lives in connection.ts; the protocol pieces in parser.ts, chunked.ts, encapsulated.ts, answer.ts
-/// and respond.ts.
+/// and respond.ts. What to answer is the handler's (handler.ts); what happened is emitted (events.ts).
+import { EventEmitter } from 'node:events'
 import { createServer, type Server, type AddressInfo, type Socket } from 'node:net'
 import { IcapConnection, localAddress } from './connection.js'
 import { Responder } from './respond.js'
 import { ServiceTable } from './services.js'
-import type { IcapContext, IcapDeps, IcapServerOptions } from './context.js'
+import type { IcapContext, IcapServerOptions } from './context.js'
 import type { ParserLimits } from './parser.js'
 import { SpoolGate } from './spool-gate.js'
+import { silentLogger, type IcapHandler, type IcapLogger } from './handler.js'
+import type { IcapServerEvents } from './events.js'
+import { statusOf, type IcapErrorCode } from './errors.js'
 
-export type { IcapServerOptions, IcapDeps } from './context.js'
+export type { IcapServerOptions } from './context.js'
 
-export class IcapServer {
+export class IcapServer<B = unknown> extends EventEmitter<IcapServerEvents> {
   readonly #options: IcapServerOptions
-  readonly #deps: IcapDeps
+  readonly #log: IcapLogger
   readonly #server: Server
   readonly #extra: Server[]
   readonly #connections = new Set<IcapConnection>()
@@ -27,20 +31,25 @@ export class IcapServer {
   readonly #drainingAt = new Set<string>()
   #closing: Promise<void> | undefined
 
-  constructor (options: IcapServerOptions, deps: IcapDeps) {
+  /// `log`: pino or anything with its call shape; the server is silent without one.
+  constructor (options: IcapServerOptions, handler: IcapHandler<B>, log: IcapLogger = silentLogger) {
+    super()
     this.#options = options
-    this.#deps = deps
+    this.#log = log
     const limits: ParserLimits = {
       maxHeaderBytes: options.maxHeaderBytes,
       maxHeaderCount: options.maxHeaderCount,
-      // A chunk larger than the largest object we accept is never legitimate.
-      maxChunkBytes: Math.max(options.maxObjectBytes, 1024 * 1024),
+      // A chunk larger than the largest body handed on whole is never legitimate.
+      maxChunkBytes: Math.max(options.maxBodyBytes, 1024 * 1024),
     }
     this.#ctx = {
       options,
-      deps,
+      handler: handler as IcapHandler<unknown>,
+      log,
+      // The emitter's own typing cannot relate a generic K to its argument tuple; the context's can.
+      emit: (event, ...args) => { (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args) },
       services: new ServiceTable(options.services),
-      responder: new Responder({ nodeId: options.nodeId, blockTemplate: options.blockTemplate, dbVersion: () => deps.scan.dbVersion }),
+      responder: new Responder({ serverName: options.serverName, istag: () => handler.istag(), answerHeaders: options.answerHeaders }),
       optionsSettings: options,
       limits,
       spoolGate: new SpoolGate(),
@@ -70,7 +79,7 @@ export class IcapServer {
           server.once('error', reject)
           server.listen(ports[i], this.#options.host, () => { server.off('error', reject); resolve() })
         })
-        server.on('error', err => { this.#deps.log.error({ err: err.message }, 'icap listener error') })
+        server.on('error', err => { this.#log.error({ err: err.message }, 'icap listener error') })
       }
     } catch (err) {
       for (const server of servers) if (server.listening) server.close()
@@ -80,24 +89,27 @@ export class IcapServer {
   }
 
   #accept (socket: Socket): void {
-    const metrics = this.#deps.metrics
-    if (this.#connections.size >= this.#options.maxConnections || this.#isDraining(localAddress(socket))) {
-      // Past Max-Connections (which OPTIONS advertises): a 503 now, rather than a queue no one sees.
-      metrics.overloads++
+    const local = localAddress(socket)
+    const refusal: IcapErrorCode | undefined = this.#connections.size >= this.#options.maxConnections
+      ? 'ICAP_TOO_MANY_CONNECTIONS'
+      : this.#isDraining(local) ? 'ICAP_DRAINING' : undefined
+    if (refusal !== undefined) {
+      // Past Max-Connections (which OPTIONS advertises), or draining: an answer now, rather than a
+      // queue no one sees.
+      this.emit('refused', { code: refusal, remote: socket.remoteAddress ?? '-' })
       socket.on('error', () => {})
       socket.on('data', () => {})
       socket.on('end', () => socket.destroy())
-      socket.end(this.#ctx.responder.simple(503, true))
+      socket.end(this.#ctx.responder.simple(statusOf(refusal), true))
       setTimeout(() => socket.destroy(), 2_000).unref()
       return
     }
-    metrics.connectionsOpen++
-    metrics.connectionsTotal++
     const conn = new IcapConnection(socket, this.#ctx, c => {
       this.#connections.delete(c)
-      metrics.connectionsOpen--
+      this.emit('close', { remote: c.remote, local: c.local })
     })
     this.#connections.add(conn)
+    this.emit('open', { remote: conn.remote, local: conn.local })
   }
 
   /// Drain: keep serving, but answer `Connection: close` after each current transaction; new

@@ -3,7 +3,7 @@
 /// are aliases such as c-icap's `srv_clamav` and `virus_scan`, so existing Squid configurations work
 /// unchanged. An entry may restrict its methods: `name:RESPMOD` or `name:REQMOD,RESPMOD`.
 import type { IcapMethod } from './request.js'
-import { ScanwallError } from '../../src/errors.js'
+import { IcapError, statusOf } from './errors.js'
 
 export type ModMethod = Exclude<IcapMethod, 'OPTIONS'>
 
@@ -17,7 +17,11 @@ export interface IcapService {
 
 export type Lookup =
   | { readonly ok: true, readonly service: IcapService }
-  | { readonly ok: false, readonly status: 404 | 405, readonly message: string }
+  | { readonly ok: false, readonly code: 'ICAP_SERVICE_NOT_FOUND' | 'ICAP_METHOD_NOT_ALLOWED', readonly status: number, readonly message: string }
+
+function notFound (message: string): Lookup {
+  return { ok: false, code: 'ICAP_SERVICE_NOT_FOUND', status: statusOf('ICAP_SERVICE_NOT_FOUND'), message }
+}
 
 const allMethods: readonly ModMethod[] = ['REQMOD', 'RESPMOD']
 
@@ -26,7 +30,7 @@ function parseEntry (entry: string): { name: string, methods: ModMethod[] } {
   if (colon < 0) return { name: entry.trim(), methods: [...allMethods] }
   const methods = entry.slice(colon + 1).split(',').map(m => m.trim().toUpperCase())
   const unknown = methods.filter(m => !(allMethods as readonly string[]).includes(m))
-  if (unknown.length > 0) throw new ScanwallError('CONFIG_INVALID', `icap.services entry '${entry}': unknown method ${unknown.join(', ')}`)
+  if (unknown.length > 0) throw new IcapError('ICAP_CONFIG_INVALID', `service entry '${entry}': unknown method ${unknown.join(', ')}`)
   return { name: entry.slice(0, colon).trim(), methods: methods as ModMethod[] }
 }
 
@@ -44,9 +48,9 @@ export class ServiceTable {
   /// the paths of the address the client reached), 405 not offered there.
   lookup (path: string, method: IcapMethod, offered?: readonly string[]): Lookup {
     const service = this.#byName.get(path)
-    if (service === undefined) return { ok: false, status: 404, message: `no ICAP service at '${path.slice(0, 80)}'` }
-    if (offered !== undefined && !offered.includes(service.name)) return { ok: false, status: 404, message: `ICAP service '${service.name}' is not offered on this address` }
-    if (method !== 'OPTIONS' && !service.methods.has(method)) return { ok: false, status: 405, message: `${method} not allowed for ${service.name}` }
+    if (service === undefined) return notFound(`no ICAP service at '${path.slice(0, 80)}'`)
+    if (offered !== undefined && !offered.includes(service.name)) return notFound(`ICAP service '${service.name}' is not offered on this address`)
+    if (method !== 'OPTIONS' && !service.methods.has(method)) return { ok: false, code: 'ICAP_METHOD_NOT_ALLOWED', status: statusOf('ICAP_METHOD_NOT_ALLOWED'), message: `${method} not allowed for ${service.name}` }
     return { ok: true, service }
   }
 
@@ -59,7 +63,7 @@ export class ServiceTable {
     for (const { address, services, where } of lists) {
       if (services.length === 0) continue
       const unknown = services.filter(s => !this.#byName.has(s))
-      if (unknown.length > 0) throw new ScanwallError('CONFIG_INVALID', `${where}: unknown ICAP service ${unknown.join(', ')} (icap.services has ${this.names.join(', ')})`)
+      if (unknown.length > 0) throw new IcapError('ICAP_CONFIG_INVALID', `${where}: unknown ICAP service ${unknown.join(', ')} (the table has ${this.names.join(', ')})`)
       map.set(address, services)
     }
     return map

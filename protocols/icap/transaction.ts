@@ -1,8 +1,9 @@
 /// One ICAP transaction's state: who asked, for which service, how many body bytes came, where they
-/// went (a BodySink that spools past its memory limit), and how it ended. The connection feeds it
-/// parser events; answer.ts turns it into a response.
-import type { BodySink } from '../../src/scan/body.js'
+/// went (the handler's body store), and how it ended. The connection feeds it parser events;
+/// answer.ts asks the handler and turns its answer into a response.
 import type { IcapContext } from './context.js'
+import type { BodyWriter, IcapAnswer, IcapTransactionInfo } from './handler.js'
+import type { TransactionRecord } from './events.js'
 import type { IcapService } from './services.js'
 import { declaredLength, httpUrl, type IcapRequest } from './request.js'
 
@@ -10,7 +11,7 @@ import { declaredLength, httpUrl, type IcapRequest } from './request.js'
 /// its last chunk, is Squid bug 5352 (SQUID-NOTES §1c), not a slow origin.
 export const squidPipeBytes = 65_535
 
-export interface Rejection { readonly status: 404 | 405, readonly message: string }
+export interface Rejection { readonly status: number, readonly message: string }
 
 export class Transaction {
   readonly request: IcapRequest
@@ -22,10 +23,12 @@ export class Transaction {
   readonly user: string | undefined
   readonly controller = new AbortController()
   readonly declared: number | undefined
-  sink: BodySink | undefined
+  readonly remote: string
+  readonly local: string
+  writer: BodyWriter<unknown> | undefined
   bodyBytes = 0
-  /// More body than scan.maxObjectBytes: not scanned; answered per scan.oversize.
-  oversize = false
+  /// More body than maxBodyBytes (declared or received): the handler is told so.
+  overLimit = false
   /// 100 Continue went out: the answer is outside the preview.
   continued = false
   /// The body ended with ieof inside the preview.
@@ -35,16 +38,16 @@ export class Transaction {
   /// Bytes handed to the spool file and not yet written (bounded by pausing the socket).
   spoolBacklog = 0
   status = 0
-  verdict = '-'
-  threat: string | undefined
   outcome: 'answered' | 'aborted' | 'error' = 'answered'
-  /// What the answer did with the object: passed it (204/206/200 echo) or blocked it.
-  action: 'allow' | 'block' | undefined
+  /// What the handler answered, once it has.
+  answer: IcapAnswer<unknown> | undefined
   finished = false
 
   /// `local`: the address the client connected to (a cluster instance's virtual address).
-  constructor (request: IcapRequest, ctx: IcapContext, local: string) {
+  constructor (request: IcapRequest, ctx: IcapContext, remote: string, local: string) {
     this.request = request
+    this.remote = remote
+    this.local = local
     const found = ctx.services.lookup(request.service, request.method, ctx.options.servicesAt?.get(local))
     this.service = found.ok ? found.service : undefined
     this.rejection = found.ok ? undefined : { status: found.status, message: found.message }
@@ -53,7 +56,7 @@ export class Transaction {
     this.clientIp = h.get('x-client-ip')
     this.user = h.get('x-authenticated-user') ?? h.get('x-client-username')
     this.declared = declaredLength(request)
-    if (this.declared !== undefined && this.declared > ctx.options.maxObjectBytes) this.oversize = true
+    if (this.declared !== undefined && this.declared > ctx.options.maxBodyBytes) this.overLimit = true
   }
 
   get hasBody (): boolean {
@@ -61,12 +64,11 @@ export class Transaction {
     return body === 'req-body' || body === 'res-body'
   }
 
-  /// Whether the body must be kept at all: not for rejected, OPTIONS, or oversize objects that will
-  /// not be echoed.
-  wantsBody (ctx: IcapContext): boolean {
+  /// Whether the body must be kept at all: not for rejected or OPTIONS requests, nor for a body over
+  /// the limit that no echo can need (the client takes 204, or it is answered inside its preview).
+  wantsBody (): boolean {
     if (this.rejection !== undefined || this.request.method === 'OPTIONS' || !this.hasBody) return false
-    if (!this.oversize) return true
-    return ctx.options.oversize === 'allow' && !this.request.allow204
+    return !this.overLimit || !this.may204
   }
 
   /// A clean object may be answered 204 when the client sent Allow: 204 (RFC 3507 §4.6), and always
@@ -86,4 +88,37 @@ export class Transaction {
   }
 
   get ms (): number { return Math.round((performance.now() - this.startedAt) * 100) / 100 }
+
+  /// What the handler is told (only for transactions with a service).
+  info (ctx: IcapContext, service: NonNullable<Transaction['service']>): IcapTransactionInfo {
+    return {
+      request: this.request,
+      service,
+      url: this.url,
+      clientIp: this.clientIp,
+      user: this.user,
+      remote: this.remote,
+      local: this.local,
+      echoNeeded: this.hasBody && !(this.may204 || this.may206(ctx)),
+    }
+  }
+
+  record (): TransactionRecord {
+    const answer = this.answer
+    return {
+      method: this.request.method,
+      service: this.request.service,
+      primary: this.service?.primary,
+      client: this.clientIp ?? this.remote,
+      user: this.user,
+      url: this.url,
+      bytes: this.bodyBytes,
+      status: this.status,
+      outcome: this.outcome,
+      answer: answer?.kind,
+      verdict: this.outcome === 'aborted' ? 'aborted' : answer?.verdict ?? '-',
+      threat: answer?.kind === 'replace' ? answer.threat : undefined,
+      ms: this.ms,
+    }
+  }
 }

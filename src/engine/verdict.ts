@@ -1,5 +1,6 @@
 /// The data that crosses the worker boundary: what was scanned and what was found.
 /// Pure data (structured-clone safe); shared by workers, the scan service, policy and protocols.
+import type { ErrorCode } from '../errors.js'
 
 /// One thing the engine found. `path` names the container chain, outermost first
 /// (['mail.eml', 'a.zip', 'x.exe']); the object itself is [] .
@@ -23,5 +24,5 @@ export interface Verdict {
   readonly findings: readonly Finding[]
   readonly stats: ScanStats
   /// For error/timeout/aborted: the error code from src/errors.ts and why.
-  readonly error?: { readonly code: string, readonly message: string }
+  readonly error?: { readonly code: ErrorCode, readonly message: string }
 }

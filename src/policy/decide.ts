@@ -1,21 +1,26 @@
 /// Policy: a pure function from a Verdict and the service's profile to a Decision. No I/O; the
 /// protocol adapters render the Decision (ICAP block page, clamd FOUND line).
 import type { Verdict } from '../engine/verdict.js'
+import type { ErrorCode } from '../errors.js'
+import { oversizeFinding } from '../scan/input.js'
 
 export interface Profile {
   /// Heuristics.Limits.Exceeded.* verdicts: block (ClamAV's AlertExceedsMax) or let through.
   readonly blockLimits: boolean
+  /// Objects over scan.maxObjectBytes, which are never scanned (scan.oversize): block or let through.
+  readonly blockOversize: boolean
   readonly blockEncrypted: boolean
   /// When no verdict could be had (queue full, worker crash, timeout): closed blocks, open allows.
   readonly failMode: 'closed' | 'open'
 }
 
-export const defaultProfile: Profile = { blockLimits: true, blockEncrypted: true, failMode: 'closed' }
+export const defaultProfile: Profile = { blockLimits: true, blockOversize: true, blockEncrypted: true, failMode: 'closed' }
 
 export type Decision =
   | { readonly action: 'allow', readonly reason: string }
   | { readonly action: 'block', readonly reason: string, readonly threat: string }
-  | { readonly action: 'fail', readonly reason: string, readonly code: string }
+  /// No decision about the content: the protocol answers the code's status (src/errors.ts).
+  | { readonly action: 'fail', readonly reason: string, readonly code: ErrorCode }
 
 export function decide (verdict: Verdict, profile: Profile): Decision {
   const threat = verdict.findings[0]?.name
@@ -24,8 +29,10 @@ export function decide (verdict: Verdict, profile: Profile): Decision {
       return { action: 'allow', reason: 'clean' }
     case 'infected':
       return { action: 'block', reason: 'infected', threat: threat ?? 'Unknown' }
-    case 'limit':
-      return profile.blockLimits ? { action: 'block', reason: 'limit', threat: threat ?? 'Heuristics.Limits.Exceeded' } : { action: 'allow', reason: 'limit' }
+    case 'limit': {
+      const block = verdict.findings.some(f => f.name === oversizeFinding.name) ? profile.blockOversize : profile.blockLimits
+      return block ? { action: 'block', reason: 'limit', threat: threat ?? 'Heuristics.Limits.Exceeded' } : { action: 'allow', reason: 'limit' }
+    }
     case 'encrypted':
       return profile.blockEncrypted ? { action: 'block', reason: 'encrypted', threat: threat ?? 'Heuristics.Encrypted' } : { action: 'allow', reason: 'encrypted' }
     case 'error':

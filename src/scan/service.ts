@@ -7,6 +7,7 @@ import { createPool, type PoolOptions } from './pool.js'
 import { DeadlineWatch } from './deadline.js'
 import type { ScanTask, ScanTaskResult } from './task.js'
 import type { Verdict } from '../engine/verdict.js'
+import { oversizeFinding, type ScanBody, type ScanContext } from './input.js'
 import type { CompiledDb } from '../engine/matcher/db.js'
 import { signatureCount } from '../engine/matcher/build.js'
 import { kernelMemoryFor } from '../engine/matcher/matcher.js'
@@ -15,7 +16,7 @@ import { Engine } from '../engine/engine.js'
 import { leafMaxBytes, type ScanLimits } from '../engine/budget.js'
 import { loadDb } from '../engine/signatures/cache.js'
 import { loadDbInBackground } from '../updates/background.js'
-import { ScanwallError, errorMessage } from '../errors.js'
+import { ScanwallError, errorMessage, type ErrorCode } from '../errors.js'
 import type { Metrics } from '../metrics.js'
 import type { Logger } from '../log.js'
 
@@ -49,7 +50,7 @@ const memoryBudgetBytes = 64 * 1024 * 1024
 
 const zeroStats = { bytes: 0, objects: 0, depth: 0, ms: 0 }
 
-function failed (status: 'error' | 'timeout' | 'aborted', code: string, message: string): Verdict {
+function failed (status: 'error' | 'timeout' | 'aborted', code: ErrorCode, message: string): Verdict {
   return { status, findings: [], stats: zeroStats, error: { code, message } }
 }
 
@@ -133,10 +134,18 @@ export class ScanService {
     return (this.#options.inlineMaxBytes ?? 0) > 0 ? new Engine(db, { kernelMemory }) : undefined
   }
 
-  /// Scans one body. Never throws: every failure is a Verdict with status error/timeout/aborted.
-  /// The caller owns `source` (and the returned body) and releases it with releaseSource().
-  /// `service` names the protocol service the object came through (ICAP path, for the infection event).
-  async scan (source: BodySource, signal: AbortSignal, keepBody = false, service?: string): Promise<ScanOutcome> {
+  /// Scans one body. Never throws: every failure is a Verdict with status error/timeout/aborted, and
+  /// a body over the object limit is a `limit` verdict (not scanned) for the policy to decide.
+  /// The caller owns `body` (and the returned body) and releases it with releaseSource().
+  /// `ctx` says where the object came from (its service names the infection event).
+  /// `keepBody`: hand the body back for echoing it unchanged (a moved memory body returns from the worker).
+  async scan (body: ScanBody, ctx: ScanContext, signal: AbortSignal, { keepBody = false }: { readonly keepBody?: boolean } = {}): Promise<ScanOutcome> {
+    const service = ctx.service
+    if (body.kind === 'oversize') {
+      const verdict: Verdict = { status: 'limit', findings: [oversizeFinding], stats: zeroStats }
+      return keepBody && body.kept !== undefined ? { verdict, body: body.kept } : { verdict }
+    }
+    const source: BodySource = body
     const inline = this.#scanInline(source)
     if (inline !== undefined) {
       this.#inlineScans++
@@ -194,14 +203,14 @@ export class ScanService {
     }
   }
 
-  #record (verdict: Verdict, service: string | undefined): void {
+  #record (verdict: Verdict, service: string): void {
     const m = this.#metrics
     m.objectsScanned += verdict.stats.objects
     m.bytesScanned += verdict.stats.bytes
     if (verdict.stats.ms > 0) m.latency.record(verdict.stats.ms)
     if (verdict.status === 'infected') {
       m.infections++
-      m.events.emit('infection', { threat: verdict.findings[0]?.name ?? 'unknown', ...(service === undefined ? {} : { service }) })
+      m.events.emit('infection', { threat: verdict.findings[0]?.name ?? 'unknown', service })
     }
     if (verdict.status === 'timeout') m.timeouts++
     if (verdict.status === 'error') m.errors++

@@ -2,6 +2,7 @@
 import type { BodySource } from './body.js'
 import type { Verdict } from '../engine/verdict.js'
 import type { ScanLimits } from '../engine/budget.js'
+import type { ErrorCode } from '../errors.js'
 
 export interface ScanTask {
   readonly source: BodySource
@@ -18,4 +19,4 @@ export interface ScanTask {
 
 export type ScanTaskResult =
   | { readonly ok: true, readonly verdict: Verdict, readonly body?: ArrayBuffer }
-  | { readonly ok: false, readonly code: string, readonly message: string, readonly body?: ArrayBuffer }
+  | { readonly ok: false, readonly code: ErrorCode, readonly message: string, readonly body?: ArrayBuffer }

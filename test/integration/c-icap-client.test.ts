@@ -53,6 +53,7 @@ describe('c-icap-client against Scanwall', function () {
       assert.match(text, /Allow 204: Yes/)
       assert.match(text, /Preview: 1024/)
       assert.match(text, /ISTag: "SW-[^"]+"/)
+      assert.match(text, /X-Scanwall-Node: cicap-test/, 'the answering node is named (icap.nodeHeader defaults on)')
     }
   })
 

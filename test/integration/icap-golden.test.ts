@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { readFileSync, writeFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { IcapParser } from '../../protocols/icap/parser.js'
+import { IcapParser } from 'icap-server-lite'
 import { startIcap, RawClient, normalise, type Harness } from './icap-harness.js'
 import { fixtureDir, fixtureNames, readRequest } from '../unit/icap/fixtures.js'
 import { eicar } from '../helpers/eicar.js'
@@ -74,7 +74,9 @@ describe('ICAP golden transcripts', function () {
       const response = await exchange(icap.port, request)
       const actual = normalise(response)
       const file = join(fixtureDir, `${name}.response`)
-      if (process.env['SCANWALL_UPDATE_GOLDEN'] === '1' || !existsSync(file)) writeFileSync(file, actual, 'latin1')
+      // Only an explicit update writes expectations: a missing one is a failure, never recorded as found.
+      if (process.env['SCANWALL_UPDATE_GOLDEN'] === '1') writeFileSync(file, actual, 'latin1')
+      assert.ok(existsSync(file), `no recorded answer ${file}: record it with SCANWALL_UPDATE_GOLDEN=1 and review it`)
       assert.equal(actual, readFileSync(file, 'latin1'))
     })
   }

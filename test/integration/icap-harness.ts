@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { once } from 'node:events'
 import { pino } from 'pino'
-import { IcapServer, type IcapServerOptions } from '../../protocols/icap/server.js'
+import { responseEnd, type IcapServer } from 'icap-server-lite'
+import { createIcapServer, type ScanwallIcapOptions } from '../../src/icap/server.js'
 import { ScanService, type ScanServiceOptions } from '../../src/scan/service.js'
 import { Metrics } from '../../src/metrics.js'
 import { defaultProfile, type Profile } from '../../src/policy/decide.js'
@@ -25,10 +26,11 @@ export interface Harness {
   close (): Promise<void>
 }
 
-export const goldenOptions: IcapServerOptions = {
+export const goldenOptions: ScanwallIcapOptions = {
   host: '127.0.0.1',
   port: 0,
   nodeId: 'golden-node',
+  nodeHeader: true,
   services: ['avscan', 'srv_clamav', 'virus_scan', 'resp_only:RESPMOD'],
   maxConnections: 50,
   previewBytes: 1024,
@@ -44,12 +46,11 @@ export const goldenOptions: IcapServerOptions = {
   maxHeaderBytes: 65_536,
   maxHeaderCount: 100,
   maxObjectBytes: 64 * 1024 * 1024,
-  oversize: 'block',
   blockTemplate: builtinBlockTemplate,
 }
 
 export interface HarnessOptions {
-  readonly icap?: Partial<IcapServerOptions>
+  readonly icap?: Partial<ScanwallIcapOptions>
   readonly scan?: Partial<ScanServiceOptions>
   readonly profile?: Profile
 }
@@ -62,7 +63,7 @@ export async function startIcap (options: HarnessOptions = {}): Promise<Harness>
   const scan = await ScanService.start({
     workers: 1, maxQueue: 64, workerMaxOldGenMb: 128, memoryLimit: 256 * 1024, spoolDir, timeoutMs: 20_000, signaturesDir: bundledSignaturesDir, ...options.scan,
   }, metrics, log)
-  const server = new IcapServer({ ...goldenOptions, ...options.icap }, { scan, profile: options.profile ?? defaultProfile, metrics, log })
+  const server = createIcapServer({ ...goldenOptions, ...options.icap }, { scan, profile: options.profile ?? defaultProfile, metrics, log })
   const address = await server.listen()
   return {
     port: address.port,
@@ -75,35 +76,6 @@ export async function startIcap (options: HarnessOptions = {}): Promise<Harness>
       await scan.close()
       rmSync(spoolDir, { recursive: true, force: true })
     },
-  }
-}
-
-/// End offset of one complete ICAP response starting at `start` in `buf`, or -1 if incomplete.
-export function responseEnd (buf: Buffer, start: number): number {
-  const headEnd = buf.indexOf('\r\n\r\n', start)
-  if (headEnd < 0) return -1
-  const head = buf.toString('latin1', start, headEnd)
-  const enc = /\r\nEncapsulated: *([^\r\n]*)/i.exec(head)?.[1]
-  let pos = headEnd + 4
-  if (enc === undefined) return pos
-  const items = enc.split(',').map(s => s.trim().split('='))
-  const last = items[items.length - 1]
-  const bodyOffset = Number(last?.[1] ?? 0)
-  pos += bodyOffset
-  if (pos > buf.length) return -1
-  if (last?.[0] === 'null-body') return pos
-  // Chunked body: walk size lines until the zero chunk and its empty trailer.
-  for (;;) {
-    const nl = buf.indexOf('\r\n', pos)
-    if (nl < 0) return -1
-    const size = parseInt(buf.toString('latin1', pos, nl).split(';')[0] ?? '', 16)
-    if (Number.isNaN(size)) throw new Error(`bad chunk size line in response at ${pos}`)
-    if (size === 0) {
-      const end = buf.indexOf('\r\n\r\n', nl)
-      return end < 0 ? -1 : end + 4
-    }
-    pos = nl + 2 + size + 2
-    if (pos > buf.length) return -1
   }
 }
 

@@ -10,6 +10,7 @@ import { gzipSync } from 'node:zlib'
 import { createHash } from 'node:crypto'
 import { startIcap, RawClient, buildRequest, optionsRequest, statusOf, bodyOf, eventually, type Harness } from './icap-harness.js'
 import { bundledSignaturesDir } from '../../config/schema.js'
+import { defaultProfile } from '../../src/policy/decide.js'
 import { eicar } from '../helpers/eicar.js'
 import { freePort } from '../helpers/ports.js'
 
@@ -203,7 +204,7 @@ describe('ICAP server timeouts, limits, failures and drain', function () {
 
   it('answers 503 when the scan queue is full, keeps the connection, and fail-open passes instead', async () => {
     const closed = await startIcap({ scan: { maxQueue: 0 } })
-    const open = await startIcap({ scan: { maxQueue: 0 }, profile: { blockLimits: true, blockEncrypted: true, failMode: 'open' } })
+    const open = await startIcap({ scan: { maxQueue: 0 }, profile: { ...defaultProfile, failMode: 'open' } })
     try {
       const c = await RawClient.open(closed.port)
       c.write(buildRequest({ body: randomBytes(1000), allow: '204' }).whole)
@@ -232,9 +233,9 @@ describe('ICAP server timeouts, limits, failures and drain', function () {
     } finally { await icap.close(); rmSync(dir, { recursive: true, force: true }) }
   })
 
-  it('answers bodies over maxObjectBytes per scan.oversize: block, or echo unscanned', async () => {
-    const block = await startIcap({ icap: { maxObjectBytes: 10_000, oversize: 'block' } })
-    const allow = await startIcap({ icap: { maxObjectBytes: 10_000, oversize: 'allow' } })
+  it('answers bodies over maxObjectBytes as the policy decides (scan.oversize): block, or echo unscanned', async () => {
+    const block = await startIcap({ icap: { maxObjectBytes: 10_000 }, profile: { ...defaultProfile, blockOversize: true } })
+    const allow = await startIcap({ icap: { maxObjectBytes: 10_000 }, profile: { ...defaultProfile, blockOversize: false } })
     try {
       const body = randomBytes(30_000)
       const b = await RawClient.open(block.port)
@@ -256,6 +257,24 @@ describe('ICAP server timeouts, limits, failures and drain', function () {
       assert.match(partial?.toString('latin1') ?? '', /^ICAP\/1\.0 206 Partial Content\r\n[^]*\r\n\r\nHTTP\/1\.1 200 OK\r\n[^]*\r\n\r\n0; use-original-body=0\r\n\r\n$/)
       a.destroy()
     } finally { await block.close(); await allow.close() }
+  })
+
+  it('names the node that answered in every answer (X-Scanwall-Node), unless icap.nodeHeader is off', async () => {
+    const off = await startIcap({ icap: { nodeHeader: false } })
+    const on = await startIcap({ icap: { nodeId: 'node-7' } })
+    try {
+      for (const [icap, expected] of [[on, true], [off, false]] as const) {
+        const c = await RawClient.open(icap.port)
+        c.write(optionsRequest)
+        c.write(buildRequest({ body: randomBytes(100), allow: '204' }).whole)
+        c.write(buildRequest({ body: eicar }).whole)
+        const answers = await c.responses(3)
+        c.destroy()
+        assert.deepEqual(answers.map(statusOf), [200, 204, 200])
+        for (const a of answers) assert.equal(/\r\nX-Scanwall-Node: node-7\r\n/.test(a.toString('latin1')), expected, a.toString('latin1').slice(0, 200))
+        if (!expected) for (const a of answers) assert.ok(!a.toString('latin1').includes('X-Scanwall-Node'))
+      }
+    } finally { await on.close(); await off.close() }
   })
 
   it('changes the ISTag when the signature set changes', async () => {

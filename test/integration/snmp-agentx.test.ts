@@ -59,7 +59,7 @@ describe('SNMP AgentX sub-agent under the system snmpd', function () {
     assert.equal(node.snmp?.agent.mode, 'agentx')
     const sink = node.scan.openSink()
     await sink.write(eicar)
-    assert.equal((await node.scan.scan(await sink.finish(), new AbortController().signal)).verdict.status, 'infected')
+    assert.equal((await node.scan.scan(await sink.finish(), { service: 'test' }, new AbortController().signal)).verdict.status, 'infected')
     const result = await snmp('snmpwalk', v3Args(reader), target, ['SCANWALL-MIB::scanwallMIB'])
     assert.equal(result.code, 0, result.stderr.slice(-500))
     const got = parseVarbinds(result.stdout)

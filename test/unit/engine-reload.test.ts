@@ -32,7 +32,7 @@ describe('ScanService signature reload', function () {
     return await sink.finish()
   }
   async function scan (bytes: Uint8Array) {
-    return (await service.scan(await body(bytes), new AbortController().signal)).verdict
+    return (await service.scan(await body(bytes), { service: 'test' }, new AbortController().signal)).verdict
   }
 
   it('swaps in a new DB: new scans use it, scans in flight finish on the old one, the version changes', async () => {
@@ -42,7 +42,7 @@ describe('ScanService signature reload', function () {
     assert.equal(first.findings[0]?.name, 'Reload.Old', JSON.stringify(first))
     const before = service.dbVersion
     const source = await body(oldSample)
-    const inFlight = service.scan(source, new AbortController().signal) // submitted to the old pool before the swap
+    const inFlight = service.scan(source, { service: 'test' }, new AbortController().signal) // submitted to the old pool before the swap
     writeFileSync(join(dbDir, 'a.ndb'), 'Reload.New:0:*:cafebabe0102030405\n')
     const reloaded = service.reload()
     const during = (await inFlight).verdict

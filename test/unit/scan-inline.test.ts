@@ -30,7 +30,7 @@ describe('ScanService: small leaf objects matched without a worker', function ()
     const sink = service.openSink(bytes.length)
     await sink.write(bytes)
     const before = service.inlineScans
-    const outcome = await service.scan(await sink.finish(), new AbortController().signal, keepBody)
+    const outcome = await service.scan(await sink.finish(), { service: 'test' }, new AbortController().signal, { keepBody })
     return { outcome, inline: service.inlineScans - before }
   }
 

@@ -26,7 +26,7 @@ describe('ScanService under overload and time limits', function () {
     try {
       const data = randomBytes(8 << 20)
       const sources = await Promise.all(Array.from({ length: 12 }, async () => await body(service, data)))
-      const outcomes = await Promise.all(sources.map(async s => await service.scan(s, new AbortController().signal)))
+      const outcomes = await Promise.all(sources.map(async s => await service.scan(s, { service: 'test' }, new AbortController().signal)))
       const full = outcomes.filter(o => o.verdict.error?.code === 'SCAN_QUEUE_FULL').length
       const clean = outcomes.filter(o => o.verdict.status === 'clean').length
       assert.ok(full > 0, 'some scans were refused')
@@ -34,7 +34,7 @@ describe('ScanService under overload and time limits', function () {
       assert.equal(full + clean, 12)
       assert.equal(metrics.overloads, full)
       // The pool is still healthy afterwards.
-      assert.equal((await service.scan(await body(service, data), new AbortController().signal)).verdict.status, 'clean')
+      assert.equal((await service.scan(await body(service, data), { service: 'test' }, new AbortController().signal)).verdict.status, 'clean')
     } finally {
       await service.close()
     }
@@ -44,7 +44,7 @@ describe('ScanService under overload and time limits', function () {
     const metrics = new Metrics()
     const service = await ScanService.start({ workers: 1, maxQueue: 4, workerMaxOldGenMb: 128, memoryLimit: 1 << 20, spoolDir, timeoutMs: 1, signaturesDir: bundledSignaturesDir }, metrics, log)
     try {
-      const outcome = await service.scan(await body(service, randomBytes(64 << 20)), new AbortController().signal)
+      const outcome = await service.scan(await body(service, randomBytes(64 << 20)), { service: 'test' }, new AbortController().signal)
       assert.equal(outcome.verdict.status, 'timeout')
       assert.equal(metrics.timeouts, 1)
     } finally {
@@ -56,12 +56,12 @@ describe('ScanService under overload and time limits', function () {
     const service = await ScanService.start({ workers: 1, maxQueue: 4, workerMaxOldGenMb: 128, memoryLimit: 1 << 20, spoolDir, timeoutMs: 60_000, signaturesDir: bundledSignaturesDir }, new Metrics(), log)
     try {
       const controller = new AbortController()
-      const pending = service.scan(await body(service, randomBytes(128 << 20)), controller.signal)
+      const pending = service.scan(await body(service, randomBytes(128 << 20)), { service: 'test' }, controller.signal)
       setTimeout(() => controller.abort(), 20)
       const outcome = await pending
       assert.equal(outcome.verdict.status, 'aborted')
       // Same worker thread answers the next scan (no restart needed).
-      assert.equal((await service.scan(await body(service, randomBytes(1000)), new AbortController().signal)).verdict.status, 'clean')
+      assert.equal((await service.scan(await body(service, randomBytes(1000)), { service: 'test' }, new AbortController().signal)).verdict.status, 'clean')
     } finally {
       await service.close()
     }

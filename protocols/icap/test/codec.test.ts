@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
-import { ChunkedDecoder } from '../../../protocols/icap/chunked.js'
-import { parseEncapsulated, formatEncapsulated } from '../../../protocols/icap/encapsulated.js'
-import { parseHeaderBlock, Headers } from '../../../protocols/icap/headers.js'
-import { serviceFromUri } from '../../../protocols/icap/request.js'
-import { istagFor } from '../../../protocols/icap/options.js'
+import { ChunkedDecoder } from '../chunked.js'
+import { parseEncapsulated, formatEncapsulated } from '../encapsulated.js'
+import { parseHeaderBlock, Headers } from '../headers.js'
+import { serviceFromUri } from '../request.js'
+import { istagFor } from '../options.js'
 
 function decode (text: string): { data: string, last?: boolean, fail?: string, rest: number } {
   const decoder = new ChunkedDecoder({ maxLineBytes: 64, maxChunkBytes: 1 << 20, maxTrailers: 4 })

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { SpoolGate } from '../../../protocols/icap/spool-gate.js'
+import { SpoolGate } from '../spool-gate.js'
 
 const MiB = 1024 * 1024
 

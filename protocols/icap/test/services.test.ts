@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
-import { ServiceTable } from '../../../protocols/icap/services.js'
-import { statusLine, reasonPhrase } from '../../../protocols/icap/status.js'
+import { ServiceTable } from '../services.js'
+import { statusLine, reasonPhrase } from '../status.js'
 
 describe('ICAP service table', () => {
   const table = new ServiceTable(['avscan', 'srv_clamav', 'resp_only:RESPMOD'])
@@ -17,7 +17,7 @@ describe('ICAP service table', () => {
   })
 
   it('answers 404 for an unknown path and 405 for a method the service does not offer', () => {
-    assert.deepEqual(table.lookup('nosuch', 'RESPMOD'), { ok: false, status: 404, message: "no ICAP service at 'nosuch'" })
+    assert.deepEqual(table.lookup('nosuch', 'RESPMOD'), { ok: false, code: 'ICAP_SERVICE_NOT_FOUND', status: 404, message: "no ICAP service at 'nosuch'" })
     const reqmod = table.lookup('resp_only', 'REQMOD')
     assert.equal(reqmod.ok ? 0 : reqmod.status, 405)
     assert.ok(table.lookup('resp_only', 'OPTIONS').ok, 'OPTIONS works on every known service')
@@ -48,6 +48,6 @@ describe('ICAP status lines', () => {
     assert.equal(refused.ok ? 0 : refused.status, 404)
     assert.ok(table.lookup('mailscan', 'REQMOD', map.get('10.0.0.101')).ok)
     assert.throws(() => table.offeredAt([{ address: '10.0.0.102', services: ['mail'], where: 'cluster.instances[2].services' }]),
-      (err: Error & { code?: string }) => err.code === 'CONFIG_INVALID' && /cluster\.instances\[2\]\.services: unknown ICAP service mail/.test(err.message))
+      (err: Error & { code?: string }) => err.code === 'ICAP_CONFIG_INVALID' && /cluster\.instances\[2\]\.services: unknown ICAP service mail/.test(err.message))
   })
 })

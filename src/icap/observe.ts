@@ -1,0 +1,49 @@
+/// Turns what the ICAP server reports into the node's counters and its one log line per transaction
+/// (msg "icap": method, service, client, user, url, bytes, verdict, threat, ms, status, outcome).
+import type { IcapServer, TransactionRecord } from 'icap-server-lite'
+import type { Metrics } from '../metrics.js'
+import type { Logger } from '../log.js'
+
+function count (metrics: Metrics, record: TransactionRecord): void {
+  if (record.primary !== undefined) {
+    const svc = metrics.service(record.service)
+    svc.requests++
+    if (record.method === 'REQMOD') svc.reqmod++
+    else if (record.method === 'RESPMOD') svc.respmod++
+    else svc.options++
+    svc.bytesIn += record.bytes
+    if (record.answer === 'allow') svc.clean++
+    if (record.verdict === 'infected') svc.infected++
+    if (record.answer === 'replace') svc.blocked++
+    if (record.outcome === 'error' || record.status >= 400) svc.errors++
+  }
+  if (record.answer === 'replace') metrics.blocks++
+  // Aborted before the handler was asked (mid-body): the scan service never saw it to count it.
+  if (record.outcome === 'aborted' && record.answer === undefined) metrics.aborted++
+}
+
+export function observeIcap (server: IcapServer, metrics: Metrics, log: Logger): void {
+  server.on('open', () => { metrics.connectionsOpen++; metrics.connectionsTotal++ })
+  server.on('close', () => { metrics.connectionsOpen-- })
+  server.on('refused', () => { metrics.overloads++ })
+  server.on('protocolError', () => { metrics.errors++ })
+  server.on('stall', () => { metrics.squidStalls++ })
+  server.on('transaction', record => {
+    count(metrics, record)
+    const line = {
+      method: record.method,
+      service: record.service,
+      client: record.client,
+      ...(record.user === undefined ? {} : { user: record.user }),
+      url: record.url,
+      bytes: record.bytes,
+      verdict: record.verdict,
+      ...(record.threat === undefined ? {} : { threat: record.threat }),
+      ms: record.ms,
+      status: record.status,
+      outcome: record.outcome,
+    }
+    if (record.outcome === 'answered') log.info(line, 'icap')
+    else log.warn(line, 'icap')
+  })
+}
