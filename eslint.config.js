@@ -32,4 +32,8 @@ export default [
     ignores: ['src/node.ts', 'src/cli/**'],
     rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/protocols/**'], message: 'only src/node.ts (the composition root) wires protocols' }] }] },
   },
+  {
+    files: ['config/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/src/**', '**/protocols/**', '**/workers/**'], message: 'config/ stands alone: src and protocols import config, never the reverse' }] }] },
+  },
 ]

@@ -22,7 +22,7 @@ export const codes = {
   SHUTTING_DOWN: { icap: 503, message: 'Node is shutting down' },
   CLUSTER_NETFILTER: { icap: null, message: 'Cluster filter (nftables) failed: %s' },
   CLUSTER_CONTROL: { icap: null, message: 'Cluster control: %s' },
-  CONFIG_INVALID: { icap: null, message: 'Invalid configuration: %s' },
+  CONFIG_INVALID: { icap: null, message: 'config: %s' },
   INTERNAL: { icap: 500, message: 'Internal error: %s' },
 } as const satisfies Record<string, { icap: number | null, message: string }>
 
