@@ -9,11 +9,17 @@ import { runGroup, withOptions, type CommandSpec, type OptionSpec } from './args
 const config = { type: 'string', short: 'c', value: 'FILE', help: 'the configuration file the node was started with (control socket path and key)' } satisfies OptionSpec
 const instance = { type: 'string', short: 'i', value: 'NAME', help: 'only this cluster instance (default: all of them)' } satisfies OptionSpec
 
-const drainSpec = (action: 'offline' | 'online', about: string) => ({
-  name: `node ${action}`,
-  about,
-  options: { config, instance, 'no-wait': { type: 'boolean', help: 'return at once instead of waiting until the connections have drained' } },
-}) satisfies CommandSpec
+const offlineSpec = {
+  name: 'node offline',
+  about: 'Drain this node out of its cluster(s): it stops taking new connections and waits for current ones (exit 1 if they outlast drainTimeoutMs).',
+  options: { config, instance, 'no-wait': { type: 'boolean', help: 'return once draining has begun instead of waiting until the connections are gone' } },
+} satisfies CommandSpec
+
+const onlineSpec = {
+  name: 'node online',
+  about: 'Bring this node back into its cluster(s).',
+  options: { config, instance },
+} satisfies CommandSpec
 
 const statusSpec = {
   name: 'cluster status',
@@ -27,22 +33,23 @@ async function call (configFile: string | undefined, request: ControlRequest): P
   return await controlCall(loaded.cluster.controlSocket, Buffer.from(key, 'utf8'), request)
 }
 
-function drainAction (action: 'offline' | 'online', about: string) {
-  const spec = drainSpec(action, about)
-  return {
-    about,
-    run: async (args: string[]) => await withOptions(spec, args, async ({ values }) => {
-      const result = await call(values.config, { cmd: action, instance: values.instance, wait: values['no-wait'] !== true })
+const nodeActions = {
+  offline: {
+    about: offlineSpec.about,
+    run: async (args: string[]) => await withOptions(offlineSpec, args, async ({ values }) => {
+      const result = await call(values.config, { cmd: 'offline', instance: values.instance, wait: values['no-wait'] !== true })
       process.stdout.write(`${JSON.stringify(result)}\n`)
       const drained = typeof result === 'object' && result !== null && 'drained' in result ? result.drained : true
       return drained === false ? 1 : 0
     }),
-  }
-}
-
-const nodeActions = {
-  offline: drainAction('offline', 'Drain this node out of its cluster(s): it stops taking new connections and waits for current ones.'),
-  online: drainAction('online', 'Bring this node back into its cluster(s).'),
+  },
+  online: {
+    about: onlineSpec.about,
+    run: async (args: string[]) => await withOptions(onlineSpec, args, async ({ values }) => {
+      process.stdout.write(`${JSON.stringify(await call(values.config, { cmd: 'online', instance: values.instance }))}\n`)
+      return 0
+    }),
+  },
 }
 
 export async function runNode (args: string[]): Promise<number> {

@@ -14,7 +14,7 @@ describe('scanwall --help and unknown options (CLI)', function () {
     ['start', ['--config FILE']],
     ['scan', ['--db DIR', '--lenient', '--no-summary']],
     ['node offline', ['--config FILE', '--instance NAME', '--no-wait']],
-    ['node online', ['--config FILE', '--instance NAME', '--no-wait']],
+    ['node online', ['--config FILE', '--instance NAME']],
     ['cluster status', ['--config FILE', '--instance NAME', '--json']],
   ]
 
