@@ -24,6 +24,7 @@ export const formats = {
   intMin0: 'int-min-0',
   intMin1: 'int-min-1',
   listenPort: 'listen-port',
+  remotePort: 'remote-port',
   inlineBytes: 'inline-bytes',
   stringList: 'string-list',
 } as const
@@ -31,6 +32,8 @@ export const formats = {
 convict.addFormat({ name: formats.intMin0, validate: wholeNumber(0), coerce: toNumber })
 convict.addFormat({ name: formats.intMin1, validate: wholeNumber(1), coerce: toNumber })
 convict.addFormat({ name: formats.listenPort, validate: wholeNumber(0, 65535), coerce: toNumber })
+// A port we connect to: 0 cannot be one.
+convict.addFormat({ name: formats.remotePort, validate: wholeNumber(1, 65535), coerce: toNumber })
 convict.addFormat({ name: formats.inlineBytes, validate: wholeNumber(0, inlineMaxBytesCeiling), coerce: toNumber })
 convict.addFormat({
   name: formats.stringList,

@@ -93,7 +93,7 @@ export const schema = {
     agentx: {
       enabled: { doc: 'Register as an AgentX sub-agent of the system snmpd instead of listening (snmpd does authentication)', format: Boolean, default: false },
       host: { doc: 'AgentX master address', format: String, default: '127.0.0.1' },
-      port: { doc: 'AgentX master TCP port', format: port, default: 705 },
+      port: { doc: 'AgentX master TCP port', format: formats.remotePort, default: 705 },
     },
   },
   cluster: {

@@ -81,6 +81,7 @@ describe('config', () => {
   for (const [name, settings, expected] of [
     ['a negative port', { icap: { port: -1 } }, 'config: icap.port must be an integer from 0 to 65535 (got -1)'],
     ['a port past 65535', { snmp: { port: 70000 } }, 'config: snmp.port must be an integer from 0 to 65535 (got 70000)'],
+    ['port 0 to connect to', { snmp: { agentx: { port: 0 } } }, 'config: snmp.agentx.port must be an integer from 1 to 65535 (got 0)'],
     ['a fractional count', { scan: { workers: 1.5 } }, 'config: scan.workers must be an integer >= 1 (got 1.5)'],
     ['a number that is not a number', { scan: { timeoutMs: true } }, 'config: scan.timeoutMs must be an integer >= 1 (got true)'],
     ['a bad enum', { scan: { failMode: 'ajar' } }, /^config: scan\.failMode must be one of closed, open \(got "ajar"\)$/],
