@@ -53,4 +53,8 @@ export default [
     files: ['src/icap/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/protocols/**'], message: 'the adapter uses icap-server-lite by its package name, never its files' }] }] },
   },
+  {
+    files: ['config/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/src/**', '**/protocols/**', '**/workers/**'], message: 'config/ stands alone: src and protocols import config, never the reverse' }] }] },
+  },
 ]

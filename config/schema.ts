@@ -4,16 +4,17 @@ import { cpus, hostname, tmpdir } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import { snmpUsers, snmpTrapTargets, enterpriseOid, type SnmpUserConfig, type SnmpTrapTargetConfig } from './snmp.js'
-import { parseInstances } from '../src/cluster/config.js'
-import { leafMaxBytes } from '../src/engine/budget.js'
+import { parseInstances } from './cluster.js'
+import { formats, inlineMaxBytesCeiling } from './formats.js'
 
 /// The signatures bundled with the package (EICAR and friends): a node starts with them by default.
 export const bundledSignaturesDir = fileURLToPath(new URL('../../signatures', import.meta.url))
 /// Fallback place for compiled-DB caches when a signature directory is read-only.
 export const signaturesCacheDir = join(tmpdir(), 'scanwall-sigcache')
 
-const port = 'port' as const
-const positiveInt = 'nat' as const
+const port = formats.listenPort
+const positiveInt = formats.intMin1
+const nonNegativeInt = formats.intMin0
 
 export const schema = {
   node: {
@@ -26,7 +27,7 @@ export const schema = {
     host: { doc: 'ICAP listen address', format: String, default: '127.0.0.1', env: 'SCANWALL_ICAP_HOST' },
     port: { doc: 'ICAP listen port (0: any free port)', format: port, default: 1344, env: 'SCANWALL_ICAP_PORT' },
     maxConnections: { doc: 'Max-Connections advertised in OPTIONS and enforced (503 past it)', format: positiveInt, default: 1000, env: 'SCANWALL_ICAP_MAX_CONNECTIONS' },
-    previewBytes: { doc: 'Preview size advertised in OPTIONS (Squid caps it at 64 KiB)', format: positiveInt, default: 1024 },
+    previewBytes: { doc: 'Preview size advertised in OPTIONS (Squid caps it at 64 KiB)', format: nonNegativeInt, default: 1024 },
     transferPreview: { doc: 'Transfer-Preview file extensions ("*": all)', format: String, default: '*' },
     transferIgnore: { doc: 'Transfer-Ignore file extensions (empty: header omitted)', format: String, default: '' },
     transferComplete: { doc: 'Transfer-Complete file extensions (empty: header omitted)', format: String, default: '' },
@@ -41,14 +42,14 @@ export const schema = {
     nodeHeader: { doc: 'Name the node that answered in every ICAP answer (X-Scanwall-Node: node.id)', format: Boolean, default: true },
     services: {
       doc: 'ICAP service paths (first is the primary; the rest are aliases such as c-icap\'s names)',
-      format: Array,
+      format: formats.stringList,
       default: ['avscan', 'srv_clamav', 'virus_scan'],
     },
   },
   scan: {
     workers: { doc: 'Scan worker threads', format: positiveInt, default: Math.max(1, cpus().length), env: 'SCANWALL_SCAN_WORKERS' },
     maxQueue: { doc: 'Scans waiting for a worker before new ones are refused at once', format: positiveInt, default: 256 },
-    memoryLimitBytes: { doc: 'Bodies larger than this are spooled to a temp file', format: positiveInt, default: 2 * 1024 * 1024 },
+    memoryLimitBytes: { doc: 'Bodies larger than this are spooled to a temp file', format: nonNegativeInt, default: 2 * 1024 * 1024 },
     maxObjectBytes: { doc: 'Largest body accepted; larger bodies are answered per scan.oversize', format: positiveInt, default: 400 * 1024 * 1024 },
     oversize: { doc: 'What to do with a body over maxObjectBytes', format: ['block', 'allow'], default: 'block' },
     spoolDir: { doc: 'Directory for spooled bodies', format: String, default: join(tmpdir(), 'scanwall-spool'), env: 'SCANWALL_SPOOL_DIR' },
@@ -56,10 +57,8 @@ export const schema = {
     failMode: { doc: 'Answer when the scan cannot run (queue full, worker crash, timeout): closed blocks, open allows', format: ['closed', 'open'], default: 'closed' },
     workerMaxOldGenMb: { doc: 'Heap limit of one worker thread (MiB)', format: positiveInt, default: 512 },
     inlineMaxBytes: {
-      doc: `Bodies up to this size with nothing to unpack are matched on the I/O thread, not handed to a worker (0: every body goes to the pool; at most ${leafMaxBytes})`,
-      format: (value: unknown): void => {
-        if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > leafMaxBytes) throw new Error(`must be an integer from 0 to ${leafMaxBytes}`)
-      },
+      doc: `Bodies up to this size with nothing to unpack are matched on the I/O thread, not handed to a worker (0: every body goes to the pool; at most ${inlineMaxBytesCeiling})`,
+      format: formats.inlineBytes,
       default: 16 * 1024,
     },
     // Unpacking limits (ClamAV's names in the docs); the scan time limit (MaxScanTime) is scan.timeoutMs.
@@ -67,11 +66,11 @@ export const schema = {
     limits: {
       maxScanSize: { doc: 'MaxScanSize: bytes decoded from one object, all layers together', format: positiveInt, default: 400 * 1024 * 1024 },
       maxFileSize: { doc: 'MaxFileSize: bytes of any one extracted file (larger ones are skipped)', format: positiveInt, default: 100 * 1024 * 1024 },
-      maxRecursion: { doc: 'MaxRecursion: container nesting depth', format: positiveInt, default: 17 },
+      maxRecursion: { doc: 'MaxRecursion: container nesting depth', format: nonNegativeInt, default: 17 },
       maxFiles: { doc: 'MaxFiles: objects scanned within one object', format: positiveInt, default: 10_000 },
       maxCompressionRatio: { doc: 'Decoded/encoded ratio past which a child is a bomb (checked above ratioFloorBytes)', format: positiveInt, default: 250 },
-      ratioFloorBytes: { doc: 'Children smaller than this are never judged by their compression ratio', format: positiveInt, default: 16 * 1024 * 1024 },
-      spoolAboveBytes: { doc: 'Extracted children larger than this are spooled to scan.spoolDir instead of held in memory', format: positiveInt, default: 8 * 1024 * 1024 },
+      ratioFloorBytes: { doc: 'Children smaller than this are never judged by their compression ratio', format: nonNegativeInt, default: 16 * 1024 * 1024 },
+      spoolAboveBytes: { doc: 'Extracted children larger than this are spooled to scan.spoolDir instead of held in memory', format: nonNegativeInt, default: 8 * 1024 * 1024 },
     },
   },
   signatures: {
@@ -90,12 +89,12 @@ export const schema = {
     community: { doc: 'SNMPv2c read-only community; empty: SNMPv2c off', format: String, default: '', sensitive: true, env: 'SCANWALL_SNMP_COMMUNITY' },
     enterpriseOid: { doc: 'Root of SCANWALL-MIB: 1.3.6.1.4.1.<PEN>. The default PEN 99999 is a placeholder: use your own', format: enterpriseOid, default: '1.3.6.1.4.1.99999' },
     trapTargets: { doc: 'Notification receivers: [{host, port, version: v3 (user: a name from snmp.users) | v2c (community)}]', format: snmpTrapTargets, default: [] as SnmpTrapTargetConfig[], sensitive: true },
-    infectionTrapIntervalMs: { doc: 'At most one infection notification per interval; the next one counts those held back', format: positiveInt, default: 1000 },
+    infectionTrapIntervalMs: { doc: 'At most one infection notification per interval; the next one counts those held back', format: nonNegativeInt, default: 1000 },
     healthPollMs: { doc: 'How often health test results are compared to send failed/recovered notifications', format: positiveInt, default: 10_000 },
     agentx: {
       enabled: { doc: 'Register as an AgentX sub-agent of the system snmpd instead of listening (snmpd does authentication)', format: Boolean, default: false },
       host: { doc: 'AgentX master address', format: String, default: '127.0.0.1' },
-      port: { doc: 'AgentX master TCP port', format: port, default: 705 },
+      port: { doc: 'AgentX master TCP port', format: formats.remotePort, default: 705 },
     },
   },
   cluster: {
@@ -105,12 +104,14 @@ export const schema = {
     controlSocket: { doc: 'Unix socket of `scanwall node|cluster` commands (mode 0600)', format: String, default: '/run/scanwall/control.sock', env: 'SCANWALL_CONTROL_SOCKET' },
     nft: { doc: 'nft binary', format: String, default: 'nft' },
     instances: {
-      doc: 'Cluster instances (split per-service clusters): [{ name, vip, ports, services, bind "ip:port", peers ["ip:port"], multicast, buckets, seed, capacity, intervalMs, missed, joinMs, loadWeighting, loadSmoothingMs, weightHoldMs, mode hub|multicast, clusterMac, health { tests, expression } }]',
+      doc: 'Cluster instances (split per-service clusters): [{ name, vip, ports, services, bind "ip:port", peers ["ip:port"], multicast, buckets, seed, capacity, intervalMs, missed, joinMs, maxSkewMs, loadWeighting, loadSmoothingMs, weightHoldMs, mode hub|multicast, clusterMac, mark, drainTimeoutMs, health { tests, expression } }]; checked and typed by config/cluster.ts',
       format: (value: unknown): void => { parseInstances(value) },
+      // After validation load.ts keeps the parsed instances (defaults filled, typed) instead of the raw objects.
+      parse: parseInstances,
       default: [] as unknown[],
     },
   },
   shutdown: {
-    graceMs: { doc: 'On SIGTERM, how long in-flight transactions may take to finish', format: positiveInt, default: 30_000 },
+    graceMs: { doc: 'On SIGTERM, how long in-flight transactions may take to finish', format: nonNegativeInt, default: 30_000 },
   },
 } as const

@@ -1,5 +1,6 @@
 /// The shapes and convict format checks of the snmp.* configuration keys (users, trap targets,
 /// enterprise OID); schema.ts holds the keys and defaults. Kept apart so the schema stays a table.
+import { fail, reader } from './fields.js'
 
 /// An SNMPv3 USM user (authPriv only: SHA or SHA-2 authentication, AES privacy).
 export interface SnmpUserConfig {
@@ -19,32 +20,34 @@ export interface SnmpTrapTargetConfig {
   community?: string
 }
 
-function fail (message: string): never { throw new Error(message) }
-
 export function snmpUsers (value: unknown): void {
-  if (!Array.isArray(value)) fail('must be an array of users')
-  for (const u of value as Array<Record<string, unknown>>) {
-    if (typeof u !== 'object' || u === null) fail('each user must be an object')
-    if (typeof u['name'] !== 'string' || u['name'] === '') fail('user.name must be a non-empty string')
-    if (!['sha', 'sha256', 'sha512'].includes(String(u['authProtocol']))) fail(`user ${u['name']}: authProtocol must be sha, sha256 or sha512`)
-    if (!['aes', 'aes256b', 'aes256r'].includes(String(u['privProtocol']))) fail(`user ${u['name']}: privProtocol must be aes, aes256b or aes256r`)
-    // RFC 3414 §11.2: passwords shorter than 8 octets are refused by conforming managers too.
+  if (!Array.isArray(value)) fail('snmp.users must be an array of users')
+  value.forEach((u: unknown, i) => {
+    const r = reader(u, `snmp.users[${i}]`)
+    r.only(['name', 'authProtocol', 'authKey', 'privProtocol', 'privKey'])
+    if (r.str('name') === '') fail(`snmp.users[${i}].name must not be empty`)
+    r.oneOf('authProtocol', ['sha', 'sha256', 'sha512'], undefined)
+    r.oneOf('privProtocol', ['aes', 'aes256b', 'aes256r'], undefined)
+    // RFC 3414 §11.2: passwords shorter than 8 octets are refused by conforming managers too. The
+    // keys are secrets: the message never shows them.
     for (const key of ['authKey', 'privKey']) {
-      if (typeof u[key] !== 'string' || (u[key] as string).length < 8) fail(`user ${u['name']}: ${key} must be at least 8 characters`)
+      const secret = r.raw[key]
+      if (typeof secret !== 'string' || secret.length < 8) fail(`snmp.users[${i}].${key} must be a string of at least 8 characters`)
     }
-  }
+  })
 }
 
 export function snmpTrapTargets (value: unknown): void {
-  if (!Array.isArray(value)) fail('must be an array of targets')
-  for (const t of value as Array<Record<string, unknown>>) {
-    if (typeof t !== 'object' || t === null) fail('each target must be an object')
-    if (typeof t['host'] !== 'string' || t['host'] === '') fail('target.host must be a non-empty string')
-    if (!Number.isInteger(t['port']) || (t['port'] as number) < 1 || (t['port'] as number) > 65535) fail(`target ${t['host']}: port must be 1..65535`)
-    if (t['version'] === 'v3' && typeof t['user'] !== 'string') fail(`target ${t['host']}: v3 needs user (the name of one of snmp.users)`)
-    else if (t['version'] === 'v2c' && (typeof t['community'] !== 'string' || t['community'] === '')) fail(`target ${t['host']}: v2c needs a community`)
-    else if (t['version'] !== 'v3' && t['version'] !== 'v2c') fail(`target ${t['host']}: version must be v3 or v2c`)
-  }
+  if (!Array.isArray(value)) fail('snmp.trapTargets must be an array of targets')
+  value.forEach((t: unknown, i) => {
+    const where = `snmp.trapTargets[${i}]`
+    const r = reader(t, where)
+    r.only(['host', 'port', 'version', 'user', 'community'])
+    if (r.str('host') === '') fail(`${where}.host must not be empty`)
+    r.int('port', undefined, 1, 65535)
+    if (r.oneOf('version', ['v3', 'v2c'], undefined) === 'v3') r.str('user')
+    else if (typeof r.raw['community'] !== 'string' || r.raw['community'] === '') fail(`${where}.community must be a non-empty string for version v2c`)
+  })
 }
 
 export function enterpriseOid (value: unknown): void {

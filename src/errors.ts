@@ -14,7 +14,7 @@ export const codes = {
   SIGDB_INVALID: { icap: null, message: 'Invalid signature database: %s' },
   CLUSTER_NETFILTER: { icap: null, message: 'Cluster filter (nftables) failed: %s' },
   CLUSTER_CONTROL: { icap: null, message: 'Cluster control: %s' },
-  CONFIG_INVALID: { icap: null, message: 'Invalid configuration: %s' },
+  CONFIG_INVALID: { icap: null, message: 'config: %s' },
   INTERNAL: { icap: 500, message: 'Internal error: %s' },
 } as const satisfies Record<string, { icap: number | null, message: string }>
 

@@ -14,7 +14,6 @@ import { SnmpService } from '../protocols/snmp/service.js'
 import { StandaloneClusterView, BuiltinHealthView, type ClusterView, type HealthView, type LocalNodeState } from './cluster/view.js'
 import { RuntimeClusterView } from './cluster/runtime-view.js'
 import { startCluster, type ClusterRuntime } from './cluster/runtime.js'
-import { parseInstances } from './cluster/config.js'
 import { localLoad, configVersion } from './cluster/local.js'
 import { heartbeatChannels } from '../protocols/cluster/channel.js'
 
@@ -49,7 +48,7 @@ async function packageVersion (): Promise<string> {
 
 export async function startNode (config: ConfigTree, log = createLogger(config.log.level, config.node.id), views: NodeViews = {}): Promise<RunningNode> {
   const metrics = new Metrics()
-  const instances = config.cluster.enabled ? parseInstances(config.cluster.instances) : []
+  const instances = config.cluster.enabled ? config.cluster.instances : []
   // An instance's `services` are the only paths offered on its virtual address (checked before
   // anything starts: an unknown path is a configuration error).
   const servicesAt = offeredServices(config.icap.services, instances.map((i, k) => ({ address: i.vip, services: i.services, where: `cluster.instances[${k}].services` })))
@@ -74,7 +73,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     signaturesLenient: config.signatures.lenient,
     signaturesCacheDir: config.signatures.cacheDir,
   }, metrics, log)
-  const profile: Profile = { ...defaultProfile, blockOversize: config.scan.oversize !== 'allow', failMode: config.scan.failMode === 'open' ? 'open' : 'closed' }
+  const profile: Profile = { ...defaultProfile, blockOversize: config.scan.oversize !== 'allow', failMode: config.scan.failMode }
   const icap = createIcapServer({
     ...config.icap,
     // Each cluster instance's ports are where clients reach its virtual address: listen there too.

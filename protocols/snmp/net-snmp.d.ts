@@ -87,6 +87,7 @@ declare module 'net-snmp' {
     }
 
     interface Session extends EventEmitter {
+      get (oids: string[], callback: (error: Error | null, varbinds: Varbind[]) => void): void
       trap (oid: string, varbinds: Varbind[], options: { upTime?: number }, callback: (error: Error | null) => void): void
       close (): void
     }

@@ -4,33 +4,56 @@ import { readFileSync } from 'node:fs'
 import { loadConfig } from '../../config/load.js'
 import { controlCall, type ControlRequest } from '../cluster/control.js'
 import type { NodeStatus } from '../cluster/agent.js'
-import { parseOptions } from './args.js'
+import { runGroup, withOptions, type CommandSpec, type OptionSpec } from './args.js'
 
-const options = {
-  config: { type: 'string', short: 'c' },
-  instance: { type: 'string', short: 'i' },
-  json: { type: 'boolean' },
-  'no-wait': { type: 'boolean' },
-} as const
+const config = { type: 'string', short: 'c', value: 'FILE', help: 'the configuration file the node was started with (control socket path and key)' } satisfies OptionSpec
+const instance = { type: 'string', short: 'i', value: 'NAME', help: 'only this cluster instance (default: all of them)' } satisfies OptionSpec
 
-async function call (args: string[], request: (values: { instance?: string | undefined, 'no-wait'?: boolean | undefined }) => ControlRequest): Promise<{ result: unknown, json: boolean }> {
-  const { values } = parseOptions(args, options)
-  const config = loadConfig({ file: values.config })
-  const key = config.cluster.keyFile !== '' ? readFileSync(config.cluster.keyFile, 'utf8').trim() : config.cluster.key
-  const result = await controlCall(config.cluster.controlSocket, Buffer.from(key, 'utf8'), request(values))
-  return { result, json: values.json === true }
+const offlineSpec = {
+  name: 'node offline',
+  about: 'Drain this node out of its cluster(s): it stops taking new connections and waits for current ones (exit 1 if they outlast drainTimeoutMs).',
+  options: { config, instance, 'no-wait': { type: 'boolean', help: 'return once draining has begun instead of waiting until the connections are gone' } },
+} satisfies CommandSpec
+
+const onlineSpec = {
+  name: 'node online',
+  about: 'Bring this node back into its cluster(s).',
+  options: { config, instance },
+} satisfies CommandSpec
+
+const statusSpec = {
+  name: 'cluster status',
+  about: 'Every node of the cluster(s): state, weight, buckets, load, connections, last heartbeat, health.',
+  options: { config, instance, json: { type: 'boolean', help: 'print the status as one JSON line' } },
+} satisfies CommandSpec
+
+async function call (configFile: string | undefined, request: ControlRequest): Promise<unknown> {
+  const loaded = loadConfig({ file: configFile })
+  const key = loaded.cluster.keyFile !== '' ? readFileSync(loaded.cluster.keyFile, 'utf8').trim() : loaded.cluster.key
+  return await controlCall(loaded.cluster.controlSocket, Buffer.from(key, 'utf8'), request)
+}
+
+const nodeActions = {
+  offline: {
+    about: offlineSpec.about,
+    run: async (args: string[]) => await withOptions(offlineSpec, args, async ({ values }) => {
+      const result = await call(values.config, { cmd: 'offline', instance: values.instance, wait: values['no-wait'] !== true })
+      process.stdout.write(`${JSON.stringify(result)}\n`)
+      const drained = typeof result === 'object' && result !== null && 'drained' in result ? result.drained : true
+      return drained === false ? 1 : 0
+    }),
+  },
+  online: {
+    about: onlineSpec.about,
+    run: async (args: string[]) => await withOptions(onlineSpec, args, async ({ values }) => {
+      process.stdout.write(`${JSON.stringify(await call(values.config, { cmd: 'online', instance: values.instance }))}\n`)
+      return 0
+    }),
+  },
 }
 
 export async function runNode (args: string[]): Promise<number> {
-  const [action, ...rest] = args
-  if (action !== 'offline' && action !== 'online') {
-    process.stderr.write('usage: scanwall node offline|online [--config FILE] [--instance NAME] [--no-wait]\n')
-    return 2
-  }
-  const { result } = await call(rest, v => ({ cmd: action, instance: v.instance, wait: v['no-wait'] !== true }))
-  process.stdout.write(`${JSON.stringify(result)}\n`)
-  const drained = typeof result === 'object' && result !== null && 'drained' in result ? result.drained : true
-  return drained === false ? 1 : 0
+  return await runGroup('node', nodeActions, args)
 }
 
 function table (rows: readonly NodeStatus[]): string {
@@ -42,19 +65,23 @@ function table (rows: readonly NodeStatus[]): string {
   return ['node\tstate\tweight\tbuckets(owned/mapped)\tload\tconns\tlast heartbeat\thealth', ...lines].join('\n')
 }
 
+const clusterActions = {
+  status: {
+    about: statusSpec.about,
+    run: async (args: string[]) => await withOptions(statusSpec, args, async ({ values }) => {
+      const result = await call(values.config, { cmd: 'status', instance: values.instance })
+      if (values.json === true) {
+        process.stdout.write(`${JSON.stringify(result)}\n`)
+        return 0
+      }
+      for (const [name, inst] of Object.entries(result as Record<string, { nodes: NodeStatus[], mapVersion: number }>)) {
+        process.stdout.write(`cluster ${name} (map ${inst.mapVersion.toString(16)})\n${table(inst.nodes)}\n`)
+      }
+      return 0
+    }),
+  },
+}
+
 export async function runCluster (args: string[]): Promise<number> {
-  const [action, ...rest] = args
-  if (action !== 'status') {
-    process.stderr.write('usage: scanwall cluster status [--config FILE] [--instance NAME] [--json]\n')
-    return 2
-  }
-  const { result, json } = await call(rest, v => ({ cmd: 'status', instance: v.instance }))
-  if (json) {
-    process.stdout.write(`${JSON.stringify(result)}\n`)
-    return 0
-  }
-  for (const [name, inst] of Object.entries(result as Record<string, { nodes: NodeStatus[], mapVersion: number }>)) {
-    process.stdout.write(`cluster ${name} (map ${inst.mapVersion.toString(16)})\n${table(inst.nodes)}\n`)
-  }
-  return 0
+  return await runGroup('cluster', clusterActions, args)
 }

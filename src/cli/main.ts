@@ -1,35 +1,50 @@
 #!/usr/bin/env node
-/// The `scanwall` command: a table of subcommands, each in its own file.
+/// The `scanwall` command: a table of subcommands, each in its own file, and the one place that
+/// turns errors into exit codes: usage errors 2 (with the command's usage), bad configuration 78
+/// (EX_CONFIG, one line naming the key), anything else 1 (one line, no stack trace).
 import { runStart } from './start.js'
 import { runScan } from './scan.js'
 import { runNode, runCluster } from './cluster.js'
+import { UsageError } from './args.js'
+import { isConfigError } from '../../config/load.js'
+import { isScanwallError } from '../errors.js'
 
-type Command = (args: string[]) => Promise<number>
+interface Command { readonly about: string, readonly run: (args: string[]) => Promise<number> }
 
-const commands = new Map<string, Command>([
-  ['start', runStart],
-  ['scan', runScan],
-  ['node', runNode],
-  ['cluster', runCluster],
-])
+const commands: Readonly<Record<string, Command>> = {
+  start: { about: 'run a node (ICAP on 127.0.0.1:1344 by default)', run: runStart },
+  scan: { about: 'scan files like clamscan (exit 0 clean, 1 found, 2 error)', run: runScan },
+  node: { about: 'offline|online: drain this node out of its cluster(s) / bring it back', run: runNode },
+  cluster: { about: 'status: every node\'s state, weight, buckets, load, last heartbeat', run: runCluster },
+}
 
-const usage = `usage: scanwall <command> [options]
-  start [--config FILE]   run a node (ICAP on 127.0.0.1:1344 by default)
-  scan PATH... [--db DIR] [--lenient] [--no-summary]   scan files like clamscan (exit 0 clean, 1 found, 2 error)
-  node offline|online     drain this node out of its cluster(s) / bring it back
-  cluster status          every node: state, weight, buckets, load, last heartbeat`
+const usage = [
+  'usage: scanwall <command> [options]',
+  '',
+  'commands:',
+  ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.about}`),
+  '',
+  '`scanwall <command> --help` lists a command\'s options.',
+].join('\n')
 
 async function main (argv: string[]): Promise<number> {
   const [name, ...rest] = argv
-  const command = name === undefined ? undefined : commands.get(name)
-  if (command === undefined) {
-    process.stderr.write(`${usage}\n`)
-    return name === undefined || name === '--help' || name === '-h' ? 0 : 2
+  if (name === undefined || name === '--help' || name === '-h') {
+    process.stdout.write(`${usage}\n`)
+    return 0
   }
-  return await command(rest)
+  const command = Object.hasOwn(commands, name) ? commands[name] : undefined
+  if (command === undefined) throw new UsageError('', name.startsWith('-') ? `unknown option ${name}` : `unknown command '${name}'`, usage)
+  return await command.run(rest)
 }
 
-main(process.argv.slice(2)).then(code => { process.exitCode = code }, (err: unknown) => {
+function exitCodeFor (err: unknown): number {
+  if (err instanceof UsageError) {
+    process.stderr.write(`scanwall${err.command === '' ? '' : ` ${err.command}`}: ${err.message}\n${err.usage}\n`)
+    return 2
+  }
   process.stderr.write(`scanwall: ${err instanceof Error ? err.message : String(err)}\n`)
-  process.exitCode = 1
-})
+  return isConfigError(err) || (isScanwallError(err) && err.code === 'CONFIG_INVALID') ? 78 : 1
+}
+
+main(process.argv.slice(2)).then(code => { process.exitCode = code }, (err: unknown) => { process.exitCode = exitCodeFor(err) })

@@ -10,7 +10,7 @@ import { defaultLimits } from '../engine/budget.js'
 import { loadDb } from '../engine/signatures/cache.js'
 import { signatureCount } from '../engine/matcher/build.js'
 import { errorMessage } from '../errors.js'
-import { parseOptions } from './args.js'
+import { withOptions, type CommandSpec, type Parsed } from './args.js'
 
 interface Tally { dirs: number, files: number, infected: number, errors: number, bytesRead: number, bytesScanned: number }
 
@@ -54,12 +54,22 @@ async function scanPath (engine: Engine, path: string, tally: Tally, out: (s: st
   }
 }
 
+const spec = {
+  name: 'scan',
+  about: 'Scan files and directories (recursively) like clamscan: exit 0 clean, 1 something found, 2 error.',
+  positionals: '[PATH...]',
+  options: {
+    db: { type: 'string', short: 'd', value: 'DIR', help: 'signature directory (default: the bundled signatures)' },
+    lenient: { type: 'boolean', help: 'skip malformed signature lines instead of refusing the database' },
+    'no-summary': { type: 'boolean', help: 'omit the SCAN SUMMARY block' },
+  },
+} satisfies CommandSpec
+
 export async function runScan (args: string[]): Promise<number> {
-  const { values, positionals } = parseOptions(args, {
-    db: { type: 'string', short: 'd' },
-    lenient: { type: 'boolean' },
-    'no-summary': { type: 'boolean' },
-  })
+  return await withOptions(spec, args, scanCommand)
+}
+
+async function scanCommand ({ values, positionals }: Parsed<typeof spec.options>): Promise<number> {
   const out = (s: string): void => { process.stdout.write(`${s}\n`) }
   const started = performance.now()
   let engine: Engine

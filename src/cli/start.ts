@@ -1,22 +1,23 @@
 /// `scanwall start [--config FILE]`: runs one node until SIGTERM/SIGINT, then drains and exits 0.
-/// Bad configuration: one line naming the key on stderr, exit 78 (EX_CONFIG).
-import { loadConfig } from '../../config/load.js'
+/// Bad configuration (at load or when a part starts): main.ts prints one line naming the key and
+/// exits 78 (EX_CONFIG).
+import { loadConfig, type ConfigTree } from '../../config/load.js'
 import { startNode, type RunningNode } from '../node.js'
-import { isScanwallError } from '../errors.js'
-import { parseOptions } from './args.js'
+import { withOptions, type CommandSpec } from './args.js'
+
+const spec = {
+  name: 'start',
+  about: 'Run one node (ICAP on 127.0.0.1:1344 by default) until SIGTERM or SIGINT; SIGHUP reloads the signatures.',
+  options: {
+    config: { type: 'string', short: 'c', value: 'FILE', help: 'JSON configuration file (keys: config/schema.ts; SCANWALL_* environment variables override it)' },
+  },
+} satisfies CommandSpec
 
 export async function runStart (args: string[]): Promise<number> {
-  const { values } = parseOptions(args, { config: { type: 'string', short: 'c' } })
-  let config
-  try {
-    config = loadConfig({ file: values.config })
-  } catch (err) {
-    if (isScanwallError(err) && err.code === 'CONFIG_INVALID') {
-      process.stderr.write(`scanwall: ${err.message}\n`)
-      return 78
-    }
-    throw err
-  }
+  return await withOptions(spec, args, async ({ values }) => await run(loadConfig({ file: values.config })))
+}
+
+async function run (config: ConfigTree): Promise<number> {
   // Signal handlers go in before start-up: a SIGHUP or SIGTERM that arrives while the parts start
   // must not take the default action (terminate) or be lost.
   let node: RunningNode | undefined
@@ -49,12 +50,9 @@ export async function runStart (args: string[]): Promise<number> {
   try {
     node = await startNode(config)
   } catch (err) {
+    // Some configuration is only checked when the parts start (e.g. a trap target naming no user):
+    // that error reaches main.ts like a load error.
     detach()
-    // Some configuration is only checked when the parts start (e.g. a trap target naming no user).
-    if (isScanwallError(err) && err.code === 'CONFIG_INVALID') {
-      process.stderr.write(`scanwall: ${err.message}\n`)
-      return 78
-    }
     throw err
   }
   const running = node

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto'
 import { cpus, totalmem } from 'node:os'
 import type { LoadSample } from './types.js'
+import type { ClusterInstance } from './config.js'
 
 export interface ScanGauges { readonly queueDepth: number, readonly inFlight: number, readonly poolSize: number }
 
@@ -28,9 +29,9 @@ export function localLoad (scan: ScanGauges, maxQueue: number): () => LoadSample
 
 /// A short digest of the configuration that must agree across nodes (everything but the node's own
 /// identity and heartbeat addressing; never the key), so operators can spot nodes that differ.
-export function configVersion (config: { readonly node: unknown, readonly cluster: { readonly instances: unknown[] } }): string {
+export function configVersion (config: { readonly node: unknown, readonly cluster: { readonly instances: readonly ClusterInstance[] } }): string {
   const shared = config.cluster.instances.map(i => {
-    const { bind, peers, ...rest } = i as Record<string, unknown>
+    const { bind, peers, ...rest } = i
     void bind; void peers
     return rest
   })

@@ -36,15 +36,12 @@ describe('engine with the peer-scale DB (gen-db.py: 100k hdb + 20k ndb)', functi
   it('finds nothing in 256 MiB of random data, whatever the layer type', () => {
     const types: FileType[] = ['unknown', 'pe', 'elf', 'text']
     const found: string[] = []
-    let bytes = 0
     for (let object = 0; object < 16; object++) {
       const size = 16 << 20
       const s = matcher.begin(types[object % types.length] ?? 'unknown', size)
       for (let at = 0; at < size; at += 1 << 20) s.push(randomBytes(1 << 20))
       found.push(...s.end())
-      bytes += size
     }
-    assert.equal(bytes, 256 << 20)
     assert.deepEqual(found, [])
   })
 

@@ -108,7 +108,7 @@ describe('SNMP access policy, engine ID and notification logic', function () {
     const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url))
     const result = await run(process.execPath, [main, 'start', '--config', file])
     assert.equal(result.code, 78)
-    assert.match(result.stderr, /^scanwall: Invalid configuration: snmp\.trapTargets: .*'nobody'.*\n$/)
+    assert.match(result.stderr, /^scanwall: config: snmp\.trapTargets: .*'nobody'.*\n$/)
   })
 
   it('sends swHealthTestFailed and swHealthTestRecovered as a health test flips (SNMPv2c target)', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { gzipSync } from 'node:zlib'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -75,10 +75,20 @@ describe('ScanService with the worker pool', function () {
     }
   })
 
-  it('changes its version when the signature set changes', async () => {
+  it('keeps its version when reloaded with the same signatures, and changes it when the set changes', async () => {
     const before = service.dbVersion
     await service.reload(bundledSignaturesDir)
     assert.equal(service.dbVersion, before, 'same files, same version')
+    const changed = mkdtempSync(join(tmpdir(), 'scanwall-sigs-'))
+    try {
+      for (const file of readdirSync(bundledSignaturesDir)) copyFileSync(join(bundledSignaturesDir, file), join(changed, file))
+      writeFileSync(join(changed, 'extra.ndb'), 'Version.Extra:0:*:0123456789abcdef0123\n')
+      await service.reload(changed)
+      assert.notEqual(service.dbVersion, before, 'one more signature, another version')
+      assert.equal((await scanBytes(eicar)).outcome.verdict.status, 'infected', 'the old signatures are still in the new set')
+    } finally {
+      rmSync(changed, { recursive: true, force: true })
+    }
   })
 
   it('answers a body over the object limit with a limit verdict, unscanned, and hands back what was kept', async () => {

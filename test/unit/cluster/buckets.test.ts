@@ -34,8 +34,13 @@ describe('cluster buckets', () => {
   })
 
   it('gives nothing to zero-weight members and leaves buckets unowned without members', () => {
-    const map = computeBuckets([{ id: 'a', weight: 0 }], 16)
-    assert.ok(map.owners.every(o => o === undefined))
+    for (const members of [[{ id: 'a', weight: 0 }], []]) {
+      const map = computeBuckets(members, 16)
+      // 16 slots, none owned (an empty owner list would pass `every` without checking anything).
+      assert.equal(map.owners.length, 16, JSON.stringify(members))
+      assert.ok(map.owners.every(o => o === undefined), JSON.stringify(members))
+    }
+    assert.deepEqual(bucketsOf(computeBuckets([{ id: 'a', weight: 0 }, { id: 'b', weight: 1 }], 16), 'a'), [])
   })
 
   it('changes the version when a weight changes', () => {

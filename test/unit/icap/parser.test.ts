@@ -49,6 +49,8 @@ function drive (pieces: readonly Buffer[], lim: ParserLimits = limits): string[]
 }
 
 describe('ICAP parser over the golden requests', () => {
+  // The cases below are generated from the fixture directory: an empty one would pass silently.
+  it('has golden requests to run', () => { assert.ok(fixtureNames().length >= 20, `only ${fixtureNames().length} golden requests found`) })
   for (const name of fixtureNames()) {
     describe(name, () => {
       const request = readRequest(name)
