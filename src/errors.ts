@@ -17,6 +17,8 @@ export const codes = {
   SCAN_WORKER_CRASHED: { icap: 500, message: 'Scan worker failed: %s' },
   SCAN_SPOOL_FAILED: { icap: 500, message: 'Spool file error: %s' },
   SCAN_ABORTED: { icap: null, message: 'Scan aborted: %s' },
+  SCAN_ENGINE_FAILED: { icap: 500, message: 'Scan engine fault: %s' },
+  SCAN_BAD_RESULT: { icap: 500, message: 'Malformed worker result: %s' },
   SIGDB_NOT_LOADED: { icap: 503, message: 'Signature database not loaded' },
   SIGDB_INVALID: { icap: null, message: 'Invalid signature database: %s' },
   SHUTTING_DOWN: { icap: 503, message: 'Node is shutting down' },

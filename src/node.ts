@@ -74,7 +74,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     signaturesLenient: config.signatures.lenient,
     signaturesCacheDir: config.signatures.cacheDir,
   }, metrics, log)
-  const profile: Profile = { ...defaultProfile, failMode: config.scan.failMode === 'open' ? 'open' : 'closed' }
+  const profile: Profile = { ...defaultProfile, failMode: config.scan.failMode === 'open' ? 'open' : 'closed', blockBroken: config.scan.alertBrokenContainers }
   const icap = new IcapServer({
     ...config.icap,
     // Each cluster instance's ports are where clients reach its virtual address: listen there too.

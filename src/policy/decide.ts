@@ -6,11 +6,16 @@ export interface Profile {
   /// Heuristics.Limits.Exceeded.* verdicts: block (ClamAV's AlertExceedsMax) or let through.
   readonly blockLimits: boolean
   readonly blockEncrypted: boolean
+  /// Heuristics.Broken.* verdicts (a container or encoding damaged past what could be read): block
+  /// (ClamAV's AlertBrokenMedia / AlertBroken) or let through; the scan service logs them either way.
+  readonly blockBroken?: boolean
   /// When no verdict could be had (queue full, worker crash, timeout): closed blocks, open allows.
   readonly failMode: 'closed' | 'open'
 }
 
-export const defaultProfile: Profile = { blockLimits: true, blockEncrypted: true, failMode: 'closed' }
+/// Broken containers pass by default, as in ClamAV: truncated downloads and sloppy archivers are common,
+/// and what could be read was scanned.
+export const defaultProfile: Profile = { blockLimits: true, blockEncrypted: true, blockBroken: false, failMode: 'closed' }
 
 export type Decision =
   | { readonly action: 'allow', readonly reason: string }
@@ -28,6 +33,8 @@ export function decide (verdict: Verdict, profile: Profile): Decision {
       return profile.blockLimits ? { action: 'block', reason: 'limit', threat: threat ?? 'Heuristics.Limits.Exceeded' } : { action: 'allow', reason: 'limit' }
     case 'encrypted':
       return profile.blockEncrypted ? { action: 'block', reason: 'encrypted', threat: threat ?? 'Heuristics.Encrypted' } : { action: 'allow', reason: 'encrypted' }
+    case 'broken':
+      return profile.blockBroken === true ? { action: 'block', reason: 'broken', threat: threat ?? 'Heuristics.Broken' } : { action: 'allow', reason: 'broken' }
     case 'error':
     case 'timeout':
       if (profile.failMode === 'open') return { action: 'allow', reason: `fail-open: ${verdict.error?.code ?? verdict.status}` }

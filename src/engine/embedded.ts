@@ -1,0 +1,62 @@
+/// Archives embedded in an object of another type: self-extractors, polyglots, and archives with
+/// junk prepended to hide them from a scanner that only looks at magic bytes at offset 0. ClamAV
+/// finds these while it scans the raw bytes (its ZIPSFX / RARSFX / 7ZSFX file-type signatures, any
+/// offset); this is the same idea: the walk feeds each layer's chunks through an EmbeddedProbe and
+/// then walks from the first plausible archive start as a child of the layer.
+
+interface Magic { readonly type: 'zip' | 'rar' | '7z', readonly bytes: Buffer }
+
+const magics: readonly Magic[] = [
+  { type: 'zip', bytes: Buffer.from([0x50, 0x4b, 0x03, 0x04]) },
+  { type: 'rar', bytes: Buffer.from('Rar!\x1a\x07', 'latin1') },
+  { type: '7z', bytes: Buffer.from([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]) },
+]
+
+const carry = Math.max(...magics.map(m => m.bytes.length)) - 1
+
+/// Finds the first offset (> 0) of any archive magic in a stream of chunks.
+export class EmbeddedProbe {
+  #offset = 0
+  #tail: Buffer = Buffer.alloc(0)
+  /// Candidate starts, first first; a few, since the first may be a stray constant.
+  readonly found: number[] = []
+
+  push (chunk: Uint8Array): void {
+    if (this.found.length >= 4) return
+    const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length)
+    // The bytes carried over from the previous chunk let a magic that straddles chunks be seen.
+    const data = this.#tail.length === 0 ? view : Buffer.concat([this.#tail, view])
+    const base = this.#offset - this.#tail.length
+    const hits: number[] = []
+    for (const magic of magics) {
+      for (let at = data.indexOf(magic.bytes); at !== -1 && hits.length < 8; at = data.indexOf(magic.bytes, at + 1)) {
+        if (base + at > 0) hits.push(base + at)
+      }
+    }
+    for (const at of hits.sort((a, b) => a - b)) if (!this.found.includes(at) && this.found.length < 4) this.found.push(at)
+    this.#offset += chunk.length
+    this.#tail = Buffer.from(data.subarray(Math.max(0, data.length - carry)))
+  }
+}
+
+/// Whether a small object holds an archive magic past its start (Engine.scanLeaf leaves those to scan()).
+export function hasEmbeddedMagic (bytes: Uint8Array): boolean {
+  const probe = new EmbeddedProbe()
+  probe.push(bytes)
+  return probe.found.length > 0
+}
+
+const zipMethods = new Set([0, 1, 6, 8, 9, 12, 14, 19, 93, 95, 98, 99])
+
+/// A magic is four to six bytes and turns up by chance in large binaries: check that what follows
+/// reads as the start of that archive before walking it.
+export function plausibleStart (head: Uint8Array): boolean {
+  const b = Buffer.from(head.buffer, head.byteOffset, head.length)
+  if (b.length >= 30 && b.readUInt32LE(0) === 0x04034b50) {
+    const nameLength = b.readUInt16LE(26)
+    return b.readUInt16LE(4) < 100 && zipMethods.has(b.readUInt16LE(8)) && nameLength > 0 && nameLength <= 4096
+  }
+  if (b.length >= 7 && b.toString('latin1', 0, 6) === 'Rar!\x1a\x07') return b[6] === 0x00 || b[6] === 0x01
+  if (b.length >= 8 && b[0] === 0x37 && b[1] === 0x7a) return b[6] === 0x00 && (b[7] ?? 255) <= 4
+  return false
+}
