@@ -4,13 +4,20 @@
 /// offset); this is the same idea: the walk feeds each layer's chunks through an EmbeddedProbe and
 /// then walks from the first plausible archive start as a child of the layer.
 
-interface Magic { readonly type: 'zip' | 'rar' | '7z', readonly bytes: Buffer }
+/// `at`: where the magic sits within the archive's first header (tar's is at 257).
+import { tarChecksumOk } from './filetype.js'
+
+interface Magic { readonly type: 'zip' | 'rar' | '7z' | 'tar', readonly bytes: Buffer, readonly at: number }
 
 const magics: readonly Magic[] = [
-  { type: 'zip', bytes: Buffer.from([0x50, 0x4b, 0x03, 0x04]) },
-  { type: 'rar', bytes: Buffer.from('Rar!\x1a\x07', 'latin1') },
-  { type: '7z', bytes: Buffer.from([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]) },
+  { type: 'zip', bytes: Buffer.from([0x50, 0x4b, 0x03, 0x04]), at: 0 },
+  { type: 'rar', bytes: Buffer.from('Rar!\x1a\x07', 'latin1'), at: 0 },
+  { type: '7z', bytes: Buffer.from([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]), at: 0 },
+  { type: 'tar', bytes: Buffer.from('ustar', 'latin1'), at: 257 },
 ]
+
+/// Bytes plausibleStart() needs (a whole tar header).
+export const probeBytes = 512
 
 const carry = Math.max(...magics.map(m => m.bytes.length)) - 1
 
@@ -30,7 +37,8 @@ export class EmbeddedProbe {
     const hits: number[] = []
     for (const magic of magics) {
       for (let at = data.indexOf(magic.bytes); at !== -1 && hits.length < 8; at = data.indexOf(magic.bytes, at + 1)) {
-        if (base + at > 0) hits.push(base + at)
+        const start = base + at - magic.at
+        if (start > 0) hits.push(start)
       }
     }
     for (const at of hits.sort((a, b) => a - b)) if (!this.found.includes(at) && this.found.length < 4) this.found.push(at)
@@ -58,5 +66,6 @@ export function plausibleStart (head: Uint8Array): boolean {
   }
   if (b.length >= 7 && b.toString('latin1', 0, 6) === 'Rar!\x1a\x07') return b[6] === 0x00 || b[6] === 0x01
   if (b.length >= 8 && b[0] === 0x37 && b[1] === 0x7a) return b[6] === 0x00 && (b[7] ?? 255) <= 4
+  if (b.length >= 512 && b.toString('latin1', 257, 262) === 'ustar') return tarChecksumOk(b)
   return false
 }

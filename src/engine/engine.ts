@@ -6,9 +6,10 @@
 import type { ByteSource } from './source.js'
 import { ScanBudget, leafMaxBytes, type ScanLimits } from './budget.js'
 import { detect, detectType, type FileType } from './filetype.js'
-import { brokenName, handlerFor, hasHandler, type Layer } from './formats/registry.js'
+import { brokenName, handlerFor, hasHandler, type HandlerEnv, type Layer } from './formats/registry.js'
+import { SevenZipBackend } from './formats/sevenzip.js'
 import { SliceSource } from './formats/slice.js'
-import { EmbeddedProbe, hasEmbeddedMagic, plausibleStart } from './embedded.js'
+import { EmbeddedProbe, hasEmbeddedMagic, plausibleStart, probeBytes } from './embedded.js'
 import { Matcher, type MatcherOptions } from './matcher/matcher.js'
 import type { CompiledDb } from './matcher/db.js'
 import { verdictOf } from './outcome.js'
@@ -26,6 +27,8 @@ const errorText = (err: unknown): string => err instanceof Error ? err.message :
 export class Engine {
   readonly version: string
   readonly #matcher: Matcher
+  /// Decoders with state of their own (7-Zip's wasm instance), this engine's alone.
+  readonly #env: HandlerEnv = { sevenZip: new SevenZipBackend() }
 
   constructor (db: CompiledDb, options: MatcherOptions = {}) {
     this.version = db.version
@@ -89,14 +92,14 @@ export class Engine {
     if (probe !== undefined) { await this.#embedded(source, probe.found, path, depth, state); return }
     const handler = await handlerFor(type)
     if (handler === undefined) return
-    await this.#children(handler.extract(source, state.budget), type, path, depth, state)
+    await this.#children(handler.extract(source, state.budget, this.#env), type, path, depth, state)
   }
 
   /// Walks the first plausible embedded archive as a child named after its offset. A magic found by
   /// chance in a large binary is no damaged container: broken reports from inside are dropped.
   async #embedded (source: ByteSource, starts: readonly number[], path: string[], depth: number, state: WalkState): Promise<void> {
     for (const at of starts) {
-      if (!plausibleStart(await source.read(at, 30))) continue
+      if (!plausibleStart(await source.read(at, probeBytes))) continue
       const reports = state.budget.reports
       const before = reports.length
       await this.#walk(new SliceSource(source, at, source.size - at), [...path, `embedded@${at}`], depth + 1, state)

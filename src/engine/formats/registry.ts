@@ -6,6 +6,7 @@
 import type { ByteSource } from '../source.js'
 import type { ScanBudget } from '../budget.js'
 import type { FileType } from '../filetype.js'
+import type { SevenZipBackend } from './sevenzip.js'
 
 /// One extracted child: its name within the parent and its bytes. `release` frees what the child
 /// holds outside memory (a spooled temp file); the walk calls it once the child is scanned.
@@ -15,11 +16,18 @@ export interface Layer {
   readonly release?: () => void
 }
 
+/// What a handler may use beyond its input and the budget: the engine's own decoders with state
+/// (one per Engine, never per process).
+export interface HandlerEnv {
+  readonly sevenZip: SevenZipBackend
+}
+
 export interface FormatHandler {
   readonly type: FileType
   /// Yields children; must account every produced byte with budget.consume() as it goes and stop
-  /// when that returns false. A broken container ends the iteration (the walk records it).
-  extract (source: ByteSource, budget: ScanBudget): AsyncIterable<Layer>
+  /// when that returns false. Damage it reads past is reported (Heuristics.Broken.<Format>, with
+  /// what was wrong); an exception ends the iteration and the walk reports it the same way.
+  extract (source: ByteSource, budget: ScanBudget, env: HandlerEnv): AsyncIterable<Layer>
 }
 
 type Load = () => Promise<FormatHandler>

@@ -10,13 +10,12 @@
 /// directory, prepended or inserted data); truncated deflate keeps what inflated; CRCs are not
 /// required to match; an encryption flag on a member that inflates to its CRC is ignored.
 import { crc32, createInflateRaw } from 'node:zlib'
-import type { FormatHandler, Layer } from './registry.js'
+import type { FormatHandler, HandlerEnv, Layer } from './registry.js'
 import type { ByteSource } from '../source.js'
 import type { ScanBudget } from '../budget.js'
 import { SliceSource } from './slice.js'
 import { decodeStream } from './stream.js'
 import { bunzip } from './bzip2.js'
-import { sevenZipExtract } from './sevenzip.js'
 import type { ChildSink } from './sink.js'
 
 interface Member {
@@ -183,9 +182,13 @@ interface Decoded { readonly layer: Layer | undefined, readonly broken: string |
 /// it finds its own end, so a member whose size lies is still read whole.
 async function decode (source: ByteSource, m: Member, start: number, budget: ScanBudget): Promise<Decoded> {
   if (m.method === STORED) {
-    const packed = new SliceSource(source, start, m.packed)
+    // Stored data is as long as the member: when the two declared sizes disagree, one lies, and the
+    // plain size is the one that must hold for the member to be read whole.
+    const length = m.size > 0 && m.size !== m.packed && start + m.size <= source.size ? m.size : m.packed
+    const packed = new SliceSource(source, start, length)
     if (!budget.admits(packed.size) || !budget.consume(packed.size, 0)) return { layer: undefined, broken: undefined }
-    return { layer: { name: m.name, source: packed }, broken: start + m.packed > source.size ? 'member data truncated' : undefined }
+    const broken = start + length > source.size ? 'member data truncated' : length !== m.packed ? `stored sizes disagree (${m.packed} packed, ${m.size} plain)` : undefined
+    return { layer: { name: m.name, source: packed }, broken }
   }
   let sink: ChildSink
   let broken: string | undefined
@@ -195,7 +198,7 @@ async function decode (source: ByteSource, m: Member, start: number, budget: Sca
     sink = result.sink
     broken = result.broken
   } else {
-    sink = await bunzip(new SliceSource(source, start, m.packed).chunks(64 * 1024), budget, Math.max(1, m.packed))
+    ({ sink, broken } = await bunzip(new SliceSource(source, start, m.packed).chunks(64 * 1024), budget, Math.max(1, m.packed)))
   }
   return { layer: sink.layer(m.name), broken }
 }
@@ -208,7 +211,7 @@ async function crcOf (layer: Layer | undefined): Promise<number | undefined> {
   return crc
 }
 
-async function * extract (source: ByteSource, budget: ScanBudget): AsyncIterable<Layer> {
+async function * extract (source: ByteSource, budget: ScanBudget, env: HandlerEnv): AsyncIterable<Layer> {
   const central = await centralDirectory(source)
   const broken = (detail: string): void => { budget.report('Heuristics.Broken.Zip', 'broken', detail) }
   if (central === undefined) broken('no usable central directory')
@@ -229,7 +232,7 @@ async function * extract (source: ByteSource, budget: ScanBudget): AsyncIterable
   if (central !== undefined && found.length > 0) broken(`${found.length} local header(s) outside the central directory`)
   const all = [...placed.map(p => p.m), ...found].filter(m => !m.name.endsWith('/'))
   if (all.some(m => m.method !== STORED && m.method !== DEFLATE && m.method !== BZIP2 && (m.flags & 1) === 0)) {
-    yield * sevenZipExtract(source, budget, 'Zip')
+    yield * env.sevenZip.extract(source, budget, 'Zip')
     return
   }
   for (const m of all) {
