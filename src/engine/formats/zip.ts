@@ -17,6 +17,7 @@ import { SliceSource } from './slice.js'
 import { decodeStream } from './stream.js'
 import { bunzip } from './bzip2.js'
 import type { ChildSink } from './sink.js'
+import { plausibleStart } from '../embedded.js'
 
 interface Member {
   readonly name: string
@@ -118,20 +119,21 @@ async function centralDirectory (source: ByteSource): Promise<Member[] | undefin
 async function localHeaders (source: ByteSource, known: readonly Span[]): Promise<Member[]> {
   const members: Member[] = []
   const signature = Buffer.from([0x50, 0x4b, 0x03, 0x04])
-  const starts: number[] = []
+  const seen = new Set<number>()
   const chunk = 1 << 20
   for (const [gapStart, gapEnd] of gaps(known, source.size)) {
-    for (let from = gapStart; from < gapEnd && starts.length < maxMembers; from += chunk - 3) {
+    for (let from = gapStart; from < gapEnd && seen.size < maxMembers; from += chunk - 3) {
       const part = await buf(source, from, Math.min(chunk, gapEnd - from + 3))
-      for (let i = part.indexOf(signature); i !== -1 && starts.length < maxMembers; i = part.indexOf(signature, i + 1)) {
-        if (from + i < gapEnd && !starts.includes(from + i)) starts.push(from + i)
+      for (let i = part.indexOf(signature); i !== -1 && seen.size < maxMembers; i = part.indexOf(signature, i + 1)) {
+        if (from + i < gapEnd) seen.add(from + i)
       }
     }
   }
-  starts.sort((a, b) => a - b)
+  const starts = [...seen].sort((a, b) => a - b)
   for (const [i, at] of starts.entries()) {
     const h = await buf(source, at, 30)
-    if (h.length < 30) break
+    // Four bytes turn up by chance in compressed data: only what reads as a header counts.
+    if (!plausibleStart(h)) continue
     const nameLen = u16(h, 26)
     const extraLen = u16(h, 28)
     const data = at + 30 + nameLen + extraLen
@@ -178,9 +180,9 @@ function overlaps (members: readonly Member[]): boolean {
 
 interface Decoded { readonly layer: Layer | undefined, readonly broken: string | undefined }
 
-/// One member's bytes. Deflate reads to the end of the archive, not to the declared packed size:
-/// it finds its own end, so a member whose size lies is still read whole.
-async function decode (source: ByteSource, m: Member, start: number, budget: ScanBudget): Promise<Decoded> {
+/// One member's bytes. Deflate reads up to the next member's header (`end`), not to the declared
+/// packed size: it finds its own end, so a member whose size lies is still read whole.
+async function decode (source: ByteSource, m: Member, start: number, end: number, budget: ScanBudget): Promise<Decoded> {
   if (m.method === STORED) {
     // Stored data is as long as the member: when the two declared sizes disagree, one lies, and the
     // plain size is the one that must hold for the member to be read whole.
@@ -193,7 +195,7 @@ async function decode (source: ByteSource, m: Member, start: number, budget: Sca
   let sink: ChildSink
   let broken: string | undefined
   if (m.method === DEFLATE) {
-    const input = new SliceSource(source, start, source.size - start)
+    const input = new SliceSource(source, start, Math.max(end, start + m.packed) - start)
     const result = await decodeStream(input.chunks(256 * 1024), createInflateRaw({ chunkSize: 64 * 1024 }), budget, Math.max(1, m.packed))
     sink = result.sink
     broken = result.broken
@@ -235,14 +237,19 @@ async function * extract (source: ByteSource, budget: ScanBudget, env: HandlerEn
     yield * env.sevenZip.extract(source, budget, 'Zip')
     return
   }
+  const starts = new Map(placed.map(p => [p.m, p.start]))
+  // Where each member's bytes must end at the latest: the next header of any member.
+  const locals = [...new Set(all.map(m => m.local))].sort((a, b) => a - b)
+  const next = new Map(locals.map((l, i) => [l, locals[i + 1] ?? source.size]))
+  const endOf = (m: Member): number => next.get(m.local) ?? source.size
   for (const m of all) {
     if (!budget.alive()) return
     if (m.size > 0 && !budget.admits(m.size)) { if (!budget.alive()) return; continue }
-    const start = placed.find(p => p.m === m)?.start ?? await dataOffset(source, m)
+    const start = starts.get(m) ?? await dataOffset(source, m)
     if (start === undefined) continue
     const encrypted = (m.flags & 1) !== 0
     if (encrypted && m.method !== STORED && m.method !== DEFLATE) { budget.report('Heuristics.Encrypted.Zip', 'encrypted'); continue }
-    const { layer, broken: why } = await decode(source, m, start, budget)
+    const { layer, broken: why } = await decode(source, m, start, endOf(m), budget)
     // An encryption flag is only believed when the data does not read as the plain member it
     // claims to be (the CRC says so): a payload hidden behind a fake flag is still scanned.
     if (encrypted && (why !== undefined || await crcOf(layer) !== m.crc)) {
