@@ -4,16 +4,23 @@
 /// offset); this is the same idea: the walk feeds each layer's chunks through an EmbeddedProbe and
 /// then walks from the first plausible archive start as a child of the layer.
 
-/// `at`: where the magic sits within the archive's first header (tar's is at 257).
 import { tarChecksumOk } from './filetype.js'
 
-interface Magic { readonly type: 'zip' | 'rar' | '7z' | 'tar', readonly bytes: Buffer, readonly at: number }
+/// `at`: where the magic sits within the archive's first header (tar's is at 257). `within`: how far
+/// into the object it is looked for. Each magic costs one indexOf pass over the bytes, so only zip,
+/// by far the commonest appended or prepended archive (self-extractors, polyglots, jar/apk tricks),
+/// is looked for everywhere; the others in the first MiB, where an archive hidden behind a short
+/// prefix starts.
+interface Magic { readonly type: 'zip' | 'rar' | '7z' | 'tar', readonly bytes: Buffer, readonly at: number, readonly within: number }
+
+const everywhere = Number.POSITIVE_INFINITY
+const firstMiB = 1 << 20
 
 const magics: readonly Magic[] = [
-  { type: 'zip', bytes: Buffer.from([0x50, 0x4b, 0x03, 0x04]), at: 0 },
-  { type: 'rar', bytes: Buffer.from('Rar!\x1a\x07', 'latin1'), at: 0 },
-  { type: '7z', bytes: Buffer.from([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]), at: 0 },
-  { type: 'tar', bytes: Buffer.from('ustar', 'latin1'), at: 257 },
+  { type: 'zip', bytes: Buffer.from([0x50, 0x4b, 0x03, 0x04]), at: 0, within: everywhere },
+  { type: 'rar', bytes: Buffer.from('Rar!\x1a\x07', 'latin1'), at: 0, within: firstMiB },
+  { type: '7z', bytes: Buffer.from([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]), at: 0, within: firstMiB },
+  { type: 'tar', bytes: Buffer.from('ustar', 'latin1'), at: 257, within: firstMiB },
 ]
 
 /// Bytes plausibleStart() needs (a whole tar header).
@@ -31,19 +38,27 @@ export class EmbeddedProbe {
   push (chunk: Uint8Array): void {
     if (this.found.length >= 4) return
     const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length)
-    // The bytes carried over from the previous chunk let a magic that straddles chunks be seen.
-    const data = this.#tail.length === 0 ? view : Buffer.concat([this.#tail, view])
-    const base = this.#offset - this.#tail.length
     const hits: number[] = []
+    // A magic that straddles two chunks: search the few bytes around the boundary on their own, so
+    // the chunk itself is never copied (every byte of every layer without a handler passes here).
+    if (this.#tail.length > 0) this.#search(Buffer.concat([this.#tail, view.subarray(0, carry)]), this.#offset - this.#tail.length, hits, true)
+    this.#search(view, this.#offset, hits, false)
+    for (const at of hits.sort((a, b) => a - b)) if (!this.found.includes(at) && this.found.length < 4) this.found.push(at)
+    this.#offset += chunk.length
+    this.#tail = Buffer.from(view.subarray(Math.max(0, view.length - carry)))
+  }
+
+  /// Archive starts of the magics in `data` (which begins at stream offset `base`); `straddling`
+  /// keeps only those that cross the boundary (the rest are found in the chunks themselves).
+  #search (data: Buffer, base: number, hits: number[], straddling: boolean): void {
     for (const magic of magics) {
+      if (base >= magic.within) continue
       for (let at = data.indexOf(magic.bytes); at !== -1 && hits.length < 8; at = data.indexOf(magic.bytes, at + 1)) {
+        if (straddling && (at >= this.#tail.length || at + magic.bytes.length <= this.#tail.length)) continue
         const start = base + at - magic.at
         if (start > 0) hits.push(start)
       }
     }
-    for (const at of hits.sort((a, b) => a - b)) if (!this.found.includes(at) && this.found.length < 4) this.found.push(at)
-    this.#offset += chunk.length
-    this.#tail = Buffer.from(data.subarray(Math.max(0, data.length - carry)))
   }
 }
 
