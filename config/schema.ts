@@ -55,6 +55,7 @@ export const schema = {
     spoolDir: { doc: 'Directory for spooled bodies', format: String, default: join(tmpdir(), 'scanwall-spool'), env: 'SCANWALL_SPOOL_DIR' },
     timeoutMs: { doc: 'Time budget of one scan', format: positiveInt, default: 120_000 },
     failMode: { doc: 'Answer when the scan cannot run (queue full, worker crash, timeout): closed blocks, open allows', format: ['closed', 'open'], default: 'closed' },
+    alertBrokenContainers: { doc: 'Block objects whose containers are damaged past what could be read (Heuristics.Broken.*, ClamAV\'s AlertBrokenMedia); off: they pass and are logged', format: Boolean, default: false },
     workerMaxOldGenMb: { doc: 'Heap limit of one worker thread (MiB)', format: positiveInt, default: 512 },
     inlineMaxBytes: {
       doc: `Bodies up to this size with nothing to unpack are matched on the I/O thread, not handed to a worker (0: every body goes to the pool; at most ${inlineMaxBytesCeiling})`,

@@ -11,6 +11,8 @@ export const codes = {
   SCAN_WORKER_CRASHED: { icap: 500, message: 'Scan worker failed: %s' },
   SCAN_SPOOL_FAILED: { icap: 500, message: 'Spool file error: %s' },
   SCAN_ABORTED: { icap: null, message: 'Scan aborted: %s' },
+  SCAN_ENGINE_FAILED: { icap: 500, message: 'Scan engine fault: %s' },
+  SCAN_BAD_RESULT: { icap: 500, message: 'Malformed worker result: %s' },
   SIGDB_INVALID: { icap: null, message: 'Invalid signature database: %s' },
   CLUSTER_NETFILTER: { icap: null, message: 'Cluster filter (nftables) failed: %s' },
   CLUSTER_CONTROL: { icap: null, message: 'Cluster control: %s' },
@@ -42,6 +44,11 @@ export class ScanwallError extends Error {
   }
 
   get icapStatus (): number { return icapStatusOf(this.code) }
+}
+
+/// Narrows a code that crossed a boundary (a worker's answer) to the table's union.
+export function isErrorCode (code: string): code is ErrorCode {
+  return Object.hasOwn(codes, code)
 }
 
 export function isScanwallError (err: unknown): err is ScanwallError {

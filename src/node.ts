@@ -73,7 +73,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     signaturesLenient: config.signatures.lenient,
     signaturesCacheDir: config.signatures.cacheDir,
   }, metrics, log)
-  const profile: Profile = { ...defaultProfile, blockOversize: config.scan.oversize !== 'allow', failMode: config.scan.failMode }
+  const profile: Profile = { ...defaultProfile, blockOversize: config.scan.oversize !== 'allow', failMode: config.scan.failMode, blockBroken: config.scan.alertBrokenContainers }
   const icap = createIcapServer({
     ...config.icap,
     // Each cluster instance's ports are where clients reach its virtual address: listen there too.

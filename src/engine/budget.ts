@@ -39,12 +39,18 @@ export const defaultLimits: ScanLimits = {
 
 export type LimitName = 'MaxScanSize' | 'MaxFileSize' | 'MaxRecursion' | 'MaxFiles' | 'MaxScanTime' | 'MaxCompressionRatio'
 
-/// A heuristic or encryption finding raised by a handler; the walk attaches the container path.
+/// A heuristic, encryption or broken-container finding raised by a handler; the budget attaches the
+/// container path the walk set. `detail` says what was wrong (broken: the error text).
 export interface Report {
   readonly name: string
   readonly kind: 'heuristic' | 'encrypted' | 'broken'
   readonly path: readonly string[]
+  readonly detail?: string
 }
+
+/// Most reports one scan keeps: a hostile archive of a million broken members must not grow the
+/// verdict (or the log line) without bound. The first ones say what matters.
+const maxReports = 32
 
 export class ScanBudget {
   readonly limits: ScanLimits
@@ -115,8 +121,16 @@ export class ScanBudget {
     return this.alive()
   }
 
-  /// Records a heuristic (overlapping zip entries), an encrypted member or a broken container.
-  report (name: string, kind: Report['kind']): void {
-    if (!this.reports.some(r => r.name === name)) this.reports.push({ name, kind, path: this.path })
+  /// Records a heuristic (overlapping zip entries), an encrypted member or a broken container, once
+  /// per name and container.
+  report (name: string, kind: Report['kind'], detail?: string): void {
+    const path = this.path
+    if (this.reports.length >= maxReports) return
+    if (this.reports.some(r => r.name === name && samePath(r.path, path))) return
+    this.reports.push(detail === undefined ? { name, kind, path } : { name, kind, path, detail })
   }
+}
+
+function samePath (a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((s, i) => s === b[i])
 }

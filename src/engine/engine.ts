@@ -1,12 +1,18 @@
 /// The engine: one recursive walk over an object's layers (ClamAV's cli_magic_scan analogue).
 /// Each layer is matched (hashes + body signatures) while it streams, then its type is detected from
 /// content and a format handler yields its children, which re-enter the same walk under the budget.
+/// A handler that fails is a finding (Heuristics.Broken.<Format>), never silence; a fault of the
+/// engine itself is an `error` verdict, never a rejected promise.
 import type { ByteSource } from './source.js'
 import { ScanBudget, leafMaxBytes, type ScanLimits } from './budget.js'
-import { detect, detectType } from './filetype.js'
-import { handlerFor, hasHandler, type Layer } from './formats/registry.js'
+import { detect, detectType, type FileType } from './filetype.js'
+import { brokenName, handlerFor, hasHandler, type HandlerEnv, type Layer } from './formats/registry.js'
+import { SevenZipBackend } from './formats/sevenzip.js'
+import { SliceSource } from './formats/slice.js'
+import { EmbeddedProbe, hasEmbeddedMagic, plausibleStart, probeBytes } from './embedded.js'
 import { Matcher, type MatcherOptions } from './matcher/matcher.js'
 import type { CompiledDb } from './matcher/db.js'
+import { verdictOf } from './outcome.js'
 import type { Finding, Verdict } from './verdict.js'
 
 interface WalkState {
@@ -16,37 +22,36 @@ interface WalkState {
   objects: number
 }
 
+const errorText = (err: unknown): string => err instanceof Error ? err.message : String(err)
+
 export class Engine {
   readonly version: string
   readonly #matcher: Matcher
+  /// Decoders with state of their own (7-Zip's wasm instance), this engine's alone.
+  readonly #env: HandlerEnv = { sevenZip: new SevenZipBackend() }
 
   constructor (db: CompiledDb, options: MatcherOptions = {}) {
     this.version = db.version
     this.#matcher = new Matcher(db, options)
   }
 
+  /// Never rejects: a fault outside a format handler (a bug in the walk or the matcher) is an
+  /// `error` verdict with code SCAN_ENGINE_FAILED, carrying what was found before it.
   async scan (source: ByteSource, name: string, limits: ScanLimits, signal: AbortSignal): Promise<Verdict> {
     const started = performance.now()
     const state: WalkState = { budget: new ScanBudget(limits, signal), findings: [], bytes: 0, objects: 0 }
-    await this.#walk(source, [name], 0, state)
-    const stats = { bytes: state.bytes, objects: state.objects, depth: state.budget.maxDepthSeen, ms: performance.now() - started }
-    if (signal.aborted) return { status: 'aborted', findings: state.findings, stats, error: { code: 'SCAN_ABORTED', message: String(signal.reason ?? 'aborted') } }
-    if (state.findings.length > 0) return { status: 'infected', findings: state.findings, stats }
-    const budget = state.budget
-    const exceeded = budget.exceeded
-    const limit = exceeded === undefined ? [] : [{ name: `Heuristics.Limits.Exceeded.${exceeded}`, kind: 'limit' as const, path: budget.exceededAt.length > 0 ? budget.exceededAt : [name] }]
-    const heuristics = budget.reports.filter(r => r.kind === 'heuristic')
-    const encrypted = budget.reports.filter(r => r.kind === 'encrypted')
-    // Heuristic findings (zip overlap bombs) block like signatures; then limits; then encryption.
-    if (heuristics.length > 0) return { status: 'infected', findings: [...heuristics, ...limit], stats }
-    if (exceeded === 'MaxScanTime') return { status: 'timeout', findings: limit, stats }
-    if (exceeded !== undefined) return { status: 'limit', findings: [...limit, ...encrypted], stats }
-    if (encrypted.length > 0) return { status: 'encrypted', findings: encrypted, stats }
-    return { status: 'clean', findings: [], stats }
+    const stats = (): Verdict['stats'] => ({ bytes: state.bytes, objects: state.objects, depth: state.budget.maxDepthSeen, ms: performance.now() - started })
+    try {
+      await this.#walk(source, [name], 0, state)
+    } catch (err) {
+      return { status: 'error', findings: state.findings, stats: stats(), error: { code: 'SCAN_ENGINE_FAILED', message: errorText(err) } }
+    }
+    if (signal.aborted) return { status: 'aborted', findings: state.findings, stats: stats(), error: { code: 'SCAN_ABORTED', message: String(signal.reason ?? 'aborted') } }
+    return verdictOf(state.findings, state.budget, name, stats())
   }
 
   /// A small leaf object matched at once on the calling thread, or undefined when it needs scan():
-  /// larger than leafMaxBytes, or of a type with a format handler.
+  /// larger than leafMaxBytes, of a type with a format handler, or holding an embedded archive.
   /// Why (ScanService calls this on the I/O thread): handing a 4 KiB body to a pool worker costs two
   /// cross-thread wake-ups (a futex to wake the parked worker, an eventfd to wake the I/O thread with
   /// the answer); on this 2-vCPU VM that measured ~95 µs of worker CPU plus ~75 µs on the I/O thread
@@ -58,7 +63,7 @@ export class Engine {
     if (bytes.length > leafMaxBytes) return undefined
     const started = performance.now()
     const type = detect(bytes.subarray(0, 4096))
-    if (hasHandler(type)) return undefined
+    if (hasHandler(type) || hasEmbeddedMagic(bytes)) return undefined
     const match = this.#matcher.begin(type, bytes.length)
     match.push(bytes)
     const findings = match.end().map(found => ({ name: found, kind: 'signature' as const, path: [name] }))
@@ -73,23 +78,41 @@ export class Engine {
     // Type first: body signatures are restricted to target types (ClamAV's target field).
     const type = await detectType(source)
     const match = this.#matcher.begin(type, source.size)
+    // Objects with no handler of their own may still hide an archive past their start.
+    const probe = hasHandler(type) ? undefined : new EmbeddedProbe()
     // The stream copies what it carries over a chunk boundary, so the source may reuse its buffer.
     for await (const chunk of source.chunks(undefined, { reuse: true })) {
       if (!state.budget.alive()) return
       match.push(chunk)
+      probe?.push(chunk)
     }
     for (const name of match.end()) state.findings.push({ name, kind: 'signature', path })
     if (match.allowListed) return // .fp/.sfp: this layer and what it contains are known clean
     if (state.findings.length > 0) return // first detection decides, as clamd without --allmatch
+    if (probe !== undefined) { await this.#embedded(source, probe.found, path, depth, state); return }
     const handler = await handlerFor(type)
     if (handler === undefined) return
-    await this.#children(handler.extract(source, state.budget), path, depth, state)
+    await this.#children(handler.extract(source, state.budget, this.#env), type, path, depth, state)
+  }
+
+  /// Walks the first plausible embedded archive as a child named after its offset. A magic found by
+  /// chance in a large binary is no damaged container: broken reports from inside are dropped.
+  async #embedded (source: ByteSource, starts: readonly number[], path: string[], depth: number, state: WalkState): Promise<void> {
+    for (const at of starts) {
+      if (!plausibleStart(await source.read(at, probeBytes))) continue
+      const reports = state.budget.reports
+      const before = reports.length
+      await this.#walk(new SliceSource(source, at, source.size - at), [...path, `embedded@${at}`], depth + 1, state)
+      const kept = reports.splice(before).filter(r => r.kind !== 'broken')
+      reports.push(...kept)
+      return
+    }
   }
 
   /// Drives a handler's iterator one child at a time: the budget knows the current container path
   /// while the handler runs (for its reports), each child is walked before the next is decoded, and a
   /// spooled child's temp file is released as soon as it is scanned.
-  async #children (layers: AsyncIterable<Layer>, path: string[], depth: number, state: WalkState): Promise<void> {
+  async #children (layers: AsyncIterable<Layer>, type: FileType, path: string[], depth: number, state: WalkState): Promise<void> {
     const it = layers[Symbol.asyncIterator]()
     try {
       for (;;) {
@@ -97,9 +120,11 @@ export class Engine {
         let step: IteratorResult<Layer>
         try {
           step = await it.next()
-        } catch {
-          // A handler bug or a container broken past what it tolerates: keep what was scanned.
-          state.budget.report('Heuristics.Broken.Container', 'broken')
+        } catch (err) {
+          // A handler bug or a container broken past what it tolerates: a finding (with what the
+          // handler threw), and the children scanned before it still count.
+          state.budget.path = path
+          state.budget.report(brokenName(type), 'broken', errorText(err))
           return
         }
         if (step.done === true) return
@@ -112,7 +137,12 @@ export class Engine {
         if (state.findings.length > 0 || !state.budget.alive()) return
       }
     } finally {
-      await it.return?.()
+      try {
+        await it.return?.()
+      } catch (err) {
+        state.budget.path = path
+        state.budget.report(brokenName(type), 'broken', errorText(err))
+      }
     }
   }
 }

@@ -72,14 +72,19 @@ function isLzh (h: Uint8Array): boolean {
   return h.length > 7 && h[2] === 0x2d && h[3] === 0x6c && (h[4] === 0x68 || h[4] === 0x7a) && h[6] === 0x2d
 }
 
-/// Old (v7) tar without the ustar magic: the header checksum must add up.
-function isV7Tar (h: Uint8Array): boolean {
+/// A tar header's checksum adds up (the sum of its bytes with the checksum field read as spaces).
+export function tarChecksumOk (h: Uint8Array): boolean {
   if (h.length < 512) return false
   const stored = parseInt(Buffer.from(h.subarray(148, 156)).toString('latin1').replace(/\0.*$/, '').trim(), 8)
   if (!Number.isFinite(stored)) return false
   let sum = 0
   for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i] ?? 0
-  return sum === stored && (h[0] ?? 0) !== 0
+  return sum === stored
+}
+
+/// Old (v7) tar without the ustar magic: the header checksum must add up.
+function isV7Tar (h: Uint8Array): boolean {
+  return tarChecksumOk(h) && (h[0] ?? 0) !== 0
 }
 
 /// LZMA-alone (.lzma): properties byte < 225 (usually 0x5d), power-of-two-ish dictionary, then an

@@ -10,11 +10,16 @@ export interface Profile {
   /// Objects over scan.maxObjectBytes, which are never scanned (scan.oversize): block or let through.
   readonly blockOversize: boolean
   readonly blockEncrypted: boolean
+  /// Heuristics.Broken.* verdicts (a container or encoding damaged past what could be read): block
+  /// (ClamAV's AlertBrokenMedia / AlertBroken) or let through; the scan service logs them either way.
+  readonly blockBroken: boolean
   /// When no verdict could be had (queue full, worker crash, timeout): closed blocks, open allows.
   readonly failMode: 'closed' | 'open'
 }
 
-export const defaultProfile: Profile = { blockLimits: true, blockOversize: true, blockEncrypted: true, failMode: 'closed' }
+/// Broken containers pass by default, as in ClamAV: truncated downloads and sloppy archivers are common,
+/// and what could be read was scanned.
+export const defaultProfile: Profile = { blockLimits: true, blockOversize: true, blockEncrypted: true, blockBroken: false, failMode: 'closed' }
 
 export type Decision =
   | { readonly action: 'allow', readonly reason: string }
@@ -35,6 +40,8 @@ export function decide (verdict: Verdict, profile: Profile): Decision {
     }
     case 'encrypted':
       return profile.blockEncrypted ? { action: 'block', reason: 'encrypted', threat: threat ?? 'Heuristics.Encrypted' } : { action: 'allow', reason: 'encrypted' }
+    case 'broken':
+      return profile.blockBroken ? { action: 'block', reason: 'broken', threat: threat ?? 'Heuristics.Broken' } : { action: 'allow', reason: 'broken' }
     case 'error':
     case 'timeout':
       if (profile.failMode === 'open') return { action: 'allow', reason: `fail-open: ${verdict.error?.code ?? verdict.status}` }

@@ -6,6 +6,7 @@ import { BodySink, MemoryBudget, releaseSource, type BodySource } from './body.j
 import { createPool, type PoolOptions } from './pool.js'
 import { DeadlineWatch } from './deadline.js'
 import type { ScanTask, ScanTaskResult } from './task.js'
+import { BadResult, parseTaskResult } from './result.js'
 import type { Verdict } from '../engine/verdict.js'
 import { oversizeFinding, type ScanBody, type ScanContext } from './input.js'
 import type { CompiledDb } from '../engine/matcher/db.js'
@@ -109,7 +110,7 @@ export class ScanService {
   async #warm (pool: Piscina): Promise<void> {
     const task = (): ScanTask => ({ source: { kind: 'memory', bytes: new ArrayBuffer(0), size: 0 }, name: 'warm-up', timeoutMs: this.#options.timeoutMs, returnBody: false, cancelFlag: new SharedArrayBuffer(4) })
     const signal = AbortSignal.timeout(this.#options.timeoutMs + hardTimeoutGraceMs)
-    const results = await Promise.all(Array.from({ length: this.#options.workers }, async () => await pool.run(task(), { signal }) as ScanTaskResult))
+    const results = await Promise.all(Array.from({ length: this.#options.workers }, async () => parseTaskResult(await pool.run(task(), { signal }))))
     const failed = results.find(r => !r.ok)
     if (failed !== undefined && !failed.ok) throw new ScanwallError('SCAN_WORKER_CRASHED', `warm-up scan: ${failed.message}`)
   }
@@ -166,12 +167,13 @@ export class ScanService {
     const transfer = source.kind === 'memory' ? [source.bytes] : []
     this.#inFlight++
     try {
-      const result = await pool.run(task, { signal: hard, transferList: transfer }) as ScanTaskResult
+      const result = await this.#answer(pool.run(task, { signal: hard, transferList: transfer }))
       const body: BodySource | undefined = !keepBody
         ? undefined
         : source.kind === 'file' ? source : result.body !== undefined ? { kind: 'memory', bytes: result.body, size: source.size } : undefined
       const verdict = result.ok ? result.verdict : failed('error', result.code, result.message)
       this.#record(verdict, service)
+      this.#logTrouble(verdict)
       return body === undefined ? { verdict } : { verdict, body }
     } catch (err) {
       const message = errorMessage(err)
@@ -188,6 +190,29 @@ export class ScanService {
       this.#deadlines.done(hard)
       signal.removeEventListener('abort', cancel)
     }
+  }
+
+  /// The worker's answer as a typed value; a malformed one becomes an error result here, so nothing
+  /// past this point sees a shape the types do not promise.
+  async #answer (pending: Promise<unknown>): Promise<ScanTaskResult> {
+    const raw = await pending
+    try {
+      return parseTaskResult(raw)
+    } catch (err) {
+      if (!(err instanceof BadResult)) throw err
+      this.#log.error({ err: err.message }, 'worker answered with a malformed result')
+      return { ok: false, code: 'SCAN_BAD_RESULT', message: `malformed worker result: ${err.message}` }
+    }
+  }
+
+  /// One log line per scan for what the policy may let pass but an operator must be able to see:
+  /// containers that could not be read to their end (format, path, error) and engine faults.
+  #logTrouble (verdict: Verdict): void {
+    const broken = verdict.findings.filter(f => f.kind === 'broken')
+    if (broken.length > 0) {
+      this.#log.warn({ status: verdict.status, broken: broken.map(f => ({ format: f.name, path: f.path.join('/'), error: f.detail ?? '' })) }, 'damaged container: scanned as far as it goes')
+    }
+    if (verdict.status === 'error') this.#log.error({ code: verdict.error?.code, err: verdict.error?.message }, 'scan failed')
   }
 
   /// The leaf scanner's verdict for a small memory body, or undefined: the pool scans it.

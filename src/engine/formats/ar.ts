@@ -11,7 +11,7 @@ async function * extract (source: ByteSource, budget: ScanBudget): AsyncIterable
   for (let at = 8; at + 60 <= source.size;) {
     if (!budget.alive()) return
     const h = Buffer.from(await source.read(at, 60))
-    if (h.toString('latin1', 58, 60) !== '`\n') { budget.report('Heuristics.Broken.Ar', 'broken'); return }
+    if (h.toString('latin1', 58, 60) !== '`\n') { budget.report('Heuristics.Broken.Ar', 'broken', `no member header at offset ${at}`); return }
     let name = h.toString('latin1', 0, 16).trimEnd()
     const size = parseInt(h.toString('latin1', 48, 58).trim(), 10)
     if (!Number.isFinite(size) || size < 0) return
@@ -29,6 +29,7 @@ async function * extract (source: ByteSource, budget: ScanBudget): AsyncIterable
     } else name = name.replace(/\/$/, '')
     if (name !== '' && name !== '/' && name !== '//' && name !== '/SYM64' && length > 0) {
       if (budget.admits(length) && budget.consume(Math.min(length, source.size - data), 0)) {
+        if (data + length > source.size) budget.report('Heuristics.Broken.Ar', 'broken', `${name} truncated: ${length} bytes declared, ${source.size - data} present`)
         yield { name, source: new SliceSource(source, data, length) }
       } else if (!budget.alive()) return
     }

@@ -47,11 +47,12 @@ async function * extract (source: ByteSource, budget: ScanBudget): AsyncIterable
   for (let at = 0; at < source.size;) {
     if (!budget.alive()) return
     const h = await header(source, at)
-    if (h === undefined || !Number.isFinite(h.size) || h.next <= at) { budget.report('Heuristics.Broken.Cpio', 'broken'); return }
+    if (h === undefined || !Number.isFinite(h.size) || h.next <= at) { budget.report('Heuristics.Broken.Cpio', 'broken', `no member header at offset ${at}`); return }
     if (h.name === 'TRAILER!!!') return
     const regular = (h.mode & 0o170000) === 0o100000
     if (regular && h.size > 0) {
       if (budget.admits(h.size) && budget.consume(Math.min(h.size, source.size - h.data), 0)) {
+        if (h.data + h.size > source.size) budget.report('Heuristics.Broken.Cpio', 'broken', `${h.name} truncated: ${h.size} bytes declared, ${source.size - h.data} present`)
         yield { name: h.name, source: new SliceSource(source, h.data, h.size) }
       } else if (!budget.alive()) return
     }

@@ -2,11 +2,10 @@
 /// header and a 20-byte trailer, so it is rewrapped as an LZMA-alone stream and decoded by the 7-Zip
 /// backend (no maintained JS lzip decoder exists; 7-Zip does not read .lz itself). Members are found
 /// from the end, through each trailer's member size.
-import type { FormatHandler, Layer } from './registry.js'
+import type { FormatHandler, HandlerEnv, Layer } from './registry.js'
 import type { ByteSource } from '../source.js'
 import type { ScanBudget } from '../budget.js'
 import { MemorySource } from '../source.js'
-import { sevenZipExtract } from './sevenzip.js'
 
 function dictionarySize (code: number): number {
   const base = 2 ** (code & 0x1f)
@@ -29,7 +28,7 @@ function members (bytes: Buffer): Array<[number, number]> {
   return out
 }
 
-async function * extract (source: ByteSource, budget: ScanBudget): AsyncIterable<Layer> {
+async function * extract (source: ByteSource, budget: ScanBudget, env: HandlerEnv): AsyncIterable<Layer> {
   const bytes = Buffer.from(await source.read(0, source.size))
   let n = 0
   for (const [start, end] of members(bytes)) {
@@ -37,7 +36,7 @@ async function * extract (source: ByteSource, budget: ScanBudget): AsyncIterable
     header[0] = 0x5d
     header.writeUInt32LE(dictionarySize(bytes[start + 5] ?? 0), 1)
     const lzma = Buffer.concat([header, bytes.subarray(start + 6, Math.min(end - 20, bytes.length))])
-    for await (const layer of sevenZipExtract(new MemorySource(lzma), budget, 'LZIP', `lzip-member-${n++}`)) yield layer
+    for await (const layer of env.sevenZip.extract(new MemorySource(lzma), budget, 'LZIP', `lzip-member-${n++}`)) yield layer
   }
 }
 

@@ -18,8 +18,8 @@ async function * extract (source: ByteSource, budget: ScanBudget): AsyncIterable
   let container: CFB.CFB$Container
   try {
     container = CFB.read(Buffer.from(await source.read(0, source.size)), { type: 'buffer' })
-  } catch {
-    budget.report('Heuristics.Broken.OLE2', 'broken')
+  } catch (err) {
+    budget.report('Heuristics.Broken.OLE2', 'broken', err instanceof Error ? err.message : String(err))
     return
   }
   yield * macros(container, budget)

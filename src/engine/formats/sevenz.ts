@@ -3,10 +3,9 @@
 /// One check by hand first: an archive with encrypted headers (7z -mhe) cannot even be listed
 /// without the password, and 7-Zip-in-wasm then fails with a bare C++ exception, so the encoded
 /// header is inspected for the AES coder (method id 06 F1 07 01) to report Heuristics.Encrypted.7Zip.
-import type { FormatHandler, Layer } from './registry.js'
+import type { FormatHandler, HandlerEnv, Layer } from './registry.js'
 import type { ByteSource } from '../source.js'
 import type { ScanBudget } from '../budget.js'
-import { sevenZipExtract } from './sevenzip.js'
 
 const aes = Buffer.from([0x06, 0xf1, 0x07, 0x01])
 const kEncodedHeader = 0x17
@@ -21,12 +20,12 @@ async function encryptedHeader (source: ByteSource): Promise<boolean> {
   return header[0] === kEncodedHeader && header.includes(aes)
 }
 
-async function * extract (source: ByteSource, budget: ScanBudget): AsyncIterable<Layer> {
+async function * extract (source: ByteSource, budget: ScanBudget, env: HandlerEnv): AsyncIterable<Layer> {
   if (await encryptedHeader(source)) {
     budget.report('Heuristics.Encrypted.7Zip', 'encrypted')
     return
   }
-  yield * sevenZipExtract(source, budget, '7Zip')
+  yield * env.sevenZip.extract(source, budget, '7Zip')
 }
 
 export const sevenzHandler: FormatHandler = { type: '7z', extract }

@@ -23,7 +23,7 @@ async function * extract (source: ByteSource, budget: ScanBudget): AsyncIterable
   for (let f = 0; f < files && at + 28 <= b.length; f++) {
     if (!budget.alive()) return
     const record = b.readUInt32LE(at)
-    if (record > 1) { budget.report('Heuristics.Broken.SIS', 'broken'); return } // options/conditions: stop
+    if (record > 1) { budget.report('Heuristics.Broken.SIS', 'broken', `file record type ${record} not read`); return } // options/conditions: stop
     const count = record === 1 ? languages : 1
     const nameLen = b.readUInt32LE(at + 20)
     const namePtr = b.readUInt32LE(at + 24)

@@ -7,26 +7,30 @@ import { ChildSink } from './sink.js'
 
 export interface DecodeResult {
   readonly sink: ChildSink
-  /// The decoder failed (truncated or corrupt input); what decoded before the failure is kept.
-  readonly broken: boolean
+  /// Why the decoder failed (truncated or corrupt input), or undefined when the stream ended
+  /// cleanly; what decoded before the failure is in the sink either way.
+  readonly broken: string | undefined
+  /// Input bytes the decoder consumed (node:zlib's bytesWritten): where a following member starts.
+  readonly consumed: number
 }
 
-export async function decodeStream (input: AsyncIterable<Uint8Array>, decoder: Transform, budget: ScanBudget, packed?: number): Promise<DecodeResult> {
-  const sink = new ChildSink(budget, packed)
+export async function decodeStream (input: AsyncIterable<Uint8Array>, decoder: Transform, budget: ScanBudget, packed?: number, into?: ChildSink): Promise<DecodeResult> {
+  const sink = into ?? new ChildSink(budget, packed)
   const reader = Readable.from(input, { objectMode: false })
-  let broken = false
-  reader.on('error', () => { broken = true })
+  let broken: string | undefined
+  reader.on('error', (err: Error) => { broken ??= err.message })
   reader.pipe(decoder)
   try {
     for await (const chunk of decoder as AsyncIterable<Uint8Array>) {
       if (!budget.alive() || !sink.write(chunk)) break
     }
-  } catch {
-    broken = true // truncated or corrupt: scan what decoded so far, as ClamAV does
+  } catch (err) {
+    broken ??= err instanceof Error ? err.message : String(err) // truncated or corrupt: scan what decoded so far, as ClamAV does
   } finally {
     reader.unpipe(decoder)
     reader.destroy()
     decoder.destroy()
   }
-  return { sink, broken }
+  const consumed = (decoder as Transform & { bytesWritten?: number }).bytesWritten ?? 0
+  return { sink, broken, consumed }
 }

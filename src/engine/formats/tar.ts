@@ -51,7 +51,11 @@ async function * extract (source: ByteSource, budget: ScanBudget): AsyncIterable
     const raw = await source.read(at, block)
     const h = Buffer.from(raw.buffer, raw.byteOffset, raw.length)
     if (h.every(b => b === 0)) return // end-of-archive blocks
-    if (!checksumOk(h)) { budget.report('Heuristics.Broken.Tar', 'broken'); return }
+    if (!checksumOk(h)) {
+      // A wrong checksum on a header that otherwise reads as ustar is damage, not the end: read on.
+      budget.report('Heuristics.Broken.Tar', 'broken', `header checksum mismatch at offset ${at}`)
+      if (h.toString('latin1', 257, 262) !== 'ustar') return
+    }
     const kind = String.fromCharCode(h[156] ?? 0)
     const size = Number(pax.get('size') ?? number(h, 124, 12))
     const data = at + block
@@ -72,7 +76,7 @@ async function * extract (source: ByteSource, budget: ScanBudget): AsyncIterable
     // Regular files ('0', NUL, contiguous '7'); links, directories and devices carry no data.
     if ((kind === '0' || kind === '\0' || kind === '7') && size > 0) {
       if (budget.admits(size) && budget.consume(Math.min(size, source.size - data), 0)) {
-        if (data + size > source.size) budget.report('Heuristics.Broken.Tar', 'broken')
+        if (data + size > source.size) budget.report('Heuristics.Broken.Tar', 'broken', `${name} truncated: ${size} bytes declared, ${source.size - data} present`)
         yield { name: name !== '' ? name : `tar-member-${n}`, source: new SliceSource(source, data, size) }
       } else if (!budget.alive()) return
     }

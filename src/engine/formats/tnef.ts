@@ -26,7 +26,7 @@ async function * extract (source: ByteSource, budget: ScanBudget): AsyncIterable
     const h = Buffer.from(await source.read(at, 9))
     const id = h.readUInt32LE(1)
     const len = h.readUInt32LE(5)
-    if (at + 9 + len > source.size) { budget.report('Heuristics.Broken.TNEF', 'broken'); break }
+    if (at + 9 + len > source.size) { budget.report('Heuristics.Broken.TNEF', 'broken', `attribute at ${at} declares ${len} bytes, ${source.size - at - 9} present`); break }
     if (id === attAttachRenddata) {
       const done = flush()
       if (done !== undefined) yield done

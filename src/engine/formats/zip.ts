@@ -5,16 +5,19 @@
 /// checked before decoding. Stored members are zero-copy slices; deflate goes through node:zlib's
 /// streaming InflateRaw and bzip2 through unbzip2-stream, both under the budget per output chunk;
 /// the methods node lacks (deflate64, implode, LZMA, PPMd, xz, zstd) send the archive to the 7-Zip
-/// backend. A zip without a central directory (truncated) is walked through its local headers.
-import { createInflateRaw } from 'node:zlib'
-import type { FormatHandler, Layer } from './registry.js'
+/// backend. Damaged zips are read as ClamAV reads them: the central directory pass, then a pass
+/// over local headers found by signature outside the known members (no or lying central
+/// directory, prepended or inserted data); truncated deflate keeps what inflated; CRCs are not
+/// required to match; an encryption flag on a member that inflates to its CRC is ignored.
+import { crc32, createInflateRaw } from 'node:zlib'
+import type { FormatHandler, HandlerEnv, Layer } from './registry.js'
 import type { ByteSource } from '../source.js'
 import type { ScanBudget } from '../budget.js'
 import { SliceSource } from './slice.js'
 import { decodeStream } from './stream.js'
 import { bunzip } from './bzip2.js'
-import { sevenZipExtract } from './sevenzip.js'
 import type { ChildSink } from './sink.js'
+import { plausibleStart } from '../embedded.js'
 
 interface Member {
   readonly name: string
@@ -23,7 +26,13 @@ interface Member {
   readonly packed: number
   readonly size: number
   readonly local: number // offset of the local header
+  readonly crc: number
 }
+
+/// [start, end) of bytes a member occupies (header and data).
+type Span = readonly [number, number]
+
+const maxMembers = 65_536
 
 const STORED = 0
 const DEFLATE = 8
@@ -95,29 +104,60 @@ async function centralDirectory (source: ByteSource): Promise<Member[] | undefin
       packed: sizes.packed,
       size: sizes.size,
       local: sizes.local + shift,
+      crc: u32(cd, at + 16),
     })
     at += 46 + nameLen + extraLen + commentLen
   }
   return members
 }
 
-/// Without a central directory: the local headers in order (sizes may be deferred to a data
-/// descriptor, flag bit 3; then deflate finds its own end and other methods take the rest).
-async function localHeaders (source: ByteSource): Promise<Member[]> {
+/// The local headers the central directory does not account for (ClamAV's second pass): found by
+/// their signature anywhere outside the members already known, so a zip whose central directory is
+/// missing, truncated or lies about offsets, or that has data prepended or inserted, is still read.
+/// Sizes may be deferred to a data descriptor (flag bit 3) or lie: deflate finds its own end, and
+/// other methods take the bytes up to the next header.
+async function localHeaders (source: ByteSource, known: readonly Span[]): Promise<Member[]> {
   const members: Member[] = []
-  for (let at = 0; at + 30 <= source.size && members.length < 65_536;) {
+  const signature = Buffer.from([0x50, 0x4b, 0x03, 0x04])
+  const seen = new Set<number>()
+  const chunk = 1 << 20
+  for (const [gapStart, gapEnd] of gaps(known, source.size)) {
+    for (let from = gapStart; from < gapEnd && seen.size < maxMembers; from += chunk - 3) {
+      const part = await buf(source, from, Math.min(chunk, gapEnd - from + 3))
+      for (let i = part.indexOf(signature); i !== -1 && seen.size < maxMembers; i = part.indexOf(signature, i + 1)) {
+        if (from + i < gapEnd) seen.add(from + i)
+      }
+    }
+  }
+  const starts = [...seen].sort((a, b) => a - b)
+  for (const [i, at] of starts.entries()) {
     const h = await buf(source, at, 30)
-    if (h.length < 30 || u32(h, 0) !== 0x04034b50) break
+    // Four bytes turn up by chance in compressed data: only what reads as a header counts.
+    if (!plausibleStart(h)) continue
     const nameLen = u16(h, 26)
     const extraLen = u16(h, 28)
+    const data = at + 30 + nameLen + extraLen
+    if (nameLen === 0 || data > source.size) continue
     const name = (await buf(source, at + 30, nameLen)).toString('latin1')
+    const untilNext = (starts[i + 1] ?? source.size) - data
+    const declared = u32(h, 18)
     const deferred = (u16(h, 6) & 0x08) !== 0
-    const packed = deferred ? source.size - (at + 30 + nameLen + extraLen) : u32(h, 18)
-    members.push({ name, flags: u16(h, 6), method: u16(h, 8), packed, size: deferred ? 0 : u32(h, 22), local: at })
-    if (deferred) break // the next header's position is unknown without decoding
-    at += 30 + nameLen + extraLen + packed
+    const packed = deferred || declared === 0 || declared > untilNext ? untilNext : declared
+    members.push({ name, flags: u16(h, 6), method: u16(h, 8), packed, size: deferred ? 0 : u32(h, 22), crc: u32(h, 14), local: at })
   }
   return members
+}
+
+/// The parts of [0, size) no span covers, in order.
+function gaps (spans: readonly Span[], size: number): Span[] {
+  const out: Span[] = []
+  let at = 0
+  for (const [start, end] of [...spans].sort((a, b) => a[0] - b[0])) {
+    if (start > at) out.push([at, Math.min(start, size)])
+    at = Math.max(at, end)
+  }
+  if (at < size) out.push([at, size])
+  return out
 }
 
 /// Where a member's data starts: after its local header's own name and extra field.
@@ -138,39 +178,84 @@ function overlaps (members: readonly Member[]): boolean {
   return false
 }
 
-async function decode (source: ByteSource, m: Member, start: number, budget: ScanBudget): Promise<Layer | undefined> {
-  const packed = new SliceSource(source, start, m.packed)
+interface Decoded { readonly layer: Layer | undefined, readonly broken: string | undefined }
+
+/// One member's bytes. Deflate reads up to the next member's header (`end`), not to the declared
+/// packed size: it finds its own end, so a member whose size lies is still read whole.
+async function decode (source: ByteSource, m: Member, start: number, end: number, budget: ScanBudget): Promise<Decoded> {
   if (m.method === STORED) {
-    if (!budget.admits(packed.size) || !budget.consume(packed.size, 0)) return undefined
-    return { name: m.name, source: packed }
+    // Stored data is as long as the member: when the two declared sizes disagree, one lies, and the
+    // plain size is the one that must hold for the member to be read whole.
+    const length = m.size > 0 && m.size !== m.packed && start + m.size <= source.size ? m.size : m.packed
+    const packed = new SliceSource(source, start, length)
+    if (!budget.admits(packed.size) || !budget.consume(packed.size, 0)) return { layer: undefined, broken: undefined }
+    const broken = start + length > source.size ? 'member data truncated' : length !== m.packed ? `stored sizes disagree (${m.packed} packed, ${m.size} plain)` : undefined
+    return { layer: { name: m.name, source: packed }, broken }
   }
   let sink: ChildSink
-  if (m.method === DEFLATE) sink = (await decodeStream(packed.chunks(256 * 1024), createInflateRaw({ chunkSize: 64 * 1024 }), budget, Math.max(1, m.packed))).sink
-  else sink = await bunzip(packed.chunks(64 * 1024), budget, Math.max(1, m.packed))
-  return sink.layer(m.name)
+  let broken: string | undefined
+  if (m.method === DEFLATE) {
+    const input = new SliceSource(source, start, Math.max(end, start + m.packed) - start)
+    const result = await decodeStream(input.chunks(256 * 1024), createInflateRaw({ chunkSize: 64 * 1024 }), budget, Math.max(1, m.packed))
+    sink = result.sink
+    broken = result.broken
+  } else {
+    ({ sink, broken } = await bunzip(new SliceSource(source, start, m.packed).chunks(64 * 1024), budget, Math.max(1, m.packed)))
+  }
+  return { layer: sink.layer(m.name), broken }
 }
 
-async function * extract (source: ByteSource, budget: ScanBudget): AsyncIterable<Layer> {
+/// The CRC-32 of a decoded member, read in chunks (it may be spooled).
+async function crcOf (layer: Layer | undefined): Promise<number | undefined> {
+  if (layer === undefined) return undefined
+  let crc = 0
+  for await (const chunk of layer.source.chunks(1 << 20)) crc = crc32(chunk, crc)
+  return crc
+}
+
+async function * extract (source: ByteSource, budget: ScanBudget, env: HandlerEnv): AsyncIterable<Layer> {
   const central = await centralDirectory(source)
-  const members = central ?? await localHeaders(source)
-  if (central === undefined) budget.report('Heuristics.Broken.Zip', 'broken')
-  if (overlaps(members)) {
+  const broken = (detail: string): void => { budget.report('Heuristics.Broken.Zip', 'broken', detail) }
+  if (central === undefined) broken('no usable central directory')
+  const listed = central ?? []
+  if (overlaps(listed)) {
     budget.report('Heuristics.Zip.OverlappingFiles', 'heuristic')
     return
   }
-  const files = members.filter(m => !m.name.endsWith('/'))
-  if (files.some(m => (m.flags & 1) !== 0)) budget.report('Heuristics.Encrypted.Zip', 'encrypted')
-  const plain = files.filter(m => (m.flags & 1) === 0)
-  if (plain.some(m => m.method !== STORED && m.method !== DEFLATE && m.method !== BZIP2)) {
-    yield * sevenZipExtract(source, budget, 'Zip')
+  // Members whose local header is not where the central directory says are read by the local pass.
+  const placed: Array<{ m: Member, start: number }> = []
+  for (const m of listed) {
+    const start = await dataOffset(source, m)
+    if (start === undefined) broken(`${m.name}: no local header at offset ${m.local}`)
+    else placed.push({ m, start })
+  }
+  const spans: Span[] = placed.map(({ m, start }) => [m.local, start + m.packed])
+  const found = await localHeaders(source, spans)
+  if (central !== undefined && found.length > 0) broken(`${found.length} local header(s) outside the central directory`)
+  const all = [...placed.map(p => p.m), ...found].filter(m => !m.name.endsWith('/'))
+  if (all.some(m => m.method !== STORED && m.method !== DEFLATE && m.method !== BZIP2 && (m.flags & 1) === 0)) {
+    yield * env.sevenZip.extract(source, budget, 'Zip')
     return
   }
-  for (const m of plain) {
+  const starts = new Map(placed.map(p => [p.m, p.start]))
+  // Where each member's bytes must end at the latest: the next header of any member.
+  const locals = [...new Set(all.map(m => m.local))].sort((a, b) => a - b)
+  const next = new Map(locals.map((l, i) => [l, locals[i + 1] ?? source.size]))
+  const endOf = (m: Member): number => next.get(m.local) ?? source.size
+  for (const m of all) {
     if (!budget.alive()) return
     if (m.size > 0 && !budget.admits(m.size)) { if (!budget.alive()) return; continue }
-    const start = await dataOffset(source, m)
+    const start = starts.get(m) ?? await dataOffset(source, m)
     if (start === undefined) continue
-    const layer = await decode(source, m, start, budget)
+    const encrypted = (m.flags & 1) !== 0
+    if (encrypted && m.method !== STORED && m.method !== DEFLATE) { budget.report('Heuristics.Encrypted.Zip', 'encrypted'); continue }
+    const { layer, broken: why } = await decode(source, m, start, endOf(m), budget)
+    // An encryption flag is only believed when the data does not read as the plain member it
+    // claims to be (the CRC says so): a payload hidden behind a fake flag is still scanned.
+    if (encrypted && (why !== undefined || await crcOf(layer) !== m.crc)) {
+      budget.report('Heuristics.Encrypted.Zip', 'encrypted')
+      if (m.method !== STORED) { layer?.release?.(); continue }
+    } else if (why !== undefined) broken(`${m.name}: ${why}`)
     if (layer !== undefined) yield layer
   }
 }

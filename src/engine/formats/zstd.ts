@@ -1,5 +1,7 @@
 /// Zstandard via npm fzstd (pure JS, streaming): each decoded block (at most 128 KiB) is accounted in
-/// the data callback, which throws to abandon the frame once the budget refuses.
+/// the data callback, which throws to abandon the frame once the budget refuses. fzstd throws on a
+/// corrupt frame and, at the final push, on one cut short: what decoded is kept and the stream is
+/// reported as Heuristics.Broken.Zstd.
 import { Decompress } from 'fzstd'
 import type { FormatHandler, Layer } from './registry.js'
 import type { ByteSource } from '../source.js'
@@ -17,8 +19,9 @@ async function * extract (source: ByteSource, budget: ScanBudget): AsyncIterable
       zstd.push(chunk)
     }
     zstd.push(new Uint8Array(0), true)
-  } catch {
-    // refused, truncated or corrupt: scan what decoded so far
+  } catch (err) {
+    // refused (a limit: the budget has it), or corrupt: scan what decoded so far
+    if (err !== refused) budget.report('Heuristics.Broken.Zstd', 'broken', `zstd: ${err instanceof Error ? err.message : String(err)}`)
   }
   const layer = sink.layer('zstd-content')
   if (layer !== undefined) yield layer

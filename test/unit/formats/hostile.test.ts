@@ -1,5 +1,6 @@
 /// Hostile inputs (issue #4): each is answered with a verdict that names the limit (or heuristic)
-/// it hit, through the real worker pool, and the worker still scans afterwards. Time and RSS growth
+/// it hit, through the real worker pool, and the worker still scans afterwards. Damaged copies of
+/// every format give one exact verdict each (issue #10). Time and RSS growth
 /// are printed (bench-style); the assertions are only the generous bounds: it finishes, it reports
 /// the limit, memory growth stays under 512 MiB, the worker answers the next scan.
 import assert from 'node:assert/strict'
@@ -199,11 +200,62 @@ describe('hostile inputs: bombs, deep nesting, broken and encrypted archives (is
     }
   })
 
-  describe('truncated and corrupt archives of every format', () => {
+  describe('truncated and corrupt archives of every format: exact outcomes (issue #10)', () => {
+    // What each damaged copy must give, [cut in half, last 7 bytes cut, 16 bytes flipped]:
+    // 'infected' where the payload survives whole and the container still says where it is (a 7-byte
+    // cut often takes only padding or a trailer); 'broken:<Format>' where the handler sees the
+    // damage (Heuristics.Broken.<Format>); 'clean' only where the damage is not visible in the
+    // structure: text encodings (mail, uuencode, yEnc, PDF, RTF, HTML) carry no length to check a
+    // cut against, and flipped bytes that land in the payload itself change what it is.
+    const expected: Readonly<Record<string, readonly [string, string, string]>> = {
+      'zip (deflate)': ['broken:Zip', 'infected', 'broken:Zip'],
+      'zip (stored)': ['broken:Zip', 'infected', 'clean'],
+      'zip (bzip2)': ['broken:Zip', 'infected', 'broken:Zip'],
+      'zip (deflate64)': ['broken:Zip', 'broken:Zip', 'broken:Zip'],
+      'zip (lzma)': ['broken:Zip', 'broken:Zip', 'broken:Zip'],
+      'tar (ustar)': ['infected', 'infected', 'clean'],
+      'tar (pax)': ['infected', 'infected', 'broken:Tar'],
+      'tar (gnu)': ['infected', 'infected', 'clean'],
+      'cpio (newc)': ['broken:Cpio', 'infected', 'clean'],
+      'cpio (odc)': ['broken:Cpio', 'infected', 'clean'],
+      'cpio (bin)': ['broken:Cpio', 'infected', 'clean'],
+      ar: ['broken:Ar', 'broken:Ar', 'clean'],
+      '7z': ['broken:7Zip', 'broken:7Zip', 'broken:7Zip'],
+      arj: ['broken:ARJ', 'broken:ARJ', 'broken:ARJ'],
+      cab: ['broken:CAB', 'broken:CAB', 'broken:CAB'],
+      lzh: ['broken:LZH', 'broken:LZH', 'limit'],
+      iso9660: ['infected', 'infected', 'clean'],
+      gzip: ['broken:GZip', 'infected', 'broken:GZip'],
+      zlib: ['broken:Zlib', 'broken:Zlib', 'clean'],
+      bzip2: ['broken:BZip2', 'infected', 'broken:BZip2'],
+      xz: ['broken:XZ', 'infected', 'broken:XZ'],
+      lzma: ['broken:LZMA', 'broken:LZMA', 'broken:LZMA'],
+      zstd: ['broken:Zstd', 'broken:Zstd', 'clean'],
+      lzip: ['broken:LZIP', 'infected', 'broken:LZIP'],
+      szdd: ['broken:SZDD', 'broken:SZDD', 'broken:SZDD'],
+      'mail (base64)': ['clean', 'infected', 'clean'],
+      'mail (quoted-printable)': ['clean', 'clean', 'clean'],
+      'mbox (uuencode)': ['clean', 'infected', 'clean'],
+      yEnc: ['clean', 'infected', 'clean'],
+      'OLE2 (Ole10Native)': ['broken:OLE2', 'infected', 'clean'],
+      'PDF (ASCIIHex+Flate)': ['clean', 'infected', 'clean'],
+      'RTF (objdata Package)': ['clean', 'clean', 'clean'],
+      'HTML (data: URI)': ['clean', 'infected', 'clean'],
+      TNEF: ['broken:TNEF', 'infected', 'clean'],
+    }
+    const outcome = (v: Verdict): string => v.status === 'broken' ? (v.findings[0]?.name ?? '').replace('Heuristics.Broken.', 'broken:') : v.status
+    // The payload is EICAR and 3000 more bytes, and the engine knows the MD5 of all of it: found
+    // means extracted whole.
+    const payload = Buffer.concat([eicar, Buffer.alloc(3000, 0x41)])
+
+    it('covers every format builder', () => {
+      assert.deepEqual(builders.map(b => b.format).sort(), Object.keys(expected).sort())
+    })
+
     for (const builder of builders) {
-      it(`${builder.format}: truncated and corrupted copies end with a verdict`, async () => {
-        const engine = await hashOnlyEngine(eicar, 'Test.EICAR.HDB')
-        const whole = builder.build({ name: 'eicar.com', bytes: Buffer.concat([eicar, Buffer.alloc(3000, 0x41)]) })
+      it(`${builder.format}: truncated and corrupted copies give their exact verdicts`, async () => {
+        const engine = await hashOnlyEngine(payload, 'Test.Payload.HDB')
+        const whole = builder.build({ name: 'eicar.com', bytes: payload })
         const cuts = [whole.subarray(0, Math.floor(whole.length / 2)), whole.subarray(0, whole.length - 7)]
         let seed = 0x9e3779b9
         const corrupt = Buffer.from(whole)
@@ -212,9 +264,11 @@ describe('hostile inputs: bombs, deep nesting, broken and encrypted archives (is
           const at = 8 + (seed % Math.max(1, corrupt.length - 8))
           corrupt[at] = (corrupt[at] ?? 0) ^ 0xff
         }
-        for (const bytes of [...cuts, corrupt]) {
-          const verdict = await scanBytes(engine, bytes)
-          assert.ok(['clean', 'infected', 'limit', 'encrypted'].includes(verdict.status), `${builder.format}: ${JSON.stringify(verdict)}`)
+        const verdicts = await Promise.all([...cuts, corrupt].map(async bytes => await scanBytes(engine, bytes)))
+        assert.deepEqual(verdicts.map(outcome), expected[builder.format], verdicts.map(v => JSON.stringify(v.findings)).join('\n'))
+        for (const v of verdicts.filter(v => v.status === 'broken')) {
+          assert.deepEqual(v.findings[0]?.path, ['object'], 'the damaged container is the object itself')
+          assert.notEqual(v.findings[0]?.detail ?? '', '', 'the finding says what was wrong')
         }
       })
     }
