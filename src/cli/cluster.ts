@@ -1,8 +1,8 @@
 /// `scanwall node offline|online` and `scanwall cluster status`: talk to the running node over its
 /// control socket (path and key from the same --config file the node was started with).
-import { readFileSync } from 'node:fs'
 import { loadConfig } from '../../config/load.js'
-import { controlCall, type ControlRequest } from '../cluster/control.js'
+import { control } from '../cluster/control.js'
+import { readClusterKey } from '../cluster/key.js'
 import type { NodeStatus } from '../cluster/agent.js'
 import { parseOptions } from './args.js'
 
@@ -13,12 +13,14 @@ const options = {
   'no-wait': { type: 'boolean' },
 } as const
 
-async function call (args: string[], request: (values: { instance?: string | undefined, 'no-wait'?: boolean | undefined }) => ControlRequest): Promise<{ result: unknown, json: boolean }> {
+interface Target { readonly socket: string, readonly key: Buffer, readonly instance: string | undefined, readonly json: boolean, readonly wait: boolean }
+
+/// Where to send the command and how to sign it: the socket and key of the same --config file the
+/// node was started with (the key read and checked as the node does).
+async function target (args: string[]): Promise<Target> {
   const { values } = parseOptions(args, options)
   const config = loadConfig({ file: values.config })
-  const key = config.cluster.keyFile !== '' ? readFileSync(config.cluster.keyFile, 'utf8').trim() : config.cluster.key
-  const result = await controlCall(config.cluster.controlSocket, Buffer.from(key, 'utf8'), request(values))
-  return { result, json: values.json === true }
+  return { socket: config.cluster.controlSocket, key: await readClusterKey(config.cluster), instance: values.instance, json: values.json === true, wait: values['no-wait'] !== true }
 }
 
 export async function runNode (args: string[]): Promise<number> {
@@ -27,10 +29,10 @@ export async function runNode (args: string[]): Promise<number> {
     process.stderr.write('usage: scanwall node offline|online [--config FILE] [--instance NAME] [--no-wait]\n')
     return 2
   }
-  const { result } = await call(rest, v => ({ cmd: action, instance: v.instance, wait: v['no-wait'] !== true }))
+  const t = await target(rest)
+  const result = action === 'offline' ? await control.offline(t.socket, t.key, t.instance, t.wait) : await control.online(t.socket, t.key, t.instance)
   process.stdout.write(`${JSON.stringify(result)}\n`)
-  const drained = typeof result === 'object' && result !== null && 'drained' in result ? result.drained : true
-  return drained === false ? 1 : 0
+  return 'drained' in result && !result.drained ? 1 : 0
 }
 
 function table (rows: readonly NodeStatus[]): string {
@@ -48,12 +50,13 @@ export async function runCluster (args: string[]): Promise<number> {
     process.stderr.write('usage: scanwall cluster status [--config FILE] [--instance NAME] [--json]\n')
     return 2
   }
-  const { result, json } = await call(rest, v => ({ cmd: 'status', instance: v.instance }))
-  if (json) {
+  const t = await target(rest)
+  const result = await control.status(t.socket, t.key, t.instance)
+  if (t.json) {
     process.stdout.write(`${JSON.stringify(result)}\n`)
     return 0
   }
-  for (const [name, inst] of Object.entries(result as Record<string, { nodes: NodeStatus[], mapVersion: number }>)) {
+  for (const [name, inst] of Object.entries(result)) {
     process.stdout.write(`cluster ${name} (map ${inst.mapVersion.toString(16)})\n${table(inst.nodes)}\n`)
   }
   return 0

@@ -21,7 +21,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
 import type { OwnershipSink } from './types.js'
 import type { Logger } from '../log.js'
-import { ScanwallError } from '../errors.js'
+import { ScanwallError, errorMessage, isScanwallError } from '../errors.js'
 
 export interface FilterOptions {
   /// Instance name: part of the table names, [a-z0-9_]+.
@@ -36,6 +36,9 @@ export interface FilterOptions {
   readonly clusterMac: string
   readonly nft: string
 }
+
+/// How long one nft transaction plus its listing may take before the owner process counts as hung.
+const ackTimeoutMs = 5000
 
 const hex = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}`
 const portSet = (ports: readonly number[]): string => `{ ${ports.join(', ')} }`
@@ -147,6 +150,9 @@ export class NetfilterSink implements OwnershipSink {
   #nft: ChildProcessWithoutNullStreams | undefined
   #stdout = ''
   #stderr = ''
+  /// Called on every change of the owner process's output or its exit: the command in flight looks
+  /// whether its acknowledgement has arrived (no polling; a hand-over waits for this).
+  #onOutput: (() => void) | undefined
   #queue: Promise<void> = Promise.resolve()
   #stopped = false
 
@@ -158,9 +164,14 @@ export class NetfilterSink implements OwnershipSink {
   /// Installs the base table and starts the owner process; throws CLUSTER_NETFILTER when the
   /// kernel or the nft binary will not cooperate (the caller then runs standalone).
   async start (): Promise<void> {
-    await run(this.#o.nft, ['-f', '-'], renderBase(this.#o))
-    await setTcpLoose(this.#log)
-    await this.#spawnOwner()
+    try {
+      await run(this.#o.nft, ['-f', '-'], renderBase(this.#o))
+      await setTcpLoose(this.#log)
+      await this.#spawnOwner()
+    } catch (err) {
+      // A missing binary (ENOENT) is the same news as a kernel that refuses: no filter here.
+      throw isScanwallError(err) ? err : new ScanwallError('CLUSTER_NETFILTER', `${this.#o.nft}: ${errorMessage(err)}`)
+    }
   }
 
   /// Called when the owner process died under us (the kernel dropped the table with it).
@@ -169,10 +180,11 @@ export class NetfilterSink implements OwnershipSink {
   async #spawnOwner (): Promise<void> {
     const child = spawn(this.#o.nft, ['-i'], { stdio: ['pipe', 'pipe', 'pipe'] })
     this.#nft = child
-    child.stdout.on('data', (d: Buffer) => { this.#stdout += d.toString() })
-    child.stderr.on('data', (d: Buffer) => { this.#stderr += d.toString() })
+    child.stdout.on('data', (d: Buffer) => { this.#stdout += d.toString(); this.#onOutput?.() })
+    child.stderr.on('data', (d: Buffer) => { this.#stderr += d.toString(); this.#onOutput?.() })
     child.on('error', () => {})
     child.on('exit', code => {
+      this.#onOutput?.()
       if (this.#nft !== child) return
       this.#nft = undefined
       this.#log.error({ code }, 'nft owner process exited: this node owns no bucket until it is restarted')
@@ -187,11 +199,19 @@ export class NetfilterSink implements OwnershipSink {
     if (child === undefined) throw new ScanwallError('CLUSTER_NETFILTER', 'nft owner process is not running')
     this.#stdout = ''
     this.#stderr = ''
-    child.stdin.write(`${commands}\nlist table ip ${ownerTable(this.#o)}\n`)
-    const deadline = Date.now() + 5000
-    while (!/\n}\n?$/.test(this.#stdout)) {
-      if (this.#nft !== child || Date.now() > deadline) throw new ScanwallError('CLUSTER_NETFILTER', `nft did not answer: ${this.#stderr.trim()}`)
-      await new Promise(resolve => setTimeout(resolve, 2))
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new ScanwallError('CLUSTER_NETFILTER', `nft did not answer: ${this.#stderr.trim()}`)), ackTimeoutMs)
+        this.#onOutput = () => {
+          if (this.#nft !== child || child.exitCode !== null || child.signalCode !== null) reject(new ScanwallError('CLUSTER_NETFILTER', `nft exited: ${this.#stderr.trim()}`))
+          else if (/\n}\n?$/.test(this.#stdout)) resolve()
+          else return
+          clearTimeout(timer)
+        }
+        child.stdin.write(`${commands}\nlist table ip ${ownerTable(this.#o)}\n`)
+      })
+    } finally {
+      this.#onOutput = undefined
     }
     if (this.#stderr.trim() !== '') throw new ScanwallError('CLUSTER_NETFILTER', this.#stderr.trim())
     return this.#stdout
