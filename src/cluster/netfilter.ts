@@ -19,6 +19,7 @@
 /// transaction, followed by a listing used as the acknowledgement.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
+import { getPriority, setPriority } from 'node:os'
 import type { OwnershipSink } from './types.js'
 import type { Logger } from '../log.js'
 import { ScanwallError, errorMessage, isScanwallError } from '../errors.js'
@@ -36,6 +37,9 @@ export interface FilterOptions {
   readonly clusterMac: string
   readonly nft: string
 }
+
+/// Nice levels the owner process runs above the node (lower is sooner).
+const ownerPriorityBoost = 10
 
 /// How long one nft transaction plus its listing may take before the owner process counts as hung.
 const ackTimeoutMs = 5000
@@ -130,6 +134,18 @@ async function run (cmd: string, args: string[], input: string): Promise<void> {
   })
 }
 
+/// The owner process does tiny work that a hand-over waits for (the window in which a moving bucket
+/// has no owner is one message plus one nft transaction on each side): on a busy host it must not
+/// wait behind the scan workers for a CPU. Root may raise it; elsewhere it keeps the node's priority.
+function raisePriority (pid: number | undefined, log: Logger): void {
+  if (pid === undefined) return
+  try {
+    setPriority(pid, Math.max(-20, getPriority() - ownerPriorityBoost))
+  } catch (err) {
+    log.debug({ err: errorMessage(err) }, 'could not raise the nft owner process priority')
+  }
+}
+
 /// Per-namespace conntrack knob: never pick up another node's connection mid-stream.
 async function setTcpLoose (log: Logger): Promise<void> {
   const path = '/proc/sys/net/netfilter/nf_conntrack_tcp_loose'
@@ -180,6 +196,7 @@ export class NetfilterSink implements OwnershipSink {
   async #spawnOwner (): Promise<void> {
     const child = spawn(this.#o.nft, ['-i'], { stdio: ['pipe', 'pipe', 'pipe'] })
     this.#nft = child
+    raisePriority(child.pid, this.#log)
     child.stdout.on('data', (d: Buffer) => { this.#stdout += d.toString(); this.#onOutput?.() })
     child.stderr.on('data', (d: Buffer) => { this.#stderr += d.toString(); this.#onOutput?.() })
     child.on('error', () => {})
