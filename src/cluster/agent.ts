@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto'
 import { computeBuckets, bucketsOf, type BucketMap, type Member } from './buckets.js'
 import { WeightGovernor } from './weight.js'
 import { fromBitmap, toBitmap } from './bitmap.js'
-import { nextOwnership } from './handover.js'
+import { nextOwnership, noteReleases } from './handover.js'
 import type { LocalFacts, NodeState, OwnershipSink, PeerBeat, LoadSample } from './types.js'
 import type { Logger } from '../log.js'
 
@@ -78,6 +78,8 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
   readonly #send: (beat: PeerBeat) => void
   readonly #log: Logger
   readonly #peers = new Map<string, PeerView>()
+  /// bucket → the peer whose heartbeat last dropped its claim (handover.ts: the drain's fast path).
+  readonly #releasedBy = new Map<number, string>()
   readonly #boot = randomBytes(8).toString('hex')
   readonly #bootTs = Date.now()
   #seq = 0
@@ -129,6 +131,7 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
   receive (beat: PeerBeat, from?: string): void {
     if (this.#stopped) return
     const previous = this.#peers.get(beat.node)
+    noteReleases(this.#releasedBy, beat.node, previous?.beat.owned, beat.owned)
     this.#peers.set(beat.node, { beat, seenAt: now(), failed: false, address: from ?? previous?.address })
     if (previous === undefined || previous.failed) {
       this.#log.info({ cluster: this.#o.cluster, peer: beat.node, state: beat.state }, 'cluster peer up')
@@ -235,8 +238,8 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
 
   #reconcileOwnership (state: NodeState): void {
     const desired = new Set(state === 'online' ? bucketsOf(this.#map, this.#o.nodeId) : [])
-    const peers = [...this.#peers.values()].map(p => ({ failed: p.failed, mapVersion: p.beat.mapVersion, owned: p.beat.owned }))
-    const next = nextOwnership(this.#owned, desired, this.#map.version, peers)
+    const peers = [...this.#peers].map(([id, p]) => ({ id, failed: p.failed, mapVersion: p.beat.mapVersion, owned: p.beat.owned }))
+    const next = nextOwnership(this.#owned, desired, this.#map.version, peers, this.#releasedBy)
     if (next.size === this.#owned.size && [...next].every(b => this.#owned.has(b))) return
     this.#apply(next)
   }
