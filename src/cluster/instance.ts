@@ -29,6 +29,8 @@ export interface InstanceDeps {
   readonly facts: LocalFacts
   readonly health: HealthContext
   readonly makeChannel: ChannelFactory
+  /// Called when the instance's health verdict or set of failing tests changes.
+  readonly onHealthChange: () => void
 }
 
 export class RunningInstance {
@@ -77,7 +79,10 @@ export class RunningInstance {
       return a
     }, async a => { await a.stop() })
     const health = await parts.start('health tests', () => {
-      const m = new HealthMonitor(instance.health.tests, instance.health.expression, deps.health, ilog, (healthy, failing) => agent.setHealth(healthy, failing))
+      const m = new HealthMonitor(instance.health.tests, instance.health.expression, deps.health, ilog, (healthy, failing) => {
+        agent.setHealth(healthy, failing)
+        deps.onHealthChange()
+      })
       m.start()
       return m
     }, m => m.stop())

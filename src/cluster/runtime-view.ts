@@ -41,4 +41,6 @@ export class RuntimeHealthView implements HealthView {
   constructor (runtime: ClusterRuntime) { this.#runtime = runtime }
 
   tests (): readonly HealthRow[] { return this.#runtime.healthRows() }
+
+  subscribe (listener: () => void): () => void { return this.#runtime.onHealthChange(listener) }
 }

@@ -61,9 +61,11 @@ export class ClusterRuntime {
   #draining: AbortController | undefined
   /// The whole node was taken offline (not one instance): SNMP shows it draining.
   #nodeOffline = false
+  readonly #healthListeners: Set<() => void>
 
-  private constructor (running: readonly RunningInstance[], hooks: ClusterHooks, parts: StartedParts, log: Logger) {
+  private constructor (running: readonly RunningInstance[], hooks: ClusterHooks, parts: StartedParts, log: Logger, healthListeners: Set<() => void>) {
     this.#running = running
+    this.#healthListeners = healthListeners
     this.#hooks = hooks
     this.#parts = parts
     this.#log = log
@@ -79,7 +81,10 @@ export class ClusterRuntime {
     }
     const parts = new StartedParts(log)
     const running: RunningInstance[] = []
-    const deps = { nodeId: options.nodeId, nft: options.nft, configVersion: options.configVersion, key: options.key, facts: hooks, health: hooks.health, makeChannel }
+    // Health listeners are known before the runtime exists: the first results may come during start-up.
+    const healthListeners = new Set<() => void>()
+    const onHealthChange = (): void => { for (const listener of healthListeners) listener() }
+    const deps = { nodeId: options.nodeId, nft: options.nft, configVersion: options.configVersion, key: options.key, facts: hooks, health: hooks.health, makeChannel, onHealthChange }
     for (const instance of options.instances) {
       try {
         running.push(await parts.start(`cluster instance ${instance.name}`, async () => await RunningInstance.start(instance, deps, log), async r => { await r.stop() }))
@@ -90,7 +95,7 @@ export class ClusterRuntime {
         return undefined
       }
     }
-    const runtime = new ClusterRuntime(running, hooks, parts, log)
+    const runtime = new ClusterRuntime(running, hooks, parts, log, healthListeners)
     const server = new ControlServer(options.controlSocket, options.key, {
       status: instance => runtime.status(instance),
       offline: async (instance, wait) => await runtime.offline(instance, wait),
@@ -122,6 +127,13 @@ export class ClusterRuntime {
       lastRun: last?.at ?? 0,
       output: last?.detail ?? '',
     })))
+  }
+
+  /// Calls `listener` whenever an instance's health verdict or failing tests change; returns the
+  /// unsubscribe (SNMP sends its health notifications on it instead of waiting for its next poll).
+  onHealthChange (listener: () => void): () => void {
+    this.#healthListeners.add(listener)
+    return () => { this.#healthListeners.delete(listener) }
   }
 
   /// Drain: give the buckets away (break-before-make), then Connection: close after each current

@@ -38,6 +38,9 @@ export interface HealthRow {
 /// The node's health tests and their last results. Called per read: from memory, without I/O.
 export interface HealthView {
   tests (): readonly HealthRow[]
+  /// Calls `listener` when a test's result may have changed, so notifications need not wait for a
+  /// poll; returns the unsubscribe. Views without it are polled only.
+  subscribe? (listener: () => void): () => void
 }
 
 /// What the standalone views read from the node: live state only.

@@ -143,6 +143,38 @@ describe('SNMP access policy, engine ID and notification logic', function () {
     }
   })
 
+  it('sends swHealthTestFailed when a subscribable health view (the cluster\'s tests) says a result changed, without waiting for a poll', async () => {
+    const community = 's-' + randomBytes(4).toString('hex')
+    const { port, daemon } = await startSnmptrapd(dir, [`authCommunity log ${community}`])
+    let status: HealthRow['status'] = 'ok'
+    const listeners = new Set<() => void>()
+    const health: HealthView = {
+      tests: () => [{ name: 'marker', status, lastRun: Date.now(), output: status === 'ok' ? 'exit 0' : 'exit 1' }],
+      subscribe: listener => { listeners.add(listener); return () => { listeners.delete(listener) } },
+    }
+    const sender = new TrapSender({
+      nodeId: 'event-node',
+      enterpriseOid: '1.3.6.1.4.1.99999',
+      engineId: engineIdFor('event-node', 99999),
+      targets: [{ host: '127.0.0.1', port, version: 'v2c', community }],
+      users: [],
+      infectionIntervalMs: 1000,
+      // No poll within this test: only the change event can make the notification.
+      healthPollMs: 600_000,
+    }, { metrics: new Metrics(), scan: { dbVersion: 'x', signatureCount: 1 }, health }, silent)
+    try {
+      sender.start()
+      assert.equal(listeners.size, 1)
+      status = 'failed'
+      for (const listener of listeners) listener()
+      await daemon.waitFor(/swHealthTestFailed.*marker.*exit 1/)
+    } finally {
+      await sender.close()
+      await daemon.stop()
+    }
+    assert.equal(listeners.size, 0, 'close() did not unsubscribe')
+  })
+
   it('rate-limits swInfectionDetected: the first at once, then one per interval counting those held back', async () => {
     const community = 'r-' + randomBytes(4).toString('hex')
     const { port, daemon } = await startSnmptrapd(dir, [`authCommunity log ${community}`])
