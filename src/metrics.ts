@@ -48,6 +48,8 @@ export interface MetricsEvents {
   /// A scan found a threat (ScanService); `service` when the caller knows it.
   infection: [{ threat: string, service?: string }]
   state: [{ from: NodeState, to: NodeState }]
+  /// An ICAP connection opened or closed (the open count now): a drain waits on it, not in a poll.
+  connections: [number]
   /// A signature reload finished: ok with the new set's version and size, or failed and why.
   sigdb: [{ ok: true, version: string, signatures: number } | { ok: false, error: string }]
 }
@@ -65,10 +67,16 @@ export class Metrics {
   aborted = 0
   overloads = 0
   squidStalls = 0
-  connectionsOpen = 0
+  #connectionsOpen = 0
   connectionsTotal = 0
   readonly latency = new LatencyWindow(4096)
   readonly services = new Map<string, ServiceCounters>()
+
+  get connectionsOpen (): number { return this.#connectionsOpen }
+  set connectionsOpen (n: number) {
+    this.#connectionsOpen = n
+    this.events.emit('connections', n)
+  }
 
   get state (): NodeState { return this.#state }
   setState (to: NodeState): void {

@@ -1,5 +1,7 @@
-/// Composition root: builds every part of a node from the validated configuration, starts the
-/// protocol adapters and handles signals. The only module that wires protocols to services.
+/// Composition root: builds every part of a node from the validated configuration and starts them
+/// on one ordered stack (lifecycle.ts): scan service, ICAP server, cluster runtime, SNMP, in that
+/// order, each with its stop, so shut-down runs the same list backwards and a part that fails to
+/// start stops the ones before it. The only module that wires protocols to services.
 import { ScanService } from './scan/service.js'
 import { Metrics } from './metrics.js'
 import { createLogger, type Logger } from './log.js'
@@ -12,8 +14,10 @@ import { readBlockTemplate } from './policy/block-page.js'
 import { readFile } from 'node:fs/promises'
 import { SnmpService } from '../protocols/snmp/service.js'
 import { StandaloneClusterView, BuiltinHealthView, type ClusterView, type HealthView, type LocalNodeState } from './cluster/view.js'
-import { RuntimeClusterView } from './cluster/runtime-view.js'
-import { startCluster, type ClusterRuntime } from './cluster/runtime.js'
+import { RuntimeClusterView, RuntimeHealthView } from './cluster/runtime-view.js'
+import { ClusterRuntime } from './cluster/runtime.js'
+import { readClusterKey } from './cluster/key.js'
+import { StartedParts } from './lifecycle.js'
 import { localLoad, configVersion } from './cluster/local.js'
 import { heartbeatChannels } from '../protocols/cluster/channel.js'
 
@@ -52,7 +56,11 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
   // An instance's `services` are the only paths offered on its virtual address (checked before
   // anything starts: an unknown path is a configuration error).
   const servicesAt = offeredServices(config.icap.services, instances.map((i, k) => ({ address: i.vip, services: i.services, where: `cluster.instances[${k}].services` })))
-  const scan = await ScanService.start({
+  // Read and checked once, before anything starts: a bad key is a configuration error.
+  const clusterKey = instances.length > 0 ? await readClusterKey(config.cluster) : undefined
+  const blockTemplate = await readBlockTemplate(config.blockPage.template)
+  const parts = new StartedParts(log)
+  const scan = await parts.start('scan service', async () => await ScanService.start({
     workers: config.scan.workers,
     maxQueue: config.scan.maxQueue,
     workerMaxOldGenMb: config.scan.workerMaxOldGenMb,
@@ -72,7 +80,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     },
     signaturesLenient: config.signatures.lenient,
     signaturesCacheDir: config.signatures.cacheDir,
-  }, metrics, log)
+  }, metrics, log), async s => { await s.close() })
   const profile: Profile = { ...defaultProfile, blockOversize: config.scan.oversize !== 'allow', failMode: config.scan.failMode, blockBroken: config.scan.alertBrokenContainers }
   const icap = createIcapServer({
     ...config.icap,
@@ -82,16 +90,12 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     servicesAt,
     nodeId: config.node.id,
     maxObjectBytes: config.scan.maxObjectBytes,
-    blockTemplate: await readBlockTemplate(config.blockPage.template),
+    blockTemplate,
   }, { scan, profile, metrics, log })
-  let address: AddressInfo
-  try {
-    address = await icap.listen()
-    log.info({ host: address.address, port: address.port, extraPorts: [...new Set(instances.flatMap(i => i.ports))].filter(p => p !== address.port), services: config.icap.services }, 'ICAP listening')
-  } catch (err) {
-    await scan.close()
-    throw err
-  }
+  // Shut-down lets in-flight transactions finish up to the grace period (after the cluster has
+  // handed this node's buckets to the others, which stops first).
+  const address: AddressInfo = await parts.start('ICAP server', async () => await icap.listen(), async () => { await icap.close(config.shutdown.graceMs) })
+  log.info({ host: address.address, port: address.port, extraPorts: [...new Set(instances.flatMap(i => i.ports))].filter(p => p !== address.port), services: config.icap.services }, 'ICAP listening')
   const icapAddress = `${address.address}:${address.port}`
   // Draining the whole node (by `scanwall node offline` or the API) is a node state: SNMP reports
   // and traps it. Draining one cluster instance drains only the connections to its virtual address.
@@ -99,64 +103,49 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     if (local === undefined) metrics.setState('draining')
     icap.drain(local)
   }
-  const resume = (local?: string): void => {
-    if (local === undefined) metrics.setState('active')
-    icap.resume(local)
-  }
-  let cluster: ClusterRuntime | undefined
-  if (config.cluster.enabled) {
-    try {
-      cluster = await startCluster({
-        nodeId: config.node.id,
-        instances,
-        key: config.cluster.key,
-        keyFile: config.cluster.keyFile,
-        controlSocket: config.cluster.controlSocket,
-        nft: config.cluster.nft,
-        configVersion: configVersion(config),
-      }, {
-        drainIcap: drain,
-        resumeIcap: resume,
-        connections: local => local === undefined ? metrics.connectionsOpen : icap.connectionsAt(local),
-        load: localLoad(scan, config.scan.maxQueue),
-        signatureVersion: () => scan.dbVersion,
-        health: {
-          icap: { host: config.icap.host === '0.0.0.0' ? '127.0.0.1' : config.icap.host, port: address.port, service: config.icap.services[0] ?? 'avscan' },
-          poolAlive: async () => scan.poolSize > 0,
-          spoolDir: config.scan.spoolDir,
-          signaturesDir: config.signatures.dir,
-        },
-      }, heartbeatChannels(config.node.id, log), log)
-    } catch (err) {
-      await icap.close(0)
-      await scan.close()
-      throw err
-    }
-  }
-  let snmp: SnmpService | undefined
-  if (config.snmp.enabled) {
-    const local: LocalNodeState = { nodeId: config.node.id, address: icapAddress, metrics, maxQueue: config.scan.maxQueue, queueDepth: () => scan.queueDepth, signatureCount: () => scan.signatureCount }
-    const clusterView = views.cluster ?? (cluster === undefined ? new StandaloneClusterView(local) : new RuntimeClusterView(cluster, icapAddress))
-    const health = views.health ?? new BuiltinHealthView(local)
-    try {
-      snmp = await SnmpService.start(config.snmp, { nodeId: config.node.id, version: await packageVersion(), metrics, scan, cluster: clusterView, health }, log)
-    } catch (err) {
-      await cluster?.stop()
-      await icap.close(0)
-      await scan.close()
-      throw err
-    }
-  }
+  const cluster = clusterKey === undefined
+    ? undefined
+    : await parts.start('cluster runtime', async () => await ClusterRuntime.start({
+      nodeId: config.node.id,
+      instances,
+      key: clusterKey,
+      controlSocket: config.cluster.controlSocket,
+      nft: config.cluster.nft,
+      configVersion: configVersion(config),
+    }, {
+      drainIcap: local => icap.drain(local),
+      resumeIcap: local => icap.resume(local),
+      nodeState: state => metrics.setState(state),
+      connections: local => local === undefined ? metrics.connectionsOpen : icap.connectionsAt(local),
+      onConnections: listener => {
+        metrics.events.on('connections', listener)
+        return () => { metrics.events.off('connections', listener) }
+      },
+      load: localLoad(scan, config.scan.maxQueue),
+      signatureVersion: () => scan.dbVersion,
+      health: {
+        icap: { host: config.icap.host === '0.0.0.0' ? '127.0.0.1' : config.icap.host, port: address.port, service: config.icap.services[0] ?? 'avscan' },
+        poolProbe: async timeoutMs => await scan.probe(timeoutMs),
+        spoolDir: config.scan.spoolDir,
+        signaturesDir: config.signatures.dir,
+      },
+    }, heartbeatChannels(config.node.id, log), log), async c => { await c?.stop() })
+  const snmp = !config.snmp.enabled
+    ? undefined
+    : await parts.start('SNMP', async () => {
+      const local: LocalNodeState = { nodeId: config.node.id, address: icapAddress, metrics, maxQueue: config.scan.maxQueue, queueDepth: () => scan.queueDepth, signatureCount: () => scan.signatureCount }
+      const clusterView = views.cluster ?? (cluster === undefined ? new StandaloneClusterView(local) : new RuntimeClusterView(cluster, icapAddress))
+      // A clustered node shows the health tests that decide whether it stays in the cluster.
+      const health = views.health ?? (cluster === undefined ? new BuiltinHealthView(local) : new RuntimeHealthView(cluster))
+      return await SnmpService.start(config.snmp, { nodeId: config.node.id, version: await packageVersion(), metrics, scan, cluster: clusterView, health }, log)
+    }, async s => { await s.close() })
   metrics.setState('active')
   let stopping: Promise<void> | undefined
   const stop = async (): Promise<void> => {
     stopping ??= (async () => {
       log.info({ graceMs: config.shutdown.graceMs }, 'shutting down')
       metrics.setState('stopping')
-      await cluster?.stop()
-      await icap.close(config.shutdown.graceMs)
-      await snmp?.close()
-      await scan.close()
+      await parts.stop()
       log.info('stopped')
     })()
     await stopping

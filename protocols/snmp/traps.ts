@@ -2,7 +2,8 @@
 /// health test failed/recovered, signature DB reloaded or failed to load. They are sent to every
 /// configured target (SNMPv3 authPriv with this node's engine ID as the authoritative sender, or
 /// SNMPv2c) and, in AgentX mode, through the master agent. Triggers come from Metrics' events and
-/// from polling the injected HealthView; sending never throws into the code that raised the event.
+/// from the injected HealthView (read when it says a result changed, and polled); sending never
+/// throws into the code that raised the event.
 import snmp from 'net-snmp'
 import type { Metrics, MetricsEvents } from '../../src/metrics.js'
 import type { HealthView, HealthStatus } from '../../src/cluster/view.js'
@@ -60,6 +61,7 @@ export class TrapSender {
   #pending: MetricsEvents['infection'][0] | undefined
   #infectionTimer: NodeJS.Timeout | undefined
   #healthTimer: NodeJS.Timeout | undefined
+  #unsubscribeHealth: (() => void) | undefined
   readonly #inFlight = new Set<Promise<void>>()
 
   constructor (options: TrapSenderOptions, sources: TrapSources, log: Logger) {
@@ -98,6 +100,8 @@ export class TrapSender {
     this.#pollHealth()
     this.#healthTimer = setInterval(() => this.#pollHealth(), this.#options.healthPollMs)
     this.#healthTimer.unref()
+    // A view that says when results change (the cluster's health tests) is read at once then.
+    this.#unsubscribeHealth = this.#sources.health.subscribe?.(() => this.#pollHealth())
   }
 
   /// Stops listening; waits for notifications already handed to the sockets.
@@ -107,6 +111,7 @@ export class TrapSender {
     events.off('state', this.#onState)
     events.off('sigdb', this.#onSigdb)
     clearInterval(this.#healthTimer)
+    this.#unsubscribeHealth?.()
     clearTimeout(this.#infectionTimer)
     await Promise.allSettled([...this.#inFlight])
     for (const session of this.#sessions) session.close()

@@ -1,8 +1,8 @@
 /// `scanwall node offline|online` and `scanwall cluster status`: talk to the running node over its
 /// control socket (path and key from the same --config file the node was started with).
-import { readFileSync } from 'node:fs'
 import { loadConfig } from '../../config/load.js'
-import { controlCall, type ControlRequest } from '../cluster/control.js'
+import { control } from '../cluster/control.js'
+import { readClusterKey } from '../cluster/key.js'
 import type { NodeStatus } from '../cluster/agent.js'
 import { runGroup, withOptions, type CommandSpec, type OptionSpec } from './args.js'
 
@@ -27,26 +27,30 @@ const statusSpec = {
   options: { config, instance, json: { type: 'boolean', help: 'print the status as one JSON line' } },
 } satisfies CommandSpec
 
-async function call (configFile: string | undefined, request: ControlRequest): Promise<unknown> {
+interface Target { readonly socket: string, readonly key: Buffer }
+
+/// Where to send the command and how to sign it: the socket and key of the same --config file the
+/// node was started with (the key read and checked as the node does).
+async function target (configFile: string | undefined): Promise<Target> {
   const loaded = loadConfig({ file: configFile })
-  const key = loaded.cluster.keyFile !== '' ? readFileSync(loaded.cluster.keyFile, 'utf8').trim() : loaded.cluster.key
-  return await controlCall(loaded.cluster.controlSocket, Buffer.from(key, 'utf8'), request)
+  return { socket: loaded.cluster.controlSocket, key: await readClusterKey(loaded.cluster) }
 }
 
 const nodeActions = {
   offline: {
     about: offlineSpec.about,
     run: async (args: string[]) => await withOptions(offlineSpec, args, async ({ values }) => {
-      const result = await call(values.config, { cmd: 'offline', instance: values.instance, wait: values['no-wait'] !== true })
+      const t = await target(values.config)
+      const result = await control.offline(t.socket, t.key, values.instance, values['no-wait'] !== true)
       process.stdout.write(`${JSON.stringify(result)}\n`)
-      const drained = typeof result === 'object' && result !== null && 'drained' in result ? result.drained : true
-      return drained === false ? 1 : 0
+      return 'drained' in result && !result.drained ? 1 : 0
     }),
   },
   online: {
     about: onlineSpec.about,
     run: async (args: string[]) => await withOptions(onlineSpec, args, async ({ values }) => {
-      process.stdout.write(`${JSON.stringify(await call(values.config, { cmd: 'online', instance: values.instance }))}\n`)
+      const t = await target(values.config)
+      process.stdout.write(`${JSON.stringify(await control.online(t.socket, t.key, values.instance))}\n`)
       return 0
     }),
   },
@@ -69,12 +73,13 @@ const clusterActions = {
   status: {
     about: statusSpec.about,
     run: async (args: string[]) => await withOptions(statusSpec, args, async ({ values }) => {
-      const result = await call(values.config, { cmd: 'status', instance: values.instance })
+      const t = await target(values.config)
+      const result = await control.status(t.socket, t.key, values.instance)
       if (values.json === true) {
         process.stdout.write(`${JSON.stringify(result)}\n`)
         return 0
       }
-      for (const [name, inst] of Object.entries(result as Record<string, { nodes: NodeStatus[], mapVersion: number }>)) {
+      for (const [name, inst] of Object.entries(result)) {
         process.stdout.write(`cluster ${name} (map ${inst.mapVersion.toString(16)})\n${table(inst.nodes)}\n`)
       }
       return 0

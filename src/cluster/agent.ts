@@ -1,12 +1,16 @@
 /// The cluster agent of one cluster instance: the membership state machine. It sends heartbeats,
 /// declares peers failed after `missed` silent intervals, computes the same bucket map as every other
-/// agent (buckets.ts), and drives its kernel filter break-before-make: a bucket it loses is released
-/// at once; a bucket it gains is taken only when no live peer still claims it in its last heartbeat.
+/// agent (buckets.ts), and drives its kernel filter break-before-make (handover.ts): a bucket it loses
+/// is released at once and the release announced in a heartbeat as soon as the filter has applied
+/// it; a bucket it gains is taken as soon as no live peer still claims it. Everything is driven by
+/// events (a heartbeat in, a filter change done); the timers only send periodic heartbeats and
+/// detect silent peers.
 import { EventEmitter } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import { computeBuckets, bucketsOf, type BucketMap, type Member } from './buckets.js'
 import { WeightGovernor } from './weight.js'
 import { fromBitmap, toBitmap } from './bitmap.js'
+import { nextOwnership, noteReleases } from './handover.js'
 import type { LocalFacts, NodeState, OwnershipSink, PeerBeat, LoadSample } from './types.js'
 import type { Logger } from '../log.js'
 
@@ -74,6 +78,8 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
   readonly #send: (beat: PeerBeat) => void
   readonly #log: Logger
   readonly #peers = new Map<string, PeerView>()
+  /// bucket → the peer whose heartbeat last dropped its claim (handover.ts: the drain's fast path).
+  readonly #releasedBy = new Map<number, string>()
   readonly #boot = randomBytes(8).toString('hex')
   readonly #bootTs = Date.now()
   #seq = 0
@@ -125,6 +131,7 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
   receive (beat: PeerBeat, from?: string): void {
     if (this.#stopped) return
     const previous = this.#peers.get(beat.node)
+    noteReleases(this.#releasedBy, beat.node, previous?.beat.owned, beat.owned)
     this.#peers.set(beat.node, { beat, seenAt: now(), failed: false, address: from ?? previous?.address })
     if (previous === undefined || previous.failed) {
       this.#log.info({ cluster: this.#o.cluster, peer: beat.node, state: beat.state }, 'cluster peer up')
@@ -230,22 +237,9 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
   }
 
   #reconcileOwnership (state: NodeState): void {
-    const map = this.#map
-    const desired = new Set(state === 'online' ? bucketsOf(map, this.#o.nodeId) : [])
-    const claimed = new Set<number>()
-    for (const peer of this.#peers.values()) {
-      if (peer.failed) continue
-      for (const b of fromBitmap(peer.beat.owned)) claimed.add(b)
-    }
-    // Take a bucket only once every live peer's last heartbeat carries the same map as ours, and no
-    // live peer claims it. A peer still on an older map may hold, or be about to take, what ours
-    // gives us; once it reports our map it takes only what our map gives it, and it keeps claiming
-    // what it releases until its filter no longer accepts it (a heartbeat follows every change).
-    // Releasing never waits.
-    const agreed = [...this.#peers.values()].every(peer => peer.failed || peer.beat.mapVersion === map.version)
-    const next = new Set<number>()
-    for (const b of this.#owned) if (desired.has(b)) next.add(b)
-    if (agreed) for (const b of desired) if (!claimed.has(b)) next.add(b)
+    const desired = new Set(state === 'online' ? bucketsOf(this.#map, this.#o.nodeId) : [])
+    const peers = [...this.#peers].map(([id, p]) => ({ id, failed: p.failed, mapVersion: p.beat.mapVersion, owned: p.beat.owned }))
+    const next = nextOwnership(this.#owned, desired, this.#map.version, peers, this.#releasedBy)
     if (next.size === this.#owned.size && [...next].every(b => this.#owned.has(b))) return
     this.#apply(next)
   }

@@ -1,44 +1,84 @@
 /// The local control socket of a node: `scanwall node offline|online` and `scanwall cluster status`
-/// talk to the running node over a unix socket. Two locks: the socket file is mode 0600 (only its
-/// owner, normally root, may connect), and every request carries an HMAC over its body with the
-/// cluster key plus a timestamp, so a process that can reach the socket but does not know the key is
-/// refused. One JSON request line in, one JSON reply line out.
+/// talk to the running node over a unix socket. Three locks: the socket file is mode 0600 (only its
+/// owner, normally root, may connect); every request carries an HMAC over its body made with the
+/// cluster key, so a process that can reach the socket but does not know the key is refused; and
+/// every body carries a timestamp and a random nonce that the server remembers for as long as the
+/// timestamp is acceptable, so a captured request cannot be sent again (replay).
+/// One JSON request line in, one JSON reply line out; replies are parsed into typed values
+/// (control-reply.ts) before the caller sees them.
 import { createServer, connect, type Server } from 'node:net'
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { chmod, mkdir, unlink } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { ScanwallError } from '../errors.js'
+import { ScanwallError, errorMessage } from '../errors.js'
+import { parseOffline, parseOnline, parseStatus, type OfflineResult, type OnlineResult, type StatusResult } from './control-reply.js'
 
 export interface ControlRequest {
   readonly cmd: 'status' | 'offline' | 'online'
   readonly instance?: string | undefined
+  /// offline only: wait until drained (default) or return once the drain has started.
   readonly wait?: boolean | undefined
 }
 
-export type ControlReply = { ok: true, result: unknown } | { ok: false, error: string }
+/// What the node does for each command.
+export interface ControlHandler {
+  status (instance: string | undefined): StatusResult
+  offline (instance: string | undefined, wait: boolean): Promise<OfflineResult>
+  online (instance: string | undefined): OnlineResult
+}
 
-export type ControlHandler = (request: ControlRequest) => Promise<unknown>
+type ControlReply = { ok: true, result: unknown } | { ok: false, error: string }
 
+/// How far a request's timestamp may be from the server's clock; nonces are kept this long.
 const maxSkewMs = 30_000
+/// Nonces remembered at most (requests need the key, so only a runaway client comes near it).
+const maxNonces = 4096
+const maxLineBytes = 65536
 
 function sign (key: Buffer, body: string): string {
   return createHmac('sha256', key).update(body).digest('hex')
 }
 
-function parseRequest (line: string, key: Buffer): ControlRequest {
+/// Replay guard: a nonce is accepted once while its request's timestamp is within maxSkewMs.
+class NonceWindow {
+  readonly #seen = new Map<string, number>()
+
+  admit (nonce: string, ts: number, now: number): void {
+    for (const [n, t] of this.#seen) if (Math.abs(now - t) > maxSkewMs) this.#seen.delete(n)
+    if (this.#seen.has(nonce)) throw new Error('replayed request')
+    if (this.#seen.size >= maxNonces) throw new Error('too many requests')
+    this.#seen.set(nonce, ts)
+  }
+}
+
+function parseRequest (line: string, key: Buffer, nonces: NonceWindow): ControlRequest {
   const outer: unknown = JSON.parse(line)
   if (typeof outer !== 'object' || outer === null) throw new Error('bad request')
   const { body, mac } = outer as { body?: unknown, mac?: unknown }
-  if (typeof body !== 'string' || typeof mac !== 'string' || mac.length !== 64) throw new Error('bad request')
+  if (typeof body !== 'string' || typeof mac !== 'string' || !/^[0-9a-f]{64}$/.test(mac)) throw new Error('bad request')
   if (!timingSafeEqual(Buffer.from(sign(key, body), 'hex'), Buffer.from(mac, 'hex'))) throw new Error('authentication failed')
   const inner: unknown = JSON.parse(body)
   if (typeof inner !== 'object' || inner === null) throw new Error('bad request')
   const r = inner as Record<string, unknown>
-  if (typeof r['ts'] !== 'number' || Math.abs(Date.now() - r['ts']) > maxSkewMs) throw new Error('stale request')
+  const now = Date.now()
+  const ts = r['ts']
+  if (typeof ts !== 'number' || Math.abs(now - ts) > maxSkewMs) throw new Error('stale request')
+  const nonce = r['nonce']
+  if (typeof nonce !== 'string' || !/^[0-9a-f]{16,64}$/.test(nonce)) throw new Error('bad request: no nonce')
+  nonces.admit(nonce, ts, now)
   const cmd = r['cmd']
   if (cmd !== 'status' && cmd !== 'offline' && cmd !== 'online') throw new Error(`unknown command ${String(cmd)}`)
-  const instance = typeof r['instance'] === 'string' ? r['instance'] : undefined
+  const instance = r['instance']
+  if (instance !== undefined && typeof instance !== 'string') throw new Error('bad request: instance')
   return { cmd, instance, wait: r['wait'] !== false }
+}
+
+async function dispatch (request: ControlRequest, handler: ControlHandler): Promise<unknown> {
+  switch (request.cmd) {
+    case 'status': return handler.status(request.instance)
+    case 'offline': return await handler.offline(request.instance, request.wait !== false)
+    case 'online': return handler.online(request.instance)
+  }
 }
 
 export class ControlServer {
@@ -47,22 +87,24 @@ export class ControlServer {
 
   constructor (path: string, key: Buffer, handler: ControlHandler) {
     this.#path = path
+    const nonces = new NonceWindow()
     this.#server = createServer(socket => {
       let buf = ''
       socket.setEncoding('utf8')
       socket.on('data', (d: string) => {
         buf += d
-        if (buf.length > 65536) { socket.destroy(); return }
+        if (buf.length > maxLineBytes) { socket.destroy(); return }
         const nl = buf.indexOf('\n')
         if (nl < 0) return
         const line = buf.slice(0, nl)
         buf = ''
+        socket.pause()
         let reply: Promise<ControlReply>
         try {
-          const request = parseRequest(line, key)
-          reply = handler(request).then(result => ({ ok: true as const, result }), (err: unknown) => ({ ok: false as const, error: err instanceof Error ? err.message : String(err) }))
+          const request = parseRequest(line, key, nonces)
+          reply = dispatch(request, handler).then(result => ({ ok: true as const, result }), (err: unknown) => ({ ok: false as const, error: errorMessage(err) }))
         } catch (err) {
-          reply = Promise.resolve({ ok: false, error: err instanceof Error ? err.message : String(err) })
+          reply = Promise.resolve({ ok: false, error: errorMessage(err) })
         }
         void reply.then(r => socket.end(`${JSON.stringify(r)}\n`))
       })
@@ -86,9 +128,9 @@ export class ControlServer {
   }
 }
 
-/// Client side, used by the CLI.
+/// Client side: one signed request with a fresh nonce, the reply's result as unchecked JSON.
 export async function controlCall (path: string, key: Buffer, request: ControlRequest, timeoutMs = 120_000): Promise<unknown> {
-  const body = JSON.stringify({ ...request, ts: Date.now(), nonce: randomBytes(8).toString('hex') })
+  const body = JSON.stringify({ ...request, ts: Date.now(), nonce: randomBytes(16).toString('hex') })
   const line = `${JSON.stringify({ body, mac: sign(key, body) })}\n`
   const text = await new Promise<string>((resolve, reject) => {
     const socket = connect(path)
@@ -100,7 +142,26 @@ export async function controlCall (path: string, key: Buffer, request: ControlRe
     socket.on('end', () => { clearTimeout(timer); resolve(data) })
     socket.on('error', err => { clearTimeout(timer); reject(new ScanwallError('CLUSTER_CONTROL', `${path}: ${err.message}`)) })
   })
-  const reply = JSON.parse(text) as ControlReply
-  if (!reply.ok) throw new ScanwallError('CLUSTER_CONTROL', reply.error)
-  return reply.result
+  let reply: unknown
+  try {
+    reply = JSON.parse(text)
+  } catch {
+    throw new ScanwallError('CLUSTER_CONTROL', 'the node answered something that is not JSON')
+  }
+  if (typeof reply !== 'object' || reply === null || !('ok' in reply)) throw new ScanwallError('CLUSTER_CONTROL', 'malformed reply')
+  if (reply.ok !== true) throw new ScanwallError('CLUSTER_CONTROL', 'error' in reply && typeof reply.error === 'string' ? reply.error : 'malformed reply')
+  return 'result' in reply ? reply.result : undefined
+}
+
+/// The typed commands, for the CLI and the tests.
+export const control = {
+  async status (path: string, key: Buffer, instance?: string, timeoutMs?: number): Promise<StatusResult> {
+    return parseStatus(await controlCall(path, key, { cmd: 'status', instance }, timeoutMs))
+  },
+  async offline (path: string, key: Buffer, instance?: string, wait = true): Promise<OfflineResult> {
+    return parseOffline(await controlCall(path, key, { cmd: 'offline', instance, wait }))
+  },
+  async online (path: string, key: Buffer, instance?: string): Promise<OnlineResult> {
+    return parseOnline(await controlCall(path, key, { cmd: 'online', instance }))
+  },
 }

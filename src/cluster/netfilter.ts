@@ -19,9 +19,10 @@
 /// transaction, followed by a listing used as the acknowledgement.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
+import { getPriority, setPriority } from 'node:os'
 import type { OwnershipSink } from './types.js'
 import type { Logger } from '../log.js'
-import { ScanwallError } from '../errors.js'
+import { ScanwallError, errorMessage, isScanwallError } from '../errors.js'
 
 export interface FilterOptions {
   /// Instance name: part of the table names, [a-z0-9_]+.
@@ -36,6 +37,12 @@ export interface FilterOptions {
   readonly clusterMac: string
   readonly nft: string
 }
+
+/// Nice levels the owner process runs above the node (lower is sooner).
+const ownerPriorityBoost = 10
+
+/// How long one nft transaction plus its listing may take before the owner process counts as hung.
+const ackTimeoutMs = 5000
 
 const hex = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}`
 const portSet = (ports: readonly number[]): string => `{ ${ports.join(', ')} }`
@@ -127,6 +134,18 @@ async function run (cmd: string, args: string[], input: string): Promise<void> {
   })
 }
 
+/// The owner process does tiny work that a hand-over waits for (the window in which a moving bucket
+/// has no owner is one message plus one nft transaction on each side): on a busy host it must not
+/// wait behind the scan workers for a CPU. Root may raise it; elsewhere it keeps the node's priority.
+function raisePriority (pid: number | undefined, log: Logger): void {
+  if (pid === undefined) return
+  try {
+    setPriority(pid, Math.max(-20, getPriority() - ownerPriorityBoost))
+  } catch (err) {
+    log.debug({ err: errorMessage(err) }, 'could not raise the nft owner process priority')
+  }
+}
+
 /// Per-namespace conntrack knob: never pick up another node's connection mid-stream.
 async function setTcpLoose (log: Logger): Promise<void> {
   const path = '/proc/sys/net/netfilter/nf_conntrack_tcp_loose'
@@ -147,6 +166,9 @@ export class NetfilterSink implements OwnershipSink {
   #nft: ChildProcessWithoutNullStreams | undefined
   #stdout = ''
   #stderr = ''
+  /// Called on every change of the owner process's output or its exit: the command in flight looks
+  /// whether its acknowledgement has arrived (no polling; a hand-over waits for this).
+  #onOutput: (() => void) | undefined
   #queue: Promise<void> = Promise.resolve()
   #stopped = false
 
@@ -158,9 +180,14 @@ export class NetfilterSink implements OwnershipSink {
   /// Installs the base table and starts the owner process; throws CLUSTER_NETFILTER when the
   /// kernel or the nft binary will not cooperate (the caller then runs standalone).
   async start (): Promise<void> {
-    await run(this.#o.nft, ['-f', '-'], renderBase(this.#o))
-    await setTcpLoose(this.#log)
-    await this.#spawnOwner()
+    try {
+      await run(this.#o.nft, ['-f', '-'], renderBase(this.#o))
+      await setTcpLoose(this.#log)
+      await this.#spawnOwner()
+    } catch (err) {
+      // A missing binary (ENOENT) is the same news as a kernel that refuses: no filter here.
+      throw isScanwallError(err) ? err : new ScanwallError('CLUSTER_NETFILTER', `${this.#o.nft}: ${errorMessage(err)}`)
+    }
   }
 
   /// Called when the owner process died under us (the kernel dropped the table with it).
@@ -169,10 +196,12 @@ export class NetfilterSink implements OwnershipSink {
   async #spawnOwner (): Promise<void> {
     const child = spawn(this.#o.nft, ['-i'], { stdio: ['pipe', 'pipe', 'pipe'] })
     this.#nft = child
-    child.stdout.on('data', (d: Buffer) => { this.#stdout += d.toString() })
-    child.stderr.on('data', (d: Buffer) => { this.#stderr += d.toString() })
+    raisePriority(child.pid, this.#log)
+    child.stdout.on('data', (d: Buffer) => { this.#stdout += d.toString(); this.#onOutput?.() })
+    child.stderr.on('data', (d: Buffer) => { this.#stderr += d.toString(); this.#onOutput?.() })
     child.on('error', () => {})
     child.on('exit', code => {
+      this.#onOutput?.()
       if (this.#nft !== child) return
       this.#nft = undefined
       this.#log.error({ code }, 'nft owner process exited: this node owns no bucket until it is restarted')
@@ -187,11 +216,19 @@ export class NetfilterSink implements OwnershipSink {
     if (child === undefined) throw new ScanwallError('CLUSTER_NETFILTER', 'nft owner process is not running')
     this.#stdout = ''
     this.#stderr = ''
-    child.stdin.write(`${commands}\nlist table ip ${ownerTable(this.#o)}\n`)
-    const deadline = Date.now() + 5000
-    while (!/\n}\n?$/.test(this.#stdout)) {
-      if (this.#nft !== child || Date.now() > deadline) throw new ScanwallError('CLUSTER_NETFILTER', `nft did not answer: ${this.#stderr.trim()}`)
-      await new Promise(resolve => setTimeout(resolve, 2))
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new ScanwallError('CLUSTER_NETFILTER', `nft did not answer: ${this.#stderr.trim()}`)), ackTimeoutMs)
+        this.#onOutput = () => {
+          if (this.#nft !== child || child.exitCode !== null || child.signalCode !== null) reject(new ScanwallError('CLUSTER_NETFILTER', `nft exited: ${this.#stderr.trim()}`))
+          else if (/\n}\n?$/.test(this.#stdout)) resolve()
+          else return
+          clearTimeout(timer)
+        }
+        child.stdin.write(`${commands}\nlist table ip ${ownerTable(this.#o)}\n`)
+      })
+    } finally {
+      this.#onOutput = undefined
     }
     if (this.#stderr.trim() !== '') throw new ScanwallError('CLUSTER_NETFILTER', this.#stderr.trim())
     return this.#stdout

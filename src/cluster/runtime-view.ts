@@ -1,9 +1,9 @@
 /// The cluster as the SNMP agent's cluster table shows it, read from the running cluster agents:
 /// one row per node and cluster instance (split per-service clusters list every instance; the
-/// instance column tells them apart).
+/// instance column tells them apart); and the health table, read from the runtime's health tests.
 import type { ClusterRuntime } from './runtime.js'
 import type { NodeState as AgentState } from './types.js'
-import type { ClusterNodeRow, ClusterView } from './view.js'
+import type { ClusterNodeRow, ClusterView, HealthRow, HealthView } from './view.js'
 import type { NodeState } from '../metrics.js'
 
 const stateForMib: Readonly<Record<AgentState, NodeState>> = {
@@ -32,4 +32,15 @@ export class RuntimeClusterView implements ClusterView {
       lastHeartbeat: now - n.lastHeartbeatMs,
     })))
   }
+}
+
+/// The health tests the cluster runs (the results that take this node out of the cluster), as the
+/// SNMP health table and the health notifications see them.
+export class RuntimeHealthView implements HealthView {
+  readonly #runtime: ClusterRuntime
+  constructor (runtime: ClusterRuntime) { this.#runtime = runtime }
+
+  tests (): readonly HealthRow[] { return this.#runtime.healthRows() }
+
+  subscribe (listener: () => void): () => void { return this.#runtime.onHealthChange(listener) }
 }

@@ -1,33 +1,31 @@
-/// Runs this node's cluster instances: per instance a kernel filter, a heartbeat channel, an agent
-/// and its health monitor; plus the control socket and the drain procedure. Where root or nftables
-/// is missing the node runs standalone and says so in one log line.
-import { readFile } from 'node:fs/promises'
-import { ClusterAgent, type NodeStatus } from './agent.js'
-import { NetfilterSink } from './netfilter.js'
-import { HealthMonitor } from './health/monitor.js'
-import { ControlServer, type ControlRequest } from './control.js'
+/// Runs this node's cluster instances (instance.ts: filter, heartbeat channel, agent, health tests)
+/// and the control socket, and coordinates what spans them: drain (`node offline`), `node online`,
+/// status and the health rows SNMP shows. The drain waits on events (an agent's filter changed, a
+/// connection closed), never in a polling loop. Where root or nftables is missing the node runs
+/// standalone and says so in one log line.
+import { RunningInstance, type ChannelFactory } from './instance.js'
+import { ControlServer } from './control.js'
+import { until, anyOf, type Subscribe } from './until.js'
+import { StartedParts } from '../lifecycle.js'
 import type { ClusterInstance } from './config.js'
 import type { HealthContext } from './health/tests.js'
-import type { LoadSample, PeerBeat } from './types.js'
+import type { InstanceStatus, OfflineResult, OnlineResult, StatusResult } from './control-reply.js'
+import type { HealthRow } from './view.js'
+import type { LoadSample } from './types.js'
 import type { Logger } from '../log.js'
-import { ScanwallError, errorMessage } from '../errors.js'
+import { ScanwallError, errorMessage, isScanwallError } from '../errors.js'
 
-/// The heartbeat channel of one instance (protocols/cluster/transport.ts, handed in by node.ts).
-export interface Channel {
-  send (beat: PeerBeat): void
-  /// `from`: the sender's heartbeat address (host:port), for status and SNMP.
-  onMessage (listener: (beat: PeerBeat, from: string) => void): void
-  rejects (): Record<string, number>
-  close (): Promise<void>
-}
-
-export type ChannelFactory = (instance: ClusterInstance, key: Buffer) => Promise<Channel>
+export type { Channel, ChannelFactory } from './instance.js'
 
 export interface ClusterHooks {
   /// Without an address the whole node drains; with one, only connections to that virtual address.
   drainIcap (local?: string): void
   resumeIcap (local?: string): void
+  /// The node's state as SNMP reports it: draining while the whole node drains, else active.
+  nodeState (state: 'active' | 'draining'): void
   connections (local?: string): number
+  /// Calls `listener` whenever an ICAP connection opens or closes; returns the unsubscribe.
+  onConnections (listener: () => void): () => void
   load (): LoadSample
   signatureVersion (): string
   readonly health: HealthContext
@@ -36,140 +34,166 @@ export interface ClusterHooks {
 export interface ClusterOptions {
   readonly nodeId: string
   readonly instances: readonly ClusterInstance[]
-  readonly key: string
-  readonly keyFile: string
+  /// The shared key, read and checked once (key.ts).
+  readonly key: Buffer
   readonly controlSocket: string
   readonly nft: string
   readonly configVersion: string
 }
 
-interface Running {
-  readonly instance: ClusterInstance
-  readonly agent: ClusterAgent
-  readonly sink: NetfilterSink
-  readonly channel: Channel
-  readonly health: HealthMonitor
-}
+/// After the filter stops accepting a drained bucket, connections whose handshake completed just
+/// before still wait in the accept queue; the ICAP drain (a 503 at accept, and closing connections
+/// that have not sent a request yet) starts only after they were taken, so they are served. One
+/// grace delay, not a poll: the queue cannot be observed.
+const acceptGraceMs = 100
 
-export interface ClusterRuntime {
-  status (): Record<string, { nodes: NodeStatus[], owned: number[], mapVersion: number, rejects: Record<string, number> }>
-  stop (): Promise<void>
-}
+/// Resolves in the check phase of the event loop, after the poll phase that follows: a loop that
+/// was busy past the grace accepts (first turn) and reads (second turn) what waited before the ICAP
+/// drain starts, since timers run before the poll phase of their turn.
+async function afterPollPhase (): Promise<void> { await new Promise(resolve => setImmediate(resolve)) }
 
-async function loadKey (options: ClusterOptions): Promise<Buffer> {
-  const text = options.keyFile !== '' ? (await readFile(options.keyFile, 'utf8')).trim() : options.key
-  if (text.length < 16) throw new ScanwallError('CONFIG_INVALID', 'cluster.key/cluster.keyFile: a shared key of at least 16 characters is required')
-  return Buffer.from(text, 'utf8')
-}
+export class ClusterRuntime {
+  readonly #running: readonly RunningInstance[]
+  readonly #hooks: ClusterHooks
+  readonly #parts: StartedParts
+  readonly #log: Logger
+  /// The drain in progress, if any: `online` aborts it.
+  #draining: AbortController | undefined
+  /// The whole node was taken offline (not one instance): SNMP shows it draining.
+  #nodeOffline = false
+  readonly #healthListeners: Set<() => void>
 
-export async function startCluster (options: ClusterOptions, hooks: ClusterHooks, makeChannel: ChannelFactory, log: Logger): Promise<ClusterRuntime | undefined> {
-  if (options.instances.length === 0) return undefined
-  const key = await loadKey(options)
-  if (process.getuid?.() !== 0) {
-    log.warn('cluster: running standalone: not root, cannot install the nftables bucket filter')
-    return undefined
+  private constructor (running: readonly RunningInstance[], hooks: ClusterHooks, parts: StartedParts, log: Logger, healthListeners: Set<() => void>) {
+    this.#running = running
+    this.#healthListeners = healthListeners
+    this.#hooks = hooks
+    this.#parts = parts
+    this.#log = log
   }
-  const running: Running[] = []
-  try {
+
+  /// Starts every instance and the control socket; undefined (standalone, one log line) without
+  /// root or nftables. A failed start stops what started and throws.
+  static async start (options: ClusterOptions, hooks: ClusterHooks, makeChannel: ChannelFactory, log: Logger): Promise<ClusterRuntime | undefined> {
+    if (options.instances.length === 0) return undefined
+    if (process.getuid?.() !== 0) {
+      log.warn('cluster: running standalone: not root, cannot install the nftables bucket filter')
+      return undefined
+    }
+    const parts = new StartedParts(log)
+    const running: RunningInstance[] = []
+    // Health listeners are known before the runtime exists: the first results may come during start-up.
+    const healthListeners = new Set<() => void>()
+    const onHealthChange = (): void => { for (const listener of healthListeners) listener() }
+    const deps = { nodeId: options.nodeId, nft: options.nft, configVersion: options.configVersion, key: options.key, facts: hooks, health: hooks.health, makeChannel, onHealthChange }
     for (const instance of options.instances) {
-      const sink = new NetfilterSink({ name: instance.name, vip: instance.vip, ports: instance.ports, buckets: instance.buckets, seed: instance.seed, mark: instance.mark, mode: instance.mode, clusterMac: instance.clusterMac, nft: options.nft }, log)
       try {
-        await sink.start()
+        running.push(await parts.start(`cluster instance ${instance.name}`, async () => await RunningInstance.start(instance, deps, log), async r => { await r.stop() }))
       } catch (err) {
-        await Promise.all(running.map(async r => { await r.agent.stop(); await r.sink.stop(); await r.channel.close() }))
+        // The parts started so far are stopped already (StartedParts).
+        if (!isScanwallError(err) || err.code !== 'CLUSTER_NETFILTER') throw err
         log.warn({ err: errorMessage(err) }, 'cluster: running standalone: nftables unavailable')
         return undefined
       }
-      const channel = await makeChannel(instance, key)
-      const agent = new ClusterAgent({
-        cluster: instance.name,
-        nodeId: options.nodeId,
-        buckets: instance.buckets,
-        capacity: instance.capacity,
-        intervalMs: instance.intervalMs,
-        missed: instance.missed,
-        joinMs: instance.joinMs,
-        loadWeighting: instance.loadWeighting,
-        loadSmoothingMs: instance.loadSmoothingMs,
-        weightHoldMs: instance.weightHoldMs,
-        configVersion: options.configVersion,
-      }, { sink, facts: hooks, send: beat => channel.send(beat), log: log.child({ cluster: instance.name }) })
-      channel.onMessage((beat, from) => agent.receive(beat, from))
-      sink.onLost = () => agent.ownershipLost()
-      const health = new HealthMonitor(instance.health.tests, instance.health.expression, hooks.health, log.child({ cluster: instance.name }), (healthy, failing) => agent.setHealth(healthy, failing))
-      agent.start()
-      health.start()
-      running.push({ instance, agent, sink, channel, health })
-      log.info({ cluster: instance.name, vip: instance.vip, ports: instance.ports, peers: instance.peers.length }, 'cluster instance started')
     }
-  } catch (err) {
-    await Promise.all(running.map(async r => { r.health.stop(); await r.agent.stop(); await r.sink.stop(); await r.channel.close() }))
-    throw err
+    const runtime = new ClusterRuntime(running, hooks, parts, log, healthListeners)
+    const server = new ControlServer(options.controlSocket, options.key, {
+      status: instance => runtime.status(instance),
+      offline: async (instance, wait) => await runtime.offline(instance, wait),
+      online: instance => runtime.online(instance),
+    })
+    await parts.start('control socket', async () => { await server.listen(); return server }, async s => { await s.close() })
+    return runtime
   }
 
-  const select = (name: string | undefined): Running[] => {
-    const list = running.filter(r => name === undefined || r.instance.name === name)
+  #select (name: string | undefined): RunningInstance[] {
+    const list = this.#running.filter(r => name === undefined || r.instance.name === name)
     if (list.length === 0) throw new ScanwallError('CLUSTER_CONTROL', `no cluster instance '${String(name)}'`)
     return list
   }
 
-  const status: ClusterRuntime['status'] = () => Object.fromEntries(running.map(r => [r.instance.name, {
-    nodes: r.agent.status(), owned: [...r.agent.owned], mapVersion: r.agent.map.version, rejects: r.channel.rejects(),
-  }]))
-
-  /// The virtual addresses an operator command is about: every connection of the node when it names
-  /// no instance, else only those made to the named instance's virtual address.
-  const scope = (request: ControlRequest, list: Running[]): Array<string | undefined> =>
-    request.instance === undefined ? [undefined] : list.map(r => r.instance.vip)
-
-  /// Drain: give the buckets away (break-before-make), then Connection: close after each current
-  /// transaction so keep-alive clients reconnect to the others, then wait until no connection is left.
-  const offline = async (request: ControlRequest): Promise<unknown> => {
-    const list = select(request.instance)
-    const where = scope(request, list)
-    const open = (): number => where.reduce((n, local) => n + hooks.connections(local), 0)
-    const started = performance.now()
-    for (const r of list) r.agent.setAdmin('offline')
-    const timeout = Math.max(...list.map(r => r.instance.drainTimeoutMs))
-    // Buckets first: once the kernel stops accepting new connections here (and the accept queue has
-    // been taken), tell keep-alive clients to go; a connection accepted during drain would get a 503.
-    while (performance.now() - started < timeout && !list.every(r => r.agent.owned.length === 0)) {
-      await new Promise(resolve => setTimeout(resolve, 10))
-    }
-    await new Promise(resolve => setTimeout(resolve, 100))
-    for (const local of where) hooks.drainIcap(local)
-    if (request.wait === false) return { draining: list.map(r => r.instance.name) }
-    while (performance.now() - started < timeout) {
-      if (list.every(r => r.agent.owned.length === 0) && open() === 0) break
-      await new Promise(resolve => setTimeout(resolve, 50))
-    }
-    const drained = list.every(r => r.agent.owned.length === 0) && open() === 0
-    for (const r of list) if (drained) r.agent.markDrained()
-    return { drained, connections: open(), ms: Math.round(performance.now() - started) }
+  status (instance?: string): StatusResult {
+    return Object.fromEntries(this.#select(instance).map((r): [string, InstanceStatus] => [r.instance.name, {
+      nodes: r.agent.status(), owned: r.agent.owned, mapVersion: r.agent.map.version, rejects: r.channel.rejects(),
+    }]))
   }
 
-  const online = async (request: ControlRequest): Promise<unknown> => {
-    const list = select(request.instance)
-    for (const local of scope(request, list)) hooks.resumeIcap(local)
+  /// Every instance's health tests and their last results, as the SNMP health table lists them
+  /// (prefixed with the instance name when the node runs more than one).
+  healthRows (): HealthRow[] {
+    const prefix = this.#running.length > 1
+    return this.#running.flatMap(r => r.health.results().map(({ name, last }) => ({
+      name: prefix ? `${r.instance.name}/${name}` : name,
+      status: last === undefined ? 'unknown' as const : last.ok ? 'ok' as const : 'failed' as const,
+      lastRun: last?.at ?? 0,
+      output: last?.detail ?? '',
+    })))
+  }
+
+  /// Calls `listener` whenever an instance's health verdict or failing tests change; returns the
+  /// unsubscribe (SNMP sends its health notifications on it instead of waiting for its next poll).
+  onHealthChange (listener: () => void): () => void {
+    this.#healthListeners.add(listener)
+    return () => { this.#healthListeners.delete(listener) }
+  }
+
+  /// Drain: give the buckets away (break-before-make), then Connection: close after each current
+  /// transaction so keep-alive clients reconnect to the others, then wait until no connection is
+  /// left. Without an instance the whole node drains; with one, only connections to its address.
+  async offline (instance: string | undefined, wait: boolean): Promise<OfflineResult> {
+    const list = this.#select(instance)
+    const where = instance === undefined ? [undefined] : list.map(r => r.instance.vip)
+    const open = (): number => where.reduce((n, local) => n + this.#hooks.connections(local), 0)
+    const released = (): boolean => list.every(r => r.agent.owned.length === 0)
+    const filterChanged: Subscribe = check => {
+      for (const r of list) r.agent.on('owned', check)
+      return () => { for (const r of list) r.agent.off('owned', check) }
+    }
+    const started = performance.now()
+    const timeout = Math.max(...list.map(r => r.instance.drainTimeoutMs))
+    const left = (): number => timeout - (performance.now() - started)
+    this.#draining?.abort()
+    const abort = new AbortController()
+    this.#draining = abort
+    if (instance === undefined) {
+      this.#nodeOffline = true
+      this.#hooks.nodeState('draining')
+    }
+    for (const r of list) r.agent.setAdmin('offline')
+    // Buckets first: once the kernel stops accepting new connections here (and the accept queue has
+    // been taken), tell keep-alive clients to go; a connection accepted during drain would get a 503.
+    await until(released, filterChanged, left(), abort.signal)
+    if (abort.signal.aborted) return { drained: false, connections: open(), ms: Math.round(performance.now() - started) }
+    await new Promise(resolve => setTimeout(resolve, acceptGraceMs))
+    await afterPollPhase()
+    await afterPollPhase()
+    if (abort.signal.aborted) return { drained: false, connections: open(), ms: Math.round(performance.now() - started) }
+    for (const local of where) this.#hooks.drainIcap(local)
+    if (!wait) return { draining: list.map(r => r.instance.name) }
+    const drained = await until(() => released() && open() === 0, anyOf(filterChanged, this.#hooks.onConnections), left(), abort.signal)
+    if (drained) for (const r of list) r.agent.markDrained()
+    if (this.#draining === abort) this.#draining = undefined
+    const ms = Math.round(performance.now() - started)
+    this.#log.info({ instance, drained, ms }, 'drain finished')
+    return { drained, connections: open(), ms }
+  }
+
+  online (instance: string | undefined): OnlineResult {
+    const list = this.#select(instance)
+    this.#draining?.abort()
+    this.#draining = undefined
+    for (const local of instance === undefined ? [undefined] : list.map(r => r.instance.vip)) this.#hooks.resumeIcap(local)
     for (const r of list) r.agent.setAdmin('online')
+    // A node taken offline as a whole serves again as soon as any of its instances is back.
+    if (this.#nodeOffline) {
+      this.#nodeOffline = false
+      this.#hooks.nodeState('active')
+    }
     return { online: list.map(r => r.instance.name) }
   }
 
-  const control = new ControlServer(options.controlSocket, key, async request => {
-    switch (request.cmd) {
-      case 'status': return status()
-      case 'offline': return await offline(request)
-      case 'online': return await online(request)
-    }
-  })
-  await control.listen()
-
-  return {
-    status,
-    async stop () {
-      await control.close()
-      for (const r of running) r.health.stop()
-      await Promise.all(running.map(async r => { await r.agent.stop(); await r.sink.stop(); await r.channel.close() }))
-    },
+  /// Closes the control socket, then leaves every cluster (newest instance first).
+  async stop (): Promise<void> {
+    this.#draining?.abort()
+    await this.#parts.stop()
   }
 }

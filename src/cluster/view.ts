@@ -1,7 +1,8 @@
 /// What the rest of the node may read about the cluster and about health: two small provider
 /// interfaces, injected into readers such as the SNMP agent, so that they do not depend on how the
-/// cluster agent or the health tests are built. Until those land, the standalone implementations
-/// below describe a one-node cluster (this node) and the node's own built-in checks.
+/// cluster agent or the health tests are built. The standalone implementations below describe a
+/// one-node cluster (this node) and the node's own built-in checks; a clustered node uses the
+/// runtime's (runtime-view.ts).
 import type { Metrics, NodeState } from '../metrics.js'
 
 export interface ClusterNodeRow {
@@ -37,6 +38,9 @@ export interface HealthRow {
 /// The node's health tests and their last results. Called per read: from memory, without I/O.
 export interface HealthView {
   tests (): readonly HealthRow[]
+  /// Calls `listener` when a test's result may have changed, so notifications need not wait for a
+  /// poll; returns the unsubscribe. Views without it are polled only.
+  subscribe? (listener: () => void): () => void
 }
 
 /// What the standalone views read from the node: live state only.
@@ -66,8 +70,9 @@ export class StandaloneClusterView implements ClusterView {
   }
 }
 
-/// The node's own checks, evaluated when read (cheap, from live state): signatures loaded and scan
-/// queue below its limit. The cluster health work replaces this with real tests.
+/// A standalone node's own checks, evaluated when read (cheap, from live state): signatures loaded
+/// and scan queue below its limit. A clustered node shows its cluster health tests instead
+/// (RuntimeHealthView in runtime-view.ts).
 export class BuiltinHealthView implements HealthView {
   readonly #local: LocalNodeState
   constructor (local: LocalNodeState) { this.#local = local }

@@ -284,6 +284,25 @@ export class ScanService {
     return await result
   }
 
+  /// The `pool` health test: a few bytes scanned by a live pool worker (never the inline leaf
+  /// scanner, which would answer without one), with a timeout that aborts the task. Not recorded in
+  /// the metrics. Never throws: a crash, a queue at its limit or no answer in time is a failure.
+  async probe (timeoutMs: number): Promise<{ readonly ok: boolean, readonly detail: string }> {
+    const bytes = new TextEncoder().encode('scanwall pool health probe\n').buffer
+    const task: ScanTask = { source: { kind: 'memory', bytes, size: bytes.byteLength }, name: 'health-probe', timeoutMs, returnBody: false, cancelFlag: new SharedArrayBuffer(4) }
+    const signal = AbortSignal.timeout(timeoutMs)
+    const started = performance.now()
+    try {
+      const result = parseTaskResult(await this.#pool.run(task, { signal, transferList: [bytes] }))
+      const ms = Math.round(performance.now() - started)
+      if (!result.ok) return { ok: false, detail: `worker failed: ${result.code} ${result.message}` }
+      const answered = result.verdict.status === 'clean' || result.verdict.status === 'infected'
+      return { ok: answered, detail: `worker answered ${result.verdict.status} in ${ms} ms` }
+    } catch (err) {
+      return { ok: false, detail: signal.aborted ? `no worker answered within ${timeoutMs} ms` : errorMessage(err) }
+    }
+  }
+
   async close (): Promise<void> { await this.#pool.close() }
 }
 

@@ -36,6 +36,19 @@ describe('cluster: three nodes, one virtual address (network namespaces)', funct
     return rows
   }
   const snmpCluster = async (n: NodeProc): Promise<Map<string, string>> => new Map([...await snmpClusterRows(n)].map(([id, row]) => [id, row.state]))
+  /// The SNMP health table of `n`: test name → status and last output, e.g. marker → failed(3), "exit 1".
+  const snmpHealth = async (n: NodeProc): Promise<Map<string, { status: string, output: string }>> => {
+    const r = await run('ip', ['netns', 'exec', n.ns, 'snmpwalk', ...snmpAuth, ...mibArgs, '-t', '2', '-r', '1', `127.0.0.1:${snmpPort}`, 'SCANWALL-MIB::swHealthTable'], snmpEnv)
+    assert.equal(r.code, 0, `snmpwalk on ${n.name} failed: ${r.stderr}`)
+    // The table ends the MIB tree: snmpwalk then prints the end-of-view marker under the last name.
+    const got = parseVarbinds(r.stdout.split('\n').filter(l => !l.includes('No more variables left')).join('\n'))
+    const rows = new Map<string, { status: string, output: string }>()
+    for (const [name, test] of got) {
+      const index = /^swHealthName\.(\d+)$/.exec(name)?.[1]
+      if (index !== undefined) rows.set(test, { status: got.get(`swHealthStatus.${index}`) ?? '', output: got.get(`swHealthLastOutput.${index}`) ?? '' })
+    }
+    return rows
+  }
 
   before(async function () {
     await h.setUp(n => ({ tests: [{ name: 'marker', kind: 'exec', command: ['sh', '-c', `! test -e ${failFile(n)}`], intervalMs: 500, timeoutMs: 5000 }] }))
@@ -111,6 +124,12 @@ describe('cluster: three nodes, one virtual address (network namespaces)', funct
     const row = (await h.status(bed.nodes[0]!))['default']!.nodes.find(r => r.id === n3.name)
     assert.equal(row?.state, 'offline')
     assert.deepEqual(row?.failing, ['marker'])
+    // SNMP shows the cluster's own health test (the one that took the node out), not a stand-in.
+    const failingRow = (await snmpHealth(n3)).get('marker')
+    console.log(`    SNMP health table on ${n3.name} while failing: marker ${failingRow?.status} (${failingRow?.output})`)
+    assert.equal(failingRow?.status, 'failed(3)')
+    assert.match(failingRow?.output ?? '', /exit 1/)
+    assert.deepEqual([...(await snmpHealth(bed.nodes[0]!))].map(([name, r]) => `${name} ${r.status}`), ['marker ok(2)'])
     await bed.resetServed()
     let run = await h.load()
     await sleep(1000)
@@ -124,6 +143,7 @@ describe('cluster: three nodes, one virtual address (network namespaces)', funct
     attempts = [...attempts, ...await run.stop()]
     assert.deepEqual(h.unexplained(attempts.filter(a => !a.ok), 'health'), [])
     assert.ok((await bed.served(n3)).size > 0)
+    assert.equal((await snmpHealth(n3)).get('marker')?.status, 'ok(2)')
   })
 
   /// Walks `watcher`'s SNMP cluster table until it shows `id` as failed; resolves (never rejects,

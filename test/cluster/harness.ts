@@ -7,15 +7,15 @@ import { readFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { cleanStale, sh, clientIp, key, buckets, seed, type TestBed, type BedInstance, type NodeProc } from './testbed.js'
-import { controlCall } from '../../src/cluster/control.js'
+import { control } from '../../src/cluster/control.js'
+import type { InstanceStatus, StatusResult } from '../../src/cluster/control-reply.js'
 import { kernelBucket } from '../../src/cluster/buckets.js'
-import type { NodeStatus } from '../../src/cluster/agent.js'
 import type { Probe } from './prober.js'
 import { failoverWindow, describeWindow, type FailoverWindow } from './window.js'
 
 export interface Attempt { s: number, e: number, c: number, lport: number, ok: boolean, err?: string }
-export interface InstanceStatus { nodes: NodeStatus[], owned: number[], mapVersion: number, rejects: Record<string, number> }
-export type Status = Record<string, InstanceStatus>
+export type { InstanceStatus }
+export type Status = StatusResult
 export interface LoadRun { attempts: Attempt[], stop: () => Promise<Attempt[]> }
 
 export const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
@@ -69,7 +69,7 @@ export class Harness {
   }
 
   async status (n: NodeProc): Promise<Status> {
-    return await controlCall(n.controlSocket, Buffer.from(key), { cmd: 'status' }, 5000) as Status
+    return await control.status(n.controlSocket, Buffer.from(key), undefined, 5000)
   }
 
   live (): NodeProc[] {
@@ -113,9 +113,11 @@ export class Harness {
     return await this.#records<Attempt>(process.execPath, this.tools, 'load', inst.vip, String(inst.port), String(concurrency), String(pauseMs), '3000', 'icap')
   }
 
-  /// Starts the failover prober (a fresh connection + OPTIONS every 20 ms, 300 ms connect deadline).
-  async probes (inst = this.first): Promise<{ stop: () => Promise<Probe[]> }> {
-    return await this.#records<Probe>('nice', '-n', '-10', process.execPath, this.prober, inst.vip, String(inst.port), '20', '300', '1000')
+  /// Starts the failover prober (a fresh connection + OPTIONS every `everyMs`, `connectMs` connect
+  /// deadline); with `only`, on those buckets alone.
+  async probes (inst = this.first, everyMs = 20, connectMs = 300, only?: readonly number[]): Promise<{ stop: () => Promise<Probe[]> }> {
+    const filter = only === undefined ? [] : [clientIp, `${buckets}:${seed}:${only.join(',')}`]
+    return await this.#records<Probe>('nice', '-n', '-10', process.execPath, this.prober, inst.vip, String(inst.port), String(everyMs), String(connectMs), '1000', ...filter)
   }
 
   /// Runs a client-namespace tool that prints one JSON record per line until its stdin closes;

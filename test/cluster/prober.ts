@@ -3,9 +3,12 @@
 /// gives up on its own short connect deadline, so no attempt ever waits in the kernel's 1 s SYN
 /// retransmit (which is what made the load workers' numbers a second late). One JSON line per
 /// attempt: start time, outcome, local port (the test maps it to a bucket and an owner), connect ms.
+/// With a bucket filter (`B:SEED:b1,b2,…`) it uses only local ports whose jhash bucket is in the
+/// list, so every attempt lands on the buckets under test (a drain's moving buckets).
 /// Not a product tool: test/cluster only.
 import { connect } from 'node:net'
 import { randomInt } from 'node:crypto'
+import { kernelBucket } from '../../src/cluster/buckets.js'
 
 export interface Probe {
   /// Start (Date.now()) and end of the attempt.
@@ -18,7 +21,7 @@ export interface Probe {
   readonly err?: string
 }
 
-interface ProberArgs { vip: string, port: number, everyMs: number, connectTimeoutMs: number, answerTimeoutMs: number }
+interface ProberArgs { vip: string, port: number, everyMs: number, connectTimeoutMs: number, answerTimeoutMs: number, ports: readonly number[] }
 
 const options = (vip: string): string => `OPTIONS icap://${vip}/avscan ICAP/1.0\r\nHost: ${vip}\r\nEncapsulated: null-body=0\r\n\r\n`
 
@@ -64,13 +67,13 @@ async function attempt (a: ProberArgs, lport: number): Promise<Omit<Probe, 'e'> 
 
 async function probe (a: ProberArgs): Promise<void> {
   // Ports above the load tool's range (20000-60000) and the kernel's ephemeral range, rotating.
-  let next = randomInt(61000, 65000)
+  let index = randomInt(0, a.ports.length)
   const stop = new AbortController()
   process.stdin.on('end', () => stop.abort()).resume()
   const pending = new Set<Promise<void>>()
   const tick = (): void => {
-    next = next >= 65000 ? 61000 : next + 1
-    const p = attempt(a, next).then(r => {
+    index = (index + 1) % a.ports.length
+    const p = attempt(a, a.ports[index] ?? 61000).then(r => {
       if (r !== undefined) process.stdout.write(`${JSON.stringify({ ...r, e: Date.now() })}\n`)
     })
     pending.add(p)
@@ -84,10 +87,21 @@ async function probe (a: ProberArgs): Promise<void> {
   await Promise.all(pending)
 }
 
-const [vip = '', port = '1344', everyMs = '20', connectTimeoutMs = '300', answerTimeoutMs = '1000'] = process.argv.slice(2)
-if (vip === '') {
-  process.stderr.write('usage: prober.js VIP PORT EVERY_MS CONNECT_TIMEOUT_MS ANSWER_TIMEOUT_MS\n')
+/// Local ports 61000-65000, or only those whose bucket (`B:SEED:b1,b2,…`, the client's address
+/// given too) is listed.
+function localPorts (client: string | undefined, filter: string | undefined): number[] {
+  const all = Array.from({ length: 4001 }, (_, i) => 61000 + i)
+  if (client === undefined || filter === undefined) return all
+  const [count = '0', seed = '0', list = ''] = filter.split(':')
+  const wanted = new Set(list.split(',').map(Number))
+  return all.filter(p => wanted.has(kernelBucket(client, p, Number(count), Number(seed))))
+}
+
+const [vip = '', port = '1344', everyMs = '20', connectTimeoutMs = '300', answerTimeoutMs = '1000', client, filter] = process.argv.slice(2)
+const ports = localPorts(client, filter)
+if (vip === '' || ports.length === 0) {
+  process.stderr.write('usage: prober.js VIP PORT EVERY_MS CONNECT_TIMEOUT_MS ANSWER_TIMEOUT_MS [CLIENT_IP B:SEED:BUCKETS]\n')
   process.exit(2)
 }
-await probe({ vip, port: Number(port), everyMs: Number(everyMs), connectTimeoutMs: Number(connectTimeoutMs), answerTimeoutMs: Number(answerTimeoutMs) })
+await probe({ vip, port: Number(port), everyMs: Number(everyMs), connectTimeoutMs: Number(connectTimeoutMs), answerTimeoutMs: Number(answerTimeoutMs), ports })
 process.exit(0)

@@ -5,9 +5,11 @@
 /// killing a node moves its buckets in both instances.
 import assert from 'node:assert/strict'
 import { fileURLToPath } from 'node:url'
-import { TestBed, inNs, sh, buckets, type BedInstance } from './testbed.js'
+import { join } from 'node:path'
+import { TestBed, inNs, sh, buckets, snmpPort, snmpUser, type BedInstance, type NodeProc } from './testbed.js'
 import { Harness, sleep } from './harness.js'
 import { failoverWindow, describeWindow } from './window.js'
+import { run, v3Args, mibArgs, parseVarbinds } from '../helpers/snmp.js'
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url))
 
@@ -24,6 +26,15 @@ describe('cluster: split per-service clusters, two instances in one process per 
   afterEach(function () { if (this.currentTest?.state === 'failed') h.failed = true })
 
   after(async function () { await h.tearDown() })
+
+  /// The node state `n`'s SNMP agent reports (swNodeState.0), e.g. "active(2)".
+  const snmpNodeState = async (n: NodeProc): Promise<string> => {
+    const auth = v3Args({ user: snmpUser.name, auth: 'SHA-256', authKey: snmpUser.authKey, priv: 'AES', privKey: snmpUser.privKey })
+    const r = await run('ip', ['netns', 'exec', n.ns, 'snmpget', ...auth, ...mibArgs, '-t', '2', '-r', '1', `127.0.0.1:${snmpPort}`, 'SCANWALL-MIB::swNodeState.0'],
+      { ...process.env, SNMP_PERSISTENT_DIR: join(bed.dir, 'snmp-persist') })
+    assert.equal(r.code, 0, `snmpget on ${n.name} failed: ${r.stderr}`)
+    return parseVarbinds(r.stdout).get('swNodeState.0') ?? ''
+  }
 
   it('runs each instance with its own heartbeat group, bucket map and tables', async () => {
     const n1 = bed.nodes[0]!
@@ -75,6 +86,27 @@ describe('cluster: split per-service clusters, two instances in one process per 
     assert.equal(view['mail']?.owned.length, 0)
     assert.ok((view['http']?.owned.length ?? 0) > 0)
     assert.ok((back.get(n2.name)?.size ?? 0) >= 0.2 * total, 'the node did not get its mail share back')
+  })
+
+  it('shows the node active in SNMP again after a whole-node drain once one instance is back (`online --instance`)', async () => {
+    const n1 = bed.nodes[0]!
+    const before = await snmpNodeState(n1)
+    await sh(process.execPath, h.cli, 'node', 'offline', '--config', n1.config)
+    const drained = await snmpNodeState(n1)
+    await sh(process.execPath, h.cli, 'node', 'online', '--config', n1.config, '--instance', http.name)
+    await h.settled(bed.nodes.map(n => n.name), 15_000, http)
+    const partly = await snmpNodeState(n1)
+    const view = await h.status(n1)
+    await sh(process.execPath, h.cli, 'node', 'online', '--config', n1.config)
+    for (const inst of [http, mail]) await h.settled(bed.nodes.map(n => n.name), 15_000, inst)
+    const back = await snmpNodeState(n1)
+    console.log(`    n1 in SNMP: ${before} → node offline: ${drained} → online --instance http: ${partly} → online: ${back}`)
+    assert.equal(before, 'active(2)')
+    assert.equal(drained, 'draining(3)')
+    assert.equal(partly, 'active(2)', 'SNMP still shows the node draining while it serves http again')
+    assert.equal(view['http']?.nodes.find(r => r.self)?.state, 'online')
+    assert.equal(view['mail']?.nodes.find(r => r.self)?.state, 'offline')
+    assert.equal(back, 'active(2)')
   })
 
   it('moves the buckets of a SIGKILLed node in both instances', async () => {

@@ -43,3 +43,37 @@ export function describeWindow (w: FailoverWindow): string {
     `${w.failed} of ${w.total} probes failed${by === '' ? '' : ` (${by})`}, longest run ${w.longestRun}; ` +
     `first success on the dead node's buckets after it: ${w.firstOkAfterMs === undefined ? 'none' : `+${w.firstOkAfterMs} ms`}`
 }
+
+export interface DrainWindow {
+  /// Longest run of consecutive failed probes (in start order): start of its last minus start of its
+  /// first, plus one probe interval (each failed probe stands for one interval without a SYN-ACK).
+  readonly windowMs: number
+  /// The same run bracketed by the successes around it: start of the next success minus start of
+  /// the last success before it (an upper bound, up to two intervals wider).
+  readonly bracketMs: number
+  readonly total: number
+  readonly failed: number
+  /// Failures other than an unanswered SYN (a reset: two owners, or an owner without a listener).
+  readonly errors: readonly string[]
+}
+
+/// The hand-over window of a drain, from a prober that hit only the moving buckets every `everyMs`.
+export function drainWindow (probes: readonly Probe[], everyMs: number): DrainWindow {
+  const sorted = [...probes].sort((a, b) => a.s - b.s)
+  let best = { first: -1, last: -1 }
+  let first = -1
+  sorted.forEach((p, i) => {
+    if (p.ok) { first = -1; return }
+    if (first < 0) first = i
+    const span = p.s - (sorted[first]?.s ?? p.s)
+    if (best.first < 0 || span > (sorted[best.last]?.s ?? 0) - (sorted[best.first]?.s ?? 0)) best = { first, last: i }
+  })
+  const failed = sorted.filter(p => !p.ok)
+  const errors = failed.filter(p => p.err !== 'connect-timeout').map(p => `${p.lport}: ${p.err ?? 'failed'}`)
+  if (best.first < 0) return { windowMs: 0, bracketMs: 0, total: sorted.length, failed: 0, errors }
+  const start = sorted[best.first]?.s ?? 0
+  const end = sorted[best.last]?.s ?? 0
+  const before = sorted[best.first - 1]?.s ?? start - everyMs
+  const after = sorted[best.last + 1]?.s ?? end + everyMs
+  return { windowMs: end - start + everyMs, bracketMs: after - before, total: sorted.length, failed: failed.length, errors }
+}

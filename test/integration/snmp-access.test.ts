@@ -16,6 +16,18 @@ import type { HealthRow, HealthView } from '../../src/cluster/view.js'
 import { snmp, run, v3Args, parseVarbinds, freeUdpPort, startSnmptrapd, type V3Credentials } from '../helpers/snmp.js'
 
 const silent = pino({ level: 'silent' })
+
+/// A trap sender to one SNMPv2c target (snmptrapd on 127.0.0.1) with the given sources and timings.
+function v2cSender (nodeId: string, port: number, community: string, sources: { metrics: Metrics, health: HealthView }, timing: { infectionIntervalMs: number, healthPollMs: number }): TrapSender {
+  return new TrapSender({
+    nodeId,
+    enterpriseOid: '1.3.6.1.4.1.99999',
+    engineId: engineIdFor(nodeId, 99999),
+    targets: [{ host: '127.0.0.1', port, version: 'v2c', community }],
+    users: [],
+    ...timing,
+  }, { ...sources, scan: { dbVersion: 'x', signatureCount: 1 } }, silent)
+}
 const monitor: V3Credentials = { user: 'monitor', auth: 'SHA-256', authKey: 'monitor-auth-key', priv: 'AES', privKey: 'monitor-priv-key' }
 const monitorConfig = { name: 'monitor', authProtocol: 'sha256', authKey: monitor.authKey, privProtocol: 'aes', privKey: monitor.privKey }
 
@@ -117,15 +129,7 @@ describe('SNMP access policy, engine ID and notification logic', function () {
     let status: HealthRow['status'] = 'ok'
     const health: HealthView = { tests: () => [{ name: 'upstream-dns', status, lastRun: Date.now(), output: status === 'ok' ? 'resolves' : 'SERVFAIL' }] }
     const metrics = new Metrics()
-    const sender = new TrapSender({
-      nodeId: 'health-node',
-      enterpriseOid: '1.3.6.1.4.1.99999',
-      engineId: engineIdFor('health-node', 99999),
-      targets: [{ host: '127.0.0.1', port, version: 'v2c', community }],
-      users: [],
-      infectionIntervalMs: 1000,
-      healthPollMs: 50,
-    }, { metrics, scan: { dbVersion: 'x', signatureCount: 1 }, health }, silent)
+    const sender = v2cSender('health-node', port, community, { metrics, health }, { infectionIntervalMs: 1000, healthPollMs: 50 })
     try {
       sender.start()
       await new Promise(resolve => setTimeout(resolve, 200))
@@ -143,20 +147,36 @@ describe('SNMP access policy, engine ID and notification logic', function () {
     }
   })
 
+  it('sends swHealthTestFailed when a subscribable health view (the cluster\'s tests) says a result changed, without waiting for a poll', async () => {
+    const community = 's-' + randomBytes(4).toString('hex')
+    const { port, daemon } = await startSnmptrapd(dir, [`authCommunity log ${community}`])
+    let status: HealthRow['status'] = 'ok'
+    const listeners = new Set<() => void>()
+    const health: HealthView = {
+      tests: () => [{ name: 'marker', status, lastRun: Date.now(), output: status === 'ok' ? 'exit 0' : 'exit 1' }],
+      subscribe: listener => { listeners.add(listener); return () => { listeners.delete(listener) } },
+    }
+    // No poll within this test: only the change event can make the notification.
+    const sender = v2cSender('event-node', port, community, { metrics: new Metrics(), health }, { infectionIntervalMs: 1000, healthPollMs: 600_000 })
+    try {
+      sender.start()
+      assert.equal(listeners.size, 1)
+      status = 'failed'
+      for (const listener of listeners) listener()
+      await daemon.waitFor(/swHealthTestFailed.*marker.*exit 1/)
+    } finally {
+      await sender.close()
+      await daemon.stop()
+    }
+    assert.equal(listeners.size, 0, 'close() did not unsubscribe')
+  })
+
   it('rate-limits swInfectionDetected: the first at once, then one per interval counting those held back', async () => {
     const community = 'r-' + randomBytes(4).toString('hex')
     const { port, daemon } = await startSnmptrapd(dir, [`authCommunity log ${community}`])
     const metrics = new Metrics()
     const health: HealthView = { tests: () => [] }
-    const sender = new TrapSender({
-      nodeId: 'rate-node',
-      enterpriseOid: '1.3.6.1.4.1.99999',
-      engineId: engineIdFor('rate-node', 99999),
-      targets: [{ host: '127.0.0.1', port, version: 'v2c', community }],
-      users: [],
-      infectionIntervalMs: 500,
-      healthPollMs: 60_000,
-    }, { metrics, scan: { dbVersion: 'x', signatureCount: 1 }, health }, silent)
+    const sender = v2cSender('rate-node', port, community, { metrics, health }, { infectionIntervalMs: 500, healthPollMs: 60_000 })
     try {
       sender.start()
       for (const threat of ['T1', 'T2', 'T3', 'T4']) {

@@ -12,7 +12,8 @@ export interface HealthResult { readonly ok: boolean, readonly detail: string }
 /// What the built-in tests need from the node (no imports of protocols or services).
 export interface HealthContext {
   readonly icap: { host: string, port: number, service: string }
-  poolAlive (): Promise<boolean>
+  /// A tiny scan through a live pool worker, aborted after timeoutMs (ScanService.probe).
+  poolProbe (timeoutMs: number): Promise<HealthResult>
   readonly spoolDir: string
   readonly signaturesDir: string
 }
@@ -70,7 +71,7 @@ async function runOne (test: HealthTestConfig, ctx: HealthContext): Promise<Heal
     case 'exec': return await execTest(test.command, test.timeoutMs)
     case 'icap': return await tcpProbe(ctx.icap.host, ctx.icap.port, test.timeoutMs,
       `OPTIONS icap://${ctx.icap.host}:${ctx.icap.port}/${ctx.icap.service} ICAP/1.0\r\nHost: ${ctx.icap.host}\r\nEncapsulated: null-body=0\r\n\r\n`)
-    case 'pool': return (await ctx.poolAlive()) ? { ok: true, detail: 'pool answers' } : { ok: false, detail: 'pool down' }
+    case 'pool': return await ctx.poolProbe(test.timeoutMs)
     case 'link': {
       const state = (await readFile(`/sys/class/net/${test.interface}/operstate`, 'utf8')).trim()
       return { ok: state === 'up' || state === 'unknown', detail: `operstate ${state}` }

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pino } from 'pino'
-import { startCluster, type ClusterHooks } from '../../../src/cluster/runtime.js'
+import { ClusterRuntime, type ClusterHooks } from '../../../src/cluster/runtime.js'
 import { parseInstances } from '../../../src/cluster/config.js'
 import { heartbeatChannels } from '../../../protocols/cluster/channel.js'
 import { renderBase, renderOwned } from '../../../src/cluster/netfilter.js'
@@ -11,10 +11,12 @@ import { renderBase, renderOwned } from '../../../src/cluster/netfilter.js'
 const hooks: ClusterHooks = {
   drainIcap: () => {},
   resumeIcap: () => {},
+  nodeState: () => {},
   connections: () => 0,
+  onConnections: () => () => {},
   load: () => ({ cpu: 0, memory: 0, queue: 0, poolBusy: 0 }),
   signatureVersion: () => 'sig',
-  health: { icap: { host: '127.0.0.1', port: 1, service: 'avscan' }, poolAlive: async () => true, spoolDir: tmpdir(), signaturesDir: tmpdir() },
+  health: { icap: { host: '127.0.0.1', port: 1, service: 'avscan' }, poolProbe: async () => ({ ok: true, detail: 'answered' }), spoolDir: tmpdir(), signaturesDir: tmpdir() },
 }
 
 describe('cluster runtime', () => {
@@ -23,16 +25,11 @@ describe('cluster runtime', () => {
     const log = pino({ level: 'info' }, { write: (line: string) => { lines.push(line) } })
     const instances = parseInstances([{ vip: '10.213.0.100', bind: '127.0.0.1:0' }])
     const dir = mkdtempSync(join(tmpdir(), 'scanwall-runtime-'))
-    const runtime = await startCluster({ nodeId: 'x', instances, key: 'a-key-of-16-chars-or-more', keyFile: '', controlSocket: join(dir, 'c.sock'), nft: '/nonexistent/nft', configVersion: 'v' },
+    const runtime = await ClusterRuntime.start({ nodeId: 'x', instances, key: Buffer.from('a-key-of-16-chars-or-more'), controlSocket: join(dir, 'c.sock'), nft: '/nonexistent/nft', configVersion: 'v' },
       hooks, heartbeatChannels('x', log), log)
     assert.equal(runtime, undefined)
     const standalone = lines.filter(l => l.includes('running standalone'))
     assert.equal(standalone.length, 1)
-  })
-
-  it('refuses a missing or short key', async () => {
-    const instances = parseInstances([{ vip: '10.213.0.100' }])
-    await assert.rejects(startCluster({ nodeId: 'x', instances, key: 'short', keyFile: '', controlSocket: '/nonexistent/c.sock', nft: 'nft', configVersion: 'v' }, hooks, heartbeatChannels('x', pino({ level: 'silent' })), pino({ level: 'silent' })), /key/)
   })
 
   it('keeps split per-service clusters apart: own VIP, ports, heartbeat group and tables', () => {

@@ -1,0 +1,94 @@
+/// One running cluster instance: its kernel filter, heartbeat channel, agent and health monitor,
+/// started in that order on a stack of started parts and stopped in reverse (the monitor's timers
+/// first, the filter last). The runtime (runtime.ts) runs one per configured instance.
+import { ClusterAgent } from './agent.js'
+import { NetfilterSink } from './netfilter.js'
+import { HealthMonitor } from './health/monitor.js'
+import { StartedParts } from '../lifecycle.js'
+import type { ClusterInstance } from './config.js'
+import type { HealthContext } from './health/tests.js'
+import type { LocalFacts, PeerBeat } from './types.js'
+import type { Logger } from '../log.js'
+
+/// The heartbeat channel of one instance (protocols/cluster/transport.ts, handed in by node.ts).
+export interface Channel {
+  send (beat: PeerBeat): void
+  /// `from`: the sender's heartbeat address (host:port), for status and SNMP.
+  onMessage (listener: (beat: PeerBeat, from: string) => void): void
+  rejects (): Record<string, number>
+  close (): Promise<void>
+}
+
+export type ChannelFactory = (instance: ClusterInstance, key: Buffer) => Promise<Channel>
+
+export interface InstanceDeps {
+  readonly nodeId: string
+  readonly nft: string
+  readonly configVersion: string
+  readonly key: Buffer
+  readonly facts: LocalFacts
+  readonly health: HealthContext
+  readonly makeChannel: ChannelFactory
+  /// Called when the instance's health verdict or set of failing tests changes.
+  readonly onHealthChange: () => void
+}
+
+export class RunningInstance {
+  readonly instance: ClusterInstance
+  readonly agent: ClusterAgent
+  readonly channel: Channel
+  readonly health: HealthMonitor
+  readonly #parts: StartedParts
+
+  private constructor (instance: ClusterInstance, agent: ClusterAgent, channel: Channel, health: HealthMonitor, parts: StartedParts) {
+    this.instance = instance
+    this.agent = agent
+    this.channel = channel
+    this.health = health
+    this.#parts = parts
+  }
+
+  /// Starts the instance; throws (having stopped what started) when a part cannot start. A filter
+  /// that cannot be installed throws CLUSTER_NETFILTER from its first step, before anything else.
+  static async start (instance: ClusterInstance, deps: InstanceDeps, log: Logger): Promise<RunningInstance> {
+    const parts = new StartedParts(log)
+    const ilog = log.child({ cluster: instance.name })
+    const sink = await parts.start('bucket filter', async () => {
+      const s = new NetfilterSink({ name: instance.name, vip: instance.vip, ports: instance.ports, buckets: instance.buckets, seed: instance.seed, mark: instance.mark, mode: instance.mode, clusterMac: instance.clusterMac, nft: deps.nft }, log)
+      await s.start()
+      return s
+    }, async s => { await s.stop() })
+    const channel = await parts.start('heartbeat channel', async () => await deps.makeChannel(instance, deps.key), async c => { await c.close() })
+    const agent = await parts.start('agent', () => {
+      const a = new ClusterAgent({
+        cluster: instance.name,
+        nodeId: deps.nodeId,
+        buckets: instance.buckets,
+        capacity: instance.capacity,
+        intervalMs: instance.intervalMs,
+        missed: instance.missed,
+        joinMs: instance.joinMs,
+        loadWeighting: instance.loadWeighting,
+        loadSmoothingMs: instance.loadSmoothingMs,
+        weightHoldMs: instance.weightHoldMs,
+        configVersion: deps.configVersion,
+      }, { sink, facts: deps.facts, send: beat => channel.send(beat), log: ilog })
+      channel.onMessage((beat, from) => a.receive(beat, from))
+      sink.onLost = () => a.ownershipLost()
+      a.start()
+      return a
+    }, async a => { await a.stop() })
+    const health = await parts.start('health tests', () => {
+      const m = new HealthMonitor(instance.health.tests, instance.health.expression, deps.health, ilog, (healthy, failing) => {
+        agent.setHealth(healthy, failing)
+        deps.onHealthChange()
+      })
+      m.start()
+      return m
+    }, m => m.stop())
+    log.info({ cluster: instance.name, vip: instance.vip, ports: instance.ports, peers: instance.peers.length }, 'cluster instance started')
+    return new RunningInstance(instance, agent, channel, health, parts)
+  }
+
+  async stop (): Promise<void> { await this.#parts.stop() }
+}
