@@ -3,7 +3,7 @@ import { HeartbeatTransport, type Endpoint } from '../../../protocols/cluster/tr
 import { MultiPathChannel } from '../../../protocols/cluster/paths.js'
 import { readMembership } from '../../../protocols/cluster/membership-fields.js'
 import { Membership, describeMembership, type MembershipSnapshot } from '../../../src/cluster/membership.js'
-import type { PeerBeat } from '../../../src/cluster/types.js'
+import { membershipBeat } from '../../cluster/beats.js'
 
 const key = Buffer.from('paths-test-key-0123456789')
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
@@ -21,12 +21,6 @@ interface Node {
   last: MembershipSnapshot | undefined
   delivered: number
   arrivals: Record<string, number>
-}
-
-function beat (id: string, seq: number, membership: unknown): PeerBeat {
-  const base: PeerBeat = { v: 1, type: 'heartbeat', cluster: 'c', node: id, boot: `${id}-boot`, bootTs: 1, seq, ts: Date.now(), state: 'online', capacity: 1, weight: 1, load: { cpu: 0, memory: 0, queue: 0, poolBusy: 0 }, mapVersion: 0, owned: new Uint8Array(8), signatureVersion: 's', configVersion: 'v', healthy: true, failing: [], connections: 0 }
-  // The membership map rides along as an extra field (phase 2 adds it to PeerBeat).
-  return { ...base, membership } as unknown as PeerBeat
 }
 
 describe('redundant heartbeat paths over loopback (two transports per node)', () => {
@@ -56,7 +50,7 @@ describe('redundant heartbeat paths over loopback (two transports per node)', ()
       let seq = 0
       timers.push(setInterval(() => {
         node.last = membership.evaluate(performance.now())
-        channel.send(beat(id, ++seq, node.last.report))
+        channel.send(membershipBeat('c', id, `${id}-boot`, 1, ++seq, node.last.report))
       }, intervalMs))
       nodes.push(node)
     }
