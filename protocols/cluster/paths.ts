@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events'
 import type { HeartbeatTransport, Endpoint } from './transport.js'
 import type { ClusterMessage } from './messages.js'
+import { ReplayWindow } from './replay.js'
 
 export interface HeartbeatPath {
   readonly name: string
@@ -20,11 +21,9 @@ export interface MultiPathEvents {
   arrival: [string, string, Endpoint]
 }
 
-interface Newest { boot: string, bootTs: number, seq: number }
-
 export class MultiPathChannel extends EventEmitter<MultiPathEvents> {
   readonly #paths: readonly HeartbeatPath[]
-  readonly #newest = new Map<string, Newest>()
+  readonly #delivered = new ReplayWindow()
   readonly #sendErrors = new Map<string, number>()
   #duplicates = 0
 
@@ -51,12 +50,10 @@ export class MultiPathChannel extends EventEmitter<MultiPathEvents> {
 
   #receive (m: ClusterMessage, path: string, from: Endpoint): void {
     this.emit('arrival', m.node, path, from)
-    const seen = this.#newest.get(m.node)
-    if (seen !== undefined && (seen.boot === m.boot ? m.seq <= seen.seq : m.bootTs <= seen.bootTs)) {
+    if (!this.#delivered.accept(m.node, m)) {
       this.#duplicates++
       return
     }
-    this.#newest.set(m.node, { boot: m.boot, bootTs: m.bootTs, seq: m.seq })
     this.emit('message', m, path, from)
   }
 

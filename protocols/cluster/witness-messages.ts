@@ -5,32 +5,26 @@
 /// boot, a larger seq, and only within maxSkewMs of its clock; a node accepts an answer only for a
 /// request it still has outstanding (same boot and seq), once.
 import { open, seal, type OpenFailure } from './envelope.js'
+import type { PeerBeat } from '../../src/cluster/types.js'
 
 const magic = 'SQ'
 
-export interface WitnessAsk {
+/// Who sent it and when: the same identity and replay fields as a heartbeat.
+type Stamp = Pick<PeerBeat, 'cluster' | 'node' | 'boot' | 'seq' | 'ts'>
+
+export interface WitnessAsk extends Stamp {
   readonly v: 1
   readonly type: 'witness-ask'
-  readonly cluster: string
-  readonly node: string
-  readonly boot: string
   readonly bootTs: number
-  readonly seq: number
-  readonly ts: number
   /// The asker's partition, sorted; it includes the asker.
   readonly partition: readonly string[]
   /// The configured voters as the asker knows them (the witness logs a disagreement).
   readonly voters: number
 }
 
-export interface WitnessReply {
+export interface WitnessReply extends Stamp {
   readonly v: 1
   readonly type: 'witness-reply'
-  readonly cluster: string
-  readonly node: string
-  readonly boot: string
-  readonly seq: number
-  readonly ts: number
   readonly granted: boolean
   readonly holder: readonly string[]
   readonly leaseMs: number

@@ -5,6 +5,7 @@
 import { createSocket, type Socket } from 'node:dgram'
 import { EventEmitter } from 'node:events'
 import { decodeWitness, encodeWitness, type WitnessAsk } from './witness-messages.js'
+import { ReplayWindow } from './replay.js'
 import { WitnessLedger, type WitnessAnswer } from '../../src/cluster/witness-ledger.js'
 import type { Endpoint } from './transport.js'
 
@@ -23,13 +24,11 @@ export interface WitnessServerEvents {
   rejected: [WitnessReject, Endpoint, string]
 }
 
-interface Sender { boot: string, bootTs: number, seq: number }
-
 export class WitnessServer extends EventEmitter<WitnessServerEvents> {
   readonly #o: WitnessServerOptions
   readonly #socket: Socket
   readonly #ledger: WitnessLedger
-  readonly #senders = new Map<string, Sender>()
+  readonly #replay = new ReplayWindow()
   readonly rejects = new Map<WitnessReject, number>()
 
   constructor (options: WitnessServerOptions) {
@@ -62,11 +61,7 @@ export class WitnessServer extends EventEmitter<WitnessServerEvents> {
     const ask = decoded.message
     if (ask.type !== 'witness-ask') return this.#reject('type', from, ask.type)
     if (Math.abs(Date.now() - ask.ts) > this.#o.maxSkewMs) return this.#reject('skew', from, ask.node)
-    const id = `${ask.cluster}\u0000${ask.node}`
-    const seen = this.#senders.get(id)
-    if (seen !== undefined && (seen.boot === ask.boot ? ask.seq <= seen.seq : ask.bootTs <= seen.bootTs)) return this.#reject('replay', from, ask.node)
-    // Bounded: one entry per (cluster, node) that knows the key.
-    this.#senders.set(id, { boot: ask.boot, bootTs: ask.bootTs, seq: ask.seq })
+    if (!this.#replay.accept(`${ask.cluster}\u0000${ask.node}`, ask)) return this.#reject('replay', from, ask.node)
     const answer = this.#ledger.ask(ask.cluster, ask.partition, performance.now())
     this.emit('answer', ask, answer, from)
     const reply = encodeWitness({ v: 1, type: 'witness-reply', cluster: ask.cluster, node: ask.node, boot: ask.boot, seq: ask.seq, ts: Date.now(), granted: answer.granted, holder: answer.holder, leaseMs: answer.leaseMs, reason: answer.reason }, this.#o.key)
