@@ -2,19 +2,19 @@
 /// tie-breaker of issue #17 for two-node clusters and even splits, run on a third host. It keeps no
 /// state on disk and needs no root: after a restart it grants nothing for one lease (witness-ledger.ts).
 /// Bad options: one line naming the option on stderr, exit 78 (EX_CONFIG), as `scanwall start`.
-/// Runs until SIGTERM/SIGINT.
+/// Runs until SIGTERM/SIGINT. Parses with node:util directly (no shared CLI helper) so the file
+/// merges unchanged onto either version of src/cli/args.ts.
 import { readFile } from 'node:fs/promises'
 import { isIPv4 } from 'node:net'
 import { WitnessServer } from '../../protocols/cluster/witness-server.js'
 import { createLogger } from '../log.js'
-import { parseOptions } from './args.js'
+import { parseArgs } from 'node:util'
 
 const options = {
   listen: { type: 'string' },
   'key-file': { type: 'string' },
   'lease-ms': { type: 'string' },
   'max-skew-ms': { type: 'string' },
-  'log-level': { type: 'string' },
 } as const
 
 class OptionError extends Error {}
@@ -44,7 +44,7 @@ export async function runWitness (args: string[]): Promise<number> {
   let server: WitnessServer
   let leaseMs: number
   try {
-    const { values } = parseOptions(args, options)
+    const { values } = parseArgs({ args, options, strict: true, allowPositionals: false })
     leaseMs = positive('lease-ms', values['lease-ms'], 1000)
     server = new WitnessServer({ listen: endpoint(values.listen), key: await key(values['key-file']), leaseMs, maxSkewMs: positive('max-skew-ms', values['max-skew-ms'], 10_000) })
   } catch (err) {
