@@ -5,6 +5,7 @@
 import { createSocket, type Socket } from 'node:dgram'
 import { EventEmitter } from 'node:events'
 import { decode, encode } from './codec.js'
+import { ReplayWindow } from './replay.js'
 import type { ClusterMessage } from './messages.js'
 
 export interface Endpoint { readonly host: string, readonly port: number }
@@ -26,13 +27,10 @@ export interface TransportEvents {
   rejected: [RejectReason, Endpoint]
 }
 
-/// Replay window state of one sender.
-interface SenderState { boot: string, bootTs: number, seq: number }
-
 export class HeartbeatTransport extends EventEmitter<TransportEvents> {
   readonly #options: TransportOptions
   readonly #socket: Socket
-  readonly #senders = new Map<string, SenderState>()
+  readonly #replay = new ReplayWindow()
   readonly rejects = new Map<RejectReason, number>()
 
   constructor (options: TransportOptions) {
@@ -83,12 +81,7 @@ export class HeartbeatTransport extends EventEmitter<TransportEvents> {
     if (m.cluster !== this.#options.cluster) return this.#reject('cluster', from)
     if (m.node === this.#options.selfId) return this.#reject('self', from)
     if (Math.abs(Date.now() - m.ts) > this.#options.maxSkewMs) return this.#reject('skew', from)
-    const seen = this.#senders.get(m.node)
-    if (seen !== undefined) {
-      const sameBoot = seen.boot === m.boot
-      if (sameBoot ? m.seq <= seen.seq : m.bootTs <= seen.bootTs) return this.#reject('replay', from)
-    }
-    this.#senders.set(m.node, { boot: m.boot, bootTs: m.bootTs, seq: m.seq })
+    if (!this.#replay.accept(m.node, m)) return this.#reject('replay', from)
     this.emit('message', m, from)
   }
 

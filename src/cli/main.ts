@@ -8,6 +8,7 @@ import { runNode, runCluster } from './cluster.js'
 import { UsageError } from './args.js'
 import { isConfigError } from '../../config/load.js'
 import { isScanwallError } from '../errors.js'
+import { runWitness } from './witness.js'
 
 interface Command { readonly about: string, readonly run: (args: string[]) => Promise<number> }
 
@@ -16,6 +17,7 @@ const commands: Readonly<Record<string, Command>> = {
   scan: { about: 'scan files like clamscan (exit 0 clean, 1 found, 2 error)', run: runScan },
   node: { about: 'offline|online: drain this node out of its cluster(s) / bring it back', run: runNode },
   cluster: { about: 'status: every node\'s state, weight, buckets, load, last heartbeat', run: runCluster },
+  witness: { about: 'the tie-breaker vote for two-node clusters and even splits (run on a third host)', run: runWitness },
 }
 
 const usage = [

@@ -16,6 +16,7 @@ describe('scanwall --help and unknown options (CLI)', function () {
     ['node offline', ['--config FILE', '--instance NAME', '--no-wait']],
     ['node online', ['--config FILE', '--instance NAME']],
     ['cluster status', ['--config FILE', '--instance NAME', '--json']],
+    ['witness', ['--listen IP:PORT', '--key-file FILE', '--lease-ms N', '--max-skew-ms N']],
   ]
 
   for (const [command, options] of commands) {
