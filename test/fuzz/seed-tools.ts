@@ -1,0 +1,102 @@
+/// Seeds the shared container builders (test/helpers/containers.ts) do not make: archives of two
+/// members (EICAR first, then a filler), so duplicating and reordering members and damaging the
+/// member after EICAR mean something; and the formats no builder covers (plain uuencode, BinHex,
+/// SIS, a 7-Zip self-extracting PE).
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { eicar } from '../helpers/eicar.js'
+
+/// 3 KiB of lines that compress somewhat, different in every line (a second member to damage).
+export const filler = Buffer.from(Array.from({ length: 120 }, (_, i) => `filler line ${i} ${(i * 2654435761 >>> 0).toString(36)}\n`).join(''), 'latin1')
+
+/// Runs a tool in a directory holding eicar.com and filler.bin; returns the bytes of `out`.
+export function withTool (out: string, cmd: string, args: string[]): Buffer {
+  const dir = mkdtempSync(join(tmpdir(), 'scanwall-fuzz-seed-'))
+  try {
+    writeFileSync(join(dir, 'eicar.com'), eicar)
+    writeFileSync(join(dir, 'filler.bin'), filler)
+    execFileSync(cmd, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] })
+    return readFileSync(join(dir, out))
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+const both = ['eicar.com', 'filler.bin']
+
+export const twoMember = {
+  zipStored: () => withTool('o.zip', 'zip', ['-q', '-0', 'o.zip', ...both]),
+  zipDeflate: () => withTool('o.zip', 'zip', ['-q', 'o.zip', ...both]),
+  tar: () => withTool('o.tar', 'tar', ['--format=ustar', '-cf', 'o.tar', ...both]),
+  cpio: (format: 'newc' | 'odc' | 'bin') => withTool('o.cpio', 'sh', ['-c', `printf '%s\\n' ${both.join(' ')} | cpio -o --quiet -H ${format} > o.cpio`]),
+  ar: () => withTool('o.a', 'ar', ['rc', 'o.a', ...both]),
+  sevenzStored: () => withTool('o.7z', '7z', ['a', '-bd', '-mx0', 'o.7z', ...both]),
+  arjStored: () => withTool('o.arj', 'arj', ['a', '-y', '-i', '-m0', 'o.arj', ...both]),
+  cabStored: () => withTool('o.cab', 'gcab', ['-c', 'o.cab', ...both]),
+  lzh: () => withTool('o.lzh', 'lha', ['a', 'o.lzh', ...both]),
+  iso: () => withTool('o.iso', 'sh', ['-c', `mkdir root && cp ${both.join(' ')} root/ && genisoimage -quiet -J -R -o o.iso root`]),
+  /// A 7-Zip console self-extractor (a real PE) around a stored 7z archive.
+  sfx: () => withTool('o.exe', '7z', ['a', '-bd', '-mx0', '-sfx/usr/lib/p7zip/7zCon.sfx', 'o.exe', ...both]),
+}
+
+/// A MIME message: the EICAR attachment (base64), then a filler attachment.
+export function twoPartMail (): Buffer {
+  const b64 = (b: Buffer): string => b.toString('base64').replace(/.{76}/g, '$&\r\n')
+  const part = (name: string, bytes: Buffer): string[] => ['--XYZ', `Content-Type: application/octet-stream; name="${name}"`, 'Content-Transfer-Encoding: base64', `Content-Disposition: attachment; filename="${name}"`, '', b64(bytes)]
+  return Buffer.from([
+    'From: a@example.test', 'To: b@example.test', 'Subject: two parts', 'MIME-Version: 1.0',
+    'Content-Type: multipart/mixed; boundary="XYZ"', '', ...part('eicar.com', eicar), ...part('filler.bin', filler), '--XYZ--', '',
+  ].join('\r\n'), 'latin1')
+}
+
+export function uuencoded (): Buffer {
+  return execFileSync('uuencode', ['eicar.com'], { input: eicar })
+}
+
+const binhexAlphabet = '!"#$%&\'()*+,-012345689@ABCDEFGHIJKLMNPQRSTUVXYZ[`abcdefhijklmpqr'
+
+/// BinHex 4.0 of a data fork (RLE escapes 0x90; CRCs left 0, which readers such as ours ignore).
+export function binhex (name: string, data: Buffer): Buffer {
+  const head = Buffer.alloc(1 + name.length + 1 + 4 + 4 + 2 + 4 + 4 + 2)
+  head[0] = name.length
+  head.write(name, 1, 'latin1')
+  let at = 1 + name.length + 1
+  head.write('TEXTttxt', at, 'latin1')
+  at += 10
+  head.writeUInt32BE(data.length, at)
+  const raw = Buffer.concat([head, data, Buffer.alloc(2), Buffer.alloc(2)])
+  const escaped: number[] = []
+  for (const b of raw) escaped.push(...(b === 0x90 ? [0x90, 0] : [b]))
+  let six = ''
+  for (let i = 0; i < escaped.length; i += 3) {
+    const [a = 0, b = 0, c = 0] = escaped.slice(i, i + 3)
+    const n = (a << 16) | (b << 8) | c
+    const chars = i + 1 >= escaped.length ? 2 : i + 2 >= escaped.length ? 3 : 4
+    for (let k = 0; k < chars; k++) six += binhexAlphabet[(n >> (18 - 6 * k)) & 63]
+  }
+  return Buffer.from(`(This file must be converted with BinHex 4.0)\r\n:${six.replace(/.{64}/g, '$&\r\n')}:\r\n`, 'latin1')
+}
+
+/// A SIS file (EPOC release 3 layout, options NoCompress): one language, one file record, the data
+/// stored; the fields the handler reads sit where sis.c expects them.
+export function sis (data: Buffer): Buffer {
+  const name = Buffer.from('!:\\system\\eicar.com', 'latin1')
+  const header = Buffer.alloc(0x44)
+  header.writeUInt32LE(0x10000419, 8) // UID3: a SIS file
+  header.writeUInt16LE(1, 18) // languages
+  header.writeUInt16LE(1, 20) // files
+  header.writeUInt16LE(0x0008, 36) // options: NoCompress
+  const record = Buffer.alloc(28 + 12)
+  const recordAt = header.length
+  const nameAt = recordAt + record.length
+  const dataAt = nameAt + name.length
+  header.writeUInt32LE(recordAt, 52)
+  record.writeUInt32LE(0, 0) // simple file record
+  record.writeUInt32LE(name.length, 20)
+  record.writeUInt32LE(nameAt, 24)
+  record.writeUInt32LE(data.length, 28)
+  record.writeUInt32LE(dataAt, 32)
+  return Buffer.concat([header, record, name, data, filler.subarray(0, 256)])
+}
