@@ -85,7 +85,8 @@ function writeField (b: Buffer, f: Field, rng: Rng): { bytes: Buffer, value: str
 }
 
 const lengthField: Mutator = (input, rng) => {
-  const usable = (fs: readonly Field[]): Field[] => fs.filter(f => f.at >= input.protect)
+  // Offsets come from the seed's layout; an earlier step may have shortened the bytes since.
+  const usable = (fs: readonly Field[]): Field[] => fs.filter(f => f.at >= input.protect && f.at + f.width <= input.seed.length)
   const structural = usable(input.layout.fields)
   const f = (structural.length > 0 && rng.chance(0.8) ? rng.pick(structural) : rng.pick(usable(input.layout.generic)))
   if (f === undefined) return bitFlips(input, rng)

@@ -41,18 +41,27 @@ export const twoMember = {
   sfx: () => withTool('o.exe', '7z', ['a', '-bd', '-mx0', '-sfx/usr/lib/p7zip/7zCon.sfx', 'o.exe', ...both]),
 }
 
-/// A MIME message: the EICAR attachment (base64), then a filler attachment.
-export function twoPartMail (): Buffer {
+/// A MIME message: the EICAR attachment, then a filler attachment, both in one transfer encoding.
+export function twoPartMail (encoding: 'base64' | 'quoted-printable'): Buffer {
   const b64 = (b: Buffer): string => b.toString('base64').replace(/.{76}/g, '$&\r\n')
-  const part = (name: string, bytes: Buffer): string[] => ['--XYZ', `Content-Type: application/octet-stream; name="${name}"`, 'Content-Transfer-Encoding: base64', `Content-Disposition: attachment; filename="${name}"`, '', b64(bytes)]
+  // EICAR and the filler are printable ASCII without '=', so quoted-printable only wraps lines.
+  const qp = (b: Buffer): string => b.toString('latin1').replace(/\n/g, '=0A').replace(/.{75}/g, '$&=\r\n')
+  const part = (name: string, bytes: Buffer): string[] => ['--XYZ', `Content-Type: application/octet-stream; name="${name}"`, `Content-Transfer-Encoding: ${encoding}`, `Content-Disposition: attachment; filename="${name}"`, '', encoding === 'base64' ? b64(bytes) : qp(bytes)]
   return Buffer.from([
     'From: a@example.test', 'To: b@example.test', 'Subject: two parts', 'MIME-Version: 1.0',
     'Content-Type: multipart/mixed; boundary="XYZ"', '', ...part('eicar.com', eicar), ...part('filler.bin', filler), '--XYZ--', '',
   ].join('\r\n'), 'latin1')
 }
 
+/// uuencoded EICAR, then a uuencoded filler.
 export function uuencoded (): Buffer {
-  return execFileSync('uuencode', ['eicar.com'], { input: eicar })
+  return Buffer.concat([execFileSync('uuencode', ['eicar.com'], { input: eicar }), execFileSync('uuencode', ['filler.bin'], { input: filler })])
+}
+
+/// An mbox of two messages: uuencoded EICAR, then a uuencoded filler.
+export function twoMessageMbox (): Buffer {
+  const message = (name: string, bytes: Buffer): Buffer => Buffer.concat([Buffer.from(`From a@example.test Thu Jan  1 00:00:00 2026\nFrom: a@example.test\nSubject: ${name}\n\n`), execFileSync('uuencode', [name], { input: bytes }), Buffer.from('\n')])
+  return Buffer.concat([message('eicar.com', eicar), message('filler.bin', filler)])
 }
 
 const binhexAlphabet = '!"#$%&\'()*+,-012345689@ABCDEFGHIJKLMNPQRSTUVXYZ[`abcdefhijklmpqr'

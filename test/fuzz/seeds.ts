@@ -6,7 +6,7 @@ import type { FileType } from '../../src/engine/filetype.js'
 import { builders } from '../helpers/containers.js'
 import { eicar } from '../helpers/eicar.js'
 import type { LayoutName } from './layout.js'
-import { binhex, sis, twoMember, twoPartMail, uuencoded } from './seed-tools.js'
+import { binhex, sis, twoMember, twoMessageMbox, twoPartMail, uuencoded } from './seed-tools.js'
 
 export interface EngineSeed {
   readonly format: FileType
@@ -70,7 +70,7 @@ const specs: readonly Spec[] = [
   { format: '7z', variant: '7z lzma2', build: fromBuilder('7z'), layout: '7z', protect: fixedAt(32), keeps: compressed },
   { format: 'arj', variant: 'arj stored, 2 members', build: twoMember.arjStored, layout: 'none', protect: afterRaw, keeps: true },
   { format: 'arj', variant: 'arj', build: fromBuilder('arj'), layout: 'none', protect: fixedAt(8), keeps: compressed },
-  { format: 'cab', variant: 'cab stored, 2 members', build: twoMember.cabStored, layout: 'cab', protect: afterRaw, keeps: true },
+  { format: 'cab', variant: 'cab stored, 2 members', build: twoMember.cabStored, layout: 'cab', protect: afterRaw, keeps: 'members share CFDATA blocks under one checksum: damage to the filler in EICAR\'s block fails the block' },
   { format: 'cab', variant: 'cab mszip', build: fromBuilder('cab'), layout: 'cab', protect: fixedAt(36), keeps: compressed },
   { format: 'lzh', variant: 'lzh, 2 members', build: twoMember.lzh, layout: 'none', protect: fixedAt(22), keeps: compressed },
   { format: 'iso9660', variant: 'iso, 2 files', build: twoMember.iso, layout: 'none', protect: afterRaw, keeps: true },
@@ -82,16 +82,18 @@ const specs: readonly Spec[] = [
   { format: 'zstd', variant: 'zstd', build: fromBuilder('zstd'), layout: 'none', protect: fixedAt(4), keeps: compressed },
   { format: 'lzip', variant: 'lzip', build: fromBuilder('lzip'), layout: 'lzip', protect: fixedAt(6), keeps: compressed },
   { format: 'szdd', variant: 'szdd', build: fromBuilder('szdd'), layout: 'szdd', protect: fixedAt(8), keeps: compressed },
-  { format: 'mail', variant: 'mail base64, 2 parts', build: twoPartMail, layout: 'mime', protect: after(b64Tail), keeps: true },
-  { format: 'mail', variant: 'mail quoted-printable', build: fromBuilder('mail (quoted-printable)'), layout: 'mime', protect: after('$H+H*'), keeps: true },
-  { format: 'mbox', variant: 'mbox uuencode', build: fromBuilder('mbox (uuencode)'), layout: 'mime', protect: after('\n`\n'), keeps: true },
-  { format: 'uuencode', variant: 'uuencode', build: uuencoded, layout: 'none', protect: after('\n`\n'), keeps: true },
-  { format: 'yenc', variant: 'yEnc', build: fromBuilder('yEnc'), layout: 'none', protect: after('\n=yend'), keeps: true },
+  // Text formats end a member with a delimiter, not a length: the delimiter after EICAR belongs to
+  // its member (damage there runs garbage into it), so damage starts after it.
+  { format: 'mail', variant: 'mail base64, 2 parts', build: () => twoPartMail('base64'), layout: 'mime', protect: after(`${b64Tail}\r\n--XYZ\r\n`), keeps: true },
+  { format: 'mail', variant: 'mail quoted-printable, 2 parts', build: () => twoPartMail('quoted-printable'), layout: 'mime', protect: after('$H+H*\r\n--XYZ\r\n'), keeps: true },
+  { format: 'mbox', variant: 'mbox uuencode, 2 messages', build: twoMessageMbox, layout: 'none', protect: after('\n`\nend\n'), keeps: true },
+  { format: 'uuencode', variant: 'uuencode, 2 files', build: uuencoded, layout: 'none', protect: after('\n`\nend\n'), keeps: true },
+  { format: 'yenc', variant: 'yEnc', build: fromBuilder('yEnc'), layout: 'none', protect: after('\n=yend size=68\n'), keeps: true },
   { format: 'binhex', variant: 'BinHex 4.0', build: () => binhex('eicar.com', eicar), layout: 'none', protect: fixedAt(48), keeps: 'BinHex carries no length a damaged tail leaves intact: damage past the data changes nothing, but the 6-bit stream shifts' },
   { format: 'ole2', variant: 'OLE2 Ole10Native', build: fromBuilder('OLE2 (Ole10Native)'), layout: 'ole2', protect: afterRaw, keeps: true },
   { format: 'pdf', variant: 'PDF ASCIIHex+Flate', build: fromBuilder('PDF (ASCIIHex+Flate)'), layout: 'pdf', protect: fixedAt(9), keeps: compressed },
   { format: 'rtf', variant: 'RTF objdata Package', build: fromBuilder('RTF (objdata Package)'), layout: 'none', protect: after('482b482a'), keeps: true },
-  { format: 'html', variant: 'HTML data: URI', build: fromBuilder('HTML (data: URI)'), layout: 'none', protect: after(b64Tail), keeps: true },
+  { format: 'html', variant: 'HTML data: URI', build: fromBuilder('HTML (data: URI)'), layout: 'none', protect: after(`${b64Tail}"`), keeps: true },
   { format: 'tnef', variant: 'TNEF', build: fromBuilder('TNEF'), layout: 'tnef', protect: afterRaw, keeps: true },
   { format: 'sis', variant: 'SIS stored', build: () => sis(eicar), layout: 'sis', protect: afterRaw, keeps: true },
   { format: 'pe', variant: '7-Zip SFX (stored)', build: twoMember.sfx, layout: 'none', protect: fixedAt(0x200), keeps: '7z keeps its index after the data: damage there loses every member' },

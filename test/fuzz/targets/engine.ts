@@ -4,6 +4,7 @@
 import { defaultLimits } from '../../../src/engine/budget.js'
 import { handledTypes } from '../../../src/engine/formats/registry.js'
 import { MemorySource } from '../../../src/engine/source.js'
+import { detectType } from '../../../src/engine/filetype.js'
 import { eicar } from '../../helpers/eicar.js'
 import { hashOnlyEngine } from '../../helpers/engine.js'
 import { buildSeeds, seededFormats } from '../seeds.js'
@@ -25,7 +26,9 @@ async function runner (): Promise<Runner> {
       }
       // Found inside a child: the top object itself is never an exact EICAR.
       const kept = verdict.findings.some(f => f.name === eicarName && f.path.length >= 2)
-      const checked = seed.keeps === true && mutant.keepsPrefix
+      // Checked when the damage lies after EICAR and left the file what it was: binary junk in a text
+      // container (uuencode, HTML, mail) makes it binary data, which has no handler, here as in ClamAV.
+      const checked = seed.keeps === true && mutant.keepsPrefix && await detectType(new MemorySource(mutant.bytes)) === seed.target
       const findings = verdict.findings.map(f => `${f.name}@${f.path.join('/')}`).join(', ')
       return { outcome: 'ok', detail: `${verdict.status}${findings === '' ? '' : ` [${findings}]`}`, checked, kept }
     },
