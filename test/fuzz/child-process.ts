@@ -3,7 +3,7 @@
 /// the child is killed) or an exit (the child died: a crash, an abort, or out of memory).
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import type { CaseReply, FromChild, ToChild } from './protocol.js'
+import type { CaseReply, FromChild, InitMessage, ToChild } from './protocol.js'
 
 export type CaseEnd =
   | { readonly kind: 'reply', readonly reply: CaseReply }
@@ -46,23 +46,21 @@ export class FuzzChild {
   }
 
   /// Loads the target's seeds and runner in the child; throws when the child cannot start.
-  async init (seedDir: string, target: string, budgetMs: number): Promise<void> {
-    const end = await this.#await({ type: 'init', seedDir, target, budgetMs }, 120_000)
+  async init (init: Omit<InitMessage, 'type'>): Promise<void> {
+    const { target } = init
+    const end = await this.#await({ type: 'init', ...init }, 120_000)
     if (end.kind !== 'ready') throw new Error(`fuzz child for ${target} did not start: ${end.kind === 'exit' ? end.detail : 'no answer'}`)
   }
 
   async run (seed: number, caseNo: number, deadlineMs: number): Promise<CaseEnd> {
     const end = await this.#await({ type: 'case', seed, caseNo }, deadlineMs)
     if (end.kind === 'ready') return { kind: 'exit', detail: 'child answered a case with ready' }
-    if (end.kind === 'hang') this.kill()
+    // Wait until it is gone: the next case must not go to a child that is still dying.
+    if (end.kind === 'hang') await this.close()
     return end
   }
 
   get alive (): boolean { return this.#exited === undefined }
-
-  kill (): void {
-    if (this.#exited === undefined) this.#child.kill('SIGKILL')
-  }
 
   /// Ends the child and waits until it is gone.
   async close (): Promise<void> {

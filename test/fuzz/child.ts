@@ -6,7 +6,7 @@ import { layoutOf, type Layout } from './layout.js'
 import { caseInput } from './cases.js'
 import { readSeeds, type CaseReply, type ToChild } from './protocol.js'
 import { kindOf } from './targets.js'
-import type { Runner, Seed } from './target.js'
+import type { Runner, Seed, TargetKind } from './target.js'
 
 interface State { readonly target: string, readonly seeds: readonly Seed[], readonly layouts: readonly Layout[], readonly runner: Runner, readonly budgetMs: number }
 
@@ -17,7 +17,8 @@ function serve (): void {
   let state: State | undefined
   const handle = async (message: ToChild): Promise<void> => {
     if (message.type === 'init') {
-      const kind = kindOf(message.target)
+      const extra = message.extraKinds === undefined ? [] : ((await import(message.extraKinds)) as { kinds: readonly TargetKind[] }).kinds
+      const kind = kindOf(message.target) ?? extra.find(k => k.names.includes(message.target))
       if (kind === undefined) throw new Error(`unknown target ${message.target}`)
       const seeds = readSeeds(message.seedDir, message.target)
       state = { target: message.target, seeds, layouts: seeds.map(s => layoutOf(s.layout, s.bytes)), runner: await kind.runner(), budgetMs: message.budgetMs }

@@ -9,6 +9,7 @@ import { FuzzChild } from './child-process.js'
 import { writeSeeds } from './protocol.js'
 import { caseId } from './prng.js'
 import { allTargetNames, targetKinds } from './targets.js'
+import type { TargetKind } from './target.js'
 
 export interface FuzzOptions {
   /// Rows to run (formats, 'icap'); empty: all.
@@ -25,6 +26,9 @@ export interface FuzzOptions {
   /// The child's V8 heap cap (--max-old-space-size): memory past it kills the child (a crash).
   readonly heapMb: number
   readonly onCase?: (target: string, end: CaseOutcome) => void
+  /// Targets beyond the built-in list: their kinds (for seeds, here) and the module the child loads
+  /// them from (for runners, there). The harness's self-check uses it.
+  readonly extra?: { readonly kinds: readonly TargetKind[], readonly module: string }
 }
 
 export interface CaseOutcome { readonly id: string, readonly kind: 'ok' | 'crash' | 'hang' | 'lost', readonly variant: string, readonly how: string, readonly detail: string }
@@ -55,7 +59,7 @@ async function runTarget (target: string, seedDir: string, seeds: number, option
   const started = Date.now()
   const spawn = async (): Promise<FuzzChild> => {
     const child = new FuzzChild(options.heapMb)
-    await child.init(seedDir, target, options.budgetMs)
+    await child.init({ seedDir, target, budgetMs: options.budgetMs, ...(options.extra === undefined ? {} : { extraKinds: options.extra.module }) })
     return child
   }
   let child = await spawn()
@@ -91,13 +95,15 @@ async function runTarget (target: string, seedDir: string, seeds: number, option
 }
 
 export async function runFuzz (options: FuzzOptions): Promise<FuzzReport> {
-  const unknown = options.targets.filter(t => !allTargetNames.includes(t))
+  const kinds = [...targetKinds, ...options.extra?.kinds ?? []]
+  const names = kinds.flatMap(k => k.names)
+  const unknown = options.targets.filter(t => !names.includes(t))
   if (unknown.length > 0) throw new Error(`unknown fuzz target(s) ${unknown.join(', ')}; known: ${allTargetNames.join(' ')}`)
   const selected = new Set(options.targets.length > 0 ? options.targets : allTargetNames)
   const seedDir = mkdtempSync(join(tmpdir(), 'scanwall-fuzz-'))
   try {
     const counts = new Map<string, number>()
-    for (const kind of targetKinds) {
+    for (const kind of kinds) {
       const names = new Set(kind.names.filter(n => selected.has(n)))
       if (names.size === 0) continue
       const seeds = kind.seeds(names)
@@ -107,7 +113,7 @@ export async function runFuzz (options: FuzzOptions): Promise<FuzzReport> {
         counts.set(target, own.length)
       }
     }
-    const targets = allTargetNames.filter(t => counts.has(t))
+    const targets = names.filter(t => counts.has(t))
     const rows: Row[] = []
     const failures: CaseOutcome[] = []
     const started = Date.now()

@@ -4,7 +4,14 @@ import { join } from 'node:path'
 import type { LayoutName } from './layout.js'
 import type { Seed } from './target.js'
 
-export interface InitMessage { readonly type: 'init', readonly seedDir: string, readonly target: string, readonly budgetMs: number }
+export interface InitMessage {
+  readonly type: 'init'
+  readonly seedDir: string
+  readonly target: string
+  readonly budgetMs: number
+  /// A module exporting `kinds: TargetKind[]` beyond the built-in list (the harness's own self-check).
+  readonly extraKinds?: string
+}
 export interface CaseMessage { readonly type: 'case', readonly seed: number, readonly caseNo: number }
 export type ToChild = InitMessage | CaseMessage
 
