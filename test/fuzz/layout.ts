@@ -16,7 +16,7 @@ export interface Layout {
   readonly members: readonly Range[]
 }
 
-export type LayoutName = 'zip' | 'tar' | 'cpio' | 'ar' | 'gzip' | 'lzip' | 'xz' | '7z' | 'lzma' | 'szdd' | 'ole2' | 'cab' | 'tnef' | 'sis' | 'mime' | 'pdf' | 'chunked' | 'none'
+export type LayoutName = 'zip' | 'rar' | 'tar' | 'cpio' | 'ar' | 'gzip' | 'lzip' | 'xz' | '7z' | 'lzma' | 'szdd' | 'ole2' | 'cab' | 'tnef' | 'sis' | 'mime' | 'pdf' | 'chunked' | 'none'
 
 type Reader = (b: Buffer, fields: Field[], members: Range[]) => void
 
@@ -90,6 +90,23 @@ const ar: Reader = (b, fields, members) => {
     if (!Number.isFinite(size)) return
     fields.push(field(at + 48, 10, 'dec'))
     const end = at + 60 + size + (size % 2)
+    members.push({ start: at, end: Math.min(end, b.length) })
+    at = end
+  }
+}
+
+/// RAR 4 blocks after the 7-byte marker: each header's size, a file's packed and unpacked sizes and
+/// name length; every block (header plus data) is a member.
+const rar: Reader = (b, fields, members) => {
+  for (let at = 7; at + 7 <= b.length;) {
+    const flags = u16(b, at + 3)
+    const size = u16(b, at + 5)
+    fields.push(field(at + 5, 2, 'u16le'))
+    const long = (flags & 0x8000) !== 0
+    if (long) fields.push(field(at + 7, 4, 'u32le'))
+    if (b[at + 2] === 0x74) fields.push(field(at + 11, 4, 'u32le'), field(at + 26, 2, 'u16le'))
+    const end = at + size + (long ? u32(b, at + 7) : 0)
+    if (size < 7) return
     members.push({ start: at, end: Math.min(end, b.length) })
     at = end
   }
@@ -170,7 +187,7 @@ const chunked: Reader = (b, fields, members) => {
   }
 }
 
-const readers: Record<LayoutName, Reader> = { zip, tar, cpio, ar, gzip, lzip, xz, '7z': sevenz, lzma, szdd, ole2, cab, tnef, sis, mime, pdf, chunked, none: () => {} }
+const readers: Record<LayoutName, Reader> = { zip, rar, tar, cpio, ar, gzip, lzip, xz, '7z': sevenz, lzma, szdd, ole2, cab, tnef, sis, mime, pdf, chunked, none: () => {} }
 
 /// At most this many generic candidates per kind, spread over the file, so a large seed stays cheap.
 const genericCap = 256

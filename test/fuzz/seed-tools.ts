@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { crc32 } from 'node:zlib'
 import { join } from 'node:path'
 import { eicar } from '../helpers/eicar.js'
 
@@ -108,4 +109,33 @@ export function sis (data: Buffer): Buffer {
   record.writeUInt32LE(data.length, 28)
   record.writeUInt32LE(dataAt, 32)
   return Buffer.concat([header, record, name, data, filler.subarray(0, 256)])
+}
+
+/// A RAR 4 archive of stored members (no tool here writes RAR): marker, main header, one file header
+/// (method 0x30, store) per member, end block; header CRCs are the low 16 bits of CRC32, as 7-Zip checks.
+export function rarStored (members: ReadonlyArray<readonly [string, Buffer]>): Buffer {
+  const block = (type: number, flags: number, body: Buffer): Buffer => {
+    const head = Buffer.alloc(7)
+    head[2] = type
+    head.writeUInt16LE(flags, 3)
+    head.writeUInt16LE(7 + body.length, 5)
+    const crc = crc32(Buffer.concat([head.subarray(2), body])) & 0xffff
+    head.writeUInt16LE(crc, 0)
+    return Buffer.concat([head, body])
+  }
+  const files = members.map(([name, data]) => {
+    const body = Buffer.alloc(25 + name.length)
+    body.writeUInt32LE(data.length, 0) // packed size
+    body.writeUInt32LE(data.length, 4) // unpacked size
+    body[8] = 3 // host OS: Unix
+    body.writeUInt32LE(crc32(data), 9)
+    body.writeUInt32LE(0x5c210000, 13) // DOS time: 2026-01-01
+    body[17] = 20 // version needed
+    body[18] = 0x30 // method: store
+    body.writeUInt16LE(name.length, 19)
+    body.writeUInt32LE(0o100644 << 0, 21)
+    body.write(name, 25, 'latin1')
+    return Buffer.concat([block(0x74, 0x8000, body), data])
+  })
+  return Buffer.concat([Buffer.from('Rar!\x1a\x07\x00', 'latin1'), block(0x73, 0, Buffer.alloc(6)), ...files, block(0x7b, 0x4000, Buffer.alloc(0))])
 }
