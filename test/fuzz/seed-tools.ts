@@ -139,3 +139,57 @@ export function rarStored (members: ReadonlyArray<readonly [string, Buffer]>): B
   })
   return Buffer.concat([Buffer.from('Rar!\x1a\x07\x00', 'latin1'), block(0x73, 0, Buffer.alloc(6)), ...files, block(0x7b, 0x4000, Buffer.alloc(0))])
 }
+
+/// A CHM (ITSF 3) whose files all live in the uncompressed section 0 (no tool here writes CHM, and
+/// LZX would need an encoder): header, header section 0, the ITSP directory with one PMGL listing
+/// chunk, then the content: the NameList that names section 0, EICAR, the filler.
+export function chmUncompressed (members: ReadonlyArray<readonly [string, Buffer]>): Buffer {
+  const encint = (n: number): Buffer => {
+    const bytes = [n & 0x7f]
+    for (let v = Math.floor(n / 128); v > 0; v = Math.floor(v / 128)) bytes.unshift(0x80 | (v & 0x7f))
+    return Buffer.from(bytes)
+  }
+  const sectionName = Buffer.from('Uncompressed', 'utf16le')
+  const nameList = Buffer.alloc(4 + 2 + sectionName.length + 2)
+  nameList.writeUInt16LE(nameList.length / 2, 0)
+  nameList.writeUInt16LE(1, 2)
+  nameList.writeUInt16LE(sectionName.length / 2, 4)
+  sectionName.copy(nameList, 6)
+  // The NameList first, as HTML Help Workshop lays out section 0: system files, then the pages.
+  const files: Array<readonly [string, Buffer]> = [['::DataSpace/NameList', nameList], ...members.map(([n, d]) => [`/${n}`, d] as const)]
+  let offset = 0
+  const entries = Buffer.concat(files.map(([name, data]) => {
+    const entry = Buffer.concat([encint(name.length), Buffer.from(name, 'latin1'), encint(0), encint(offset), encint(data.length)])
+    offset += data.length
+    return entry
+  }))
+  const chunkSize = 0x1000
+  const chunk = Buffer.alloc(chunkSize)
+  chunk.write('PMGL', 0, 'latin1')
+  chunk.writeUInt32LE(chunkSize - 20 - entries.length, 4) // free space + quickref after the entries
+  chunk.writeInt32LE(-1, 12)
+  chunk.writeInt32LE(-1, 16)
+  entries.copy(chunk, 20)
+  chunk.writeUInt16LE(files.length, chunkSize - 2)
+  const itsp = Buffer.alloc(0x54)
+  itsp.write('ITSP', 0, 'latin1')
+  for (const [at, v] of [[4, 1], [8, 0x54], [12, 0x0a], [16, chunkSize], [20, 2], [24, 1], [28, -1], [32, 0], [36, 0], [40, -1], [44, 1], [48, 0x409], [68, 0x54], [72, -1], [76, -1], [80, -1]] as const) itsp.writeInt32LE(v, at)
+  const head = Buffer.alloc(0x60)
+  const section0At = 0x60
+  const section1At = section0At + 0x18
+  const contentAt = section1At + itsp.length + chunkSize
+  const total = contentAt + offset
+  head.write('ITSF', 0, 'latin1')
+  head.writeUInt32LE(3, 4)
+  head.writeUInt32LE(0x60, 8)
+  head.writeUInt32LE(1, 12)
+  head.writeBigUInt64LE(BigInt(section0At), 56)
+  head.writeBigUInt64LE(0x18n, 64)
+  head.writeBigUInt64LE(BigInt(section1At), 72)
+  head.writeBigUInt64LE(BigInt(itsp.length + chunkSize), 80)
+  head.writeBigUInt64LE(BigInt(contentAt), 88)
+  const section0 = Buffer.alloc(0x18)
+  section0.writeUInt32LE(0x1fe, 0)
+  section0.writeBigUInt64LE(BigInt(total), 8)
+  return Buffer.concat([head, section0, itsp, chunk, ...files.map(([, d]) => d)])
+}
