@@ -23,7 +23,7 @@ describe('fuzz: fixed-seed short run (issue #10)', function () {
   let report: FuzzReport
 
   before(async () => {
-    report = await runFuzz({ targets: [], seed, cases: casesPerTarget, budgetMs: 5000, graceMs: 10_000, heapMb: 512 })
+    report = await runFuzz({ targets: [], seed, cases: casesPerTarget, budgetMs: 5000, graceMs: 10_000, heapMb: 512, maxRssMb: maxPeakRssMiB })
     process.stdout.write(`${table(report)}\n`)
   })
 
@@ -41,6 +41,7 @@ describe('fuzz: fixed-seed short run (issue #10)', function () {
   it('has no case past the scan budget plus grace', () => { assert.equal(failures('hang'), '') })
 
   it(`keeps every child under ${maxPeakRssMiB} MiB peak RSS`, () => {
+    assert.equal(failures('memory'), '')
     for (const row of report.rows) assert.ok(row.peakRssKb > 0 && row.peakRssKb < maxPeakRssMiB * 1024, `${row.target}: ${row.peakRssKb} KiB`)
   })
 

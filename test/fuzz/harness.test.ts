@@ -17,6 +17,7 @@ describe('fuzz harness self-check', function () {
       budgetMs: 200,
       graceMs: 1500,
       heapMb: 64,
+      maxRssMb: 1024,
       extra: { kinds, module: fileURLToPath(new URL('./self-check-targets.js', import.meta.url)) },
     })
     const row = (name: string): { crashes: number, hangs: number, cases: number } => {

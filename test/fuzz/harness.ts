@@ -21,17 +21,23 @@ export interface FuzzOptions {
   readonly seconds?: number
   /// Run only this case number (reproduce a reported id).
   readonly caseNo?: number
+  /// The first case number (cases run from here): a failure that needs the cases before it in the
+  /// same child (state left in a decoder) reproduces from a little before it.
+  readonly firstCase?: number
   readonly budgetMs: number
   readonly graceMs: number
   /// The child's V8 heap cap (--max-old-space-size): memory past it kills the child (a crash).
   readonly heapMb: number
+  /// A child whose peak RSS passes this is a failure ('memory', charged to the case that raised the
+  /// peak past it): the heap cap does not bound Buffers and wasm memory.
+  readonly maxRssMb: number
   readonly onCase?: (target: string, end: CaseOutcome) => void
   /// Targets beyond the built-in list: their kinds (for seeds, here) and the module the child loads
   /// them from (for runners, there). The harness's self-check uses it.
   readonly extra?: { readonly kinds: readonly TargetKind[], readonly module: string }
 }
 
-export interface CaseOutcome { readonly id: string, readonly kind: 'ok' | 'crash' | 'hang' | 'lost', readonly variant: string, readonly how: string, readonly detail: string }
+export interface CaseOutcome { readonly id: string, readonly kind: 'ok' | 'crash' | 'hang' | 'lost' | 'memory', readonly variant: string, readonly how: string, readonly detail: string }
 
 export interface Row {
   readonly target: string
@@ -43,6 +49,9 @@ export interface Row {
   checked: number
   kept: number
   peakRssKb: number
+  /// The case that raised the peak RSS last (peaks only grow: that case holds the record).
+  peakCase: string
+  memory: number
   ms: number
 }
 
@@ -54,7 +63,7 @@ export interface FuzzReport {
 }
 
 async function runTarget (target: string, seedDir: string, seeds: number, options: FuzzOptions, deadline: number): Promise<{ row: Row, failures: CaseOutcome[] }> {
-  const row: Row = { target, seeds, cases: 0, crashes: 0, hangs: 0, checked: 0, kept: 0, peakRssKb: 0, ms: 0 }
+  const row: Row = { target, seeds, cases: 0, crashes: 0, hangs: 0, checked: 0, kept: 0, peakRssKb: 0, peakCase: '', memory: 0, ms: 0 }
   const failures: CaseOutcome[] = []
   const started = Date.now()
   const spawn = async (): Promise<FuzzChild> => {
@@ -63,8 +72,8 @@ async function runTarget (target: string, seedDir: string, seeds: number, option
     return child
   }
   let child = await spawn()
-  const first = options.caseNo ?? 0
-  const last = options.caseNo ?? (options.cases ?? Number.MAX_SAFE_INTEGER) - 1
+  const first = options.caseNo ?? options.firstCase ?? 0
+  const last = options.caseNo ?? first + (options.cases ?? Number.MAX_SAFE_INTEGER) - 1
   try {
     for (let caseNo = first; caseNo <= last && (options.caseNo !== undefined || Date.now() < deadline); caseNo++) {
       if (!child.alive) child = await spawn()
@@ -74,16 +83,20 @@ async function runTarget (target: string, seedDir: string, seeds: number, option
       let outcome: CaseOutcome
       if (end.kind === 'reply') {
         const r = end.reply
-        row.peakRssKb = Math.max(row.peakRssKb, r.maxRssKb)
+        const limitKb = options.maxRssMb * 1024
+        const overLimit = r.maxRssKb > limitKb && row.peakRssKb <= limitKb
+        if (r.maxRssKb > row.peakRssKb) { row.peakRssKb = r.maxRssKb; row.peakCase = id }
         const lost = r.outcome === 'ok' && r.checked && !r.kept
         if (r.checked) row.checked++
         if (r.checked && r.kept) row.kept++
-        outcome = { id, kind: r.outcome === 'crash' ? 'crash' : lost ? 'lost' : 'ok', variant: r.variant, how: r.how, detail: r.detail }
+        const kind = r.outcome === 'crash' ? 'crash' : overLimit ? 'memory' : lost ? 'lost' : 'ok'
+        outcome = { id, kind, variant: r.variant, how: r.how, detail: kind === 'memory' ? `peak RSS ${Math.round(r.maxRssKb / 1024)} MiB over ${options.maxRssMb}: ${r.detail}` : r.detail }
       } else {
         outcome = { id, kind: end.kind === 'hang' ? 'hang' : 'crash', variant: '?', how: '?', detail: end.kind === 'hang' ? `no answer within ${options.budgetMs + options.graceMs} ms` : end.detail }
       }
       if (outcome.kind === 'crash') row.crashes++
       if (outcome.kind === 'hang') row.hangs++
+      if (outcome.kind === 'memory') row.memory++
       if (outcome.kind !== 'ok') failures.push(outcome)
       options.onCase?.(target, outcome)
     }

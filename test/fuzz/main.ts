@@ -1,7 +1,8 @@
 /// `npm run fuzz`: the fuzzing harness from the command line.
 ///   npm run fuzz -- [--seconds N] [--cases N] [--seed N] [--format zip,tar,icap ...]
 ///                   [--case N --write FILE]  (rebuild one reported case; FILE gets its bytes)
-///                   [--budget-ms N] [--grace-ms N] [--heap-mb N] [--verbose]
+///                   [--from N]  (start at case N: for a failure that needs the cases before it)
+///                   [--budget-ms N] [--grace-ms N] [--heap-mb N] [--max-rss-mb N] [--verbose]
 /// Prints one row per target (cases, crashes, hangs, EICAR kept where the damage lay after it, peak
 /// RSS of the child) and every failure with its case id; exits 1 when anything failed.
 import { writeFileSync } from 'node:fs'
@@ -19,10 +20,12 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     format: { type: 'string', multiple: true, default: [] },
     case: { type: 'string' },
+    from: { type: 'string' },
     write: { type: 'string' },
     'budget-ms': { type: 'string', default: '5000' },
     'grace-ms': { type: 'string', default: '10000' },
     'heap-mb': { type: 'string', default: '512' },
+    'max-rss-mb': { type: 'string', default: '1024' },
     verbose: { type: 'boolean', default: false },
   },
 })
@@ -53,11 +56,13 @@ async function main (): Promise<number> {
     targets,
     seed,
     ...(caseNo !== undefined ? { caseNo } : {}),
+    ...(values.from !== undefined ? { firstCase: int('from', values.from) ?? 0 } : {}),
     ...(cases !== undefined ? { cases } : seconds === undefined ? { cases: 200 } : {}),
     ...(seconds !== undefined ? { seconds } : {}),
     budgetMs: int('budget-ms', values['budget-ms']) ?? 5000,
     graceMs: int('grace-ms', values['grace-ms']) ?? 10000,
     heapMb: int('heap-mb', values['heap-mb']) ?? 512,
+    maxRssMb: int('max-rss-mb', values['max-rss-mb']) ?? 1024,
     onCase: (_target, end) => {
       if (values.verbose || caseNo !== undefined) process.stdout.write(`${end.id} ${end.kind} [${end.variant}] ${end.how}: ${end.detail}\n`)
     },
