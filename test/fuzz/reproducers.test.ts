@@ -14,6 +14,7 @@ interface Reproducer { readonly id: string, readonly what: string, readonly pend
 const reproducers: readonly Reproducer[] = [
   { id: 'ole2:1:8', what: 'OLE2 truncated in the sector after the packaged EICAR (fixed in ole2.ts: pad to the highest referenced sector)' },
   { id: 'ole2:1:70', what: 'OLE2 truncated inside its last sector' },
+  { id: 'tnef:1:1856', what: 'TNEF with EICAR\'s data record repeated (the copy emptied) before the next attachment (fixed in tnef.ts: the first record is kept as its own child)' },
   { id: 'zip:1:0', what: 'stored zip, EICAR\'s local record duplicated before the central directory (the EOCD offset no longer matches: read as prepended data, every offset shifted)', pending: 'zip.ts: when a shifted local offset holds no local header, try the unshifted one' },
   { id: 'zip:1:25', what: 'stored zip, central directory names a local offset that holds no local header', pending: 'zip.ts: fall back to the local headers when a central record points at no local header' },
   { id: 'zip:1:31', what: 'stored zip, 39 bytes inserted after EICAR\'s data (central directory offsets now short)', pending: 'zip.ts: as zip:1:0' },
