@@ -111,6 +111,3 @@ export function buildSeeds (formats: ReadonlySet<string>): EngineSeed[] {
     return { format: s.format, variant: s.variant, bytes, layout: s.layout, protect: s.protect(bytes), keeps: s.keeps }
   })
 }
-
-/// The formats that have seeds, in table order.
-export const seededFormats: readonly FileType[] = [...new Set(specs.map(s => s.format))]

@@ -7,7 +7,7 @@ import { MemorySource } from '../../../src/engine/source.js'
 import { detectType } from '../../../src/engine/filetype.js'
 import { eicar } from '../../helpers/eicar.js'
 import { hashOnlyEngine } from '../../helpers/engine.js'
-import { buildSeeds, seededFormats } from '../seeds.js'
+import { buildSeeds } from '../seeds.js'
 import type { Runner, TargetKind } from '../target.js'
 
 export const eicarName = 'Fuzz.EICAR.HDB'
@@ -40,6 +40,3 @@ export const engineTarget: TargetKind = {
   seeds: names => buildSeeds(names).map(s => ({ ...s, target: s.format })),
   runner,
 }
-
-/// Handled types with a seed (the rest are listed as not covered).
-export const engineSeeded: readonly string[] = seededFormats
