@@ -13,13 +13,57 @@ import { pptObjects } from './ppt.js'
 import { decompressVba, parseDir, suspicious } from '../heuristics/macro.js'
 
 const STREAM = 2
+const lastRegularSector = 0xfffffff9
+
+/// A truncated file (a cut download, a damaged copy) has lost only the sectors stored at its end, but
+/// cfb refuses the whole file once a chain points past the end. Padding with zeros up to the highest
+/// sector anything refers to (a FAT link, the directory and mini-FAT starts, a directory entry's
+/// start) keeps the streams that are whole (found by npm run fuzz: an OLE2 file truncated after a
+/// packaged file lost it). At most 8 times the input, so a lying FAT cannot make us allocate much.
+function padToReferenced (b: Buffer): Buffer | undefined {
+  if (b.length < 512) return undefined
+  const shift = b.readUInt16LE(0x1e)
+  if (shift !== 9 && shift !== 12) return undefined
+  const sector = 1 << shift
+  let highest = -1
+  const refer = (at: number): void => {
+    if (at + 4 > b.length) return
+    const v = b.readUInt32LE(at)
+    if (v <= lastRegularSector) highest = Math.max(highest, v)
+  }
+  refer(0x30)
+  refer(0x3c)
+  for (let i = 0; i < Math.min(b.readUInt32LE(0x2c), 109); i++) {
+    const at = (b.readUInt32LE(0x4c + 4 * i) + 1) * sector
+    for (let e = 0; e < sector / 4; e++) refer(at + 4 * e)
+  }
+  const dir = (b.readUInt32LE(0x30) + 1) * sector
+  for (let at = dir; at < dir + sector; at += 128) refer(at + 0x74)
+  const need = (highest + 2) * sector
+  return need > b.length && need <= 8 * b.length ? Buffer.concat([b, Buffer.alloc(need - b.length)]) : undefined
+}
+
+/// The container, read as is or padded; throws cfb's error for the file as given when neither reads.
+function readContainer (bytes: Buffer): CFB.CFB$Container {
+  try {
+    return CFB.read(bytes, { type: 'buffer' })
+  } catch (err) {
+    const padded = padToReferenced(bytes)
+    if (padded === undefined) throw err
+    try { return CFB.read(padded, { type: 'buffer' }) } catch { throw err }
+  }
+}
 
 async function * extract (source: ByteSource, budget: ScanBudget): AsyncIterable<Layer> {
-  let container: CFB.CFB$Container
+  let container: CFB.CFB$Container | undefined
+  let error = ''
   try {
-    container = CFB.read(Buffer.from(await source.read(0, source.size)), { type: 'buffer' })
+    container = readContainer(Buffer.from(await source.read(0, source.size)))
   } catch (err) {
-    budget.report('Heuristics.Broken.OLE2', 'broken', err instanceof Error ? err.message : String(err))
+    error = err instanceof Error ? err.message : String(err)
+  }
+  if (container === undefined) {
+    budget.report('Heuristics.Broken.OLE2', 'broken', error)
     return
   }
   yield * macros(container, budget)

@@ -33,6 +33,12 @@ async function * extract (source: ByteSource, budget: ScanBudget): AsyncIterable
     } else if (id === attAttachTitle) {
       title = Buffer.from(await source.read(at + 9, Math.min(len, 1024))).toString('latin1').replace(/\0.*$/s, '')
     } else if (id === attAttachData) {
+      // A second data record before the next attachment starts: keep the first as its own child
+      // rather than drop it (found by npm run fuzz: a repeated record hid the EICAR before it).
+      if (pending !== undefined) {
+        const earlier = flush()
+        if (earlier !== undefined) yield earlier
+      }
       if (budget.admits(len) && budget.consume(len, 0)) pending = { start: at + 9, size: len }
       else if (!budget.alive()) return
     }

@@ -1,0 +1,14 @@
+/// The fuzz targets: every engine format with a handler, and the protocol parsers. To add the milter
+/// or clamd parser, write targets/<name>.ts exporting a TargetKind (seeds + runner) and list it here.
+import { engineTarget } from './targets/engine.js'
+import { icapTarget } from './targets/icap.js'
+import type { TargetKind } from './target.js'
+
+export const targetKinds: readonly TargetKind[] = [engineTarget, icapTarget]
+
+/// Every row name, in table order.
+export const allTargetNames: readonly string[] = targetKinds.flatMap(k => k.names)
+
+export function kindOf (name: string): TargetKind | undefined {
+  return targetKinds.find(k => k.names.includes(name))
+}
