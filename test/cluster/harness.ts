@@ -13,7 +13,8 @@ import { kernelBucket } from '../../src/cluster/buckets.js'
 import type { Probe } from './prober.js'
 import { failoverWindow, describeWindow, type FailoverWindow } from './window.js'
 
-export interface Attempt { s: number, e: number, c: number, lport: number, ok: boolean, err?: string }
+/// One load connection; `node`: who answered it (its X-Scanwall-Node header).
+export interface Attempt { s: number, e: number, c: number, lport: number, ok: boolean, node?: string, err?: string }
 export type { InstanceStatus }
 export type Status = StatusResult
 export interface LoadRun { attempts: Attempt[], stop: () => Promise<Attempt[]> }
@@ -172,7 +173,12 @@ export class Harness {
     const wrong = stable.filter(a => !served.get(this.ownerOf(after, a.lport) ?? '')?.has(a.lport))
     assert.ok(stable.length >= ok.length * 0.5, 'the bucket map kept changing during the run')
     assert.equal(wrong.length, 0, `${wrong.length} of ${stable.length} connections were not served where the bucket map says`)
-    return `${ok.length} connections to ${inst.vip}:${inst.port}: ${counts.join(', ')}`
+    // The same shares as the client sees them: every answer names its node (X-Scanwall-Node).
+    const named = new Map(this.bed.nodes.map(n => [n.name, ok.filter(a => a.node === n.name).length]))
+    assert.equal([...named.values()].reduce((s, v) => s + v, 0), ok.length, 'an answer did not name a node of the bed')
+    const misnamed = stable.filter(a => a.node !== this.ownerOf(after, a.lport))
+    assert.equal(misnamed.length, 0, `${misnamed.length} answers named a node other than the bucket's owner`)
+    return `${ok.length} connections to ${inst.vip}:${inst.port}: ${counts.join(', ')}; by X-Scanwall-Node: ${[...named].map(([n, k]) => `${n} ${k}`).join(', ')}`
   }
 
   /// What survivor `n` logged after the kill: when it judged `victim` failed, and when its filter

@@ -18,18 +18,20 @@ const respmod = `RESPMOD icap://%h/avscan ICAP/1.0\r\nHost: %h\r\nAllow: 204\r\n
 /// One attempt = one connection. icap: OPTIONS then a small RESPMOD on the same connection, each
 /// must answer ICAP/1.0 2xx; tcp (a server that only accepts and closes): the server must close
 /// cleanly (FIN, no reset, no timeout).
-async function attempt (a: LoadArgs, localPort: number): Promise<{ ok: boolean, c: number, err?: string }> {
+async function attempt (a: LoadArgs, localPort: number): Promise<{ ok: boolean, c: number, node?: string, err?: string }> {
   return await new Promise(resolve => {
     const socket = connect({ host: a.vip, port: a.port, localPort, localAddress: '0.0.0.0' })
     let phase = 0
     let data = ''
     const started = Date.now()
     let c = -1
+    // The node that answered, as every ICAP answer names it (X-Scanwall-Node): how the bed measures shares.
+    let node: string | undefined
     const done = (ok: boolean, err?: string): void => {
       clearTimeout(timer)
       // A clean close on success (FIN, not RST), so the server sees an orderly end.
       if (ok) socket.end(); else socket.destroy()
-      resolve(err === undefined ? { ok, c } : { ok, c, err })
+      resolve({ ok, c, ...(node === undefined ? {} : { node }), ...(err === undefined ? {} : { err }) })
     }
     let timer = setTimeout(() => done(false, 'connect-timeout'), a.connectTimeoutMs)
     socket.on('connect', () => {
@@ -44,6 +46,7 @@ async function attempt (a: LoadArgs, localPort: number): Promise<{ ok: boolean, 
       const end = data.indexOf('\r\n\r\n')
       if (end < 0) return
       if (!/^ICAP\/1\.0 2\d\d/.test(data)) return done(false, `status ${data.split('\r\n')[0] ?? ''}`)
+      node ??= /\r\nX-Scanwall-Node: *([^\r]+)/i.exec(data)?.[1]
       // 204 and OPTIONS have no body; a 200 RESPMOD echoes the body chunked: wait for its last chunk.
       if (phase === 1 && /^ICAP\/1\.0 200/.test(data) && !data.endsWith('0\r\n\r\n')) return
       const closing = /\r\nConnection:\s*close/i.test(data)
