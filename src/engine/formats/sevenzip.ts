@@ -30,7 +30,20 @@ import { parseListing, Splitter, type Listing } from './sevenzip-output.js'
 /// Returning false makes the write fail with EIO.
 type Route = (bytes: Uint8Array) => boolean
 
-const recycleAboveBytes = 256 * 1024 * 1024
+/// The instance's exports this file reads: its linear memory, and the C stack pointer (see #run).
+interface WasmExports {
+  memory?: { buffer: ArrayBuffer }
+  emscripten_stack_get_current?: () => number
+  _emscripten_stack_restore?: (pointer: number) => void
+}
+
+export interface SevenZipOptions {
+  /// The instance is rebuilt before a call once its linear memory is larger than this (a long-lived
+  /// instance keeps the high-water mark of its biggest archive). Tests lower it to force rebuilds.
+  readonly recycleAboveBytes?: number
+}
+
+const defaultRecycleAboveBytes = 256 * 1024 * 1024
 
 /// The glue is imported on first use, like every format module (registry.ts says why): every engine
 /// has a backend, few scans need it. The package is CommonJS typed as an ES default export: at run
@@ -64,15 +77,30 @@ type Status = number | 'trap'
 /// grew large or it trapped. Calls are synchronous and one engine runs one scan at a time, so no two
 /// calls on one backend overlap.
 export class SevenZipBackend {
+  readonly #recycleAboveBytes: number
   #module: Promise<SevenZipModule> | undefined
   #route: Route = () => true
   #errors: string[] = []
-  #memory: () => number = () => 0
+  /// The current instance's exports, set when it is instantiated.
+  #exports: WasmExports = {}
+  /// Instances built so far (the first one included): tests see a rebuild happen through it.
+  instancesBuilt = 0
+
+  constructor (options: SevenZipOptions = {}) {
+    this.#recycleAboveBytes = options.recycleAboveBytes ?? defaultRecycleAboveBytes
+  }
+
+  /// Bytes of linear memory of the current instance (0 before the first). The glue does not export
+  /// HEAPU8, so this reads the instance's own memory export.
+  get memoryBytes (): number { return this.#exports.memory?.buffer.byteLength ?? 0 }
+
+  /// Where the C stack pointer of the current instance is (undefined before the first).
+  get stackPointer (): number | undefined { return this.#exports.emscripten_stack_get_current?.() }
 
   async #instance (): Promise<SevenZipModule> {
     if (this.#module !== undefined) {
       const mod = await this.#module
-      if (this.#memory() < recycleAboveBytes) return mod
+      if (this.memoryBytes <= this.#recycleAboveBytes) return mod
     }
     this.#module = this.#create()
     return await this.#module
@@ -83,7 +111,10 @@ export class SevenZipBackend {
     const SevenZip = await factory()
     const mod = await SevenZip({
       instantiateWasm: (imports: object, done: (instance: object) => void) => {
-        void wasm.then(async m => await wasmApi.instantiate(m, imports)).then(done)
+        void wasm.then(async m => await wasmApi.instantiate(m, imports)).then(instance => {
+          this.#exports = (instance as { exports: WasmExports }).exports
+          done(instance)
+        })
         return {}
       },
       stdout: (byte: number) => { this.#route(Uint8Array.of(byte)) },
@@ -92,7 +123,7 @@ export class SevenZipBackend {
       stdin: () => null as unknown as number, // no password prompts: EOF
     } as Partial<SevenZipModuleOptions>)
     this.#chunkedStdout(mod)
-    this.#memory = () => (mod as unknown as { HEAPU8?: Uint8Array }).HEAPU8?.byteLength ?? 0
+    this.instancesBuilt++
     return mod
   }
 
@@ -120,6 +151,12 @@ export class SevenZipBackend {
     // glue offers no hook to stop it: put ours back. The call is synchronous, so nothing else can
     // observe the borrowed value in between.
     const exitCode = process.exitCode
+    // callMain was made to be called once: it leaves argv on the C stack, and when 7-Zip exits from
+    // inside (exit() throws through its frames) the stack pointer stays where exit() was called. Each
+    // call so left ~170 bytes below the last; after ~350 calls the 64 KiB stack ran into the data
+    // below it, corrupting 7-Zip's globals (members lost, decoders looping) until a wasm trap rebuilt
+    // the instance. Put the pointer back after every call.
+    const stack = this.#exports.emscripten_stack_get_current?.()
     try {
       const status = (mod.callMain as unknown as (a: string[]) => unknown)(args)
       return typeof status === 'number' ? status : 0
@@ -131,6 +168,7 @@ export class SevenZipBackend {
       this.#module = undefined
       return 'trap'
     } finally {
+      if (stack !== undefined) this.#exports._emscripten_stack_restore?.(stack)
       process.exitCode = exitCode
       this.#route = () => true
     }
