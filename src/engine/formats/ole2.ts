@@ -43,27 +43,27 @@ function padToReferenced (b: Buffer): Buffer | undefined {
   return need > b.length && need <= 8 * b.length ? Buffer.concat([b, Buffer.alloc(need - b.length)]) : undefined
 }
 
-/// The container, read as is or padded; throws cfb's error for the file as given when neither reads.
-function readContainer (bytes: Buffer): CFB.CFB$Container {
+/// The container, read as is or padded (`padded`: how many zero bytes stood in for a cut end); throws
+/// cfb's error for the file as given when neither reads.
+function readContainer (bytes: Buffer): { container: CFB.CFB$Container, padded: number } {
   try {
-    return CFB.read(bytes, { type: 'buffer' })
+    return { container: CFB.read(bytes, { type: 'buffer' }), padded: 0 }
   } catch (err) {
     const padded = padToReferenced(bytes)
     if (padded === undefined) throw err
-    try { return CFB.read(padded, { type: 'buffer' }) } catch { throw err }
+    try { return { container: CFB.read(padded, { type: 'buffer' }), padded: padded.length - bytes.length } } catch { throw err }
   }
 }
 
 async function * extract (source: ByteSource, budget: ScanBudget): AsyncIterable<Layer> {
-  let container: CFB.CFB$Container | undefined
-  let error = ''
+  let container: CFB.CFB$Container
   try {
-    container = readContainer(Buffer.from(await source.read(0, source.size)))
+    const read = readContainer(Buffer.from(await source.read(0, source.size)))
+    container = read.container
+    // Read on, but say so: the streams that reached past the cut end now hold zeros.
+    if (read.padded > 0) budget.report('Heuristics.Broken.OLE2', 'broken', `truncated: ${read.padded} bytes of referenced sectors missing, read as zeros`)
   } catch (err) {
-    error = err instanceof Error ? err.message : String(err)
-  }
-  if (container === undefined) {
-    budget.report('Heuristics.Broken.OLE2', 'broken', error)
+    budget.report('Heuristics.Broken.OLE2', 'broken', err instanceof Error ? err.message : String(err))
     return
   }
   yield * macros(container, budget)
