@@ -43,9 +43,23 @@ export interface ClusterInstance {
   readonly mark: number
   readonly drainTimeoutMs: number
   readonly health: { tests: HealthTestConfig[], expression: HealthExpr | undefined }
+  /// Issue #17; undefined when quorum is off (explicitly, or a lone node without peers or members).
+  readonly quorum: QuorumConfig | undefined
 }
 
-const instanceFields = ['name', 'vip', 'ports', 'services', 'bind', 'peers', 'multicast', 'buckets', 'seed', 'capacity', 'intervalMs', 'missed', 'joinMs', 'maxSkewMs', 'loadWeighting', 'loadSmoothingMs', 'weightHoldMs', 'mode', 'clusterMac', 'mark', 'drainTimeoutMs', 'health']
+/// The voting members and the timing of the quorum rule (src/cluster/quorum.ts, membership.ts).
+export interface QuorumConfig {
+  /// Node ids of the voting members (`members`, which must include this node's node.id: checked at
+  /// start, where node.id is known); undefined: derived at start from this node and its peers, each
+  /// configured peer address one vote (quorum-gate.ts).
+  readonly members: string[] | undefined
+  readonly suspectMs: number
+  readonly graceMs: number
+  readonly applyBudgetMs: number
+  readonly waitForAll: boolean
+}
+
+const instanceFields = ['name', 'vip', 'ports', 'services', 'bind', 'peers', 'multicast', 'buckets', 'seed', 'capacity', 'intervalMs', 'missed', 'joinMs', 'maxSkewMs', 'loadWeighting', 'loadSmoothingMs', 'weightHoldMs', 'mode', 'clusterMac', 'mark', 'drainTimeoutMs', 'health', 'members', 'quorum']
 
 const kinds = ['exec', 'icap', 'pool', 'link', 'reach', 'load', 'spool', 'sigdb'] as const
 /// The fields each kind of health test takes besides name, kind, intervalMs and timeoutMs.
@@ -110,6 +124,29 @@ function health (v: unknown, where: string): ClusterInstance['health'] {
   return { tests, expression }
 }
 
+/// Quorum is on whenever there is anyone to vote with: `members` given (≥ 2), or else derived from
+/// the peers (one vote per configured peer address plus this node), so that a configuration written
+/// before issue #17 gets the safe behaviour (a minority takes nothing) without a new key. A node
+/// with neither (a lone node, or heartbeats to a multicast group only) has nobody to count, so
+/// without `members` quorum stays off there unless asked for, which is an error then.
+function quorum (r: Fields, where: string, peers: readonly Endpoint[], intervalMs: number): QuorumConfig | undefined {
+  const members = r.raw['members'] === undefined ? undefined : r.strings('members', undefined, 1)
+  const q = reader(r.raw['quorum'] ?? {}, `${where}.quorum`)
+  q.only(['enabled', 'suspectMs', 'graceMs', 'applyBudgetMs', 'waitForAll'])
+  if (members !== undefined && new Set(members).size !== members.length) fail(`${where}.members lists a node id twice`)
+  const votes = members?.length ?? 1 + new Set(peers.map(p => `${p.host}:${p.port}`)).size
+  const enabled = q.bool('enabled', votes >= 2)
+  if (!enabled) return undefined
+  if (votes < 2) fail(`${where}.quorum.enabled needs ${where}.members (the voting members' node ids, at least 2) or peers`)
+  return {
+    members,
+    suspectMs: q.int('suspectMs', Math.round(intervalMs * 2.5), 1),
+    graceMs: q.int('graceMs', Math.round(intervalMs / 2), 0),
+    applyBudgetMs: q.int('applyBudgetMs', 50, 0),
+    waitForAll: q.bool('waitForAll', true),
+  }
+}
+
 export function parseInstance (v: unknown, index: number): ClusterInstance {
   const where = `cluster.instances[${index}]`
   const r: Fields = reader(v, where)
@@ -124,13 +161,14 @@ export function parseInstance (v: unknown, index: number): ClusterInstance {
   const multicast = r.str('multicast', '')
   const intervalMs = r.int('intervalMs', 100, 10)
   const missed = r.int('missed', 5, 1)
+  const peers = r.strings('peers', [], 0).map((p, i) => endpoint(p, `${where}.peers[${i}]`, 1))
   return {
     name,
     vip,
     ports: r.ints('ports', [1344], 1, 65535),
     services: r.strings('services', [], 0),
     bind: endpoint(r.str('bind', '0.0.0.0:5405'), `${where}.bind`, 0),
-    peers: r.strings('peers', [], 0).map((p, i) => endpoint(p, `${where}.peers[${i}]`, 1)),
+    peers,
     multicast: multicast === '' ? undefined : endpoint(multicast, `${where}.multicast`, 1),
     buckets: r.int('buckets', 256, 1),
     seed: r.int('seed', 0x5ca11, 0),
@@ -147,6 +185,7 @@ export function parseInstance (v: unknown, index: number): ClusterInstance {
     mark: r.int('mark', 0x5357, 1),
     drainTimeoutMs: r.int('drainTimeoutMs', 60_000, 0),
     health: health(r.raw['health'], `${where}.health`),
+    quorum: quorum(r, where, peers, intervalMs),
   }
 }
 

@@ -81,6 +81,8 @@ const clusterActions = {
       }
       for (const [name, inst] of Object.entries(result)) {
         process.stdout.write(`cluster ${name} (map ${inst.mapVersion.toString(16)})\n${table(inst.nodes)}\n`)
+        // Why this node holds (or holds no) buckets, and which peer is not heard on which path.
+        if (inst.quorum !== undefined) process.stdout.write(`quorum: ${inst.quorum.state}, ${inst.quorum.action}\n${inst.quorum.lines.map(l => `  ${l}`).join('\n')}\n`)
       }
       return 0
     }),

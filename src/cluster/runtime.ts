@@ -47,6 +47,11 @@ export interface ClusterOptions {
 /// grace delay, not a poll: the queue cannot be observed.
 const acceptGraceMs = 100
 
+function quorumOf (r: RunningInstance): Pick<InstanceStatus, 'quorum'> {
+  const quorum = r.agent.quorumStatus()
+  return quorum === undefined ? {} : { quorum }
+}
+
 /// Resolves in the check phase of the event loop, after the poll phase that follows: a loop that
 /// was busy past the grace accepts (first turn) and reads (second turn) what waited before the ICAP
 /// drain starts, since timers run before the poll phase of their turn.
@@ -113,7 +118,7 @@ export class ClusterRuntime {
 
   status (instance?: string): StatusResult {
     return Object.fromEntries(this.#select(instance).map((r): [string, InstanceStatus] => [r.instance.name, {
-      nodes: r.agent.status(), owned: r.agent.owned, mapVersion: r.agent.map.version, rejects: r.channel.rejects(),
+      nodes: r.agent.status(), owned: r.agent.owned, mapVersion: r.agent.map.version, rejects: r.channel.rejects(), ...quorumOf(r),
     }]))
   }
 
