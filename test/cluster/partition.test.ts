@@ -25,9 +25,9 @@ type Cut = 'both ways' | 'outgoing only'
 
 /// Drops n's heartbeats in its own namespace: both directions, or only what it sends.
 async function cut (n: NodeProc, how: Cut): Promise<void> {
-  const out = `chain out { type filter hook output priority -300; udp dport ${beatPort} drop; }`
-  const inp = `chain in { type filter hook input priority -300; udp dport ${beatPort} drop; }`
-  await inNs(n.ns, 'nft', `table inet swcut { ${how === 'both ways' ? `${inp} ${out}` : out} }`)
+  const out = `add chain inet swcut out { type filter hook output priority -300; }; add rule inet swcut out udp dport ${beatPort} drop`
+  const inp = `add chain inet swcut in { type filter hook input priority -300; }; add rule inet swcut in udp dport ${beatPort} drop`
+  await inNs(n.ns, 'nft', `add table inet swcut; ${how === 'both ways' ? `${inp}; ${out}` : out}`)
 }
 
 async function heal (n: NodeProc): Promise<void> {
