@@ -57,6 +57,9 @@ export interface QuorumConfig {
   readonly graceMs: number
   readonly applyBudgetMs: number
   readonly waitForAll: boolean
+  /// The witness (`scanwall witness`) that breaks exact-half ties, and the address to ask it from.
+  readonly witness: Endpoint | undefined
+  readonly witnessBind: Endpoint | undefined
 }
 
 const instanceFields = ['name', 'vip', 'ports', 'services', 'bind', 'peers', 'multicast', 'buckets', 'seed', 'capacity', 'intervalMs', 'missed', 'joinMs', 'maxSkewMs', 'loadWeighting', 'loadSmoothingMs', 'weightHoldMs', 'mode', 'clusterMac', 'mark', 'drainTimeoutMs', 'health', 'members', 'quorum']
@@ -132,11 +135,16 @@ function health (v: unknown, where: string): ClusterInstance['health'] {
 function quorum (r: Fields, where: string, peers: readonly Endpoint[], intervalMs: number): QuorumConfig | undefined {
   const members = r.raw['members'] === undefined ? undefined : r.strings('members', undefined, 1)
   const q = reader(r.raw['quorum'] ?? {}, `${where}.quorum`)
-  q.only(['enabled', 'suspectMs', 'graceMs', 'applyBudgetMs', 'waitForAll'])
+  q.only(['enabled', 'suspectMs', 'graceMs', 'applyBudgetMs', 'waitForAll', 'witness', 'witnessBind'])
   if (members !== undefined && new Set(members).size !== members.length) fail(`${where}.members lists a node id twice`)
   const votes = members?.length ?? 1 + new Set(peers.map(p => `${p.host}:${p.port}`)).size
   const enabled = q.bool('enabled', votes >= 2)
-  if (!enabled) return undefined
+  const witness = q.str('witness', '')
+  const witnessBind = q.str('witnessBind', '')
+  if (!enabled) {
+    if (witness !== '') fail(`${where}.quorum.witness needs quorum (${where}.quorum.enabled is false)`)
+    return undefined
+  }
   if (votes < 2) fail(`${where}.quorum.enabled needs ${where}.members (the voting members' node ids, at least 2) or peers`)
   return {
     members,
@@ -144,6 +152,8 @@ function quorum (r: Fields, where: string, peers: readonly Endpoint[], intervalM
     graceMs: q.int('graceMs', Math.round(intervalMs / 2), 0),
     applyBudgetMs: q.int('applyBudgetMs', 50, 0),
     waitForAll: q.bool('waitForAll', true),
+    witness: witness === '' ? undefined : endpoint(witness, `${where}.quorum.witness`, 1),
+    witnessBind: witnessBind === '' ? undefined : endpoint(witnessBind, `${where}.quorum.witnessBind`, 0),
   }
 }
 

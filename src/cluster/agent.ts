@@ -15,7 +15,7 @@ import { fromBitmap, toBitmap } from './bitmap.js'
 import { nextOwnership, noteReleases } from './handover.js'
 import { QuorumGate, type QuorumStatus } from './quorum-gate.js'
 import type { Overlap } from './duplicates.js'
-import type { LocalFacts, NodeState, OwnershipSink, PeerBeat, LoadSample } from './types.js'
+import type { LocalFacts, NodeState, OwnershipSink, PeerBeat, LoadSample, WitnessVote } from './types.js'
 import type { Logger } from '../log.js'
 
 export interface AgentOptions {
@@ -115,7 +115,7 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
   /// The overlaps logged last (each is logged once, not on every check while it lasts).
   #overlapsKey = ''
 
-  constructor (options: AgentOptions, deps: { sink: OwnershipSink, facts: LocalFacts, send: (beat: PeerBeat) => void, log: Logger }) {
+  constructor (options: AgentOptions, deps: { sink: OwnershipSink, facts: LocalFacts, send: (beat: PeerBeat) => void, log: Logger, witness?: WitnessVote | undefined }) {
     super()
     this.#o = options
     this.#sink = deps.sink
@@ -127,7 +127,7 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
     const q = options.quorum
     this.#gate = q === undefined
       ? undefined
-      : new QuorumGate({ cluster: options.cluster, self: options.nodeId, voters: q.voters, suspectMs: q.suspectMs, deadMs: options.intervalMs * options.missed, graceMs: q.graceMs, waitForAll: q.waitForAll, stallMs: this.#checkMs * 3 }, deps.log, now())
+      : new QuorumGate({ cluster: options.cluster, self: options.nodeId, voters: q.voters, suspectMs: q.suspectMs, deadMs: options.intervalMs * options.missed, graceMs: q.graceMs, waitForAll: q.waitForAll, stallMs: this.#checkMs * 3 }, deps.log, now(), deps.witness)
   }
 
   /// This instance's quorum as `cluster status` shows it; undefined without quorum.
@@ -140,7 +140,7 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
   start (): void {
     this.#startedAt = now()
     this.#beat()
-    this.#timers.push(setInterval(() => this.#beat(), this.#o.intervalMs))
+    this.#timers.push(setInterval(() => { this.#beat(); this.#gate?.askWitness() }, this.#o.intervalMs))
     // Failure checks run four times per interval so detection lags the deadline by at most a quarter.
     this.#lastTick = now()
     this.#timers.push(setInterval(() => this.#tick(), this.#checkMs))

@@ -1,7 +1,7 @@
 /// What the control socket answers, as types, and the client's parsers for them: a reply is
 /// `unknown` JSON until it is narrowed here, field by field (states to their literal union, counts
 /// to integers), so the CLI and the tests never cast an unchecked reply.
-import { nodeStates, type NodeState, type LoadSample } from './types.js'
+import { nodeStates, type NodeState, type LoadSample, type WitnessVoteStatus } from './types.js'
 import type { NodeStatus } from './agent.js'
 import type { QuorumStatus } from './quorum-gate.js'
 import { ScanwallError } from '../errors.js'
@@ -105,6 +105,12 @@ function nodeStatus (v: unknown, what: string): NodeStatus {
 
 const actions = ['serve', 'hold', 'fence'] as const
 
+function witnessStatus (v: unknown, what: string): WitnessVoteStatus {
+  const r = record(v, what)
+  const last = r['lastAnswerMs']
+  return { holder: list(r['holder'], `${what}.holder`, text), granted: bool(r, 'granted', what), lastAnswerMs: last === undefined ? undefined : integer(last, `${what}.lastAnswerMs`), reason: str(r, 'reason', what) }
+}
+
 function quorumStatus (v: unknown, what: string): QuorumStatus {
   const r = record(v, what)
   const action = str(r, 'action', what)
@@ -119,6 +125,7 @@ function quorumStatus (v: unknown, what: string): QuorumStatus {
     settled: bool(r, 'settled', what),
     reason: str(r, 'reason', what),
     lines: list(r['lines'], `${what}.lines`, text),
+    ...(r['witness'] === undefined ? {} : { witness: witnessStatus(r['witness'], `${what}.witness`) }),
   }
 }
 

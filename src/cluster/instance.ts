@@ -9,7 +9,7 @@ import { checkTiming } from './quorum.js'
 import { ScanwallError } from '../errors.js'
 import type { ClusterInstance } from './config.js'
 import type { HealthContext } from './health/tests.js'
-import type { LocalFacts, PeerBeat } from './types.js'
+import type { LocalFacts, PeerBeat, WitnessVote } from './types.js'
 import type { Logger } from '../log.js'
 
 /// The heartbeat channel of one instance (protocols/cluster/transport.ts, handed in by node.ts).
@@ -19,6 +19,8 @@ export interface Channel {
   onMessage (listener: (beat: PeerBeat, from: string) => void): void
   rejects (): Record<string, number>
   close (): Promise<void>
+  /// The witness client, when the instance has `quorum.witness`.
+  readonly witness?: WitnessVote | undefined
 }
 
 export type ChannelFactory = (instance: ClusterInstance, key: Buffer) => Promise<Channel>
@@ -90,7 +92,7 @@ export class RunningInstance {
         weightHoldMs: instance.weightHoldMs,
         configVersion: deps.configVersion,
         quorum,
-      }, { sink, facts: deps.facts, send: beat => channel.send(beat), log: ilog })
+      }, { sink, facts: deps.facts, send: beat => channel.send(beat), log: ilog, witness: channel.witness })
       channel.onMessage((beat, from) => a.receive(beat, from))
       sink.onLost = () => a.ownershipLost()
       a.start()

@@ -6,7 +6,7 @@
 import { Membership, describeMembership, type Action, type MembershipSnapshot } from './membership.js'
 import { samePartition } from './quorum.js'
 import { findDuplicates, type Overlap } from './duplicates.js'
-import type { PeerBeat } from './types.js'
+import type { PeerBeat, WitnessVote, WitnessVoteStatus } from './types.js'
 import type { Logger } from '../log.js'
 
 export interface QuorumGateOptions {
@@ -35,6 +35,8 @@ export interface QuorumStatus {
   readonly reason: string
   /// describeMembership(): the reason, then each peer that is not fully heard and why.
   readonly lines: readonly string[]
+  /// Absent without a witness.
+  readonly witness?: WitnessVoteStatus
 }
 
 export class QuorumGate {
@@ -44,9 +46,12 @@ export class QuorumGate {
   #snap: MembershipSnapshot
   #lastKey = ''
 
-  constructor (options: QuorumGateOptions, log: Logger, now: number) {
+  readonly #witness: WitnessVote | undefined
+
+  constructor (options: QuorumGateOptions, log: Logger, now: number, witness?: WitnessVote) {
     this.#o = options
     this.#log = log
+    this.#witness = witness
     this.#membership = new Membership({ self: options.self, voters: options.voters, paths: [servicePath], suspectMs: options.suspectMs, deadMs: options.deadMs, graceMs: options.graceMs, waitForAll: options.waitForAll, stallMs: options.stallMs }, now)
     this.#snap = this.#membership.evaluate(now)
   }
@@ -67,13 +72,19 @@ export class QuorumGate {
     if (beat.membership !== undefined) this.#membership.report(beat.node, beat.membership)
   }
 
+  /// Renews the witness's vote for our partition (every heartbeat interval; its lease runs out otherwise).
+  askWitness (): void { this.#witness?.ask(this.#snap.decision.partition) }
+
   takeoverReady (now: number): boolean { return this.#membership.takeoverReady(now) }
 
   /// Re-evaluates; true when the partition or the action changed (the agent then beats at once).
   evaluate (now: number): boolean {
     const before = this.#snap
+    this.#membership.witness(this.#witness?.grant())
     this.#snap = this.#membership.evaluate(now)
     const d = this.#snap.decision
+    // A new partition asks at once: on an exact half the witness's answer decides within graceMs.
+    if (!samePartition(before.decision.partition, d.partition)) this.#witness?.ask(d.partition)
     const key = `${this.#snap.action} ${d.state} ${d.partition.join(',')} ${String(d.settled)}`
     if (key === this.#lastKey) return false
     this.#lastKey = key
@@ -93,6 +104,6 @@ export class QuorumGate {
 
   status (): QuorumStatus {
     const d = this.#snap.decision
-    return { state: d.state, action: this.#snap.action, partition: d.partition, votes: d.votes, expected: d.expected, needed: d.needed, settled: d.settled, reason: d.reason, lines: describeMembership(this.#snap) }
+    return { state: d.state, action: this.#snap.action, partition: d.partition, votes: d.votes, expected: d.expected, needed: d.needed, settled: d.settled, reason: d.reason, lines: describeMembership(this.#snap), ...(this.#witness === undefined ? {} : { witness: this.#witness.status() }) }
   }
 }

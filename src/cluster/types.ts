@@ -43,6 +43,22 @@ export interface PeerBeat {
   readonly membership?: MembershipReport
 }
 
+/// The witness's vote as the agent sees it (protocols/cluster/witness-client.ts behind this seam).
+export interface WitnessVote {
+  /// Ask for the vote for this partition (sorted node ids); fire and forget.
+  ask (partition: readonly string[]): void
+  /// The partition the witness's vote counts for now, or undefined.
+  grant (): readonly string[] | undefined
+  status (): WitnessVoteStatus
+}
+
+export interface WitnessVoteStatus {
+  readonly holder: readonly string[]
+  readonly granted: boolean
+  readonly lastAnswerMs: number | undefined
+  readonly reason: string
+}
+
 /// Where the agent's bucket ownership goes: the kernel filter (netfilter.ts), or nothing (standalone).
 export interface OwnershipSink {
   apply (owned: readonly number[]): Promise<void>
