@@ -29,6 +29,8 @@ export interface ClusterHooks {
   load (): LoadSample
   signatureVersion (): string
   readonly health: HealthContext
+  /// A quorum change or a duplicate owner (→ SNMP notification).
+  clusterEvent? (event: { instance: string, kind: 'quorum' | 'duplicate', detail: string }): void
 }
 
 export interface ClusterOptions {
@@ -99,6 +101,11 @@ export class ClusterRuntime {
         log.warn({ err: errorMessage(err) }, 'cluster: running standalone: nftables unavailable')
         return undefined
       }
+    }
+    for (const r of running) {
+      const instance = r.instance.name
+      r.agent.on('quorum', q => hooks.clusterEvent?.({ instance, kind: 'quorum', detail: `${q.action}: ${q.reason}` }))
+      r.agent.on('duplicate', o => hooks.clusterEvent?.({ instance, kind: 'duplicate', detail: `buckets ${o.buckets.join(',')} also claimed by ${o.peer}; ${o.stepsBack === 'self' ? 'this node' : o.peer} steps back (${o.rule})` }))
     }
     const runtime = new ClusterRuntime(running, hooks, parts, log, healthListeners)
     const server = new ControlServer(options.controlSocket, options.key, {
