@@ -13,7 +13,7 @@ const log = pino({ level: 'silent' })
 describe('quorum configuration (cluster.instances[].members / .quorum)', () => {
   it('is on by default with peers, one vote per peer address, with the documented timing', () => {
     const [i] = parseInstances([{ vip: '10.0.0.1', peers: ['10.0.0.2:5405', '10.0.0.3:5405'] }])
-    assert.deepEqual(i?.quorum, { members: undefined, suspectMs: 250, graceMs: 50, applyBudgetMs: 50, waitForAll: true, witness: undefined, witnessBind: undefined })
+    assert.deepEqual(i?.quorum, { members: undefined, suspectMs: 300, graceMs: 150, applyBudgetMs: 50, waitForAll: true, witness: undefined, witnessBind: undefined })
   })
 
   it('is off for a lone node, and when disabled', () => {
