@@ -43,8 +43,40 @@ export interface ClusterInstance {
   readonly mark: number
   readonly drainTimeoutMs: number
   readonly health: { tests: HealthTestConfig[], expression: HealthExpr | undefined }
+  /// Heartbeat paths besides `service` (the bind/peers/multicast above): a dedicated link, a second
+  /// network. Every heartbeat goes out on every path; a peer is silent only when silent on all.
+  readonly paths: HeartbeatPathConfig[]
   /// Issue #17; undefined when quorum is off (explicitly, or a lone node without peers or members).
   readonly quorum: QuorumConfig | undefined
+}
+
+export interface HeartbeatPathConfig {
+  readonly name: string
+  readonly bind: Endpoint
+  readonly peers: Endpoint[]
+  readonly multicast: Endpoint | undefined
+}
+
+/// At most 8 paths in all (the membership field's bound), `service` being the first.
+function paths (v: unknown, where: string): HeartbeatPathConfig[] {
+  if (v === undefined) return []
+  if (!Array.isArray(v) || v.length > 7) fail(`${where} must be an array of at most 7 heartbeat paths (besides service)`)
+  const seen = new Set(['service'])
+  return v.map((p: unknown, i) => {
+    const at = `${where}[${i}]`
+    const r = reader(p, at)
+    r.only(['name', 'bind', 'peers', 'multicast'])
+    const name = r.str('name')
+    if (!/^[a-z0-9_]{1,16}$/.test(name) || seen.has(name)) fail(`${at}.name must match [a-z0-9_]{1,16} and be unique, not 'service' (got ${got(name)})`)
+    seen.add(name)
+    const multicast = r.str('multicast', '')
+    return {
+      name,
+      bind: endpoint(r.str('bind'), `${at}.bind`, 0),
+      peers: r.strings('peers', [], 0).map((e, j) => endpoint(e, `${at}.peers[${j}]`, 1)),
+      multicast: multicast === '' ? undefined : endpoint(multicast, `${at}.multicast`, 1),
+    }
+  })
 }
 
 /// The voting members and the timing of the quorum rule (src/cluster/quorum.ts, membership.ts).
@@ -62,7 +94,7 @@ export interface QuorumConfig {
   readonly witnessBind: Endpoint | undefined
 }
 
-const instanceFields = ['name', 'vip', 'ports', 'services', 'bind', 'peers', 'multicast', 'buckets', 'seed', 'capacity', 'intervalMs', 'missed', 'joinMs', 'maxSkewMs', 'loadWeighting', 'loadSmoothingMs', 'weightHoldMs', 'mode', 'clusterMac', 'mark', 'drainTimeoutMs', 'health', 'members', 'quorum']
+const instanceFields = ['name', 'vip', 'ports', 'services', 'bind', 'peers', 'multicast', 'buckets', 'seed', 'capacity', 'intervalMs', 'missed', 'joinMs', 'maxSkewMs', 'loadWeighting', 'loadSmoothingMs', 'weightHoldMs', 'mode', 'clusterMac', 'mark', 'drainTimeoutMs', 'health', 'members', 'quorum', 'paths']
 
 const kinds = ['exec', 'icap', 'pool', 'link', 'reach', 'load', 'spool', 'sigdb'] as const
 /// The fields each kind of health test takes besides name, kind, intervalMs and timeoutMs.
@@ -202,6 +234,7 @@ export function parseInstance (v: unknown, index: number): ClusterInstance {
     mark: r.int('mark', 0x5357, 1),
     drainTimeoutMs: r.int('drainTimeoutMs', 60_000, 0),
     health: health(r.raw['health'], `${where}.health`),
+    paths: paths(r.raw['paths'], `${where}.paths`),
     quorum: q,
   }
 }

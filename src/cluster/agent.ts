@@ -13,7 +13,7 @@ import { computeBuckets, bucketsOf, type BucketMap, type Member } from './bucket
 import { WeightGovernor } from './weight.js'
 import { fromBitmap, toBitmap } from './bitmap.js'
 import { nextOwnership, noteReleases } from './handover.js'
-import { QuorumGate, type QuorumStatus } from './quorum-gate.js'
+import { QuorumGate, servicePath, type QuorumStatus } from './quorum-gate.js'
 import type { Overlap } from './duplicates.js'
 import type { LocalFacts, NodeState, OwnershipSink, PeerBeat, LoadSample, WitnessVote } from './types.js'
 import type { Logger } from '../log.js'
@@ -32,7 +32,7 @@ export interface AgentOptions {
   readonly weightHoldMs: number
   readonly configVersion: string
   /// Issue #17; undefined: no quorum (every node takes what its map gives it, as before).
-  readonly quorum?: { readonly voters: readonly string[], readonly suspectMs: number, readonly graceMs: number, readonly waitForAll: boolean } | undefined
+  readonly quorum?: { readonly voters: readonly string[], readonly suspectMs: number, readonly graceMs: number, readonly waitForAll: boolean, readonly paths?: readonly string[] } | undefined
 }
 
 /// How often the local load is sampled (smoothed over loadSmoothingMs, so the rate only sets the noise).
@@ -127,7 +127,7 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
     const q = options.quorum
     this.#gate = q === undefined
       ? undefined
-      : new QuorumGate({ cluster: options.cluster, self: options.nodeId, voters: q.voters, suspectMs: q.suspectMs, deadMs: options.intervalMs * options.missed, graceMs: q.graceMs, waitForAll: q.waitForAll, stallMs: this.#checkMs * 3 }, deps.log, now(), deps.witness)
+      : new QuorumGate({ cluster: options.cluster, self: options.nodeId, voters: q.voters, suspectMs: q.suspectMs, deadMs: options.intervalMs * options.missed, graceMs: q.graceMs, waitForAll: q.waitForAll, stallMs: this.#checkMs * 3, paths: q.paths ?? [servicePath] }, deps.log, now(), deps.witness)
   }
 
   /// This instance's quorum as `cluster status` shows it; undefined without quorum.
@@ -148,17 +148,22 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
   }
 
   /// A validated, authenticated, non-replayed heartbeat from a peer.
-  receive (beat: PeerBeat, from?: string): void {
+  receive (beat: PeerBeat, from?: string, path?: string): void {
     if (this.#stopped) return
     const previous = this.#peers.get(beat.node)
     noteReleases(this.#releasedBy, beat.node, previous?.beat.owned, beat.owned)
     this.#peers.set(beat.node, { beat, seenAt: now(), failed: false, address: from ?? previous?.address })
-    this.#gate?.heard(beat, from ?? previous?.address, now())
+    this.#gate?.heard(beat, from ?? previous?.address, now(), path)
     if (previous === undefined || previous.failed) {
       this.#log.info({ cluster: this.#o.cluster, peer: beat.node, state: beat.state }, 'cluster peer up')
       this.emit('peer-up', beat.node)
     }
     this.#reconcile()
+  }
+
+  /// A copy of a peer's heartbeat arrived on `path` (every copy; the first is also `receive`d).
+  arrived (node: string, path: string, from: string): void {
+    if (!this.#stopped) this.#gate?.arrived(node, path, from, now())
   }
 
   /// Operator or health: take this node out (buckets go to the others) or bring it back.

@@ -15,8 +15,13 @@ import type { Logger } from '../log.js'
 /// The heartbeat channel of one instance (protocols/cluster/transport.ts, handed in by node.ts).
 export interface Channel {
   send (beat: PeerBeat): void
-  /// `from`: the sender's heartbeat address (host:port), for status and SNMP.
-  onMessage (listener: (beat: PeerBeat, from: string) => void): void
+  /// `from`: the sender's heartbeat address (host:port), for status and SNMP; `path`: the heartbeat
+  /// path of the first copy.
+  onMessage (listener: (beat: PeerBeat, from: string, path: string) => void): void
+  /// Every copy of every heartbeat (also the duplicates of other paths), for per-path liveness.
+  onArrival? (listener: (node: string, path: string, from: string) => void): void
+  /// The heartbeat path names (`service` first); absent: `service` only.
+  readonly paths?: readonly string[]
   rejects (): Record<string, number>
   close (): Promise<void>
   /// The witness client, when the instance has `quorum.witness`.
@@ -91,9 +96,10 @@ export class RunningInstance {
         loadSmoothingMs: instance.loadSmoothingMs,
         weightHoldMs: instance.weightHoldMs,
         configVersion: deps.configVersion,
-        quorum,
+        quorum: quorum === undefined ? undefined : { ...quorum, paths: channel.paths ?? ['service'] },
       }, { sink, facts: deps.facts, send: beat => channel.send(beat), log: ilog, witness: channel.witness })
-      channel.onMessage((beat, from) => a.receive(beat, from))
+      channel.onMessage((beat, from, path) => a.receive(beat, from, path))
+      channel.onArrival?.((node, path, from) => a.arrived(node, path, from))
       sink.onLost = () => a.ownershipLost()
       a.start()
       return a

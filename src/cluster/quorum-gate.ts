@@ -19,6 +19,8 @@ export interface QuorumGateOptions {
   readonly graceMs: number
   readonly waitForAll: boolean
   readonly stallMs: number
+  /// Heartbeat path names, `service` first (the path whose peer addresses the derived votes name).
+  readonly paths: readonly string[]
 }
 
 /// The single heartbeat path of a node without `paths` (the existing bind/peers socket).
@@ -52,7 +54,7 @@ export class QuorumGate {
     this.#o = options
     this.#log = log
     this.#witness = witness
-    this.#membership = new Membership({ self: options.self, voters: options.voters, paths: [servicePath], suspectMs: options.suspectMs, deadMs: options.deadMs, graceMs: options.graceMs, waitForAll: options.waitForAll, stallMs: options.stallMs }, now)
+    this.#membership = new Membership({ self: options.self, voters: options.voters, paths: options.paths, suspectMs: options.suspectMs, deadMs: options.deadMs, graceMs: options.graceMs, waitForAll: options.waitForAll, stallMs: options.stallMs }, now)
     this.#snap = this.#membership.evaluate(now)
   }
 
@@ -61,15 +63,21 @@ export class QuorumGate {
 
   inPartition (id: string): boolean { return this.#snap.decision.partition.includes(id) }
 
-  /// A validated heartbeat of a peer, from `from` (host:port of its socket).
-  heard (beat: PeerBeat, from: string | undefined, now: number): void {
-    const placeholder = `@${from ?? ''}`
-    if (from !== undefined && this.#membership.voters.includes(placeholder) && !this.#membership.voters.includes(beat.node)) {
-      this.#membership.bindVoter(placeholder, beat.node)
-      this.#log.info({ cluster: this.#o.cluster, peer: beat.node, address: from }, 'quorum: the vote of this peer address is this node')
-    }
-    this.#membership.arrived(beat.node, servicePath, now)
+  /// A validated heartbeat of a peer (the first copy), from `from` (host:port of its socket).
+  heard (beat: PeerBeat, from: string | undefined, now: number, path = servicePath): void {
+    this.arrived(beat.node, path, from, now)
     if (beat.membership !== undefined) this.#membership.report(beat.node, beat.membership)
+  }
+
+  /// Any copy of a peer's heartbeat on `path`. A vote derived from a `service` peer address is bound
+  /// to the node heard from that address.
+  arrived (node: string, path: string, from: string | undefined, now: number): void {
+    const placeholder = `@${from ?? ''}`
+    if (path === servicePath && from !== undefined && this.#membership.voters.includes(placeholder) && !this.#membership.voters.includes(node)) {
+      this.#membership.bindVoter(placeholder, node)
+      this.#log.info({ cluster: this.#o.cluster, peer: node, address: from }, 'quorum: the vote of this peer address is this node')
+    }
+    this.#membership.arrived(node, path, now)
   }
 
   /// Renews the witness's vote for our partition (every heartbeat interval; its lease runs out otherwise).

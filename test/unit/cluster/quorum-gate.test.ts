@@ -27,6 +27,13 @@ describe('quorum configuration (cluster.instances[].members / .quorum)', () => {
     assert.deepEqual(i?.quorum?.witness, { host: '10.0.0.9', port: 5409 })
   })
 
+  it('takes extra heartbeat paths besides service, with unique names', () => {
+    const [i] = parseInstances([{ vip: '10.0.0.1', peers: ['10.0.0.2:5405'], paths: [{ name: 'ring1', bind: '10.1.0.1:5405', peers: ['10.1.0.2:5405'] }] }])
+    assert.deepEqual(i?.paths, [{ name: 'ring1', bind: { host: '10.1.0.1', port: 5405 }, peers: [{ host: '10.1.0.2', port: 5405 }], multicast: undefined }])
+    assert.throws(() => parseInstances([{ vip: '10.0.0.1', paths: [{ name: 'service', bind: '10.1.0.1:5405' }] }]), /cluster\.instances\[0\]\.paths\[0\]\.name must match/)
+    assert.throws(() => parseInstances([{ vip: '10.0.0.1', paths: [{ name: 'r', bind: 'x' }] }]), /cluster\.instances\[0\]\.paths\[0\]\.bind/)
+  })
+
   it('refuses bad values with one line naming the key', () => {
     assert.throws(() => parseInstances([{ vip: '10.0.0.1', members: ['a', 'a'] }]), /^Error: cluster\.instances\[0\]\.members lists a node id twice$/)
     assert.throws(() => parseInstances([{ vip: '10.0.0.1', members: ['a', 'b'], quorum: { witness: 'nowhere' } }]), /cluster\.instances\[0\]\.quorum\.witness must be "IPv4:port"/)
@@ -56,7 +63,7 @@ describe('the membership field of a heartbeat', () => {
 })
 
 describe('quorum gate', () => {
-  const options = { cluster: 'c', self: 'a', voters: ['a', '@10.0.0.2:5405', '@10.0.0.3:5405'], suspectMs: 250, deadMs: 500, graceMs: 50, waitForAll: true, stallMs: 75 }
+  const options = { cluster: 'c', self: 'a', voters: ['a', '@10.0.0.2:5405', '@10.0.0.3:5405'], suspectMs: 250, deadMs: 500, graceMs: 50, waitForAll: true, stallMs: 75, paths: ['service'] }
 
   it('binds a vote known by its address to the node heard from there, and counts it', () => {
     const gate = new QuorumGate(options, log, 0)
