@@ -52,6 +52,9 @@ export interface MetricsEvents {
   connections: [number]
   /// A signature reload finished: ok with the new set's version and size, or failed and why.
   sigdb: [{ ok: true, version: string, signatures: number } | { ok: false, error: string }]
+  /// Issue #17: a cluster instance's quorum changed (it serves, holds or fences), or it found a
+  /// bucket owned twice; `detail` is the line its log says why.
+  cluster: [{ instance: string, kind: 'quorum' | 'duplicate', detail: string }]
 }
 
 export class Metrics {

@@ -116,6 +116,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
       drainIcap: local => icap.drain(local),
       resumeIcap: local => icap.resume(local),
       nodeState: state => metrics.setState(state),
+      clusterEvent: event => metrics.events.emit('cluster', event),
       connections: local => local === undefined ? metrics.connectionsOpen : icap.connectionsAt(local),
       onConnections: listener => {
         metrics.events.on('connections', listener)

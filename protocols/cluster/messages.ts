@@ -1,6 +1,7 @@
 /// Heartbeat message schema: a versioned union and its runtime validator. Everything decoded from a
 /// peer is `unknown` until validate() narrows it; an invalid message is dropped, never half-used.
 
+import { readMembership } from './membership-fields.js'
 import { nodeStates, type NodeState, type LoadSample, type PeerBeat } from '../../src/cluster/types.js'
 export { nodeStates, type NodeState }
 
@@ -43,5 +44,8 @@ export function validate (value: unknown): { ok: true, message: ClusterMessage }
     isStr(value['signatureVersion']) && isStr(value['configVersion']) && typeof value['healthy'] === 'boolean' &&
     Array.isArray(failing) && failing.length <= 64 && failing.every(f => isStr(f)) && isNum(value['connections'])
   if (!ok) return { ok: false, reason: 'malformed heartbeat' }
-  return { ok: true, message: value as unknown as Heartbeat }
+  const membership = readMembership(value)
+  if (membership === 'invalid') return { ok: false, reason: 'malformed membership fields' }
+  const { membership: _raw, ...rest } = value
+  return { ok: true, message: (membership === undefined ? rest : { ...rest, membership }) as unknown as Heartbeat }
 }

@@ -39,6 +39,8 @@ export const notifications = {
   swHealthTestRecovered: 4,
   swSigDbReloaded: 5,
   swSigDbLoadFailed: 6,
+  swClusterQuorumChanged: 7,
+  swClusterDuplicateOwner: 8,
 } as const
 
 export const notifyObjects = { swNotifyThreat: 1, swNotifyService: 2, swNotifySuppressed: 3, swNotifyPreviousState: 4, swNotifyDetail: 5 } as const

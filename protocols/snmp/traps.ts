@@ -97,6 +97,7 @@ export class TrapSender {
     events.on('infection', this.#onInfection)
     events.on('state', this.#onState)
     events.on('sigdb', this.#onSigdb)
+    events.on('cluster', this.#onCluster)
     this.#pollHealth()
     this.#healthTimer = setInterval(() => this.#pollHealth(), this.#options.healthPollMs)
     this.#healthTimer.unref()
@@ -110,6 +111,7 @@ export class TrapSender {
     events.off('infection', this.#onInfection)
     events.off('state', this.#onState)
     events.off('sigdb', this.#onSigdb)
+    events.off('cluster', this.#onCluster)
     clearInterval(this.#healthTimer)
     this.#unsubscribeHealth?.()
     clearTimeout(this.#infectionTimer)
@@ -180,6 +182,13 @@ export class TrapSender {
         { oid: this.#notifyObject(notifyObjects.swNotifyDetail), type: T.OctetString, value: event.error.slice(0, 255) },
       ])
     }
+  }
+
+  readonly #onCluster = (event: MetricsEvents['cluster'][0]): void => {
+    this.#send(event.kind === 'quorum' ? 'swClusterQuorumChanged' : 'swClusterDuplicateOwner', () => [
+      { oid: this.#notifyObject(notifyObjects.swNotifyService), type: T.OctetString, value: event.instance.slice(0, 255) },
+      { oid: this.#notifyObject(notifyObjects.swNotifyDetail), type: T.OctetString, value: event.detail.slice(0, 255) },
+    ])
   }
 
   /// Failed: a test that was ok or unknown (or first seen) now fails. Recovered: a failed test passes.

@@ -81,6 +81,14 @@ const clusterActions = {
       }
       for (const [name, inst] of Object.entries(result)) {
         process.stdout.write(`cluster ${name} (map ${inst.mapVersion.toString(16)})\n${table(inst.nodes)}\n`)
+        // Why this node holds (or holds no) buckets, and which peer is not heard on which path.
+        const q = inst.quorum
+        if (q !== undefined) process.stdout.write(`quorum: ${q.state}, ${q.action}\n${q.lines.map(l => `  ${l}`).join('\n')}\n`)
+        const w = q?.witness
+        if (w !== undefined) {
+          const heard = w.lastAnswerMs === undefined ? 'never answered' : `last answer ${w.lastAnswerMs} ms ago`
+          process.stdout.write(`  witness: ${w.granted ? 'votes for us' : `votes for {${w.holder.join(',')}}`}, ${heard} (${w.reason})\n`)
+        }
       }
       return 0
     }),

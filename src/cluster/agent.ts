@@ -4,14 +4,18 @@
 /// is released at once and the release announced in a heartbeat as soon as the filter has applied
 /// it; a bucket it gains is taken as soon as no live peer still claims it. Everything is driven by
 /// events (a heartbeat in, a filter change done); the timers only send periodic heartbeats and
-/// detect silent peers.
+/// detect silent peers. With quorum (issue #17, quorum-gate.ts) the map is computed over this node's
+/// partition only, a node outside a quorate partition releases everything (`fence`) or takes nothing
+/// (`hold`), and a bucket a peer claims too is given up when the duplicate rule says so.
 import { EventEmitter } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import { computeBuckets, bucketsOf, type BucketMap, type Member } from './buckets.js'
 import { WeightGovernor } from './weight.js'
 import { fromBitmap, toBitmap } from './bitmap.js'
 import { nextOwnership, noteReleases } from './handover.js'
-import type { LocalFacts, NodeState, OwnershipSink, PeerBeat, LoadSample } from './types.js'
+import { QuorumGate, servicePath, type QuorumStatus } from './quorum-gate.js'
+import type { Overlap } from './duplicates.js'
+import type { LocalFacts, NodeState, OwnershipSink, PeerBeat, LoadSample, WitnessVote } from './types.js'
 import type { Logger } from '../log.js'
 
 export interface AgentOptions {
@@ -27,6 +31,8 @@ export interface AgentOptions {
   readonly loadSmoothingMs: number
   readonly weightHoldMs: number
   readonly configVersion: string
+  /// Issue #17; undefined: no quorum (every node takes what its map gives it, as before).
+  readonly quorum?: { readonly voters: readonly string[], readonly suspectMs: number, readonly graceMs: number, readonly waitForAll: boolean, readonly paths?: readonly string[] } | undefined
 }
 
 /// How often the local load is sampled (smoothed over loadSmoothingMs, so the rate only sets the noise).
@@ -67,6 +73,10 @@ export interface AgentEvents {
   'peer-failed': [string]
   'peer-up': [string]
   owned: [readonly number[]]
+  /// The partition or the quorum action changed.
+  quorum: [QuorumStatus]
+  /// This node or a peer claimed a bucket the other claims too; `stepsBack` says which side gave it up.
+  duplicate: [Overlap]
 }
 
 function now (): number { return performance.now() }
@@ -101,8 +111,11 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
   #lastTick = 0
   readonly #checkMs: number
   #stopped = false
+  readonly #gate: QuorumGate | undefined
+  /// The overlaps logged last (each is logged once, not on every check while it lasts).
+  #overlapsKey = ''
 
-  constructor (options: AgentOptions, deps: { sink: OwnershipSink, facts: LocalFacts, send: (beat: PeerBeat) => void, log: Logger }) {
+  constructor (options: AgentOptions, deps: { sink: OwnershipSink, facts: LocalFacts, send: (beat: PeerBeat) => void, log: Logger, witness?: WitnessVote | undefined }) {
     super()
     this.#o = options
     this.#sink = deps.sink
@@ -111,7 +124,14 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
     this.#log = deps.log
     this.#governor = new WeightGovernor({ capacity: options.capacity, quanta: 4, hysteresis: 0.3, floor: 0.25, smoothingMs: options.loadSmoothingMs, holdMs: options.weightHoldMs })
     this.#checkMs = Math.max(5, Math.floor(options.intervalMs / 4))
+    const q = options.quorum
+    this.#gate = q === undefined
+      ? undefined
+      : new QuorumGate({ cluster: options.cluster, self: options.nodeId, voters: q.voters, suspectMs: q.suspectMs, deadMs: options.intervalMs * options.missed, graceMs: q.graceMs, waitForAll: q.waitForAll, stallMs: this.#checkMs * 3, paths: q.paths ?? [servicePath] }, deps.log, now(), deps.witness)
   }
+
+  /// This instance's quorum as `cluster status` shows it; undefined without quorum.
+  quorumStatus (): QuorumStatus | undefined { return this.#gate?.status() }
 
   get state (): NodeState { return this.#state }
   get owned (): readonly number[] { return [...this.#owned].sort((a, b) => a - b) }
@@ -120,7 +140,7 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
   start (): void {
     this.#startedAt = now()
     this.#beat()
-    this.#timers.push(setInterval(() => this.#beat(), this.#o.intervalMs))
+    this.#timers.push(setInterval(() => { this.#beat(); this.#gate?.askWitness() }, this.#o.intervalMs))
     // Failure checks run four times per interval so detection lags the deadline by at most a quarter.
     this.#lastTick = now()
     this.#timers.push(setInterval(() => this.#tick(), this.#checkMs))
@@ -128,16 +148,22 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
   }
 
   /// A validated, authenticated, non-replayed heartbeat from a peer.
-  receive (beat: PeerBeat, from?: string): void {
+  receive (beat: PeerBeat, from?: string, path?: string): void {
     if (this.#stopped) return
     const previous = this.#peers.get(beat.node)
     noteReleases(this.#releasedBy, beat.node, previous?.beat.owned, beat.owned)
     this.#peers.set(beat.node, { beat, seenAt: now(), failed: false, address: from ?? previous?.address })
+    this.#gate?.heard(beat, from ?? previous?.address, now(), path)
     if (previous === undefined || previous.failed) {
       this.#log.info({ cluster: this.#o.cluster, peer: beat.node, state: beat.state }, 'cluster peer up')
       this.emit('peer-up', beat.node)
     }
     this.#reconcile()
+  }
+
+  /// A copy of a peer's heartbeat arrived on `path` (every copy; the first is also `receive`d).
+  arrived (node: string, path: string, from: string): void {
+    if (!this.#stopped) this.#gate?.arrived(node, path, from, now())
   }
 
   /// Operator or health: take this node out (buckets go to the others) or bring it back.
@@ -190,6 +216,14 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
     // loop turn. Skip this check so a stalled observer never declares healthy peers failed.
     const late = t - this.#lastTick > this.#checkMs * 3
     this.#lastTick = t
+    // Membership has its own stall rule (it keeps whom it heard), so it is evaluated on every check.
+    if (this.#gate?.evaluate(t) === true) {
+      const status = this.#gate.status()
+      this.emit('quorum', status)
+      this.#reconcile()
+      // Peers learn at once that we hear them (or not): their partitions depend on it.
+      this.#beat()
+    }
     if (late) return
     for (const [id, peer] of this.#peers) {
       if (!peer.failed && t - peer.seenAt > deadline) {
@@ -203,8 +237,10 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
 
   #members (): Member[] {
     const members: Member[] = []
-    if (this.#state === 'online') members.push({ id: this.#o.nodeId, weight: this.#governor.weight })
+    const gate = this.#gate
+    if (this.#state === 'online' && gate?.action !== 'fence') members.push({ id: this.#o.nodeId, weight: this.#governor.weight })
     for (const [id, peer] of this.#peers) {
+      if (gate !== undefined && !gate.inPartition(id)) continue
       if (!peer.failed && peer.beat.state === 'online') members.push({ id, weight: peer.beat.weight })
     }
     return members
@@ -238,10 +274,35 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
 
   #reconcileOwnership (state: NodeState): void {
     const desired = new Set(state === 'online' ? bucketsOf(this.#map, this.#o.nodeId) : [])
-    const peers = [...this.#peers].map(([id, p]) => ({ id, failed: p.failed, mapVersion: p.beat.mapVersion, owned: p.beat.owned }))
-    const next = nextOwnership(this.#owned, desired, this.#map.version, peers, this.#releasedBy)
+    const gate = this.#gate
+    const peers = [...this.#peers].map(([id, p]) => ({ id, failed: p.failed, outside: gate !== undefined && !gate.inPartition(id), mapVersion: p.beat.mapVersion, owned: p.beat.owned }))
+    let next: Set<number>
+    const action = gate?.action ?? 'serve'
+    if (action === 'fence') next = new Set()
+    else if (action === 'hold' || (gate !== undefined && !gate.takeoverReady(now()))) next = new Set([...this.#owned].filter(b => desired.has(b)))
+    else next = nextOwnership(this.#owned, desired, this.#map.version, peers, this.#releasedBy)
+    for (const b of this.#stepBack()) next.delete(b)
     if (next.size === this.#owned.size && [...next].every(b => this.#owned.has(b))) return
     this.#apply(next)
+  }
+
+  /// The data-plane safety net (issue #17 item 4): buckets a heard peer claims too, of which this node
+  /// is the side that gives way (duplicates.ts). Each new overlap is logged and emitted (→ SNMP).
+  #stepBack (): readonly number[] {
+    const gate = this.#gate
+    if (gate === undefined) return []
+    const mine = this.#pending === undefined ? this.#owned : new Set([...this.#owned, ...this.#pending])
+    const peers = [...this.#peers.values()].filter(p => !p.failed).map(p => ({ beat: p.beat, claims: fromBitmap(p.beat.owned) }))
+    const found = gate.duplicates({ buckets: mine, mapVersion: this.#map.version }, peers, b => this.#map.owners[b])
+    const key = JSON.stringify(found.overlaps)
+    if (key !== this.#overlapsKey) {
+      this.#overlapsKey = key
+      for (const o of found.overlaps) {
+        this.#log.warn({ cluster: this.#o.cluster, peer: o.peer, buckets: o.buckets, stepsBack: o.stepsBack === 'self' ? this.#o.nodeId : o.peer, rule: o.rule }, 'duplicate bucket owners: one side steps back')
+        this.emit('duplicate', o)
+      }
+    }
+    return found.release
   }
 
   #apply (next: Set<number>): void {
@@ -302,6 +363,7 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
       healthy: this.#healthy,
       failing: this.#failing,
       connections: this.#facts.connections(),
+      ...(this.#gate === undefined ? {} : { membership: this.#gate.snapshot.report }),
     }
   }
 

@@ -1,8 +1,9 @@
 /// What the control socket answers, as types, and the client's parsers for them: a reply is
 /// `unknown` JSON until it is narrowed here, field by field (states to their literal union, counts
 /// to integers), so the CLI and the tests never cast an unchecked reply.
-import { nodeStates, type NodeState, type LoadSample } from './types.js'
+import { nodeStates, type NodeState, type LoadSample, type WitnessVoteStatus } from './types.js'
 import type { NodeStatus } from './agent.js'
+import type { QuorumStatus } from './quorum-gate.js'
 import { ScanwallError } from '../errors.js'
 
 export interface InstanceStatus {
@@ -10,6 +11,8 @@ export interface InstanceStatus {
   readonly owned: readonly number[]
   readonly mapVersion: number
   readonly rejects: Readonly<Record<string, number>>
+  /// Issue #17: absent when the instance runs without quorum.
+  readonly quorum?: QuorumStatus
 }
 
 /// `cluster status`: instance name → what this node's agent sees.
@@ -100,6 +103,32 @@ function nodeStatus (v: unknown, what: string): NodeStatus {
   }
 }
 
+const actions = ['serve', 'hold', 'fence'] as const
+
+function witnessStatus (v: unknown, what: string): WitnessVoteStatus {
+  const r = record(v, what)
+  const last = r['lastAnswerMs']
+  return { holder: list(r['holder'], `${what}.holder`, text), granted: bool(r, 'granted', what), lastAnswerMs: last === undefined ? undefined : integer(last, `${what}.lastAnswerMs`), reason: str(r, 'reason', what) }
+}
+
+function quorumStatus (v: unknown, what: string): QuorumStatus {
+  const r = record(v, what)
+  const action = str(r, 'action', what)
+  if (!(actions as readonly string[]).includes(action)) bad(`${what}.action is not one of ${actions.join(', ')}`)
+  return {
+    state: str(r, 'state', what),
+    action: action as QuorumStatus['action'],
+    partition: list(r['partition'], `${what}.partition`, text),
+    votes: int(r, 'votes', what),
+    expected: int(r, 'expected', what),
+    needed: int(r, 'needed', what),
+    settled: bool(r, 'settled', what),
+    reason: str(r, 'reason', what),
+    lines: list(r['lines'], `${what}.lines`, text),
+    ...(r['witness'] === undefined ? {} : { witness: witnessStatus(r['witness'], `${what}.witness`) }),
+  }
+}
+
 export function parseStatus (v: unknown): StatusResult {
   const out: Record<string, InstanceStatus> = {}
   for (const [name, value] of Object.entries(record(v, 'status'))) {
@@ -110,6 +139,7 @@ export function parseStatus (v: unknown): StatusResult {
       owned: list(r['owned'], `${what}.owned`, integer),
       mapVersion: int(r, 'mapVersion', what),
       rejects: Object.fromEntries(Object.entries(record(r['rejects'], `${what}.rejects`)).map(([k, n]) => [k, integer(n, `${what}.rejects.${k}`)])),
+      ...(r['quorum'] === undefined ? {} : { quorum: quorumStatus(r['quorum'], `${what}.quorum`) }),
     }
   }
   return out

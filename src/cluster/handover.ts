@@ -10,21 +10,27 @@ import { fromBitmap } from './bitmap.js'
 export interface PeerClaim {
   readonly id: string
   readonly failed: boolean
+  /// Heard, but outside this node's partition (issue #17): its claims still block taking a bucket,
+  /// but its map has no say (it is not a member of the map we share with our partition).
+  readonly outside?: boolean
   readonly mapVersion: number
   /// Bitmap of the buckets its filter accepts (or may accept: a change in progress claims both).
   readonly owned: Uint8Array
 }
 
-/// May this node take `bucket` (which no live peer claims) now? Two nodes on different maps could
+/// May this node take `bucket` (which no live peer claims) now? With quorum (issue #17) the agent
+/// asks only while its partition is quorate and settled (`serve`) and every peer outside it is
+/// either heard (its claims count) or silent for the failure deadline (Membership.takeoverReady);
+/// peers outside the partition do not vote on the map. Two nodes on different maps could
 /// both want it, so one of these must hold:
 /// - every live peer reports our map (then only our map decides, and it gives the bucket to us); or
 /// - the peer that released it last is alive and reports our map. A node on any other map cannot
 ///   take it then: it needs that peer to report its map too. This is the fast path of a drain: the
 ///   taker installs on the owner's release notice without waiting for the other peers' news.
 export function mayTake (bucket: number, mapVersion: number, peers: readonly PeerClaim[], releasedBy: ReadonlyMap<number, string>): boolean {
-  if (peers.every(p => p.failed || p.mapVersion === mapVersion)) return true
+  if (peers.every(p => p.failed || p.outside === true || p.mapVersion === mapVersion)) return true
   const releaser = peers.find(p => p.id === releasedBy.get(bucket))
-  return releaser !== undefined && !releaser.failed && releaser.mapVersion === mapVersion
+  return releaser !== undefined && !releaser.failed && releaser.outside !== true && releaser.mapVersion === mapVersion
 }
 
 /// The buckets to accept next: what we own and still want, plus what we want, no live peer claims,

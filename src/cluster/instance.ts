@@ -1,22 +1,31 @@
 /// One running cluster instance: its kernel filter, heartbeat channel, agent and health monitor,
 /// started in that order on a stack of started parts and stopped in reverse (the monitor's timers
 /// first, the filter last). The runtime (runtime.ts) runs one per configured instance.
-import { ClusterAgent } from './agent.js'
+import { ClusterAgent, type AgentOptions } from './agent.js'
 import { NetfilterSink } from './netfilter.js'
 import { HealthMonitor } from './health/monitor.js'
 import { StartedParts } from '../lifecycle.js'
+import { checkTiming } from './quorum.js'
+import { ScanwallError } from '../errors.js'
 import type { ClusterInstance } from './config.js'
 import type { HealthContext } from './health/tests.js'
-import type { LocalFacts, PeerBeat } from './types.js'
+import type { LocalFacts, PeerBeat, WitnessVote } from './types.js'
 import type { Logger } from '../log.js'
 
 /// The heartbeat channel of one instance (protocols/cluster/transport.ts, handed in by node.ts).
 export interface Channel {
   send (beat: PeerBeat): void
-  /// `from`: the sender's heartbeat address (host:port), for status and SNMP.
-  onMessage (listener: (beat: PeerBeat, from: string) => void): void
+  /// `from`: the sender's heartbeat address (host:port), for status and SNMP; `path`: the heartbeat
+  /// path of the first copy.
+  onMessage (listener: (beat: PeerBeat, from: string, path: string) => void): void
+  /// Every copy of every heartbeat (also the duplicates of other paths), for per-path liveness.
+  onArrival? (listener: (node: string, path: string, from: string) => void): void
+  /// The heartbeat path names (`service` first); absent: `service` only.
+  readonly paths?: readonly string[]
   rejects (): Record<string, number>
   close (): Promise<void>
+  /// The witness client, when the instance has `quorum.witness`.
+  readonly witness?: WitnessVote | undefined
 }
 
 export type ChannelFactory = (instance: ClusterInstance, key: Buffer) => Promise<Channel>
@@ -31,6 +40,20 @@ export interface InstanceDeps {
   readonly makeChannel: ChannelFactory
   /// Called when the instance's health verdict or set of failing tests changes.
   readonly onHealthChange: () => void
+}
+
+/// The agent's quorum options, checked here because node.id is known only now: `members` must name
+/// this node, and the timing must keep a minority's release ahead of the majority's take-over.
+/// Without `members` every configured peer address is one vote (`@host:port`, bound to the node id
+/// first heard from it), so the default needs no new key and is safe.
+function quorumOptions (instance: ClusterInstance, nodeId: string): AgentOptions['quorum'] {
+  const q = instance.quorum
+  if (q === undefined) return undefined
+  const where = `cluster.instances[name=${instance.name}]`
+  if (q.members !== undefined && !q.members.includes(nodeId)) throw new ScanwallError('CONFIG_INVALID', `${where}.members must include this node's node.id '${nodeId}'`)
+  checkTiming({ intervalMs: instance.intervalMs, suspectMs: q.suspectMs, deadMs: instance.intervalMs * instance.missed, graceMs: q.graceMs, applyMs: q.applyBudgetMs }, `${where}.quorum`)
+  const voters = q.members ?? [nodeId, ...new Set(instance.peers.map(p => `@${p.host}:${p.port}`))]
+  return { voters, suspectMs: q.suspectMs, graceMs: q.graceMs, waitForAll: q.waitForAll }
 }
 
 export class RunningInstance {
@@ -51,6 +74,7 @@ export class RunningInstance {
   /// Starts the instance; throws (having stopped what started) when a part cannot start. A filter
   /// that cannot be installed throws CLUSTER_NETFILTER from its first step, before anything else.
   static async start (instance: ClusterInstance, deps: InstanceDeps, log: Logger): Promise<RunningInstance> {
+    const quorum = quorumOptions(instance, deps.nodeId)
     const parts = new StartedParts(log)
     const ilog = log.child({ cluster: instance.name })
     const sink = await parts.start('bucket filter', async () => {
@@ -72,8 +96,10 @@ export class RunningInstance {
         loadSmoothingMs: instance.loadSmoothingMs,
         weightHoldMs: instance.weightHoldMs,
         configVersion: deps.configVersion,
-      }, { sink, facts: deps.facts, send: beat => channel.send(beat), log: ilog })
-      channel.onMessage((beat, from) => a.receive(beat, from))
+        quorum: quorum === undefined ? undefined : { ...quorum, paths: channel.paths ?? ['service'] },
+      }, { sink, facts: deps.facts, send: beat => channel.send(beat), log: ilog, witness: channel.witness })
+      channel.onMessage((beat, from, path) => a.receive(beat, from, path))
+      channel.onArrival?.((node, path, from) => a.arrived(node, path, from))
       sink.onLost = () => a.ownershipLost()
       a.start()
       return a

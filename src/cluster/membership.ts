@@ -64,7 +64,7 @@ interface PeerRecord {
 }
 
 export class Membership {
-  readonly #o: MembershipOptions
+  #o: MembershipOptions
   readonly #peers = new Map<string, PeerRecord>()
   readonly #startedAt: number
   #waitedForAll = false
@@ -91,6 +91,19 @@ export class Membership {
     }
     return record
   }
+
+  /// A voter known so far only by its heartbeat address (`@host:port`, config/cluster.ts derives
+  /// those from the peers) turned out to be node `id`: from now on that vote is `id`'s.
+  bindVoter (placeholder: string, id: string): void {
+    const voters = this.#o.voters.map(v => v === placeholder ? id : v)
+    if (voters.includes(id) && !this.#o.voters.includes(id)) {
+      this.#o = { ...this.#o, voters }
+      this.#peers.delete(placeholder)
+      this.#peer(id)
+    }
+  }
+
+  get voters (): readonly string[] { return this.#o.voters }
 
   /// A heartbeat of `peer` arrived on `path` (every copy, also the duplicates of other paths).
   arrived (peer: string, path: string, now: number): void {

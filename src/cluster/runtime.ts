@@ -29,6 +29,8 @@ export interface ClusterHooks {
   load (): LoadSample
   signatureVersion (): string
   readonly health: HealthContext
+  /// A quorum change or a duplicate owner (→ SNMP notification).
+  clusterEvent? (event: { instance: string, kind: 'quorum' | 'duplicate', detail: string }): void
 }
 
 export interface ClusterOptions {
@@ -46,6 +48,11 @@ export interface ClusterOptions {
 /// that have not sent a request yet) starts only after they were taken, so they are served. One
 /// grace delay, not a poll: the queue cannot be observed.
 const acceptGraceMs = 100
+
+function quorumOf (r: RunningInstance): Pick<InstanceStatus, 'quorum'> {
+  const quorum = r.agent.quorumStatus()
+  return quorum === undefined ? {} : { quorum }
+}
 
 /// Resolves in the check phase of the event loop, after the poll phase that follows: a loop that
 /// was busy past the grace accepts (first turn) and reads (second turn) what waited before the ICAP
@@ -95,6 +102,11 @@ export class ClusterRuntime {
         return undefined
       }
     }
+    for (const r of running) {
+      const instance = r.instance.name
+      r.agent.on('quorum', q => hooks.clusterEvent?.({ instance, kind: 'quorum', detail: `${q.action}: ${q.reason}` }))
+      r.agent.on('duplicate', o => hooks.clusterEvent?.({ instance, kind: 'duplicate', detail: `buckets ${o.buckets.join(',')} also claimed by ${o.peer}; ${o.stepsBack === 'self' ? 'this node' : o.peer} steps back (${o.rule})` }))
+    }
     const runtime = new ClusterRuntime(running, hooks, parts, log, healthListeners)
     const server = new ControlServer(options.controlSocket, options.key, {
       status: instance => runtime.status(instance),
@@ -113,7 +125,7 @@ export class ClusterRuntime {
 
   status (instance?: string): StatusResult {
     return Object.fromEntries(this.#select(instance).map((r): [string, InstanceStatus] => [r.instance.name, {
-      nodes: r.agent.status(), owned: r.agent.owned, mapVersion: r.agent.map.version, rejects: r.channel.rejects(),
+      nodes: r.agent.status(), owned: r.agent.owned, mapVersion: r.agent.map.version, rejects: r.channel.rejects(), ...quorumOf(r),
     }]))
   }
 

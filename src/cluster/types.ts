@@ -1,6 +1,8 @@
 /// Shapes shared by the cluster agent, its netfilter sink, health checks and the control socket.
 /// Kept apart from protocols/cluster so src/cluster never imports a protocol (the composition root
 /// hands the transport in through the HeartbeatChannel seam).
+import type { MembershipReport } from './quorum.js'
+
 export const nodeStates = ['joining', 'online', 'draining', 'offline', 'failed'] as const
 export type NodeState = typeof nodeStates[number]
 
@@ -36,6 +38,25 @@ export interface PeerBeat {
   readonly healthy: boolean
   readonly failing: readonly string[]
   readonly connections: number
+  /// Whom the sender hears, its partition, whether it is quorate (issue #17). Absent from nodes
+  /// without quorum: such a beat counts as hearing no one.
+  readonly membership?: MembershipReport
+}
+
+/// The witness's vote as the agent sees it (protocols/cluster/witness-client.ts behind this seam).
+export interface WitnessVote {
+  /// Ask for the vote for this partition (sorted node ids); fire and forget.
+  ask (partition: readonly string[]): void
+  /// The partition the witness's vote counts for now, or undefined.
+  grant (): readonly string[] | undefined
+  status (): WitnessVoteStatus
+}
+
+export interface WitnessVoteStatus {
+  readonly holder: readonly string[]
+  readonly granted: boolean
+  readonly lastAnswerMs: number | undefined
+  readonly reason: string
 }
 
 /// Where the agent's bucket ownership goes: the kernel filter (netfilter.ts), or nothing (standalone).

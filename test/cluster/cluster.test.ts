@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { writeFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { TestBed, sh, beatPort, buckets, snmpPort, snmpUser, type NodeProc } from './testbed.js'
+import { TestBed, sh, beatPort, snmpPort, snmpUser, type NodeProc } from './testbed.js'
 import { Harness, sleep } from './harness.js'
 import { run, v3Args, mibArgs, parseVarbinds } from '../helpers/snmp.js'
 
@@ -189,12 +189,21 @@ describe('cluster: three nodes, one virtual address (network namespaces)', funct
     assert.equal(rows.get(bed.nodes[1]!.name), 'active(2)')
   })
 
-  it('survives the loss of a whole node (its link down): the last node takes every bucket', async () => {
+  // Issue #17: with n3 dead, n1 and n2 cannot tell a dead peer from a cut link. Before quorum the
+  // last node took every bucket (and so did the other side of a cut); now each is 1 of 3 votes, a
+  // minority, and releases everything rather than risk two owners.
+  it('on the loss of a second node (its link down), neither side of the cut holds buckets: 1 of 3 votes is a minority', async () => {
     const victim = bed.nodes[1]!
     const survivor = bed.nodes[0]!
-    await h.failover(victim, 'link down', async () => { await sh('ip', '-n', bed.bridgeNs, 'link', 'set', 'vn2', 'down') })
+    await sh('ip', '-n', bed.bridgeNs, 'link', 'set', 'vn2', 'down')
+    await sleep(2000)
     const view = (await h.status(survivor))['default']!
+    console.log(`    ${survivor.name} after ${victim.name}'s link went down: owns ${view.owned.length} buckets; quorum ${view.quorum?.state}/${view.quorum?.action}: ${view.quorum?.reason}`)
     assert.equal(view.nodes.find(r => r.id === victim.name)?.state, 'failed')
-    assert.equal(view.owned.length, buckets)
+    assert.equal(view.quorum?.state, 'minority')
+    assert.equal(view.quorum?.action, 'fence')
+    assert.equal(view.owned.length, 0)
+    const cut = (await h.status(victim))['default']!
+    assert.equal(cut.owned.length, 0, `${victim.name}, alone behind its cut link, still owns buckets`)
   })
 })

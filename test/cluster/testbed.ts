@@ -20,6 +20,8 @@ import { join } from 'node:path'
 const exec = promisify(execFile)
 
 export const vip = '10.213.0.100'
+/// Node i's address on the second heartbeat bridge (BedOptions.ring).
+export const ringIp = (i: number): string => `10.214.0.${11 + i}`
 export const clientIp = '10.213.0.50'
 /// Hub mode: the unicast MAC every node carries. Multicast mode: a multicast MAC (group bit set, in
 /// the IPv4 multicast range as Windows NLB's IGMP mode and most appliances use).
@@ -44,6 +46,8 @@ export interface BedOptions {
   readonly tag: string
   readonly mode: 'hub' | 'multicast'
   readonly instances: readonly BedInstance[]
+  /// A second bridge for a second heartbeat path (`ring1`): every node gets eth1 on 10.214.0.0/24.
+  readonly ring: boolean
 }
 
 export async function sh (cmd: string, ...args: string[]): Promise<string> {
@@ -105,6 +109,7 @@ export class TestBed {
   readonly extraChildren = new Set<ChildProcess>()
   readonly mode: 'hub' | 'multicast'
   readonly instances: readonly BedInstance[]
+  readonly ring: boolean
   /// The MAC clients must resolve every VIP to.
   readonly clusterMac: string
 
@@ -112,6 +117,7 @@ export class TestBed {
     this.prefix = `swc${process.pid}${options.tag ?? ''}`
     this.mode = options.mode ?? 'hub'
     this.instances = options.instances ?? [defaultInstance]
+    this.ring = options.ring ?? false
     this.clusterMac = this.mode === 'hub' ? hubMac : multicastMac
     this.bridgeNs = `${this.prefix}-br`
     this.clientNs = `${this.prefix}-cl`
@@ -142,6 +148,17 @@ export class TestBed {
       for (const a of addrs) await sh('ip', '-n', ns, 'addr', 'add', a, 'dev', 'eth0')
       await sh('ip', '-n', ns, 'link', 'set', 'lo', 'up')
       await sh('ip', '-n', ns, 'link', 'set', 'eth0', 'up')
+    }
+    if (this.ring) {
+      // A learning bridge that carries heartbeats only: the nodes' own MACs, no VIP.
+      await sh('ip', '-n', br, 'link', 'add', 'br1', 'type', 'bridge', 'stp_state', '0')
+      await sh('ip', '-n', br, 'link', 'set', 'br1', 'up')
+      for (const [i, n] of this.nodes.entries()) {
+        await sh('ip', '-n', br, 'link', 'add', `vr${i + 1}`, 'type', 'veth', 'peer', 'name', 'eth1', 'netns', n.ns)
+        await sh('ip', '-n', br, 'link', 'set', `vr${i + 1}`, 'master', 'br1', 'up')
+        await sh('ip', '-n', n.ns, 'addr', 'add', `${ringIp(i)}/24`, 'dev', 'eth1')
+        await sh('ip', '-n', n.ns, 'link', 'set', 'eth1', 'up')
+      }
     }
     await attach(this.clientNs, 'vcl', undefined, [`${clientIp}/24`])
     for (const [i, n] of this.nodes.entries()) {

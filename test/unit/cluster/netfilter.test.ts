@@ -51,7 +51,9 @@ describe('cluster health expressions and config', () => {
     const [i] = parseInstances([{ vip: '10.213.0.100', peers: ['10.213.0.2:5405'] }])
     assert.equal(i?.name, 'default')
     assert.equal(i?.intervalMs, 100)
-    assert.equal(i?.missed, 5)
+    // 7 with quorum (on with a peer): a node that lost quorum must release before the deadline.
+    assert.equal(i?.missed, 7)
+    assert.equal(parseInstances([{ vip: '10.213.0.100' }])[0]?.missed, 5)
     assert.ok((i?.intervalMs ?? 0) * (i?.missed ?? 0) < 1000)
     assert.throws(() => parseInstances([{ vip: 'nope' }]), /vip/)
     assert.throws(() => parseInstances([{ vip: '10.0.0.1', health: { tests: [], expression: 'x' } }]), /unknown test 'x'/)
