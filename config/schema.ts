@@ -50,7 +50,7 @@ export const schema = {
     workers: { doc: 'Scan worker threads', format: positiveInt, default: Math.max(1, cpus().length), env: 'SCANWALL_SCAN_WORKERS' },
     maxQueue: { doc: 'Scans waiting for a worker before new ones are refused at once', format: positiveInt, default: 256 },
     memoryLimitBytes: { doc: 'Bodies larger than this are spooled to a temp file', format: nonNegativeInt, default: 2 * 1024 * 1024 },
-    maxObjectBytes: { doc: 'Largest body accepted; larger bodies are answered per scan.oversize', format: positiveInt, default: 400 * 1024 * 1024 },
+    maxObjectBytes: { doc: 'Largest body scanned; a larger one is not scanned but is a limit verdict that the policy blocks or passes (scan.oversize)', format: positiveInt, default: 400 * 1024 * 1024 },
     oversize: { doc: 'What to do with a body over maxObjectBytes', format: ['block', 'allow'], default: 'block' },
     spoolDir: { doc: 'Directory for spooled bodies', format: String, default: join(tmpdir(), 'scanwall-spool'), env: 'SCANWALL_SPOOL_DIR' },
     timeoutMs: { doc: 'Time budget of one scan', format: positiveInt, default: 120_000 },
