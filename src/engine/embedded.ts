@@ -7,20 +7,21 @@
 import { tarChecksumOk } from './filetype.js'
 
 /// `at`: where the magic sits within the archive's first header (tar's is at 257). `within`: how far
-/// into the object it is looked for. Each magic costs one indexOf pass over the bytes, so only zip,
-/// by far the commonest appended or prepended archive (self-extractors, polyglots, jar/apk tricks),
-/// is looked for everywhere; the others in the first MiB, where an archive hidden behind a short
-/// prefix starts.
+/// into the object it is looked for. Each magic costs one indexOf pass of ~0.1 ms per MiB over every
+/// layer without a handler (measured: four passes over 1 MiB made a 1 MiB scan 20 % dearer), so only
+/// zip, by far the commonest appended or prepended archive (polyglots, jar/apk tricks), is looked for
+/// everywhere; the others in the first 64 KiB, where an archive hidden behind a short prefix starts.
+/// Self-extracting executables are PE files, which have a handler of their own and never come here.
 interface Magic { readonly type: 'zip' | 'rar' | '7z' | 'tar', readonly bytes: Buffer, readonly at: number, readonly within: number }
 
 const everywhere = Number.POSITIVE_INFINITY
-const firstMiB = 1 << 20
+const shortPrefix = 64 << 10
 
 const magics: readonly Magic[] = [
   { type: 'zip', bytes: Buffer.from([0x50, 0x4b, 0x03, 0x04]), at: 0, within: everywhere },
-  { type: 'rar', bytes: Buffer.from('Rar!\x1a\x07', 'latin1'), at: 0, within: firstMiB },
-  { type: '7z', bytes: Buffer.from([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]), at: 0, within: firstMiB },
-  { type: 'tar', bytes: Buffer.from('ustar', 'latin1'), at: 257, within: firstMiB },
+  { type: 'rar', bytes: Buffer.from('Rar!\x1a\x07', 'latin1'), at: 0, within: shortPrefix },
+  { type: '7z', bytes: Buffer.from([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]), at: 0, within: shortPrefix },
+  { type: 'tar', bytes: Buffer.from('ustar', 'latin1'), at: 257, within: shortPrefix },
 ]
 
 /// Bytes plausibleStart() needs (a whole tar header).
@@ -53,7 +54,10 @@ export class EmbeddedProbe {
   #search (data: Buffer, base: number, hits: number[], straddling: boolean): void {
     for (const magic of magics) {
       if (base >= magic.within) continue
-      for (let at = data.indexOf(magic.bytes); at !== -1 && hits.length < 8; at = data.indexOf(magic.bytes, at + 1)) {
+      // Only up to `within` (plus the magic's own length), also inside one large chunk: a 1 MiB
+      // memory body arrives as a single chunk.
+      const span = magic.within === everywhere ? data : data.subarray(0, Math.min(data.length, magic.within - base + magic.bytes.length))
+      for (let at = span.indexOf(magic.bytes); at !== -1 && hits.length < 8; at = span.indexOf(magic.bytes, at + 1)) {
         if (straddling && (at >= this.#tail.length || at + magic.bytes.length <= this.#tail.length)) continue
         const start = base + at - magic.at
         if (start > 0) hits.push(start)
