@@ -14,7 +14,7 @@ export type FileType =
   // archives
   | 'zip' | 'tar' | 'cpio' | '7z' | 'rar' | 'cab' | 'arj' | 'lzh' | 'iso9660' | 'ar' | 'chm' | 'sis'
   // documents and mail
-  | 'ole2' | 'pdf' | 'rtf' | 'html' | 'mail' | 'mbox' | 'tnef' | 'binhex' | 'swf' | 'uuencode' | 'yenc'
+  | 'ole2' | 'pdf' | 'rtf' | 'html' | 'mail' | 'mbox' | 'tnef' | 'binhex' | 'swf' | 'uuencode' | 'yenc' | 'onenote'
   // media
   | 'graphics'
   // plain
@@ -42,6 +42,8 @@ const magics: readonly Magic[] = [
   { type: 'ar', offset: 0, bytes: ascii('!<arch>\n') },
   { type: 'chm', offset: 0, bytes: ascii('ITSF') },
   { type: 'ole2', offset: 0, bytes: [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1] },
+  // guidFileType of a OneNote section, {7B5C52E4-D88C-4DA7-AEB1-5378D02996D3}, as stored.
+  { type: 'onenote', offset: 0, bytes: [0xe4, 0x52, 0x5c, 0x7b, 0x8c, 0xd8, 0xa7, 0x4d, 0xae, 0xb1, 0x53, 0x78, 0xd0, 0x29, 0x96, 0xd3] },
   { type: 'rtf', offset: 0, bytes: ascii('{\\rt') },
   { type: 'tnef', offset: 0, bytes: [0x78, 0x9f, 0x3e, 0x22] },
   { type: 'tar', offset: 257, bytes: ascii('ustar') },

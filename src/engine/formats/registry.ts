@@ -64,6 +64,7 @@ const loaders: ReadonlyArray<readonly [FileType, string, Load]> = [
   ['binhex', 'BinHex', async () => (await import('./uuencode.js')).binhexHandler],
   ['uuencode', 'UUEncode', async () => (await import('./uuencode.js')).uuencodeHandler],
   ['yenc', 'YEnc', async () => (await import('./uuencode.js')).yencHandler],
+  ['onenote', 'OneNote', async () => (await import('./onenote.js')).oneNoteHandler],
   ['pe', 'PE', async () => (await import('./pe.js')).peHandler],
 ]
 
