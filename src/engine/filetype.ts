@@ -12,7 +12,7 @@ export type FileType =
   // compressors
   | 'gzip' | 'zlib' | 'bzip2' | 'xz' | 'lzma' | 'zstd' | 'lzip' | 'szdd'
   // archives
-  | 'zip' | 'tar' | 'cpio' | '7z' | 'rar' | 'cab' | 'arj' | 'lzh' | 'iso9660' | 'ar' | 'chm' | 'sis'
+  | 'zip' | 'tar' | 'cpio' | '7z' | 'rar' | 'cab' | 'arj' | 'lzh' | 'iso9660' | 'ar' | 'chm' | 'sis' | 'alz'
   // documents and mail
   | 'ole2' | 'pdf' | 'rtf' | 'html' | 'mail' | 'mbox' | 'tnef' | 'binhex' | 'swf' | 'uuencode' | 'yenc' | 'onenote'
   // media
@@ -40,6 +40,7 @@ const magics: readonly Magic[] = [
   { type: 'cab', offset: 0, bytes: [0x4d, 0x53, 0x43, 0x46, 0, 0, 0, 0] },
   { type: 'arj', offset: 0, bytes: [0x60, 0xea] },
   { type: 'ar', offset: 0, bytes: ascii('!<arch>\n') },
+  { type: 'alz', offset: 0, bytes: [0x41, 0x4c, 0x5a, 0x01] },
   { type: 'chm', offset: 0, bytes: ascii('ITSF') },
   { type: 'ole2', offset: 0, bytes: [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1] },
   // guidFileType of a OneNote section, {7B5C52E4-D88C-4DA7-AEB1-5378D02996D3}, as stored.

@@ -51,6 +51,7 @@ const loaders: ReadonlyArray<readonly [FileType, string, Load]> = [
   ['arj', 'ARJ', async () => (await import('./arj.js')).arjHandler],
   ['lzh', 'LZH', async () => (await import('./lzh.js')).lzhHandler],
   ['iso9660', 'ISO', async () => (await import('./iso9660.js')).iso9660Handler],
+  ['alz', 'ALZ', async () => (await import('./alz.js')).alzHandler],
   ['ar', 'Ar', async () => (await import('./ar.js')).arHandler],
   ['chm', 'CHM', async () => (await import('./chm.js')).chmHandler],
   ['sis', 'SIS', async () => (await import('./sis.js')).sisHandler],
