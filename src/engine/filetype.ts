@@ -10,7 +10,7 @@ export type FileType =
   // executables
   | 'pe' | 'elf' | 'macho' | 'java-class'
   // compressors
-  | 'gzip' | 'zlib' | 'bzip2' | 'xz' | 'lzma' | 'zstd' | 'lzip' | 'szdd'
+  | 'gzip' | 'zlib' | 'bzip2' | 'xz' | 'lzma' | 'zstd' | 'lzip' | 'szdd' | 'lzop'
   // archives
   | 'zip' | 'tar' | 'cpio' | '7z' | 'rar' | 'cab' | 'arj' | 'lzh' | 'iso9660' | 'ar' | 'chm' | 'sis' | 'alz'
   // documents and mail
@@ -31,6 +31,7 @@ const magics: readonly Magic[] = [
   { type: 'xz', offset: 0, bytes: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00] },
   { type: 'zstd', offset: 0, bytes: [0x28, 0xb5, 0x2f, 0xfd] },
   { type: 'lzip', offset: 0, bytes: ascii('LZIP') },
+  { type: 'lzop', offset: 0, bytes: [0x89, 0x4c, 0x5a, 0x4f, 0x00, 0x0d, 0x0a, 0x1a, 0x0a] },
   { type: 'szdd', offset: 0, bytes: [0x53, 0x5a, 0x44, 0x44, 0x88, 0xf0, 0x27, 0x33] },
   { type: 'zip', offset: 0, bytes: [0x50, 0x4b, 0x03, 0x04] },
   { type: 'zip', offset: 0, bytes: [0x50, 0x4b, 0x05, 0x06] },

@@ -41,6 +41,7 @@ const loaders: ReadonlyArray<readonly [FileType, string, Load]> = [
   ['lzma', 'LZMA', async () => (await import('./lzma.js')).lzmaHandler],
   ['zstd', 'Zstd', async () => (await import('./zstd.js')).zstdHandler],
   ['lzip', 'LZIP', async () => (await import('./lzip.js')).lzipHandler],
+  ['lzop', 'LZO', async () => (await import('./lzop.js')).lzopHandler],
   ['szdd', 'SZDD', async () => (await import('./szdd.js')).szddHandler],
   ['zip', 'Zip', async () => (await import('./zip.js')).zipHandler],
   ['tar', 'Tar', async () => (await import('./tar.js')).tarHandler],
