@@ -31,11 +31,28 @@ async function trees (source: ByteSource): Promise<Tree[]> {
     const joliet = vd[0] === 2 && vd[88] === 0x25 && vd[89] === 0x2f && [0x40, 0x43, 0x45].includes(vd[90] as number)
     out.push({ block: block === 0 ? sector : block, root: vd.subarray(156, 190), joliet })
   }
-  return out
+  // Joliet first: its names are the ones users gave (the primary tree has 8.3 upper case unless
+  // Rock Ridge names it); a file both trees list is taken once, under the first name seen.
+  return out.sort((a, b) => Number(b.joliet) - Number(a.joliet))
+}
+
+/// A Rock Ridge alternate name (NM entries of the record's system use area, IEEE P1282), if any.
+function rockRidgeName (rec: Buffer): string | undefined {
+  const nameLength = rec[32] as number
+  let name: string | undefined
+  for (let at = 33 + nameLength + (nameLength % 2 === 0 ? 1 : 0); at + 4 <= rec.length;) {
+    const length = rec[at + 2] as number
+    if (length < 4 || at + length > rec.length) break
+    if (rec[at] === 0x4e && rec[at + 1] === 0x4d && length > 5) name = (name ?? '') + rec.toString('latin1', at + 5, at + length)
+    at += length
+  }
+  return name
 }
 
 function recordName (rec: Buffer, joliet: boolean): string {
   const raw = rec.subarray(33, 33 + (rec[32] as number))
+  const rr = joliet ? undefined : rockRidgeName(rec)
+  if (rr !== undefined) return rr
   const name = joliet ? Buffer.from(raw).swap16().toString('utf16le') : raw.toString('latin1')
   return name.replace(/;\d+$/, '').replace(/\.$/, '')
 }
