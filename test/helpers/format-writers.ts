@@ -153,3 +153,25 @@ export function oneNoteWebExport (f: Named): Buffer {
   const blob = streamObject(0x02, Buffer.concat([compactUint64(f.bytes.length), f.bytes]))
   return Buffer.concat([header, start, other, blob, Buffer.from([0x01, 0x00])])
 }
+
+/// The header tricks of ClamAV's mail scan tests, around a base64 attachment: a comment in the
+/// Content-Type header name (top level or in a nested part), two boundaries in one Content-Type, two
+/// Content-Type headers. The first boundary a reader picks shows only a harmless text part.
+export type MailTrick = 'comment-header-name' | 'nested-comment-header-name' | 'multiple-boundaries' | 'multiple-content-type'
+
+export function trickMail (f: Named, trick: MailTrick): Buffer {
+  const text = ['--X', 'Content-Type: text/plain; charset="us-ascii"', '', 'Nothing to see here.', '--X--']
+  const attachment = ['--Y', 'Content-Type: application/octet-stream', 'Content-Transfer-Encoding: base64',
+    `Content-Disposition: attachment; filename="${f.name}"`, '', f.bytes.toString('base64').replace(/.{76}/g, '$&\r\n'), '--Y--']
+  const head = ['From: a@example.test', 'To: b@example.test', `Subject: ${trick}`, 'MIME-Version: 1.0']
+  const types: Record<MailTrick, string[]> = {
+    'comment-header-name': ['Content-Type(meow): multipart/mixed; boundary="Y"'],
+    'nested-comment-header-name': ['Content-Type: multipart/mixed; boundary="OUT"'],
+    'multiple-boundaries': ['Content-Type: multipart/mixed; boundary=X; boundary=Y'],
+    'multiple-content-type': ['Content-Type: multipart/mixed; boundary=X', 'Content-Type: multipart/mixed; boundary=Y'],
+  }
+  const body = trick === 'nested-comment-header-name'
+    ? ['--OUT', 'Content-Type(meow): multipart/mixed; boundary="Y"', '', ...text, ...attachment, '--OUT--']
+    : [...text, ...attachment]
+  return Buffer.from([...head, ...types[trick], '', ...body, ''].join('\r\n'), 'latin1')
+}
