@@ -71,6 +71,11 @@ function matches (head: Uint8Array, magic: Magic): boolean {
   return magic.bytes.every((b, i) => head[magic.offset + i] === b)
 }
 
+/// A zstd skippable frame (magic 0x184D2A50-5F little-endian), which may precede the data frames.
+function isZstdSkippable (h: Uint8Array): boolean {
+  return h.length >= 8 && ((h[0] as number) & 0xf0) === 0x50 && h[1] === 0x2a && h[2] === 0x4d && h[3] === 0x18
+}
+
 /// LHA: "-lh?-" / "-lz?-" method id at offset 2 of the first header.
 function isLzh (h: Uint8Array): boolean {
   return h.length > 7 && h[2] === 0x2d && h[3] === 0x6c && (h[4] === 0x68 || h[4] === 0x7a) && h[6] === 0x2d
@@ -143,6 +148,7 @@ function detectText (h: Uint8Array): FileType {
 export function detect (head: Uint8Array): FileType {
   for (const magic of magics) if (matches(head, magic)) return magic.type
   if (isLzh(head)) return 'lzh'
+  if (isZstdSkippable(head)) return 'zstd'
   if (isV7Tar(head)) return 'tar'
   if (isLzmaAlone(head)) return 'lzma'
   if (Buffer.from(head.buffer, head.byteOffset, Math.min(head.length, 1024)).includes('%PDF-', 0, 'latin1')) return 'pdf'

@@ -1,6 +1,6 @@
 /// The formats of issue #11 item 3 beside clamscan: lzop, -lh1-, ISO 9660 without Joliet (and with a
 /// Joliet tree that hides the file), ALZip, standalone BinHex, OneNote, mail header tricks, split zip
-/// parts — each built around EICAR by test/helpers/format-writers.ts, scanned by Debian's clamscan with
+/// parts, zstd behind a skippable frame — each built around EICAR by test/helpers/format-writers.ts, scanned by Debian's clamscan with
 /// a one-line DB (EICAR's MD5) and by an engine that knows only that MD5, so a detection proves an
 /// exact extraction. Scanwall must find every payload that is there; where ClamAV 1.4.6 reads the
 /// format, it must find the same. The table is printed (and kept in docs/engine.md).
@@ -27,6 +27,9 @@ interface Case {
 
 const f: Named = { name: 'eicar.com', bytes: eicar }
 
+/// A zstd skippable frame (RFC 8878 §3.1.2): magic 0x184D2A5?, length, bytes any reader skips.
+const skippable = Buffer.concat([Buffer.from([0x50, 0x2a, 0x4d, 0x18, 16, 0, 0, 0]), Buffer.from('padding metadata')])
+
 function corpus (): Case[] {
   // EICAR whole in the first part, then 200 KiB that runs across the others.
   const split = splitZip([f, { name: 'pad.bin', bytes: Buffer.concat(Array.from({ length: 70 }, () => filler)) }], 64 * 1024)
@@ -47,6 +50,7 @@ function corpus (): Case[] {
     { file: 'nested-comment-header-name.eml', bytes: trickMail(f, 'nested-comment-header-name'), holds: true },
     { file: 'multiple-boundaries.eml', bytes: trickMail(f, 'multiple-boundaries'), holds: true, clamDiffers: 'ClamAV 1.4.6 splits on the first boundary only' },
     { file: 'multiple-content-type.eml', bytes: trickMail(f, 'multiple-content-type'), holds: true, clamDiffers: 'ClamAV 1.4.6 reads the first Content-Type only' },
+    { file: 'skip-prefix.zst', bytes: Buffer.concat([skippable, execFileSync('zstd', ['-q', '-c'], { input: eicar })]), holds: true, clamDiffers: 'ClamAV 1.4.6 does not take a skippable frame first for zstd' },
     ...split.map((bytes, i) => ({ file: i === split.length - 1 ? 'split.zip' : `split.z0${i + 1}`, bytes, holds: i === 0 })),
   ]
 }
@@ -69,7 +73,7 @@ describe('formats of issue #11 item 3, beside clamscan', function () {
   const rows: Array<{ c: Case, clam: boolean, found: boolean, at: string }> = []
 
   before(async () => {
-    for (const p of ['clamscan', 'lzop', 'java', 'genisoimage', 'perl', 'zip']) requireProgram(p)
+    for (const p of ['clamscan', 'lzop', 'java', 'genisoimage', 'perl', 'zip', 'zstd']) requireProgram(p)
     const cases = corpus()
     const db = join(dir, 'eicar.hdb')
     writeFileSync(db, `${createHash('md5').update(eicar).digest('hex')}:${eicar.length}:Test.EICAR.HDB\n`)
