@@ -107,7 +107,8 @@ export function oneNote (f: Named): Buffer {
   header.writeUInt32LE(0x2a, 0x4c)
   const lengths = Buffer.alloc(20)
   lengths.writeBigUInt64LE(BigInt(f.bytes.length), 0) // cbLength; unused (4) and reserved (8) stay 0
-  const padding = Buffer.alloc((8 - (f.bytes.length % 8)) % 8)
+  // The object is padded to a multiple of 8 bytes from its header GUID (36 bytes with the lengths).
+  const padding = Buffer.alloc((8 - ((36 + f.bytes.length) % 8)) % 8)
   return Buffer.concat([header, fileDataHeader, lengths, f.bytes, padding, fileDataFooter])
 }
 

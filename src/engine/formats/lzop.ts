@@ -4,6 +4,7 @@
 import type { FormatHandler, Layer } from './registry.js'
 import type { ByteSource } from '../source.js'
 import type { ScanBudget } from '../budget.js'
+import { crc32 } from 'node:zlib'
 import { ChildSink } from './sink.js'
 import { lzo1xDecompress } from './lzo1x.js'
 
@@ -16,6 +17,19 @@ const crc32Packed = 0x200
 const filter = 0x800
 /// lzop's own ceiling for a block.
 const maxBlock = 64 << 20
+
+/// Adler-32 (RFC 1950), lzop's default checksum of each block's plain bytes.
+function adler32 (data: Uint8Array): number {
+  let a = 1
+  let b = 0
+  for (let i = 0; i < data.length;) {
+    // Reduced every 3800 bytes: a and b stay far inside the exact range of a double.
+    for (const end = Math.min(data.length, i + 3800); i < end; i++) { a += data[i] as number; b += a }
+    a %= 65521
+    b %= 65521
+  }
+  return ((b << 16) | a) >>> 0
+}
 
 interface Header { readonly name: string, readonly flags: number, readonly end: number }
 
@@ -69,13 +83,22 @@ async function * extract (source: ByteSource, budget: ScanBudget): AsyncIterable
       if (sizes.length < 8) throw new Error('block header truncated')
       const packed = sizes.readUInt32BE(4)
       if (size > maxBlock || packed > size) throw new Error(`block at ${at}: ${packed} packed, ${size} plain`)
-      at += 8 + ((h.flags & adler32Data) !== 0 ? 4 : 0) + ((h.flags & crc32Data) !== 0 ? 4 : 0)
+      // The plain bytes' checksum: Adler-32 first when both are there.
+      const sums = Buffer.from(await source.read(at + 8, 8))
+      const wantAdler = (h.flags & adler32Data) !== 0 ? sums.readUInt32BE(0) : undefined
+      const wantCrc = (h.flags & crc32Data) !== 0 ? sums.readUInt32BE(wantAdler === undefined ? 0 : 4) : undefined
+      at += 8 + (wantAdler === undefined ? 0 : 4) + (wantCrc === undefined ? 0 : 4)
       if (packed < size) at += ((h.flags & adler32Packed) !== 0 ? 4 : 0) + ((h.flags & crc32Packed) !== 0 ? 4 : 0)
       const data = await source.read(at, packed)
       if (data.length < packed) throw new Error(`block at ${at} truncated`)
       at += packed
       if (!budget.admits(sink.size + size)) break
-      if (!sink.write(packed === size ? data : lzo1xDecompress(data, size))) break
+      const plain = packed === size ? data : lzo1xDecompress(data, size)
+      // A bad checksum does not stop the scan (the bytes are scanned as they decoded), but is said.
+      if ((wantAdler !== undefined && adler32(plain) !== wantAdler) || (wantCrc !== undefined && crc32(plain) !== wantCrc)) {
+        budget.report(broken, 'broken', `block at ${at - packed}: checksum of the plain bytes does not match`)
+      }
+      if (!sink.write(plain)) break
     }
   } catch (err) {
     budget.report(broken, 'broken', err instanceof Error ? err.message : String(err))

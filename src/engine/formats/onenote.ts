@@ -25,7 +25,8 @@ const packagingFormat = guid('2fe98d63d4a6c14b9a36b3fc2511a5b7')
 
 const broken = 'Heuristics.Broken.OneNote'
 
-/// FileDataStoreObject: guidHeader(16) cbLength(u64) unused(u32) reserved(u64) FileData, padded to 8, guidFooter(16).
+/// FileDataStoreObject: guidHeader(16) cbLength(u64) unused(u32) reserved(u64) FileData, padding to a
+/// multiple of 8 bytes from guidHeader, guidFooter(16).
 async function * revisionStoreFiles (source: ByteSource, budget: ScanBudget): AsyncIterable<Layer> {
   let n = 0
   for await (const at of findBytes(source, fileDataHeader, () => budget.alive())) {
@@ -35,7 +36,8 @@ async function * revisionStoreFiles (source: ByteSource, budget: ScanBudget): As
     const data = at + 36
     if (length === 0) continue
     if (length > source.size - data) { budget.report(broken, 'broken', `FileDataStoreObject at ${at} declares ${length} bytes, ${Math.max(0, source.size - data)} present`); continue }
-    const footerAt = data + Math.ceil(length / 8) * 8
+    // The object (36-byte header, data, padding) is a multiple of 8 bytes long, then the footer.
+    const footerAt = at + Math.ceil((36 + length) / 8) * 8
     if (!Buffer.from(await source.read(footerAt, 16)).equals(fileDataFooter)) budget.report(broken, 'broken', `FileDataStoreObject at ${at} has no footer GUID`)
     const layer = slice(source, budget, data, length, `attachment-${n++}`)
     if (layer !== undefined) yield layer
@@ -103,7 +105,11 @@ async function * packagedFiles (source: ByteSource, budget: ScanBudget): AsyncIt
     for (let at = Math.max(0, resume - base); at < Math.min(chunkSize, w.length); at++) {
       if (w[at] !== 0x10 && w[at] !== 0x12) continue
       const blob = blobAt(w, at)
-      if (blob === undefined || base + blob.data + blob.length > source.size) continue
+      if (blob === undefined) continue
+      if (base + blob.data + blob.length > source.size) {
+        budget.report(broken, 'broken', `Object Data BLOB at ${base + at} declares ${blob.length} bytes, ${Math.max(0, source.size - base - blob.data)} present`)
+        continue
+      }
       found.push({ data: base + blob.data, length: blob.length })
       resume = base + blob.data + blob.length
       at = resume - base - 1
