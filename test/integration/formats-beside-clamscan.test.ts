@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { eicar } from '../helpers/eicar.js'
 import { hashOnlyEngine, scanBytes } from '../helpers/engine.js'
 import { requireProgram } from '../helpers/peers.js'
+import { clamscanFound } from '../helpers/clamscan.js'
 import { alz, binhexPerl, isoVariant, lzhWithJlha, lzop, oneNote, oneNoteWebExport, splitZip, trickMail, type Named } from '../helpers/format-writers.js'
 import { filler } from '../fuzz/seed-tools.js'
 
@@ -53,18 +54,6 @@ function corpus (): Case[] {
     { file: 'skip-prefix.zst', bytes: Buffer.concat([skippable, execFileSync('zstd', ['-q', '-c'], { input: eicar })]), holds: true, clamDiffers: 'ClamAV 1.4.6 does not take a skippable frame first for zstd' },
     ...split.map((bytes, i) => ({ file: i === split.length - 1 ? 'split.zip' : `split.z0${i + 1}`, bytes, holds: i === 0 })),
   ]
-}
-
-function clamscanFound (dir: string, db: string): Set<string> {
-  let out: string
-  try {
-    out = execFileSync('clamscan', ['--no-summary', '--stdout', '-d', db, dir], { encoding: 'utf8' })
-  } catch (err) {
-    const e = err as { status?: number, stdout?: string }
-    if (e.status !== 1 || e.stdout === undefined) throw err
-    out = e.stdout
-  }
-  return new Set([...out.matchAll(/^.*\/([^/:]+): .* FOUND$/gm)].map(m => m[1] ?? ''))
 }
 
 describe('formats of issue #11 item 3, beside clamscan', function () {

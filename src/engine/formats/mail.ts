@@ -1,6 +1,8 @@
 /// MIME mail (RFC 2045-2049, RFC 5322): every leaf part decoded from base64, quoted-printable or
 /// uuencode, nested multiparts followed, attached messages (message/rfc822) yielded whole so they
 /// re-enter the walk as mail, and uuencode, yEnc and BinHex blocks inside text parts decoded too.
+/// Header tricks that hide a part from one reader are read the widest way: RFC 5322 comments are
+/// dropped from header names and values, and every boundary of every multipart Content-Type is split on.
 /// Hand-written: mailparser and postal-mime build whole decoded strings and attachment arrays in
 /// memory without limits; this parser yields one part at a time under the budget.
 import type { FormatHandler, Layer } from './registry.js'
