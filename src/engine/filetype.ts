@@ -10,11 +10,11 @@ export type FileType =
   // executables
   | 'pe' | 'elf' | 'macho' | 'java-class'
   // compressors
-  | 'gzip' | 'zlib' | 'bzip2' | 'xz' | 'lzma' | 'zstd' | 'lzip' | 'szdd'
+  | 'gzip' | 'zlib' | 'bzip2' | 'xz' | 'lzma' | 'zstd' | 'lzip' | 'szdd' | 'lzop'
   // archives
-  | 'zip' | 'tar' | 'cpio' | '7z' | 'rar' | 'cab' | 'arj' | 'lzh' | 'iso9660' | 'ar' | 'chm' | 'sis'
+  | 'zip' | 'tar' | 'cpio' | '7z' | 'rar' | 'cab' | 'arj' | 'lzh' | 'iso9660' | 'ar' | 'chm' | 'sis' | 'alz'
   // documents and mail
-  | 'ole2' | 'pdf' | 'rtf' | 'html' | 'mail' | 'mbox' | 'tnef' | 'binhex' | 'swf' | 'uuencode' | 'yenc'
+  | 'ole2' | 'pdf' | 'rtf' | 'html' | 'mail' | 'mbox' | 'tnef' | 'binhex' | 'swf' | 'uuencode' | 'yenc' | 'onenote'
   // media
   | 'graphics'
   // plain
@@ -31,6 +31,7 @@ const magics: readonly Magic[] = [
   { type: 'xz', offset: 0, bytes: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00] },
   { type: 'zstd', offset: 0, bytes: [0x28, 0xb5, 0x2f, 0xfd] },
   { type: 'lzip', offset: 0, bytes: ascii('LZIP') },
+  { type: 'lzop', offset: 0, bytes: [0x89, 0x4c, 0x5a, 0x4f, 0x00, 0x0d, 0x0a, 0x1a, 0x0a] },
   { type: 'szdd', offset: 0, bytes: [0x53, 0x5a, 0x44, 0x44, 0x88, 0xf0, 0x27, 0x33] },
   { type: 'zip', offset: 0, bytes: [0x50, 0x4b, 0x03, 0x04] },
   { type: 'zip', offset: 0, bytes: [0x50, 0x4b, 0x05, 0x06] },
@@ -40,8 +41,11 @@ const magics: readonly Magic[] = [
   { type: 'cab', offset: 0, bytes: [0x4d, 0x53, 0x43, 0x46, 0, 0, 0, 0] },
   { type: 'arj', offset: 0, bytes: [0x60, 0xea] },
   { type: 'ar', offset: 0, bytes: ascii('!<arch>\n') },
+  { type: 'alz', offset: 0, bytes: [0x41, 0x4c, 0x5a, 0x01] },
   { type: 'chm', offset: 0, bytes: ascii('ITSF') },
   { type: 'ole2', offset: 0, bytes: [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1] },
+  // guidFileType of a OneNote section, {7B5C52E4-D88C-4DA7-AEB1-5378D02996D3}, as stored.
+  { type: 'onenote', offset: 0, bytes: [0xe4, 0x52, 0x5c, 0x7b, 0x8c, 0xd8, 0xa7, 0x4d, 0xae, 0xb1, 0x53, 0x78, 0xd0, 0x29, 0x96, 0xd3] },
   { type: 'rtf', offset: 0, bytes: ascii('{\\rt') },
   { type: 'tnef', offset: 0, bytes: [0x78, 0x9f, 0x3e, 0x22] },
   { type: 'tar', offset: 257, bytes: ascii('ustar') },
@@ -65,6 +69,11 @@ const magics: readonly Magic[] = [
 function matches (head: Uint8Array, magic: Magic): boolean {
   if (head.length < magic.offset + magic.bytes.length) return false
   return magic.bytes.every((b, i) => head[magic.offset + i] === b)
+}
+
+/// A zstd skippable frame (magic 0x184D2A50-5F little-endian), which may precede the data frames.
+function isZstdSkippable (h: Uint8Array): boolean {
+  return h.length >= 8 && ((h[0] as number) & 0xf0) === 0x50 && h[1] === 0x2a && h[2] === 0x4d && h[3] === 0x18
 }
 
 /// LHA: "-lh?-" / "-lz?-" method id at offset 2 of the first header.
@@ -139,6 +148,7 @@ function detectText (h: Uint8Array): FileType {
 export function detect (head: Uint8Array): FileType {
   for (const magic of magics) if (matches(head, magic)) return magic.type
   if (isLzh(head)) return 'lzh'
+  if (isZstdSkippable(head)) return 'zstd'
   if (isV7Tar(head)) return 'tar'
   if (isLzmaAlone(head)) return 'lzma'
   if (Buffer.from(head.buffer, head.byteOffset, Math.min(head.length, 1024)).includes('%PDF-', 0, 'latin1')) return 'pdf'

@@ -6,6 +6,7 @@ import type { FileType } from '../../src/engine/filetype.js'
 import { builders } from '../helpers/containers.js'
 import { eicar } from '../helpers/eicar.js'
 import type { LayoutName } from './layout.js'
+import { lzop } from '../helpers/format-writers.js'
 import { binhex, chmUncompressed, filler, rarStored, sis, twoMember, twoMessageMbox, twoPartMail, uuencoded } from './seed-tools.js'
 
 export interface EngineSeed {
@@ -98,6 +99,16 @@ const specs: readonly Spec[] = [
   { format: 'html', variant: 'HTML data: URI', build: fromBuilder('HTML (data: URI)'), layout: 'none', protect: after(`${b64Tail}"`), keeps: true },
   { format: 'tnef', variant: 'TNEF', build: fromBuilder('TNEF'), layout: 'tnef', protect: afterRaw, keeps: true },
   { format: 'sis', variant: 'SIS stored', build: () => sis(eicar), layout: 'sis', protect: afterRaw, keeps: true },
+  { format: 'lzh', variant: 'lzh -lh1- (jLHA)', build: fromBuilder('lzh (-lh1-, jLHA)'), layout: 'none', protect: fixedAt(22), keeps: compressed },
+  { format: 'iso9660', variant: 'iso, Joliet hides the file', build: fromBuilder('iso9660 (Joliet hides the file)'), layout: 'none', protect: afterRaw, keeps: true },
+  { format: 'lzop', variant: 'lzop LZO1X-1', build: fromBuilder('lzop'), layout: 'none', protect: fixedAt(50), keeps: 'a block too short to compress is stored, else LZO1X: damage inside it can lose EICAR' },
+  { format: 'lzop', variant: 'lzop LZO1X-999, 3 KiB filler', build: () => lzop({ name: 'filler.bin', bytes: Buffer.concat([eicar, filler]) }, 9), layout: 'none', protect: fixedAt(50), keeps: compressed },
+  { format: 'alz', variant: 'ALZ stored', build: fromBuilder('ALZ (stored)'), layout: 'none', protect: afterRaw, keeps: true },
+  { format: 'alz', variant: 'ALZ deflate', build: fromBuilder('ALZ (deflate)'), layout: 'none', protect: fixedAt(8), keeps: compressed },
+  { format: 'alz', variant: 'ALZ bzip2', build: fromBuilder('ALZ (bzip2)'), layout: 'none', protect: fixedAt(8), keeps: compressed },
+  { format: 'onenote', variant: 'OneNote revision store', build: fromBuilder('OneNote (revision store)'), layout: 'none', protect: afterRaw, keeps: true },
+  { format: 'onenote', variant: 'OneNote web export', build: fromBuilder('OneNote (web export)'), layout: 'none', protect: afterRaw, keeps: true },
+  { format: 'binhex', variant: 'BinHex 4.0 (Convert::BinHex)', build: fromBuilder('BinHex 4.0 (Convert::BinHex)'), layout: 'none', protect: fixedAt(48), keeps: 'BinHex carries no length a damaged tail leaves intact: damage past the data changes nothing, but the 6-bit stream shifts' },
   { format: 'pe', variant: '7-Zip SFX (stored)', build: twoMember.sfx, layout: 'none', protect: fixedAt(0x200), keeps: '7z keeps its index after the data: damage there loses every member' },
 ]
 

@@ -1,6 +1,7 @@
 /// Builds containers at test time with the real Debian tools (zip, 7z, tar, cpio, arj, gcab, lha,
-/// genisoimage, gzip, bzip2, xz, zstd, lzip, mscompress, uuencode), or by hand where no tool writes
-/// the format (mail, mbox, yEnc, OLE2 via cfb, PDF, RTF, HTML, TNEF). Each builder wraps one named
+/// genisoimage, gzip, bzip2, xz, zstd, lzip, mscompress, uuencode, lzop, jLHA, Convert::BinHex), or by
+/// hand where no tool writes the format (mail, mbox, yEnc, OLE2 via cfb, PDF, RTF, HTML, TNEF, ALZ,
+/// OneNote). Each builder wraps one named
 /// file; nesting builders gives depth.
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
@@ -8,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { deflateSync } from 'node:zlib'
 import * as CFB from 'cfb'
+import { alz, binhexPerl, isoVariant, lzhWithJlha, lzop, oneNote, oneNoteWebExport } from './format-writers.js'
 
 export interface Inner { readonly name: string, readonly bytes: Buffer }
 
@@ -181,4 +183,16 @@ export const builders: readonly Builder[] = [
   { format: 'RTF (objdata Package)', ext: 'rtf', named: true, build: rtf },
   { format: 'HTML (data: URI)', ext: 'html', named: false, build: i => Buffer.from(`<html><body><a href="data:application/octet-stream;base64,${i.bytes.toString('base64')}">x</a></body></html>`) },
   { format: 'TNEF', ext: 'dat', named: true, build: tnef },
+  // Issue #11 item 3 (test/helpers/format-writers.ts).
+  { format: 'lzop', ext: 'lzo', named: true, build: i => lzop(i, 1) },
+  { format: 'lzop (LZO1X-999)', ext: 'lzo', named: true, build: i => lzop(i, 9) },
+  { format: 'lzh (-lh1-, jLHA)', ext: 'lzh', named: true, build: i => lzhWithJlha(i, 'lh1', 1) },
+  { format: 'iso9660 (no Joliet)', ext: 'iso', named: false, build: i => isoVariant(i, 'no-joliet') },
+  { format: 'iso9660 (Joliet hides the file)', ext: 'iso', named: false, build: i => isoVariant(i, 'joliet-hides') },
+  { format: 'ALZ (stored)', ext: 'alz', named: true, build: i => alz(i, 0) },
+  { format: 'ALZ (deflate)', ext: 'alz', named: true, build: i => alz(i, 2) },
+  { format: 'ALZ (bzip2)', ext: 'alz', named: true, build: i => alz(i, 1) },
+  { format: 'BinHex 4.0 (Convert::BinHex)', ext: 'hqx', named: true, build: binhexPerl },
+  { format: 'OneNote (revision store)', ext: 'one', named: false, build: oneNote },
+  { format: 'OneNote (web export)', ext: 'one', named: false, build: oneNoteWebExport },
 ]

@@ -14,20 +14,8 @@ import { join } from 'node:path'
 import { eicar } from '../helpers/eicar.js'
 import { damagedCorpus, type DamagedCase } from '../helpers/damaged.js'
 import { hashOnlyEngine, scanBytes } from '../helpers/engine.js'
+import { clamscanFound } from '../helpers/clamscan.js'
 import type { Verdict } from '../../src/engine/verdict.js'
-
-/// clamscan's answer per file name: FOUND or not. Exit 1 means "found something", not a failure.
-function clamscan (dir: string, db: string): Set<string> {
-  let out: string
-  try {
-    out = execFileSync('clamscan', ['--no-summary', '--stdout', '-d', db, dir], { encoding: 'utf8' })
-  } catch (err) {
-    const e = err as { status?: number, stdout?: string }
-    if (e.status !== 1 || e.stdout === undefined) throw err
-    out = e.stdout
-  }
-  return new Set([...out.matchAll(/^.*\/(case-\d+): .* FOUND$/gm)].map(m => m[1] ?? ''))
-}
 
 describe('damaged containers: read as far as they go, beside clamscan (issue #10)', function () {
   this.timeout(120_000)
@@ -41,7 +29,7 @@ describe('damaged containers: read as far as they go, beside clamscan (issue #10
     const files = join(dir, 'corpus')
     execFileSync('mkdir', [files])
     cases.forEach((c, i) => { writeFileSync(join(files, `case-${i}`), c.bytes) })
-    const found = clamscan(files, db)
+    const found = clamscanFound(files, db)
     const engine = await hashOnlyEngine(eicar, 'Test.EICAR.HDB')
     for (const [i, c] of cases.entries()) rows.push({ c, clam: found.has(`case-${i}`), verdict: await scanBytes(engine, c.bytes) })
     const width = Math.max(...cases.map(c => c.label.length))

@@ -41,6 +41,7 @@ const loaders: ReadonlyArray<readonly [FileType, string, Load]> = [
   ['lzma', 'LZMA', async () => (await import('./lzma.js')).lzmaHandler],
   ['zstd', 'Zstd', async () => (await import('./zstd.js')).zstdHandler],
   ['lzip', 'LZIP', async () => (await import('./lzip.js')).lzipHandler],
+  ['lzop', 'LZO', async () => (await import('./lzop.js')).lzopHandler],
   ['szdd', 'SZDD', async () => (await import('./szdd.js')).szddHandler],
   ['zip', 'Zip', async () => (await import('./zip.js')).zipHandler],
   ['tar', 'Tar', async () => (await import('./tar.js')).tarHandler],
@@ -51,6 +52,7 @@ const loaders: ReadonlyArray<readonly [FileType, string, Load]> = [
   ['arj', 'ARJ', async () => (await import('./arj.js')).arjHandler],
   ['lzh', 'LZH', async () => (await import('./lzh.js')).lzhHandler],
   ['iso9660', 'ISO', async () => (await import('./iso9660.js')).iso9660Handler],
+  ['alz', 'ALZ', async () => (await import('./alz.js')).alzHandler],
   ['ar', 'Ar', async () => (await import('./ar.js')).arHandler],
   ['chm', 'CHM', async () => (await import('./chm.js')).chmHandler],
   ['sis', 'SIS', async () => (await import('./sis.js')).sisHandler],
@@ -64,6 +66,7 @@ const loaders: ReadonlyArray<readonly [FileType, string, Load]> = [
   ['binhex', 'BinHex', async () => (await import('./uuencode.js')).binhexHandler],
   ['uuencode', 'UUEncode', async () => (await import('./uuencode.js')).uuencodeHandler],
   ['yenc', 'YEnc', async () => (await import('./uuencode.js')).yencHandler],
+  ['onenote', 'OneNote', async () => (await import('./onenote.js')).oneNoteHandler],
   ['pe', 'PE', async () => (await import('./pe.js')).peHandler],
 ]
 

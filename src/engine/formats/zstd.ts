@@ -36,8 +36,20 @@ function frameAllocation (h: Uint8Array): number | undefined {
   return Math.max(fcs, base + (base / 8) * (descriptor & 7))
 }
 
+/// Where the first data frame starts: past skippable frames (magic 0x184D2A50-5F, a 32-bit length),
+/// which carry metadata or padding and which fzstd skips itself (ClamAV's skip_prefix test).
+async function firstFrame (source: ByteSource): Promise<number> {
+  let at = 0
+  for (let i = 0; i < 16; i++) {
+    const h = Buffer.from(await source.read(at, 8))
+    if (h.length < 8 || (h.readUInt32LE(0) & 0xfffffff0) !== 0x184d2a50) break
+    at += 8 + h.readUInt32LE(4)
+  }
+  return at
+}
+
 async function * extract (source: ByteSource, budget: ScanBudget): AsyncIterable<Layer> {
-  const allocation = frameAllocation(await source.read(0, 18))
+  const allocation = frameAllocation(await source.read(await firstFrame(source), 18))
   if (allocation !== undefined) {
     if (allocation > maxWindowBytes) { budget.report('Heuristics.Broken.Zstd', 'broken'); return }
     if (!budget.admits(allocation)) return

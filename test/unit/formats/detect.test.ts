@@ -41,6 +41,17 @@ const expected: Readonly<Record<string, string>> = {
   'RTF (objdata Package)': 'rtf',
   'HTML (data: URI)': 'html',
   TNEF: 'tnef',
+  lzop: 'lzop',
+  'lzop (LZO1X-999)': 'lzop',
+  'lzh (-lh1-, jLHA)': 'lzh',
+  'iso9660 (no Joliet)': 'iso9660',
+  'iso9660 (Joliet hides the file)': 'iso9660',
+  'ALZ (stored)': 'alz',
+  'ALZ (deflate)': 'alz',
+  'ALZ (bzip2)': 'alz',
+  'BinHex 4.0 (Convert::BinHex)': 'binhex',
+  'OneNote (revision store)': 'onenote',
+  'OneNote (web export)': 'onenote',
 }
 
 describe('file type detection from content', function () {

@@ -242,6 +242,19 @@ describe('hostile inputs: bombs, deep nesting, broken and encrypted archives (is
       'RTF (objdata Package)': ['clean', 'clean', 'clean'],
       'HTML (data: URI)': ['clean', 'infected', 'clean'],
       TNEF: ['broken:TNEF', 'infected', 'clean'],
+      // Issue #11 item 3. lzop: the flips hit the last magic byte, so the copy is no longer lzop.
+      // OneNote carries no checksum: flips inside the attachment change what it is.
+      lzop: ['broken:LZO', 'broken:LZO', 'clean'],
+      'lzop (LZO1X-999)': ['broken:LZO', 'broken:LZO', 'broken:LZO'],
+      'lzh (-lh1-, jLHA)': ['broken:LZH', 'broken:LZH', 'broken:LZH'],
+      'iso9660 (no Joliet)': ['infected', 'infected', 'infected'],
+      'iso9660 (Joliet hides the file)': ['infected', 'infected', 'infected'],
+      'ALZ (stored)': ['broken:ALZ', 'infected', 'broken:ALZ'],
+      'ALZ (deflate)': ['broken:ALZ', 'infected', 'broken:ALZ'],
+      'ALZ (bzip2)': ['broken:ALZ', 'infected', 'broken:ALZ'],
+      'BinHex 4.0 (Convert::BinHex)': ['clean', 'infected', 'clean'],
+      'OneNote (revision store)': ['broken:OneNote', 'infected', 'clean'],
+      'OneNote (web export)': ['broken:OneNote', 'broken:OneNote', 'clean'],
     }
     const outcome = (v: Verdict): string => v.status === 'broken' ? (v.findings[0]?.name ?? '').replace('Heuristics.Broken.', 'broken:') : v.status
     // The payload is EICAR and 3000 more bytes, and the engine knows the MD5 of all of it: found
