@@ -50,6 +50,8 @@ export function compileDb (files: ReadonlyArray<{ name: string, data: Uint8Array
       maxPartLen: builder.bodies.maxPartLen,
       hasShortAnchors: body.hasShort,
       hashAnySize: hash.anySize,
+      extTargets: builder.bodies.extTargets,
+      textTarget: builder.bodies.textTarget,
     },
     buffer,
     sections,

@@ -120,7 +120,12 @@ export function loadFiles (files: ReadonlyArray<{ name: string, data: Uint8Array
   for (const file of ordered) {
     stats.files.push(file.name)
     const fail = (n: number, reason: string): void => {
-      if (reason.startsWith('unsupported:')) { stats.unsupported++; return }
+      if (reason.startsWith('unsupported:')) {
+        stats.unsupported++
+        const why = reason.slice('unsupported:'.length).replace(/ ?'[^']*'| — .*$/g, '')
+        stats.unsupportedReasons[why] = (stats.unsupportedReasons[why] ?? 0) + 1
+        return
+      }
       if (!options.lenient) throw invalid(`${file.name}:${n}: ${reason}`)
       stats.skipped++
       stats.firstSkipReason ??= `${file.name}:${n}: ${reason}`
@@ -149,7 +154,7 @@ export function loadFiles (files: ReadonlyArray<{ name: string, data: Uint8Array
         case 'logical': {
           const s = parseLogicalLine(line)
           if (typeof s === 'string') { fail(n, s); break }
-          const why = s.subs.flatMap(sub => sub.patterns).map(unanchorable).find(w => w !== undefined)
+          const why = s.subs.flatMap(sub => sub.k === 'hex' ? sub.patterns : []).map(unanchorable).find(w => w !== undefined)
           if (why !== undefined) { fail(n, why); break }
           sink.logical(s)
           stats.logicals++
