@@ -3,6 +3,7 @@
 /// the matcher as the engine drives it (test/integration/signature-features.test.ts checks the same
 /// features against clamscan).
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { match, matcherFor } from '../helpers/sigdb.js'
 import { offsetWindow, parseOffset } from '../../src/engine/signatures/offset.js'
@@ -207,5 +208,21 @@ describe('engine: target 7 (normalised text)', () => {
     s.push(b('0123456789'))
     s.end()
     assert.equal(s.needsBytes, false)
+  })
+})
+
+describe('engine: other DB file kinds', () => {
+  const ndb = 'Info.Sig:0:*:deadbeefcafe\n'
+  const sha = (s: string): string => createHash('sha256').update(s).digest('hex')
+  it('verifies a .info list against the files beside it', () => {
+    const info = `ClamAV-VDB:x\nd.ndb:${ndb.length}:${sha(ndb)}\nDSIG:abc\n`
+    assert.equal(matcherFor({ 'd.info': info, 'd.ndb': ndb }).db.stats.bodies, 1)
+    assert.throws(() => matcherFor({ 'd.info': info, 'd.ndb': ndb.replace('cafe', 'cafd') }), /d\.info: d\.ndb does not match its SHA-256/)
+    assert.throws(() => matcherFor({ 'd.info': info.replace('d.ndb', 'e.ndb'), 'd.ndb': ndb }), /e\.ndb is listed but missing/)
+  })
+  it('counts .cdb, .crb, .idb, .pdb, .wdb, .ftm and .mdb lines as unsupported, each with its reason', () => {
+    const m = matcherFor({ 'd.ndb': ndb, 'x.cdb': 'a:b\n', 'x.crb': 'a:b\n', 'x.idb': 'a:b\n', 'x.pdb': 'R:example.test\n', 'x.wdb': 'X:a:b\n', 'x.ftm': '0:0:4d5a:PE:CL_TYPE_ANY:CL_TYPE_MSEXE\n', 'x.mdb': '1:aa:b\n' })
+    assert.equal(m.db.stats.unsupported, 7)
+    assert.equal(Object.keys(m.db.stats.unsupportedReasons).length, 7)
   })
 })

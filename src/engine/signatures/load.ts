@@ -11,10 +11,11 @@ import { parseHashLine } from './hdb.js'
 import { parseBodyLine } from './ndb.js'
 import { parseLogicalLine } from './ldb.js'
 import { readCvd } from './cvd.js'
+import { checkInfo, parseInfo } from './info.js'
 import { unanchorable } from '../matcher/compile.js'
 import type { LoadOptions, LoadStats, SignatureSink } from './types.js'
 
-type Kind = 'hash' | 'allow' | 'body' | 'logical' | 'ignore' | 'container'
+type Kind = 'hash' | 'allow' | 'body' | 'logical' | 'ignore' | 'container' | 'info' | 'other'
 
 const kinds = new Map<string, Kind>([
   ['.hdb', 'hash'], ['.hsb', 'hash'], ['.hdu', 'hash'], ['.hsu', 'hash'],
@@ -23,11 +24,39 @@ const kinds = new Map<string, Kind>([
   ['.ldb', 'logical'], ['.ldu', 'logical'],
   ['.ign2', 'ignore'],
   ['.cvd', 'container'], ['.cld', 'container'],
+  ['.info', 'info'],
+  ['.mdb', 'other'], ['.msb', 'other'], ['.cdb', 'other'], ['.crb', 'other'], ['.idb', 'other'], ['.pdb', 'other'], ['.gdb', 'other'], ['.wdb', 'other'], ['.ftm', 'other'],
+])
+
+/// Why each line of a DB file kind this engine reads but does not apply is skipped (docs/engine.md).
+const otherReasons = new Map<string, string>([
+  ['.mdb', 'PE section hash (.mdb)'],
+  ['.msb', 'PE section hash (.msb)'],
+  ['.cdb', 'container metadata signature (.cdb)'],
+  ['.crb', 'trusted/revoked certificate (.crb): Authenticode is not verified'],
+  ['.idb', 'icon signature (.idb): PE icons are not extracted'],
+  ['.pdb', 'phishing domain list (.pdb): no phishing URL check'],
+  ['.gdb', 'phishing domain list (.gdb): no phishing URL check'],
+  ['.wdb', 'phishing allow list (.wdb): no phishing URL check'],
+  ['.ftm', 'file-type magic (.ftm): types come from the built-in table'],
 ])
 
 export function isSignatureFile (name: string): boolean { return kinds.has(extname(name).toLowerCase()) }
 
 interface DbFile { readonly name: string, readonly kind: Kind, readonly data: Uint8Array }
+
+/// Checks every .info against the files beside it (same CVD, or the same directory).
+function verifyInfo (all: readonly DbFile[]): void {
+  const dirOf = (name: string): string => name.includes('/') ? name.slice(0, name.lastIndexOf('/') + 1) : ''
+  for (const f of all.filter(x => x.kind === 'info')) {
+    const entries = parseInfo(f.data)
+    if (typeof entries === 'string') throw invalid(`${f.name}: ${entries}`)
+    const dir = dirOf(f.name)
+    const siblings = new Map(all.filter(x => dirOf(x.name) === dir).map(x => [x.name.slice(dir.length), x.data]))
+    const why = checkInfo(entries, siblings)
+    if (why !== undefined) throw invalid(`${f.name}: ${why}`)
+  }
+}
 
 function invalid (where: string): ScanwallError { return new ScanwallError('SIGDB_INVALID', where) }
 
@@ -89,7 +118,8 @@ function expand (files: ReadonlyArray<{ name: string, data: Uint8Array }>): DbFi
     if (typeof cvd === 'string') throw invalid(`${basename(f.name)}: ${cvd}`)
     for (const e of cvd.entries) {
       const k = kinds.get(extname(e.name).toLowerCase())
-      if (k !== undefined && k !== 'container') out.push({ name: `${basename(f.name)}/${e.name}`, kind: k, data: e.data })
+      // every member is kept for the .info check; unknown kinds are dropped after it
+      out.push({ name: `${basename(f.name)}/${e.name}`, kind: k === undefined || k === 'container' ? 'other' : k, data: e.data })
     }
   }
   return out
@@ -116,8 +146,10 @@ function eachLine (data: Uint8Array, fn: (line: string, n: number) => void): voi
 /// Streams every signature of the files into the sink and returns what was loaded.
 export function loadFiles (files: ReadonlyArray<{ name: string, data: Uint8Array }>, sink: SignatureSink, options: LoadOptions, stats: LoadStats): void {
   const all = expand(files)
+  verifyInfo(all)
   const ordered = [...all.filter(f => f.kind === 'ignore'), ...all.filter(f => f.kind !== 'ignore')]
   for (const file of ordered) {
+    if (file.kind === 'info' || (file.kind === 'other' && !otherReasons.has(extname(file.name).toLowerCase()))) continue
     stats.files.push(file.name)
     const fail = (n: number, reason: string): void => {
       if (reason.startsWith('unsupported:')) {
@@ -160,7 +192,12 @@ export function loadFiles (files: ReadonlyArray<{ name: string, data: Uint8Array
           stats.logicals++
           break
         }
-        case 'container': break
+        case 'other': {
+          const reason = otherReasons.get(extname(file.name).toLowerCase())
+          if (reason !== undefined) fail(n, `unsupported:${reason}`)
+          break
+        }
+        case 'container': case 'info': break
       }
     })
   }
