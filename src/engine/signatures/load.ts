@@ -39,7 +39,12 @@ const otherReasons = new Map<string, string>([
   ['.gdb', 'phishing domain list (.gdb): no phishing URL check'],
   ['.wdb', 'phishing allow list (.wdb): no phishing URL check'],
   ['.ftm', 'file-type magic (.ftm): types come from the built-in table'],
+  ['.cbc', 'bytecode signature (.cbc): no bytecode interpreter'],
+  ['.yar', 'YARA rule file: no YARA engine'],
+  ['.yara', 'YARA rule file: no YARA engine'],
 ])
+/// Kinds whose signature is the whole file, not a line.
+const wholeFile = new Set(['.cbc', '.yar', '.yara'])
 
 export function isSignatureFile (name: string): boolean { return kinds.has(extname(name).toLowerCase()) }
 
@@ -162,6 +167,7 @@ export function loadFiles (files: ReadonlyArray<{ name: string, data: Uint8Array
       stats.skipped++
       stats.firstSkipReason ??= `${file.name}:${n}: ${reason}`
     }
+    let counted = false
     eachLine(file.data, (line, n) => {
       switch (file.kind) {
         case 'ignore': sink.ignore(line.split(':')[0] ?? line); stats.ignored++; break
@@ -193,8 +199,10 @@ export function loadFiles (files: ReadonlyArray<{ name: string, data: Uint8Array
           break
         }
         case 'other': {
-          const reason = otherReasons.get(extname(file.name).toLowerCase())
-          if (reason !== undefined) fail(n, `unsupported:${reason}`)
+          const ext = extname(file.name).toLowerCase()
+          const reason = otherReasons.get(ext)
+          if (reason !== undefined && !(wholeFile.has(ext) && counted)) fail(n, `unsupported:${reason}`)
+          counted = true
           break
         }
         case 'container': case 'info': break
