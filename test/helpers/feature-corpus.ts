@@ -4,6 +4,7 @@
 /// modifiers, PCRE with its flags and offsets, byte compare, every target type and the TDB
 /// conditions. Names say what they exercise; `expect` is what the case was built to show (the
 /// integration test checks it against clamscan, the unit test against the engine).
+import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import * as CFB from 'cfb'
 import { readExecutable } from '../../src/engine/executable/read.js'
@@ -167,7 +168,14 @@ export function featureCorpus (): FeatureCorpus {
     { name: 'Tdb.Intermediates.no.zip', bytes: build('zip (stored)', 'inner.bin', Buffer.from('xx tdbinter yy')), expect: undefined })
   pair('Tdb.Engine', 'xx tdbengine yy', 'xx tdbengin yy')
   files.push(text('Tdb.EngineFuture.no', 'xx tdbfuture yy', undefined))
-  return { db: { 'features.ndb': ndb.join('\n') + '\n', 'features.ldb': ldb.join('\n') + '\n' }, files }
+  // .mdb: the MD5 of a PE section's raw data (positive), the same PE with one byte of it changed (negative)
+  const nsis = readFileSync('/usr/share/clamav-testfiles/clam-aspack.exe')
+  const rdata = readExecutable(nsis)!.sections[1]!
+  const md5 = createHash('md5').update(nsis.subarray(rdata.rawOffset, rdata.rawOffset + rdata.rawSize)).digest('hex')
+  const changed = Buffer.from(nsis)
+  changed[rdata.rawOffset + 10] = changed[rdata.rawOffset + 10]! ^ 0xff
+  files.push({ name: 'mdb-section.yes', bytes: nsis, expect: 'Feat.Mdb.Section' }, { name: 'mdb-section.no', bytes: changed, expect: undefined })
+  return { db: { 'features.ndb': ndb.join('\n') + '\n', 'features.ldb': ldb.join('\n') + '\n', 'features.mdb': `${rdata.rawSize}:${md5}:Feat.Mdb.Section\n` }, files }
 }
 
 function ole2With (marker: string): Buffer {

@@ -220,9 +220,21 @@ describe('engine: other DB file kinds', () => {
     assert.throws(() => matcherFor({ 'd.info': info, 'd.ndb': ndb.replace('cafe', 'cafd') }), /d\.info: d\.ndb does not match its SHA-256/)
     assert.throws(() => matcherFor({ 'd.info': info.replace('d.ndb', 'e.ndb'), 'd.ndb': ndb }), /e\.ndb is listed but missing/)
   })
-  it('counts .cdb, .crb, .idb, .pdb, .wdb, .ftm and .mdb lines as unsupported, each with its reason', () => {
-    const m = matcherFor({ 'd.ndb': ndb, 'x.cdb': 'a:b\n', 'x.crb': 'a:b\n', 'x.idb': 'a:b\n', 'x.pdb': 'R:example.test\n', 'x.wdb': 'X:a:b\n', 'x.ftm': '0:0:4d5a:PE:CL_TYPE_ANY:CL_TYPE_MSEXE\n', 'x.mdb': '1:aa:b\n' })
+  it('counts .cdb, .crb, .idb, .pdb, .wdb, .ftm and .cbc as unsupported, each with its reason', () => {
+    const m = matcherFor({ 'd.ndb': ndb, 'x.cdb': 'a:b\n', 'x.crb': 'a:b\n', 'x.idb': 'a:b\n', 'x.pdb': 'R:example.test\n', 'x.wdb': 'X:a:b\n', 'x.ftm': '0:0:4d5a:PE:CL_TYPE_ANY:CL_TYPE_MSEXE\n', 'x.cbc': 'ClamBC\nmore\n' })
     assert.equal(m.db.stats.unsupported, 7)
     assert.equal(Object.keys(m.db.stats.unsupportedReasons).length, 7)
+  })
+
+  it('matches .mdb/.msb PE section hashes on PE layers only', () => {
+    const pe = readFileSync('/usr/share/clamav-testfiles/clam-nsis.exe')
+    const s = readExecutable(pe)!.sections[1]!
+    const raw = pe.subarray(s.rawOffset, s.rawOffset + s.rawSize)
+    const m = matcherFor({ 'x.mdb': `${s.rawSize}:${createHash('md5').update(raw).digest('hex')}:Sec.Md5\n`, 'x.msb': `*:${createHash('sha256').update(raw).digest('hex')}:Sec.Sha256\n` })
+    assert.deepEqual(match(m, pe, { type: 'pe' }).sort(), ['Sec.Md5', 'Sec.Sha256'])
+    assert.deepEqual(match(m, pe, { type: 'unknown' }), [])
+    const changed = Buffer.from(pe)
+    changed[s.rawOffset] = changed[s.rawOffset]! ^ 1
+    assert.deepEqual(match(m, changed, { type: 'pe' }), [])
   })
 })

@@ -83,6 +83,8 @@ export class Matcher {
   readonly db: CompiledDb
   readonly v: DbViews
   readonly hashTables: readonly HashTable[]
+  /// .mdb/.msb section-hash tables (empty when the DB has none).
+  readonly sectionTables: readonly HashTable[]
   /// The WebAssembly anchor scan (undefined: the JS loop only).
   readonly kernel: AnchorKernel | undefined
   readonly #exprs = new Map<number, Expr>()
@@ -98,6 +100,7 @@ export class Matcher {
     const sectionViews = views(db)
     const get = (name: string): Int32Array | Uint8Array => sectionViews[name] as Int32Array | Uint8Array
     this.hashTables = [0, 1, 2].map(i => new HashTable(i, get, db.params.hashAnySize[i] ?? false))
+    this.sectionTables = db.params.sectionHashes > 0 ? [0, 1, 2].map(i => new HashTable(i, get, db.params.sectionHashAnySize[i] ?? false, 's')) : []
     this.kernel = options.kernel === false ? undefined : tryKernel(this.v, db, options.kernelMemory)
   }
 

@@ -10,6 +10,7 @@ import { createHash, type Hash } from 'node:crypto'
 import { Op } from './op.js'
 import { holds } from './logic.js'
 import { normaliseText } from './textnorm.js'
+import { sectionHashNames } from './sections.js'
 import type { LayerContext } from './ext.js'
 import type { Matcher, DbViews } from './matcher.js'
 
@@ -36,6 +37,8 @@ export class LayerStream {
   readonly #ctx: LayerContext
   /// Text layer of a DB with target-7 rules: matched again, normalised, by ext().
   readonly #normalise: boolean
+  /// PE layer of a DB with .mdb/.msb section hashes.
+  readonly #sectionHashes: boolean
   #extCandidates: number[] = []
   // the buffer being scanned and its stream offset (the chunk, or carry + chunk head at a boundary)
   #buf: Uint8Array = new Uint8Array(0)
@@ -53,6 +56,7 @@ export class LayerStream {
     this.#mask = mask
     this.#ctx = ctx
     this.#normalise = normalise
+    this.#sectionHashes = ctx.type === 'pe' && m.sectionTables.length > 0
     this.#size = size
     this.#gramShift = 32 - m.db.params.gramBits
     this.#headShift = m.db.params.gramBits - m.db.params.headBits
@@ -136,10 +140,10 @@ export class LayerStream {
 
   /// After end(): whether ext() has work (ext candidates, or a normalised-text pass).
   get needsBytes (): boolean {
-    return !this.allowListed && (this.#extCandidates.length > 0 || this.#normalise)
+    return !this.allowListed && (this.#extCandidates.length > 0 || this.#normalise || this.#sectionHashes)
   }
 
-  /// The names of the ext candidates that hold on the layer's bytes, then what the normalised-text
+  /// The ext candidates that hold on the layer's bytes, PE section-hash names, then what the normalised-text
   /// pass finds (first detection decides, so it stops at the first name).
   ext (bytes: Uint8Array): string[] {
     const names: string[] = []
@@ -148,6 +152,7 @@ export class LayerStream {
       const src = v.ruleSrc[rule]!
       if (this.#m.ext.holds(src, this.#m.name(src), v.ruleKind[rule]!, bytes, this.#ctx)) names.push(this.#m.name(v.ruleName[rule]!))
     }
+    if (this.#sectionHashes && names.length === 0) names.push(...sectionHashNames(this.#m.sectionTables, bytes, id => this.#m.name(id)))
     if (names.length > 0 || !this.#normalise) return names
     const text = normaliseText(bytes)
     const pass = this.#m.beginNormalised(text.length, this.#ctx)

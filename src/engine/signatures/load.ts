@@ -7,7 +7,7 @@ import { open, readdir, readFile, stat } from 'node:fs/promises'
 import { createHash } from 'node:crypto'
 import { basename, extname, join } from 'node:path'
 import { ScanwallError } from '../../errors.js'
-import { parseHashLine } from './hdb.js'
+import { parseHashLine, parseSectionHashLine } from './hdb.js'
 import { parseBodyLine } from './ndb.js'
 import { parseLogicalLine } from './ldb.js'
 import { readCvd } from './cvd.js'
@@ -15,7 +15,7 @@ import { checkInfo, parseInfo } from './info.js'
 import { unanchorable } from '../matcher/compile.js'
 import type { LoadOptions, LoadStats, SignatureSink } from './types.js'
 
-type Kind = 'hash' | 'allow' | 'body' | 'logical' | 'ignore' | 'container' | 'info' | 'other'
+type Kind = 'hash' | 'section' | 'allow' | 'body' | 'logical' | 'ignore' | 'container' | 'info' | 'other'
 
 const kinds = new Map<string, Kind>([
   ['.hdb', 'hash'], ['.hsb', 'hash'], ['.hdu', 'hash'], ['.hsu', 'hash'],
@@ -25,13 +25,11 @@ const kinds = new Map<string, Kind>([
   ['.ign2', 'ignore'],
   ['.cvd', 'container'], ['.cld', 'container'],
   ['.info', 'info'],
-  ['.mdb', 'other'], ['.msb', 'other'], ['.cdb', 'other'], ['.crb', 'other'], ['.idb', 'other'], ['.pdb', 'other'], ['.gdb', 'other'], ['.wdb', 'other'], ['.ftm', 'other'],
+  ['.mdb', 'section'], ['.msb', 'section'], ['.mdu', 'section'], ['.msu', 'section'], ['.cdb', 'other'], ['.crb', 'other'], ['.idb', 'other'], ['.pdb', 'other'], ['.gdb', 'other'], ['.wdb', 'other'], ['.ftm', 'other'],
 ])
 
 /// Why each line of a DB file kind this engine reads but does not apply is skipped (docs/engine.md).
 const otherReasons = new Map<string, string>([
-  ['.mdb', 'PE section hash (.mdb)'],
-  ['.msb', 'PE section hash (.msb)'],
   ['.cdb', 'container metadata signature (.cdb)'],
   ['.crb', 'trusted/revoked certificate (.crb): Authenticode is not verified'],
   ['.idb', 'icon signature (.idb): PE icons are not extracted'],
@@ -178,6 +176,13 @@ export function loadFiles (files: ReadonlyArray<{ name: string, data: Uint8Array
           sink.hash(s)
           if (s.allow) stats.allows++
           else stats.hashes++
+          break
+        }
+        case 'section': {
+          const s = parseSectionHashLine(line)
+          if (typeof s === 'string') { fail(n, s); break }
+          sink.sectionHash(s)
+          stats.hashes++
           break
         }
         case 'body': {

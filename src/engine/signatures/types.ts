@@ -85,6 +85,8 @@ export interface LogicalSignature {
 
 export interface SignatureSink {
   hash (sig: HashSignature): void
+  /// .mdb/.msb: the hash of one PE section's raw data.
+  sectionHash (sig: HashSignature): void
   body (sig: BodySignature): void
   logical (sig: LogicalSignature): void
   /// .ign2: a signature name to drop, wherever it comes from.
