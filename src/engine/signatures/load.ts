@@ -25,7 +25,9 @@ const kinds = new Map<string, Kind>([
   ['.ign2', 'ignore'],
   ['.cvd', 'container'], ['.cld', 'container'],
   ['.info', 'info'],
-  ['.mdb', 'section'], ['.msb', 'section'], ['.mdu', 'section'], ['.msu', 'section'], ['.cdb', 'other'], ['.crb', 'other'], ['.idb', 'other'], ['.pdb', 'other'], ['.gdb', 'other'], ['.wdb', 'other'], ['.ftm', 'other'],
+  ['.mdb', 'section'], ['.msb', 'section'], ['.mdu', 'section'], ['.msu', 'section'],
+  ['.cdb', 'other'], ['.crb', 'other'], ['.idb', 'other'], ['.pdb', 'other'], ['.gdb', 'other'], ['.wdb', 'other'], ['.ftm', 'other'],
+  ['.cbc', 'other'], ['.yar', 'other'], ['.yara', 'other'],
 ])
 
 /// Why each line of a DB file kind this engine reads but does not apply is skipped (docs/engine.md).
