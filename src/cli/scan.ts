@@ -74,10 +74,12 @@ async function scanCommand ({ values, positionals }: Parsed<typeof spec.options>
   const started = performance.now()
   let engine: Engine
   let known: number
+  let unsupported: Record<string, number> = {}
   try {
     const { db } = await loadDb(values.db ?? bundledSignaturesDir, { lenient: values.lenient === true, cacheDir: signaturesCacheDir })
     engine = new Engine(db)
     known = signatureCount(db)
+    unsupported = db.stats.unsupportedReasons
   } catch (err) {
     process.stderr.write(`scanwall scan: ${errorMessage(err)}\n`)
     return 2
@@ -89,6 +91,8 @@ async function scanCommand ({ values, positionals }: Parsed<typeof spec.options>
     const ratio = tally.bytesRead > 0 ? (tally.bytesScanned / tally.bytesRead).toFixed(2) : '0.00'
     out('\n----------- SCAN SUMMARY -----------')
     out(`Known viruses: ${known}`)
+    // One line per reason a valid signature was not loaded (clamscan has no such lines).
+    for (const [why, n] of Object.entries(unsupported)) out(`Unsupported signatures: ${n} (${why})`)
     out(`Signature DB version: ${engine.version}`)
     out(`Scanned directories: ${tally.dirs}`)
     out(`Scanned files: ${tally.files}`)

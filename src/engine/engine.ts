@@ -42,7 +42,7 @@ export class Engine {
     const state: WalkState = { budget: new ScanBudget(limits, signal), findings: [], bytes: 0, objects: 0 }
     const stats = (): Verdict['stats'] => ({ bytes: state.bytes, objects: state.objects, depth: state.budget.maxDepthSeen, ms: performance.now() - started })
     try {
-      await this.#walk(source, [name], 0, state)
+      await this.#walk(source, [name], 0, state, [])
     } catch (err) {
       return { status: 'error', findings: state.findings, stats: stats(), error: { code: 'SCAN_ENGINE_FAILED', message: errorText(err) } }
     }
@@ -64,20 +64,19 @@ export class Engine {
     const started = performance.now()
     const type = detect(bytes.subarray(0, 4096))
     if (hasHandler(type) || hasEmbeddedMagic(bytes)) return undefined
-    const match = this.#matcher.begin(type, bytes.length)
-    match.push(bytes)
-    const findings = match.end().map(found => ({ name: found, kind: 'signature' as const, path: [name] }))
+    const findings = this.#matcher.matchAll(bytes, type).names.map(found => ({ name: found, kind: 'signature' as const, path: [name] }))
     const stats = { bytes: bytes.length, objects: 1, depth: 0, ms: performance.now() - started }
     return findings.length === 0 ? { status: 'clean', findings, stats } : { status: 'infected', findings, stats }
   }
 
-  async #walk (source: ByteSource, path: string[], depth: number, state: WalkState): Promise<void> {
+  /// `ancestry`: the containers' types, outermost first (for Container/Intermediates conditions).
+  async #walk (source: ByteSource, path: string[], depth: number, state: WalkState, ancestry: readonly FileType[]): Promise<void> {
     if (!state.budget.enter(depth)) return
     state.objects++
     state.bytes += source.size
     // Type first: body signatures are restricted to target types (ClamAV's target field).
     const type = await detectType(source)
-    const match = this.#matcher.begin(type, source.size)
+    const match = this.#matcher.begin(type, source.size, ancestry)
     // Objects with no handler of their own may still hide an archive past their start.
     const probe = hasHandler(type) ? undefined : new EmbeddedProbe()
     // The stream copies what it carries over a chunk boundary, so the source may reuse its buffer.
@@ -86,23 +85,27 @@ export class Engine {
       match.push(chunk)
       probe?.push(chunk)
     }
-    for (const name of match.end()) state.findings.push({ name, kind: 'signature', path })
+    const names = match.end()
+    // Ext rules and normalised text read the layer once more, only when the stream asks for it.
+    if (names.length === 0 && match.needsBytes) names.push(...match.ext(await source.read(0, source.size)))
+    for (const name of names) state.findings.push({ name, kind: 'signature', path })
     if (match.allowListed) return // .fp/.sfp: this layer and what it contains are known clean
     if (state.findings.length > 0) return // first detection decides, as clamd without --allmatch
-    if (probe !== undefined) { await this.#embedded(source, probe.found, path, depth, state); return }
+    const inner = [...ancestry, type]
+    if (probe !== undefined) { await this.#embedded(source, probe.found, path, depth, state, inner); return }
     const handler = await handlerFor(type)
     if (handler === undefined) return
-    await this.#children(handler.extract(source, state.budget, this.#env), type, path, depth, state)
+    await this.#children(handler.extract(source, state.budget, this.#env), type, path, depth, state, inner)
   }
 
   /// Walks the first plausible embedded archive as a child named after its offset. A magic found by
   /// chance in a large binary is no damaged container: broken reports from inside are dropped.
-  async #embedded (source: ByteSource, starts: readonly number[], path: string[], depth: number, state: WalkState): Promise<void> {
+  async #embedded (source: ByteSource, starts: readonly number[], path: string[], depth: number, state: WalkState, ancestry: readonly FileType[]): Promise<void> {
     for (const at of starts) {
       if (!plausibleStart(await source.read(at, probeBytes))) continue
       const reports = state.budget.reports
       const before = reports.length
-      await this.#walk(new SliceSource(source, at, source.size - at), [...path, `embedded@${at}`], depth + 1, state)
+      await this.#walk(new SliceSource(source, at, source.size - at), [...path, `embedded@${at}`], depth + 1, state, ancestry)
       const kept = reports.splice(before).filter(r => r.kind !== 'broken')
       reports.push(...kept)
       return
@@ -112,7 +115,7 @@ export class Engine {
   /// Drives a handler's iterator one child at a time: the budget knows the current container path
   /// while the handler runs (for its reports), each child is walked before the next is decoded, and a
   /// spooled child's temp file is released as soon as it is scanned.
-  async #children (layers: AsyncIterable<Layer>, type: FileType, path: string[], depth: number, state: WalkState): Promise<void> {
+  async #children (layers: AsyncIterable<Layer>, type: FileType, path: string[], depth: number, state: WalkState, ancestry: readonly FileType[]): Promise<void> {
     const it = layers[Symbol.asyncIterator]()
     try {
       for (;;) {
@@ -130,7 +133,7 @@ export class Engine {
         if (step.done === true) return
         const child = step.value
         try {
-          await this.#walk(child.source, [...path, child.name], depth + 1, state)
+          await this.#walk(child.source, [...path, child.name], depth + 1, state, ancestry)
         } finally {
           child.release?.()
         }

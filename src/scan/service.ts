@@ -93,7 +93,7 @@ export class ScanService {
   static async start (options: ScanServiceOptions, metrics: Metrics, log: Logger): Promise<ScanService> {
     const started = performance.now()
     const { db, fromCache } = await loadDb(options.signaturesDir, { lenient: options.signaturesLenient ?? false, cacheDir: options.signaturesCacheDir })
-    log.info({ dir: options.signaturesDir, signatures: signatureCount(db), version: db.version, fromCache, ms: Math.round(performance.now() - started), skipped: db.stats.skipped, unsupported: db.stats.unsupported }, 'signatures loaded')
+    log.info({ dir: options.signaturesDir, signatures: signatureCount(db), version: db.version, fromCache, ms: Math.round(performance.now() - started), skipped: db.stats.skipped, unsupported: db.stats.unsupported, unsupportedReasons: db.stats.unsupportedReasons }, 'signatures loaded')
     const service = new ScanService(options, db, metrics, log)
     try {
       await service.#warm(service.#pool)

@@ -17,11 +17,13 @@ export function matcherFor (files: Record<string, string | Uint8Array>): Matcher
 }
 
 /// Names found in `bytes`, fed in chunks of `chunk` bytes (whole when omitted).
-export function match (m: Matcher, bytes: Uint8Array, options: { type?: FileType, chunk?: number } = {}): string[] {
-  const s = m.begin(options.type ?? 'unknown', bytes.length)
+export function match (m: Matcher, bytes: Uint8Array, options: { type?: FileType, chunk?: number, ancestry?: FileType[] } = {}): string[] {
+  const s = m.begin(options.type ?? 'unknown', bytes.length, options.ancestry ?? [])
   const step = options.chunk ?? Math.max(1, bytes.length)
   for (let at = 0; at < bytes.length; at += step) s.push(bytes.subarray(at, at + step))
-  return s.end()
+  const names = s.end()
+  if (names.length === 0 && s.needsBytes) names.push(...s.ext(bytes))
+  return names
 }
 
 /// Bytes from hex, with `.` as a filler byte (0x2e) for readability: hex('..deadbeef..').

@@ -88,7 +88,7 @@ describe('engine: DB files, containers and the compiled cache', () => {
 
   it('loads a .cvd built from parts (header, tar.gz) and a .cld (plain tar)', async () => {
     for (const cld of [false, true]) {
-      const dir = dbDir({ [cld ? 'daily.cld' : 'main.cvd']: cvd({ 'main.ndb': eicarNdb, 'main.hdb': eicarHdb, 'main.info': 'x', COPYING: 'y' }, { cld }) })
+      const dir = dbDir({ [cld ? 'daily.cld' : 'main.cvd']: cvd({ 'main.ndb': eicarNdb, 'main.hdb': eicarHdb, 'main.info': 'ClamAV-VDB:test\n', COPYING: 'y' }, { cld }) })
       const { db } = await loadDb(dir, { lenient: false, useCache: false })
       const m = new Matcher(db)
       assert.deepEqual(match(m, eicar).sort(), ['Cvd.Eicar', 'Cvd.Eicar.Hash'])

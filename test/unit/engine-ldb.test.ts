@@ -54,8 +54,8 @@ describe('engine: logical signatures (.ldb)', () => {
     assert.deepEqual(match(sized, hex(`....${A}` + '..'.repeat(30))), [])
   })
 
-  it('counts PCRE subsignatures and PE-only TDB keys as unsupported, malformed expressions as errors', () => {
-    const m = matcherFor({ 'r.ldb': rule('0&1', [A, '0/evil/i']) + rule('0', [A], 'Target:1,EntryPoint:0-100') + rule('0', [B]) })
+  it('counts PCRE outside RE2 and icon TDB keys as unsupported, malformed expressions as errors', () => {
+    const m = matcherFor({ 'r.ldb': rule('0&1', [A, '0/(?=x)evil/i']) + rule('0', [A], 'Target:1,IconGroup1:foo') + rule('0', [B]) })
     assert.equal(m.db.stats.unsupported, 2)
     assert.equal(m.db.stats.logicals, 1)
     assert.throws(() => matcherFor({ 'r.ldb': rule('0&3') }), /r\.ldb:1: subsignature 3 does not exist/)

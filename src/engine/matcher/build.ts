@@ -11,6 +11,8 @@ class DbBuilder implements SignatureSink {
   readonly strings = new StringTable()
   readonly bodies = new BodyCompiler(this.strings)
   readonly hashes = new HashBuilder(this.strings)
+  readonly sectionHashes = new HashBuilder(this.strings)
+  sectionCount = 0
   readonly #ignored = new Set<string>()
   dropped = 0
 
@@ -23,6 +25,7 @@ class DbBuilder implements SignatureSink {
   }
 
   hash (sig: HashSignature): void { if (this.#keep(sig.name)) this.hashes.add(sig) }
+  sectionHash (sig: HashSignature): void { if (this.#keep(sig.name)) { this.sectionHashes.add(sig); this.sectionCount++ } }
   body (sig: BodySignature): void { if (this.#keep(sig.name)) this.bodies.body(sig) }
   logical (sig: LogicalSignature): void { if (this.#keep(sig.name)) this.bodies.logical(sig) }
 }
@@ -34,9 +37,11 @@ export function compileDb (files: ReadonlyArray<{ name: string, data: Uint8Array
   loadFiles(files, builder, options, stats)
   const body = builder.bodies.finish()
   const hash = builder.hashes.finish()
+  const sectionHash = builder.sectionHashes.finish('s')
   const { buffer, sections } = pack({
     ...body.arrays,
     ...hash.arrays,
+    ...sectionHash.arrays,
     strOff: builder.strings.offsets.view,
     strBytes: builder.strings.bytes.view,
   })
@@ -50,6 +55,10 @@ export function compileDb (files: ReadonlyArray<{ name: string, data: Uint8Array
       maxPartLen: builder.bodies.maxPartLen,
       hasShortAnchors: body.hasShort,
       hashAnySize: hash.anySize,
+      sectionHashAnySize: sectionHash.anySize,
+      sectionHashes: builder.sectionCount,
+      extTargets: builder.bodies.extTargets,
+      textTarget: builder.bodies.textTarget,
     },
     buffer,
     sections,

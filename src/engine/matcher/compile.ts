@@ -5,9 +5,10 @@
 /// hits verify the rest of the part and the gaps between parts.
 import { Grow, type StringTable } from './growable.js'
 import { elemLength, type Elem, type Pattern } from '../signatures/hex.js'
-import type { Offset } from '../signatures/offset.js'
+import { anyOffset, type Offset } from '../signatures/offset.js'
 import type { BodySignature, LogicalSignature } from '../signatures/types.js'
 import { Op } from './op.js'
+/// Offset kinds the stream checks itself; executable offsets belong to ext rules (checked in ext.ts).
 export const offsetKinds = ['any', 'abs', 'eof'] as const
 
 interface Anchor { readonly off: number, readonly len: 2 | 4, readonly grams: readonly number[] }
@@ -79,6 +80,12 @@ export class BodyCompiler {
   readonly ruleName = new Grow(Int32Array); readonly ruleKind = new Grow(Int32Array); readonly ruleTarget = new Grow(Int32Array)
   readonly ruleExpr = new Grow(Int32Array); readonly ruleSubs = new Grow(Int32Array)
   readonly ruleSizeMin = new Grow(Int32Array); readonly ruleSizeMax = new Grow(Int32Array)
+  /// Ext rules (see matcher/ext.ts): string id of the source line, -1 for rules the stream decides.
+  readonly ruleSrc = new Grow(Int32Array)
+  /// Bit t set: some ext rule has target t (layers of other types never keep their bytes for ext.ts).
+  extTargets = 0
+  /// Whether some rule has target 7 (normalised text): only then do text layers get a normalised pass.
+  textTarget = false
   // subsignatures (one per pattern variant)
   readonly subRule = new Grow(Int32Array); readonly subIndex = new Grow(Int32Array); readonly subOffKind = new Grow(Int32Array)
   readonly subOffBase = new Grow(Int32Array); readonly subOffShift = new Grow(Int32Array); readonly subParts = new Grow(Int32Array)
@@ -100,17 +107,25 @@ export class BodyCompiler {
 
   get rules (): number { return this.ruleName.length }
 
+  /// Ext rules enter the anchor index with their offsets widened to `*`: an anchor hit only makes the
+  /// rule a candidate, and ext.ts checks offsets, anchors and the rest on the layer's bytes.
   body (sig: BodySignature): void {
-    const rule = this.#rule(sig.name, RuleKind.Body, sig.target, -1, 1, undefined)
-    this.#sub(rule, 0, sig.target, sig.offset, sig.pattern)
+    const rule = this.#rule(sig.name, RuleKind.Body, sig.target, -1, 1, undefined, sig.ext ? sig.source : undefined)
+    this.#sub(rule, 0, sig.target, sig.ext ? anyOffset : sig.offset, sig.pattern)
   }
 
   logical (sig: LogicalSignature): void {
-    const rule = this.#rule(sig.name, RuleKind.Logical, sig.target, this.#strings.add(sig.expression), sig.subs.length, sig.fileSize)
-    sig.subs.forEach((sub, i) => { for (const p of sub.patterns) this.#sub(rule, i, sig.target, sub.offset, p) })
+    const rule = this.#rule(sig.name, RuleKind.Logical, sig.target, this.#strings.add(sig.expression), sig.subs.length, sig.fileSize, sig.ext ? sig.source : undefined)
+    sig.subs.forEach((sub, i) => {
+      if (sub.k !== 'hex') return
+      for (const p of sub.patterns) this.#sub(rule, i, sig.target, sig.ext ? anyOffset : sub.offset, p)
+    })
   }
 
-  #rule (name: string, kind: RuleKind, target: number, expr: number, subs: number, size: readonly [number, number] | undefined): number {
+  #rule (name: string, kind: RuleKind, target: number, expr: number, subs: number, size: readonly [number, number] | undefined, source: string | undefined): number {
+    this.ruleSrc.push(source === undefined ? -1 : this.#strings.add(source))
+    if (source !== undefined) this.extTargets |= target === 0 ? -1 : 1 << target
+    if (target === 7) this.textTarget = true
     this.ruleKind.push(kind)
     this.ruleTarget.push(target)
     this.ruleExpr.push(expr)
@@ -123,7 +138,9 @@ export class BodyCompiler {
   #sub (rule: number, index: number, target: number, offset: Offset, p: Pattern): void {
     const sub = this.subRule.push(rule)
     this.subIndex.push(index)
-    this.subOffKind.push(offsetKinds.indexOf(offset.kind))
+    const kind = offsetKinds.indexOf(offset.kind as typeof offsetKinds[number])
+    if (kind < 0) throw new Error('an executable offset reached the stream compiler outside an ext rule')
+    this.subOffKind.push(kind)
     this.subOffBase.push(Math.min(offset.base, 0x7fffffff))
     this.subOffShift.push(Math.min(offset.shift, 0x7fffffff))
     this.subParts.push(p.parts.length)
@@ -200,7 +217,7 @@ export class BodyCompiler {
     const arrays: Record<string, Int32Array | Uint32Array | Uint8Array> = {
       bloom, heads, bloom2, heads2, entNext: next,
     }
-    for (const key of ['ruleName', 'ruleKind', 'ruleTarget', 'ruleExpr', 'ruleSubs', 'ruleSizeMin', 'ruleSizeMax',
+    for (const key of ['ruleName', 'ruleKind', 'ruleTarget', 'ruleExpr', 'ruleSubs', 'ruleSizeMin', 'ruleSizeMax', 'ruleSrc',
       'subRule', 'subIndex', 'subOffKind', 'subOffBase', 'subOffShift', 'subParts',
       'partSub', 'partIdx', 'partTarget', 'partElem', 'partElems', 'partLen', 'partGapMin', 'partGapMax',
       'elemOp', 'elemA', 'elemB', 'sets', 'altStart', 'altCount', 'altLen', 'altFlags', 'altBytes',

@@ -16,6 +16,12 @@ export interface DbParams {
   readonly hasShortAnchors: boolean
   /// Per hash algorithm: whether a size-`*` signature exists, and the size-set / table sizes (log2).
   readonly hashAnySize: readonly [boolean, boolean, boolean]
+  /// .mdb/.msb PE section hashes: how many, and per algorithm whether a size-`*` one exists.
+  readonly sectionHashes: number
+  readonly sectionHashAnySize: readonly [boolean, boolean, boolean]
+  /// Target bits of ext rules (matcher/ext.ts; 0: none) and whether any rule has target 7.
+  readonly extTargets: number
+  readonly textTarget: boolean
 }
 
 export interface CompiledDb {

@@ -60,17 +60,17 @@ export class HashBuilder {
     if (sig.size === '*') b.anySize = true
   }
 
-  /// Sections named h<algo><Field>, and the any-size flags.
-  finish (): { arrays: Record<string, Int32Array | Uint8Array>, anySize: [boolean, boolean, boolean] } {
+  /// Sections named <prefix><algo><Field> (h: whole-object hashes, s: PE section hashes), and the any-size flags.
+  finish (prefix = 'h'): { arrays: Record<string, Int32Array | Uint8Array>, anySize: [boolean, boolean, boolean] } {
     const arrays: Record<string, Int32Array | Uint8Array> = {}
     this.#by.forEach((b, i) => {
       const sizes = b.sizes.view
-      arrays[`h${i}Digest`] = b.digests.view
-      arrays[`h${i}Size`] = sizes
-      arrays[`h${i}Name`] = b.names.view
-      arrays[`h${i}Allow`] = b.allow.view
-      arrays[`h${i}Table`] = digestTable(b.digests.view, widths[i]!, sizes.length)
-      arrays[`h${i}Sizes`] = sizeSet(sizes)
+      arrays[`${prefix}${i}Digest`] = b.digests.view
+      arrays[`${prefix}${i}Size`] = sizes
+      arrays[`${prefix}${i}Name`] = b.names.view
+      arrays[`${prefix}${i}Allow`] = b.allow.view
+      arrays[`${prefix}${i}Table`] = digestTable(b.digests.view, widths[i]!, sizes.length)
+      arrays[`${prefix}${i}Sizes`] = sizeSet(sizes)
     })
     const [a = false, b = false, c = false] = this.#by.map(x => x.anySize)
     return { arrays, anySize: [a, b, c] }
@@ -89,15 +89,15 @@ export class HashTable {
   readonly #sizeSet: Int32Array
   readonly #anySize: boolean
 
-  constructor (index: number, get: (name: string) => Int32Array | Uint8Array, anySize: boolean) {
+  constructor (index: number, get: (name: string) => Int32Array | Uint8Array, anySize: boolean, prefix = 'h') {
     this.algo = algos[index]!
     this.#width = widths[index as 0 | 1 | 2]
-    this.#digests = get(`h${index}Digest`) as Uint8Array
-    this.#sizes = get(`h${index}Size`) as Int32Array
-    this.#names = get(`h${index}Name`) as Int32Array
-    this.#allow = get(`h${index}Allow`) as Uint8Array
-    this.#table = get(`h${index}Table`) as Int32Array
-    this.#sizeSet = get(`h${index}Sizes`) as Int32Array
+    this.#digests = get(`${prefix}${index}Digest`) as Uint8Array
+    this.#sizes = get(`${prefix}${index}Size`) as Int32Array
+    this.#names = get(`${prefix}${index}Name`) as Int32Array
+    this.#allow = get(`${prefix}${index}Allow`) as Uint8Array
+    this.#table = get(`${prefix}${index}Table`) as Int32Array
+    this.#sizeSet = get(`${prefix}${index}Sizes`) as Int32Array
     this.#anySize = anySize
   }
 

@@ -8,6 +8,7 @@ import { LayerStream } from './stream.js'
 import { AnchorKernel } from './kernel.js'
 import { sharedKernelMemory, type WasmMemory } from './kernel-memory.js'
 import { targetMask } from '../signatures/target.js'
+import { ExtRules, type LayerContext } from './ext.js'
 import type { FileType } from '../filetype.js'
 
 /// Typed views on every section, by name (see compile.ts and hashtab.ts for their meaning).
@@ -15,7 +16,7 @@ export class DbViews {
   readonly bloom: Uint32Array; readonly heads: Int32Array; readonly bloom2: Uint32Array; readonly heads2: Int32Array
   readonly entNext: Int32Array; readonly entGram: Uint32Array; readonly entPart: Int32Array; readonly entOff: Int32Array
   readonly ruleName: Int32Array; readonly ruleKind: Int32Array; readonly ruleExpr: Int32Array; readonly ruleSubs: Int32Array
-  readonly ruleSizeMin: Int32Array; readonly ruleSizeMax: Int32Array
+  readonly ruleSizeMin: Int32Array; readonly ruleSizeMax: Int32Array; readonly ruleSrc: Int32Array
   readonly subRule: Int32Array; readonly subIndex: Int32Array; readonly subOffKind: Int32Array
   readonly subOffBase: Int32Array; readonly subOffShift: Int32Array; readonly subParts: Int32Array
   readonly partSub: Int32Array; readonly partIdx: Int32Array; readonly partTarget: Int32Array; readonly partElem: Int32Array
@@ -35,7 +36,7 @@ export class DbViews {
     this.bloom = get('bloom'); this.heads = get('heads'); this.bloom2 = get('bloom2'); this.heads2 = get('heads2')
     this.entNext = get('entNext'); this.entGram = get('entGram'); this.entPart = get('entPart'); this.entOff = get('entOff')
     this.ruleName = get('ruleName'); this.ruleKind = get('ruleKind'); this.ruleExpr = get('ruleExpr'); this.ruleSubs = get('ruleSubs')
-    this.ruleSizeMin = get('ruleSizeMin'); this.ruleSizeMax = get('ruleSizeMax')
+    this.ruleSizeMin = get('ruleSizeMin'); this.ruleSizeMax = get('ruleSizeMax'); this.ruleSrc = get('ruleSrc')
     this.subRule = get('subRule'); this.subIndex = get('subIndex'); this.subOffKind = get('subOffKind')
     this.subOffBase = get('subOffBase'); this.subOffShift = get('subOffShift'); this.subParts = get('subParts')
     this.partSub = get('partSub'); this.partIdx = get('partIdx'); this.partTarget = get('partTarget'); this.partElem = get('partElem')
@@ -82,11 +83,15 @@ export class Matcher {
   readonly db: CompiledDb
   readonly v: DbViews
   readonly hashTables: readonly HashTable[]
+  /// .mdb/.msb section-hash tables (empty when the DB has none).
+  readonly sectionTables: readonly HashTable[]
   /// The WebAssembly anchor scan (undefined: the JS loop only).
   readonly kernel: AnchorKernel | undefined
   readonly #exprs = new Map<number, Expr>()
   readonly #names = new Map<number, string>()
   readonly #masks = new Map<FileType, number>()
+  /// Ext rules (ext.ts), parsed on first need.
+  readonly ext = new ExtRules()
 
   constructor (db: CompiledDb, options: MatcherOptions = {}) {
     this.db = db
@@ -95,15 +100,33 @@ export class Matcher {
     const sectionViews = views(db)
     const get = (name: string): Int32Array | Uint8Array => sectionViews[name] as Int32Array | Uint8Array
     this.hashTables = [0, 1, 2].map(i => new HashTable(i, get, db.params.hashAnySize[i] ?? false))
+    this.sectionTables = db.params.sectionHashes > 0 ? [0, 1, 2].map(i => new HashTable(i, get, db.params.sectionHashAnySize[i] ?? false, 's')) : []
     this.kernel = options.kernel === false ? undefined : tryKernel(this.v, db, options.kernelMemory)
   }
 
   /// Starts matching one layer: `type` selects target-typed signatures, `size` resolves EOF offsets
-  /// and hash-size filtering.
-  begin (type: FileType, size: number): LayerStream {
+  /// and hash-size filtering, `ancestry` (the containers' types, outermost first) is for the
+  /// Container/Intermediates conditions. A text layer of a DB with target-7 rules matches those on
+  /// its normalised text only (LayerStream.ext), as ClamAV does.
+  begin (type: FileType, size: number, ancestry: readonly FileType[] = []): LayerStream {
     let mask = this.#masks.get(type)
     if (mask === undefined) this.#masks.set(type, mask = targetMask(type))
-    return new LayerStream(this, mask, size)
+    const normalise = type === 'text' && this.db.params.textTarget
+    return new LayerStream(this, normalise ? mask & ~(1 << 7) : mask, size, { type, ancestry }, normalise)
+  }
+
+  /// The normalised-text pass of a text layer: target-0 and target-7 rules.
+  beginNormalised (size: number, ctx: LayerContext): LayerStream {
+    return new LayerStream(this, 1 | (1 << 7), size, ctx, false)
+  }
+
+  /// Matches a whole layer held in memory: end() and, when needed, ext() on the same bytes.
+  matchAll (bytes: Uint8Array, type: FileType, ancestry: readonly FileType[] = []): { names: string[], allowListed: boolean } {
+    const s = this.begin(type, bytes.length, ancestry)
+    s.push(bytes)
+    const names = s.end()
+    if (names.length === 0 && s.needsBytes) names.push(...s.ext(bytes))
+    return { names, allowListed: s.allowListed }
   }
 
   /// A signature name by string id (decoded lazily: only matches need names).

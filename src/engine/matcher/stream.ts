@@ -3,9 +3,15 @@
 /// parts across gaps and count subsignatures for logical rules. Bytes are kept across chunks
 /// (the last maxPartLen + 8) so a signature split by chunk or spool boundaries still matches;
 /// a part whose end lies beyond the current chunk is verified when the next chunk arrives.
+/// Ext rules (ext.ts) found by the anchor scan, and the normalised-text pass of text layers when the
+/// DB has target-7 rules, need the layer's bytes once more: `needsBytes` says so after end(), and
+/// ext(bytes) gives their names. Neither costs anything per byte.
 import { createHash, type Hash } from 'node:crypto'
 import { Op } from './op.js'
 import { holds } from './logic.js'
+import { normaliseText } from './textnorm.js'
+import { sectionHashNames } from './sections.js'
+import type { LayerContext } from './ext.js'
 import type { Matcher, DbViews } from './matcher.js'
 
 const GOLDEN = 0x9e3779b1
@@ -28,6 +34,12 @@ export class LayerStream {
   readonly #found = new Set<number>() // body rules found
   readonly #counts = new Map<number, Int32Array>() // logical rule → per-subsignature match counts
   readonly #hashes: Array<[number, Hash]> = []
+  readonly #ctx: LayerContext
+  /// Text layer of a DB with target-7 rules: matched again, normalised, by ext().
+  readonly #normalise: boolean
+  /// PE layer of a DB with .mdb/.msb section hashes.
+  readonly #sectionHashes: boolean
+  #extCandidates: number[] = []
   // the buffer being scanned and its stream offset (the chunk, or carry + chunk head at a boundary)
   #buf: Uint8Array = new Uint8Array(0)
   #bufAbs = 0
@@ -38,10 +50,13 @@ export class LayerStream {
   /// Set by end() when an allow-list (.fp/.sfp) hash matched: the layer is clean whatever else matched.
   allowListed = false
 
-  constructor (m: Matcher, mask: number, size: number) {
+  constructor (m: Matcher, mask: number, size: number, ctx: LayerContext, normalise: boolean) {
     this.#m = m
     this.#v = m.v
     this.#mask = mask
+    this.#ctx = ctx
+    this.#normalise = normalise
+    this.#sectionHashes = ctx.type === 'pe' && m.sectionTables.length > 0
     this.#size = size
     this.#gramShift = 32 - m.db.params.gramBits
     this.#headShift = m.db.params.gramBits - m.db.params.headBits
@@ -110,13 +125,40 @@ export class LayerStream {
     }
     if (this.allowListed) return []
     const v = this.#v
-    for (const rule of this.#found) names.push(this.#m.name(v.ruleName[rule]!))
+    for (const rule of this.#found) {
+      if (v.ruleSrc[rule]! >= 0) this.#extCandidates.push(rule)
+      else names.push(this.#m.name(v.ruleName[rule]!))
+    }
     for (const [rule, counts] of this.#counts) {
       const max = v.ruleSizeMax[rule]!
       if (max >= 0 && (this.#size < v.ruleSizeMin[rule]! || this.#size > max)) continue
       const expr = this.#m.expr(rule)
       if (expr !== undefined && holds(expr, counts)) names.push(this.#m.name(v.ruleName[rule]!))
     }
+    return names
+  }
+
+  /// After end(): whether ext() has work (ext candidates, or a normalised-text pass).
+  get needsBytes (): boolean {
+    return !this.allowListed && (this.#extCandidates.length > 0 || this.#normalise || this.#sectionHashes)
+  }
+
+  /// The ext candidates that hold on the layer's bytes, PE section-hash names, then what the normalised-text
+  /// pass finds (first detection decides, so it stops at the first name).
+  ext (bytes: Uint8Array): string[] {
+    const names: string[] = []
+    const v = this.#v
+    for (const rule of this.#extCandidates) {
+      const src = v.ruleSrc[rule]!
+      if (this.#m.ext.holds(src, this.#m.name(src), v.ruleKind[rule]!, bytes, this.#ctx)) names.push(this.#m.name(v.ruleName[rule]!))
+    }
+    if (this.#sectionHashes && names.length === 0) names.push(...sectionHashNames(this.#m.sectionTables, bytes, id => this.#m.name(id)))
+    if (names.length > 0 || !this.#normalise) return names
+    const text = normaliseText(bytes)
+    const pass = this.#m.beginNormalised(text.length, this.#ctx)
+    pass.push(text)
+    names.push(...pass.end())
+    if (names.length === 0 && pass.needsBytes) names.push(...pass.ext(text))
     return names
   }
 
@@ -277,7 +319,8 @@ export class LayerStream {
   #complete (sub: number): void {
     const v = this.#v
     const rule = v.subRule[sub]!
-    if (v.ruleKind[rule] === 0) { this.#found.add(rule); return }
+    // Body rules, and ext rules of either kind (ext.ts counts their subsignatures itself).
+    if (v.ruleKind[rule] === 0 || v.ruleSrc[rule]! >= 0) { this.#found.add(rule); return }
     let counts = this.#counts.get(rule)
     if (counts === undefined) this.#counts.set(rule, counts = new Int32Array(v.ruleSubs[rule]!))
     counts[v.subIndex[sub]!]!++

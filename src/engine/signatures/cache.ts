@@ -13,7 +13,7 @@ import type { LoadStats } from './types.js'
 import type { DbParams } from '../matcher/db.js'
 
 /// Bump when the compiled layout or the compiler's choices change: old cache files are then ignored.
-const layoutVersion = 3
+const layoutVersion = 4
 const prefix = 'scanwall-compiled-'
 
 export interface DbLoadOptions {

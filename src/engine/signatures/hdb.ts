@@ -1,5 +1,6 @@
 /// .hdb/.hsb hash signatures and .fp/.sfp allow-lists: `hash:size:name[:flevel…]`, MD5, SHA1 or
-/// SHA256 told apart by hex length; size may be `*` (any size, ClamAV ≥ 0.98 hsb/hdb).
+/// SHA256 told apart by hex length; size may be `*` (any size, ClamAV ≥ 0.98 hsb/hdb). .mdb/.msb
+/// section hashes are the same fields in another order.
 import type { HashAlgo, HashSignature } from './types.js'
 
 const algoByLength = new Map<number, HashAlgo>([[32, 'md5'], [40, 'sha1'], [64, 'sha256']])
@@ -17,4 +18,10 @@ export function parseHashLine (line: string, allow = false): HashSignature | str
   // Sizes live in Int32 tables; objects past 2 GiB are beyond any scan limit anyway.
   if (size !== '*' && Number(size) > 0x7ffffffe) return `unsupported:size ${size} beyond 2 GiB`
   return { algo, hash: hash.toLowerCase(), size: size === '*' ? '*' : Number(size), name, allow }
+}
+
+/// .mdb/.msb PE section hashes: `size:hash:name` (the hash of one section's raw data of that size).
+export function parseSectionHashLine (line: string): HashSignature | string {
+  const [size = '', hash = '', ...rest] = line.split(':')
+  return parseHashLine([hash, size, ...rest].join(':'))
 }

@@ -2,6 +2,10 @@
 /// A pattern is a list of fixed-length parts joined by gaps ({n-m}, *, [n-m]); each part is a list
 /// of positions: an exact byte, a nibble mask (`??`, `a?`, `?a`), a one-byte class (`(aa|bb)`,
 /// `!(aa|bb)`, case folding), or a multi-byte alternative of equal-length strings.
+/// `(B)` (word boundary), `(L)` (line boundary) and `(W)` (non-alphanumeric) anchors are kept
+/// beside the parts as edge checks (`left`/`right`): ClamAV 1.4.6 honours them at either end of a
+/// pattern (a leading `(W)` never matches there, so it is reported as unsupported, as are anchors
+/// between parts); matcher/refmatch.ts checks them.
 /// Syntax reference: https://docs.clamav.net/manual/Signatures/BodySignatureFormat.html
 
 export type Elem =
@@ -12,10 +16,15 @@ export type Elem =
 
 export interface Gap { readonly min: number, readonly max: number } // max -1: unbounded (`*`, `{n-}`)
 
+export type Edge = 'B' | 'L' | 'W'
+
 export interface Pattern {
   readonly parts: readonly (readonly Elem[])[]
   /// gaps[i] separates parts[i] and parts[i + 1].
   readonly gaps: readonly Gap[]
+  /// Anchors before the first and after the last byte.
+  readonly left?: Edge
+  readonly right?: Edge
 }
 
 export interface Modifiers { readonly nocase: boolean, readonly wide: boolean }
@@ -36,6 +45,8 @@ export function parseHex (hex: string, mods: Modifiers = { nocase: false, wide: 
   const gaps: Gap[] = []
   let part: Elem[] = []
   let pendingGap: { min: number, max: number } | undefined
+  let left: Edge | undefined
+  let right: Edge | undefined
   const addGap = (min: number, max: number): string | undefined => {
     if (part.length === 0 && parts.length === 0) return 'pattern starts with a gap'
     if (part.length > 0) { parts.push(part); part = [] }
@@ -78,7 +89,19 @@ export function parseHex (hex: string, mods: Modifiers = { nocase: false, wide: 
       const close = hex.indexOf(')', open)
       if (close < 0) return `unclosed '(' at ${i}`
       const body = hex.slice(open + 1, close)
-      if (/^[BLW]$/.test(body)) return `unsupported:anchor (${body})`
+      if (/^[BLW]$/.test(body) && !neg) {
+        const edge = body as Edge
+        if (part.length === 0 && parts.length === 0 && left === undefined) {
+          if (edge === 'W') return 'unsupported:(W) anchor at the start of a pattern'
+          left = edge
+        } else if (close + 1 === hex.length && pendingGap === undefined) {
+          right = edge
+        } else {
+          return `unsupported:(${body}) anchor inside a pattern`
+        }
+        i = close + 1
+        continue
+      }
       const strs: number[][] = []
       for (const alt of body.split('|')) {
         if (alt.length === 0 || alt.length % 2 !== 0) return `bad alternative '${alt}' at ${i}`
@@ -116,7 +139,7 @@ export function parseHex (hex: string, mods: Modifiers = { nocase: false, wide: 
   if (pendingGap !== undefined) return 'pattern ends with a gap'
   if (part.length > 0) parts.push(part)
   if (parts.length === 0) return 'empty pattern'
-  let out: Pattern = { parts, gaps }
+  let out: Pattern = { parts, gaps, ...(left === undefined ? {} : { left }), ...(right === undefined ? {} : { right }) }
   if (mods.nocase) out = foldCase(out)
   if (mods.wide) out = widen(out)
   return out
@@ -133,7 +156,7 @@ function foldCase (p: Pattern): Pattern {
     if (e.k === 'alt') return { ...e, strs: e.strs.map(s => s.map(lower)), fold: true }
     return e
   }
-  return { parts: p.parts.map(part => part.map(fold)), gaps: p.gaps }
+  return { ...p, parts: p.parts.map(part => part.map(fold)) }
 }
 
 /// `::w`: UTF-16LE, every byte followed by a zero byte (gaps double, as ClamAV does).
@@ -143,6 +166,7 @@ function widen (p: Pattern): Pattern {
     ? [{ ...e, strs: e.strs.map(s => s.flatMap(b => [b, 0])) }]
     : [e, zero]
   return {
+    ...p,
     parts: p.parts.map(part => part.flatMap(wide)),
     gaps: p.gaps.map(g => ({ min: g.min * 2, max: g.max < 0 ? -1 : g.max * 2 })),
   }

@@ -7,14 +7,15 @@ import { open, readdir, readFile, stat } from 'node:fs/promises'
 import { createHash } from 'node:crypto'
 import { basename, extname, join } from 'node:path'
 import { ScanwallError } from '../../errors.js'
-import { parseHashLine } from './hdb.js'
+import { parseHashLine, parseSectionHashLine } from './hdb.js'
 import { parseBodyLine } from './ndb.js'
 import { parseLogicalLine } from './ldb.js'
 import { readCvd } from './cvd.js'
+import { checkInfo, parseInfo } from './info.js'
 import { unanchorable } from '../matcher/compile.js'
 import type { LoadOptions, LoadStats, SignatureSink } from './types.js'
 
-type Kind = 'hash' | 'allow' | 'body' | 'logical' | 'ignore' | 'container'
+type Kind = 'hash' | 'section' | 'allow' | 'body' | 'logical' | 'ignore' | 'container' | 'info' | 'other'
 
 const kinds = new Map<string, Kind>([
   ['.hdb', 'hash'], ['.hsb', 'hash'], ['.hdu', 'hash'], ['.hsu', 'hash'],
@@ -23,11 +24,44 @@ const kinds = new Map<string, Kind>([
   ['.ldb', 'logical'], ['.ldu', 'logical'],
   ['.ign2', 'ignore'],
   ['.cvd', 'container'], ['.cld', 'container'],
+  ['.info', 'info'],
+  ['.mdb', 'section'], ['.msb', 'section'], ['.mdu', 'section'], ['.msu', 'section'],
+  ['.cdb', 'other'], ['.crb', 'other'], ['.idb', 'other'], ['.pdb', 'other'], ['.gdb', 'other'], ['.wdb', 'other'], ['.ftm', 'other'],
+  ['.cbc', 'other'], ['.yar', 'other'], ['.yara', 'other'],
 ])
+
+/// Why each line of a DB file kind this engine reads but does not apply is skipped (docs/engine.md).
+const otherReasons = new Map<string, string>([
+  ['.cdb', 'container metadata signature (.cdb)'],
+  ['.crb', 'trusted/revoked certificate (.crb): Authenticode is not verified'],
+  ['.idb', 'icon signature (.idb): PE icons are not extracted'],
+  ['.pdb', 'phishing domain list (.pdb): no phishing URL check'],
+  ['.gdb', 'phishing domain list (.gdb): no phishing URL check'],
+  ['.wdb', 'phishing allow list (.wdb): no phishing URL check'],
+  ['.ftm', 'file-type magic (.ftm): types come from the built-in table'],
+  ['.cbc', 'bytecode signature (.cbc): no bytecode interpreter'],
+  ['.yar', 'YARA rule file: no YARA engine'],
+  ['.yara', 'YARA rule file: no YARA engine'],
+])
+/// Kinds whose signature is the whole file, not a line.
+const wholeFile = new Set(['.cbc', '.yar', '.yara'])
 
 export function isSignatureFile (name: string): boolean { return kinds.has(extname(name).toLowerCase()) }
 
 interface DbFile { readonly name: string, readonly kind: Kind, readonly data: Uint8Array }
+
+/// Checks every .info against the files beside it (same CVD, or the same directory).
+function verifyInfo (all: readonly DbFile[]): void {
+  const dirOf = (name: string): string => name.includes('/') ? name.slice(0, name.lastIndexOf('/') + 1) : ''
+  for (const f of all.filter(x => x.kind === 'info')) {
+    const entries = parseInfo(f.data)
+    if (typeof entries === 'string') throw invalid(`${f.name}: ${entries}`)
+    const dir = dirOf(f.name)
+    const siblings = new Map(all.filter(x => dirOf(x.name) === dir).map(x => [x.name.slice(dir.length), x.data]))
+    const why = checkInfo(entries, siblings)
+    if (why !== undefined) throw invalid(`${f.name}: ${why}`)
+  }
+}
 
 function invalid (where: string): ScanwallError { return new ScanwallError('SIGDB_INVALID', where) }
 
@@ -89,7 +123,8 @@ function expand (files: ReadonlyArray<{ name: string, data: Uint8Array }>): DbFi
     if (typeof cvd === 'string') throw invalid(`${basename(f.name)}: ${cvd}`)
     for (const e of cvd.entries) {
       const k = kinds.get(extname(e.name).toLowerCase())
-      if (k !== undefined && k !== 'container') out.push({ name: `${basename(f.name)}/${e.name}`, kind: k, data: e.data })
+      // every member is kept for the .info check; unknown kinds are dropped after it
+      out.push({ name: `${basename(f.name)}/${e.name}`, kind: k === undefined || k === 'container' ? 'other' : k, data: e.data })
     }
   }
   return out
@@ -116,15 +151,23 @@ function eachLine (data: Uint8Array, fn: (line: string, n: number) => void): voi
 /// Streams every signature of the files into the sink and returns what was loaded.
 export function loadFiles (files: ReadonlyArray<{ name: string, data: Uint8Array }>, sink: SignatureSink, options: LoadOptions, stats: LoadStats): void {
   const all = expand(files)
+  verifyInfo(all)
   const ordered = [...all.filter(f => f.kind === 'ignore'), ...all.filter(f => f.kind !== 'ignore')]
   for (const file of ordered) {
+    if (file.kind === 'info' || (file.kind === 'other' && !otherReasons.has(extname(file.name).toLowerCase()))) continue
     stats.files.push(file.name)
     const fail = (n: number, reason: string): void => {
-      if (reason.startsWith('unsupported:')) { stats.unsupported++; return }
+      if (reason.startsWith('unsupported:')) {
+        stats.unsupported++
+        const why = reason.slice('unsupported:'.length).replace(/ ?'[^']*'| — .*$/g, '')
+        stats.unsupportedReasons[why] = (stats.unsupportedReasons[why] ?? 0) + 1
+        return
+      }
       if (!options.lenient) throw invalid(`${file.name}:${n}: ${reason}`)
       stats.skipped++
       stats.firstSkipReason ??= `${file.name}:${n}: ${reason}`
     }
+    let counted = false
     eachLine(file.data, (line, n) => {
       switch (file.kind) {
         case 'ignore': sink.ignore(line.split(':')[0] ?? line); stats.ignored++; break
@@ -135,6 +178,13 @@ export function loadFiles (files: ReadonlyArray<{ name: string, data: Uint8Array
           sink.hash(s)
           if (s.allow) stats.allows++
           else stats.hashes++
+          break
+        }
+        case 'section': {
+          const s = parseSectionHashLine(line)
+          if (typeof s === 'string') { fail(n, s); break }
+          sink.sectionHash(s)
+          stats.hashes++
           break
         }
         case 'body': {
@@ -149,13 +199,20 @@ export function loadFiles (files: ReadonlyArray<{ name: string, data: Uint8Array
         case 'logical': {
           const s = parseLogicalLine(line)
           if (typeof s === 'string') { fail(n, s); break }
-          const why = s.subs.flatMap(sub => sub.patterns).map(unanchorable).find(w => w !== undefined)
+          const why = s.subs.flatMap(sub => sub.k === 'hex' ? sub.patterns : []).map(unanchorable).find(w => w !== undefined)
           if (why !== undefined) { fail(n, why); break }
           sink.logical(s)
           stats.logicals++
           break
         }
-        case 'container': break
+        case 'other': {
+          const ext = extname(file.name).toLowerCase()
+          const reason = otherReasons.get(ext)
+          if (reason !== undefined && !(wholeFile.has(ext) && counted)) fail(n, `unsupported:${reason}`)
+          counted = true
+          break
+        }
+        case 'container': case 'info': break
       }
     })
   }
