@@ -65,6 +65,7 @@ const loaders: ReadonlyArray<readonly [FileType, string, Load]> = [
   ['uuencode', 'UUEncode', async () => (await import('./uuencode.js')).uuencodeHandler],
   ['yenc', 'YEnc', async () => (await import('./uuencode.js')).yencHandler],
   ['pe', 'PE', async () => (await import('./pe.js')).peHandler],
+  ['elf', 'ELF', async () => (await import('./elf.js')).elfHandler],
 ]
 
 const table: ReadonlyMap<FileType, Load> = new Map(loaders.map(([type, , load]) => [type, load]))
