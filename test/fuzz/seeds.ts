@@ -5,6 +5,7 @@
 import type { FileType } from '../../src/engine/filetype.js'
 import { builders } from '../helpers/containers.js'
 import { eicar } from '../helpers/eicar.js'
+import { upxElf, upxPe } from '../helpers/upx-writer.js'
 import type { LayoutName } from './layout.js'
 import { binhex, chmUncompressed, filler, rarStored, sis, twoMember, twoMessageMbox, twoPartMail, uuencoded } from './seed-tools.js'
 
@@ -98,11 +99,13 @@ const specs: readonly Spec[] = [
   { format: 'html', variant: 'HTML data: URI', build: fromBuilder('HTML (data: URI)'), layout: 'none', protect: after(`${b64Tail}"`), keeps: true },
   { format: 'tnef', variant: 'TNEF', build: fromBuilder('TNEF'), layout: 'tnef', protect: afterRaw, keeps: true },
   { format: 'sis', variant: 'SIS stored', build: () => sis(eicar), layout: 'sis', protect: afterRaw, keeps: true },
+  { format: 'pe', variant: 'UPX NRV2B PE32', build: () => upxPe(Buffer.concat([eicar, filler]), 'nrv2b'), layout: 'none', protect: fixedAt(0x400), keeps: compressed },
+  { format: 'elf', variant: 'UPX NRV2E ELF64', build: () => upxElf(Buffer.concat([eicar, filler]), 'nrv2e', { wide: true }), layout: 'none', protect: fixedAt(156), keeps: compressed },
   { format: 'pe', variant: '7-Zip SFX (stored)', build: twoMember.sfx, layout: 'none', protect: fixedAt(0x200), keeps: '7z keeps its index after the data: damage there loses every member' },
 ]
 
 /// Types with a handler that no seed covers yet (no tool here writes them), named in the report.
-export const unseeded: readonly FileType[] = ['elf']
+export const unseeded: readonly FileType[] = []
 
 /// Builds the seeds of the given formats (all when empty).
 export function buildSeeds (formats: ReadonlySet<string>): EngineSeed[] {

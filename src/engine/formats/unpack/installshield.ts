@@ -7,10 +7,12 @@
 ///    then per file a fixed header (name, flags, size, a compression flag) and the data, each byte
 ///    nibble-swapped, xored with a key derived from the file name (name ^ 13 35 86 07, restarted every
 ///    1024 bytes when flag 4 is set) and inverted, then zlib-inflated when the compression flag is set.
-/// The MSI or cabinet that comes out is itself scanned by its own handler. Sizes are checked against
+/// The MSI or Microsoft cabinet that comes out is itself scanned by its own handler; InstallShield's own
+/// cabinets (`dataN.hdr` + `dataN.cab`) are opened here, together (installshield-cab.ts). Sizes are checked against
 /// the overlay and `limit`; inflation is bounded by `limit` too.
 import { inflateSync } from 'node:zlib'
 import type { Unpacked } from './unpacker.js'
+import { unpackInstallShieldCabinets } from './installshield-cab.js'
 
 const maxFiles = 4096
 const streamKey = [0x13, 0x35, 0x86, 0x07]
@@ -19,7 +21,7 @@ const streamKey = [0x13, 0x35, 0x86, 0x07]
 export function unpackInstallShield (bytes: Uint8Array, overlay: number, limit: number): Unpacked[] | string {
   const tail = Buffer.from(bytes.buffer, bytes.byteOffset + overlay, bytes.length - overlay)
   const records = plain(tail, limit)
-  if (typeof records !== 'string') return records
+  if (typeof records !== 'string') return [...records, ...unpackInstallShieldCabinets(records, limit - records.reduce((n, r) => n + r.bytes.length, 0))]
   // The encrypted header follows at most a debug-info block (`NB10` and a .pdb path) at the start of
   // the overlay; the same words further on are text inside the payload.
   const head = tail.subarray(0, 4096)
