@@ -32,27 +32,38 @@ export function unpackInstallShield (bytes: Uint8Array, overlay: number, limit: 
   return records
 }
 
+/// One plain record's header at `at`: four NUL-terminated fields, the last a decimal size.
+function recordHeader (tail: Buffer, at: number): { name: string, size: number, dataAt: number } | undefined {
+  const fields: string[] = []
+  let cursor = at
+  for (let i = 0; i < 4; i++) {
+    const end = tail.indexOf(0, cursor)
+    if (end === -1 || end - cursor > 1024) return undefined
+    fields.push(tail.toString('latin1', cursor, end))
+    cursor = end + 1
+  }
+  const [name, , version, sizeText] = fields as [string, string, string, string]
+  if (!/^[\d.]+$/.test(version) || !/^\d{1,10}$/.test(sizeText) || !/^[\x20-\x7e]+$/.test(name)) return undefined
+  return { name, size: Number(sizeText), dataAt: cursor }
+}
+
+/// Whether the first bytes of an overlay look like either layout (cheap: the caller reads the whole
+/// file only then).
+export function looksInstallShield (overlayHead: Uint8Array): boolean {
+  const head = Buffer.from(overlayHead.buffer, overlayHead.byteOffset, overlayHead.byteLength)
+  return recordHeader(head, 0) !== undefined || head.indexOf('InstallShield\0') !== -1 || head.indexOf('ISSetupStream\0') !== -1
+}
+
 function plain (tail: Buffer, limit: number): Unpacked[] | string {
   const found: Unpacked[] = []
   let at = 0
   let produced = 0
   while (found.length < maxFiles && at < tail.length) {
-    const fields: string[] = []
-    let cursor = at
-    for (let i = 0; i < 4; i++) {
-      const end = tail.indexOf(0, cursor)
-      if (end === -1 || end - cursor > 1024) break
-      fields.push(tail.toString('latin1', cursor, end))
-      cursor = end + 1
-    }
-    const [name, path, version, sizeText] = fields
-    if (name === undefined || path === undefined || version === undefined || sizeText === undefined) break
-    if (!/^[\d.]+$/.test(version) || !/^\d{1,10}$/.test(sizeText) || !/^[\x20-\x7e]+$/.test(name)) break
-    const size = Number(sizeText)
-    if (size > tail.length - cursor || produced + size > limit) break
-    found.push({ name, bytes: tail.subarray(cursor, cursor + size) })
-    produced += size
-    at = cursor + size
+    const record = recordHeader(tail, at)
+    if (record === undefined || record.size > tail.length - record.dataAt || produced + record.size > limit) break
+    found.push({ name: record.name, bytes: tail.subarray(record.dataAt, record.dataAt + record.size) })
+    produced += record.size
+    at = record.dataAt + record.size
   }
   return found.length === 0 ? 'no InstallShield records' : found
 }
