@@ -5,6 +5,7 @@
 /// encrypted (nibble swap, xor with the name-derived key, inversion, zlib).
 import { deflateSync } from 'node:zlib'
 import { lameKeystream, mersenneKeystream } from '../../src/engine/formats/unpack/autoit-keys.js'
+import { longestMatch } from './lz-match.js'
 
 /// A PE32 with one 0x200-byte code section, followed by `overlay`.
 export function peWithOverlay (overlay: Uint8Array): Buffer {
@@ -41,13 +42,7 @@ function autoItCompress (tag: 'EA05' | 'EA06', data: Uint8Array): Buffer {
   const literal = tag === 'EA06' ? 1 : 0
   let i = 0
   while (i < data.length) {
-    let best = 0
-    let distance = 0
-    for (let from = Math.max(0, i - 0x7fff); from < i; from++) {
-      let n = 0
-      while (n < 12 && i + n < data.length && data[from + n] === data[i + n]) n++
-      if (n > best) { best = n; distance = i - from }
-    }
+    const { length: best, distance } = longestMatch(data, i, 0x7fff, 12)
     if (best < 3) { put(literal, 1); put(data[i]!, 8); i++; continue }
     put(literal ^ 1, 1)
     put(distance, 15)

@@ -5,6 +5,8 @@
 /// empty UPX0, the compressed image at the start of UPX1 and the PackHeader after the section table;
 /// an ELF32/ELF64 with l_info, p_info and b_info blocks after the program headers. The image that
 /// comes back out must equal `payload` byte for byte, so a hash signature of the payload proves it.
+import { longestMatch } from './lz-match.js'
+
 export type NrvWriterMethod = 'nrv2b' | 'nrv2d' | 'nrv2e'
 
 class BitWriter {
@@ -59,13 +61,7 @@ export function nrvEncode (method: NrvWriterMethod, input: Uint8Array): Uint8Arr
   const threshold = method === 'nrv2b' ? 0xd00 : 0x500
   let i = 0
   while (i < input.length) {
-    let bestLength = 0
-    let bestOffset = 0
-    for (let from = Math.max(0, i - 0x1800); from < i; from++) {
-      let n = 0
-      while (i + n < input.length && n < 280 && input[from + n] === input[i + n]) n++
-      if (n >= bestLength) { bestLength = n; bestOffset = i - from }
-    }
+    const { length: bestLength, distance: bestOffset } = longestMatch(input, i, 0x1800, 280)
     const extra = bestOffset > threshold ? 1 : 0
     if (bestLength < 4 + extra) { w.bit(1); w.byte(input[i]!); i++; continue }
     w.bit(0)
