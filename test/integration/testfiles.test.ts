@@ -28,6 +28,7 @@ const unpacked: ReadonlyArray<readonly [string, string, boolean]> = [
   // file, last element of the finding's path, whether clam.exe comes out byte for byte
   ['clam-nsis.exe', 'clam.exe', true],
   ['clam-upx.exe', 'upx-nrv2b', false],
+  ['clam-yc.exe', 'upx-nrv2b', false], // yC over the same UPX-packed program
   ['clam.ea05.exe', 'clam.exe', true],
   ['clam.ea06.exe', 'clam.exe', true],
   ['clam_IScab_ext.exe', 'clam.exe', true],
