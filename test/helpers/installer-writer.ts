@@ -7,32 +7,46 @@ import { deflateSync } from 'node:zlib'
 import { lameKeystream, mersenneKeystream } from '../../src/engine/formats/unpack/autoit-keys.js'
 import { longestMatch } from './lz-match.js'
 
-/// A PE32 with one 0x200-byte code section, followed by `overlay`.
-export function peWithOverlay (overlay: Uint8Array): Buffer {
+/// A PE32 whose sections (each 0x200-aligned, the first at file offset 0x400 and RVA 0x1000, one
+/// 0x1000 page each) hold `sections`; the entry point is `entryOffset` into section `entrySection`.
+export function peWithSections (sections: ReadonlyArray<readonly [string, Uint8Array]>, entrySection = 0, entryOffset = 0): Buffer {
   const head = Buffer.alloc(0x400)
   head.write('MZ', 0, 'latin1')
   head.writeUInt32LE(0x80, 0x3c)
   head.write('PE\0\0', 0x80, 'latin1')
   head.writeUInt16LE(0x14c, 0x84)
-  head.writeUInt16LE(1, 0x86)
+  head.writeUInt16LE(sections.length, 0x86)
   head.writeUInt16LE(0xe0, 0x94)
   head.writeUInt16LE(0x102, 0x96)
   const opt = 0x98
   head.writeUInt16LE(0x10b, opt)
-  head.writeUInt32LE(0x1000, opt + 16)
+  head.writeUInt32LE(0x1000 * (entrySection + 1) + entryOffset, opt + 16)
   head.writeUInt32LE(0x400000, opt + 28)
   head.writeUInt32LE(0x1000, opt + 32)
   head.writeUInt32LE(0x200, opt + 36)
-  head.writeUInt32LE(0x2000, opt + 56)
-  head.writeUInt32LE(0x200, opt + 60)
-  const section = opt + 0xe0
-  head.write('.text', section, 'latin1')
-  head.writeUInt32LE(0x200, section + 8)
-  head.writeUInt32LE(0x1000, section + 12)
-  head.writeUInt32LE(0x200, section + 16)
-  head.writeUInt32LE(0x200, section + 20)
-  head[0x200] = 0xc3 // ret
-  return Buffer.concat([head, overlay])
+  head.writeUInt32LE(0x1000 * (sections.length + 1), opt + 56)
+  head.writeUInt32LE(0x400, opt + 60)
+  const bodies: Buffer[] = []
+  let raw = 0x400
+  sections.forEach(([name, bytes], i) => {
+    const at = opt + 0xe0 + i * 40
+    const size = Math.ceil(Math.max(bytes.length, 1) / 0x200) * 0x200
+    head.write(name, at, 'latin1')
+    head.writeUInt32LE(size, at + 8)
+    head.writeUInt32LE(0x1000 * (i + 1), at + 12)
+    head.writeUInt32LE(size, at + 16)
+    head.writeUInt32LE(raw, at + 20)
+    const body = Buffer.alloc(size)
+    body.set(bytes)
+    bodies.push(body)
+    raw += size
+  })
+  return Buffer.concat([head, ...bodies])
+}
+
+/// A PE32 with one 0x200-byte code section (a `ret`), followed by `overlay`.
+export function peWithOverlay (overlay: Uint8Array): Buffer {
+  return Buffer.concat([peWithSections([['.text', Uint8Array.of(0xc3)]]), overlay])
 }
 
 /// AutoIt's LZSS, encoded greedily: literals, and matches of 3-12 bytes within 32 KiB.

@@ -1,9 +1,11 @@
-/// Compiled AutoIt scripts and InstallShield setup overlays, built here (test/helpers/installer-writer.ts)
-/// around a payload whose MD5 is the only signature: a detection proves the payload came out byte for
-/// byte, through the PE handler's unpackers. Damaged and truncated variants must end cleanly.
+/// Compiled AutoIt scripts, InstallShield setup overlays and yC-encrypted programs, built here
+/// (test/helpers/) around a payload whose MD5 is the only signature: a detection proves the payload
+/// came out byte for byte, through the PE handler's unpackers. Damaged and truncated variants must
+/// end cleanly.
 import assert from 'node:assert/strict'
 import { hashOnlyEngine, scanBytes } from '../../helpers/engine.js'
 import { autoItScript, installShieldEncrypted, installShieldPlain, peWithOverlay } from '../../helpers/installer-writer.js'
+import { ycPair } from '../../helpers/yc-writer.js'
 import { unpackAutoIt } from '../../../src/engine/formats/unpack/autoit.js'
 
 const payload = Buffer.from(Array.from({ length: 200 }, (_, i) => `payload line ${i % 17} of the dropped program ${i}\n`).join(''), 'latin1')
@@ -64,5 +66,29 @@ describe('AutoIt and InstallShield unpackers', function () {
     assert.notEqual((await scanBytes(engine, peWithOverlay(flipped), 'setup.exe')).status, 'infected')
     const plain = installShieldPlain([['payload.exe', payload]])
     assert.equal((await scanBytes(engine, peWithOverlay(plain.subarray(0, plain.length - 1)), 'setup.exe')).status, 'clean')
+  })
+})
+
+describe('yC unpacker', function () {
+  this.timeout(60_000)
+
+  it('decrypts the stub and the sections back to the plain program, byte for byte', async () => {
+    const code = Buffer.from(Array.from({ length: 0x200 }, (_, i) => (i * 37 + 11) & 0xff))
+    const { plain, packed } = ycPair(code)
+    assert.notDeepEqual(packed, plain)
+    const verdict = await scanBytes(await hashOnlyEngine(plain, 'Test.yC.Plain'), packed, 'yc.exe')
+    assert.equal(verdict.status, 'infected', JSON.stringify(verdict.findings))
+    assert.deepEqual(verdict.findings[0]?.path, ['yc.exe', 'yc-decrypted'])
+  })
+
+  it('an opcode outside the decryptor set or a lying loop length gives no child', async () => {
+    const { plain, packed } = ycPair(Buffer.alloc(0x200, 0x41))
+    const engine = await hashOnlyEngine(plain, 'Test.yC.Plain')
+    const unknownOp = Buffer.from(packed)
+    unknownOp[0x600 + 0x93] = 0x0f
+    assert.equal((await scanBytes(engine, unknownOp, 'yc.exe')).status, 'clean')
+    const tooLong = Buffer.from(packed)
+    tooLong.writeUInt32LE(0xffffff00, 0x600 + 0x60 + 0x14)
+    assert.equal((await scanBytes(engine, tooLong, 'yc.exe')).status, 'clean')
   })
 })
