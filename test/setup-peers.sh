@@ -8,6 +8,8 @@ PKGS=(squid c-icap libc-icap-mod-virus-scan clamav clamav-daemon clamdscan clama
       zip unzip p7zip-full arj genisoimage xz-utils zstd bzip2 cpio lzip binutils
       gcab jlha-utils mscompress sharutils
       lzop libjlha-java default-jdk-headless libconvert-binhex-perl)
+# No upx: Debian bookworm does not package it (upx-ucl left after bullseye); the UPX tests pack their
+# own programs (test/helpers/upx-writer.ts) and use clamav-testfiles' clam-upx.exe for the real one.
 
 # Debian's init scripts start squid (:3128), c-icap (:1344, Scanwall's default port), clamd,
 # freshclam (network!) and snmpd (:161) on install. The tests start their own on loopback and free

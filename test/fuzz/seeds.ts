@@ -5,6 +5,7 @@
 import type { FileType } from '../../src/engine/filetype.js'
 import { builders } from '../helpers/containers.js'
 import { eicar } from '../helpers/eicar.js'
+import { upxElf, upxPe } from '../helpers/upx-writer.js'
 import type { LayoutName } from './layout.js'
 import { lzop } from '../helpers/format-writers.js'
 import { binhex, chmUncompressed, filler, rarStored, sis, twoMember, twoMessageMbox, twoPartMail, uuencoded } from './seed-tools.js'
@@ -109,6 +110,8 @@ const specs: readonly Spec[] = [
   { format: 'onenote', variant: 'OneNote revision store', build: fromBuilder('OneNote (revision store)'), layout: 'none', protect: afterRaw, keeps: true },
   { format: 'onenote', variant: 'OneNote web export', build: fromBuilder('OneNote (web export)'), layout: 'none', protect: afterRaw, keeps: true },
   { format: 'binhex', variant: 'BinHex 4.0 (Convert::BinHex)', build: fromBuilder('BinHex 4.0 (Convert::BinHex)'), layout: 'none', protect: fixedAt(48), keeps: 'BinHex carries no length a damaged tail leaves intact: damage past the data changes nothing, but the 6-bit stream shifts' },
+  { format: 'pe', variant: 'UPX NRV2B PE32', build: () => upxPe(Buffer.concat([eicar, filler]), 'nrv2b'), layout: 'none', protect: fixedAt(0x400), keeps: compressed },
+  { format: 'elf', variant: 'UPX NRV2E ELF64', build: () => upxElf(Buffer.concat([eicar, filler]), 'nrv2e', { wide: true }), layout: 'none', protect: fixedAt(156), keeps: compressed },
   { format: 'pe', variant: '7-Zip SFX (stored)', build: twoMember.sfx, layout: 'none', protect: fixedAt(0x200), keeps: '7z keeps its index after the data: damage there loses every member' },
 ]
 

@@ -6,7 +6,9 @@ import { addressToOffset, type ExecutableInfo, type ExecutableSection } from './
 
 const maxSections = 96 // the Windows loader's own limit
 
-export function readPe (bytes: Uint8Array): ExecutableInfo | string {
+/// `fileSize` lets a caller read the layout from the head of a larger file (the headers and section
+/// table must be in `bytes`; section sizes and the overlay are then judged against the whole file).
+export function readPe (bytes: Uint8Array, fileSize = bytes.length): ExecutableInfo | string {
   if (bytes.length < 64 || bytes[0] !== 0x4d || bytes[1] !== 0x5a) return 'no MZ header'
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const peOffset = view.getUint32(0x3c, true)
@@ -38,7 +40,7 @@ export function readPe (bytes: Uint8Array): ExecutableInfo | string {
     }
     // The loader rounds the raw pointer down to 512 whatever FileAlignment says; ClamAV does too.
     const rawOffset = fileAlignment >= 512 ? section.rawOffset - (section.rawOffset % 512) : section.rawOffset
-    const rawSize = Math.min(section.rawSize, Math.max(0, bytes.length - rawOffset))
+    const rawSize = Math.min(section.rawSize, Math.max(0, fileSize - rawOffset))
     sections.push({ ...section, rawOffset, rawSize })
     if (rawSize > 0) overlayOffset = Math.max(overlayOffset, rawOffset + rawSize)
   }
@@ -50,7 +52,7 @@ export function readPe (bytes: Uint8Array): ExecutableInfo | string {
     imageBase,
     sectionAlignment,
     fileAlignment,
-    overlayOffset: Math.min(overlayOffset, bytes.length)
+    overlayOffset: Math.min(overlayOffset, fileSize)
   }
 }
 

@@ -5,9 +5,10 @@ import { readMachO } from './macho.js'
 import { readPe } from './pe.js'
 import type { ExecutableInfo } from './types.js'
 
-export function readExecutable (bytes: Uint8Array): ExecutableInfo | undefined {
+/// `fileSize`: see readPe (only PE layouts can be read from a head; ELF and Mach-O need the file).
+export function readExecutable (bytes: Uint8Array, fileSize = bytes.length): ExecutableInfo | undefined {
   const b0 = bytes[0]
-  const info = b0 === 0x4d ? readPe(bytes) : b0 === 0x7f ? readElf(bytes) : isMachO(bytes) ? readMachO(bytes) : 'not an executable'
+  const info = b0 === 0x4d ? readPe(bytes, fileSize) : b0 === 0x7f ? readElf(bytes) : isMachO(bytes) ? readMachO(bytes) : 'not an executable'
   return typeof info === 'string' ? undefined : info
 }
 

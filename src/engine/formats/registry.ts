@@ -68,6 +68,7 @@ const loaders: ReadonlyArray<readonly [FileType, string, Load]> = [
   ['yenc', 'YEnc', async () => (await import('./uuencode.js')).yencHandler],
   ['onenote', 'OneNote', async () => (await import('./onenote.js')).oneNoteHandler],
   ['pe', 'PE', async () => (await import('./pe.js')).peHandler],
+  ['elf', 'ELF', async () => (await import('./elf.js')).elfHandler],
 ]
 
 const table: ReadonlyMap<FileType, Load> = new Map(loaders.map(([type, , load]) => [type, load]))
