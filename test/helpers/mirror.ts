@@ -2,7 +2,7 @@
 /// daily-N.cdiff), answering as a CDN does what freshclam relies on: Range (206, for the 512-byte
 /// header), Last-Modified / If-Modified-Since (304), 404 for missing files; and, when told to, 429
 /// or 403 with Retry-After. It records every request so tests can see what the updater asked.
-import { createServer, type Server } from 'node:http'
+import { createServer, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
 export interface MirrorRequest { readonly path: string, readonly range?: string | undefined, readonly ims?: string | undefined, readonly status: number }
@@ -17,9 +17,10 @@ export class TestMirror {
   private constructor (server: Server) { this.#server = server }
 
   static async start (host = '127.0.0.1'): Promise<TestMirror> {
-    let mirror: TestMirror | undefined
-    const server = createServer((req, res) => { mirror?.answer(req.url ?? '/', req.headers, res) })
-    mirror = new TestMirror(server)
+    const holder: { mirror?: TestMirror } = {}
+    const server = createServer((req, res) => { holder.mirror?.answer(req.url ?? '/', req.headers, res) })
+    const mirror = new TestMirror(server)
+    holder.mirror = mirror
     await new Promise<void>(resolve => server.listen(0, host, resolve))
     return mirror
   }
@@ -35,7 +36,7 @@ export class TestMirror {
     this.files.set(name, { data, modified: new Date(Math.max(Math.floor(Date.now() / 1000) * 1000, last + 1000)) })
   }
 
-  answer (url: string, headers: Record<string, string | string[] | undefined>, res: import('node:http').ServerResponse): void {
+  answer (url: string, headers: Record<string, string | string[] | undefined>, res: ServerResponse): void {
     const path = decodeURIComponent(url.split('?')[0] ?? '/').replace(/^\//, '')
     const range = headers['range'] as string | undefined
     const ims = headers['if-modified-since'] as string | undefined

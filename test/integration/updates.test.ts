@@ -52,13 +52,13 @@ async function istag (port: number): Promise<string> {
 /// Sustained load: `clients` loops on keep-alive connections, each alternating a clean body and one
 /// with marker one (detected by every DB version), until stopped; counts answers and failures.
 function sustainedLoad (port: number, clients: number): { stop: () => Promise<{ ok: number, failed: string[] }> } {
-  let running = true
+  const state = { running: true }
   let ok = 0
   const failed: string[] = []
   const loops = Array.from({ length: clients }, async (_, i) => {
     const c = await RawClient.open(port)
     try {
-      for (let n = 0; running; n++) {
+      for (let n = 0; state.running; n++) {
         const infected = (n + i) % 2 === 1
         const body = Buffer.concat([Buffer.alloc(2048, 0x61 + (n % 20)), infected ? Buffer.from(markers.one) : Buffer.alloc(0)])
         c.write(buildRequest({ body, allow: '204' }).whole)
@@ -74,7 +74,7 @@ function sustainedLoad (port: number, clients: number): { stop: () => Promise<{ 
       c.destroy()
     }
   })
-  return { stop: async () => { running = false; await Promise.all(loops); return { ok, failed } } }
+  return { stop: async () => { state.running = false; await Promise.all(loops); return { ok, failed } } }
 }
 
 describe('signature updates from a mirror (HTTP, CVD + cdiff signed with a test key)', function () {
