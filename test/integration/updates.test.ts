@@ -209,3 +209,59 @@ describe('signature updates from a mirror (HTTP, CVD + cdiff signed with a test 
     assert.notEqual(await istag(port), tag)
   })
 })
+
+describe('a freshclam-maintained signature directory (no mirror): watched, reloaded without SIGHUP', function () {
+  this.timeout(120_000)
+  let dir: string
+  let node: RunningNode | undefined
+  let port: number
+  const logs: LogLine[] = []
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scanwall-watch-'))
+    await mkdir(join(dir, 'clamav'))
+    await writeFile(join(dir, 'clamav', 'local.ndb'), `Watch.Local:0:*:${hexOf('scanwall-watch-local')}\n`)
+    const log = pino({ level: 'debug' }, { write (line: string) { logs.push(JSON.parse(line) as LogLine) } })
+    node = await startNode(loadConfig({
+      env: {},
+      overrides: {
+        node: { id: 'watch-node' },
+        icap: { port: 0 },
+        scan: { workers: 1, spoolDir: join(dir, 'spool') },
+        snmp: { enabled: false },
+        signatures: { dir: join(dir, 'clamav'), cacheDir: join(dir, 'cache') },
+        updates: { debounceMs: 300 },
+      },
+    }), log)
+    port = node.icap.address?.port ?? 0
+  })
+
+  after(async () => {
+    await node?.stop()
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true })
+  })
+
+  async function until (what: () => boolean, label: string): Promise<void> {
+    const deadline = Date.now() + 30_000
+    while (!what()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${label}; logs: ${logs.map(l => l.msg).join(' | ')}`)
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
+  }
+
+  it('a CVD written in two parts: the half-written file does not load (old DB kept), the completed one does', async () => {
+    // A freshclam directory holds ClamAV-signed files; the load checks the container's MD5 (the
+    // updater checks signatures), so a test-key CVD stands in for daily.cvd here.
+    const cvd = buildCvd('daily', 5, daily2, testKey())
+    const seen = logs.length
+    await writeFile(join(dir, 'clamav', 'daily.cvd'), cvd.subarray(0, 700))
+    await until(() => logs.slice(seen).some(l => l.msg === 'signature directory changed but does not load (yet); keeping the loaded DB'), 'the partial write to be refused')
+    assert.equal(await scanOnce(port, Buffer.from(`xx${markers.two}xx`)), 'clean')
+    assert.equal(await scanOnce(port, Buffer.from('xx scanwall-watch-local xx')), 'Watch.Local')
+    await writeFile(join(dir, 'clamav', 'daily.cvd'), cvd)
+    await until(() => node?.updates.version === 'daily:5', 'the completed file to load')
+    assert.equal(await scanOnce(port, Buffer.from(`xx${markers.two}xx`)), 'Upd.Two')
+    assert.equal(await scanOnce(port, Buffer.from('xx scanwall-watch-local xx')), 'Watch.Local')
+    assert.deepEqual((await readdir(join(dir, 'clamav'))).sort(), ['daily.cvd', 'local.ndb'], 'nothing written into the watched directory')
+  })
+})
