@@ -95,7 +95,8 @@ export class PeerSource implements UpdateSource {
 
   async latest (db: string): Promise<Latest> {
     const v = (await this.#versions())[db]?.version
-    return typeof v === 'number' && v > 0 ? { kind: 'version', version: v } : { kind: 'missing' }
+    // A database the fetcher has not installed yet: nothing to follow (not an error on this node).
+    return typeof v === 'number' && v > 0 ? { kind: 'version', version: v } : { kind: 'unchanged' }
   }
 
   async get (file: string): Promise<Fetched> { return await this.#http.get(file) }
