@@ -83,6 +83,7 @@ export const schema = {
   },
   updates: {
     mirror: { doc: 'Where signature updates come from: an http(s):// URL or a directory laid out like a ClamAV private mirror (cvdupdate: <db>.cvd, <db>-<N>.cdiff); empty: no updates (signatures.dir is watched instead)', format: String, default: '', env: 'SCANWALL_UPDATES_MIRROR' },
+    layout: { doc: 'What the mirror holds: clamav (CVDs and cdiffs, as cvdupdate lays out a private mirror) or manifest (plain DB files listed in a SHA256SUMS signed by SHA256SUMS.sig)', format: ['clamav', 'manifest'], default: 'clamav' },
     intervalMs: { doc: 'Time between update checks against the mirror', format: formats.intMin1000, default: 3_600_000 },
     proxy: { doc: 'HTTP proxy for the mirror (http://host:port); empty: direct', format: String, default: '', env: 'SCANWALL_UPDATES_PROXY' },
     databases: { doc: 'The ClamAV databases to keep current', format: formats.stringList, default: ['main', 'daily'] },

@@ -159,7 +159,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
       ? {}
       : {
           fetcher: () => fetcherOf(cluster),
-          ...(config.updates.peerPort === 0 ? {} : { peer: { key: clusterKey, host: config.updates.peerHost, port: config.updates.peerPort } }),
+          ...(config.updates.peerPort === 0 || config.updates.mirror === '' ? {} : { peer: { key: clusterKey, host: config.updates.peerHost, port: config.updates.peerPort } }),
         }),
   }, firstDir, log), async u => { await u.stop() })
   late.updates = updatesRef
@@ -186,15 +186,15 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
   return { config, metrics, scan, icap, log, snmp, cluster, updates: updatesRef, drain, stop }
 }
 
-/// The cluster's fetcher: the lowest id among the nodes that are online (or draining) in any
-/// instance; unknown while this node is still joining (membership not settled) or the fetcher's
-/// address is not known yet.
+/// The cluster's fetcher: the lowest id among the live nodes (joining, online or draining) of any
+/// instance; unknown while that node, or this one, is still joining (membership not settled: two
+/// nodes starting a moment apart must not both elect themselves) or its address is not known yet.
 function fetcherOf (cluster: ClusterRuntime): FetcherRole {
   const nodes = Object.values(cluster.status()).flatMap(i => i.nodes)
   if (nodes.some(n => n.self && n.state === 'joining')) return { role: 'unknown' }
-  const live = nodes.filter(n => n.state === 'online' || n.state === 'draining').sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  const live = nodes.filter(n => n.state === 'online' || n.state === 'draining' || n.state === 'joining').sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
   const first = live[0]
-  if (first === undefined) return { role: 'unknown' }
+  if (first === undefined || first.state === 'joining') return { role: 'unknown' }
   if (first.self) return { role: 'self' }
   const host = first.address?.replace(/^\[?([^\]]*?)\]?:\d+$/, '$1')
   return host === undefined || host === '' ? { role: 'unknown' } : { role: 'peer', host, version: first.signatureVersion }

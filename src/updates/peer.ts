@@ -16,8 +16,9 @@ import type { Logger } from '../log.js'
 const header = 'x-scanwall-auth'
 const windowMs = 30_000
 const prefix = '/updates/'
-/// What a peer may ask for: CVDs, cdiffs and the index; nothing with a path in it.
-const servable = /^[A-Za-z0-9_]+(?:\.cvd|-\d+\.cdiff)$/
+/// What a peer may ask for: a file name in the kept directory (CVDs, cdiffs, a manifest and its
+/// files), never a path or a hidden (temporary) file.
+const servable = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/
 
 function mac (key: Buffer, method: string, path: string, at: string): string {
   return createHmac('sha256', key).update(`${method}\n${path}\n${at}`).digest('hex')

@@ -19,6 +19,7 @@ import { watchDir, type DirWatch } from './watch.js'
 export interface UpdatesOptions {
   /// http(s):// URL or a directory laid out like a private mirror; '' = no mirror.
   readonly mirror: string
+  readonly layout: 'clamav' | 'manifest'
   readonly intervalMs: number
   readonly proxy: string
   readonly keys: readonly RsaPublicKey[]
@@ -167,7 +168,7 @@ export class UpdateService {
     if (source === undefined) { this.#log.debug({ reason }, 'signature update check skipped: no fetcher known yet'); return }
     this.#checked = true
     await this.#store.locked(async () => {
-      const result = await checkForUpdates(source, { databases: this.#options.databases, keys: this.#options.keys, localDir: this.#options.signaturesDir, store: this.#store }, msg => { this.#log.warn({ source: source.name }, msg) })
+      const result = await checkForUpdates(source, { databases: this.#options.databases, keys: this.#options.keys, localDir: this.#options.signaturesDir, store: this.#store, layout: this.#options.layout }, msg => { this.#log.warn({ source: source.name }, msg) })
       await this.#settle(result, source.name, reason)
     })
   }

@@ -22,6 +22,8 @@ export interface UpdateState {
   readonly lastCheck?: number | undefined
   readonly lastUpdate?: number | undefined
   readonly lastError?: string | undefined
+  /// The SHA-256 of the installed SHA256SUMS (plain-directory mirrors).
+  readonly manifest?: string | undefined
 }
 
 const emptyState: UpdateState = { dbs: {} }

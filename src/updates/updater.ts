@@ -11,6 +11,7 @@ import type { RsaPublicKey } from '../engine/signatures/dsig.js'
 import { errorMessage } from '../errors.js'
 import { updateDb, type DbUpdate, type LocalDb } from './fetch-db.js'
 import { CoolDown, type UpdateSource } from './source.js'
+import { fetchManifestSet } from './manifest.js'
 import type { DbVersionState, UpdateState, UpdateStore } from './store.js'
 
 export interface UpdaterOptions {
@@ -19,12 +20,14 @@ export interface UpdaterOptions {
   /// signatures.dir: its signature files (local rules, the bundled ones) go into every staged DB.
   readonly localDir: string
   readonly store: UpdateStore
+  /// 'clamav': CVDs and cdiffs (a private mirror); 'manifest': plain DB files under a signed SHA256SUMS.
+  readonly layout?: 'clamav' | 'manifest'
 }
 
 export type CheckResult =
   | { readonly kind: 'cooldown', readonly until: number, readonly reason: string }
   | { readonly kind: 'current', readonly versions: Readonly<Record<string, DbVersionState>> }
-  | { readonly kind: 'staged', readonly name: string, readonly dir: string, readonly versions: Readonly<Record<string, DbVersionState>>, readonly updates: readonly DbUpdate[] }
+  | { readonly kind: 'staged', readonly name: string, readonly dir: string, readonly versions: Readonly<Record<string, DbVersionState>>, readonly updates: readonly DbUpdate[], readonly manifest?: string }
   | { readonly kind: 'refused', readonly reason: string }
 
 /// "daily:27002 main:62": the versions as operators compare them across nodes (sorted by name, as
@@ -51,6 +54,7 @@ export async function checkForUpdates (source: UpdateSource, options: UpdaterOpt
   if (state.coolDownUntil !== undefined && state.coolDownUntil > now) {
     return { kind: 'cooldown', until: state.coolDownUntil, reason: `the mirror asked for a pause until ${new Date(state.coolDownUntil).toISOString()}` }
   }
+  if (options.layout === 'manifest') return await checkManifest(source, options, state, now)
   const currentDir = state.current === undefined ? undefined : store.dbDir(state.current)
   const updates: DbUpdate[] = []
   const versions: Record<string, DbVersionState> = {}
@@ -78,10 +82,8 @@ export async function checkForUpdates (source: UpdateSource, options: UpdaterOpt
     await store.update(s => ({ ...s, dbs: { ...s.dbs, ...versions }, lastCheck: now, coolDownUntil: undefined }))
     return { kind: 'current', versions }
   }
-  const name = await store.stage()
-  const dir = store.dbDir(name)
+  const { name, dir } = await stageWith(options, updates.map(u => u.container))
   const managed = new Set(options.databases.flatMap(db => [`${db}.cvd`, `${db}.cld`]))
-  for (const u of updates) await writeFile(join(dir, u.container.name), u.container.data)
   const updated = new Set(updates.map(u => u.db))
   if (currentDir !== undefined) {
     for (const f of await readdir(currentDir).catch(() => [] as string[])) {
@@ -89,17 +91,47 @@ export async function checkForUpdates (source: UpdateSource, options: UpdaterOpt
       if (managed.has(f) && !updated.has(db)) await copyFile(join(currentDir, f), join(dir, f))
     }
   }
-  for (const f of await readdir(options.localDir).catch(() => [] as string[])) {
-    if (isSignatureFile(f) && !managed.has(f)) await copyFile(join(options.localDir, f), join(dir, f))
-  }
   await store.keepForPeers(updates.flatMap(u => u.fetched))
   return { kind: 'staged', name, dir, versions, updates }
+}
+
+/// A new DB directory holding `files` and the local files of signatures.dir they do not replace.
+async function stageWith (options: UpdaterOptions, files: ReadonlyArray<{ name: string, data: Uint8Array }>): Promise<{ name: string, dir: string }> {
+  const name = await options.store.stage()
+  const dir = options.store.dbDir(name)
+  const names = new Set(files.map(f => f.name))
+  const managed = new Set(options.databases.flatMap(db => [`${db}.cvd`, `${db}.cld`]))
+  for (const f of files) await writeFile(join(dir, f.name), f.data)
+  for (const f of await readdir(options.localDir).catch(() => [] as string[])) {
+    if (isSignatureFile(f) && !managed.has(f) && !names.has(f)) await copyFile(join(options.localDir, f), join(dir, f))
+  }
+  return { name, dir }
+}
+
+async function checkManifest (source: UpdateSource, options: UpdaterOptions, state: UpdateState, now: number): Promise<CheckResult> {
+  const { store } = options
+  let outcome
+  try {
+    outcome = await fetchManifestSet(source, options.keys, state.current === undefined ? undefined : state.manifest)
+  } catch (err) {
+    const reason = errorMessage(err)
+    const until = err instanceof CoolDown ? err.until : undefined
+    await store.update(s => ({ ...s, lastCheck: now, lastError: reason, ...(until === undefined ? {} : { coolDownUntil: until }) }))
+    return until === undefined ? { kind: 'refused', reason } : { kind: 'cooldown', until, reason }
+  }
+  if (outcome.kind === 'current') {
+    await store.update(s => ({ ...s, lastCheck: now, coolDownUntil: undefined }))
+    return { kind: 'current', versions: state.dbs }
+  }
+  const { name, dir } = await stageWith(options, outcome.files)
+  await store.keepForPeers([...outcome.files, ...outcome.signed])
+  return { kind: 'staged', name, dir, versions: {}, updates: [], manifest: outcome.digest }
 }
 
 /// The staged DB loaded: it becomes current, the running one previous.
 export async function commitStaged (store: UpdateStore, staged: Extract<CheckResult, { kind: 'staged' }>): Promise<UpdateState> {
   const next = await store.update(s => ({
-    ...s, previous: s.current, previousDbs: s.dbs, current: staged.name, dbs: { ...s.dbs, ...staged.versions }, lastCheck: Date.now(), lastUpdate: Date.now(), lastError: undefined, coolDownUntil: undefined,
+    ...s, previous: s.current, previousDbs: s.dbs, current: staged.name, ...(staged.manifest === undefined ? {} : { manifest: staged.manifest }), dbs: { ...s.dbs, ...staged.versions }, lastCheck: Date.now(), lastUpdate: Date.now(), lastError: undefined, coolDownUntil: undefined,
   }))
   await store.prune(next)
   return next

@@ -7,7 +7,8 @@ import { promisify } from 'node:util'
 import { pino } from 'pino'
 import { loadConfig } from '../../config/load.js'
 import { startNode, type RunningNode } from '../../src/node.js'
-import { buildCdiff, buildCvd, testKey, type TestKey } from '../helpers/signed-db.js'
+import { buildCdiff, buildCvd, pssSign, testKey, type TestKey } from '../helpers/signed-db.js'
+import { createHash } from 'node:crypto'
 import { TestMirror } from '../helpers/mirror.js'
 import { cliMain } from '../helpers/scanwall-node.js'
 import { RawClient, buildRequest, optionsRequest } from './icap-harness.js'
@@ -21,6 +22,7 @@ const daily3 = { 'daily.ndb': `${daily2['daily.ndb']}Upd.Three:0:*:${hexOf(marke
 const main1 = { 'main.ndb': `Upd.Main:0:*:${hexOf('scanwall-update-marker-main')}\n` }
 
 interface LogLine { readonly msg: string, readonly [k: string]: unknown }
+const logged = (logs: readonly LogLine[], msg: string): LogLine[] => logs.filter(l => l.msg === msg)
 
 /// One RESPMOD on a fresh connection: 'clean' (204), the threat name (200 with X-Infection-Found), or
 /// the failure.
@@ -86,7 +88,7 @@ describe('signature updates from a mirror (HTTP, CVD + cdiff signed with a test 
   let port: number
   let configFile: string
   const logs: LogLine[] = []
-  const logged = (msg: string): LogLine[] => logs.filter(l => l.msg === msg)
+  const ours = (msg: string): LogLine[] => logged(logs, msg)
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'scanwall-updates-'))
@@ -143,7 +145,7 @@ describe('signature updates from a mirror (HTTP, CVD + cdiff signed with a test 
     assert.equal(await scanOnce(port, Buffer.from(`xx${markers.two}xx`)), 'Upd.Two')
     assert.equal(node?.updates.version, 'daily:2 main:1')
     assert.notEqual(await istag(port), tagBefore)
-    const updated = logged('signatures updated').at(-1)
+    const updated = ours('signatures updated').at(-1)
     assert.match(String(updated?.['how']), /daily 1→2 by cdiff/)
     // Incremental: the full daily.cvd was not downloaded again.
     assert.equal(mirror.requests.filter(r => r.path === 'daily.cvd' && r.range === undefined && r.status === 200).length, 1)
@@ -160,7 +162,7 @@ describe('signature updates from a mirror (HTTP, CVD + cdiff signed with a test 
     mirror.put('daily-3.cdiff', cdiff)
     mirror.put('daily.cvd', cvd)
     await node?.updates.check('test: corrupt')
-    assert.match(String(logged('signature update refused; keeping the loaded DB').at(-1)?.['err']), /daily\.cvd .*MD5/)
+    assert.match(String(ours('signature update refused; keeping the loaded DB').at(-1)?.['err']), /daily\.cvd .*MD5/)
     assert.equal(node?.updates.version, 'daily:2 main:1')
     assert.equal(await scanOnce(port, Buffer.from(`xx${markers.three}xx`)), 'clean')
     assert.equal(await scanOnce(port, Buffer.from(`xx${markers.two}xx`)), 'Upd.Two')
@@ -172,7 +174,7 @@ describe('signature updates from a mirror (HTTP, CVD + cdiff signed with a test 
     mirror.put('daily-3.cdiff', buildCdiff('daily', 3, daily2, daily3, testKey('stranger')))
     mirror.put('daily.cvd', unsigned)
     await node?.updates.check('test: unsigned')
-    assert.match(String(logged('signature update refused; keeping the loaded DB').at(-1)?.['err']), /unsigned/)
+    assert.match(String(ours('signature update refused; keeping the loaded DB').at(-1)?.['err']), /unsigned/)
     assert.ok(logs.some(l => /daily-3\.cdiff: digital signature does not verify/.test(l.msg)), 'the stranger\'s cdiff was refused first')
     assert.equal(node?.updates.version, 'daily:2 main:1')
     assert.equal(await istag(port), tag)
@@ -185,7 +187,7 @@ describe('signature updates from a mirror (HTTP, CVD + cdiff signed with a test 
     const before = mirror.requests.length
     await node?.updates.check('test: 429')
     assert.equal(mirror.requests.length, before + 1)
-    const paused = logged('signature update paused: the mirror asked for a cool-down').at(-1)
+    const paused = ours('signature update paused: the mirror asked for a cool-down').at(-1)
     const until = Date.parse(String(paused?.['until']))
     assert.ok(until > Date.now() + 3_500_000 && until < Date.now() + 3_700_000, `cool-down of about an hour (until ${String(paused?.['until'])})`)
     await node?.updates.check('test: during cool-down')
@@ -263,5 +265,71 @@ describe('a freshclam-maintained signature directory (no mirror): watched, reloa
     assert.equal(await scanOnce(port, Buffer.from(`xx${markers.two}xx`)), 'Upd.Two')
     assert.equal(await scanOnce(port, Buffer.from('xx scanwall-watch-local xx')), 'Watch.Local')
     assert.deepEqual((await readdir(join(dir, 'clamav'))).sort(), ['daily.cvd', 'local.ndb'], 'nothing written into the watched directory')
+  })
+})
+
+describe('signature updates from a plain directory with a signed SHA-256 manifest', function () {
+  this.timeout(120_000)
+  let dir: string
+  let node: RunningNode | undefined
+  let port: number
+  const logs: LogLine[] = []
+  const key = testKey()
+  const publish = async (files: Record<string, string>, sign = true): Promise<void> => {
+    const mirror = join(dir, 'mirror')
+    await rm(mirror, { recursive: true, force: true })
+    await mkdir(mirror)
+    for (const [name, text] of Object.entries(files)) await writeFile(join(mirror, name), text)
+    const list = Object.entries(files).map(([name, text]) => `${createHash('sha256').update(text).digest('hex')}  ${name}`).join('\n') + '\n'
+    await writeFile(join(mirror, 'SHA256SUMS'), list)
+    if (sign) await writeFile(join(mirror, 'SHA256SUMS.sig'), pssSign(key, Buffer.from(list)))
+  }
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scanwall-manifest-'))
+    await publish({ 'vendor.ndb': `Vendor.One:0:*:${hexOf('scanwall-vendor-one')}\n` })
+    const log = pino({ level: 'debug' }, { write (line: string) { logs.push(JSON.parse(line) as LogLine) } })
+    node = await startNode(loadConfig({
+      env: {},
+      overrides: {
+        node: { id: 'manifest-node' },
+        icap: { port: 0 },
+        scan: { workers: 1, spoolDir: join(dir, 'spool') },
+        snmp: { enabled: false },
+        signatures: { cacheDir: join(dir, 'cache') },
+        updates: { mirror: join(dir, 'mirror'), layout: 'manifest', trustedKeys: [key.trusted] },
+      },
+    }), log)
+    port = node.icap.address?.port ?? 0
+    await node.updates.check('test: first')
+  })
+
+  after(async () => {
+    await node?.stop()
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true })
+  })
+
+  it('installs the listed files (with the bundled signatures), refuses a changed file, an unsigned or a wrongly signed manifest', async () => {
+    assert.equal(await scanOnce(port, Buffer.from('xx scanwall-vendor-one xx')), 'Vendor.One')
+    const tag = await istag(port)
+    // A file changed after the manifest was signed.
+    await publish({ 'vendor.ndb': `Vendor.One:0:*:${hexOf('scanwall-vendor-one')}\n` })
+    await writeFile(join(dir, 'mirror', 'vendor.ndb'), `Vendor.Evil:0:*:${hexOf('scanwall-vendor-one')}\n`)
+    await node?.updates.check('test: changed file')
+    assert.equal(logged(logs, 'signatures updated').length, 1, 'the same manifest is no update')
+    await publish({ 'vendor.ndb': `Vendor.Two:0:*:${hexOf('scanwall-vendor-two')}\n` }, false)
+    await node?.updates.check('test: unsigned')
+    assert.match(String(logged(logs, 'signature update refused; keeping the loaded DB').at(-1)?.['err']), /SHA256SUMS is unsigned/)
+    await publish({ 'vendor.ndb': `Vendor.Two:0:*:${hexOf('scanwall-vendor-two')}\n` })
+    await writeFile(join(dir, 'mirror', 'vendor.ndb'), `Vendor.Evil:0:*:${hexOf('scanwall-vendor-two')}\n`)
+    await node?.updates.check('test: tampered')
+    assert.match(String(logged(logs, 'signature update refused; keeping the loaded DB').at(-1)?.['err']), /vendor\.ndb does not match its SHA-256/)
+    assert.equal(await scanOnce(port, Buffer.from('xx scanwall-vendor-two xx')), 'clean')
+    assert.equal(await istag(port), tag)
+    await publish({ 'vendor.ndb': `Vendor.Two:0:*:${hexOf('scanwall-vendor-two')}\n` })
+    await node?.updates.check('test: good')
+    assert.equal(await scanOnce(port, Buffer.from('xx scanwall-vendor-two xx')), 'Vendor.Two')
+    assert.equal(await scanOnce(port, Buffer.from('X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*')), 'Eicar-Test-Signature')
+    assert.notEqual(await istag(port), tag)
   })
 })
