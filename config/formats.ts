@@ -23,6 +23,7 @@ const toNumber = (text: string): number => text.trim() === '' ? Number.NaN : Num
 export const formats = {
   intMin0: 'int-min-0',
   intMin1: 'int-min-1',
+  intMin1000: 'int-min-1000',
   listenPort: 'listen-port',
   remotePort: 'remote-port',
   inlineBytes: 'inline-bytes',
@@ -31,6 +32,7 @@ export const formats = {
 
 convict.addFormat({ name: formats.intMin0, validate: wholeNumber(0), coerce: toNumber })
 convict.addFormat({ name: formats.intMin1, validate: wholeNumber(1), coerce: toNumber })
+convict.addFormat({ name: formats.intMin1000, validate: wholeNumber(1000), coerce: toNumber })
 convict.addFormat({ name: formats.listenPort, validate: wholeNumber(0, 65535), coerce: toNumber })
 // A port we connect to: 0 cannot be one.
 convict.addFormat({ name: formats.remotePort, validate: wholeNumber(1, 65535), coerce: toNumber })

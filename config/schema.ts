@@ -1,16 +1,18 @@
 /// The convict schema: the only place where configuration keys, defaults and environment names live.
 /// node.ts validates it once and hands typed slices down; no other module reads the environment.
-import { cpus, hostname, tmpdir } from 'node:os'
+import { cpus, homedir, hostname, tmpdir } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import { snmpUsers, snmpTrapTargets, enterpriseOid, type SnmpUserConfig, type SnmpTrapTargetConfig } from './snmp.js'
 import { parseInstances } from './cluster.js'
+import { trustedKeys, type TrustedKeyConfig } from './updates.js'
 import { formats, inlineMaxBytesCeiling } from './formats.js'
 
 /// The signatures bundled with the package (EICAR and friends): a node starts with them by default.
 export const bundledSignaturesDir = fileURLToPath(new URL('../../signatures', import.meta.url))
-/// Fallback place for compiled-DB caches when a signature directory is read-only.
-export const signaturesCacheDir = join(tmpdir(), 'scanwall-sigcache')
+/// Scanwall's own cache directory (compiled DBs, fetched updates): /var/cache/scanwall for a
+/// system service (root), ~/.cache/scanwall otherwise. Never a signature directory.
+export const signaturesCacheDir = process.getuid?.() === 0 ? '/var/cache/scanwall' : join(homedir() === '' ? tmpdir() : homedir(), '.cache', 'scanwall')
 
 const port = formats.listenPort
 const positiveInt = formats.intMin1
@@ -77,7 +79,21 @@ export const schema = {
   signatures: {
     dir: { doc: 'Directory of ClamAV-format signature files', format: String, default: bundledSignaturesDir, env: 'SCANWALL_SIGNATURES_DIR' },
     lenient: { doc: 'Skip malformed signature lines (counted in the log) instead of refusing the DB', format: Boolean, default: false },
-    cacheDir: { doc: 'Compiled-DB cache directory used when the signature directory is read-only', format: String, default: signaturesCacheDir },
+    cacheDir: { doc: 'Scanwall\'s own cache directory (created at start): compiled DBs (compiled/) and fetched updates (updates/); nothing is ever written into signatures.dir', format: String, default: signaturesCacheDir, env: 'SCANWALL_CACHE_DIR' },
+  },
+  updates: {
+    mirror: { doc: 'Where signature updates come from: an http(s):// URL or a directory laid out like a ClamAV private mirror (cvdupdate: <db>.cvd, <db>-<N>.cdiff); empty: no updates (signatures.dir is watched instead)', format: String, default: '', env: 'SCANWALL_UPDATES_MIRROR' },
+    layout: { doc: 'What the mirror holds: clamav (CVDs and cdiffs, as cvdupdate lays out a private mirror) or manifest (plain DB files listed in a SHA256SUMS signed by SHA256SUMS.sig)', format: ['clamav', 'manifest'], default: 'clamav' },
+    intervalMs: { doc: 'Time between update checks against the mirror', format: formats.intMin1000, default: 3_600_000 },
+    proxy: { doc: 'HTTP proxy for the mirror (http://host:port); empty: direct', format: String, default: '', env: 'SCANWALL_UPDATES_PROXY' },
+    databases: { doc: 'The ClamAV databases to keep current', format: formats.stringList, default: ['main', 'daily'] },
+    trustedKeys: { doc: 'Extra RSA public keys [{name, modulus, exponent}] (decimal) trusted for CVD, cdiff and .info signatures besides ClamAV\'s', format: trustedKeys, default: [] as TrustedKeyConfig[] },
+    watch: { doc: 'Without a mirror: reload signatures.dir when its files change (a freshclam-maintained directory), no SIGHUP needed', format: Boolean, default: true },
+    debounceMs: { doc: 'Quiet time after the last change in a watched directory before reloading', format: nonNegativeInt, default: 2000 },
+    timeoutMs: { doc: 'Time limit of one request to the mirror or a peer', format: positiveInt, default: 60_000 },
+    maxBytes: { doc: 'Largest file accepted from the mirror', format: positiveInt, default: 1024 * 1024 * 1024 },
+    peerPort: { doc: 'Cluster: TCP port on which each node serves verified update files to the others (HMAC with the cluster key); 0: peers fetch from the mirror themselves', format: port, default: 1345 },
+    peerHost: { doc: 'Cluster: address the update file server listens on', format: String, default: '0.0.0.0' },
   },
   blockPage: {
     template: { doc: 'HTML block page template file (empty: built-in); placeholders {{threat}} {{url}} {{node}} {{service}}', format: String, default: '' },

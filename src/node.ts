@@ -20,6 +20,11 @@ import { readClusterKey } from './cluster/key.js'
 import { StartedParts } from './lifecycle.js'
 import { localLoad, configVersion } from './cluster/local.js'
 import { heartbeatChannels } from '../protocols/cluster/channel.js'
+import { UpdateService, startingDir, type FetcherRole, type UpdatesOptions } from './updates/service.js'
+import { trustedKeysFrom } from './updates/keys.js'
+import { ScanwallError, errorMessage } from './errors.js'
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
 
 export interface RunningNode {
   readonly config: ConfigTree
@@ -31,6 +36,8 @@ export interface RunningNode {
   readonly snmp: SnmpService | undefined
   /// The cluster agents (undefined: standalone).
   readonly cluster: ClusterRuntime | undefined
+  /// Signature updates (schedule, watches, version label).
+  readonly updates: UpdateService
   /// Node state → draining: the ICAP server finishes current transactions and closes connections
   /// (with `local`: only those made to that address, one cluster instance's virtual address).
   drain (local?: string): void
@@ -59,6 +66,17 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
   // Read and checked once, before anything starts: a bad key is a configuration error.
   const clusterKey = instances.length > 0 ? await readClusterKey(config.cluster) : undefined
   const blockTemplate = await readBlockTemplate(config.blockPage.template)
+  // Scanwall's own cache directory, created at start: a node that cannot write it says so at once.
+  await mkdir(config.signatures.cacheDir, { recursive: true }).catch((err: unknown) => {
+    throw new ScanwallError('CONFIG_INVALID', `signatures.cacheDir: cannot create ${config.signatures.cacheDir}: ${errorMessage(err)}`)
+  })
+  const updatesOptions: UpdatesOptions = {
+    ...config.updates,
+    keys: trustedKeysFrom(config.updates.trustedKeys),
+    cacheDir: config.signatures.cacheDir,
+    signaturesDir: config.signatures.dir,
+  }
+  const firstDir = await startingDir(updatesOptions)
   const parts = new StartedParts(log)
   const scan = await parts.start('scan service', async () => await ScanService.start({
     workers: config.scan.workers,
@@ -68,7 +86,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     memoryLimit: config.scan.memoryLimitBytes,
     spoolDir: config.scan.spoolDir,
     timeoutMs: config.scan.timeoutMs,
-    signaturesDir: config.signatures.dir,
+    signaturesDir: firstDir,
     limits: {
       maxScanBytes: config.scan.limits.maxScanSize,
       maxFileBytes: config.scan.limits.maxFileSize,
@@ -79,7 +97,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
       spoolAboveBytes: config.scan.limits.spoolAboveBytes,
     },
     signaturesLenient: config.signatures.lenient,
-    signaturesCacheDir: config.signatures.cacheDir,
+    signaturesCacheDir: join(config.signatures.cacheDir, 'compiled'),
   }, metrics, log), async s => { await s.close() })
   const profile: Profile = { ...defaultProfile, blockOversize: config.scan.oversize !== 'allow', failMode: config.scan.failMode, blockBroken: config.scan.alertBrokenContainers }
   const icap = createIcapServer({
@@ -103,6 +121,8 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     if (local === undefined) metrics.setState('draining')
     icap.drain(local)
   }
+  // Started after the cluster runtime, whose heartbeats report its version from then on.
+  const late: { updates?: UpdateService } = {}
   const cluster = clusterKey === undefined
     ? undefined
     : await parts.start('cluster runtime', async () => await ClusterRuntime.start({
@@ -123,7 +143,8 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
         return () => { metrics.events.off('connections', listener) }
       },
       load: localLoad(scan, config.scan.maxQueue),
-      signatureVersion: () => scan.dbVersion,
+      // What the node runs as the cluster compares it: container versions once updates started.
+      signatureVersion: () => late.updates?.version ?? scan.dbVersion,
       health: {
         icap: { host: config.icap.host === '0.0.0.0' ? '127.0.0.1' : config.icap.host, port: address.port, service: config.icap.services[0] ?? 'avscan' },
         poolProbe: async timeoutMs => await scan.probe(timeoutMs),
@@ -131,10 +152,21 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
         signaturesDir: config.signatures.dir,
       },
     }, heartbeatChannels(config.node.id, log), log), async c => { await c?.stop() })
+  const updatesRef: UpdateService = await parts.start('signature updates', async () => await UpdateService.start(updatesOptions, {
+    reload: async dir => await scan.reload(dir),
+    dbVersion: () => scan.dbVersion,
+    ...(cluster === undefined || clusterKey === undefined
+      ? {}
+      : {
+          fetcher: () => fetcherOf(cluster),
+          ...(config.updates.peerPort === 0 || config.updates.mirror === '' ? {} : { peer: { key: clusterKey, host: config.updates.peerHost, port: config.updates.peerPort } }),
+        }),
+  }, firstDir, log), async u => { await u.stop() })
+  late.updates = updatesRef
   const snmp = !config.snmp.enabled
     ? undefined
     : await parts.start('SNMP', async () => {
-      const local: LocalNodeState = { nodeId: config.node.id, address: icapAddress, metrics, maxQueue: config.scan.maxQueue, queueDepth: () => scan.queueDepth, signatureCount: () => scan.signatureCount }
+      const local: LocalNodeState = { nodeId: config.node.id, address: icapAddress, metrics, maxQueue: config.scan.maxQueue, queueDepth: () => scan.queueDepth, signatureCount: () => scan.signatureCount, signatureVersion: () => updatesRef.version }
       const clusterView = views.cluster ?? (cluster === undefined ? new StandaloneClusterView(local) : new RuntimeClusterView(cluster, icapAddress))
       // A clustered node shows the health tests that decide whether it stays in the cluster.
       const health = views.health ?? (cluster === undefined ? new BuiltinHealthView(local) : new RuntimeHealthView(cluster))
@@ -151,5 +183,19 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     })()
     await stopping
   }
-  return { config, metrics, scan, icap, log, snmp, cluster, drain, stop }
+  return { config, metrics, scan, icap, log, snmp, cluster, updates: updatesRef, drain, stop }
+}
+
+/// The cluster's fetcher: the lowest id among the live nodes (joining, online or draining) of any
+/// instance; unknown while that node, or this one, is still joining (membership not settled: two
+/// nodes starting a moment apart must not both elect themselves) or its address is not known yet.
+function fetcherOf (cluster: ClusterRuntime): FetcherRole {
+  const nodes = Object.values(cluster.status()).flatMap(i => i.nodes)
+  if (nodes.some(n => n.self && n.state === 'joining')) return { role: 'unknown' }
+  const live = nodes.filter(n => n.state === 'online' || n.state === 'draining' || n.state === 'joining').sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  const first = live[0]
+  if (first === undefined || first.state === 'joining') return { role: 'unknown' }
+  if (first.self) return { role: 'self' }
+  const host = first.address?.replace(/^\[?([^\]]*?)\]?:\d+$/, '$1')
+  return host === undefined || host === '' ? { role: 'unknown' } : { role: 'peer', host, version: first.signatureVersion }
 }

@@ -212,6 +212,7 @@ const clusterTable: TableDef<ClusterNodeRow> = {
     { number: 7, name: 'swClusterLoad', type: T.Gauge32, value: n => gauge32(Math.min(100, n.load)) },
     { number: 8, name: 'swClusterLastHeartbeat', type: T.OctetString, value: n => dateAndTime(n.lastHeartbeat) },
     { number: 9, name: 'swClusterInstance', type: T.OctetString, value: n => text(n.instance) },
+    { number: 10, name: 'swClusterSigVersion', type: T.OctetString, value: n => text(n.signatureVersion) },
   ],
 }
 

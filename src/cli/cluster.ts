@@ -23,7 +23,7 @@ const onlineSpec = {
 
 const statusSpec = {
   name: 'cluster status',
-  about: 'Every node of the cluster(s): state, weight, buckets, load, connections, last heartbeat, health.',
+  about: 'Every node of the cluster(s): state, weight, buckets, load, connections, last heartbeat, health, signature version.',
   options: { config, instance, json: { type: 'boolean', help: 'print the status as one JSON line' } },
 } satisfies CommandSpec
 
@@ -64,9 +64,9 @@ function table (rows: readonly NodeStatus[]): string {
   const lines = rows.map(n => [
     `${n.self ? '*' : ' '}${n.id}`, n.state, String(n.weight), `${n.owned}/${n.mapped}`,
     `cpu ${(n.load.cpu * 100).toFixed(0)}% q ${(n.load.queue * 100).toFixed(0)}% busy ${(n.load.poolBusy * 100).toFixed(0)}%`,
-    String(n.connections), n.self ? '-' : `${n.lastHeartbeatMs} ms`, n.healthy ? 'ok' : `failing: ${n.failing.join(',')}`,
+    String(n.connections), n.self ? '-' : `${n.lastHeartbeatMs} ms`, n.healthy ? 'ok' : `failing: ${n.failing.join(',')}`, n.signatureVersion,
   ].join('\t'))
-  return ['node\tstate\tweight\tbuckets(owned/mapped)\tload\tconns\tlast heartbeat\thealth', ...lines].join('\n')
+  return ['node\tstate\tweight\tbuckets(owned/mapped)\tload\tconns\tlast heartbeat\thealth\tsignatures', ...lines].join('\n')
 }
 
 const clusterActions = {

@@ -9,6 +9,7 @@ import { UsageError } from './args.js'
 import { isConfigError } from '../../config/load.js'
 import { isScanwallError } from '../errors.js'
 import { runWitness } from './witness.js'
+import { runSigs } from './sigs.js'
 
 interface Command { readonly about: string, readonly run: (args: string[]) => Promise<number> }
 
@@ -17,6 +18,7 @@ const commands: Readonly<Record<string, Command>> = {
   scan: { about: 'scan files like clamscan (exit 0 clean, 1 found, 2 error)', run: runScan },
   node: { about: 'offline|online: drain this node out of its cluster(s) / bring it back', run: runNode },
   cluster: { about: 'status: every node\'s state, weight, buckets, load, last heartbeat', run: runCluster },
+  sigs: { about: 'update|info|rollback: signature updates from updates.mirror (verified), what runs, going back', run: runSigs },
   witness: { about: 'the tie-breaker vote for two-node clusters and even splits (run on a third host)', run: runWitness },
 }
 

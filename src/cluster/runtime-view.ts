@@ -30,6 +30,7 @@ export class RuntimeClusterView implements ClusterView {
       // The busiest of the load figures (each 0..1), as a percentage.
       load: Math.round(100 * Math.max(n.load.cpu, n.load.memory, n.load.queue, n.load.poolBusy)),
       lastHeartbeat: now - n.lastHeartbeatMs,
+      signatureVersion: n.signatureVersion,
     })))
   }
 }

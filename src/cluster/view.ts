@@ -18,6 +18,8 @@ export interface ClusterNodeRow {
   readonly load: number
   /// Epoch ms of the last heartbeat heard from the node (for this node: now).
   readonly lastHeartbeat: number
+  /// The signature DB the node runs ("main:62 daily:27002", or the DB files' hash).
+  readonly signatureVersion: string
 }
 
 /// The cluster as this node sees it. Called per read: must answer from memory, without I/O.
@@ -52,6 +54,7 @@ export interface LocalNodeState {
   queueDepth (): number
   readonly maxQueue: number
   signatureCount (): number
+  signatureVersion (): string
 }
 
 /// A cluster of one: this node, owning every bucket.
@@ -66,7 +69,7 @@ export class StandaloneClusterView implements ClusterView {
   nodes (): readonly ClusterNodeRow[] {
     const l = this.#local
     const load = l.maxQueue > 0 ? Math.min(100, Math.round(100 * l.queueDepth() / l.maxQueue)) : 0
-    return [{ instance: '', nodeId: l.nodeId, address: l.address, state: l.metrics.state, weight: 1, buckets: this.#buckets, load, lastHeartbeat: Date.now() }]
+    return [{ instance: '', nodeId: l.nodeId, address: l.address, state: l.metrics.state, weight: 1, buckets: this.#buckets, load, lastHeartbeat: Date.now(), signatureVersion: l.signatureVersion() }]
   }
 }
 

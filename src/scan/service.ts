@@ -70,6 +70,9 @@ export class ScanService {
   #inlineScans = 0
   #inFlight = 0
   #reloading: Promise<unknown> = Promise.resolve()
+  /// The directory the loaded DB came from: a plain reload (SIGHUP) reloads it, so after an update
+  /// it is the updater's current DB, not the one the node started with.
+  #dir: string
   #lastReloadError: string | undefined
   /// Hard per-task deadlines (the cooperative budget plus a grace), one timer for all tasks.
   readonly #deadlines: DeadlineWatch
@@ -80,6 +83,7 @@ export class ScanService {
     this.#metrics = metrics
     this.#log = log
     this.#signatures = signatures
+    this.#dir = options.signaturesDir
     // The anchor kernel's Bloom bitmaps, once for the workers and the leaf scanner on this thread.
     const kernel = kernelMemoryFor(signatures, kernelThreads(options))
     this.#pool = createPool(options, signatures, kernel)
@@ -246,8 +250,9 @@ export class ScanService {
   /// go to the new pool, scans in flight finish on the old one, dbVersion (the ISTag) changes.
   /// A failed load keeps the old DB, records why (lastReloadError) and throws it. Reloads queue.
   /// Either way the outcome is announced on metrics.events ('sigdb': SNMP traps it).
-  async reload (dir = this.#options.signaturesDir): Promise<CompiledDb> {
+  async reload (dir?: string): Promise<CompiledDb> {
     const run = async (): Promise<CompiledDb> => {
+      dir ??= this.#dir
       const started = performance.now()
       const failed = (err: unknown): never => {
         this.#lastReloadError = errorMessage(err)
@@ -273,6 +278,7 @@ export class ScanService {
       this.#pool = fresh
       this.#leaf = this.#leafScanner(next, kernel)
       this.#signatures = next
+      this.#dir = dir
       this.#lastReloadError = undefined
       this.#log.info({ signatures: signatureCount(next), version: next.version, ms: Math.round(performance.now() - started) }, 'signatures reloaded')
       this.#metrics.events.emit('sigdb', { ok: true, version: next.version, signatures: signatureCount(next) })

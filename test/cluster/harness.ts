@@ -38,14 +38,14 @@ export class Harness {
   get first (): BedInstance { return this.bed.instances[0]! }
 
   /// Builds the bed, starts every node and waits until they agree on a full map.
-  async setUp (health: (n: NodeProc) => unknown, extra?: (n: NodeProc, inst: BedInstance) => Record<string, unknown>): Promise<void> {
+  async setUp (health: (n: NodeProc) => unknown, extra?: (n: NodeProc, inst: BedInstance) => Record<string, unknown>, top?: (n: NodeProc) => Record<string, unknown>): Promise<void> {
     assert.equal(process.getuid?.(), 0, 'the cluster test bed needs root (ip netns, nftables)')
     assert.match(await sh('nft', '--version'), /nftables v1\./)
     const stale = await cleanStale()
     if (stale.length > 0) console.log(`    removed stale beds: ${stale.join(' ')}`)
     try {
       await this.bed.build()
-      this.bed.writeConfigs(health, extra)
+      this.bed.writeConfigs(health, extra, top)
       for (const n of this.bed.nodes) this.bed.start(n)
       for (const inst of this.bed.instances) await this.settled(this.bed.nodes.map(n => n.name), 30_000, inst)
     } catch (err) {

@@ -173,9 +173,11 @@ export class TestBed {
     }
   }
 
-  writeConfigs (health: (n: NodeProc) => unknown, extra: (n: NodeProc, inst: BedInstance) => Record<string, unknown> = () => ({})): void {
+  /// `top`: node-wide keys a suite adds (signatures, updates, …), merged over the defaults.
+  writeConfigs (health: (n: NodeProc) => unknown, extra: (n: NodeProc, inst: BedInstance) => Record<string, unknown> = () => ({}), top: (n: NodeProc) => Record<string, unknown> = () => ({})): void {
     for (const n of this.nodes) {
       writeFileSync(n.config, JSON.stringify({
+        ...top(n),
         node: { id: n.name },
         log: { level: 'info' },
         icap: { host: '0.0.0.0', port: this.instances[0]?.port ?? icapPort },

@@ -123,23 +123,29 @@ describe('engine: DB files, containers and the compiled cache', () => {
     assert.deepEqual(match(new Matcher(db), Buffer.from('x')), ['Local.Hash'])
   })
 
-  it('writes the compiled cache next to the DB and loads it on the next start; a changed DB recompiles', async () => {
+  it('writes the compiled cache into the cache directory, never beside the DB; a changed DB recompiles and the previous cache stays for rollback', async () => {
     const dir = dbDir({ 'a.ndb': 'Cache.One:0:*:deadbeef01\n' })
-    const cold = await loadDb(dir, { lenient: false })
+    const cacheDir = join(root, 'own-cache')
+    const cold = await loadDb(dir, { lenient: false, cacheDir })
     assert.equal(cold.fromCache, false)
-    assert.ok(cold.cacheFile?.startsWith(dir))
-    const warm = await loadDb(dir, { lenient: false })
+    assert.ok(cold.cacheFile?.startsWith(cacheDir))
+    assert.deepEqual(readdirSync(dir).filter(f => f.startsWith('scanwall-compiled-')), [], 'nothing written into the signature directory')
+    const warm = await loadDb(dir, { lenient: false, cacheDir })
     assert.equal(warm.fromCache, true)
     assert.equal(warm.db.version, cold.db.version)
     assert.deepEqual(match(new Matcher(warm.db), hex('..deadbeef01..')), ['Cache.One'])
-    writeFileSync(join(dir, 'a.ndb'), 'Cache.Two:0:*:deadbeef02\n')
-    const changed = await loadDb(dir, { lenient: false })
-    assert.equal(changed.fromCache, false)
-    assert.notEqual(changed.db.version, cold.db.version)
-    assert.deepEqual(readdirSync(dir).filter(f => f.startsWith('scanwall-compiled-')).length, 1, 'the stale cache file is removed')
+    for (const n of ['02', '03']) {
+      writeFileSync(join(dir, 'a.ndb'), `Cache.${n}:0:*:deadbeef${n}\n`)
+      const changed = await loadDb(dir, { lenient: false, cacheDir })
+      assert.equal(changed.fromCache, false)
+      assert.notEqual(changed.db.version, cold.db.version)
+    }
+    assert.equal(readdirSync(cacheDir).filter(f => f.startsWith('scanwall-compiled-')).length, 2, 'the current and the previous compiled DB, older ones removed')
+    const none = await loadDb(dir, { lenient: false })
+    assert.equal(none.cacheFile, undefined, 'without a cache directory nothing is written')
   })
 
-  it('falls back to the cache directory when the DB directory is read-only, and ignores a corrupt cache file', async () => {
+  it('uses the cache directory for a read-only DB directory, and ignores a corrupt cache file', async () => {
     const dir = dbDir({ 'a.ndb': 'Cache.Ro:0:*:deadbeef03\n' })
     const cacheDir = join(root, 'cache')
     chmodSync(dir, 0o555)

@@ -44,7 +44,7 @@ describe('SNMP value encodings', () => {
 
 describe('SCANWALL-MIB readout', () => {
   function sources (metrics: Metrics, inFlight: number, queueDepth: number): MibSources {
-    const local: LocalNodeState = { nodeId: 'n1', address: '127.0.0.1:1344', metrics, maxQueue: 4, queueDepth: () => queueDepth, signatureCount: () => 0 }
+    const local: LocalNodeState = { nodeId: 'n1', address: '127.0.0.1:1344', metrics, maxQueue: 4, queueDepth: () => queueDepth, signatureCount: () => 0, signatureVersion: () => 'main:1 daily:2' }
     return {
       nodeId: 'n1',
       version: '1.2.3',

@@ -1,9 +1,9 @@
-/// Loads a signature DB through the compiled-DB cache: the compiled form (msgpackr) is stored next
-/// to the DB (or in cacheDir when the DB directory is not writable), named by a hash of the DB files'
-/// names and contents, so a restart with an unchanged DB skips parsing and compilation.
-import { mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
-import { stat } from 'node:fs/promises'
+/// Loads a signature DB through the compiled-DB cache: the compiled form (msgpackr) is stored in
+/// Scanwall's own cache directory (cacheDir, created when missing), named by a hash of the DB files'
+/// names and contents, so a restart with an unchanged DB skips parsing and compilation. Never beside
+/// the DB: a signature directory belongs to whoever maintains it (freshclam, an operator).
+import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises'
+import { join } from 'node:path'
 import { Packr } from 'msgpackr'
 import { readDbFiles, versionOf, versionOfPath } from './load.js'
 import { ScanwallError } from '../../errors.js'
@@ -15,10 +15,11 @@ import type { DbParams } from '../matcher/db.js'
 /// Bump when the compiled layout or the compiler's choices change: old cache files are then ignored.
 const layoutVersion = 4
 const prefix = 'scanwall-compiled-'
+const keptPrevious = 1
 
 export interface DbLoadOptions {
   readonly lenient: boolean
-  /// Where to keep the compiled cache when the DB's own directory is read-only; undefined: no fallback.
+  /// Where to keep the compiled cache; undefined: no cache (always compile, write nothing).
   readonly cacheDir?: string | undefined
   /// false: always compile (benchmarks of cold load).
   readonly useCache?: boolean
@@ -40,16 +41,6 @@ interface CacheHeader {
 }
 
 const packr = new Packr({ useRecords: false })
-
-/// Where the cache may live: the DB's own directory unless it is read-only (no write bit: honoured
-/// even when running as root, who could write anyway), then the fallback cacheDir.
-async function candidates (path: string, cacheDir: string | undefined): Promise<{ read: string[], write: string[] }> {
-  const info = await stat(path)
-  const own = info.isDirectory() ? path : dirname(path)
-  const ownWritable = ((await stat(own)).mode & 0o222) !== 0
-  const read = cacheDir === undefined ? [own] : [own, cacheDir]
-  return { read, write: read.filter(d => d !== own || ownWritable) }
-}
 
 async function readFully (handle: FileHandle, into: Uint8Array, position: number): Promise<boolean> {
   for (let got = 0; got < into.length;) {
@@ -104,10 +95,11 @@ async function tryWrite (dir: string, file: string, db: CompiledDb): Promise<boo
     await unlink(tmp).catch(() => {})
     return false
   }
-  // Older compiled forms of this DB are now stale.
-  for (const name of await readdir(dir).catch(() => [] as string[])) {
-    if (name.startsWith(prefix) && join(dir, name) !== file && name.endsWith('.msgpack')) await unlink(join(dir, name)).catch(() => {})
-  }
+  // Older compiled forms are stale, but the newest other one is kept: it is the previous DB, which
+  // `scanwall sigs rollback` swaps back in without compiling.
+  const others = (await readdir(dir).catch(() => [] as string[])).filter(n => n.startsWith(prefix) && n.endsWith('.msgpack') && join(dir, n) !== file)
+  const aged = await Promise.all(others.map(async n => ({ n, at: (await stat(join(dir, n)).catch(() => undefined))?.mtimeMs ?? 0 })))
+  for (const { n } of aged.sort((a, b) => b.at - a.at).slice(keptPrevious)) await unlink(join(dir, n)).catch(() => {})
   return true
 }
 
@@ -115,19 +107,14 @@ async function tryWrite (dir: string, file: string, db: CompiledDb): Promise<boo
 export async function loadDb (path: string, options: DbLoadOptions): Promise<LoadedDb> {
   const version = await versionOfPath(path)
   const key = `${prefix}${version}${options.lenient ? '-l' : ''}.msgpack`
-  const dirs = await candidates(path, options.cacheDir)
-  if (options.useCache !== false) {
-    for (const dir of dirs.read) {
-      const db = await tryRead(join(dir, key), version)
-      if (db !== undefined) return { db, fromCache: true, cacheFile: join(dir, key) }
-    }
+  const dir = options.useCache === false ? undefined : options.cacheDir
+  if (dir !== undefined) {
+    const db = await tryRead(join(dir, key), version)
+    if (db !== undefined) return { db, fromCache: true, cacheFile: join(dir, key) }
   }
   const files = await readDbFiles(path)
   if (versionOf(files) !== version) throw new ScanwallError('SIGDB_INVALID', `${path}: files changed while loading; retry`)
   const db = compileDb(files, version, { lenient: options.lenient })
-  if (options.useCache === false) return { db, fromCache: false, cacheFile: undefined }
-  for (const dir of dirs.write) {
-    if (await tryWrite(dir, join(dir, key), db)) return { db, fromCache: false, cacheFile: join(dir, key) }
-  }
+  if (dir !== undefined && await tryWrite(dir, join(dir, key), db)) return { db, fromCache: false, cacheFile: join(dir, key) }
   return { db, fromCache: false, cacheFile: undefined }
 }

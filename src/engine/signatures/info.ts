@@ -1,8 +1,11 @@
-/// `.info` files: a DB's own list of its files with sizes and SHA-256s (`name:size:sha256`, after a
-/// `ClamAV-VDB:` header line and before a `DSIG:` line in a CVD). Checked at load: a listed file
-/// that is missing or differs is a damaged or tampered DB, refused as SIGDB_INVALID. (The DSIG line
-/// is the CVD signer's; the CVD's own signature is checked by signatures/cvd.ts.)
+/// `.info` files: a DB's own list of its files (`name:size:sha256`, after a `ClamAV-VDB:` header
+/// line and before a `DSIG:` line). Two uses, one reader:
+/// - at load, a listed file that is missing or differs is a damaged or tampered DB (SIGDB_INVALID);
+/// - for updates, the `DSIG:` line is a PSS signature over the SHA-256 of the lines before it
+///   (libclamav's cli_loadinfo). It vouches for a .cld rebuilt from cdiffs, whose container header
+///   carries no signature: the signed list must then match every file, byte for byte.
 import { createHash } from 'node:crypto'
+import { firstKey, verifyPssSignature, type RsaPublicKey } from './dsig.js'
 
 export interface InfoEntry { readonly name: string, readonly size: number, readonly sha256: string }
 
@@ -10,7 +13,8 @@ export function parseInfo (data: Uint8Array): InfoEntry[] | string {
   const out: InfoEntry[] = []
   const lines = Buffer.from(data).toString('latin1').split('\n').map(l => l.trim()).filter(l => l !== '' && !l.startsWith('#'))
   for (const [i, line] of lines.entries()) {
-    if (line.startsWith('ClamAV-VDB:') || line.startsWith('DSIG:')) continue
+    if (line.startsWith('ClamAV-VDB:')) continue
+    if (line.startsWith('DSIG:')) break
     const m = /^([^:]+):(\d+):([0-9a-fA-F]{64})$/.exec(line)
     if (m === null) return `line ${i + 1}: expected name:size:sha256`
     out.push({ name: m[1] ?? '', size: Number(m[2]), sha256: (m[3] ?? '').toLowerCase() })
@@ -27,4 +31,33 @@ export function checkInfo (entries: readonly InfoEntry[], files: ReadonlyMap<str
     if (createHash('sha256').update(data).digest('hex') !== e.sha256) return `${e.name} does not match its SHA-256`
   }
   return undefined
+}
+
+export interface InfoCheck { readonly version: number, readonly key: RsaPublicKey }
+
+/// Checks the signed .info of a container's files (name → bytes): the signature under a trusted key,
+/// every file listed and matching, nothing listed missing. The reason when something does not match.
+export function verifyInfo (files: ReadonlyMap<string, Uint8Array>, keys: readonly RsaPublicKey[]): InfoCheck | string {
+  const infoName = [...files.keys()].find(n => n.endsWith('.info'))
+  if (infoName === undefined) return 'no .info file: the contents cannot be verified'
+  const data = files.get(infoName) ?? new Uint8Array()
+  const text = Buffer.from(data).toString('latin1')
+  const dsigAt = text.startsWith('DSIG:') ? 0 : text.indexOf('\nDSIG:') + 1
+  if (dsigAt <= 0 && !text.startsWith('DSIG:')) return `${infoName}: no DSIG line`
+  const signed = text.slice(0, dsigAt)
+  const dsig = text.slice(dsigAt + 5).split('\n')[0]?.replace(/\r$/, '') ?? ''
+  const hash = createHash('sha256').update(signed, 'latin1').digest()
+  const key = firstKey(keys, k => verifyPssSignature(hash, dsig, k))
+  if (key === undefined) return `${infoName}: digital signature does not verify under any trusted key (${keys.map(k => k.name).join(', ')})`
+  const version = Number(/^ClamAV-VDB:[^:]*:(\d+)/m.exec(signed)?.[1])
+  if (!Number.isSafeInteger(version)) return `${infoName}: no ClamAV-VDB line`
+  const entries = parseInfo(data)
+  if (typeof entries === 'string') return `${infoName}: ${entries}`
+  const listed = new Set(entries.map(e => e.name))
+  for (const name of files.keys()) {
+    // the licence text is not listed (as in libclamav)
+    if (name !== infoName && name !== 'COPYING' && !listed.has(name)) return `${name} is not listed in ${infoName}`
+  }
+  const mismatch = checkInfo(entries, files)
+  return mismatch === undefined ? { version, key } : `${infoName}: ${mismatch}`
 }
