@@ -58,6 +58,10 @@ export function verifyInfo (files: ReadonlyMap<string, Uint8Array>, keys: readon
     // the licence text is not listed (as in libclamav)
     if (name !== infoName && name !== 'COPYING' && !listed.has(name)) return `${name} is not listed in ${infoName}`
   }
-  const mismatch = checkInfo(entries, files)
-  return mismatch === undefined ? { version, key } : `${infoName}: ${mismatch}`
+  for (const e of entries) {
+    const file = files.get(e.name)
+    if (file === undefined) return `${e.name} listed in ${infoName} but missing`
+    if (checkInfo([e], files) !== undefined) return `${e.name} does not match its size and SHA-256 in ${infoName}`
+  }
+  return { version, key }
 }
