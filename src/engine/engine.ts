@@ -83,8 +83,10 @@ export class Engine {
     // The stream copies what it carries over a chunk boundary, so the source may reuse its buffer.
     for await (const chunk of source.chunks(undefined, { reuse: true })) {
       if (!state.budget.alive()) return
-      match.push(chunk)
+      // The probe first: it reads only the first and last 64 KiB, which the matcher then finds in the
+      // cache; after the matcher's pass over a 1 MiB chunk (and the Bloom bitmaps) the head is cold.
       probe?.push(chunk)
+      match.push(chunk)
     }
     for (const name of match.end()) state.findings.push({ name, kind: 'signature', path })
     if (match.allowListed) return // .fp/.sfp: this layer and what it contains are known clean
