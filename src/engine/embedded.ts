@@ -106,11 +106,16 @@ export async function zipStartsFromEnd (read: Read, end: number): Promise<number
 }
 
 /// Whether a small object holds an archive magic past its start or a zip end record
-/// (Engine.scanLeaf leaves those to scan()).
+/// (Engine.scanLeaf leaves those to scan()). Every 4 KiB body passes here on the I/O thread, so it
+/// asks indexOf directly, from the first offset where a hit means a start > 0, without a probe.
 export function hasEmbeddedMagic (bytes: Uint8Array): boolean {
-  const probe = new EmbeddedProbe(bytes.length)
-  probe.push(bytes)
-  return probe.found.length > 0 || probe.ends.length > 0
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)
+  for (const magic of magics) {
+    const [first, last] = magic.where === 'head' ? [magic.at + 1, window + magic.bytes.length] : [Math.max(0, b.length - window - eocdBytes), b.length]
+    const at = b.indexOf(magic.bytes, first)
+    if (at !== -1 && at < last) return true
+  }
+  return false
 }
 
 const zipMethods = new Set([0, 1, 6, 8, 9, 12, 14, 19, 93, 95, 98, 99])
