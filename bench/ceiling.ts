@@ -6,7 +6,7 @@
 /// 204 without scanning) at 4 KiB, 64 KiB and 1 MiB, c=8, alternating who goes first. Returns a
 /// markdown table. `node dist/bench/ceiling.js [--quick]` runs it alone.
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -90,9 +90,11 @@ async function jobsAgainstMultiscan (root: string, dbDir: string, corpus: string
 /// Scanwall's req/s over null-icap.js's, per size, c=8: medians of the per-pair ratios.
 async function nullFractions (root: string, dbDir: string, sizes: readonly string[], reps: number, seconds: number): Promise<Map<string, number[]>> {
   const port = await freePort()
+  mkdirSync(join(root, 'node'), { recursive: true })
   const nullIcap = new Daemon('null-icap', process.execPath, [join(peers, 'null-icap.js'), String(port)], { logFile: join(root, 'null-icap.log') })
-  const node = await startScanwallNode({ dir: join(root, 'node'), signaturesDir: dbDir, env: { SCANWALL_SNMP_ENABLED: 'false' }, startTimeoutMs: 120_000 })
+  let node: Awaited<ReturnType<typeof startScanwallNode>> | undefined
   try {
+    node = await startScanwallNode({ dir: join(root, 'node'), signaturesDir: dbDir, env: { SCANWALL_SNMP_ENABLED: 'false' }, startTimeoutMs: 120_000 })
     await waitForPort('127.0.0.1', port, 10_000, () => nullIcap.alive)
     const ceiling: IcapTarget = { host: '127.0.0.1', port, service: 'avscan' }
     const benchIcap = join(peers, 'bench-icap')
@@ -111,7 +113,7 @@ async function nullFractions (root: string, dbDir: string, sizes: readonly strin
     }
     return fractions
   } finally {
-    await node.daemon.stop(10_000)
+    await node?.daemon.stop(10_000)
     await nullIcap.stop(2000)
   }
 }
