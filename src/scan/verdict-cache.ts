@@ -12,7 +12,7 @@
 ///
 /// So most bodies never do: admission on the second sighting (a "doorkeeper", as in TinyLFU). The
 /// first time a body is seen only a fingerprint of a few sampled bytes (size, head, middle, tail:
-/// ~1 KiB, a few µs) is remembered; only a body whose fingerprint was seen before is hashed in
+/// 768 bytes, a few µs) is remembered; only a body whose fingerprint was seen before is hashed in
 /// full, scanned on a miss, and its clean verdict stored. Unique bodies (most web traffic) cost the
 /// fingerprint; the third and later sightings of a body are answered from the cache. The
 /// fingerprint only decides whether to pay for the hash: a fingerprint collision costs a hash,
@@ -20,7 +20,7 @@
 ///
 /// Bounded: at most maxEntries verdicts and maxBytes of estimated memory (key, entry, Map slot),
 /// least recently used first out; the doorkeeper holds as many fingerprints as the cache holds
-/// entries, oldest first out. Only verdicts that are clean with no finding at all are stored, never
+/// entries (~80 bytes each, not counted in maxBytes), oldest first out. Only verdicts that are clean with no finding at all are stored, never
 /// infected, limit, encrypted, broken, error, timeout or aborted ones.
 import { createHash, hash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
