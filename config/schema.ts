@@ -64,6 +64,15 @@ export const schema = {
       format: formats.inlineBytes,
       default: 16 * 1024,
     },
+    // The clean-verdict cache (src/scan/verdict-cache.ts, docs/engine.md): content already scanned
+    // clean under the same signatures and limits is answered without a scan.
+    cache: {
+      enabled: { doc: 'Answer content already scanned clean (same SHA-256, signature version and limits) from a cache; admitted on its second sighting', format: Boolean, default: true, env: 'SCANWALL_SCAN_CACHE' },
+      maxEntries: { doc: 'Clean verdicts the cache holds at most (least recently used out first)', format: positiveInt, default: 65_536 },
+      maxBytes: { doc: 'Memory the cache\'s entries may take at most (estimated, bytes)', format: positiveInt, default: 16 * 1024 * 1024 },
+      minBytes: { doc: 'Bodies smaller than this are always scanned (matching them costs about what hashing does)', format: nonNegativeInt, default: 16 * 1024 },
+      disabledServices: { doc: 'Services (ICAP service paths, clamd) whose objects are always scanned, never answered from the cache', format: formats.stringList, default: [] as string[] },
+    },
     // Unpacking limits (ClamAV's names in the docs); the scan time limit (MaxScanTime) is scan.timeoutMs.
     // Exceeding one yields Heuristics.Limits.Exceeded.<Which>, which policy blocks by default.
     limits: {

@@ -70,6 +70,10 @@ export class Metrics {
   aborted = 0
   overloads = 0
   squidStalls = 0
+  /// Clean-verdict cache (src/scan/verdict-cache.ts): objects answered from it, and looked up in it
+  /// (second sightings) without a stored verdict.
+  cacheHits = 0
+  cacheMisses = 0
   #connectionsOpen = 0
   connectionsTotal = 0
   readonly latency = new LatencyWindow(4096)

@@ -98,6 +98,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     },
     signaturesLenient: config.signatures.lenient,
     signaturesCacheDir: join(config.signatures.cacheDir, 'compiled'),
+    ...(config.scan.cache.enabled ? { cache: config.scan.cache } : {}),
   }, metrics, log), async s => { await s.close() })
   const profile: Profile = { ...defaultProfile, blockOversize: config.scan.oversize !== 'allow', failMode: config.scan.failMode, blockBroken: config.scan.alertBrokenContainers }
   const icap = createIcapServer({

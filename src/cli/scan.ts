@@ -1,28 +1,38 @@
-/// `scanwall scan PATH... [--db DIR] [--lenient] [--no-summary]`: scans files and directories
-/// (recursively) in this process, in the spirit of clamscan: `path: Name FOUND` / `path: OK`, a
-/// summary, exit 0 when clean, 1 when something was found, 2 when an error occurred and nothing was.
-import { readdir, stat } from 'node:fs/promises'
+/// `scanwall scan PATH... [--db DIR] [--jobs N] [--lenient] [--no-summary]`: scans files and
+/// directories (recursively) in the spirit of clamscan: `path: Name FOUND` / `path: OK`, a summary,
+/// exit 0 when clean, 1 when something was found, 2 when an error occurred and nothing was. Files go
+/// through the same worker pool as a node's scans (`--jobs` workers, default one per CPU), as
+/// `clamdscan --multiscan` hands files to clamd's threads; each worker reads its file by path, and
+/// the lines come out in the order of the walk, whatever order the workers finish in.
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pino } from 'pino'
 import { bundledSignaturesDir, signaturesCacheDir } from '../../config/schema.js'
-import { Engine } from '../engine/engine.js'
-import { FileSource } from '../engine/source.js'
 import { defaultLimits } from '../engine/budget.js'
-import { loadDb } from '../engine/signatures/cache.js'
-import { signatureCount } from '../engine/matcher/build.js'
+import type { Verdict } from '../engine/verdict.js'
+import { ScanService } from '../scan/service.js'
+import { Metrics } from '../metrics.js'
 import { errorMessage } from '../errors.js'
-import { withOptions, type CommandSpec, type Parsed } from './args.js'
+import { UsageError, usage, withOptions, type CommandSpec, type Parsed } from './args.js'
 
 interface Tally { dirs: number, files: number, infected: number, errors: number, bytesRead: number, bytesScanned: number }
 
 const mb = (n: number): string => (n / (1024 * 1024)).toFixed(2)
 
-async function scanPath (engine: Engine, path: string, tally: Tally, out: (s: string) => void): Promise<void> {
+/// One line of output, in walk order: ready at once (an error found while walking) or once its scan
+/// is done. Wrapped, since an async generator would await a promise it yields (one scan at a time).
+interface Pending { readonly line: Promise<() => string> }
+
+/// Walks `path` in sorted order and yields, per file or error, the function that tallies it and
+/// gives its line; scans start as the walk reaches them (the caller bounds how many are open).
+async function * walk (service: ScanService, path: string, tally: Tally): AsyncGenerator<Pending> {
   let info
   try {
     info = await stat(path)
   } catch (err) {
-    tally.errors++
-    out(`${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : errorMessage(err)} ERROR`)
+    const text = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : errorMessage(err)
+    yield { line: Promise.resolve(() => { tally.errors++; return `${path}: ${text} ERROR` }) }
     return
   }
   if (info.isDirectory()) {
@@ -31,27 +41,30 @@ async function scanPath (engine: Engine, path: string, tally: Tally, out: (s: st
     try {
       names = (await readdir(path)).sort()
     } catch (err) {
-      tally.errors++
-      out(`${path}: ${errorMessage(err)} ERROR`)
+      yield { line: Promise.resolve(() => { tally.errors++; return `${path}: ${errorMessage(err)} ERROR` }) }
       return
     }
-    for (const name of names) await scanPath(engine, join(path, name), tally, out)
+    for (const name of names) yield * walk(service, join(path, name), tally)
     return
   }
   if (!info.isFile()) return
-  const verdict = await engine.scan(new FileSource(path, info.size), path, defaultLimits, new AbortController().signal)
+  const size = info.size
+  yield { line: service.scan({ kind: 'file', path, size }, { service: 'cli' }, new AbortController().signal).then(({ verdict }) => () => line(path, size, verdict, tally)) }
+}
+
+function line (path: string, size: number, verdict: Verdict, tally: Tally): string {
   tally.files++
-  tally.bytesRead += info.size
+  tally.bytesRead += size
   tally.bytesScanned += verdict.stats.bytes
   if (verdict.status === 'infected') {
     tally.infected++
-    out(`${path}: ${verdict.findings[0]?.name ?? 'unknown'} FOUND`)
-  } else if (verdict.status === 'error') {
-    tally.errors++
-    out(`${path}: ${verdict.error?.message ?? 'scan failed'} ERROR`)
-  } else {
-    out(`${path}: OK`)
+    return `${path}: ${verdict.findings[0]?.name ?? 'unknown'} FOUND`
   }
+  if (verdict.status === 'error' || verdict.status === 'timeout' || verdict.status === 'aborted') {
+    tally.errors++
+    return `${path}: ${verdict.error?.message ?? 'scan failed'} ERROR`
+  }
+  return `${path}: OK`
 }
 
 const spec = {
@@ -60,6 +73,7 @@ const spec = {
   positionals: '[PATH...]',
   options: {
     db: { type: 'string', short: 'd', value: 'DIR', help: 'signature directory (default: the bundled signatures)' },
+    jobs: { type: 'string', short: 'j', value: 'N', help: 'files scanned at once, one worker thread each (default: the number of CPUs)' },
     lenient: { type: 'boolean', help: 'skip malformed signature lines instead of refusing the database' },
     'no-summary': { type: 'boolean', help: 'omit the SCAN SUMMARY block' },
   },
@@ -69,31 +83,61 @@ export async function runScan (args: string[]): Promise<number> {
   return await withOptions(spec, args, scanCommand)
 }
 
+/// Files kept open per worker: one scanning, one queued, so a worker never waits for the walk.
+const openPerWorker = 2
+
+function jobsOf (value: string | undefined): number {
+  if (value === undefined) return availableParallelism()
+  const n = Number(value)
+  if (!/^\d+$/.test(value) || n < 1 || n > 256) throw new UsageError(spec.name, `--jobs must be a whole number from 1 to 256 (got '${value}')`, usage(spec))
+  return n
+}
+
 async function scanCommand ({ values, positionals }: Parsed<typeof spec.options>): Promise<number> {
   const out = (s: string): void => { process.stdout.write(`${s}\n`) }
   const started = performance.now()
-  let engine: Engine
-  let known: number
-  let unsupported: Record<string, number> = {}
+  const jobs = jobsOf(values.jobs)
+  const spoolDir = await mkdtemp(join(tmpdir(), 'scanwall-scan-'))
+  let service: ScanService
   try {
-    const { db } = await loadDb(values.db ?? bundledSignaturesDir, { lenient: values.lenient === true, cacheDir: signaturesCacheDir })
-    engine = new Engine(db)
-    known = signatureCount(db)
-    unsupported = db.stats.unsupportedReasons
+    service = await ScanService.start({
+      workers: jobs,
+      maxQueue: jobs * openPerWorker,
+      workerMaxOldGenMb: 512,
+      memoryLimit: 0,
+      spoolDir,
+      timeoutMs: defaultLimits.maxScanMs,
+      signaturesDir: values.db ?? bundledSignaturesDir,
+      signaturesLenient: values.lenient === true,
+      signaturesCacheDir,
+    }, new Metrics(), pino({ level: 'silent' }))
   } catch (err) {
+    await rm(spoolDir, { recursive: true, force: true })
     process.stderr.write(`scanwall scan: ${errorMessage(err)}\n`)
     return 2
   }
   const tally: Tally = { dirs: 0, files: 0, infected: 0, errors: 0, bytesRead: 0, bytesScanned: 0 }
-  for (const path of positionals.length > 0 ? positionals : ['.']) await scanPath(engine, path, tally, out)
+  try {
+    const open: Pending[] = []
+    for (const path of positionals.length > 0 ? positionals : ['.']) {
+      for await (const pending of walk(service, path, tally)) {
+        open.push(pending)
+        while (open.length >= jobs * openPerWorker) out((await open.shift()!.line)())
+      }
+    }
+    for (const pending of open) out((await pending.line)())
+  } finally {
+    await service.close()
+    await rm(spoolDir, { recursive: true, force: true })
+  }
   if (values['no-summary'] !== true) {
     const secs = (performance.now() - started) / 1000
     const ratio = tally.bytesRead > 0 ? (tally.bytesScanned / tally.bytesRead).toFixed(2) : '0.00'
     out('\n----------- SCAN SUMMARY -----------')
-    out(`Known viruses: ${known}`)
+    out(`Known viruses: ${service.signatureCount}`)
     // One line per reason a valid signature was not loaded (clamscan has no such lines).
-    for (const [why, n] of Object.entries(unsupported)) out(`Unsupported signatures: ${n} (${why})`)
-    out(`Signature DB version: ${engine.version}`)
+    for (const [why, n] of Object.entries(service.signatures.stats.unsupportedReasons)) out(`Unsupported signatures: ${n} (${why})`)
+    out(`Signature DB version: ${service.dbVersion}`)
     out(`Scanned directories: ${tally.dirs}`)
     out(`Scanned files: ${tally.files}`)
     out(`Infected files: ${tally.infected}`)

@@ -9,7 +9,7 @@ import { detect, detectType, type FileType } from './filetype.js'
 import { brokenName, handlerFor, hasHandler, type HandlerEnv, type Layer } from './formats/registry.js'
 import { SevenZipBackend } from './formats/sevenzip.js'
 import { SliceSource } from './formats/slice.js'
-import { EmbeddedProbe, hasEmbeddedMagic, plausibleStart, probeBytes } from './embedded.js'
+import { EmbeddedProbe, hasEmbeddedMagic, plausibleStart, probeBytes, zipStartsFromEnd } from './embedded.js'
 import { Matcher, type MatcherOptions } from './matcher/matcher.js'
 import type { CompiledDb } from './matcher/db.js'
 import { verdictOf } from './outcome.js'
@@ -78,12 +78,14 @@ export class Engine {
     const type = await detectType(source)
     const match = this.#matcher.begin(type, source.size, ancestry)
     // Objects with no handler of their own may still hide an archive past their start.
-    const probe = hasHandler(type) ? undefined : new EmbeddedProbe()
+    const probe = hasHandler(type) ? undefined : new EmbeddedProbe(source.size)
     // The stream copies what it carries over a chunk boundary, so the source may reuse its buffer.
     for await (const chunk of source.chunks(undefined, { reuse: true })) {
       if (!state.budget.alive()) return
-      match.push(chunk)
+      // The probe first: it reads only the first and last 64 KiB, which the matcher then finds in the
+      // cache; after the matcher's pass over a 1 MiB chunk (and the Bloom bitmaps) the head is cold.
       probe?.push(chunk)
+      match.push(chunk)
     }
     const names = match.end()
     // Ext rules and normalised text read the layer once more, only when the stream asks for it.
@@ -92,7 +94,7 @@ export class Engine {
     if (match.allowListed) return // .fp/.sfp: this layer and what it contains are known clean
     if (state.findings.length > 0) return // first detection decides, as clamd without --allmatch
     const inner = [...ancestry, type]
-    if (probe !== undefined) { await this.#embedded(source, probe.found, path, depth, state, inner); return }
+    if (probe !== undefined) { await this.#embedded(source, probe, path, depth, state, inner); return }
     const handler = await handlerFor(type)
     if (handler === undefined) return
     await this.#children(handler.extract(source, state.budget, this.#env), type, path, depth, state, inner)
@@ -100,7 +102,11 @@ export class Engine {
 
   /// Walks the first plausible embedded archive as a child named after its offset. A magic found by
   /// chance in a large binary is no damaged container: broken reports from inside are dropped.
-  async #embedded (source: ByteSource, starts: readonly number[], path: string[], depth: number, state: WalkState, ancestry: readonly FileType[]): Promise<void> {
+  async #embedded (source: ByteSource, probe: EmbeddedProbe, path: string[], depth: number, state: WalkState, ancestry: readonly FileType[]): Promise<void> {
+    const starts = [...probe.found]
+    for (const end of probe.ends) {
+      for (const at of await zipStartsFromEnd(async (offset, length) => await source.read(offset, length), end)) if (!starts.includes(at)) starts.push(at)
+    }
     for (const at of starts) {
       if (!plausibleStart(await source.read(at, probeBytes))) continue
       const reports = state.budget.reports

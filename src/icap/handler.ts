@@ -21,21 +21,31 @@ export interface ScanwallHandlerDeps {
 
 /// The scan's context from an ICAP transaction: the service path, the method, the end client and
 /// user as Squid sends them, the URL, and the header fields of the HTTP message whose body it is.
+/// The header map is built on first read: nothing on the scan path reads it today, and building it
+/// for every transaction was a measurable part of a 4 KiB request's CPU (issue #10's gate).
 export function scanContext (tx: IcapTransactionInfo): ScanContext {
-  const part = tx.request.method === 'REQMOD' ? tx.request.reqHdr : tx.request.resHdr
-  const headers: Record<string, string> = {}
-  for (const [name, value] of part?.parsed.headers.entries() ?? []) {
-    const key = name.toLowerCase()
-    headers[key] = headers[key] === undefined ? value : `${headers[key]}, ${value}`
-  }
+  let headers: Record<string, string> | undefined
   return {
     service: tx.service.name,
     method: tx.request.method,
     client: tx.clientIp ?? tx.remote,
     ...(tx.user === undefined ? {} : { user: tx.user }),
     url: tx.url,
-    headers,
+    get headers (): Record<string, string> {
+      headers ??= headerMap(tx)
+      return headers
+    },
   }
+}
+
+function headerMap (tx: IcapTransactionInfo): Record<string, string> {
+  const part = tx.request.method === 'REQMOD' ? tx.request.reqHdr : tx.request.resHdr
+  const headers: Record<string, string> = {}
+  for (const [name, value] of part?.parsed.headers.entries() ?? []) {
+    const key = name.toLowerCase()
+    headers[key] = headers[key] === undefined ? value : `${headers[key]}, ${value}`
+  }
+  return headers
 }
 
 export class ScanwallIcapHandler implements IcapHandler<BodySource> {

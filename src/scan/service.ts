@@ -19,6 +19,7 @@ import { loadDb } from '../engine/signatures/cache.js'
 import { loadDbInBackground } from '../updates/background.js'
 import { ScanwallError, errorMessage, type ErrorCode } from '../errors.js'
 import type { Metrics } from '../metrics.js'
+import { VerdictCache, type CacheLookup, type VerdictCacheOptions } from './verdict-cache.js'
 import type { Logger } from '../log.js'
 
 export interface ScanServiceOptions extends PoolOptions {
@@ -35,6 +36,11 @@ export interface ScanServiceOptions extends PoolOptions {
   /// Memory bodies up to this size whose type has nothing to unpack are matched on the calling
   /// thread (Engine.scanLeaf says why); 0 sends every body to the pool. Capped at leafMaxBytes.
   readonly inlineMaxBytes?: number
+  /// The clean-verdict cache (verdict-cache.ts); absent: off.
+  readonly cache?: VerdictCacheOptions & {
+    /// Services (ScanContext.service) whose objects are always scanned, never answered from the cache.
+    readonly disabledServices?: readonly string[]
+  }
 }
 
 export interface ScanOutcome {
@@ -77,6 +83,7 @@ export class ScanService {
   /// Hard per-task deadlines (the cooperative budget plus a grace), one timer for all tasks.
   readonly #deadlines: DeadlineWatch
   readonly #memory: MemoryBudget
+  readonly #cache: VerdictCache | undefined
 
   private constructor (options: ScanServiceOptions, signatures: CompiledDb, metrics: Metrics, log: Logger) {
     this.#options = options
@@ -90,6 +97,32 @@ export class ScanService {
     this.#leaf = this.#leafScanner(signatures, kernel)
     this.#deadlines = new DeadlineWatch(options.timeoutMs + hardTimeoutGraceMs)
     this.#memory = new MemoryBudget(Math.max(memoryBudgetBytes, options.memoryLimit))
+    this.#cache = options.cache === undefined ? undefined : new VerdictCache(options.cache)
+    this.#cache?.setScope(this.#cacheScope(signatures))
+  }
+
+  /// What a cached verdict depends on besides the content: the signatures and the limits.
+  #cacheScope (db: CompiledDb): string {
+    return `${db.version}|${JSON.stringify(this.#options.limits ?? {})}`
+  }
+
+  /// The cache's counters, or undefined when it is off.
+  get cacheStats (): { readonly entries: number, readonly bytes: number, readonly hits: number, readonly misses: number, readonly firstSightings: number, readonly stores: number } | undefined {
+    const c = this.#cache
+    return c === undefined ? undefined : { entries: c.entries, bytes: c.bytes, hits: c.hits, misses: c.misses, firstSightings: c.firstSightings, stores: c.stores }
+  }
+
+  /// A cache lookup for this body, or nothing to do: cache off, off for the service, or a small body.
+  async #lookup (source: BodySource, service: string): Promise<CacheLookup> {
+    const cache = this.#cache
+    if (cache === undefined || !cache.wants(source.size) || (this.#options.cache?.disabledServices?.includes(service) ?? false)) return {}
+    try {
+      return await cache.lookup(source)
+    } catch (err) {
+      // A spool file that cannot be read back here will fail the scan too; the scan says why.
+      this.#log.warn({ err: errorMessage(err) }, 'verdict cache lookup failed; scanning')
+      return {}
+    }
   }
 
   /// Loads the DB and starts the workers; resolves once every worker has built its engine, so the
@@ -151,10 +184,18 @@ export class ScanService {
       return keepBody && body.kept !== undefined ? { verdict, body: body.kept } : { verdict }
     }
     const source: BodySource = body
+    const cached = await this.#lookup(source, service)
+    if (cached.verdict !== undefined) {
+      this.#metrics.cacheHits++
+      this.#record(cached.verdict, service)
+      return keepBody ? { verdict: cached.verdict, body: source } : { verdict: cached.verdict }
+    }
+    if (cached.store !== undefined) this.#metrics.cacheMisses++
     const inline = this.#scanInline(source)
     if (inline !== undefined) {
       this.#inlineScans++
       this.#record(inline, service)
+      cached.store?.(inline)
       return keepBody ? { verdict: inline, body: source } : { verdict: inline }
     }
     const pool = this.#pool
@@ -176,6 +217,7 @@ export class ScanService {
         ? undefined
         : source.kind === 'file' ? source : result.body !== undefined ? { kind: 'memory', bytes: result.body, size: source.size } : undefined
       const verdict = result.ok ? result.verdict : failed('error', result.code, result.message)
+      cached.store?.(verdict)
       this.#record(verdict, service)
       this.#logTrouble(verdict)
       return body === undefined ? { verdict } : { verdict, body }
@@ -279,6 +321,9 @@ export class ScanService {
       this.#leaf = this.#leafScanner(next, kernel)
       this.#signatures = next
       this.#dir = dir
+      // Verdicts under the old signatures say nothing about the new ones, even at the same version.
+      this.#cache?.clear()
+      this.#cache?.setScope(this.#cacheScope(next))
       this.#lastReloadError = undefined
       this.#log.info({ signatures: signatureCount(next), version: next.version, ms: Math.round(performance.now() - started) }, 'signatures reloaded')
       this.#metrics.events.emit('sigdb', { ok: true, version: next.version, signatures: signatureCount(next) })

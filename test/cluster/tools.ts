@@ -88,10 +88,15 @@ async function load (a: LoadArgs): Promise<void> {
 /// RESPMOD requests with a `megabytes` body (random bytes, so the matcher reads all of it), one
 /// after the other, until stdin ends. Prints the number of transactions answered.
 async function hammer (host: string, port: number, concurrency: number, megabytes: number): Promise<void> {
+  // Every body unique (a 16-byte nonce chunk before the shared bytes), so each one is scanned: the
+  // clean-verdict cache answers a body seen twice before without touching the pool.
   const body = randomBytes(megabytes * 1024 * 1024)
-  const http = `HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: ${body.length}\r\n\r\n`
+  const nonceBytes = 16
+  const size = nonceBytes + body.length
+  const http = `HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: ${size}\r\n\r\n`
   const head = Buffer.from(`RESPMOD icap://${host}/avscan ICAP/1.0\r\nHost: ${host}\r\nAllow: 204\r\nEncapsulated: res-hdr=0, res-body=${http.length}\r\n\r\n` +
-    `${http}${body.length.toString(16)}\r\n`)
+    `${http}${nonceBytes.toString(16)}\r\n`)
+  const bodyChunk = Buffer.from(`\r\n${body.length.toString(16)}\r\n`)
   const tail = Buffer.from('\r\n0\r\n\r\n')
   const stop = new AbortController()
   let answered = 0
@@ -105,6 +110,8 @@ async function hammer (host: string, port: number, concurrency: number, megabyte
           if (stop.signal.aborted) { socket.destroy(); resolve(); return }
           data = ''
           socket.write(head)
+          socket.write(randomBytes(nonceBytes))
+          socket.write(bodyChunk)
           socket.write(body)
           socket.write(tail)
         }

@@ -47,6 +47,23 @@ describe('scanwall scan (CLI)', function () {
     assert.match(missing.stdout, /nope: No such file or directory ERROR/)
   })
 
+  it('--jobs N gives the same lines in the same order as one job, and refuses a bad N', () => {
+    const many = join(root, 'many')
+    mkdirSync(many)
+    for (let i = 0; i < 24; i++) writeFileSync(join(many, `f${String(i).padStart(2, '0')}`), i % 5 === 0 ? gzipSync(Buffer.concat([randomBytes(i * 1000), eicar])) : randomBytes(20_000 + i * 3000))
+    writeFileSync(join(many, 'z-dir-missing-after'), 'x')
+    const one = scan('--no-summary', '--jobs', '1', many, join(root, 'nope'))
+    const four = scan('--no-summary', '--jobs', '4', many, join(root, 'nope'))
+    assert.equal(one.status, 1)
+    assert.equal(four.status, 1, four.stderr)
+    assert.equal(four.stdout, one.stdout)
+    assert.equal(one.stdout.split('\n').filter(l => l.endsWith('FOUND')).length, 5)
+    assert.match(one.stdout, /nope: No such file or directory ERROR\n$/)
+    const bad = scan('--jobs', '0', many)
+    assert.equal(bad.status, 2)
+    assert.match(bad.stderr, /--jobs must be a whole number from 1 to 256/)
+  })
+
   it('exits 2 with file:line on a malformed DB, and loads it with --lenient', () => {
     writeFileSync(join(db, 'bad.ndb'), 'Bad:0:*:zz\n')
     try {

@@ -114,6 +114,25 @@ describe('broken containers are findings; engine faults are error verdicts (issu
     assert.equal(engine.scanLeaf(Buffer.from('plain text, nothing in it'), 'object')?.status, 'clean')
   })
 
+  it('finds a zip appended past the first 64 KiB by its end record, as written and with offsets from the file start', async () => {
+    const zip = zipOf([{ name: 'eicar.com', method: 8, data: deflateRawSync(eicar), size: eicar.length }])
+    const prefix = Buffer.alloc(200_000, 0x20) // text-like, no handler, past the head window
+    const appended = Buffer.concat([prefix, zip])
+    const verdict = await scanBytes(engine, appended)
+    assert.equal(verdict.status, 'infected')
+    assert.deepEqual(verdict.findings[0]?.path, ['object', `embedded@${prefix.length}`, 'eicar.com'])
+    // `zip -A`: every offset counts from the file's start, so the end record's arithmetic gives 0 and
+    // the first directory entry's local header offset names the start.
+    const adjusted = Buffer.from(appended)
+    const end = adjusted.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]))
+    const dir = end - adjusted.readUInt32LE(end + 12)
+    adjusted.writeUInt32LE(adjusted.readUInt32LE(end + 16) + prefix.length, end + 16)
+    adjusted.writeUInt32LE(adjusted.readUInt32LE(dir + 42) + prefix.length, dir + 42)
+    const shifted = await scanBytes(engine, adjusted)
+    assert.equal(shifted.status, 'infected')
+    assert.deepEqual(shifted.findings[0]?.path, ['object', `embedded@${prefix.length}`, 'eicar.com'])
+  })
+
   it('a stray archive magic in an ordinary object is neither walked nor reported', async () => {
     const bytes = Buffer.concat([Buffer.alloc(1000, 0x20), Buffer.from('PK\x03\x04 is how a zip starts'), Buffer.alloc(1000, 0x20)])
     const verdict = await scanBytes(engine, bytes)

@@ -1,0 +1,160 @@
+/// Issue #11's bench cells (items 4, 5, 6), all with the peer-scale DB (../shared/peers/gen-db.py):
+/// the clean-verdict cache's cost on unique 1 MiB bodies and its answer to a repeated 16 MiB body
+/// against a first scan; `scanwall scan --jobs 2` on the peers' corpus (make-corpus.py) against
+/// `clamdscan --multiscan` and a freshly started clamd (empty cache), in the same run; and the ICAP
+/// path as a fraction of ../shared/peers/null-icap.js (a server that reads each body and answers
+/// 204 without scanning) at 4 KiB, 64 KiB and 1 MiB, c=8, alternating who goes first. Returns a
+/// markdown table. `node dist/bench/ceiling.js [--quick]` runs it alone.
+import { execFile } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { promisify } from 'node:util'
+import { pino } from 'pino'
+import { ScanService } from '../src/scan/service.js'
+import { releaseSource, type BodySource } from '../src/scan/body.js'
+import { Metrics } from '../src/metrics.js'
+import { Clamd, timed } from './clamav-peer.js'
+import { runBenchIcap, type IcapTarget } from './bench-icap.js'
+import { startScanwallNode, cliMain } from '../test/helpers/scanwall-node.js'
+import { Daemon } from '../test/helpers/daemon.js'
+import { freePort, waitForPort } from '../test/helpers/ports.js'
+
+const run = promisify(execFile)
+const peers = fileURLToPath(new URL('../../../shared/peers/', import.meta.url))
+
+export interface CeilingBenchOptions { readonly quick?: boolean }
+
+const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? 0
+const cpuMs = (): number => { const c = process.cpuUsage(); return (c.user + c.system) / 1000 }
+const never = new AbortController().signal
+
+async function memoryBody (service: ScanService, bytes: Uint8Array): Promise<BodySource> {
+  const sink = service.openSink(bytes.length)
+  await sink.write(bytes)
+  return await sink.finish()
+}
+
+/// Cache on ('bench') against off ('nocache', in disabledServices) in one service: batches of unique
+/// 1 MiB bodies, two in flight, CPU time of this process (all threads) per body, batches alternating.
+async function cacheCost (service: ScanService, reps: number, perBatch: number): Promise<{ on: number, off: number }> {
+  const on: number[] = []
+  const off: number[] = []
+  for (let rep = 0; rep < reps; rep++) {
+    for (const name of rep % 2 === 0 ? ['bench', 'nocache'] : ['nocache', 'bench']) {
+      const bodies = await Promise.all(Array.from({ length: perBatch }, async () => await memoryBody(service, randomBytes(1 << 20))))
+      const before = cpuMs()
+      for (let i = 0; i < bodies.length; i += 2) {
+        await Promise.all(bodies.slice(i, i + 2).map(async body => await service.scan(body, { service: name }, never)))
+      }
+      ;(name === 'bench' ? on : off).push((cpuMs() - before) / perBatch)
+    }
+  }
+  return { on: median(on), off: median(off) }
+}
+
+/// A 16 MiB body (spooled): its first scan against its answers from the cache (third sighting on).
+async function repeatRatio (service: ScanService, spool: string, repeats: number): Promise<{ firstMs: number, secondMs: number, hitMs: number }> {
+  const sink = service.openSink()
+  const bytes = randomBytes(16 << 20)
+  for (let at = 0; at < bytes.length; at += 1 << 20) await sink.write(bytes.subarray(at, at + (1 << 20)))
+  const body = await sink.finish()
+  if (body.kind !== 'file') throw new Error(`a 16 MiB body was not spooled (spool ${spool})`)
+  const wall = async (): Promise<number> => { const t = performance.now(); await service.scan(body, { service: 'bench' }, never); return performance.now() - t }
+  try {
+    const firstMs = await wall()
+    const secondMs = await wall() // hashed, scanned, stored
+    const hits: number[] = []
+    for (let i = 0; i < repeats; i++) hits.push(await wall())
+    return { firstMs, secondMs, hitMs: median(hits) }
+  } finally {
+    await releaseSource(body)
+  }
+}
+
+async function jobsAgainstMultiscan (root: string, dbDir: string, corpus: string): Promise<{ oursMs: number, theirsMs: number, bytes: number }> {
+  const bytes = readdirSync(corpus).reduce((n, f) => n + statSync(join(corpus, f)).size, 0)
+  const scan = async (): Promise<number> => (await timed(process.execPath, [cliMain, 'scan', '--jobs', '2', '--no-summary', '--db', dbDir, corpus])).ms
+  await timed(process.execPath, [cliMain, 'scan', '--jobs', '2', '--no-summary', '--db', dbDir, join(peers, 'README.md')]) // compiles the DB cache
+  const oursMs = await scan()
+  const { clamd } = await Clamd.start(join(root, 'clamd'), dbDir)
+  try {
+    return { oursMs, theirsMs: await clamd.multiscan(corpus), bytes }
+  } finally {
+    clamd.stop()
+  }
+}
+
+/// Scanwall's req/s over null-icap.js's, per size, c=8: medians of the per-pair ratios.
+async function nullFractions (root: string, dbDir: string, sizes: readonly string[], reps: number, seconds: number): Promise<Map<string, number[]>> {
+  const port = await freePort()
+  mkdirSync(join(root, 'node'), { recursive: true })
+  const nullIcap = new Daemon('null-icap', process.execPath, [join(peers, 'null-icap.js'), String(port)], { logFile: join(root, 'null-icap.log') })
+  let node: Awaited<ReturnType<typeof startScanwallNode>> | undefined
+  try {
+    node = await startScanwallNode({ dir: join(root, 'node'), signaturesDir: dbDir, env: { SCANWALL_SNMP_ENABLED: 'false' }, startTimeoutMs: 120_000 })
+    await waitForPort('127.0.0.1', port, 10_000, () => nullIcap.alive)
+    const ceiling: IcapTarget = { host: '127.0.0.1', port, service: 'avscan' }
+    const benchIcap = join(peers, 'bench-icap')
+    for (const target of [ceiling, node]) await runBenchIcap(benchIcap, target, { size: '64k', concurrency: 8, seconds: 1 })
+    const fractions = new Map<string, number[]>()
+    let index = 0
+    for (let rep = 0; rep < reps; rep++) {
+      for (const size of sizes) {
+        const request = { size, concurrency: 8, seconds }
+        const nullFirst = index++ % 2 === 0
+        const a = await runBenchIcap(benchIcap, nullFirst ? ceiling : node, request)
+        const b = await runBenchIcap(benchIcap, nullFirst ? node : ceiling, request)
+        const [theirs, ours] = nullFirst ? [a, b] : [b, a]
+        fractions.set(size, [...fractions.get(size) ?? [], ours.rps / Math.max(theirs.rps, 1e-9)])
+      }
+    }
+    return fractions
+  } finally {
+    await node?.daemon.stop(10_000)
+    await nullIcap.stop(2000)
+  }
+}
+
+export async function runCeilingBench (options: CeilingBenchOptions = {}): Promise<string> {
+  const quick = options.quick === true
+  const root = mkdtempSync(join(tmpdir(), 'scanwall-ceiling-bench-'))
+  try {
+    const dbDir = join(root, 'db')
+    await run('python3', [join(peers, 'gen-db.py'), dbDir, '--seed', '20240601', '--hdb', '100000', '--ndb', '20000'])
+    const rows = ['| cell | Scanwall | other | result (target) |', '|---|---:|---:|---|']
+    const spool = join(root, 'spool')
+    const cache = { maxEntries: 65_536, maxBytes: 16 << 20, minBytes: 16 << 10, disabledServices: ['nocache'] }
+    const service = await ScanService.start({ workers: 2, maxQueue: 64, workerMaxOldGenMb: 512, memoryLimit: 2 << 20, spoolDir: spool, timeoutMs: 120_000, signaturesDir: dbDir, inlineMaxBytes: 16 << 10, cache }, new Metrics(), pino({ level: 'silent' }))
+    try {
+      const cost = await cacheCost(service, quick ? 2 : 6, quick ? 8 : 32)
+      rows.push(`| unique 1 MiB bodies: CPU per body, cache on / off (process, all threads) | ${cost.on.toFixed(2)} ms | ${cost.off.toFixed(2)} ms | **${(100 * (cost.on / cost.off - 1)).toFixed(1)} %** (target < 3 %) |`)
+      const repeat = await repeatRatio(service, spool, quick ? 3 : 9)
+      rows.push(`| repeated 16 MiB body (spooled): first scan / answer from the cache (wall, median) | ${repeat.hitMs.toFixed(1)} ms | ${repeat.firstMs.toFixed(0)} ms first (${repeat.secondMs.toFixed(0)} ms second: hashed + scanned) | **${(repeat.firstMs / repeat.hitMs).toFixed(1)}x** (target ≥ 20x) |`)
+    } finally {
+      await service.close()
+    }
+    const state = join(root, 'peers')
+    await run('python3', [join(peers, 'make-corpus.py'), state, '--seed', '7', '--mb', quick ? '32' : '200'], { maxBuffer: 1 << 24 })
+    const jobs = await jobsAgainstMultiscan(root, dbDir, join(state, 'corpus'))
+    const mbs = (ms: number): string => `${(jobs.bytes / 1e6 / (ms / 1000)).toFixed(1)} MB/s`
+    rows.push(`| \`scanwall scan --jobs 2\` (start-up included) vs \`clamdscan --multiscan\`, fresh clamd, peers' corpus ${(jobs.bytes / 1e6).toFixed(0)} MB | ${(jobs.oursMs / 1000).toFixed(2)} s, ${mbs(jobs.oursMs)} | ${(jobs.theirsMs / 1000).toFixed(2)} s, ${mbs(jobs.theirsMs)} | **${(jobs.theirsMs / jobs.oursMs).toFixed(1)}x** (target ≥ 10x) |`)
+    const targets: Record<string, number> = { '4k': 0.6, '64k': 0.35, '1m': 0.5 }
+    const fractions = await nullFractions(root, dbDir, Object.keys(targets), quick ? 1 : 3, quick ? 1 : 3)
+    for (const [size, values] of fractions) {
+      rows.push(`| ICAP RESPMOD ${size} c=8: Scanwall req/s ÷ null-icap.js req/s (median of ${values.length} pairs) | | | **${median(values).toFixed(2)}** (${Math.min(...values).toFixed(2)}..${Math.max(...values).toFixed(2)}; target ${targets[size] ?? '-'}) |`)
+    }
+    return ['### Issue #11: verdict cache, `scanwall scan --jobs`, the ICAP ceiling (peer-scale DB: 100k hdb + 20k ndb)', '', ...rows].join('\n')
+  } finally {
+    rmSync(root, { recursive: true, force: true })
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  runCeilingBench({ quick: process.argv.includes('--quick') }).then(md => { process.stdout.write(`${md}\n`) }, (err: unknown) => {
+    process.stderr.write(`ceiling bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)
+    process.exitCode = 1
+  })
+}
