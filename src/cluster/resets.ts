@@ -11,9 +11,9 @@
 /// from the virtual address's ports. Noise: a segment arriving after its socket is gone (a late
 /// retransmission) also draws one; hence a rate threshold held for a while, not a single packet.
 /// The counter lives in the owner table (`flags owner`, netfilter.ts), so it ends with the process
-/// like the buckets do. A counter cannot say which peer is the other owner: on a symptom the agent
-/// logs it, raises the SNMP notification and lets the map-based check (duplicates.ts) decide who
-/// steps back. Rendering and rate logic are pure; the caller runs nft.
+/// like the buckets do. A counter cannot say which peer is the other owner: reset-guard.ts samples
+/// it and the agent steps back to its home share (agent-safety.ts). Rendering, parsing and rate
+/// logic are pure; the caller runs nft.
 
 export interface ResetProbeOptions {
   readonly vip: string
@@ -32,12 +32,20 @@ export function renderResetProbe (table: string, o: ResetProbeOptions): string[]
   ]
 }
 
-/// Packets of the counter in `nft -j list counter ip <table> handshake_resets` output.
+/// Packets of the counter in `nft -j list counter ip <table> foreign_resets` output.
 export function parseResetCounter (json: string): number {
   const doc = JSON.parse(json) as { nftables?: Array<{ counter?: { name?: string, packets?: number } }> }
   const entry = doc.nftables?.find(x => x.counter?.name === resetCounter)?.counter
   if (entry === undefined || typeof entry.packets !== 'number') throw new Error(`no counter ${resetCounter} in the nft listing`)
   return entry.packets
+}
+
+/// Packets of the counter in the owner table's text listing (`list table`, as the owner nft session
+/// prints it after every command: netfilter.ts reads the count there).
+export function parseResetListing (listing: string): number {
+  const m = new RegExp(`counter ${resetCounter} \\{\\s*packets (\\d+) bytes`).exec(listing)
+  if (m?.[1] === undefined) throw new Error(`no counter ${resetCounter} in the nft listing`)
+  return Number(m[1])
 }
 
 export interface ResetRateOptions {
