@@ -1,8 +1,9 @@
 /// The agent's two data-plane safety nets (issue #17 item 4), applied to the ownership it is about
 /// to install: (1) duplicate owners seen in peers' heartbeats: release the buckets of each overlap
 /// this node loses (duplicates.ts, decided through the quorum gate); (2) foreign answers seen by the
-/// kernel (reset-guard.ts): for a while, keep only the home share, the buckets the map over every
-/// member known online would give this node. Each finding is logged once and emitted (→ SNMP).
+/// kernel (reset-guard.ts): for a while, keep only the home share (the map over every member known
+/// online), and when resets go on, also give up the home buckets they are for. Each finding is
+/// logged and emitted (→ SNMP).
 import { computeBuckets, bucketsOf, type BucketMap, type Member } from './buckets.js'
 import { fromBitmap } from './bitmap.js'
 import type { QuorumGate } from './quorum-gate.js'
@@ -25,6 +26,14 @@ export interface OwnershipFacts {
   readonly now: number
 }
 
+/// After stepping back to its home share, how long resets must go on before this node also yields
+/// the home buckets it still sends resets for. Only then is it clear that the other owner does not
+/// step back (it wins every race, or is no cluster member): if both sides yielded at once, a bucket
+/// could end with no owner.
+const yieldAfterMs = 2000
+
+interface HomeOnly { readonly since: number, until: number, readonly map: number, readonly yielded: Set<number> }
+
 export class SafetyNets {
   readonly #cluster: string
   readonly #self: string
@@ -33,8 +42,11 @@ export class SafetyNets {
   readonly #events: SafetyEvents
   /// The overlaps logged last (each is logged once, not on every check while it lasts).
   #overlapsKey = ''
-  /// Until when (monotonic ms) this node keeps to its home share.
-  #homeOnlyUntil = 0
+  /// On the kernel's word: keep only the home share from `since` until `until` (monotonic ms), and
+  /// give up `yielded` home buckets too. All of it holds under the map it began with: a new map (a
+  /// peer came back, or left) is a new situation, so buckets are taken again (never while a heard
+  /// peer claims them: handover.ts).
+  #homeOnly: HomeOnly | undefined
 
   constructor (cluster: string, self: string, buckets: number, log: Logger, events: SafetyEvents) {
     this.#cluster = cluster
@@ -47,21 +59,36 @@ export class SafetyNets {
   /// Removes from `next` what the nets forbid now.
   restrict (next: Set<number>, gate: QuorumGate | undefined, f: OwnershipFacts): void {
     for (const b of this.#duplicates(gate, f)) next.delete(b)
-    if (f.now < this.#homeOnlyUntil) {
-      const home = this.#homeShare(f)
-      for (const b of next) if (!home.has(b)) next.delete(b)
-    }
+    const h = this.#current(f)
+    if (h === undefined) return
+    const home = this.#homeShare(f)
+    for (const b of next) if (!home.has(b) || h.yielded.has(b)) next.delete(b)
   }
 
-  /// The kernel reset check spoke: keep to the home share for `holdMs` (the caller reconciles).
-  foreignAnswers (perSecond: number, sinceMs: number, holdMs: number, f: OwnershipFacts): void {
+  #current (f: OwnershipFacts): HomeOnly | undefined {
+    const h = this.#homeOnly
+    if (h !== undefined && (f.now >= h.until || f.map.version !== h.map)) this.#homeOnly = undefined
+    return this.#homeOnly
+  }
+
+  /// The kernel reset check spoke about `resetting` buckets (the caller reconciles). First report:
+  /// step back to the home share. Reports after yieldAfterMs more: yield the home buckets still reset.
+  foreignAnswers (perSecond: number, sinceMs: number, resetting: readonly number[], holdMs: number, f: OwnershipFacts): void {
     const home = this.#homeShare(f)
-    const released = [...f.claims].filter(b => !home.has(b)).sort((a, b) => a - b)
-    this.#homeOnlyUntil = f.now + holdMs
-    this.#log.warn({ cluster: this.#cluster, perSecond, sinceMs, released: released.length, holdMs }, released.length > 0
-      ? 'foreign resets: another host answers for our buckets; stepping back to our home share'
-      : 'foreign resets: another host answers for our buckets, but we hold only our home share')
-    this.#events.foreign({ perSecond, sinceMs, released, holdMs })
+    let h = this.#current(f)
+    let released: number[]
+    if (h === undefined) {
+      h = { since: f.now, until: f.now + holdMs, map: f.map.version, yielded: new Set() }
+      released = [...f.claims].filter(b => !home.has(b))
+    } else {
+      h.until = f.now + holdMs
+      released = f.now - h.since < yieldAfterMs ? [] : resetting.filter(b => f.claims.has(b) && home.has(b))
+      for (const b of released) h.yielded.add(b)
+    }
+    this.#homeOnly = h
+    const what = h.since === f.now ? `back to our home share (${released.length} buckets given up)` : released.length > 0 ? `the other owner does not step back: yielding ${released.length} of our home buckets` : 'already on our home share'
+    this.#log.warn({ cluster: this.#cluster, perSecond, sinceMs, resetting: resetting.length, released: released.length, holdMs }, `foreign resets: another host answers for ${resetting.length} of our buckets; ${what}`)
+    this.#events.foreign({ perSecond, sinceMs, resetting: [...resetting], released: released.sort((a, b) => a - b), holdMs })
   }
 
   /// The map over this node and every peer whose last heartbeat said online (failed or outside our

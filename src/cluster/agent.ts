@@ -7,8 +7,8 @@
 /// periodic heartbeats and detect silent peers. With quorum (issue #17, quorum-gate.ts) the map is
 /// computed over this node's partition only, a node outside a quorate partition releases everything
 /// (`fence`) or takes nothing (`hold`), and a bucket a peer claims too is given up when the duplicate
-/// rule says so; when the kernel sees another host answer for its buckets it keeps to its home share
-/// for a while (agent-safety.ts). Shapes: agent-types.ts; heartbeat and status rows: agent-report.ts.
+/// rule says so; when the kernel sees another host answer for its buckets it gives those up for a
+/// while (agent-safety.ts). Shapes: agent-types.ts; heartbeat and status rows: agent-report.ts.
 import { EventEmitter } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import { computeBuckets, bucketsOf, type BucketMap, type Member } from './buckets.js'
@@ -147,11 +147,11 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
     this.#reconcile()
   }
 
-  /// The kernel reset check (reset-guard.ts): another host answers for buckets this node holds.
-  /// Keep to the home share for `holdMs` (agent-safety.ts).
-  foreignAnswers (perSecond: number, sinceMs: number, holdMs: number): void {
+  /// The kernel reset check (reset-guard.ts): another host answers for `resetting` buckets.
+  /// Give those up for `holdMs` (agent-safety.ts).
+  foreignAnswers (perSecond: number, sinceMs: number, resetting: readonly number[], holdMs: number): void {
     if (this.#stopped) return
-    this.#safety.foreignAnswers(perSecond, sinceMs, holdMs, this.#ownershipFacts())
+    this.#safety.foreignAnswers(perSecond, sinceMs, resetting, holdMs, this.#ownershipFacts())
     this.#reconcile()
   }
 

@@ -107,7 +107,7 @@ export class RunningInstance {
     }, async a => { await a.stop() })
     // The kernel's half of the duplicate-owner safety net: samples the owner table's bare-reset count.
     await parts.start('foreign-reset check', () => {
-      const g = new ResetGuard(sink, (perSecond, sinceMs) => agent.foreignAnswers(perSecond, sinceMs, resetGuardDefaults.holdMs), ilog)
+      const g = new ResetGuard(sink, (perSecond, sinceMs, buckets) => agent.foreignAnswers(perSecond, sinceMs, buckets, resetGuardDefaults.holdMs), ilog)
       g.start()
       return g
     }, g => g.stop())

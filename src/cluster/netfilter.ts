@@ -20,7 +20,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
 import { getPriority, setPriority } from 'node:os'
-import { renderResetProbe, parseResetListing } from './resets.js'
+import { renderResetProbe, parseResetListing, type ResetSample } from './resets.js'
 import type { OwnershipSink } from './types.js'
 import type { ResetCounter } from './reset-guard.js'
 import type { Logger } from '../log.js'
@@ -92,7 +92,7 @@ export function renderOwnerSetup (o: FilterOptions): string[] {
   const lines = [
     `add table ip ${t} { flags owner; }`,
     `add chain ip ${t} in { type filter hook input priority -150; policy accept; }`,
-    ...renderResetProbe(t, { vip: o.vip, ports: o.ports }),
+    ...renderResetProbe(t, { vip: o.vip, ports: o.ports, buckets: o.buckets, seed: o.seed }),
   ]
   if (o.mode === 'multicast') {
     lines.push(
@@ -248,9 +248,9 @@ export class NetfilterSink implements OwnershipSink, ResetCounter {
     await step
   }
 
-  /// The owner table's count of bare resets (reset-guard.ts), read from the listing the owner
-  /// session prints anyway: no extra process. Queued behind (never between) filter changes.
-  async resetCount (): Promise<number> {
+  /// The owner table's bare resets and their buckets (reset-guard.ts), read from the listing the
+  /// owner session prints anyway: no extra process. Queued behind (never between) filter changes.
+  async resetSample (): Promise<ResetSample> {
     const step = this.#queue.then(async () => {
       if (this.#nft === undefined) throw new ScanwallError('CLUSTER_NETFILTER', 'nft owner process is not running')
       return parseResetListing(await this.#command(undefined))

@@ -3,14 +3,16 @@
 /// that another host answers for buckets this node holds. The map-based check (duplicates.ts) needs
 /// the other owner's heartbeats; this one needs none, so it also covers a cut where neither side
 /// hears the other (quorum off, or a host outside the cluster answering for the address).
-/// A counter cannot say which buckets collide, so the agent steps back to its *own* share: the
-/// buckets the map over every member it has known online gives it (agent.ts, `homeShare`). It
-/// releases what it took over from silent peers, which is exactly where two owners can arise;
-/// when both sides do that, each keeps its home share and every bucket has one owner again. The
-/// step-back holds for `holdMs`, then the node takes its map's share again: if the other owner is
-/// still there, the resets return and it steps back again (one short burst per hold); if it is gone
-/// (the silent peer really died), its buckets are served again.
-import { ResetRateDetector, type ResetRateOptions } from './resets.js'
+/// Only the slower of two owners sends these resets (the faster one completed the handshake); the
+/// owner table also lists the buckets they were for. The node that sees them steps back to its home
+/// share (agent-safety.ts: the map over every member it has known online), giving up what it took
+/// over from silent peers, which is where two owners arise; when both sides do that, each keeps
+/// its home share and every bucket has one owner again. When resets go on for two more seconds,
+/// the other owner does not step back (it wins every race: in the hub bed the bridge floods to its
+/// ports in a fixed order; or it is no cluster member), so the node yields the home buckets they
+/// are for as well. The step-back holds for `holdMs` or until the map changes (a peer is heard
+/// again); then the node takes its map's share again, and resets, if any, start the cycle anew.
+import { ResetRateDetector, type ResetRateOptions, type ResetSample } from './resets.js'
 import type { Logger } from '../log.js'
 
 /// What the agent reports when the detector speaks (→ log, SNMP swClusterDuplicateOwner).
@@ -18,19 +20,20 @@ export interface ForeignAnswers {
   /// Bare resets per second, and how long the rate has stayed above the threshold.
   readonly perSecond: number
   readonly sinceMs: number
-  /// Buckets released (taken over from silent peers); empty when all it holds is its own share.
+  /// The buckets those resets were for, and the ones of them this node gave up now.
+  readonly resetting: readonly number[]
   readonly released: readonly number[]
   readonly holdMs: number
 }
 
 /// Where the count comes from (NetfilterSink reads it in its owner nft session).
 export interface ResetCounter {
-  resetCount (): Promise<number>
+  resetSample (): Promise<ResetSample>
 }
 
 export interface ResetGuardOptions extends ResetRateOptions {
   readonly sampleMs: number
-  /// After a report, the detector is quiet this long (the agent holds its step-back as long).
+  /// How long a bucket given up stays given up (agent-safety.ts).
   readonly holdMs: number
 }
 
@@ -43,15 +46,14 @@ export const resetGuardDefaults: ResetGuardOptions = { perSecond: 5, sustainMs: 
 export class ResetGuard {
   readonly #o: ResetGuardOptions
   readonly #counter: ResetCounter
-  readonly #onSuspect: (perSecond: number, sinceMs: number) => void
+  readonly #onSuspect: (perSecond: number, sinceMs: number, buckets: readonly number[]) => void
   readonly #log: Logger
   #detector: ResetRateDetector
   #timer: NodeJS.Timeout | undefined
   #reading = false
-  #quietUntil = 0
   #warned = false
 
-  constructor (counter: ResetCounter, onSuspect: (perSecond: number, sinceMs: number) => void, log: Logger, options: ResetGuardOptions = resetGuardDefaults) {
+  constructor (counter: ResetCounter, onSuspect: (perSecond: number, sinceMs: number, buckets: readonly number[]) => void, log: Logger, options: ResetGuardOptions = resetGuardDefaults) {
     this.#o = options
     this.#counter = counter
     this.#onSuspect = onSuspect
@@ -70,15 +72,15 @@ export class ResetGuard {
     if (this.#reading) return
     this.#reading = true
     try {
-      const packets = await this.#counter.resetCount()
+      const sample = await this.#counter.resetSample()
       this.#warned = false
       const at = performance.now()
-      const verdict = this.#detector.sample(packets, at)
-      if (!verdict.suspect || at < this.#quietUntil) return
-      this.#quietUntil = at + this.#o.holdMs
-      // Start over after the hold, so an old rate does not speak for the new situation.
+      const verdict = this.#detector.sample(sample.packets, at)
+      if (!verdict.suspect) return
+      // Start over: the next report needs its own sustained rate, after the agent's step back.
       this.#detector = new ResetRateDetector(this.#o)
-      this.#onSuspect(verdict.perSecond, verdict.sinceMs)
+      this.#detector.sample(sample.packets, at)
+      this.#onSuspect(verdict.perSecond, verdict.sinceMs, sample.buckets)
     } catch (err) {
       // The filter's own errors are logged where it is applied; say once that this check is blind.
       if (!this.#warned) this.#log.warn({ err }, 'reading the foreign-reset counter failed: the kernel reset check is off until it works again')

@@ -107,7 +107,7 @@ export class ClusterRuntime {
       const instance = r.instance.name
       r.agent.on('quorum', q => hooks.clusterEvent?.({ instance, kind: 'quorum', detail: `${q.action}: ${q.reason}` }))
       r.agent.on('duplicate', o => hooks.clusterEvent?.({ instance, kind: 'duplicate', detail: `buckets ${o.buckets.join(',')} also claimed by ${o.peer}; ${o.stepsBack === 'self' ? 'this node' : o.peer} steps back (${o.rule})` }))
-      r.agent.on('foreign-answers', f => hooks.clusterEvent?.({ instance, kind: 'duplicate', detail: `kernel: ${f.perSecond} resets/s for connections this node never accepted (another host answers for its buckets); ${f.released.length > 0 ? `released ${f.released.length} buckets taken over from silent peers` : 'holds only its home share'} for ${Math.round(f.holdMs / 1000)} s` }))
+      r.agent.on('foreign-answers', f => hooks.clusterEvent?.({ instance, kind: 'duplicate', detail: `kernel: ${f.perSecond} resets/s for connections this node never accepted (another host answers for its buckets); resets for ${f.resetting.length} buckets, ${f.released.length} given up for ${Math.round(f.holdMs / 1000)} s` }))
       r.agent.on('path', c => hooks.clusterEvent?.({ instance, kind: 'path', peer: c.peer, path: c.path, up: c.up, detail: `peer ${c.peer} heartbeat path ${c.path} ${c.up ? 'up' : `down (silent ${c.silentMs === undefined ? 'since start' : `${c.silentMs} ms`})`}` }))
     }
     const runtime = new ClusterRuntime(running, hooks, parts, log, healthListeners)
