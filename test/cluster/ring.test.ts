@@ -42,7 +42,8 @@ describe('cluster: two heartbeat paths (network namespaces)', function () {
     const rows = new Map<string, Record<string, string>>()
     for (const [name, value] of parseVarbinds(r.stdout)) {
       const [column, index] = name.split('.')
-      if (column === undefined || index === undefined || !column.startsWith(first)) continue
+      // The path table ends the MIB tree: snmpwalk then prints the end-of-view marker under its last name.
+      if (column === undefined || index === undefined || !column.startsWith(first) || value.startsWith('No more variables')) continue
       rows.set(index, { ...rows.get(index), [column]: value.replace(/^"(.*)"$/, '$1') })
     }
     return [...rows.values()]
