@@ -52,10 +52,15 @@ export interface MetricsEvents {
   connections: [number]
   /// A signature reload finished: ok with the new set's version and size, or failed and why.
   sigdb: [{ ok: true, version: string, signatures: number } | { ok: false, error: string }]
-  /// Issue #17: a cluster instance's quorum changed (it serves, holds or fences), or it found a
-  /// bucket owned twice; `detail` is the line its log says why.
-  cluster: [{ instance: string, kind: 'quorum' | 'duplicate', detail: string }]
+  cluster: [ClusterEvent]
 }
+
+/// Issue #17: a cluster instance's quorum changed (it serves, holds or fences), it found a bucket
+/// owned twice (in peers' heartbeats, or by the kernel's count of foreign resets), or a peer's
+/// heartbeat path went up or down; `detail` is the line its log says why.
+export type ClusterEvent =
+  | { readonly instance: string, readonly kind: 'quorum' | 'duplicate', readonly detail: string }
+  | { readonly instance: string, readonly kind: 'path', readonly detail: string, readonly peer: string, readonly path: string, readonly up: boolean }
 
 export class Metrics {
   readonly startedAt = Date.now()

@@ -10,11 +10,14 @@
 import snmp from 'net-snmp'
 import type { Metrics, NodeState } from '../../src/metrics.js'
 import type { ClusterView, ClusterNodeRow, HealthView, HealthRow, HealthStatus } from '../../src/cluster/view.js'
+import { counter64, gauge32, dateAndTime, text, maxUint32, type Counter64Encoding, type TableDef } from './mib-values.js'
+import { quorumTable, pathTable } from './mib-cluster.js'
+
+export { counter64, counter64Number, gauge32, dateAndTime, type Counter64Encoding } from './mib-values.js'
 
 const T = snmp.ObjectType
 const readOnly = snmp.MaxAccess['read-only']
 const notAccessible = snmp.MaxAccess['not-accessible']
-const maxUint32 = 4_294_967_295
 
 /// The default enterprise subtree: 99999 is a placeholder, not an IANA PEN (see README).
 export const defaultEnterpriseOid = '1.3.6.1.4.1.99999'
@@ -41,9 +44,10 @@ export const notifications = {
   swSigDbLoadFailed: 6,
   swClusterQuorumChanged: 7,
   swClusterDuplicateOwner: 8,
+  swClusterPathChanged: 9,
 } as const
 
-export const notifyObjects = { swNotifyThreat: 1, swNotifyService: 2, swNotifySuppressed: 3, swNotifyPreviousState: 4, swNotifyDetail: 5 } as const
+export const notifyObjects = { swNotifyThreat: 1, swNotifyService: 2, swNotifySuppressed: 3, swNotifyPreviousState: 4, swNotifyDetail: 5, swNotifyPeer: 6, swNotifyPath: 7, swNotifyPathState: 8 } as const
 
 /// What the scan service exposes that the MIB reads (ScanService satisfies it).
 export interface ScanReadout {
@@ -116,41 +120,6 @@ export function readout (s: MibSources): Readout {
   }
 }
 
-/// How a Counter64 value must be handed to net-snmp: its SNMP (BER) encoder takes an 8-byte
-/// big-endian buffer, its AgentX encoder calls BigInt(value) and so takes a number.
-export type Counter64Encoding = (n: number) => Buffer | number
-
-/// For the UDP agent and trap sessions.
-export function counter64 (n: number): Buffer {
-  const b = Buffer.alloc(8)
-  b.writeBigUInt64BE(BigInt(Math.max(0, Math.trunc(n))))
-  return b
-}
-
-/// For the AgentX sub-agent.
-export function counter64Number (n: number): number { return Math.max(0, Math.trunc(n)) }
-
-export function gauge32 (n: number): number { return Math.max(0, Math.min(maxUint32, Math.trunc(n))) }
-
-/// RFC 2579 DateAndTime, 11 octets, in UTC ('+' 0 0); the zero date when the time is unknown.
-export function dateAndTime (epochMs: number): Buffer {
-  const b = Buffer.alloc(11)
-  if (epochMs <= 0) return b.subarray(0, 8)
-  const d = new Date(epochMs)
-  b.writeUInt16BE(d.getUTCFullYear(), 0)
-  b.writeUInt8(d.getUTCMonth() + 1, 2)
-  b.writeUInt8(d.getUTCDate(), 3)
-  b.writeUInt8(d.getUTCHours(), 4)
-  b.writeUInt8(d.getUTCMinutes(), 5)
-  b.writeUInt8(d.getUTCSeconds(), 6)
-  b.writeUInt8(Math.floor(d.getUTCMilliseconds() / 100), 7)
-  b.write('+', 8, 'latin1')
-  return b
-}
-
-/// DisplayString (SIZE (0..255)).
-function text (s: string): string { return s.length > 255 ? s.slice(0, 255) : s }
-
 interface ScalarDef {
   readonly name: string
   readonly sub: number
@@ -182,21 +151,6 @@ export const scalars: readonly ScalarDef[] = [
   { name: 'swLatencyAvg', sub: 18, type: T.Gauge32, value: r => gauge32(r.latencyAvgUs) },
   { name: 'swLatencyP99', sub: 19, type: T.Gauge32, value: r => gauge32(r.latencyP99Us) },
 ]
-
-interface ColumnDef<Row> {
-  readonly number: number
-  readonly name: string
-  readonly type: number
-  readonly value: (row: Row, c64: Counter64Encoding) => unknown
-}
-
-interface TableDef<Row> {
-  readonly name: string
-  readonly entry: string
-  readonly indexName: string
-  readonly columns: ReadonlyArray<ColumnDef<Row>>
-  readonly rows: (s: MibSources) => readonly Row[]
-}
 
 const clusterTable: TableDef<ClusterNodeRow> = {
   name: 'swClusterTable',
@@ -252,7 +206,7 @@ const healthTable: TableDef<HealthRow> = {
 }
 
 // Row types differ per table; the refresh only needs each table's own rows and columns together.
-const tables = [clusterTable, serviceTable, healthTable] as ReadonlyArray<TableDef<unknown>>
+const tables = [clusterTable, serviceTable, healthTable, quorumTable, pathTable] as ReadonlyArray<TableDef<unknown>>
 
 /// The net-snmp provider definitions for SCANWALL-MIB under `prefix` (the enterprise OID).
 export function providerDefinitions (prefix: string): snmp.ProviderDefinition[] {

@@ -1,5 +1,6 @@
 /// SCANWALL-MIB notifications (SNMPv2 traps): infection detected (rate-limited), node state change,
-/// health test failed/recovered, signature DB reloaded or failed to load. They are sent to every
+/// health test failed/recovered, signature DB reloaded or failed to load, and the cluster's quorum
+/// changes, duplicate owners and heartbeat path changes. They are sent to every
 /// configured target (SNMPv3 authPriv with this node's engine ID as the authoritative sender, or
 /// SNMPv2c) and, in AgentX mode, through the master agent. Triggers come from Metrics' events and
 /// from the injected HealthView (read when it says a result changed, and polled); sending never
@@ -12,6 +13,7 @@ import type { Logger } from '../../src/log.js'
 import { errorMessage, ScanwallError } from '../../src/errors.js'
 import { branch, notifications, notifyObjects, nodeStateCodes, counter64, counter64Number, gauge32, type Counter64Encoding, type ScanReadout } from './mib.js'
 import { usmUser } from './agent.js'
+import { pathStateCodes } from './mib-cluster.js'
 
 const T = snmp.ObjectType
 
@@ -185,10 +187,19 @@ export class TrapSender {
   }
 
   readonly #onCluster = (event: MetricsEvents['cluster'][0]): void => {
-    this.#send(event.kind === 'quorum' ? 'swClusterQuorumChanged' : 'swClusterDuplicateOwner', () => [
-      { oid: this.#notifyObject(notifyObjects.swNotifyService), type: T.OctetString, value: event.instance.slice(0, 255) },
-      { oid: this.#notifyObject(notifyObjects.swNotifyDetail), type: T.OctetString, value: event.detail.slice(0, 255) },
-    ])
+    const service = { oid: this.#notifyObject(notifyObjects.swNotifyService), type: T.OctetString, value: event.instance.slice(0, 255) }
+    const detail = { oid: this.#notifyObject(notifyObjects.swNotifyDetail), type: T.OctetString, value: event.detail.slice(0, 255) }
+    if (event.kind === 'path') {
+      this.#send('swClusterPathChanged', () => [
+        service,
+        { oid: this.#notifyObject(notifyObjects.swNotifyPeer), type: T.OctetString, value: event.peer.slice(0, 255) },
+        { oid: this.#notifyObject(notifyObjects.swNotifyPath), type: T.OctetString, value: event.path.slice(0, 255) },
+        { oid: this.#notifyObject(notifyObjects.swNotifyPathState), type: T.Integer, value: event.up ? pathStateCodes.up : pathStateCodes.down },
+        detail,
+      ])
+      return
+    }
+    this.#send(event.kind === 'quorum' ? 'swClusterQuorumChanged' : 'swClusterDuplicateOwner', () => [service, detail])
   }
 
   /// Failed: a test that was ok or unknown (or first seen) now fails. Recovered: a failed test passes.

@@ -3,7 +3,8 @@
 import { loadConfig } from '../../config/load.js'
 import { control } from '../cluster/control.js'
 import { readClusterKey } from '../cluster/key.js'
-import type { NodeStatus } from '../cluster/agent.js'
+import type { NodeStatus } from '../cluster/agent-types.js'
+import type { QuorumStatus } from '../cluster/quorum-gate.js'
 import { runGroup, withOptions, type CommandSpec, type OptionSpec } from './args.js'
 
 const config = { type: 'string', short: 'c', value: 'FILE', help: 'the configuration file the node was started with (control socket path and key)' } satisfies OptionSpec
@@ -23,7 +24,7 @@ const onlineSpec = {
 
 const statusSpec = {
   name: 'cluster status',
-  about: 'Every node of the cluster(s): state, weight, buckets, load, connections, last heartbeat, health, signature version.',
+  about: 'Every node of the cluster(s): state, weight, buckets, load, connections, last heartbeat, health, signature version; the quorum and each peer\'s heartbeat paths.',
   options: { config, instance, json: { type: 'boolean', help: 'print the status as one JSON line' } },
 } satisfies CommandSpec
 
@@ -69,6 +70,12 @@ function table (rows: readonly NodeStatus[]): string {
   return ['node\tstate\tweight\tbuckets(owned/mapped)\tload\tconns\tlast heartbeat\thealth\tsignatures', ...lines].join('\n')
 }
 
+/// Every voting peer's heartbeat paths: up or down, and when a heartbeat last arrived on each.
+function pathTable (q: QuorumStatus): string {
+  const rows = q.peers.flatMap(peer => peer.paths.map(p => `  ${peer.id}\t${p.path}\t${p.up ? 'up' : 'down'}\t${p.silentMs === undefined ? 'never' : `${p.silentMs} ms ago`}`))
+  return rows.length === 0 ? '' : `heartbeat paths:\n  peer\tpath\tstate\tlast heard\n${rows.join('\n')}\n`
+}
+
 const clusterActions = {
   status: {
     about: statusSpec.about,
@@ -83,7 +90,7 @@ const clusterActions = {
         process.stdout.write(`cluster ${name} (map ${inst.mapVersion.toString(16)})\n${table(inst.nodes)}\n`)
         // Why this node holds (or holds no) buckets, and which peer is not heard on which path.
         const q = inst.quorum
-        if (q !== undefined) process.stdout.write(`quorum: ${q.state}, ${q.action}\n${q.lines.map(l => `  ${l}`).join('\n')}\n`)
+        if (q !== undefined) process.stdout.write(`quorum: ${q.state}, ${q.action}\n${q.lines.map(l => `  ${l}`).join('\n')}\n${pathTable(q)}`)
         const w = q?.witness
         if (w !== undefined) {
           const heard = w.lastAnswerMs === undefined ? 'never answered' : `last answer ${w.lastAnswerMs} ms ago`

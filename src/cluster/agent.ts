@@ -1,89 +1,36 @@
 /// The cluster agent of one cluster instance: the membership state machine. It sends heartbeats,
 /// declares peers failed after `missed` silent intervals, computes the same bucket map as every other
-/// agent (buckets.ts), and drives its kernel filter break-before-make (handover.ts): a bucket it loses
-/// is released at once and the release announced in a heartbeat as soon as the filter has applied
-/// it; a bucket it gains is taken as soon as no live peer still claims it. Everything is driven by
-/// events (a heartbeat in, a filter change done); the timers only send periodic heartbeats and
-/// detect silent peers. With quorum (issue #17, quorum-gate.ts) the map is computed over this node's
-/// partition only, a node outside a quorate partition releases everything (`fence`) or takes nothing
-/// (`hold`), and a bucket a peer claims too is given up when the duplicate rule says so.
+/// agent (buckets.ts), and drives its kernel filter break-before-make (handover.ts, agent-filter.ts):
+/// a bucket it loses is released at once and the release announced in a heartbeat as soon as the
+/// filter has applied it; a bucket it gains is taken as soon as no live peer still claims it.
+/// Everything is driven by events (a heartbeat in, a filter change done); the timers only send
+/// periodic heartbeats and detect silent peers. With quorum (issue #17, quorum-gate.ts) the map is
+/// computed over this node's partition only, a node outside a quorate partition releases everything
+/// (`fence`) or takes nothing (`hold`), and a bucket a peer claims too is given up when the duplicate
+/// rule says so; when the kernel sees another host answer for its buckets it gives those up for a
+/// while (agent-safety.ts). Shapes: agent-types.ts; heartbeat and status rows: agent-report.ts.
 import { EventEmitter } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import { computeBuckets, bucketsOf, type BucketMap, type Member } from './buckets.js'
+import { SafetyNets, type OwnershipFacts } from './agent-safety.js'
 import { WeightGovernor } from './weight.js'
-import { fromBitmap, toBitmap } from './bitmap.js'
 import { nextOwnership, noteReleases } from './handover.js'
 import { QuorumGate, servicePath, type QuorumStatus } from './quorum-gate.js'
-import type { Overlap } from './duplicates.js'
-import type { LocalFacts, NodeState, OwnershipSink, PeerBeat, LoadSample, WitnessVote } from './types.js'
+import { FilterWriter } from './agent-filter.js'
+import { heartbeat, statusRows } from './agent-report.js'
+import type { AgentEvents, AgentOptions, NodeStatus, PeerView } from './agent-types.js'
+import type { LocalFacts, NodeState, OwnershipSink, PeerBeat, WitnessVote } from './types.js'
 import type { Logger } from '../log.js'
 
-export interface AgentOptions {
-  readonly cluster: string
-  readonly nodeId: string
-  readonly buckets: number
-  readonly capacity: number
-  readonly intervalMs: number
-  readonly missed: number
-  readonly joinMs: number
-  readonly loadWeighting: boolean
-  /// Time constant of the load smoothing, and least time between two weight changes (weight.ts).
-  readonly loadSmoothingMs: number
-  readonly weightHoldMs: number
-  readonly configVersion: string
-  /// Issue #17; undefined: no quorum (every node takes what its map gives it, as before).
-  readonly quorum?: { readonly voters: readonly string[], readonly suspectMs: number, readonly graceMs: number, readonly waitForAll: boolean, readonly paths?: readonly string[] } | undefined
-}
+export type { AgentEvents, AgentOptions, NodeStatus, PeerView, PathChange } from './agent-types.js'
 
 /// How often the local load is sampled (smoothed over loadSmoothingMs, so the rate only sets the noise).
 const loadSampleMs = 250
-
-export interface PeerView {
-  readonly beat: PeerBeat
-  /// Local monotonic time (ms) the last heartbeat arrived.
-  readonly seenAt: number
-  readonly failed: boolean
-  /// Where its heartbeats come from (host:port), when the channel says.
-  readonly address: string | undefined
-}
-
-export interface NodeStatus {
-  readonly id: string
-  readonly self: boolean
-  readonly state: NodeState
-  readonly weight: number
-  readonly capacity: number
-  /// Buckets the map gives it / buckets its filter accepts now.
-  readonly mapped: number
-  readonly owned: number
-  readonly load: LoadSample
-  readonly connections: number
-  readonly lastHeartbeatMs: number
-  readonly mapVersion: number
-  readonly signatureVersion: string
-  readonly configVersion: string
-  readonly healthy: boolean
-  readonly failing: readonly string[]
-  /// A peer's heartbeat address (host:port); undefined for this node and when unknown.
-  readonly address?: string
-}
-
-export interface AgentEvents {
-  state: [NodeState, NodeState]
-  'peer-failed': [string]
-  'peer-up': [string]
-  owned: [readonly number[]]
-  /// The partition or the quorum action changed.
-  quorum: [QuorumStatus]
-  /// This node or a peer claimed a bucket the other claims too; `stepsBack` says which side gave it up.
-  duplicate: [Overlap]
-}
 
 function now (): number { return performance.now() }
 
 export class ClusterAgent extends EventEmitter<AgentEvents> {
   readonly #o: AgentOptions
-  readonly #sink: OwnershipSink
   readonly #facts: LocalFacts
   readonly #send: (beat: PeerBeat) => void
   readonly #log: Logger
@@ -101,29 +48,35 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
   readonly #governor: WeightGovernor
   #map: BucketMap = { version: 0, owners: [] }
   #mapKey = '\u0000'
-  #owned = new Set<number>()
-  #applying: Promise<void> | undefined
-  /// The ownership being applied to the filter right now.
-  #pending: Set<number> | undefined
-  #dirty = false
+  readonly #filter: FilterWriter
   #timers: NodeJS.Timeout[] = []
   #startedAt = 0
   #lastTick = 0
   readonly #checkMs: number
   #stopped = false
   readonly #gate: QuorumGate | undefined
-  /// The overlaps logged last (each is logged once, not on every check while it lasts).
-  #overlapsKey = ''
+  readonly #safety: SafetyNets
 
   constructor (options: AgentOptions, deps: { sink: OwnershipSink, facts: LocalFacts, send: (beat: PeerBeat) => void, log: Logger, witness?: WitnessVote | undefined }) {
     super()
     this.#o = options
-    this.#sink = deps.sink
     this.#facts = deps.facts
     this.#send = deps.send
     this.#log = deps.log
     this.#governor = new WeightGovernor({ capacity: options.capacity, quanta: 4, hysteresis: 0.3, floor: 0.25, smoothingMs: options.loadSmoothingMs, holdMs: options.weightHoldMs })
     this.#checkMs = Math.max(5, Math.floor(options.intervalMs / 4))
+    this.#filter = new FilterWriter(deps.sink, {
+      applied: list => {
+        this.emit('owned', list)
+        // Tell the peers at once: a released bucket may be taken without waiting for the next beat.
+        this.#beat()
+      },
+      again: () => this.#reconcile(),
+    }, deps.log, options.cluster)
+    this.#safety = new SafetyNets(options.cluster, options.nodeId, options.buckets, deps.log, {
+      duplicate: o => this.emit('duplicate', o),
+      foreign: f => this.emit('foreign-answers', f),
+    })
     const q = options.quorum
     this.#gate = q === undefined
       ? undefined
@@ -134,7 +87,7 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
   quorumStatus (): QuorumStatus | undefined { return this.#gate?.status() }
 
   get state (): NodeState { return this.#state }
-  get owned (): readonly number[] { return [...this.#owned].sort((a, b) => a - b) }
+  get owned (): readonly number[] { return [...this.#filter.owned].sort((a, b) => a - b) }
   get map (): BucketMap { return this.#map }
 
   start (): void {
@@ -183,7 +136,7 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
   /// The kernel filter lost every bucket behind our back (its nft process died): start from nothing,
   /// so peers see the release and the filter is rebuilt by the next apply.
   ownershipLost (): void {
-    this.#owned = new Set()
+    this.#filter.lost()
     this.#beat()
     this.#reconcile()
   }
@@ -192,6 +145,18 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
   markDrained (): void {
     this.#drained = true
     this.#reconcile()
+  }
+
+  /// The kernel reset check (reset-guard.ts): another host answers for `resetting` buckets.
+  /// Give those up for `holdMs` (agent-safety.ts).
+  foreignAnswers (perSecond: number, sinceMs: number, resetting: readonly number[], holdMs: number): void {
+    if (this.#stopped) return
+    this.#safety.foreignAnswers(perSecond, sinceMs, resetting, holdMs, this.#ownershipFacts())
+    this.#reconcile()
+  }
+
+  #ownershipFacts (): OwnershipFacts {
+    return { claims: this.#filter.claims, peers: this.#peers, map: this.#map, weight: this.#governor.weight, now: now() }
   }
 
   #desiredState (): NodeState {
@@ -217,12 +182,16 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
     const late = t - this.#lastTick > this.#checkMs * 3
     this.#lastTick = t
     // Membership has its own stall rule (it keeps whom it heard), so it is evaluated on every check.
-    if (this.#gate?.evaluate(t) === true) {
-      const status = this.#gate.status()
-      this.emit('quorum', status)
-      this.#reconcile()
-      // Peers learn at once that we hear them (or not): their partitions depend on it.
-      this.#beat()
+    const gate = this.#gate
+    if (gate !== undefined) {
+      const changed = gate.evaluate(t)
+      for (const change of gate.pathChanges) this.emit('path', change)
+      if (changed) {
+        this.emit('quorum', gate.status())
+        this.#reconcile()
+        // Peers learn at once that we hear them (or not): their partitions depend on it.
+        this.#beat()
+      }
     }
     if (late) return
     for (const [id, peer] of this.#peers) {
@@ -275,62 +244,16 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
   #reconcileOwnership (state: NodeState): void {
     const desired = new Set(state === 'online' ? bucketsOf(this.#map, this.#o.nodeId) : [])
     const gate = this.#gate
+    const owned = this.#filter.owned
     const peers = [...this.#peers].map(([id, p]) => ({ id, failed: p.failed, outside: gate !== undefined && !gate.inPartition(id), mapVersion: p.beat.mapVersion, owned: p.beat.owned }))
     let next: Set<number>
     const action = gate?.action ?? 'serve'
     if (action === 'fence') next = new Set()
-    else if (action === 'hold' || (gate !== undefined && !gate.takeoverReady(now()))) next = new Set([...this.#owned].filter(b => desired.has(b)))
-    else next = nextOwnership(this.#owned, desired, this.#map.version, peers, this.#releasedBy)
-    for (const b of this.#stepBack()) next.delete(b)
-    if (next.size === this.#owned.size && [...next].every(b => this.#owned.has(b))) return
-    this.#apply(next)
-  }
-
-  /// The data-plane safety net (issue #17 item 4): buckets a heard peer claims too, of which this node
-  /// is the side that gives way (duplicates.ts). Each new overlap is logged and emitted (→ SNMP).
-  #stepBack (): readonly number[] {
-    const gate = this.#gate
-    if (gate === undefined) return []
-    const mine = this.#pending === undefined ? this.#owned : new Set([...this.#owned, ...this.#pending])
-    const peers = [...this.#peers.values()].filter(p => !p.failed).map(p => ({ beat: p.beat, claims: fromBitmap(p.beat.owned) }))
-    const found = gate.duplicates({ buckets: mine, mapVersion: this.#map.version }, peers, b => this.#map.owners[b])
-    const key = JSON.stringify(found.overlaps)
-    if (key !== this.#overlapsKey) {
-      this.#overlapsKey = key
-      for (const o of found.overlaps) {
-        this.#log.warn({ cluster: this.#o.cluster, peer: o.peer, buckets: o.buckets, stepsBack: o.stepsBack === 'self' ? this.#o.nodeId : o.peer, rule: o.rule }, 'duplicate bucket owners: one side steps back')
-        this.emit('duplicate', o)
-      }
-    }
-    return found.release
-  }
-
-  #apply (next: Set<number>): void {
-    if (this.#applying !== undefined) {
-      this.#dirty = true
-      return
-    }
-    const list = [...next].sort((a, b) => a - b)
-    this.#pending = next
-    const started = now()
-    this.#applying = this.#sink.apply(list).then(() => {
-      const gained = list.filter(b => !this.#owned.has(b)).length
-      const released = [...this.#owned].filter(b => !next.has(b)).length
-      this.#log.info({ cluster: this.#o.cluster, gained, released, owned: list.length, applyMs: Math.round(now() - started) }, 'bucket filter applied')
-      this.#owned = next
-      this.emit('owned', list)
-      // Tell the peers at once: a released bucket may be taken without waiting for the next beat.
-      this.#beat()
-    }, (err: unknown) => {
-      this.#log.error({ err, cluster: this.#o.cluster }, 'applying the bucket filter failed')
-    }).finally(() => {
-      this.#applying = undefined
-      this.#pending = undefined
-      if (this.#dirty) {
-        this.#dirty = false
-        this.#reconcile()
-      }
-    })
+    else if (action === 'hold' || (gate !== undefined && !gate.takeoverReady(now()))) next = new Set([...owned].filter(b => desired.has(b)))
+    else next = nextOwnership(new Set(owned), desired, this.#map.version, peers, this.#releasedBy)
+    this.#safety.restrict(next, gate, this.#ownershipFacts())
+    if (next.size === owned.size && [...next].every(b => owned.has(b))) return
+    this.#filter.apply(next)
   }
 
   #beat (): void {
@@ -339,64 +262,29 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
   }
 
   #heartbeat (): PeerBeat {
-    // While the filter is being changed, claim what it may already accept too: a bucket being taken
-    // is claimed from the moment the kernel could accept it, so no peer takes it in that gap.
-    const claims = this.#pending === undefined ? this.#owned : new Set([...this.#owned, ...this.#pending])
-    const owned = toBitmap(claims, this.#o.buckets)
-    return {
-      v: 1,
-      type: 'heartbeat',
-      cluster: this.#o.cluster,
-      node: this.#o.nodeId,
+    const o = this.#o
+    return heartbeat({
+      cluster: o.cluster,
+      node: o.nodeId,
       boot: this.#boot,
       bootTs: this.#bootTs,
       seq: ++this.#seq,
-      ts: Date.now(),
       state: this.#state,
-      capacity: this.#o.capacity,
+      capacity: o.capacity,
       weight: this.#governor.weight,
       load: this.#governor.load,
       mapVersion: this.#map.version,
-      owned,
-      signatureVersion: this.#facts.signatureVersion(),
-      configVersion: this.#o.configVersion,
+      claims: this.#filter.claims,
+      buckets: o.buckets,
+      configVersion: o.configVersion,
       healthy: this.#healthy,
       failing: this.#failing,
-      connections: this.#facts.connections(),
-      ...(this.#gate === undefined ? {} : { membership: this.#gate.snapshot.report }),
-    }
+      membership: this.#gate?.snapshot.report,
+    }, this.#facts)
   }
 
   status (): NodeStatus[] {
-    const count = (id: string): number => this.#map.owners.filter(o => o === id).length
-    const t = now()
-    const self = this.#heartbeat()
-    const rows: NodeStatus[] = [{ ...this.#row(self, true, count(this.#o.nodeId)), owned: this.#owned.size, lastHeartbeatMs: 0 }]
-    for (const [id, peer] of this.#peers) {
-      rows.push({ ...this.#row(peer.beat, false, count(id)), state: peer.failed ? 'failed' : peer.beat.state, lastHeartbeatMs: Math.round(t - peer.seenAt), ...(peer.address === undefined ? {} : { address: peer.address }) })
-    }
-    return rows.sort((a, b) => a.id < b.id ? -1 : 1)
-  }
-
-  #row (beat: PeerBeat, self: boolean, mapped: number): NodeStatus {
-    const owned = fromBitmap(beat.owned).length
-    return {
-      id: beat.node,
-      self,
-      state: beat.state,
-      weight: beat.weight,
-      capacity: beat.capacity,
-      mapped,
-      owned,
-      load: beat.load,
-      connections: beat.connections,
-      lastHeartbeatMs: 0,
-      mapVersion: beat.mapVersion,
-      signatureVersion: beat.signatureVersion,
-      configVersion: beat.configVersion,
-      healthy: beat.healthy,
-      failing: beat.failing,
-    }
+    return statusRows(this.#heartbeat(), this.#filter.owned.size, this.#peers, this.#map, now())
   }
 
   /// Leaves the cluster: releases every bucket, says so in a last heartbeat, stops the timers.
@@ -404,9 +292,7 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
     for (const t of this.#timers) clearInterval(t)
     this.#timers = []
     this.#state = 'offline'
-    await this.#applying
-    await this.#sink.apply([]).catch(() => {})
-    this.#owned.clear()
+    await this.#filter.releaseAll()
     // The last heartbeat carries the map without this node, so survivors agree with it at once and
     // take its buckets without waiting for the failure deadline.
     this.#map = computeBuckets(this.#members(), this.#o.buckets)

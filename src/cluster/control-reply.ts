@@ -2,8 +2,9 @@
 /// `unknown` JSON until it is narrowed here, field by field (states to their literal union, counts
 /// to integers), so the CLI and the tests never cast an unchecked reply.
 import { nodeStates, type NodeState, type LoadSample, type WitnessVoteStatus } from './types.js'
-import type { NodeStatus } from './agent.js'
+import type { NodeStatus } from './agent-types.js'
 import type { QuorumStatus } from './quorum-gate.js'
+import type { PathStatus, PeerMembership } from './membership.js'
 import { ScanwallError } from '../errors.js'
 
 export interface InstanceStatus {
@@ -111,6 +112,24 @@ function witnessStatus (v: unknown, what: string): WitnessVoteStatus {
   return { holder: list(r['holder'], `${what}.holder`, text), granted: bool(r, 'granted', what), lastAnswerMs: last === undefined ? undefined : integer(last, `${what}.lastAnswerMs`), reason: str(r, 'reason', what) }
 }
 
+function pathStatus (v: unknown, what: string): PathStatus {
+  const r = record(v, what)
+  const silent = r['silentMs']
+  return { path: str(r, 'path', what), silentMs: silent === undefined ? undefined : integer(silent, `${what}.silentMs`), up: bool(r, 'up', what) }
+}
+
+function peerMembership (v: unknown, what: string): PeerMembership {
+  const r = record(v, what)
+  return {
+    id: str(r, 'id', what),
+    heard: bool(r, 'heard', what),
+    hearsUs: bool(r, 'hearsUs', what),
+    inPartition: bool(r, 'inPartition', what),
+    paths: list(r['paths'], `${what}.paths`, pathStatus),
+    outsideMs: int(r, 'outsideMs', what),
+  }
+}
+
 function quorumStatus (v: unknown, what: string): QuorumStatus {
   const r = record(v, what)
   const action = str(r, 'action', what)
@@ -125,6 +144,7 @@ function quorumStatus (v: unknown, what: string): QuorumStatus {
     settled: bool(r, 'settled', what),
     reason: str(r, 'reason', what),
     lines: list(r['lines'], `${what}.lines`, text),
+    peers: list(r['peers'], `${what}.peers`, peerMembership),
     ...(r['witness'] === undefined ? {} : { witness: witnessStatus(r['witness'], `${what}.witness`) }),
   }
 }

@@ -1,8 +1,9 @@
-/// One running cluster instance: its kernel filter, heartbeat channel, agent and health monitor,
-/// started in that order on a stack of started parts and stopped in reverse (the monitor's timers
+/// One running cluster instance: its kernel filter, heartbeat channel, agent, foreign-reset check
+/// (reset-guard.ts) and health monitor, started in that order on a stack of started parts and stopped in reverse (the monitor's timers
 /// first, the filter last). The runtime (runtime.ts) runs one per configured instance.
 import { ClusterAgent, type AgentOptions } from './agent.js'
 import { NetfilterSink } from './netfilter.js'
+import { ResetGuard, resetGuardDefaults } from './reset-guard.js'
 import { HealthMonitor } from './health/monitor.js'
 import { StartedParts } from '../lifecycle.js'
 import { checkTiming } from './quorum.js'
@@ -104,6 +105,12 @@ export class RunningInstance {
       a.start()
       return a
     }, async a => { await a.stop() })
+    // The kernel's half of the duplicate-owner safety net: samples the owner table's bare-reset count.
+    await parts.start('foreign-reset check', () => {
+      const g = new ResetGuard(sink, (perSecond, sinceMs, buckets) => agent.foreignAnswers(perSecond, sinceMs, buckets, resetGuardDefaults.holdMs), ilog)
+      g.start()
+      return g
+    }, g => g.stop())
     const health = await parts.start('health tests', () => {
       const m = new HealthMonitor(instance.health.tests, instance.health.expression, deps.health, ilog, (healthy, failing) => {
         agent.setHealth(healthy, failing)

@@ -73,6 +73,8 @@ export class Membership {
   #partition: readonly string[]
   #quorateAt: number | undefined
   #lostAt: number | undefined
+  /// The last evaluation that found the partition quorate (quorum cannot have been lost before it).
+  #lastQuorateEval: number | undefined
   #witness: readonly string[] | undefined
 
   constructor (options: MembershipOptions, now: number) {
@@ -162,15 +164,30 @@ export class Membership {
     return { decision, action: this.#action(decision, now), peers: this.#peerRows(now, inside), report: this.#report(decision) }
   }
 
+  /// When quorum was lost, as well as this node can tell: the latest moment a peer we no longer hear
+  /// crossed suspectMs of silence, but not before the last quorate evaluation nor after now. A node
+  /// that stalled (GC, a starved CPU) between losing quorum and noticing it must not start its grace
+  /// only then: its peers count the failure deadline from the last heartbeat they heard, so its
+  /// release would come after their take-over (two owners; seen once in the multicast bed at load 12).
+  #lostSince (now: number): number {
+    let latest = -Infinity
+    for (const [id, record] of this.#peers) {
+      if (this.#heard.has(id) || record.lastHeard.size === 0) continue
+      latest = Math.max(latest, Math.max(...record.lastHeard.values()) + this.#o.suspectMs)
+    }
+    return Math.min(now, Math.max(latest, this.#lastQuorateEval ?? now))
+  }
+
   #action (decision: QuorumDecision, now: number): Action {
     if (decision.state === 'quorate') {
       this.#quorateAt ??= now
       this.#lostAt = undefined
+      this.#lastQuorateEval = now
       return decision.settled ? 'serve' : 'hold'
     }
     if (this.#quorateAt === undefined) return 'fence'
-    // Quorum just lost: hold for graceMs (a witness answer for the smaller partition may be on its way).
-    this.#lostAt ??= now
+    // Quorum lost: hold for graceMs from then (a witness answer for the smaller partition may be on its way).
+    this.#lostAt ??= this.#lostSince(now)
     if (now - this.#lostAt < this.#o.graceMs) return 'hold'
     this.#quorateAt = undefined
     this.#lostAt = undefined

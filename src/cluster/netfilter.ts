@@ -20,7 +20,9 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
 import { getPriority, setPriority } from 'node:os'
+import { renderResetProbe, parseResetListing, type ResetSample } from './resets.js'
 import type { OwnershipSink } from './types.js'
+import type { ResetCounter } from './reset-guard.js'
 import type { Logger } from '../log.js'
 import { ScanwallError, errorMessage, isScanwallError } from '../errors.js'
 
@@ -83,12 +85,14 @@ export function renderBase (o: FilterOptions): string {
   return `${lines.join('\n')}\n`
 }
 
-/// Commands that create the owner tables (one line each, sent to `nft -i`).
+/// Commands that create the owner tables (one line each, sent to `nft -i`), with the counter of
+/// bare resets from the virtual address (resets.ts: another host answers for our buckets).
 export function renderOwnerSetup (o: FilterOptions): string[] {
   const t = ownerTable(o)
   const lines = [
     `add table ip ${t} { flags owner; }`,
     `add chain ip ${t} in { type filter hook input priority -150; policy accept; }`,
+    ...renderResetProbe(t, { vip: o.vip, ports: o.ports, buckets: o.buckets, seed: o.seed }),
   ]
   if (o.mode === 'multicast') {
     lines.push(
@@ -160,7 +164,7 @@ async function setTcpLoose (log: Logger): Promise<void> {
 }
 
 /// The kernel side of one instance: base table, owner tables, and the updates the agent asks for.
-export class NetfilterSink implements OwnershipSink {
+export class NetfilterSink implements OwnershipSink, ResetCounter {
   readonly #o: FilterOptions
   readonly #log: Logger
   #nft: ChildProcessWithoutNullStreams | undefined
@@ -210,8 +214,9 @@ export class NetfilterSink implements OwnershipSink {
     await this.#command(renderOwnerSetup(this.#o).join('\n'))
   }
 
-  /// Sends commands and waits for the table listing that follows them; stderr output means failure.
-  async #command (commands: string): Promise<string> {
+  /// Sends commands (none: only the listing) and waits for the table listing that follows them;
+  /// stderr output means failure.
+  async #command (commands: string | undefined): Promise<string> {
     const child = this.#nft
     if (child === undefined) throw new ScanwallError('CLUSTER_NETFILTER', 'nft owner process is not running')
     this.#stdout = ''
@@ -225,7 +230,7 @@ export class NetfilterSink implements OwnershipSink {
           else return
           clearTimeout(timer)
         }
-        child.stdin.write(`${commands}\nlist table ip ${ownerTable(this.#o)}\n`)
+        child.stdin.write(`${commands === undefined ? '' : `${commands}\n`}list table ip ${ownerTable(this.#o)}\n`)
       })
     } finally {
       this.#onOutput = undefined
@@ -241,6 +246,17 @@ export class NetfilterSink implements OwnershipSink {
     })
     this.#queue = step.catch(() => {})
     await step
+  }
+
+  /// The owner table's bare resets and their buckets (reset-guard.ts), read from the listing the
+  /// owner session prints anyway: no extra process. Queued behind (never between) filter changes.
+  async resetSample (): Promise<ResetSample> {
+    const step = this.#queue.then(async () => {
+      if (this.#nft === undefined) throw new ScanwallError('CLUSTER_NETFILTER', 'nft owner process is not running')
+      return parseResetListing(await this.#command(undefined))
+    })
+    this.#queue = step.then(() => {}, () => {})
+    return await step
   }
 
   /// Clean exit: delete only our own owner table (the base tables stay and keep dropping).

@@ -3,10 +3,11 @@
 /// change of partition or action with the reason (warn when the node stops serving), binds the votes
 /// derived from peer addresses to the node ids heard there, and runs the duplicate-owner check
 /// (duplicates.ts) over the peers' claims. Kept apart from agent.ts so the agent only asks.
-import { Membership, describeMembership, type Action, type MembershipSnapshot } from './membership.js'
+import { Membership, describeMembership, type Action, type MembershipSnapshot, type PeerMembership } from './membership.js'
 import { samePartition } from './quorum.js'
 import { findDuplicates, type Overlap } from './duplicates.js'
 import type { PeerBeat, WitnessVote, WitnessVoteStatus } from './types.js'
+import type { PathChange } from './agent-types.js'
 import type { Logger } from '../log.js'
 
 export interface QuorumGateOptions {
@@ -37,8 +38,25 @@ export interface QuorumStatus {
   readonly reason: string
   /// describeMembership(): the reason, then each peer that is not fully heard and why.
   readonly lines: readonly string[]
+  /// Every voting peer: heard, hears us, in our partition, and each heartbeat path's state.
+  readonly peers: readonly PeerMembership[]
   /// Absent without a witness.
   readonly witness?: WitnessVoteStatus
+}
+
+/// Heartbeat paths of peers that went up or down between two snapshots. A path never heard before
+/// coming up is not a change (start-up would send one per peer and path); one never heard stays down.
+export function pathChanges (before: readonly PeerMembership[], after: readonly PeerMembership[]): PathChange[] {
+  const was = new Map(before.flatMap(p => p.paths.map(x => [`${p.id}\u0000${x.path}`, x] as const)))
+  const changes: PathChange[] = []
+  for (const peer of after) {
+    for (const path of peer.paths) {
+      const old = was.get(`${peer.id}\u0000${path.path}`)
+      if (old === undefined || old.up === path.up || (path.up && old.silentMs === undefined)) continue
+      changes.push({ peer: peer.id, path: path.path, up: path.up, silentMs: path.silentMs })
+    }
+  }
+  return changes
 }
 
 export class QuorumGate {
@@ -47,6 +65,7 @@ export class QuorumGate {
   readonly #membership: Membership
   #snap: MembershipSnapshot
   #lastKey = ''
+  #pathChanges: readonly PathChange[] = []
 
   readonly #witness: WitnessVote | undefined
 
@@ -60,6 +79,8 @@ export class QuorumGate {
 
   get snapshot (): MembershipSnapshot { return this.#snap }
   get action (): Action { return this.#snap.action }
+  /// The heartbeat paths that went up or down at the last evaluate().
+  get pathChanges (): readonly PathChange[] { return this.#pathChanges }
 
   inPartition (id: string): boolean { return this.#snap.decision.partition.includes(id) }
 
@@ -91,6 +112,12 @@ export class QuorumGate {
     this.#membership.witness(this.#witness?.grant())
     this.#snap = this.#membership.evaluate(now)
     const d = this.#snap.decision
+    this.#pathChanges = pathChanges(before.peers, this.#snap.peers)
+    for (const c of this.#pathChanges) {
+      const fields = { cluster: this.#o.cluster, peer: c.peer, path: c.path, silentMs: c.silentMs }
+      if (c.up) this.#log.info(fields, 'heartbeat path up')
+      else this.#log.warn(fields, 'heartbeat path down')
+    }
     // A new partition asks at once: on an exact half the witness's answer decides within graceMs.
     if (!samePartition(before.decision.partition, d.partition)) this.#witness?.ask(d.partition)
     const key = `${this.#snap.action} ${d.state} ${d.partition.join(',')} ${String(d.settled)}`
@@ -112,6 +139,6 @@ export class QuorumGate {
 
   status (): QuorumStatus {
     const d = this.#snap.decision
-    return { state: d.state, action: this.#snap.action, partition: d.partition, votes: d.votes, expected: d.expected, needed: d.needed, settled: d.settled, reason: d.reason, lines: describeMembership(this.#snap), ...(this.#witness === undefined ? {} : { witness: this.#witness.status() }) }
+    return { state: d.state, action: this.#snap.action, partition: d.partition, votes: d.votes, expected: d.expected, needed: d.needed, settled: d.settled, reason: d.reason, lines: describeMembership(this.#snap), peers: this.#snap.peers, ...(this.#witness === undefined ? {} : { witness: this.#witness.status() }) }
   }
 }

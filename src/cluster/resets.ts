@@ -11,33 +11,66 @@
 /// from the virtual address's ports. Noise: a segment arriving after its socket is gone (a late
 /// retransmission) also draws one; hence a rate threshold held for a while, not a single packet.
 /// The counter lives in the owner table (`flags owner`, netfilter.ts), so it ends with the process
-/// like the buckets do. A counter cannot say which peer is the other owner: on a symptom the agent
-/// logs it, raises the SNMP notification and lets the map-based check (duplicates.ts) decide who
-/// steps back. Rendering and rate logic are pure; the caller runs nft.
+/// like the buckets do. Beside the counter, a set keeps the buckets of recent bare resets (the same
+/// jhash as the filter, over the reset's destination: the client). Neither can say which host is the
+/// other owner: reset-guard.ts samples them and the agent gives those buckets up (agent-safety.ts).
+/// Rendering, parsing and rate logic are pure; the caller runs nft.
 
 export interface ResetProbeOptions {
   readonly vip: string
   readonly ports: readonly number[]
+  /// The bucket hash of the filter (netfilter.ts): a reset's bucket is its client's, so the set
+  /// below says which buckets another host answers for.
+  readonly buckets: number
+  readonly seed: number
 }
 
 export const resetCounter = 'foreign_resets'
+export const resetBuckets = 'foreign_buckets'
 
-/// nft commands (one per line, for the owner table's `nft -i` session) that add the counter and the
-/// output-hook rule feeding it.
+/// How long a bucket stays in the set after its last bare reset. Each bucket sees only a share of
+/// the new connections, so a short memory lists only some of the colliding buckets per report (with
+/// 1 s, ~250 probes/s over 256 buckets in the hub bed took five reports, 4 s, to list them all);
+/// a stale entry matters only if resets go on, since nothing is reported without a sustained rate.
+const bucketMemory = '4s'
+
+/// nft commands (one per line, for the owner table's `nft -i` session) that add the counter, the set
+/// of buckets with recent bare resets, and the output-hook rule feeding both. The client's address
+/// and port are the reset's destination: the same jhash over them gives the bucket.
 export function renderResetProbe (table: string, o: ResetProbeOptions): string[] {
+  const seed = `0x${(o.seed >>> 0).toString(16).padStart(8, '0')}`
   return [
     `add counter ip ${table} ${resetCounter}`,
+    `add set ip ${table} ${resetBuckets} { type mark; flags dynamic,timeout; timeout ${bucketMemory}; }`,
     `add chain ip ${table} out { type filter hook output priority -150; policy accept; }`,
-    `add rule ip ${table} out ip saddr ${o.vip} tcp sport { ${o.ports.join(', ')} } tcp flags & (rst | ack) == rst counter name "${resetCounter}"`,
+    `add rule ip ${table} out ip saddr ${o.vip} tcp sport { ${o.ports.join(', ')} } tcp flags & (rst | ack) == rst ` +
+      `update @${resetBuckets} { jhash ip daddr . tcp dport mod ${o.buckets} seed ${seed} } counter name "${resetCounter}"`,
   ]
 }
 
-/// Packets of the counter in `nft -j list counter ip <table> handshake_resets` output.
+/// Packets of the counter in `nft -j list counter ip <table> foreign_resets` output.
 export function parseResetCounter (json: string): number {
   const doc = JSON.parse(json) as { nftables?: Array<{ counter?: { name?: string, packets?: number } }> }
   const entry = doc.nftables?.find(x => x.counter?.name === resetCounter)?.counter
   if (entry === undefined || typeof entry.packets !== 'number') throw new Error(`no counter ${resetCounter} in the nft listing`)
   return entry.packets
+}
+
+export interface ResetSample {
+  /// Bare resets sent since the table was made.
+  readonly packets: number
+  /// Buckets with a bare reset within the last `bucketMemory`.
+  readonly buckets: readonly number[]
+}
+
+/// The counter and the set in the owner table's text listing (`list table`, as the owner nft
+/// session prints it after every command: netfilter.ts reads them there).
+export function parseResetListing (listing: string): ResetSample {
+  const m = new RegExp(`counter ${resetCounter} \\{\\s*packets (\\d+) bytes`).exec(listing)
+  if (m?.[1] === undefined) throw new Error(`no counter ${resetCounter} in the nft listing`)
+  const set = new RegExp(`set ${resetBuckets} \\{[^}]*?elements = \\{([^}]*)\\}`).exec(listing)?.[1] ?? ''
+  const buckets = set.split(',').map(e => e.trim()).filter(e => e !== '').map(e => Number(e.split(/\s+/)[0])).filter(n => Number.isInteger(n) && n >= 0)
+  return { packets: Number(m[1]), buckets: [...new Set(buckets)].sort((a, b) => a - b) }
 }
 
 export interface ResetRateOptions {

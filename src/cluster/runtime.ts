@@ -12,6 +12,7 @@ import type { HealthContext } from './health/tests.js'
 import type { InstanceStatus, OfflineResult, OnlineResult, StatusResult } from './control-reply.js'
 import type { HealthRow } from './view.js'
 import type { LoadSample } from './types.js'
+import type { ClusterEvent } from '../metrics.js'
 import type { Logger } from '../log.js'
 import { ScanwallError, errorMessage, isScanwallError } from '../errors.js'
 
@@ -29,8 +30,8 @@ export interface ClusterHooks {
   load (): LoadSample
   signatureVersion (): string
   readonly health: HealthContext
-  /// A quorum change or a duplicate owner (→ SNMP notification).
-  clusterEvent? (event: { instance: string, kind: 'quorum' | 'duplicate', detail: string }): void
+  /// A quorum change, a duplicate owner or a heartbeat path change (→ SNMP notification).
+  clusterEvent? (event: ClusterEvent): void
 }
 
 export interface ClusterOptions {
@@ -106,6 +107,8 @@ export class ClusterRuntime {
       const instance = r.instance.name
       r.agent.on('quorum', q => hooks.clusterEvent?.({ instance, kind: 'quorum', detail: `${q.action}: ${q.reason}` }))
       r.agent.on('duplicate', o => hooks.clusterEvent?.({ instance, kind: 'duplicate', detail: `buckets ${o.buckets.join(',')} also claimed by ${o.peer}; ${o.stepsBack === 'self' ? 'this node' : o.peer} steps back (${o.rule})` }))
+      r.agent.on('foreign-answers', f => hooks.clusterEvent?.({ instance, kind: 'duplicate', detail: `kernel: ${f.perSecond} resets/s for connections this node never accepted (another host answers for its buckets); resets for ${f.resetting.length} buckets, ${f.released.length} given up for ${Math.round(f.holdMs / 1000)} s` }))
+      r.agent.on('path', c => hooks.clusterEvent?.({ instance, kind: 'path', peer: c.peer, path: c.path, up: c.up, detail: `peer ${c.peer} heartbeat path ${c.path} ${c.up ? 'up' : `down (silent ${c.silentMs === undefined ? 'since start' : `${c.silentMs} ms`})`}` }))
     }
     const runtime = new ClusterRuntime(running, hooks, parts, log, healthListeners)
     const server = new ControlServer(options.controlSocket, options.key, {

@@ -22,9 +22,40 @@ export interface ClusterNodeRow {
   readonly signatureVersion: string
 }
 
+/// One cluster instance's quorum (issue #17): what SNMP's swClusterQuorumTable shows.
+export interface QuorumRow {
+  readonly instance: string
+  readonly state: 'quorate' | 'minority' | 'waiting'
+  readonly action: 'serve' | 'hold' | 'fence'
+  /// Votes heard in this node's partition, voters configured, votes a majority needs.
+  readonly votes: number
+  readonly expected: number
+  readonly needed: number
+  readonly partition: readonly string[]
+  readonly reason: string
+  /// none: no witness configured; ours: its vote counts for our partition now; others: it answers,
+  /// but not for us; silent: it never answered.
+  readonly witness: 'none' | 'ours' | 'others' | 'silent'
+  /// The partition the witness last said holds its vote ([] when none or unknown).
+  readonly witnessHolder: readonly string[]
+}
+
+/// One heartbeat path of one peer (issue #17): what SNMP's swClusterPathTable shows.
+export interface PathRow {
+  readonly instance: string
+  readonly peer: string
+  readonly path: string
+  readonly up: boolean
+  /// Epoch ms a heartbeat of the peer last arrived on the path; 0 when never.
+  readonly lastHeard: number
+}
+
 /// The cluster as this node sees it. Called per read: must answer from memory, without I/O.
+/// `quorum` and `paths` exist only where instances run with quorum (a standalone node has neither).
 export interface ClusterView {
   nodes (): readonly ClusterNodeRow[]
+  quorum? (): readonly QuorumRow[]
+  paths? (): readonly PathRow[]
 }
 
 export type HealthStatus = 'unknown' | 'ok' | 'failed'

@@ -9,7 +9,8 @@
 import assert from 'node:assert/strict'
 import { fileURLToPath } from 'node:url'
 import { readFileSync } from 'node:fs'
-import { TestBed, inNs, beatPort, buckets, type NodeProc } from './testbed.js'
+import { TestBed, inNs, beatPort, buckets } from './testbed.js'
+import { NftSession } from './nft-session.js'
 import { Harness, sleep, type Attempt } from './harness.js'
 import { failoverWindow, describeWindow, drainWindow } from './window.js'
 import type { Probe } from './prober.js'
@@ -24,16 +25,14 @@ const windowLimitMs = 1000
 
 type Cut = 'both ways' | 'outgoing only'
 
-/// Drops n's heartbeats in its own namespace: both directions, or only what it sends.
-async function cut (n: NodeProc, how: Cut): Promise<void> {
+/// The rule that drops n's heartbeats in its own namespace: both directions, or only what it sends.
+function cut (how: Cut): string {
   const out = `add chain inet swcut out { type filter hook output priority -300; }; add rule inet swcut out udp dport ${beatPort} drop`
   const inp = `add chain inet swcut in { type filter hook input priority -300; }; add rule inet swcut in udp dport ${beatPort} drop`
-  await inNs(n.ns, 'nft', `add table inet swcut; ${how === 'both ways' ? `${inp}; ${out}` : out}`)
+  return `add table inet swcut; ${how === 'both ways' ? `${inp}; ${out}` : out}`
 }
 
-async function heal (n: NodeProc): Promise<void> {
-  await inNs(n.ns, 'nft', 'delete table inet swcut')
-}
+const heal = 'delete table inet swcut'
 
 for (const mode of ['hub', 'multicast'] as const) {
   describe(`cluster: partitions with quorum (network namespaces, ${mode} mode)`, function () {
@@ -57,6 +56,8 @@ for (const mode of ['hub', 'multicast'] as const) {
       it(`cuts n3's heartbeats ${how}: failures stop < ${windowLimitMs} ms after the cut, n3 holds no bucket and says minority, zero failures after the heal`, async () => {
         const victim = bed.nodes[2]!
         const others = bed.nodes.filter(n => n !== victim)
+        // The cut's clock starts when the rule is written to an nft already running there (nft-session.ts).
+        const nft = await NftSession.start(victim.ns)
         await h.settled(bed.nodes.map(n => n.name))
         await bed.resetServed()
         const load = await h.load(h.first, 4, 10)
@@ -64,11 +65,13 @@ for (const mode of ['hub', 'multicast'] as const) {
         await sleep(1500)
         const map = await h.owners()
         const cutAt = Date.now()
-        await cut(victim, how)
+        await nft.run(cut(how))
+        const cutMs = Date.now() - cutAt
         await sleep(3000)
         const during = await Promise.all(bed.nodes.map(async n => (await h.status(n))['default']!))
         const healAt = Date.now()
-        await heal(victim)
+        await nft.run(heal)
+        await nft.close()
         await h.settled(bed.nodes.map(n => n.name), 15_000)
         const settledMs = Date.now() - healAt
         await sleep(1500)
@@ -82,7 +85,7 @@ for (const mode of ['hub', 'multicast'] as const) {
         const [v, ...rest] = [during[2]!, during[0]!, during[1]!]
         const majorityOwned = new Set(rest.flatMap(s => s.owned))
         const rate = Math.round(1000 * probed.filter(p => p.s >= cutAt && p.s < cutAt + 1000).length / 1000)
-        console.log(`    cut ${how}: ${describeWindow(window)}; ~${rate} probes/s`)
+        console.log(`    cut ${how} (rule in after ${cutMs} ms): ${describeWindow(window)}; ~${rate} probes/s`)
         console.log(`    during the cut: ${victim.name} owns ${v.owned.length}, quorum ${v.quorum?.state}/${v.quorum?.action} (${v.quorum?.lines.join(' | ')}); ` +
           `${others.map((n, i) => `${n.name} owns ${rest[i]?.owned.length} (${rest[i]?.quorum?.state})`).join(', ')}`)
         console.log(`    heal: settled in ${settledMs} ms; moving buckets without a SYN-ACK for ${back.windowMs} ms (${back.failed} of ${back.total} probes); ` +

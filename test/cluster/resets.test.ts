@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { sh, inNs } from './testbed.js'
-import { renderResetProbe, parseResetCounter, resetCounter, ResetRateDetector } from '../../src/cluster/resets.js'
+import { renderResetProbe, parseResetCounter, parseResetListing, resetCounter, ResetRateDetector } from '../../src/cluster/resets.js'
 
 const prefix = `swqr${process.pid}`
 const bridge = `${prefix}-br`
@@ -73,7 +73,7 @@ describe('reset probe: bare RSTs from the virtual address when two hosts own it 
       await attach(ns, `vs${i + 1}`, [`10.216.0.${11 + i}/24`, `${vip}/24`], mac)
       await inNs(ns, 'sysctl', '-qw', 'net.ipv4.ip_forward=0', 'net.ipv4.conf.all.arp_announce=2', 'net.ipv4.conf.eth0.arp_announce=2', 'net.netfilter.nf_conntrack_tcp_loose=0')
       // A plain table here: the owner table of production is bound to the agent's nft session.
-      await inNs(ns, 'nft', [`add table ip ${table}`, ...renderResetProbe(table, { vip, ports: [1344] }), `add chain ip ${table} in { type filter hook input priority 0; policy accept; }`].join('\n'))
+      await inNs(ns, 'nft', [`add table ip ${table}`, ...renderResetProbe(table, { vip, ports: [1344], buckets: 256, seed: 0x5ca11 }), `add chain ip ${table} in { type filter hook input priority 0; policy accept; }`].join('\n'))
       const listener = spawn('ip', ['netns', 'exec', ns, process.execPath, '--input-type=module', '-e', `
         import net from 'node:net'
         net.createServer(s => { s.on('error', () => {}); s.on('data', () => s.end('ok\\n')) }).listen(1344, '${vip}', () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] })
@@ -103,6 +103,14 @@ describe('reset probe: bare RSTs from the virtual address when two hosts own it 
     console.log(`      two owners: ${JSON.stringify(tally)}; bare resets counted: s1 ${counted[0]}, s2 ${counted[1]}`)
     assert.ok((tally['ok'] ?? 0) < 30, 'no connection failed with two owners: the bed does not reproduce the symptom')
     assert.ok(counted.reduce((a, b) => a + b, 0) >= 30 - (tally['ok'] ?? 0), `failures ${30 - (tally['ok'] ?? 0)}, bare resets ${counted.join('+')}`)
+    // The text listing the agent reads (netfilter.ts): the same count, and the buckets of the resets.
+    const listed = await Promise.all(servers.map(async ns => parseResetListing(await inNs(ns, 'nft', 'list', 'table', 'ip', table))))
+    console.log(`      listed: ${listed.map(l => `${l.packets} resets, buckets ${l.buckets.join(',')}`).join('; ')}`)
+    for (const [i, l] of listed.entries()) {
+      assert.equal(l.packets, (before[i] ?? 0) + (counted[i] ?? 0))
+      assert.equal(l.buckets.length > 0, (counted[i] ?? 0) > 0, 'a server that sent bare resets lists their buckets (and only such a server)')
+      assert.ok(l.buckets.every(b => b >= 0 && b < 256))
+    }
   })
 
   it('the detector speaks only when the rate stays above its threshold', () => {

@@ -48,7 +48,13 @@ export interface BedOptions {
   readonly instances: readonly BedInstance[]
   /// A second bridge for a second heartbeat path (`ring1`): every node gets eth1 on 10.214.0.0/24.
   readonly ring: boolean
+  /// Every node sends its SNMP notifications (v2c, community `trapCommunity`) to 127.0.0.1:trapPort
+  /// in its own namespace, where a test may run snmptrapd.
+  readonly traps: boolean
 }
+
+export const trapPort = 1162
+export const trapCommunity = 'swbed'
 
 export async function sh (cmd: string, ...args: string[]): Promise<string> {
   const { stdout } = await exec(cmd, args, { maxBuffer: 64 * 1024 * 1024 })
@@ -110,6 +116,7 @@ export class TestBed {
   readonly mode: 'hub' | 'multicast'
   readonly instances: readonly BedInstance[]
   readonly ring: boolean
+  readonly traps: boolean
   /// The MAC clients must resolve every VIP to.
   readonly clusterMac: string
 
@@ -118,6 +125,7 @@ export class TestBed {
     this.mode = options.mode ?? 'hub'
     this.instances = options.instances ?? [defaultInstance]
     this.ring = options.ring ?? false
+    this.traps = options.traps ?? false
     this.clusterMac = this.mode === 'hub' ? hubMac : multicastMac
     this.bridgeNs = `${this.prefix}-br`
     this.clientNs = `${this.prefix}-cl`
@@ -182,7 +190,7 @@ export class TestBed {
         log: { level: 'info' },
         icap: { host: '0.0.0.0', port: this.instances[0]?.port ?? icapPort },
         scan: { workers: 1, spoolDir: join(this.dir, `${n.name}-spool`) },
-        snmp: { enabled: true, host: '127.0.0.1', port: snmpPort, users: [snmpUser] },
+        snmp: { enabled: true, host: '127.0.0.1', port: snmpPort, users: [snmpUser], ...(this.traps ? { trapTargets: [{ host: '127.0.0.1', port: trapPort, version: 'v2c', community: trapCommunity }] } : {}) },
         cluster: {
           enabled: true,
           key,

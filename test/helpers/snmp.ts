@@ -92,13 +92,17 @@ export class LoggedDaemon {
     child.stderr?.on('data', (chunk: Buffer) => { this.#stderr += chunk.toString() })
   }
 
-  /// Starts `cmd` with `conf` as its only configuration file, and waits for its start banner.
-  static async start (cmd: 'snmptrapd' | 'snmpd', dir: string, conf: readonly string[], args: readonly string[]): Promise<LoggedDaemon> {
+  /// Starts `cmd` with `conf` as its only configuration file (inside network namespace `netns` when
+  /// given), and waits for its start banner.
+  static async start (cmd: 'snmptrapd' | 'snmpd', dir: string, conf: readonly string[], args: readonly string[], netns?: string): Promise<LoggedDaemon> {
     const confFile = join(dir, `${cmd}.conf`)
     const log = join(dir, `${cmd}.log`)
     await writeFile(confFile, conf.join('\n') + '\n')
     await writeFile(log, '')
-    const child = spawn(cmd, ['-f', '-C', '-c', confFile, '-Lf', log, '-p', join(dir, `${cmd}.pid`), ...args], {
+    const argv = [cmd, '-f', '-C', '-c', confFile, '-Lf', log, '-p', join(dir, `${cmd}.pid`), ...args]
+    // `ip netns exec` execs the daemon itself: the child is still the daemon (stop() signals it).
+    const [file, ...rest] = netns === undefined ? argv : ['ip', 'netns', 'exec', netns, ...argv]
+    const child = spawn(file!, rest, {
       env: { ...process.env, SNMP_PERSISTENT_DIR: join(dir, `${cmd}-persist`) },
       stdio: ['ignore', 'ignore', 'pipe'],
     })

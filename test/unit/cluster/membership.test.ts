@@ -141,7 +141,26 @@ describe('cluster membership over time (deadlines, grace, paths)', () => {
     }
     assert.equal(m.evaluate(150).action, 'serve')
     assert.equal(m.evaluate(900).action, 'serve', 'a 750 ms stall of this process fenced it')
-    assert.equal(m.evaluate(1000).action, 'hold', 'peers silent after the stall were kept')
+    // Dropped now, silent since 100: the grace runs from the last quorate evaluation (900), so it is over.
+    assert.equal(m.evaluate(1000).action, 'fence', 'peers silent after the stall were kept')
+  })
+
+  it('a node that stalls between losing quorum and noticing it fences at once (the grace runs from the loss)', () => {
+    const opts = { self: 'a', voters: ['a', 'b', 'c'], paths: ['p'], suspectMs: 250, deadMs: 500, graceMs: 100, waitForAll: false, stallMs: 1000 }
+    const actions = (times: number[]): string[] => {
+      const m = new Membership(opts, 0)
+      for (const id of ['b', 'c']) {
+        m.arrived(id, 'p', 100)
+        m.report(id, { heard: { a: ['p'], b: ['p'], c: ['p'] }, partition: ['a', 'b', 'c'], quorate: true })
+      }
+      return times.map(t => m.evaluate(t).action)
+    }
+    // Evaluated on time: silent past suspectMs from 350, noticed at 375, hold until the grace ends at 450.
+    assert.deepEqual(actions([300, 325, 350, 375, 400, 449, 450]), ['serve', 'serve', 'serve', 'hold', 'hold', 'hold', 'fence'])
+    // Stalled from 300 to 440: quorum was lost at 350 (100 + 250), so the grace ended at 450.
+    assert.deepEqual(actions([300, 440, 455]), ['serve', 'hold', 'fence'])
+    // Stalled past the grace: fence on the first evaluation that sees the loss, not a grace later.
+    assert.deepEqual(actions([300, 470]), ['serve', 'fence'])
   })
 
   it('flapping heartbeats (every other beat lost) never fence and never lose the majority', () => {
