@@ -47,6 +47,7 @@ export class ClamdConnection {
   #timer: NodeJS.Timeout | undefined
   #paused = 0
   #closed = false
+  #ignoring = false
 
   constructor (socket: Socket, ctx: ClamdContext, listener: 'tcp' | 'unix') {
     this.#socket = socket
@@ -89,15 +90,25 @@ export class ClamdConnection {
 
   #timedOut (): void {
     this.#ctx.emit('protocolError', { reason: 'read timed out', remote: this.remote })
-    this.#parser.stop()
+    this.#stopReading()
     void this.#discardStream()
     void this.#finish([replies.commandReadTimedOut], '\n')
   }
 
   #onData (chunk: Buffer): void {
     if (this.#parser.stopped) return // lingering after the last reply: discard
-    for (const event of this.#parser.push(chunk)) this.#onEvent(event)
+    for (const event of this.#parser.push(chunk)) {
+      // Events already parsed from this chunk after the connection's last command are dropped.
+      if (this.#ignoring) break
+      this.#onEvent(event)
+    }
     this.#arm()
+  }
+
+  /// No more commands are read: the reply in hand is the last.
+  #stopReading (): void {
+    this.#ignoring = true
+    this.#parser.stop()
   }
 
   #onEvent (event: ClamdEvent): void {
@@ -139,12 +150,12 @@ export class ClamdConnection {
         this.#openStream(undefined, terminator)
         return
       }
-      this.#parser.stop()
+      this.#stopReading()
       this.#run(command, terminator, undefined)
       return
     }
     if (command.name === 'END') {
-      this.#parser.stop()
+      this.#stopReading()
       void this.#finish()
       return
     }
@@ -158,7 +169,7 @@ export class ClamdConnection {
   }
 
   #refuseInSession (terminator: Terminator): void {
-    this.#parser.stop()
+    this.#stopReading()
     void this.#finish([replies.invalidInSession], terminator, this.#nextId++)
   }
 
@@ -227,7 +238,7 @@ export class ClamdConnection {
     const stream = this.#stream
     if (stream === undefined) return
     this.#stream = undefined
-    if (stream.id === undefined) this.#parser.stop()
+    if (stream.id === undefined) this.#stopReading()
     const work = stream.body.scan(this.#abort.signal).then((reply: ScanReply) => {
       const answer = scanAnswer('INSTREAM', resultLines('stream', reply), stream.bytes)
       this.#record(answer, stream.started)
@@ -282,7 +293,7 @@ export class ClamdConnection {
   async #finish (lines: readonly string[] = [], terminator: Terminator = '\0', id?: number): Promise<void> {
     if (this.#finishing) return
     this.#finishing = true
-    this.#parser.stop()
+    this.#stopReading()
     clearTimeout(this.#timer)
     while (this.#pending.size > 0) await Promise.all([...this.#pending])
     if (lines.length > 0) this.#write(frame(lines, terminator, id))
