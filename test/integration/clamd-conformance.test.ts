@@ -81,7 +81,7 @@ describe('clamd conformance (check_clamd cases): Scanwall answers the bytes clam
       { name: `${form} RANDOM (unknown)`, request: () => frame('RANDOM'), shows: /^UNKNOWN COMMAND[\0\n]$/ },
       { name: `${form} END outside a session`, request: () => frame('END'), shows: /^UNKNOWN COMMAND[\0\n]$/ },
       { name: `${form} ping (commands are case-sensitive)`, request: () => frame('ping') },
-      { name: `${form} PING with an argument`, request: () => frame('PING x') },
+      { name: `${form} PING with an argument`, request: () => frame('PING x') }
     )
     for (const cmd of ['SCAN', 'CONTSCAN', 'MULTISCAN', 'ALLMATCHSCAN']) {
       cases.push(
@@ -89,7 +89,7 @@ describe('clamd conformance (check_clamd cases): Scanwall answers the bytes clam
         { name: `${form} ${cmd} a clean file`, request: () => frame(`${cmd} ${paths.clean}`) },
         { name: `${form} ${cmd} a missing file`, request: () => frame(`${cmd} ${paths.missing}`) },
         { name: `${form} ${cmd} a directory`, request: () => frame(`${cmd} ${paths.tree}/`), sort: cmd === 'MULTISCAN' },
-        { name: `${form} ${cmd} without its argument`, request: () => frame(cmd) },
+        { name: `${form} ${cmd} without its argument`, request: () => frame(cmd) }
       )
     }
   }
@@ -121,7 +121,7 @@ describe('clamd conformance (check_clamd cases): Scanwall answers the bytes clam
     { name: 'a partial command until CommandReadTimeout', request: () => Buffer.from('zPIN'), options: { halfClose: false }, shows: /^COMMAND READ TIMED OUT\n$/ },
     { name: 'a stalled INSTREAM until ReadTimeout', request: () => Buffer.concat([z('INSTREAM'), chunkLength(10), Buffer.alloc(3)]), options: { halfClose: false }, shows: /^COMMAND READ TIMED OUT\n$/ },
     { name: 'an idle session until IdleTimeout', request: () => Buffer.concat([z('IDSESSION'), z('PING')]), options: { halfClose: false }, shows: /^1: PONG\0COMMAND READ TIMED OUT\n$/ },
-    { name: 'a client that does not half-close still gets its reply and EOF', request: () => z('PING'), options: { halfClose: false } },
+    { name: 'a client that does not half-close still gets its reply and EOF', request: () => z('PING'), options: { halfClose: false } }
   )
   for (const c of cases) it(c.name, async () => { await both(c) })
 
