@@ -21,7 +21,7 @@ import { StartedParts } from './lifecycle.js'
 import { localLoad, configVersion } from './cluster/local.js'
 import { heartbeatChannels } from '../protocols/cluster/channel.js'
 import type { ClamdServer } from '../protocols/clamd/index.js'
-import { createClamdServer } from './clamd/server.js'
+import { clamdLocalRoots, createClamdServer } from './clamd/server.js'
 import { ScanwallError } from './errors.js'
 
 export interface RunningNode {
@@ -79,6 +79,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
   const clusterKey = instances.length > 0 ? await readClusterKey(config.cluster) : undefined
   const blockTemplate = await readBlockTemplate(config.blockPage.template)
   const ports = splitPorts(config, instances.flatMap(i => i.ports))
+  const clamdRoots = await clamdLocalRoots(config.clamd)
   const parts = new StartedParts(log)
   const scan = await parts.start('scan service', async () => await ScanService.start({
     workers: config.scan.workers,
@@ -119,7 +120,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
   const icapAddress = `${address.address}:${address.port}`
   // A SHUTDOWN from a clamd client (when allowed) stops the node the way a signal does.
   const requestStop = (): void => { if (hooks.requestStop !== undefined) hooks.requestStop(); else void stop() }
-  const clamd = await createClamdServer(config.clamd, {
+  const clamd = createClamdServer(config.clamd, clamdRoots, {
     scan,
     metrics,
     log,

@@ -32,8 +32,9 @@ export function clamdProfile (config: ConfigTree['clamd'], blockOversize: boolea
   return { ...config.profile, blockOversize }
 }
 
-/// The allowed directories resolved once at start; a missing one is a configuration error.
-async function localRoots (config: ConfigTree['clamd']): Promise<string[] | undefined> {
+/// The allowed directories of local scans resolved once, before anything starts (undefined: local
+/// scans off); none listed, or a missing one, is a configuration error naming the key.
+export async function clamdLocalRoots (config: ConfigTree['clamd']): Promise<string[] | undefined> {
   const local = config.localScan
   if (!local.enabled) return undefined
   if (local.dirs.length === 0) throw new ScanwallError('CONFIG_INVALID', 'clamd.localScan.dirs must list at least one directory when clamd.localScan.enabled is true')
@@ -42,9 +43,9 @@ async function localRoots (config: ConfigTree['clamd']): Promise<string[] | unde
   })))
 }
 
-export async function createClamdServer (config: ConfigTree['clamd'], deps: ScanwallClamdDeps): Promise<ClamdServer | undefined> {
+/// `roots`: from clamdLocalRoots.
+export function createClamdServer (config: ConfigTree['clamd'], roots: readonly string[] | undefined, deps: ScanwallClamdDeps): ClamdServer | undefined {
   if (config.port === 0 && config.socket === '' && deps.extraPorts.length === 0) return undefined
-  const roots = await localRoots(config)
   const handler = new ScanwallClamdHandler({
     scan: deps.scan,
     profile: clamdProfile(config, deps.blockOversize),
