@@ -5,6 +5,7 @@
 /// same generator drives clamd and Scanwall.
 import { connect } from 'node:net'
 import { randomBytes } from 'node:crypto'
+import { instream } from '../test/helpers/clamd-client.js'
 
 export interface ClamdCellResult {
   readonly requests: number
@@ -18,19 +19,7 @@ export interface ClamdCellResult {
 
 const chunkBytes = 64 * 1024
 
-function request (body: Buffer): Buffer[] {
-  const parts: Buffer[] = [Buffer.from('zINSTREAM\0')]
-  for (let at = 0; at < body.length; at += chunkBytes) {
-    const piece = body.subarray(at, at + chunkBytes)
-    const length = Buffer.alloc(4)
-    length.writeUInt32BE(piece.length)
-    parts.push(length, piece)
-  }
-  parts.push(Buffer.alloc(4))
-  return parts
-}
-
-async function once (socketPath: string, parts: readonly Buffer[]): Promise<string> {
+async function once (socketPath: string, request: Buffer): Promise<string> {
   return await new Promise((resolve, reject) => {
     const socket = connect(socketPath)
     const got: Buffer[] = []
@@ -38,8 +27,7 @@ async function once (socketPath: string, parts: readonly Buffer[]): Promise<stri
     socket.on('error', reject)
     socket.on('close', () => resolve(Buffer.concat(got).toString('latin1')))
     socket.on('connect', () => {
-      for (const p of parts) socket.write(p)
-      socket.end()
+      socket.end(request)
     })
   })
 }
@@ -57,7 +45,7 @@ export async function instreamLoad (socketPath: string, size: number, concurrenc
       const body = Buffer.from(template)
       body.writeUInt32BE(counter++ >>> 0, 0)
       const t = performance.now()
-      const reply = await once(socketPath, request(body)).catch((err: unknown) => `error: ${String(err)}`)
+      const reply = await once(socketPath, instream('z', body, chunkBytes)).catch((err: unknown) => `error: ${String(err)}`)
       if (reply === 'stream: OK\0') latencies.push(performance.now() - t)
       else {
         errors++

@@ -7,47 +7,28 @@
 /// more events than input bytes. A parser that loops never answers: the harness sees a hang.
 import { ClamdParser, type ClamdEvent } from '../../../protocols/clamd/index.js'
 import { eicar } from '../../helpers/eicar.js'
+import { instream } from '../../helpers/clamd-client.js'
 import type { Rng } from '../prng.js'
+import { split } from '../split.js'
 import type { CaseResult, Runner, Seed, TargetKind } from '../target.js'
 
 const limits = { maxCommandBytes: 1024, streamMaxBytes: 64 * 1024 }
-
-function chunked (prefix: string, body: Buffer, size: number): Buffer {
-  const parts: Buffer[] = [Buffer.from(prefix)]
-  for (let at = 0; at < body.length; at += size) {
-    const piece = body.subarray(at, at + size)
-    const length = Buffer.alloc(4)
-    length.writeUInt32BE(piece.length)
-    parts.push(length, piece)
-  }
-  parts.push(Buffer.alloc(4))
-  return Buffer.concat(parts)
-}
 
 const requests: Record<string, Buffer> = {
   'z-ping': Buffer.from('zPING\0'),
   'n-version': Buffer.from('nVERSION\n'),
   'old-scan': Buffer.from('SCAN /var/tmp/sample.bin\n'),
   'z-contscan': Buffer.from('zCONTSCAN /var/tmp/dir\0'),
-  'instream-one-chunk': chunked('zINSTREAM\0', eicar, eicar.length),
-  'instream-small-chunks': chunked('nINSTREAM\n', eicar, 5),
+  'instream-one-chunk': instream('z', eicar),
+  'instream-small-chunks': instream('n', eicar, 5),
   'instream-huge-length': Buffer.concat([Buffer.from('zINSTREAM\0'), Buffer.from([0xff, 0xff, 0xff, 0xff])]),
-  session: Buffer.concat([Buffer.from('zIDSESSION\0zPING\0nVERSION\nzSCAN /tmp/x\0'), chunked('zINSTREAM\0', eicar, 16), Buffer.from('zSTATS\0zEND\0')]),
+  session: Buffer.concat([Buffer.from('zIDSESSION\0zPING\0nVERSION\nzSCAN /tmp/x\0'), instream('z', eicar, 16), Buffer.from('zSTATS\0zEND\0')]),
 }
 
 function seeds (): Seed[] {
   return Object.entries(requests).map(([variant, bytes]) => ({
     target: 'clamd', variant, bytes, layout: 'none' as const, protect: 0, keeps: 'a parser target: no scan, nothing to find',
   }))
-}
-
-function split (bytes: Buffer, rng: Rng): Buffer[] {
-  const cuts = [...new Set(Array.from({ length: rng.between(0, 8) }, () => rng.between(1, Math.max(1, bytes.length - 1))))].sort((a, b) => a - b)
-  const pieces: Buffer[] = []
-  let from = 0
-  for (const at of cuts) { pieces.push(bytes.subarray(from, at)); from = at }
-  pieces.push(bytes.subarray(from))
-  return pieces
 }
 
 function drive (bytes: Buffer, rng: Rng): CaseResult {
