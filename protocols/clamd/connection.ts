@@ -50,6 +50,8 @@ export class ClamdConnection {
   #paused = 0
   #closed = false
   #ignoring = false
+  /// Input that can never become a command (unprefixed inside a session): only the timeout ends it.
+  #unreadable = false
 
   constructor (socket: Socket, ctx: ClamdContext, listener: 'tcp' | 'unix') {
     this.#socket = socket
@@ -88,9 +90,9 @@ export class ClamdConnection {
   #arm (): void {
     clearTimeout(this.#timer)
     this.#timer = undefined
-    if (this.#finishing || this.#paused > 0 || this.#parser.stopped) return
+    if (this.#finishing || this.#paused > 0 || (this.#parser.stopped && !this.#unreadable)) return
     const t = this.#ctx.options.timeouts
-    const ms = this.#parser.inStream ? t.readMs : this.#session ? t.idleMs : t.commandReadMs
+    const ms = this.#unreadable ? t.commandReadMs : this.#parser.inStream ? t.readMs : this.#session ? t.idleMs : t.commandReadMs
     this.#timer = setTimeout(() => { this.#timedOut() }, ms)
     this.#timer.unref()
   }
@@ -144,6 +146,7 @@ export class ClamdConnection {
         // clamd answers neither: it closes (line too long) or waits for the timeout (not prefixed).
         this.#ctx.emit('protocolError', { reason: event.reason, remote: this.remote })
         if (event.reason === 'line too long') void this.#finish()
+        else this.#unreadable = true
     }
   }
 

@@ -120,6 +120,7 @@ describe('clamd conformance (check_clamd cases): Scanwall answers the bytes clam
     { name: 'silence until CommandReadTimeout', request: () => Buffer.alloc(0), options: { halfClose: false }, shows: /^COMMAND READ TIMED OUT\n$/ },
     { name: 'a partial command until CommandReadTimeout', request: () => Buffer.from('zPIN'), options: { halfClose: false }, shows: /^COMMAND READ TIMED OUT\n$/ },
     { name: 'a stalled INSTREAM until ReadTimeout', request: () => Buffer.concat([z('INSTREAM'), chunkLength(10), Buffer.alloc(3)]), options: { halfClose: false }, shows: /^COMMAND READ TIMED OUT\n$/ },
+    { name: 'an unprefixed command inside a session until the timeout', request: () => Buffer.concat([z('IDSESSION'), z('PING'), Buffer.from('PING\n')]), options: { halfClose: false } },
     { name: 'an idle session until IdleTimeout', request: () => Buffer.concat([z('IDSESSION'), z('PING')]), options: { halfClose: false }, shows: /^1: PONG\0COMMAND READ TIMED OUT\n$/ },
     { name: 'a client that does not half-close still gets its reply and EOF', request: () => z('PING'), options: { halfClose: false } }
   )
