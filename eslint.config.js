@@ -1,7 +1,8 @@
 // neostandard (the undici/fastify/pino base) for style, plus a few type-aware rules and the
 // dependency direction from ARCHITECTURE.md: protocols never reach into the engine, workers only into
 // the engine and the scan types, src never into protocols (node.ts, the composition root, excepted),
-// the ICAP package (protocols/icap, icap-server-lite) into nothing of Scanwall, and only src/icap/ into it.
+// the ICAP package (protocols/icap, icap-server-lite) into nothing of Scanwall, and only src/icap/ into it;
+// likewise the clamd package (protocols/clamd) and src/clamd/.
 import neostandard from 'neostandard'
 
 export default [
@@ -30,6 +31,11 @@ export default [
     rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/src/**', '**/config/**', '**/test/helpers/**'], message: 'icap-server-lite imports nothing from Scanwall' }] }] },
   },
   {
+    // The clamd protocol server stands alone like the ICAP package: the scan is its handler.
+    files: ['protocols/clamd/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/src/**', '**/config/**', '**/test/helpers/**', 'icap-server-lite'], message: 'protocols/clamd imports nothing from Scanwall' }] }] },
+  },
+  {
     files: ['workers/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/protocols/**', '**/src/cluster/**', '**/src/policy/**', '**/src/stats/**', '**/src/cli/**'], message: 'workers reach only src/engine and src/scan types' }] }] },
   },
@@ -39,7 +45,7 @@ export default [
   },
   {
     files: ['src/**/*.ts'],
-    ignores: ['src/node.ts', 'src/cli/**', 'src/icap/**', 'src/engine/**'],
+    ignores: ['src/node.ts', 'src/cli/**', 'src/icap/**', 'src/clamd/**', 'src/engine/**'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [
@@ -52,6 +58,10 @@ export default [
   {
     files: ['src/icap/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/protocols/**'], message: 'the adapter uses icap-server-lite by its package name, never its files' }] }] },
+  },
+  {
+    files: ['src/clamd/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/protocols/clamd/*', '!**/protocols/clamd/index.js'], message: 'the clamd adapter uses protocols/clamd through its index only' }, { group: ['**/protocols/icap/**', '**/protocols/snmp/**', '**/protocols/cluster/**', 'icap-server-lite'], message: 'the clamd adapter wires only the clamd package' }] }] },
   },
   {
     files: ['config/**/*.ts'],

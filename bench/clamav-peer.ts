@@ -41,6 +41,7 @@ export class Clamd {
   private constructor (conf: string, proc: ChildProcess) { this.conf = conf; this.#proc = proc }
 
   get rssKib (): number { return this.#proc.pid === undefined ? 0 : rssKib(this.#proc.pid) }
+  get pid (): number | undefined { return this.#proc.pid }
 
   /// Starts clamd on dbDir and waits for PONG; returns it with the time that took.
   static async start (stateDir: string, dbDir: string): Promise<{ clamd: Clamd, readyMs: number }> {

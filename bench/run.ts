@@ -6,8 +6,8 @@
 ///   npm run bench                 full matrix (4k 64k 1m 16m × c 1 8 32, 3 reps of 3 s), ~8 min
 ///   npm run bench -- --quick      smoke run (4k 1m × c 1 8, 1 s cells, small memory run), ~1 min
 ///   options: --peers DIR (peer harness, default ../shared/peers)  --seconds N  --reps N  --no-write  --no-memory
-///            --no-matrix (memory run only)  --no-engine  --no-formats  --no-ceiling (skip the engine /
-///            unpacking / issue #11 tables)
+///            --no-matrix (memory run only)  --no-engine  --no-formats  --no-ceiling  --no-clamd (skip the
+///            engine / unpacking / issue #11 / clamd INSTREAM tables)
 import { parseArgs } from 'node:util'
 import { mkdtemp, rm, mkdir, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -22,6 +22,7 @@ import { renderMarkdown, writeIntoBenchmarks, type Cell, type MemoryRun } from '
 import { runEngineBench } from './engine.js'
 import { runFormatsBench } from './formats.js'
 import { runCeilingBench } from './ceiling.js'
+import { runClamdBench } from './clamd.js'
 
 const { values } = parseArgs({
   options: {
@@ -34,6 +35,7 @@ const { values } = parseArgs({
     'no-engine': { type: 'boolean', default: false },
     'no-formats': { type: 'boolean', default: false },
     'no-ceiling': { type: 'boolean', default: false },
+    'no-clamd': { type: 'boolean', default: false },
     reps: { type: 'string' },
   },
 })
@@ -148,14 +150,16 @@ async function main (): Promise<void> {
 }
 
 /// The engine table (issue #3: DB load, RSS per worker count, raw MB/s beside clamscan and clamd) and
-/// the unpacking table (issue #4: MB/s through unpack + scan beside clamscan), run after the ICAP
-/// matrix has stopped its servers so the three do not compete for the two cores.
+/// the unpacking table (issue #4: MB/s through unpack + scan beside clamscan) and the clamd INSTREAM
+/// cell (issue #15: Scanwall's clamd listener beside clamd), run after the ICAP matrix has stopped its
+/// servers so they do not compete for the two cores.
 async function sideTables (): Promise<void> {
   const write = !quick && !values['no-write']
   const tables: Array<[string, boolean, () => Promise<string>]> = [
     ['engine', !values['no-engine'], async () => await runEngineBench(quick ? { corpusMb: 32 } : {})],
     ['formats', !values['no-formats'], runFormatsBench],
     ['ceiling', !values['no-ceiling'], async () => await runCeilingBench({ quick })],
+    ['clamd', !values['no-clamd'], async () => await runClamdBench(quick ? { seconds: 1, reps: 1, peersDir } : { seconds, reps, peersDir })],
   ]
   for (const [name, wanted, run] of tables) {
     if (!wanted) continue

@@ -28,6 +28,7 @@ export const formats = {
   remotePort: 'remote-port',
   inlineBytes: 'inline-bytes',
   stringList: 'string-list',
+  pathList: 'path-list',
 } as const
 
 convict.addFormat({ name: formats.intMin0, validate: wholeNumber(0), coerce: toNumber })
@@ -44,6 +45,15 @@ convict.addFormat({
   },
   // From the environment: a comma-separated list, as convict does for Array.
   coerce: (text: string) => text.split(','),
+})
+
+/// A list of absolute paths (possibly empty), e.g. the directories clamd's local scans may read.
+convict.addFormat({
+  name: formats.pathList,
+  validate: (value: unknown) => {
+    if (!Array.isArray(value) || !value.every(s => typeof s === 'string' && s.startsWith('/'))) throw new Error('must be an array of absolute paths')
+  },
+  coerce: (text: string) => text === '' ? [] : text.split(','),
 })
 
 /// convict coerces a string for a `format: Boolean` key with `!== 'false'`, so SCANWALL_SNMP_ENABLED=no

@@ -48,6 +48,29 @@ export const schema = {
       default: ['avscan', 'srv_clamav', 'virus_scan'],
     },
   },
+  clamd: {
+    host: { doc: 'clamd-protocol TCP listen address (0.0.0.0 or the VIP when a cluster instance offers clamd)', format: String, default: '127.0.0.1', env: 'SCANWALL_CLAMD_HOST' },
+    port: { doc: 'clamd-protocol TCP port (clamd\'s TCPSocket); 0: no TCP listener', format: port, default: 3310, env: 'SCANWALL_CLAMD_PORT' },
+    socket: { doc: 'clamd-protocol unix socket path (clamd\'s LocalSocket); empty: none', format: String, default: '', env: 'SCANWALL_CLAMD_SOCKET' },
+    maxConnections: { doc: 'Open clamd connections at most; more are closed at accept', format: positiveInt, default: 200 },
+    streamMaxBytes: { doc: 'StreamMaxLength: bytes one INSTREAM may carry (INSTREAM size limit exceeded. ERROR past it)', format: positiveInt, default: 100 * 1024 * 1024 },
+    commandReadTimeoutMs: { doc: 'CommandReadTimeout: a command must arrive within this time (COMMAND READ TIMED OUT)', format: positiveInt, default: 30_000 },
+    readTimeoutMs: { doc: 'ReadTimeout: an INSTREAM that receives nothing this long is given up', format: positiveInt, default: 120_000 },
+    idleTimeoutMs: { doc: 'IdleTimeout: an IDSESSION waiting this long for a command is closed', format: positiveInt, default: 30_000 },
+    allowShutdown: { doc: 'Obey SHUTDOWN/QUIT (stops the whole node); off: refused with an ERROR line', format: Boolean, default: false },
+    localScan: {
+      enabled: { doc: 'Answer SCAN, CONTSCAN, MULTISCAN and ALLMATCHSCAN on local paths (off: COMMAND UNAVAILABLE)', format: Boolean, default: false },
+      dirs: { doc: 'Directories local scans may read (paths resolved through symlinks; anything else is Access denied. ERROR)', format: formats.pathList, default: [] as string[] },
+      concurrency: { doc: 'Files one MULTISCAN scans at once', format: positiveInt, default: 8 },
+    },
+    // The clamd listener's policy profile (src/policy): what a FOUND line is given for besides a virus.
+    profile: {
+      blockLimits: { doc: 'Report Heuristics.Limits.Exceeded.* verdicts as FOUND (ClamAV\'s AlertExceedsMax); off: OK', format: Boolean, default: true },
+      blockEncrypted: { doc: 'Report encrypted archives as FOUND (Heuristics.Encrypted.*); off: OK', format: Boolean, default: true },
+      blockBroken: { doc: 'Report damaged containers as FOUND (Heuristics.Broken.*); off: OK', format: Boolean, default: false },
+      failMode: { doc: 'When no verdict could be had: closed reports Scanwall.ScanError FOUND, open reports OK', format: ['closed', 'open'], default: 'closed' },
+    },
+  },
   scan: {
     workers: { doc: 'Scan worker threads', format: positiveInt, default: Math.max(1, cpus().length), env: 'SCANWALL_SCAN_WORKERS' },
     maxQueue: { doc: 'Scans waiting for a worker before new ones are refused at once', format: positiveInt, default: 256 },

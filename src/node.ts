@@ -1,5 +1,5 @@
 /// Composition root: builds every part of a node from the validated configuration and starts them
-/// on one ordered stack (lifecycle.ts): scan service, ICAP server, cluster runtime, SNMP, in that
+/// on one ordered stack (lifecycle.ts): scan service, ICAP server, clamd server, cluster runtime, SNMP, in that
 /// order, each with its stop, so shut-down runs the same list backwards and a part that fails to
 /// start stops the ones before it. The only module that wires protocols to services.
 import { ScanService } from './scan/service.js'
@@ -25,12 +25,16 @@ import { trustedKeysFrom } from './updates/keys.js'
 import { ScanwallError, errorMessage } from './errors.js'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { ClamdServer } from '../protocols/clamd/index.js'
+import { clamdLocalRoots, createClamdServer } from './clamd/server.js'
 
 export interface RunningNode {
   readonly config: ConfigTree
   readonly metrics: Metrics
   readonly scan: ScanService
   readonly icap: IcapServer
+  /// The clamd-protocol server; undefined when clamd.port is 0 and no clamd.socket is set.
+  readonly clamd: ClamdServer | undefined
   readonly log: Logger
   /// The SNMP agent and notifications (agent mode 'off' without credentials); undefined when disabled.
   readonly snmp: SnmpService | undefined
@@ -51,13 +55,27 @@ export interface NodeViews {
   readonly health?: HealthView
 }
 
+export interface NodeHooks {
+  /// A client asked the node to stop (clamd SHUTDOWN with clamd.allowShutdown): the CLI runs its
+  /// signal path; without a hook the node stops itself.
+  readonly requestStop?: () => void
+}
+
+/// The ports of cluster instances that carry clamd (those equal to clamd.port) are the clamd
+/// server's; every other instance port is ICAP's. A clamd port shared with ICAP is refused.
+function splitPorts (config: ConfigTree, instancePorts: readonly number[]): { icap: number[], clamd: number[] } {
+  const clamdPort = config.clamd.port
+  if (clamdPort !== 0 && clamdPort === config.icap.port) throw new ScanwallError('CONFIG_INVALID', `clamd.port ${clamdPort} is icap.port too: give clamd its own port`)
+  return { icap: instancePorts.filter(p => p !== clamdPort || clamdPort === 0), clamd: instancePorts.filter(p => p === clamdPort && clamdPort !== 0) }
+}
+
 async function packageVersion (): Promise<string> {
   const text = await readFile(new URL('../../package.json', import.meta.url), 'utf8').catch(() => '{}')
   const parsed: unknown = JSON.parse(text)
   return typeof parsed === 'object' && parsed !== null && 'version' in parsed ? String(parsed.version) : 'unknown'
 }
 
-export async function startNode (config: ConfigTree, log = createLogger(config.log.level, config.node.id), views: NodeViews = {}): Promise<RunningNode> {
+export async function startNode (config: ConfigTree, log = createLogger(config.log.level, config.node.id), views: NodeViews = {}, hooks: NodeHooks = {}): Promise<RunningNode> {
   const metrics = new Metrics()
   const instances = config.cluster.enabled ? config.cluster.instances : []
   // An instance's `services` are the only paths offered on its virtual address (checked before
@@ -77,6 +95,8 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     signaturesDir: config.signatures.dir,
   }
   const firstDir = await startingDir(updatesOptions)
+  const ports = splitPorts(config, instances.flatMap(i => i.ports))
+  const clamdRoots = await clamdLocalRoots(config.clamd)
   const parts = new StartedParts(log)
   const scan = await parts.start('scan service', async () => await ScanService.start({
     workers: config.scan.workers,
@@ -104,7 +124,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
   const icap = createIcapServer({
     ...config.icap,
     // Each cluster instance's ports are where clients reach its virtual address: listen there too.
-    extraPorts: instances.flatMap(i => i.ports),
+    extraPorts: ports.icap,
     // An instance's `services` are the only paths offered on its virtual address.
     servicesAt,
     nodeId: config.node.id,
@@ -116,11 +136,28 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
   const address: AddressInfo = await parts.start('ICAP server', async () => await icap.listen(), async () => { await icap.close(config.shutdown.graceMs) })
   log.info({ host: address.address, port: address.port, extraPorts: [...new Set(instances.flatMap(i => i.ports))].filter(p => p !== address.port), services: config.icap.services }, 'ICAP listening')
   const icapAddress = `${address.address}:${address.port}`
+  // A SHUTDOWN from a clamd client (when allowed) stops the node the way a signal does.
+  const requestStop = (): void => { if (hooks.requestStop !== undefined) hooks.requestStop(); else void stop() }
+  const clamd = createClamdServer(config.clamd, clamdRoots, {
+    scan,
+    metrics,
+    log,
+    version: await packageVersion(),
+    blockOversize: config.scan.oversize !== 'allow',
+    maxObjectBytes: config.scan.maxObjectBytes,
+    extraPorts: ports.clamd.filter(p => p !== config.clamd.port),
+    shutdown: requestStop,
+  })
+  if (clamd !== undefined) {
+    const at = await parts.start('clamd server', async () => await clamd.listen(), async () => { await clamd.close(config.shutdown.graceMs) })
+    log.info({ host: at?.address, port: at?.port, socket: config.clamd.socket === '' ? undefined : config.clamd.socket, localScan: config.clamd.localScan.enabled }, 'clamd listening')
+  }
   // Draining the whole node (by `scanwall node offline` or the API) is a node state: SNMP reports
   // and traps it. Draining one cluster instance drains only the connections to its virtual address.
   const drain = (local?: string): void => {
     if (local === undefined) metrics.setState('draining')
     icap.drain(local)
+    clamd?.drain(local)
   }
   // Started after the cluster runtime, whose heartbeats report its version from then on.
   const late: { updates?: UpdateService } = {}
@@ -134,11 +171,11 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
       nft: config.cluster.nft,
       configVersion: configVersion(config),
     }, {
-      drainIcap: local => icap.drain(local),
-      resumeIcap: local => icap.resume(local),
+      drainIcap: local => { icap.drain(local); clamd?.drain(local) },
+      resumeIcap: local => { icap.resume(local); clamd?.resume() },
       nodeState: state => metrics.setState(state),
       clusterEvent: event => metrics.events.emit('cluster', event),
-      connections: local => local === undefined ? metrics.connectionsOpen : icap.connectionsAt(local),
+      connections: local => local === undefined ? metrics.connectionsOpen : icap.connectionsAt(local) + (clamd?.connectionsAt(local) ?? 0),
       onConnections: listener => {
         metrics.events.on('connections', listener)
         return () => { metrics.events.off('connections', listener) }
@@ -184,7 +221,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     })()
     await stopping
   }
-  return { config, metrics, scan, icap, log, snmp, cluster, updates: updatesRef, drain, stop }
+  return { config, metrics, scan, icap, clamd, log, snmp, cluster, updates: updatesRef, drain, stop }
 }
 
 /// The cluster's fetcher: the lowest id among the live nodes (joining, online or draining) of any

@@ -48,7 +48,7 @@ async function run (config: ConfigTree): Promise<number> {
   process.on('SIGINT', onSignal)
   process.on('SIGHUP', onHangup)
   try {
-    node = await startNode(config)
+    node = await startNode(config, undefined, {}, { requestStop: () => { onSignal('SIGTERM') } })
   } catch (err) {
     // Some configuration is only checked when the parts start (e.g. a trap target naming no user):
     // that error reaches main.ts like a load error.

@@ -1,10 +1,11 @@
-/// The fuzz targets: every engine format with a handler, and the protocol parsers. To add the milter
-/// or clamd parser, write targets/<name>.ts exporting a TargetKind (seeds + runner) and list it here.
+/// The fuzz targets: every engine format with a handler, and the protocol parsers (ICAP, clamd). To
+/// add the milter parser, write targets/<name>.ts exporting a TargetKind (seeds + runner) and list it here.
 import { engineTarget } from './targets/engine.js'
 import { icapTarget } from './targets/icap.js'
+import { clamdTarget } from './targets/clamd.js'
 import type { TargetKind } from './target.js'
 
-export const targetKinds: readonly TargetKind[] = [engineTarget, icapTarget]
+export const targetKinds: readonly TargetKind[] = [engineTarget, icapTarget, clamdTarget]
 
 /// Every row name, in table order.
 export const allTargetNames: readonly string[] = targetKinds.flatMap(k => k.names)

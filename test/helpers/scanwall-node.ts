@@ -22,6 +22,8 @@ export interface ScanwallNodeOptions {
   /// Extra SCANWALL_* variables (log level, workers …).
   readonly env?: Readonly<Record<string, string>>
   readonly startTimeoutMs?: number
+  /// Arguments after `start` (e.g. `--config FILE`).
+  readonly args?: readonly string[]
 }
 
 export async function startScanwallNode (options: ScanwallNodeOptions): Promise<ScanwallNode> {
@@ -34,10 +36,12 @@ export async function startScanwallNode (options: ScanwallNodeOptions): Promise<
     SCANWALL_ICAP_PORT: String(port),
     SCANWALL_SPOOL_DIR: join(options.dir, 'spool'),
     SCANWALL_NODE_ID: `test-${process.pid}`,
+    // No clamd listener on the default 3310 unless a suite asks for one (suites run side by side).
+    SCANWALL_CLAMD_PORT: '0',
     ...(options.signaturesDir === undefined ? {} : { SCANWALL_SIGNATURES_DIR: options.signaturesDir }),
     ...options.env,
   }
-  const daemon = new Daemon('scanwall', process.execPath, [cliMain, 'start'], { env, cwd: repoRoot, logFile: join(options.dir, 'scanwall.log') })
+  const daemon = new Daemon('scanwall', process.execPath, [cliMain, 'start', ...(options.args ?? [])], { env, cwd: repoRoot, logFile: join(options.dir, 'scanwall.log') })
   try {
     await waitForPort(host, port, options.startTimeoutMs ?? 30_000, () => daemon.alive)
   } catch (err) {

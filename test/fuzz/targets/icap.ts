@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { IcapParser, icapErrors, type IcapEvent } from 'icap-server-lite'
 import { withEicar } from '../../helpers/eicar.js'
 import type { Rng } from '../prng.js'
+import { split } from '../split.js'
 import type { CaseResult, Runner, Seed, TargetKind } from '../target.js'
 
 const fixtureDir = fileURLToPath(new URL('../../../../test/fixtures/icap/', import.meta.url))
@@ -24,16 +25,6 @@ function seeds (): Seed[] {
     protect: 0,
     keeps: 'a parser target: no scan, nothing to find',
   }))
-}
-
-/// The bytes cut at 1..8 random places.
-function split (bytes: Buffer, rng: Rng): Buffer[] {
-  const cuts = [...new Set(Array.from({ length: rng.between(0, 8) }, () => rng.between(1, Math.max(1, bytes.length - 1))))].sort((a, b) => a - b)
-  const pieces: Buffer[] = []
-  let from = 0
-  for (const at of cuts) { pieces.push(bytes.subarray(from, at)); from = at }
-  pieces.push(bytes.subarray(from))
-  return pieces
 }
 
 function drive (bytes: Buffer, rng: Rng): CaseResult {

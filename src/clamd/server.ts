@@ -1,0 +1,71 @@
+/// Scanwall's clamd server: the clamd protocol package configured from config `clamd`, answering
+/// with Scanwall's handler (scan + the clamd listener's policy profile), counted in the node's
+/// metrics. node.ts calls this; undefined when neither a TCP port nor a unix socket is configured.
+import { realpath } from 'node:fs/promises'
+import { ClamdServer } from '../../protocols/clamd/index.js'
+import type { ScanService } from '../scan/service.js'
+import type { Profile } from '../policy/decide.js'
+import type { Metrics } from '../metrics.js'
+import type { Logger } from '../log.js'
+import type { ConfigTree } from '../../config/load.js'
+import { ScanwallError, errorMessage } from '../errors.js'
+import { ScanwallClamdHandler } from './handler.js'
+import { observeClamd } from './observe.js'
+
+/// clamd reads a command into a buffer of about this size: a path plus the command name fits.
+const maxCommandBytes = 8192
+
+export interface ScanwallClamdDeps {
+  readonly scan: ScanService
+  readonly metrics: Metrics
+  readonly log: Logger
+  readonly version: string
+  /// scan.oversize: objects over scan.maxObjectBytes are FOUND unless 'allow'.
+  readonly blockOversize: boolean
+  readonly maxObjectBytes: number
+  /// Extra TCP ports: the ports of cluster instances that offer clamd.
+  readonly extraPorts: readonly number[]
+  readonly shutdown: () => void
+}
+
+export function clamdProfile (config: ConfigTree['clamd'], blockOversize: boolean): Profile {
+  return { ...config.profile, blockOversize }
+}
+
+/// The allowed directories of local scans resolved once, before anything starts (undefined: local
+/// scans off); none listed, or a missing one, is a configuration error naming the key.
+export async function clamdLocalRoots (config: ConfigTree['clamd']): Promise<string[] | undefined> {
+  const local = config.localScan
+  if (!local.enabled) return undefined
+  if (local.dirs.length === 0) throw new ScanwallError('CONFIG_INVALID', 'clamd.localScan.dirs must list at least one directory when clamd.localScan.enabled is true')
+  return await Promise.all(local.dirs.map(async (dir, i) => await realpath(dir).catch((err: unknown) => {
+    throw new ScanwallError('CONFIG_INVALID', `clamd.localScan.dirs[${i}] ${JSON.stringify(dir)}: ${errorMessage(err)}`)
+  })))
+}
+
+/// `roots`: from clamdLocalRoots.
+export function createClamdServer (config: ConfigTree['clamd'], roots: readonly string[] | undefined, deps: ScanwallClamdDeps): ClamdServer | undefined {
+  if (config.port === 0 && config.socket === '' && deps.extraPorts.length === 0) return undefined
+  const handler = new ScanwallClamdHandler({
+    scan: deps.scan,
+    profile: clamdProfile(config, deps.blockOversize),
+    maxObjectBytes: deps.maxObjectBytes,
+    engine: `Scanwall-${deps.version}`,
+    reload: () => { deps.scan.reload().catch(() => {}) }, // a failed reload is logged and keeps the old DB
+    shutdown: deps.shutdown,
+  })
+  const [mainPort, ...others] = config.port === 0 ? deps.extraPorts : [config.port, ...deps.extraPorts]
+  const server = new ClamdServer({
+    host: config.host,
+    port: mainPort,
+    extraPorts: others,
+    socket: config.socket === '' ? undefined : config.socket,
+    maxConnections: config.maxConnections,
+    limits: { maxCommandBytes, streamMaxBytes: config.streamMaxBytes },
+    timeouts: { commandReadMs: config.commandReadTimeoutMs, readMs: config.readTimeoutMs, idleMs: config.idleTimeoutMs },
+    localScan: roots === undefined ? undefined : { roots, concurrency: config.localScan.concurrency },
+    allowShutdown: config.allowShutdown,
+  }, handler, deps.log)
+  observeClamd(server, deps.metrics, deps.log)
+  return server
+}
