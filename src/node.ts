@@ -1,7 +1,7 @@
 /// Composition root: builds every part of a node from the validated configuration and starts them
-/// on one ordered stack (lifecycle.ts): scan service, ICAP server, cluster runtime, SNMP, in that
-/// order, each with its stop, so shut-down runs the same list backwards and a part that fails to
-/// start stops the ones before it. The only module that wires protocols to services.
+/// on one ordered stack (lifecycle.ts): scan service, decision records, quarantine, ICAP server,
+/// cluster runtime, SNMP, in that order, each with its stop, so shut-down runs the same list
+/// backwards and a part that fails to start stops the ones before it. The only module that wires protocols to services.
 import { ScanService } from './scan/service.js'
 import { Metrics } from './metrics.js'
 import { createLogger, type Logger } from './log.js'
@@ -20,6 +20,9 @@ import { readClusterKey } from './cluster/key.js'
 import { StartedParts } from './lifecycle.js'
 import { localLoad, configVersion } from './cluster/local.js'
 import { heartbeatChannels } from '../protocols/cluster/channel.js'
+import { startRecorder } from './records/open.js'
+import type { DecisionRecorder } from './records/writer.js'
+import { startQuarantine } from './quarantine/open.js'
 
 export interface RunningNode {
   readonly config: ConfigTree
@@ -31,6 +34,8 @@ export interface RunningNode {
   readonly snmp: SnmpService | undefined
   /// The cluster agents (undefined: standalone).
   readonly cluster: ClusterRuntime | undefined
+  /// The decision database's writer (undefined: stats.enabled is false).
+  readonly recorder: DecisionRecorder | undefined
   /// Node state → draining: the ICAP server finishes current transactions and closes connections
   /// (with `local`: only those made to that address, one cluster instance's virtual address).
   drain (local?: string): void
@@ -81,6 +86,9 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     signaturesLenient: config.signatures.lenient,
     signaturesCacheDir: config.signatures.cacheDir,
   }, metrics, log), async s => { await s.close() })
+  // Started before the ICAP server and so stopped after it: the last transactions are written.
+  const recorder = await parts.start('decision records', async () => await startRecorder(config.stats, config.node.id, log), async r => { await r?.close() })
+  const kept = await parts.start('quarantine', async () => await startQuarantine(config.quarantine, config.node.id, log), k => { k?.stop() })
   const profile: Profile = { ...defaultProfile, blockOversize: config.scan.oversize !== 'allow', failMode: config.scan.failMode, blockBroken: config.scan.alertBrokenContainers }
   const icap = createIcapServer({
     ...config.icap,
@@ -91,7 +99,8 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     nodeId: config.node.id,
     maxObjectBytes: config.scan.maxObjectBytes,
     blockTemplate,
-  }, { scan, profile, metrics, log })
+    logTransactions: config.log.transactions,
+  }, { scan, profile, metrics, log, ...(recorder === undefined ? {} : { recorder }), ...(kept === undefined ? {} : { quarantine: kept.quarantine }) })
   // Shut-down lets in-flight transactions finish up to the grace period (after the cluster has
   // handed this node's buckets to the others, which stops first).
   const address: AddressInfo = await parts.start('ICAP server', async () => await icap.listen(), async () => { await icap.close(config.shutdown.graceMs) })
@@ -151,5 +160,5 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     })()
     await stopping
   }
-  return { config, metrics, scan, icap, log, snmp, cluster, drain, stop }
+  return { config, metrics, scan, icap, log, snmp, cluster, recorder, drain, stop }
 }
