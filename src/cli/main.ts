@@ -9,6 +9,8 @@ import { UsageError } from './args.js'
 import { isConfigError } from '../../config/load.js'
 import { isScanwallError } from '../errors.js'
 import { runWitness } from './witness.js'
+import { runQuarantine } from './quarantine.js'
+import { runStats, runEvents } from './stats.js'
 
 interface Command { readonly about: string, readonly run: (args: string[]) => Promise<number> }
 
@@ -17,6 +19,9 @@ const commands: Readonly<Record<string, Command>> = {
   scan: { about: 'scan files like clamscan (exit 0 clean, 1 found, 2 error)', run: runScan },
   node: { about: 'offline|online: drain this node out of its cluster(s) / bring it back', run: runNode },
   cluster: { about: 'status: every node\'s state, weight, buckets, load, last heartbeat', run: runCluster },
+  quarantine: { about: 'list|show|export|release|delete: the objects kept when blocked', run: runQuarantine },
+  stats: { about: 'totals per service, client, user or threat from the decision database', run: runStats },
+  events: { about: 'detections, blocks and quarantines from the decision database', run: runEvents },
   witness: { about: 'the tie-breaker vote for two-node clusters and even splits (run on a third host)', run: runWitness },
 }
 
