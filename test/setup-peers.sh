@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(squid c-icap libc-icap-mod-virus-scan clamav clamav-daemon clamdscan clamav-testfiles
       snmp snmpd snmptrapd smitools nftables iproute2 curl wrk bc python3
       zip unzip p7zip-full arj genisoimage xz-utils zstd bzip2 cpio lzip binutils
-      gcab jlha-utils mscompress sharutils)
+      gcab jlha-utils mscompress sharutils postgresql)
 
 # Debian's init scripts start squid (:3128), c-icap (:1344, Scanwall's default port), clamd,
 # freshclam (network!) and snmpd (:161) on install. The tests start their own on loopback and free
