@@ -6,7 +6,8 @@
 ///   npm run bench                 full matrix (4k 64k 1m 16m × c 1 8 32, 3 reps of 3 s), ~8 min
 ///   npm run bench -- --quick      smoke run (4k 1m × c 1 8, 1 s cells, small memory run), ~1 min
 ///   options: --peers DIR (peer harness, default ../shared/peers)  --seconds N  --reps N  --no-write  --no-memory
-///            --no-matrix (memory run only)  --no-engine  --no-formats (skip the engine / unpacking tables)
+///            --no-matrix (memory run only)  --no-engine  --no-formats  --no-records (skip the engine /
+///            unpacking / decision-records tables)
 import { parseArgs } from 'node:util'
 import { mkdtemp, rm, mkdir, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -20,6 +21,7 @@ import { machineConditions, load } from './machine.js'
 import { renderMarkdown, writeIntoBenchmarks, type Cell, type MemoryRun } from './report.js'
 import { runEngineBench } from './engine.js'
 import { runFormatsBench } from './formats.js'
+import { runRecordsBench } from './records.js'
 
 const { values } = parseArgs({
   options: {
@@ -31,6 +33,7 @@ const { values } = parseArgs({
     'no-matrix': { type: 'boolean', default: false },
     'no-engine': { type: 'boolean', default: false },
     'no-formats': { type: 'boolean', default: false },
+    'no-records': { type: 'boolean', default: false },
     reps: { type: 'string' },
   },
 })
@@ -152,6 +155,7 @@ async function sideTables (): Promise<void> {
   const tables: Array<[string, boolean, () => Promise<string>]> = [
     ['engine', !values['no-engine'], async () => await runEngineBench(quick ? { corpusMb: 32 } : {})],
     ['formats', !values['no-formats'], runFormatsBench],
+    ['records', !values['no-records'], async () => await runRecordsBench({ benchIcap, signaturesDir, seconds, reps: quick ? 1 : 3, events: quick ? 50_000 : 200_000 })],
   ]
   for (const [name, wanted, run] of tables) {
     if (!wanted) continue
