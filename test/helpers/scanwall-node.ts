@@ -33,6 +33,8 @@ export async function startScanwallNode (options: ScanwallNodeOptions): Promise<
     SCANWALL_ICAP_HOST: host,
     SCANWALL_ICAP_PORT: String(port),
     SCANWALL_SPOOL_DIR: join(options.dir, 'spool'),
+    // Each test node its own decision database, never the system's /var/lib/scanwall.
+    SCANWALL_STATS_PATH: join(options.dir, 'records.sqlite'),
     SCANWALL_NODE_ID: `test-${process.pid}`,
     ...(options.signaturesDir === undefined ? {} : { SCANWALL_SIGNATURES_DIR: options.signaturesDir }),
     ...options.env,
