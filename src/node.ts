@@ -1,5 +1,5 @@
 /// Composition root: builds every part of a node from the validated configuration and starts them
-/// on one ordered stack (lifecycle.ts): scan service, decision records, quarantine, ICAP server,
+/// on one ordered stack (lifecycle.ts): decision records, quarantine, scan service, ICAP server,
 /// cluster runtime, SNMP, in that order, each with its stop, so shut-down runs the same list
 /// backwards and a part that fails to start stops the ones before it. The only module that wires protocols to services.
 import { ScanService } from './scan/service.js'
@@ -65,6 +65,10 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
   const clusterKey = instances.length > 0 ? await readClusterKey(config.cluster) : undefined
   const blockTemplate = await readBlockTemplate(config.blockPage.template)
   const parts = new StartedParts(log)
+  // First, so a bad database URL or quarantine key fails before the signatures load, and stopped
+  // last: the transactions that finish during shut-down are still recorded and written.
+  const recorder = await parts.start('decision records', async () => await startRecorder(config.stats, config.node.id, log), async r => { await r?.close() })
+  const kept = await parts.start('quarantine', async () => await startQuarantine(config.quarantine, config.node.id, log), k => { k?.stop() })
   const scan = await parts.start('scan service', async () => await ScanService.start({
     workers: config.scan.workers,
     maxQueue: config.scan.maxQueue,
@@ -86,9 +90,6 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     signaturesLenient: config.signatures.lenient,
     signaturesCacheDir: config.signatures.cacheDir,
   }, metrics, log), async s => { await s.close() })
-  // Started before the ICAP server and so stopped after it: the last transactions are written.
-  const recorder = await parts.start('decision records', async () => await startRecorder(config.stats, config.node.id, log), async r => { await r?.close() })
-  const kept = await parts.start('quarantine', async () => await startQuarantine(config.quarantine, config.node.id, log), k => { k?.stop() })
   const profile: Profile = { ...defaultProfile, blockOversize: config.scan.oversize !== 'allow', failMode: config.scan.failMode, blockBroken: config.scan.alertBrokenContainers }
   const icap = createIcapServer({
     ...config.icap,
