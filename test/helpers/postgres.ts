@@ -16,6 +16,9 @@ export const pgBin = '/usr/lib/postgresql/15/bin'
 export interface TestPostgres {
   readonly url: string
   readonly port: number
+  /// Stops the server (fast shut-down: connections are cut) and, when `start`, starts it again.
+  pause (): Promise<void>
+  resume (): Promise<void>
   stop (): Promise<void>
 }
 
@@ -36,14 +39,19 @@ export async function startPostgres (): Promise<TestPostgres> {
   const logFile = join(dir, 'postgres.log')
   const port = await freePort()
   await as('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8'])
-  try {
-    await as('pg_ctl', ['-D', data, '-l', logFile, '-w', '-t', '60', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, 'start'])
-  } catch (err) {
-    throw new Error(`postgres did not start: ${(err as Error).message}\n${tailFile(logFile)}`)
+  const start = async (): Promise<void> => {
+    try {
+      await as('pg_ctl', ['-D', data, '-l', logFile, '-w', '-t', '60', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, 'start'])
+    } catch (err) {
+      throw new Error(`postgres did not start: ${(err as Error).message}\n${tailFile(logFile)}`)
+    }
   }
+  await start()
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
+    pause: async () => { await as('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']) },
+    resume: start,
     async stop () {
       await as('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']).catch(() => {})
       rmSync(dir, { recursive: true, force: true })

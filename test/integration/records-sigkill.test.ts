@@ -15,6 +15,10 @@ import { IcapLoad, type LoadResult } from '../helpers/icap-load.js'
 import { buildRequest } from './icap-harness.js'
 import { eicar } from '../helpers/eicar.js'
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js'
+import { pino } from 'pino'
+import { PgStore } from '../../src/records/pg-store.js'
+import { DecisionRecorder } from '../../src/records/writer.js'
+import type { RecordInput } from '../../src/records/recorder.js'
 
 interface Ack { readonly boot: string, readonly firstSeq: number, readonly lastSeq: number }
 
@@ -134,6 +138,33 @@ describe('decision records survive SIGKILL under load', function () {
         assert.ok(Number(hourly.rows[0]?.objects) >= ackedKeys(acknowledged(b.daemon.logFile)).size, 'aggregates of both nodes add up in one row set')
       } finally {
         await client.end()
+      }
+    })
+
+    it('a database restart fails writes, which are kept and retried; the writer never dies', async () => {
+      const store = await PgStore.open(postgres?.url ?? '')
+      const recorder = new DecisionRecorder(store, { nodeId: 'pg-restart', queueSize: 1000, batchEvents: 100, flushMs: 3_600_000, retentionDays: 1, hourlyRetentionDays: 2 }, pino({ level: 'silent' }))
+      const blocked = (client: string): RecordInput => ({
+        verdict: { status: 'infected', findings: [{ name: 'Eicar-Test-Signature', kind: 'signature', path: ['object'] }], stats: { bytes: 68, objects: 1, depth: 0, ms: 0 } },
+        decision: { action: 'block', reason: 'infected', threat: 'Eicar-Test-Signature' },
+        context: { service: 'avscan', client },
+        bytes: 68,
+      })
+      try {
+        recorder.record(blocked('192.0.2.1'))
+        await recorder.flush()
+        await postgres?.pause()
+        recorder.record(blocked('192.0.2.2'))
+        await recorder.flush()
+        assert.ok(recorder.counts.failures >= 1, 'the write failed while the server was down')
+        await postgres?.resume()
+        recorder.record(blocked('192.0.2.3'))
+        await recorder.flush()
+        await recorder.flush()
+        const clients = (await store.events(0, 100)).filter(e => e.node === 'pg-restart').map(e => e.client)
+        assert.deepEqual(clients, ['192.0.2.1', '192.0.2.2', '192.0.2.3'])
+      } finally {
+        await recorder.close()
       }
     })
   })
