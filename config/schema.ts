@@ -24,6 +24,7 @@ export const schema = {
   },
   log: {
     level: { doc: 'pino log level', format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', env: 'SCANWALL_LOG_LEVEL' },
+    transactions: { doc: 'The per-transaction log line (msg "icap"): every transaction, only flagged ones (not clean, not allowed, or failed), or none (the decision database keeps the record)', format: ['all', 'flagged', 'none'], default: 'flagged', env: 'SCANWALL_LOG_TRANSACTIONS' },
   },
   icap: {
     host: { doc: 'ICAP listen address', format: String, default: '127.0.0.1', env: 'SCANWALL_ICAP_HOST' },
@@ -159,6 +160,26 @@ export const schema = {
       parse: parseInstances,
       default: [] as unknown[],
     },
+  },
+  quarantine: {
+    enabled: { doc: 'Keep blocked objects (compressed, AES-256-GCM encrypted, not executable) in quarantine.dir: the decision becomes "quarantine and block"', format: Boolean, default: false, env: 'SCANWALL_QUARANTINE_ENABLED' },
+    services: { doc: 'Quarantine only objects blocked on these ICAP services (primary names); empty: every service', format: formats.stringList, default: [] as string[] },
+    dir: { doc: 'Quarantine directory (created 0700; files 0600 under random names)', format: String, default: '/var/lib/scanwall/quarantine', env: 'SCANWALL_QUARANTINE_DIR' },
+    key: { doc: 'Encryption key of the quarantine: 64 hex digits (256 bits); keyFile wins when set', format: String, default: '', sensitive: true, env: 'SCANWALL_QUARANTINE_KEY' },
+    keyFile: { doc: 'File holding the quarantine key (64 hex digits)', format: String, default: '', env: 'SCANWALL_QUARANTINE_KEY_FILE' },
+    maxBytes: { doc: 'Size cap of the quarantine (stored bytes); past it the oldest objects are evicted', format: positiveInt, default: 1024 * 1024 * 1024 },
+    maxObjectBytes: { doc: 'Larger blocked objects are not quarantined (the block and its event stay)', format: positiveInt, default: 100 * 1024 * 1024 },
+    retentionHours: { doc: 'Quarantined objects older than this are deleted', format: positiveInt, default: 30 * 24 },
+  },
+  stats: {
+    enabled: { doc: 'Record decisions (events and hourly aggregates) in the decision database', format: Boolean, default: true, env: 'SCANWALL_STATS_ENABLED' },
+    url: { doc: 'PostgreSQL connection URL (postgres://…) for a database shared by a cluster; empty: embedded SQLite at stats.path', format: String, default: '', sensitive: true, env: 'SCANWALL_STATS_URL' },
+    path: { doc: 'SQLite database file (WAL mode) when stats.url is empty', format: String, default: '/var/lib/scanwall/records.sqlite', env: 'SCANWALL_STATS_PATH' },
+    queueSize: { doc: 'Events waiting for the writer; past it new events are dropped and counted, never waited for', format: positiveInt, default: 100_000 },
+    batchEvents: { doc: 'Most events written in one transaction', format: positiveInt, default: 5_000 },
+    flushMs: { doc: 'Longest time an event waits before its batch is written', format: positiveInt, default: 250, env: 'SCANWALL_STATS_FLUSH_MS' },
+    retentionDays: { doc: 'Events older than this are deleted', format: positiveInt, default: 90 },
+    hourlyRetentionDays: { doc: 'Hourly aggregates older than this are deleted', format: positiveInt, default: 400 },
   },
   shutdown: {
     graceMs: { doc: 'On SIGTERM, how long in-flight transactions may take to finish', format: nonNegativeInt, default: 30_000 },

@@ -17,6 +17,7 @@ export const codes = {
   CLUSTER_NETFILTER: { icap: null, message: 'Cluster filter (nftables) failed: %s' },
   CLUSTER_CONTROL: { icap: null, message: 'Cluster control: %s' },
   CONFIG_INVALID: { icap: null, message: 'config: %s' },
+  QUARANTINE: { icap: null, message: 'Quarantine: %s' },
   INTERNAL: { icap: 500, message: 'Internal error: %s' },
 } as const satisfies Record<string, { icap: number | null, message: string }>
 

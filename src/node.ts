@@ -1,7 +1,7 @@
 /// Composition root: builds every part of a node from the validated configuration and starts them
-/// on one ordered stack (lifecycle.ts): scan service, ICAP server, clamd server, cluster runtime, SNMP, in that
-/// order, each with its stop, so shut-down runs the same list backwards and a part that fails to
-/// start stops the ones before it. The only module that wires protocols to services.
+/// on one ordered stack (lifecycle.ts): decision records, quarantine, scan service, ICAP server,
+/// clamd server, cluster runtime, SNMP, in that order, each with its stop, so shut-down runs the same
+/// list backwards and a part that fails to start stops the ones before it. The only module that wires protocols to services.
 import { ScanService } from './scan/service.js'
 import { Metrics } from './metrics.js'
 import { createLogger, type Logger } from './log.js'
@@ -27,6 +27,9 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ClamdServer } from '../protocols/clamd/index.js'
 import { clamdLocalRoots, createClamdServer } from './clamd/server.js'
+import { startRecorder } from './records/open.js'
+import type { DecisionRecorder } from './records/writer.js'
+import { startQuarantine } from './quarantine/open.js'
 
 export interface RunningNode {
   readonly config: ConfigTree
@@ -42,6 +45,8 @@ export interface RunningNode {
   readonly cluster: ClusterRuntime | undefined
   /// Signature updates (schedule, watches, version label).
   readonly updates: UpdateService
+  /// The decision database's writer (undefined: stats.enabled is false).
+  readonly recorder: DecisionRecorder | undefined
   /// Node state → draining: the ICAP server finishes current transactions and closes connections
   /// (with `local`: only those made to that address, one cluster instance's virtual address).
   drain (local?: string): void
@@ -98,6 +103,10 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
   const ports = splitPorts(config, instances.flatMap(i => i.ports))
   const clamdRoots = await clamdLocalRoots(config.clamd)
   const parts = new StartedParts(log)
+  // First, so a bad database URL or quarantine key fails before the signatures load, and stopped
+  // last: the transactions that finish during shut-down are still recorded and written.
+  const recorder = await parts.start('decision records', async () => await startRecorder(config.stats, config.node.id, log), async r => { await r?.close() })
+  const kept = await parts.start('quarantine', async () => await startQuarantine(config.quarantine, config.node.id, log), k => { k?.stop() })
   const scan = await parts.start('scan service', async () => await ScanService.start({
     workers: config.scan.workers,
     maxQueue: config.scan.maxQueue,
@@ -130,7 +139,8 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     nodeId: config.node.id,
     maxObjectBytes: config.scan.maxObjectBytes,
     blockTemplate,
-  }, { scan, profile, metrics, log })
+    logTransactions: config.log.transactions,
+  }, { scan, profile, metrics, log, ...(recorder === undefined ? {} : { recorder }), ...(kept === undefined ? {} : { quarantine: kept.quarantine }) })
   // Shut-down lets in-flight transactions finish up to the grace period (after the cluster has
   // handed this node's buckets to the others, which stops first).
   const address: AddressInfo = await parts.start('ICAP server', async () => await icap.listen(), async () => { await icap.close(config.shutdown.graceMs) })
@@ -221,7 +231,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     })()
     await stopping
   }
-  return { config, metrics, scan, icap, clamd, log, snmp, cluster, updates: updatesRef, drain, stop }
+  return { config, metrics, scan, icap, clamd, log, snmp, cluster, updates: updatesRef, recorder, drain, stop }
 }
 
 /// The cluster's fetcher: the lowest id among the live nodes (joining, online or draining) of any

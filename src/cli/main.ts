@@ -10,6 +10,8 @@ import { isConfigError } from '../../config/load.js'
 import { isScanwallError } from '../errors.js'
 import { runWitness } from './witness.js'
 import { runSigs } from './sigs.js'
+import { runQuarantine } from './quarantine.js'
+import { runStats, runEvents } from './stats.js'
 
 interface Command { readonly about: string, readonly run: (args: string[]) => Promise<number> }
 
@@ -19,6 +21,9 @@ const commands: Readonly<Record<string, Command>> = {
   node: { about: 'offline|online: drain this node out of its cluster(s) / bring it back', run: runNode },
   cluster: { about: 'status: every node\'s state, weight, buckets, load, last heartbeat', run: runCluster },
   sigs: { about: 'update|info|rollback: signature updates from updates.mirror (verified), what runs, going back', run: runSigs },
+  quarantine: { about: 'list|show|export|release|delete: the objects kept when blocked', run: runQuarantine },
+  stats: { about: 'totals per service, client, user or threat from the decision database', run: runStats },
+  events: { about: 'detections, blocks and quarantines from the decision database', run: runEvents },
   witness: { about: 'the tie-breaker vote for two-node clusters and even splits (run on a third host)', run: runWitness },
 }
 

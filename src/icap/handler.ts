@@ -11,12 +11,18 @@ import type { ScanBody, ScanContext } from '../scan/input.js'
 import { decide, type Profile } from '../policy/decide.js'
 import { renderBlockPage } from '../policy/block-page.js'
 import { icapStatusOf } from '../errors.js'
+import { noRecorder, type Recorder } from '../records/recorder.js'
+import type { Quarantine } from '../quarantine/keeper.js'
 
 export interface ScanwallHandlerDeps {
   readonly scan: ScanService
   readonly profile: Profile
   readonly nodeId: string
   readonly blockTemplate: string
+  /// The decision database (src/records); absent: nothing is recorded.
+  readonly recorder?: Recorder
+  /// Blocked objects kept (src/quarantine); absent: quarantine off.
+  readonly quarantine?: Quarantine
 }
 
 /// The scan's context from an ICAP transaction: the service path, the method, the end client and
@@ -74,11 +80,20 @@ export class ScanwallIcapHandler implements IcapHandler<BodySource> {
     const input: ScanBody = body.overLimit || body.stored === undefined
       ? { kind: 'oversize', size: body.size, kept: body.stored }
       : body.stored
-    const outcome = await this.#deps.scan.scan(input, scanContext(tx), signal, { keepBody: tx.echoNeeded })
+    const context = scanContext(tx)
+    const quarantine = this.#deps.quarantine
+    // A quarantine needs the body after the scan too.
+    const keepBody = tx.echoNeeded || (quarantine?.wants(context.service) ?? false)
+    const outcome = await this.#deps.scan.scan(input, context, signal, { keepBody })
     const { verdict } = outcome
     const decision = decide(verdict, this.#deps.profile)
+    const kept = decision.action === 'block' && quarantine !== undefined && outcome.body !== undefined
+      ? await quarantine.keep(outcome.body, verdict, decision, context)
+      : undefined
+    ;(this.#deps.recorder ?? noRecorder).record({ verdict, decision, context, bytes: body.size, ...(kept === undefined ? {} : { quarantine: kept }) })
     // The body handed back goes to the server to echo (it releases it); any other is ours to free.
-    const echo = decision.action === 'allow' ? outcome.body : undefined
+    const echo = decision.action === 'allow' && tx.echoNeeded ? outcome.body : undefined
+    if (outcome.body !== undefined && outcome.body !== echo && outcome.body !== body.stored) await releaseSource(outcome.body)
     if (body.stored !== undefined && body.stored !== echo) await releaseSource(body.stored)
     switch (decision.action) {
       case 'allow':

@@ -8,7 +8,9 @@ import type { Metrics } from '../metrics.js'
 import type { Logger } from '../log.js'
 import { ScanwallError } from '../errors.js'
 import { ScanwallIcapHandler } from './handler.js'
-import { observeIcap } from './observe.js'
+import { observeIcap, type TransactionLog } from './observe.js'
+import type { Recorder } from '../records/recorder.js'
+import type { Quarantine } from '../quarantine/keeper.js'
 
 export const serverName = 'Scanwall/0.1'
 /// The header that names the node that answered (icap.nodeHeader).
@@ -22,6 +24,8 @@ export type ScanwallIcapOptions = Omit<IcapServerOptions, 'maxBodyBytes' | 'serv
   /// scan.maxObjectBytes: larger bodies are not scanned (the policy decides them).
   readonly maxObjectBytes: number
   readonly blockTemplate: string
+  /// log.transactions: which transactions get the one log line (default all).
+  readonly logTransactions?: TransactionLog
 }
 
 export interface ScanwallIcapDeps {
@@ -29,6 +33,8 @@ export interface ScanwallIcapDeps {
   readonly profile: Profile
   readonly metrics: Metrics
   readonly log: Logger
+  readonly recorder?: Recorder
+  readonly quarantine?: Quarantine
 }
 
 /// The package's configuration errors as Scanwall's, the key named (the start command prints those
@@ -56,11 +62,19 @@ export function offeredServices (services: readonly string[], lists: Parameters<
 }
 
 export function createIcapServer (options: ScanwallIcapOptions, deps: ScanwallIcapDeps): IcapServer<BodySource> {
-  const handler = new ScanwallIcapHandler({ scan: deps.scan, profile: deps.profile, nodeId: options.nodeId, blockTemplate: options.blockTemplate })
+  const { logTransactions, ...serverOptions } = options
+  const handler = new ScanwallIcapHandler({
+    scan: deps.scan,
+    profile: deps.profile,
+    nodeId: options.nodeId,
+    blockTemplate: options.blockTemplate,
+    ...(deps.recorder === undefined ? {} : { recorder: deps.recorder }),
+    ...(deps.quarantine === undefined ? {} : { quarantine: deps.quarantine }),
+  })
   let server: IcapServer<BodySource>
   try {
     server = new IcapServer({
-      ...options,
+      ...serverOptions,
       maxBodyBytes: options.maxObjectBytes,
       serverName,
       answerHeaders: options.nodeHeader ? [[nodeHeader, options.nodeId]] : [],
@@ -68,6 +82,6 @@ export function createIcapServer (options: ScanwallIcapOptions, deps: ScanwallIc
   } catch (err) {
     throw asConfigError(err, 'icap.services')
   }
-  observeIcap(server, deps.metrics, deps.log)
+  observeIcap(server, deps.metrics, deps.log, logTransactions)
   return server
 }

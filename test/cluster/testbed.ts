@@ -190,6 +190,7 @@ export class TestBed {
         log: { level: 'info' },
         icap: { host: '0.0.0.0', port: this.instances[0]?.port ?? icapPort },
         scan: { workers: 1, spoolDir: join(this.dir, `${n.name}-spool`) },
+        stats: { path: join(this.dir, `${n.name}-records.sqlite`) },
         snmp: { enabled: true, host: '127.0.0.1', port: snmpPort, users: [snmpUser], ...(this.traps ? { trapTargets: [{ host: '127.0.0.1', port: trapPort, version: 'v2c', community: trapCommunity }] } : {}) },
         cluster: {
           enabled: true,

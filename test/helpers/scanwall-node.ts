@@ -35,6 +35,8 @@ export async function startScanwallNode (options: ScanwallNodeOptions): Promise<
     SCANWALL_ICAP_HOST: host,
     SCANWALL_ICAP_PORT: String(port),
     SCANWALL_SPOOL_DIR: join(options.dir, 'spool'),
+    // Each test node its own decision database, never the system's /var/lib/scanwall.
+    SCANWALL_STATS_PATH: join(options.dir, 'records.sqlite'),
     SCANWALL_NODE_ID: `test-${process.pid}`,
     // No clamd listener on the default 3310 unless a suite asks for one (suites run side by side).
     SCANWALL_CLAMD_PORT: '0',

@@ -40,6 +40,19 @@ describe('scanwall start with bad configuration (CLI)', function () {
     })
   }
 
+  for (const [name, settings, key] of [
+    ['quarantine without a key', { quarantine: { enabled: true, dir: join(dir, 'q') } }, 'quarantine.key'],
+    ['a short quarantine key', { quarantine: { enabled: true, dir: join(dir, 'q'), key: 'abcd' } }, 'quarantine.key'],
+    ['a stats URL that is no PostgreSQL', { stats: { url: 'mysql://db.example/records' } }, 'stats.url'],
+    ['a stats URL nobody answers', { stats: { url: 'postgres://nobody@127.0.0.1:1/none' } }, 'stats.url'],
+  ] as const) {
+    it(`exits 78 on ${name} before the signatures load, with one line naming ${key}`, () => {
+      const r = start(name.replace(/\W/g, '-'), { stats: { path: join(dir, 'records.sqlite') }, ...settings })
+      assert.equal(r.status, 78, `status ${r.status} signal ${r.signal} stderr ${r.stderr}`)
+      assert.match(r.stderr, new RegExp(`^scanwall: config: ${key.replace('.', '\\.')}: [^\n]+\n$`))
+    })
+  }
+
   it('names the file when it is not JSON', () => {
     const r = start('not-json', '{ "scan": { ')
     assert.equal(r.status, 78)

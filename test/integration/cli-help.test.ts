@@ -17,6 +17,13 @@ describe('scanwall --help and unknown options (CLI)', function () {
     ['node online', ['--config FILE', '--instance NAME']],
     ['cluster status', ['--config FILE', '--instance NAME', '--json']],
     ['witness', ['--listen IP:PORT', '--key-file FILE', '--lease-ms N', '--max-skew-ms N']],
+    ['quarantine list', ['--config FILE', '--json']],
+    ['quarantine show', ['--config FILE']],
+    ['quarantine export', ['--config FILE']],
+    ['quarantine release', ['--config FILE']],
+    ['quarantine delete', ['--config FILE']],
+    ['stats', ['--by WHAT', '--since AGE', '--config FILE', '--json', '--limit N']],
+    ['events', ['--since AGE', '--config FILE', '--json', '--limit N']],
   ]
 
   for (const [command, options] of commands) {
@@ -43,7 +50,7 @@ describe('scanwall --help and unknown options (CLI)', function () {
     })
   }
 
-  for (const group of ['node', 'cluster']) {
+  for (const group of ['node', 'cluster', 'quarantine']) {
     it(`scanwall ${group} --help lists its actions, exit 0; an unknown action is a usage error, exit 2`, () => {
       const help = scanwall(group, '--help')
       assert.equal(help.status, 0)

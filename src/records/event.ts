@@ -1,0 +1,66 @@
+/// One decision as a row of the decision database, and which decisions are events at all: every
+/// detection, block and quarantine (a clean object that passed is counted in the hourly aggregates
+/// only). Pure: the writer and both stores share these shapes.
+import type { RecordInput } from './recorder.js'
+
+export type EventAction = 'detect' | 'block' | 'quarantine'
+
+export interface DecisionEvent {
+  /// The writing node, its process start (boot) and the event's number within that boot: together
+  /// the primary key, so nodes sharing one PostgreSQL database never collide and a retried batch
+  /// cannot double an event.
+  readonly node: string
+  readonly boot: string
+  readonly seq: number
+  /// Milliseconds since the epoch.
+  readonly at: number
+  readonly action: EventAction
+  readonly service: string
+  readonly method: string
+  readonly client: string
+  readonly user: string
+  readonly url: string
+  readonly verdict: string
+  readonly threat: string
+  readonly reason: string
+  readonly bytes: number
+  readonly sha256: string
+  readonly quarantineId: string
+}
+
+/// The event's action, or undefined when the decision is no event (clean and allowed, or a failure
+/// the protocol answered with an error status: those are counted, not recorded).
+export function eventAction (input: RecordInput): EventAction | undefined {
+  if (input.decision.action === 'block') return input.quarantine === undefined ? 'block' : 'quarantine'
+  if (input.decision.action === 'fail') return undefined
+  return input.verdict.status === 'infected' ? 'detect' : undefined
+}
+
+/// The threat an object is counted under: the decision's for a block, else the first finding of an
+/// infected verdict; '' when there is none.
+export function threatOf (input: RecordInput): string {
+  if (input.decision.action === 'block') return input.decision.threat
+  return input.verdict.status === 'infected' ? input.verdict.findings[0]?.name ?? '' : ''
+}
+
+export function eventOf (input: RecordInput, action: EventAction, node: string, boot: string, seq: number, at: number): DecisionEvent {
+  const ctx = input.context
+  return {
+    node,
+    boot,
+    seq,
+    at,
+    action,
+    service: ctx.service,
+    method: ctx.method ?? '',
+    client: ctx.client ?? '',
+    user: ctx.user ?? '',
+    url: ctx.url ?? '',
+    verdict: input.verdict.status,
+    threat: threatOf(input),
+    reason: input.decision.reason,
+    bytes: input.bytes,
+    sha256: input.quarantine?.sha256 ?? '',
+    quarantineId: input.quarantine?.id ?? '',
+  }
+}
