@@ -149,6 +149,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
   // A SHUTDOWN from a clamd client (when allowed) stops the node the way a signal does.
   const requestStop = (): void => { if (hooks.requestStop !== undefined) hooks.requestStop(); else void stop() }
   const clamd = createClamdServer(config.clamd, clamdRoots, {
+    ...(recorder === undefined ? {} : { recorder }),
     scan,
     metrics,
     log,

@@ -9,7 +9,8 @@ import { releaseSource, type BodySink } from '../scan/body.js'
 import type { ScanService } from '../scan/service.js'
 import type { ScanBody, ScanContext } from '../scan/input.js'
 import type { Verdict } from '../engine/verdict.js'
-import { decide, type Profile } from '../policy/decide.js'
+import { decide, type Decision, type Profile } from '../policy/decide.js'
+import { noRecorder, type Recorder } from '../records/recorder.js'
 import { errorMessage } from '../errors.js'
 
 export interface ClamdHandlerDeps {
@@ -21,6 +22,8 @@ export interface ClamdHandlerDeps {
   readonly engine: string
   readonly reload: () => void
   readonly shutdown: () => void
+  /// The decision database (src/records), the same one ICAP writes to; absent: stats off.
+  readonly recorder?: Recorder
 }
 
 /// clamd prints the DB date as ctime(3) does, without the newline: `Wed Dec  2 22:55:14 2026`.
@@ -93,8 +96,11 @@ export class ScanwallClamdHandler implements ClamdHandler {
   }
 
   async #judge (body: ScanBody, info: ClamdRequestInfo, signal: AbortSignal, allMatch: boolean): Promise<ScanReply> {
-    const { verdict } = await this.#deps.scan.scan(body, context(info), signal)
-    return replyFor(verdict, this.#deps.profile, allMatch)
+    const scanContext = context(info)
+    const { verdict } = await this.#deps.scan.scan(body, scanContext, signal)
+    const decision = decide(verdict, this.#deps.profile)
+    ;(this.#deps.recorder ?? noRecorder).record({ verdict, decision, context: scanContext, bytes: body.size })
+    return replyFor(verdict, decision, allMatch)
   }
 
   reload (): void { this.#deps.reload() }
@@ -109,8 +115,7 @@ export class ScanwallClamdHandler implements ClamdHandler {
 
 /// The policy's decision as a clamd result: FOUND with the threat (every finding's name for
 /// ALLMATCHSCAN), OK, or ERROR with what kept the scan from deciding.
-export function replyFor (verdict: Verdict, profile: Profile, allMatch: boolean): ScanReply {
-  const decision = decide(verdict, profile)
+export function replyFor (verdict: Verdict, decision: Decision, allMatch: boolean): ScanReply {
   switch (decision.action) {
     case 'allow':
       return { kind: 'ok' }

@@ -11,6 +11,7 @@ import type { ConfigTree } from '../../config/load.js'
 import { ScanwallError, errorMessage } from '../errors.js'
 import { ScanwallClamdHandler } from './handler.js'
 import { observeClamd } from './observe.js'
+import type { Recorder } from '../records/recorder.js'
 
 /// clamd reads a command into a buffer of about this size: a path plus the command name fits.
 const maxCommandBytes = 8192
@@ -26,6 +27,8 @@ export interface ScanwallClamdDeps {
   /// Extra TCP ports: the ports of cluster instances that offer clamd.
   readonly extraPorts: readonly number[]
   readonly shutdown: () => void
+  /// The decision database every listener records to (absent: stats off).
+  readonly recorder?: Recorder
 }
 
 export function clamdProfile (config: ConfigTree['clamd'], blockOversize: boolean): Profile {
@@ -53,6 +56,7 @@ export function createClamdServer (config: ConfigTree['clamd'], roots: readonly 
     engine: `Scanwall-${deps.version}`,
     reload: () => { deps.scan.reload().catch(() => {}) }, // a failed reload is logged and keeps the old DB
     shutdown: deps.shutdown,
+    ...(deps.recorder === undefined ? {} : { recorder: deps.recorder }),
   })
   const [mainPort, ...others] = config.port === 0 ? deps.extraPorts : [config.port, ...deps.extraPorts]
   const server = new ClamdServer({

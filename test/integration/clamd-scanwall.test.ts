@@ -10,10 +10,15 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { Readable } from 'node:stream'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import NodeClam from 'clamscan'
+import { cliMain } from '../helpers/scanwall-node.js'
 import { eicar } from '../helpers/eicar.js'
 import { defaultSetup, startScanwallClamd, writeTestDb, type ClamdEndpoint } from '../helpers/clamd-peer.js'
 import { chunkLength, exchange } from '../helpers/clamd-client.js'
+
+const run = promisify(execFile)
 
 describe('Scanwall clamd listener: npm clamscan, access rules, FILDES, SHUTDOWN, limits', function () {
   this.timeout(120_000)
@@ -105,6 +110,22 @@ describe('Scanwall clamd listener: npm clamscan, access rules, FILDES, SHUTDOWN,
     assert.equal((await exchange(other, Buffer.from('zSHUTDOWN\0'))).toString(), '')
     const exit = await other.daemon.exited
     assert.deepEqual(exit, { code: 0, signal: null })
+  })
+
+  it('a clamd detection lands in the same decision database as ICAP (scanwall events)', async () => {
+    const reply = await exchange(node, Buffer.concat([Buffer.from('zINSTREAM\0'), chunkLength(eicar.length), eicar, chunkLength(0)]))
+    assert.equal(reply.toString(), 'stream: Eicar-Test-Signature FOUND\0')
+    const env = { ...process.env, SCANWALL_STATS_PATH: join(dir, 'node', 'records.sqlite') }
+    let events: Array<Record<string, unknown>> = []
+    // The writer commits in batches (stats.flushMs): wait for the batch, not a fixed time.
+    for (let i = 0; i < 50 && !events.some(e => e['service'] === 'clamd'); i++) {
+      await new Promise(resolve => setTimeout(resolve, 200))
+      const { stdout } = await run(process.execPath, [cliMain, 'events', '--since', '1h', '--json'], { env, timeout: 30_000 })
+      events = stdout.trim().split('\n').filter(l => l !== '').map(l => JSON.parse(l) as Record<string, unknown>)
+    }
+    const found = events.find(e => e['service'] === 'clamd')
+    assert.ok(found !== undefined, JSON.stringify(events))
+    assert.match(JSON.stringify(found), /Eicar-Test-Signature/)
   })
 
   it('with local scans off, path commands are COMMAND UNAVAILABLE and INSTREAM still works', async () => {
