@@ -1,7 +1,7 @@
 /// ELF headers (System V ABI): 32/64-bit, either byte order. Sections come from the section header
 /// table (what ClamAV's `Sx` offsets count); the entry point is mapped to a file offset through the
 /// loadable program headers, as the loader maps it. A lying header gives a reason string.
-import { type ExecutableInfo, type ExecutableSection } from './types.js'
+import { unalignedLayout, type ExecutableInfo, type ExecutableSection } from './types.js'
 
 const maxTableEntries = 4096
 
@@ -56,14 +56,5 @@ export function readElf (bytes: Uint8Array): ExecutableInfo | string {
     if (inFile) overlayOffset = Math.max(overlayOffset, offset + size)
   }
   overlayOffset = Math.max(overlayOffset, shoff + shnum * shentsize)
-  return {
-    format: 'elf',
-    entryPoint: entryPoint !== undefined && entryPoint < bytes.length ? entryPoint : undefined,
-    entryAddress,
-    sections,
-    imageBase: 0,
-    sectionAlignment: 0,
-    fileAlignment: 0,
-    overlayOffset: Math.min(overlayOffset, bytes.length)
-  }
+  return unalignedLayout('elf', bytes.length, entryPoint, entryAddress, sections, overlayOffset)
 }

@@ -2,7 +2,7 @@
 /// from the LC_SEGMENT/LC_SEGMENT_64 commands; the entry point from LC_MAIN (a file offset already) or
 /// LC_UNIXTHREAD (the initial program counter, mapped through the segments). Fat (universal) files are
 /// containers of thin ones and are not read here.
-import { addressToOffset, type ExecutableInfo, type ExecutableSection } from './types.js'
+import { addressToOffset, unalignedLayout, type ExecutableInfo, type ExecutableSection } from './types.js'
 
 const maxCommands = 4096
 
@@ -61,16 +61,7 @@ export function readMachO (bytes: Uint8Array): ExecutableInfo | string {
     entryAddress = threadPc
     entryPoint = addressToOffset(segments, threadPc)
   }
-  return {
-    format: 'macho',
-    entryPoint: entryPoint !== undefined && entryPoint < bytes.length ? entryPoint : undefined,
-    entryAddress,
-    sections,
-    imageBase: 0,
-    sectionAlignment: 0,
-    fileAlignment: 0,
-    overlayOffset: Math.min(Math.max(overlayOffset, at), bytes.length)
-  }
+  return unalignedLayout('macho', bytes.length, entryPoint, entryAddress, sections, Math.max(overlayOffset, at))
 }
 
 /// The initial program counter in an LC_UNIXTHREAD state, for the CPUs whose layout is public and

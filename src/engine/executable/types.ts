@@ -40,3 +40,19 @@ export function addressToOffset (sections: readonly ExecutableSection[], address
   }
   return undefined
 }
+
+/// The layout of a format without PE's image base and alignments (ELF, Mach-O), with the entry point
+/// and overlay kept inside the file's `size` bytes.
+export function unalignedLayout (format: ExecutableFormat, size: number, entryPoint: number | undefined, entryAddress: number,
+  sections: readonly ExecutableSection[], overlayOffset: number): ExecutableInfo {
+  return {
+    format,
+    entryPoint: entryPoint !== undefined && entryPoint < size ? entryPoint : undefined,
+    entryAddress,
+    sections,
+    imageBase: 0,
+    sectionAlignment: 0,
+    fileAlignment: 0,
+    overlayOffset: Math.min(overlayOffset, size),
+  }
+}
