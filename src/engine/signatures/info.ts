@@ -42,8 +42,9 @@ export function verifyInfo (files: ReadonlyMap<string, Uint8Array>, keys: readon
   if (infoName === undefined) return 'no .info file: the contents cannot be verified'
   const data = files.get(infoName) ?? new Uint8Array()
   const text = Buffer.from(data).toString('latin1')
-  const dsigAt = text.startsWith('DSIG:') ? 0 : text.indexOf('\nDSIG:') + 1
-  if (dsigAt <= 0 && !text.startsWith('DSIG:')) return `${infoName}: no DSIG line`
+  // The signature covers every byte before the first line that starts with DSIG:.
+  const dsigAt = /^DSIG:/m.exec(text)?.index
+  if (dsigAt === undefined) return `${infoName}: no DSIG line`
   const signed = text.slice(0, dsigAt)
   const dsig = text.slice(dsigAt + 5).split('\n')[0]?.replace(/\r$/, '') ?? ''
   const hash = createHash('sha256').update(signed, 'latin1').digest()
