@@ -9,6 +9,7 @@
 import { connect } from 'node:net'
 import { randomInt } from 'node:crypto'
 import { kernelBucket } from '../../src/cluster/buckets.js'
+import { localPortBusy } from './local-port.js'
 
 export interface Probe {
   /// Start (Date.now()) and end of the attempt.
@@ -58,8 +59,8 @@ async function attempt (a: ProberArgs, lport: number): Promise<Omit<Probe, 'e'> 
     })
     socket.on('end', () => done(false, 'closed'))
     socket.on('error', (err: NodeJS.ErrnoException) => {
-      // A local port still in TIME_WAIT from an earlier run: no attempt was made.
-      if (err.code === 'EADDRINUSE') { settled = true; clearTimeout(timer); socket.destroy(); resolve(undefined); return }
+      // A local port still in TIME_WAIT: no attempt was made.
+      if (localPortBusy(err.code)) { settled = true; clearTimeout(timer); socket.destroy(); resolve(undefined); return }
       done(false, err.code ?? err.message)
     })
   })

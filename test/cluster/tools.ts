@@ -6,6 +6,7 @@ import { connect } from 'node:net'
 import { createSocket } from 'node:dgram'
 import { randomBytes, randomInt } from 'node:crypto'
 import { encode } from '../../protocols/cluster/codec.js'
+import { localPortBusy } from './local-port.js'
 
 interface LoadArgs { vip: string, port: number, concurrency: number, pauseMs: number, connectTimeoutMs: number, mode: 'icap' | 'tcp' }
 
@@ -76,7 +77,7 @@ async function load (a: LoadArgs): Promise<void> {
       const r = await attempt(a, lport)
       // A local port still in TIME_WAIT from an earlier run is the client's problem, not the cluster's.
       // Yield to I/O even then, so a run of busy ports cannot starve the stdin 'end' that stops us.
-      if (r.err === 'EADDRINUSE') { await new Promise(resolve => setTimeout(resolve, 1)); continue }
+      if (localPortBusy(r.err)) { await new Promise(resolve => setTimeout(resolve, 1)); continue }
       process.stdout.write(`${JSON.stringify({ s, e: Date.now(), lport, ...r })}\n`)
       await new Promise(resolve => setTimeout(resolve, a.pauseMs))
     }

@@ -52,6 +52,8 @@ describe('cluster health: the pool test through a live worker', function () {
     const sink = scan.openSink()
     await sink.write(randomBytes(48 << 20))
     const busy = scan.scan(await sink.finish(), { service: 'test' }, new AbortController().signal)
+    // The verdict cache hashes the body before the pool sees it: probe only once the worker has it.
+    await waitFor('the big scan in the pool', () => scan.inFlight > 0)
     const result = await runHealthTest({ ...pool, timeoutMs: 1 }, ctx())
     assert.equal(result.ok, false)
     assert.match(result.detail, /no worker answered within 1 ms|timeout/)
