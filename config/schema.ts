@@ -121,6 +121,8 @@ export const schema = {
     proxy: { doc: 'HTTP proxy for the mirror (http://host:port); empty: direct', format: String, default: '', env: 'SCANWALL_UPDATES_PROXY' },
     databases: { doc: 'The ClamAV databases to keep current', format: formats.stringList, default: ['main', 'daily'] },
     trustedKeys: { doc: 'Extra RSA public keys [{name, modulus, exponent}] (decimal) trusted for CVD, cdiff and .info signatures besides ClamAV\'s', format: trustedKeys, default: [] as TrustedKeyConfig[] },
+    trustedCertificates: { doc: 'PEM files of extra root certificates trusted for ClamAV 1.5 `.sign` files (detached PKCS#7) besides Cisco\'s code-signing root', format: formats.stringList, default: [] as string[] },
+    requireSignFiles: { doc: 'Refuse a CVD or cdiff that has no `.sign` file on the mirror (as ClamAV 1.5 in FIPS mode); off: the file\'s own signature suffices when no .sign is there', format: Boolean, default: false },
     watch: { doc: 'Without a mirror: reload signatures.dir when its files change (a freshclam-maintained directory), no SIGHUP needed', format: Boolean, default: true },
     debounceMs: { doc: 'Quiet time after the last change in a watched directory before reloading', format: nonNegativeInt, default: 2000 },
     timeoutMs: { doc: 'Time limit of one request to the mirror or a peer', format: positiveInt, default: 60_000 },

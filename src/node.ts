@@ -21,7 +21,7 @@ import { StartedParts } from './lifecycle.js'
 import { localLoad, configVersion } from './cluster/local.js'
 import { heartbeatChannels } from '../protocols/cluster/channel.js'
 import { UpdateService, startingDir, type FetcherRole, type UpdatesOptions } from './updates/service.js'
-import { trustedKeysFrom } from './updates/keys.js'
+import { updateTrustFrom } from './updates/keys.js'
 import { ScanwallError, errorMessage } from './errors.js'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -95,7 +95,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
   })
   const updatesOptions: UpdatesOptions = {
     ...config.updates,
-    keys: trustedKeysFrom(config.updates.trustedKeys),
+    trust: updateTrustFrom(config.updates),
     cacheDir: config.signatures.cacheDir,
     signaturesDir: config.signatures.dir,
   }

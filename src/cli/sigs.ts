@@ -8,7 +8,7 @@ import { signatureCount } from '../engine/matcher/build.js'
 import { errorMessage } from '../errors.js'
 import { checkForUpdates, commitStaged, discardStaged, versionLabel } from '../updates/updater.js'
 import { labelOfDir, mirrorSource } from '../updates/service.js'
-import { trustedKeysFrom } from '../updates/keys.js'
+import { updateTrustFrom } from '../updates/keys.js'
 import { UpdateStore } from '../updates/store.js'
 import { runGroup, withOptions, type CommandSpec, type OptionSpec } from './args.js'
 import { join } from 'node:path'
@@ -34,7 +34,7 @@ const actions = {
       const source = mirrorSource(c.updates)
       const notes: string[] = []
       return await store.locked(async () => {
-        const result = await checkForUpdates(source, { databases: c.updates.databases, keys: trustedKeysFrom(c.updates.trustedKeys), localDir: c.signatures.dir, store, layout: c.updates.layout }, m => { notes.push(m) })
+        const result = await checkForUpdates(source, { databases: c.updates.databases, trust: updateTrustFrom(c.updates), localDir: c.signatures.dir, store, layout: c.updates.layout }, m => { notes.push(m) })
         for (const n of notes) process.stderr.write(`scanwall sigs update: ${n}\n`)
         if (result.kind === 'cooldown' || result.kind === 'refused') {
           print(values.json === true, { result: result.kind, reason: result.reason }, `${result.kind === 'cooldown' ? 'paused' : 'refused'}: ${result.reason}`)

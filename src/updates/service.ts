@@ -7,7 +7,7 @@
 import { mkdir, open, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseCvdHeader } from '../engine/signatures/cvd.js'
-import type { RsaPublicKey } from '../engine/signatures/dsig.js'
+import type { UpdateTrust } from './keys.js'
 import { errorMessage } from '../errors.js'
 import type { Logger } from '../log.js'
 import { checkForUpdates, commitStaged, discardStaged, type CheckResult } from './updater.js'
@@ -22,7 +22,7 @@ export interface UpdatesOptions {
   readonly layout: 'clamav' | 'manifest'
   readonly intervalMs: number
   readonly proxy: string
-  readonly keys: readonly RsaPublicKey[]
+  readonly trust: UpdateTrust
   readonly databases: readonly string[]
   /// Watch signatures.dir when there is no mirror (a freshclam-maintained directory).
   readonly watch: boolean
@@ -168,7 +168,7 @@ export class UpdateService {
     if (source === undefined) { this.#log.debug({ reason }, 'signature update check skipped: no fetcher known yet'); return }
     this.#checked = true
     await this.#store.locked(async () => {
-      const result = await checkForUpdates(source, { databases: this.#options.databases, keys: this.#options.keys, localDir: this.#options.signaturesDir, store: this.#store, layout: this.#options.layout }, msg => { this.#log.warn({ source: source.name }, msg) })
+      const result = await checkForUpdates(source, { databases: this.#options.databases, trust: this.#options.trust, localDir: this.#options.signaturesDir, store: this.#store, layout: this.#options.layout }, msg => { this.#log.warn({ source: source.name }, msg) })
       await this.#settle(result, source.name, reason)
     })
   }

@@ -88,7 +88,9 @@ export class UpdateStore {
       if (m !== null) cdiffs.set(m[1] ?? '', [...cdiffs.get(m[1] ?? '') ?? [], Number(m[2])])
     }
     for (const [db, versions] of cdiffs) {
-      for (const v of versions.sort((a, b) => b - a).slice(keepCdiffs)) await rm(join(this.mirrorDir, `${db}-${v}.cdiff`), { force: true })
+      for (const v of versions.sort((a, b) => b - a).slice(keepCdiffs)) {
+        for (const file of [`${db}-${v}.cdiff`, `${db}-${v}.cdiff.sign`]) await rm(join(this.mirrorDir, file), { force: true })
+      }
     }
   }
 

@@ -7,7 +7,7 @@ import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isSignatureFile } from '../engine/signatures/load.js'
 import { parseCvdHeader } from '../engine/signatures/cvd.js'
-import type { RsaPublicKey } from '../engine/signatures/dsig.js'
+import type { UpdateTrust } from './keys.js'
 import { errorMessage } from '../errors.js'
 import { updateDb, type DbUpdate, type LocalDb } from './fetch-db.js'
 import { CoolDown, type UpdateSource } from './source.js'
@@ -16,7 +16,7 @@ import type { DbVersionState, UpdateState, UpdateStore } from './store.js'
 
 export interface UpdaterOptions {
   readonly databases: readonly string[]
-  readonly keys: readonly RsaPublicKey[]
+  readonly trust: UpdateTrust
   /// signatures.dir: its signature files (local rules, the bundled ones) go into every staged DB.
   readonly localDir: string
   readonly store: UpdateStore
@@ -61,7 +61,7 @@ export async function checkForUpdates (source: UpdateSource, options: UpdaterOpt
   try {
     for (const db of options.databases) {
       const local = await readLocal(currentDir, db, state.dbs[db])
-      const outcome = await updateDb(db, source, local, options.keys, log)
+      const outcome = await updateDb(db, source, local, options.trust, log)
       if (outcome.kind === 'updated') {
         updates.push(outcome.update)
         versions[db] = { version: outcome.update.version, lastModified: outcome.update.lastModified }
@@ -112,7 +112,7 @@ async function checkManifest (source: UpdateSource, options: UpdaterOptions, sta
   const { store } = options
   let outcome
   try {
-    outcome = await fetchManifestSet(source, options.keys, state.current === undefined ? undefined : state.manifest)
+    outcome = await fetchManifestSet(source, options.trust.keys, state.current === undefined ? undefined : state.manifest)
   } catch (err) {
     const reason = errorMessage(err)
     const until = err instanceof CoolDown ? err.until : undefined

@@ -37,13 +37,13 @@ describe('ClamAV update file signatures (dsig, CVD, cdiff, .info)', () => {
     for (const name of ['test-1.cvd', 'test-2.cvd', 'test-3.cvd']) {
       const r = verifyCvd(fixture(name), clamavKeys)
       assert.ok(typeof r !== 'string', `${name}: ${String(r)}`)
-      assert.equal(r.key.name, 'clamav-cvd')
+      assert.equal(r.key?.name, 'clamav-cvd')
     }
     const db = unpacked(fixture('test-1.cvd'))
     for (const v of [2, 3]) {
       const r = verifyCdiff(fixture(`test-${v}.cdiff`), clamavKeys)
       assert.ok(typeof r !== 'string', String(r))
-      assert.equal(r.key.name, 'clamav-cdiff')
+      assert.equal(r.key?.name, 'clamav-cdiff')
       applyCdiff(db, r.cdiff)
       const info = verifyInfo(asFiles(db), clamavKeys)
       assert.ok(typeof info !== 'string', String(info))
@@ -71,7 +71,7 @@ describe('ClamAV update file signatures (dsig, CVD, cdiff, .info)', () => {
     const r = verifyCvd(cvd, [...clamavKeys, key.trusted])
     assert.ok(typeof r !== 'string', String(r))
     assert.equal(r.header.version, 7)
-    assert.equal(r.key.name, 'test-key')
+    assert.equal(r.key?.name, 'test-key')
     for (const at of [10, 300, 512, 520, cvd.length - 1]) assert.equal(typeof verifyCvd(flipped(cvd, at), [...clamavKeys, key.trusted]), 'string', `byte ${at} changed`)
     const unsigned = Buffer.from(cvd)
     const text = unsigned.subarray(0, 512).toString('latin1').split(':')

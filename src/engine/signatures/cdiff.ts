@@ -14,16 +14,21 @@ const maxSignatureLength = 350
 export interface Cdiff { readonly version: number, readonly script: string[] }
 
 /// Verifies the signature and unpacks the script; the reason when the file is refused.
-export function verifyCdiff (file: Uint8Array, keys: readonly RsaPublicKey[]): { cdiff: Cdiff, key: RsaPublicKey } | string {
+/// `vouched`: a detached `.sign` signature over the whole file already verified; the embedded one
+/// is then not required.
+export function verifyCdiff (file: Uint8Array, keys: readonly RsaPublicKey[], vouched = false): { cdiff: Cdiff, key?: RsaPublicKey } | string {
   const buf = Buffer.from(file.buffer, file.byteOffset, file.length)
   if (buf.subarray(0, 12).toString('latin1') !== 'ClamAV-Diff:') return 'no ClamAV-Diff header'
   const colon = buf.lastIndexOf(0x3a)
   if (colon < 0 || buf.length - colon - 1 > maxSignatureLength) return 'no digital signature at the end'
   const dsig = buf.subarray(colon + 1).toString('latin1').trim()
-  if (dsig === '') return 'unsigned (empty digital signature)'
-  const sha256 = createHash('sha256').update(buf.subarray(0, colon)).digest()
-  const key = firstKey(keys, k => verifyPssSignature(sha256, dsig, k))
-  if (key === undefined) return `digital signature does not verify under any trusted key (${keys.map(k => k.name).join(', ')})`
+  let key: RsaPublicKey | undefined
+  if (!vouched) {
+    if (dsig === '') return 'unsigned (empty digital signature)'
+    const sha256 = createHash('sha256').update(buf.subarray(0, colon)).digest()
+    key = firstKey(keys, k => verifyPssSignature(sha256, dsig, k))
+    if (key === undefined) return `digital signature does not verify under any trusted key (${keys.map(k => k.name).join(', ')})`
+  }
   const second = buf.indexOf(0x3a, 12)
   const third = second < 0 ? -1 : buf.indexOf(0x3a, second + 1)
   if (third < 0 || third >= colon) return 'malformed header'
@@ -36,7 +41,7 @@ export function verifyCdiff (file: Uint8Array, keys: readonly RsaPublicKey[]): {
     return `script does not inflate: ${err instanceof Error ? err.message : String(err)}`
   }
   const script = text.split('\n').map(l => l.replace(/\r$/, '')).filter(l => l !== '' && !l.startsWith('#'))
-  return { cdiff: { version, script }, key }
+  return key === undefined ? { cdiff: { version, script } } : { cdiff: { version, script }, key }
 }
 
 /// An unpacked database: entry name → its lines (no trailing newline).
