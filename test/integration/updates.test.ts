@@ -12,6 +12,8 @@ import { createHash } from 'node:crypto'
 import { TestMirror } from '../helpers/mirror.js'
 import { cliMain } from '../helpers/scanwall-node.js'
 import { RawClient, buildRequest, optionsRequest } from './icap-harness.js'
+import { exchange, instream } from '../helpers/clamd-client.js'
+import { createServer } from 'node:net'
 
 const run = promisify(execFile)
 const hexOf = (s: string): string => Buffer.from(s).toString('hex')
@@ -79,6 +81,32 @@ function sustainedLoad (port: number, clients: number): { stop: () => Promise<{ 
   return { stop: async () => { state.running = false; await Promise.all(loops); return { ok, failed } } }
 }
 
+/// The same through the clamd listener: `clients` loops of one INSTREAM per connection (as clamdscan
+/// --stream does), alternating a clean body and marker one.
+function sustainedClamdLoad (port: number, clients: number): { stop: () => Promise<{ ok: number, failed: string[] }> } {
+  const state = { running: true }
+  let ok = 0
+  const failed: string[] = []
+  const loops = Array.from({ length: clients }, async (_, i) => {
+    for (let n = 0; state.running; n++) {
+      const infected = (n + i) % 2 === 1
+      const body = Buffer.concat([Buffer.alloc(2048, 0x61 + (n % 20)), infected ? Buffer.from(markers.one) : Buffer.alloc(0)])
+      const answer = await exchange({ host: '127.0.0.1', port }, instream('z', body)).then(b => b.toString('latin1'), (err: unknown) => String(err))
+      if (answer === (infected ? 'stream: Upd.One FOUND\0' : 'stream: OK\0')) ok++
+      else failed.push(answer)
+    }
+  })
+  return { stop: async () => { state.running = false; await Promise.all(loops); return { ok, failed } } }
+}
+
+async function freePort (): Promise<number> {
+  const server = createServer()
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise(resolve => server.close(resolve))
+  return port
+}
+
 describe('signature updates from a mirror (HTTP, CVD + cdiff signed with a test key)', function () {
   this.timeout(180_000)
   let dir: string
@@ -103,6 +131,7 @@ describe('signature updates from a mirror (HTTP, CVD + cdiff signed with a test 
     await writeFile(configFile, JSON.stringify({
       node: { id: 'upd-node' },
       icap: { port: 0 },
+      clamd: { port: await freePort() },
       scan: { workers: 2, spoolDir: join(dir, 'spool') },
       snmp: { enabled: false },
       signatures: { dir: local, cacheDir: join(dir, 'cache') },
@@ -131,17 +160,21 @@ describe('signature updates from a mirror (HTTP, CVD + cdiff signed with a test 
     assert.ok(mirror.requests.some(r => r.path === 'daily.cvd' && r.range === 'bytes=0-511' && r.status === 206))
   })
 
-  it('applies the cdiff for N+1 during sustained ICAP load: zero failed transactions, the new signature detects at once, the ISTag changes', async () => {
+  it('applies the cdiff for N+1 during sustained ICAP and clamd load: zero failed transactions, the new signature detects at once, the ISTag changes', async () => {
     const tagBefore = await istag(port)
     mirror.put('daily-2.cdiff', buildCdiff('daily', 2, daily1, daily2, key))
     mirror.put('daily.cvd', buildCvd('daily', 2, daily2, key))
     const load = sustainedLoad(port, 6)
+    const clamdLoad = sustainedClamdLoad(node?.clamd?.address?.port ?? 0, 4)
     await new Promise(resolve => setTimeout(resolve, 300))
     await node?.updates.check('test: N+1')
     await new Promise(resolve => setTimeout(resolve, 300))
     const { ok, failed } = await load.stop()
+    const clamd = await clamdLoad.stop()
     assert.deepEqual(failed, [], 'no transaction failed during the swap')
     assert.ok(ok > 20, `load was sustained (${ok} answers)`)
+    assert.deepEqual(clamd.failed, [], 'no clamd INSTREAM failed during the swap')
+    assert.ok(clamd.ok > 20, `clamd load was sustained (${clamd.ok} answers)`)
     assert.equal(await scanOnce(port, Buffer.from(`xx${markers.two}xx`)), 'Upd.Two')
     assert.equal(node?.updates.version, 'daily:2 main:1')
     assert.notEqual(await istag(port), tagBefore)
