@@ -3,7 +3,7 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process'
 import { connect } from 'node:net'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 
 const run = promisify(execFile)
@@ -67,6 +67,23 @@ export class Clamd {
 
   async multiscan (dir: string): Promise<number> {
     return (await timed('clamdscan', [`--config-file=${this.conf}`, '--multiscan', '--no-summary', dir])).ms
+  }
+
+  /// RELOAD on the running clamd (its default concurrent reload: the new engine is built beside the
+  /// old one) and the kernel's peak RSS of the process over it, VmHWM reset first; returns when
+  /// the log says the reload finished.
+  async reloadPeakBytes (): Promise<{ steady: number, peak: number }> {
+    const pid = this.#proc.pid ?? 0
+    const log = join(dirname(this.conf), 'clamd.log')
+    const done = (): number => (readFileSync(log, 'latin1').match(/Database correctly reloaded/g) ?? []).length
+    const before = done()
+    const steady = rssKib(pid) * 1024
+    writeFileSync(`/proc/${pid}/clear_refs`, '5')
+    await timed('clamdscan', [`--config-file=${this.conf}`, '--reload'])
+    for (let i = 0; i < 6000 && done() === before; i++) await new Promise(resolve => setTimeout(resolve, 50))
+    if (done() === before) throw new Error('clamd did not finish its reload within 300 s')
+    const hwm = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'))?.[1]
+    return { steady, peak: Number(hwm ?? 0) * 1024 }
   }
 
   stop (): void {

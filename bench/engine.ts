@@ -126,6 +126,9 @@ export async function runEngineBench (options: EngineBenchOptions = {}): Promise
     rows.push(`| DB ready (clamd: start → PONG; Scanwall: ScanService with 1 worker, warm) | ${(rss1.readyMs / 1000).toFixed(2)} s | ${(started.readyMs / 1000).toFixed(2)} s | |`)
     rows.push(`| RSS, 1 worker (clamd: after load) | ${mib(rss1.rss)} MiB | ${mib(clamd.rssKib * 1024)} MiB | |`)
     rows.push(`| RSS, 4 workers | ${mib(rss4.rss)} MiB | | ratio 4/1 = **${(rss4.rss / rss1.rss).toFixed(2)}x** (target ≤ 1.5x) |`)
+    const reload = await childJson<{ steady: number, cold: number, warm: number, dbBytes: number }>('reload', dbDir, '2')
+    const theirs = await clamd.reloadPeakBytes()
+    rows.push(`| DB reload: peak RSS ÷ steady RSS (Scanwall: 2 workers, compile on a background thread then pool swap; clamd: RELOAD, its concurrent reload) | cold **${(reload.cold / reload.steady).toFixed(2)}x**, from the compiled cache ${(reload.warm / reload.steady).toFixed(2)}x (steady ${mib(reload.steady)} MiB) | **${(theirs.peak / theirs.steady).toFixed(2)}x** (steady ${mib(theirs.steady)} MiB) | peak − steady = ${((reload.cold - reload.steady) / reload.dbBytes).toFixed(2)} compiled DBs (${mib(reload.dbBytes)} MiB each); target: below twice one DB |`)
     const workers = cpus().length
     const ours = await scanwallThroughput(dbDir, corpus, workers, join(root, 'spool'))
     const theirsMs = await clamd.multiscan(corpus)
