@@ -16,6 +16,12 @@ export const maxNormaliseBytes = 20 * 1024 * 1024
 /// upper bound, corrected by LayerStream.resize before end()).
 export type OpenNormalised = (size: number) => LayerStream
 
+/// A plain Uint8Array view (the stream's hot loop sees one array type) on unzeroed memory.
+function unsafeBytes (n: number): Uint8Array {
+  const buf = Buffer.allocUnsafeSlow(n)
+  return new Uint8Array(buf.buffer, buf.byteOffset, n)
+}
+
 export class NormalisedPass {
   readonly #open: OpenNormalised
   readonly #normaliser: TextNormaliser
@@ -28,8 +34,9 @@ export class NormalisedPass {
   constructor (open: OpenNormalised, rawSize: number, buffered: boolean, options: { readonly kernel?: boolean } = {}) {
     this.#open = open
     this.#normaliser = new TextNormaliser(options)
-    // The normalised text is never longer than the layer: one allocation, no regrowth copies.
-    if (buffered) this.#kept = new Uint8Array(rawSize)
+    // The normalised text is never longer than the layer: one allocation, no regrowth copies, and
+    // not zeroed (allocUnsafe: only the bytes written are ever read).
+    if (buffered) this.#kept = unsafeBytes(rawSize)
     else this.#stream = open(rawSize)
   }
 
@@ -39,7 +46,7 @@ export class NormalisedPass {
     this.#length += text.length
     if (this.#kept === undefined) { this.#stream?.push(text); return }
     if (this.#length > this.#kept.length) { // a source longer than it said (a file that grew)
-      const grown = new Uint8Array(this.#length * 2)
+      const grown = unsafeBytes(this.#length * 2)
       grown.set(this.#kept.subarray(0, at))
       this.#kept = grown
     }

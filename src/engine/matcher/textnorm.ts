@@ -114,18 +114,24 @@ function moduleBytes (): Uint8Array {
 type NormFn = (src: number, end: number, dst: number, sp: number) => number
 interface NormKernel { readonly norm: NormFn, readonly bytes: Uint8Array }
 
-let compiled: object | undefined
+/// One instance per thread, shared by every normaliser on it: push() runs to completion before any
+/// other can start, and the state that spans chunks lives in the TextNormaliser. A fresh instance
+/// per layer cost every small text body (ICAP 4 KiB inline scans) an instantiation and 192 KiB of
+/// zeroed memory. null: WebAssembly (SIMD) unavailable.
+let shared: NormKernel | null | undefined
 
 function tryKernel (): NormKernel | undefined {
-  try {
-    compiled ??= new wasm.Module(moduleBytes())
-    const { exports } = new wasm.Instance(compiled, {})
-    const bytes = new Uint8Array((exports['mem'] as { buffer: ArrayBuffer }).buffer)
-    bytes.set(TABLE, 0)
-    return { norm: exports['norm'] as NormFn, bytes }
-  } catch {
-    return undefined
+  if (shared === undefined) {
+    try {
+      const { exports } = new wasm.Instance(new wasm.Module(moduleBytes()), {})
+      const bytes = new Uint8Array((exports['mem'] as { buffer: ArrayBuffer }).buffer)
+      bytes.set(TABLE, 0)
+      shared = { norm: exports['norm'] as NormFn, bytes }
+    } catch {
+      shared = null
+    }
   }
+  return shared ?? undefined
 }
 
 export class TextNormaliser {
