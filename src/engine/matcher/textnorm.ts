@@ -9,6 +9,7 @@
 /// was slower than the anchor scan itself and the larger half of a text layer's cost. The JS loop
 /// stays as the reference and where WebAssembly (SIMD) is unavailable.
 import { wasm } from './kernel-memory.js'
+import { sleb, uleb } from './leb128.js'
 
 /// Per input byte: 0 drop it, 0x20 whitespace, else the byte to write.
 const TABLE = new Uint8Array(256)
@@ -39,16 +40,6 @@ const PAGES = Math.ceil((OUT + WINDOW) / 65536)
 ///       sp = c == 0x20 ? 1 : c == 0 ? sp : 0
 ///   return dst << 1 | sp)
 /// Text is mostly single spaces between words, so nearly every block takes the 16-byte step.
-function sleb (n: number): number[] {
-  const out: number[] = []
-  for (;;) {
-    const b = n & 0x7f
-    n >>= 7
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) { out.push(b); return out }
-    out.push(b | 0x80)
-  }
-}
-
 function moduleBytes (): Uint8Array {
   const [SRC, END, DST, SP, C, STOP, WSM, V, WS] = [0, 1, 2, 3, 4, 5, 6, 7, 8]
   const get = (l: number): number[] => [0x20, l]
@@ -99,7 +90,6 @@ function moduleBytes (): Uint8Array {
   ]
   const fn = [2, 3, 0x7f, 2, 0x7b, ...body] // locals: 3 × i32, 2 × v128
   const I32 = 0x7f
-  const uleb = (n: number): number[] => n < 128 ? [n] : [(n & 0x7f) | 0x80, n >> 7]
   const section = (id: number, content: number[]): number[] => [id, ...uleb(content.length), ...content]
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
