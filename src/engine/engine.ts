@@ -88,7 +88,8 @@ export class Engine {
       match.push(chunk)
     }
     const names = match.end()
-    // Ext rules and normalised text read the layer once more, only when the stream asks for it.
+    // Ext rules read the layer once more, only when the stream asks for it (the normalised-text pass
+    // of a text layer runs inside the stream: matcher/normalised.ts).
     if (names.length === 0 && match.needsBytes) names.push(...match.ext(await source.read(0, source.size)))
     for (const name of names) state.findings.push({ name, kind: 'signature', path })
     if (match.allowListed) return // .fp/.sfp: this layer and what it contains are known clean

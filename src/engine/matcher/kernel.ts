@@ -25,29 +25,9 @@
 /// bitmap lines) 35 % faster; random bytes, bound by bitmap cache misses, gained little.
 
 import { OUT_MAX, WINDOW, placeKernel, wasm, type WasmMemory } from './kernel-memory.js'
+import { sleb, uleb } from './leb128.js'
 
 const GOLDEN = 0x9e3779b1 | 0
-
-function uleb (n: number): number[] {
-  const out: number[] = []
-  do {
-    let b = n & 0x7f
-    n >>>= 7
-    if (n !== 0) b |= 0x80
-    out.push(b)
-  } while (n !== 0)
-  return out
-}
-
-function sleb (n: number): number[] {
-  const out: number[] = []
-  for (;;) {
-    const b = n & 0x7f
-    n >>= 7
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) { out.push(b); return out }
-    out.push(b | 0x80)
-  }
-}
 
 const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body]
 const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()]

@@ -10,6 +10,7 @@ import { sharedKernelMemory, type WasmMemory } from './kernel-memory.js'
 import { targetMask } from '../signatures/target.js'
 import { ExtRules, type LayerContext } from './ext.js'
 import type { FileType } from '../filetype.js'
+import { NormalisedPass, maxNormaliseBytes } from './normalised.js'
 
 /// Typed views on every section, by name (see compile.ts and hashtab.ts for their meaning).
 export class DbViews {
@@ -92,6 +93,9 @@ export class Matcher {
   readonly #masks = new Map<FileType, number>()
   /// Ext rules (ext.ts), parsed on first need.
   readonly ext = new ExtRules()
+  /// Some target-0/7 subsignature is anchored at EOF-n: the normalised pass must know its size first.
+  readonly #normaliseBuffered: boolean
+  readonly #kernelWanted: boolean
 
   constructor (db: CompiledDb, options: MatcherOptions = {}) {
     this.db = db
@@ -102,22 +106,28 @@ export class Matcher {
     this.hashTables = [0, 1, 2].map(i => new HashTable(i, get, db.params.hashAnySize[i] ?? false))
     this.sectionTables = db.params.sectionHashes > 0 ? [0, 1, 2].map(i => new HashTable(i, get, db.params.sectionHashAnySize[i] ?? false, 's')) : []
     this.kernel = options.kernel === false ? undefined : tryKernel(this.v, db, options.kernelMemory)
+    this.#kernelWanted = options.kernel !== false
+    this.#normaliseBuffered = db.params.textTarget && eofAnchoredText(this.v)
   }
 
   /// Starts matching one layer: `type` selects target-typed signatures, `size` resolves EOF offsets
   /// and hash-size filtering, `ancestry` (the containers' types, outermost first) is for the
   /// Container/Intermediates conditions. A text layer of a DB with target-7 rules matches those on
-  /// its normalised text only (LayerStream.ext), as ClamAV does.
+  /// its normalised text only (normalised.ts, target-0 rules too), as ClamAV does: up to ClamAV's
+  /// MaxScriptNormalize; a larger text layer gets the raw pass alone (target 0, as ClamAV's raw scan
+  /// of text: neither matches target-7 rules on it).
   begin (type: FileType, size: number, ancestry: readonly FileType[] = []): LayerStream {
     let mask = this.#masks.get(type)
     if (mask === undefined) this.#masks.set(type, mask = targetMask(type))
-    const normalise = type === 'text' && this.db.params.textTarget
-    return new LayerStream(this, normalise ? mask & ~(1 << 7) : mask, size, { type, ancestry }, normalise)
+    const ctx: LayerContext = { type, ancestry }
+    if (type !== 'text' || !this.db.params.textTarget) return new LayerStream(this, mask, size, ctx, undefined)
+    const norm = size > maxNormaliseBytes ? undefined : new NormalisedPass(n => this.#beginNormalised(n, ctx), size, this.#normaliseBuffered, { kernel: this.#kernelWanted })
+    return new LayerStream(this, mask & ~(1 << 7), size, ctx, norm)
   }
 
-  /// The normalised-text pass of a text layer: target-0 and target-7 rules.
-  beginNormalised (size: number, ctx: LayerContext): LayerStream {
-    return new LayerStream(this, 1 | (1 << 7), size, ctx, false)
+  /// The normalised-text pass of a text layer: target-0 and target-7 rules, no hashes.
+  #beginNormalised (size: number, ctx: LayerContext): LayerStream {
+    return new LayerStream(this, 1 | (1 << 7), size, ctx, undefined, false)
   }
 
   /// Matches a whole layer held in memory: end() and, when needed, ext() on the same bytes.
@@ -150,4 +160,13 @@ export class Matcher {
     }
     return e
   }
+}
+
+/// Whether a target-0 or target-7 subsignature has an EOF-relative offset (subOffKind 2).
+function eofAnchoredText (v: DbViews): boolean {
+  for (let part = 0; part < v.partSub.length; part++) {
+    const target = v.partTarget[part]!
+    if (v.partIdx[part] === 0 && (target === 0 || target === 7) && v.subOffKind[v.partSub[part]!] === 2) return true
+  }
+  return false
 }

@@ -3,13 +3,13 @@
 /// parts across gaps and count subsignatures for logical rules. Bytes are kept across chunks
 /// (the last maxPartLen + 8) so a signature split by chunk or spool boundaries still matches;
 /// a part whose end lies beyond the current chunk is verified when the next chunk arrives.
-/// Ext rules (ext.ts) found by the anchor scan, and the normalised-text pass of text layers when the
-/// DB has target-7 rules, need the layer's bytes once more: `needsBytes` says so after end(), and
-/// ext(bytes) gives their names. Neither costs anything per byte.
+/// A text layer of a DB with target-7 rules carries a NormalisedPass (normalised.ts): each chunk is
+/// normalised and matched again as it streams. Ext rules (ext.ts) found by the anchor scan need the
+/// layer's bytes once more: `needsBytes` says so after end(), and ext(bytes) gives their names.
 import { createHash, type Hash } from 'node:crypto'
 import { Op } from './op.js'
 import { holds } from './logic.js'
-import { normaliseText } from './textnorm.js'
+import type { NormalisedPass } from './normalised.js'
 import { sectionHashNames } from './sections.js'
 import type { LayerContext } from './ext.js'
 import type { Matcher, DbViews } from './matcher.js'
@@ -21,7 +21,7 @@ export class LayerStream {
   readonly #m: Matcher
   readonly #v: DbViews
   readonly #mask: number
-  readonly #size: number
+  #size: number
   readonly #gramShift: number
   readonly #headShift: number
   readonly #keep: number
@@ -35,8 +35,11 @@ export class LayerStream {
   readonly #counts = new Map<number, Int32Array>() // logical rule → per-subsignature match counts
   readonly #hashes: Array<[number, Hash]> = []
   readonly #ctx: LayerContext
-  /// Text layer of a DB with target-7 rules: matched again, normalised, by ext().
-  readonly #normalise: boolean
+  /// Text layer of a DB with target-7 rules: its normalised text, matched alongside.
+  readonly #norm: NormalisedPass | undefined
+  /// What the normalised pass found, and whether end() already returned it.
+  #normNames: string[] = []
+  #normGiven = false
   /// PE layer of a DB with .mdb/.msb section hashes.
   readonly #sectionHashes: boolean
   #extCandidates: number[] = []
@@ -50,19 +53,20 @@ export class LayerStream {
   /// Set by end() when an allow-list (.fp/.sfp) hash matched: the layer is clean whatever else matched.
   allowListed = false
 
-  constructor (m: Matcher, mask: number, size: number, ctx: LayerContext, normalise: boolean) {
+  /// `hashes: false` for a normalised stream (ClamAV hashes only the raw layer).
+  constructor (m: Matcher, mask: number, size: number, ctx: LayerContext, norm: NormalisedPass | undefined, hashes = true) {
     this.#m = m
     this.#v = m.v
     this.#mask = mask
     this.#ctx = ctx
-    this.#normalise = normalise
+    this.#norm = norm
     this.#sectionHashes = ctx.type === 'pe' && m.sectionTables.length > 0
     this.#size = size
     this.#gramShift = 32 - m.db.params.gramBits
     this.#headShift = m.db.params.gramBits - m.db.params.headBits
     this.#keep = m.db.params.maxPartLen + 8
     this.#short = m.db.params.hasShortAnchors
-    m.hashTables.forEach((t, i) => { if (t.count > 0 && t.wants(size)) this.#hashes.push([i, createHash(t.algo)]) })
+    if (hashes) m.hashTables.forEach((t, i) => { if (t.count > 0 && t.wants(size)) this.#hashes.push([i, createHash(t.algo)]) })
   }
 
   /// The hash algorithms this layer pays for (none unless some signature names its size).
@@ -105,7 +109,12 @@ export class LayerStream {
       this.#carry = joined
     }
     this.#abs = end
+    this.#norm?.push(chunk)
   }
+
+  /// A normalised stream learns its true size at the end (it was opened with the raw size, an upper
+  /// bound): FileSize conditions are checked against it.
+  resize (size: number): void { this.#size = size }
 
   /// The names found in this layer (hash, body and logical signatures), in that order.
   end (): string[] {
@@ -135,12 +144,21 @@ export class LayerStream {
       const expr = this.#m.expr(rule)
       if (expr !== undefined && holds(expr, counts)) names.push(this.#m.name(v.ruleName[rule]!))
     }
+    // The normalised pass's names come after the raw layer's, ext ones included: with raw ext work
+    // pending, ext() gives them. Not needed when the raw layer already decided.
+    if (names.length === 0 && this.#norm !== undefined) {
+      this.#normNames = this.#norm.end()
+      if (this.#extCandidates.length === 0 && !this.#sectionHashes) {
+        names.push(...this.#normNames)
+        this.#normGiven = true
+      }
+    }
     return names
   }
 
   /// After end(): whether ext() has work (ext candidates, or a normalised-text pass).
   get needsBytes (): boolean {
-    return !this.allowListed && (this.#extCandidates.length > 0 || this.#normalise || this.#sectionHashes)
+    return !this.allowListed && (this.#extCandidates.length > 0 || this.#sectionHashes || (this.#normNames.length === 0 && this.#norm?.needsBytes === true))
   }
 
   /// The ext candidates that hold on the layer's bytes, PE section-hash names, then what the normalised-text
@@ -153,12 +171,9 @@ export class LayerStream {
       if (this.#m.ext.holds(src, this.#m.name(src), v.ruleKind[rule]!, bytes, this.#ctx)) names.push(this.#m.name(v.ruleName[rule]!))
     }
     if (this.#sectionHashes && names.length === 0) names.push(...sectionHashNames(this.#m.sectionTables, bytes, id => this.#m.name(id)))
-    if (names.length > 0 || !this.#normalise) return names
-    const text = normaliseText(bytes)
-    const pass = this.#m.beginNormalised(text.length, this.#ctx)
-    pass.push(text)
-    names.push(...pass.end())
-    if (names.length === 0 && pass.needsBytes) names.push(...pass.ext(text))
+    if (names.length > 0 || this.#norm === undefined) return names
+    if (!this.#normGiven) names.push(...this.#normNames)
+    if (names.length === 0 && this.#norm.needsBytes) names.push(...this.#norm.ext(bytes))
     return names
   }
 
