@@ -81,6 +81,13 @@ export const schema = {
     spoolDir: { doc: 'Directory for spooled bodies', format: String, default: join(tmpdir(), 'scanwall-spool'), env: 'SCANWALL_SPOOL_DIR' },
     timeoutMs: { doc: 'Time budget of one scan', format: positiveInt, default: 120_000 },
     failMode: { doc: 'Answer when the scan cannot run (queue full, worker crash, timeout): closed blocks, open allows', format: ['closed', 'open'], default: 'closed' },
+    // Trickle mode of the ICAP profile (issue #12 item 2): leaks a prefix of every object it streams.
+    trickle: {
+      enabled: { doc: 'Trickle mode for RESPMOD downloads (leaks a prefix): answer 200 at once and stream the body while it arrives, hold back the tail until the verdict, cut the transfer on a threat (logged partially-blocked); off: the whole body is scanned first', format: Boolean, default: false, env: 'SCANWALL_SCAN_TRICKLE' },
+      holdBackBytes: { doc: 'Bytes at the end of a trickled body that wait for the verdict (a cut object always lacks at least these)', format: positiveInt, default: 64 * 1024 },
+      retryBlockMs: { doc: 'How long the URL of a cut download is refused at once (the block page without a fetch or scan), so a retry does not leak again', format: positiveInt, default: 300_000 },
+      retryBlockEntries: { doc: 'Cut URLs remembered at most (the oldest goes first)', format: positiveInt, default: 10_000 },
+    },
     alertBrokenContainers: { doc: 'Block objects whose containers are damaged past what could be read (Heuristics.Broken.*, ClamAV\'s AlertBrokenMedia); off: they pass and are logged', format: Boolean, default: false },
     workerMaxOldGenMb: { doc: 'Heap limit of one worker thread (MiB)', format: positiveInt, default: 512 },
     inlineMaxBytes: {

@@ -129,7 +129,8 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     signaturesCacheDir: join(config.signatures.cacheDir, 'compiled'),
     ...(config.scan.cache.enabled ? { cache: config.scan.cache } : {}),
   }, metrics, log), async s => { await s.close() })
-  const profile: Profile = { ...defaultProfile, blockOversize: config.scan.oversize !== 'allow', failMode: config.scan.failMode, blockBroken: config.scan.alertBrokenContainers }
+  const { enabled: trickle, ...trickleSettings } = config.scan.trickle
+  const profile: Profile = { ...defaultProfile, blockOversize: config.scan.oversize !== 'allow', failMode: config.scan.failMode, blockBroken: config.scan.alertBrokenContainers, ...(trickle ? { trickle: trickleSettings } : {}) }
   const icap = createIcapServer({
     ...config.icap,
     // Each cluster instance's ports are where clients reach its virtual address: listen there too.

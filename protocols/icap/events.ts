@@ -18,7 +18,8 @@ export interface TransactionRecord {
   readonly bytes: number
   /// The ICAP status answered (0: none).
   readonly status: number
-  readonly outcome: 'answered' | 'aborted' | 'error'
+  /// `partially-blocked`: a trickled echo (IcapHandler.trickle) cut because the answer was not allow.
+  readonly outcome: 'answered' | 'aborted' | 'error' | 'partially-blocked'
   /// What the handler answered; undefined when it was not asked (OPTIONS, 404/405, or the
   /// transaction ended before its body was complete).
   readonly answer: 'allow' | 'replace' | 'error' | 'abort' | undefined

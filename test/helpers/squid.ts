@@ -21,6 +21,8 @@ export interface SquidOptions {
   readonly icapPort: number
   readonly icapService: string
   readonly previewBytes?: number
+  /// The bug 5352 delay pool (default on); off shows what a deployment without it sees.
+  readonly delayPool?: boolean
 }
 
 export interface Squid {
@@ -30,6 +32,13 @@ export interface Squid {
   readonly cacheLog: string
   readonly accessLog: string
 }
+
+const delayPool = `# Squid 5.7 bug 5352 work-around: a no-op delay pool wakes parked origin reads once a second.
+delay_pools 1
+delay_class 1 1
+delay_parameters 1 1000000000/1000000000
+delay_access 1 allow all
+`
 
 export function renderSquidConf (o: SquidOptions & { port: number }): string {
   const icap = `icap://${o.icapHost}:${o.icapPort}/${o.icapService}`
@@ -55,12 +64,7 @@ acl origin_ok dst 127.0.0.0/8
 http_access deny !origin_ok
 http_access allow loopback
 http_access deny all
-# Squid 5.7 bug 5352 work-around: a no-op delay pool wakes parked origin reads once a second.
-delay_pools 1
-delay_class 1 1
-delay_parameters 1 1000000000/1000000000
-delay_access 1 allow all
-icap_enable on
+${o.delayPool === false ? '' : delayPool}icap_enable on
 icap_preview_enable on
 icap_preview_size ${o.previewBytes ?? 1024}
 icap_persistent_connections on
