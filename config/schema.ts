@@ -7,6 +7,12 @@ import { snmpUsers, snmpTrapTargets, enterpriseOid, type SnmpUserConfig, type Sn
 import { parseInstances } from './cluster.js'
 import { trustedKeys, type TrustedKeyConfig } from './updates.js'
 import { formats, inlineMaxBytesCeiling } from './formats.js'
+import { networkListFormat } from './networks.js'
+
+/// Who may connect to a listener by default: loopback and the private networks (RFC 1918, IPv6
+/// unique-local and link-local). A node bound to every interface, or a cluster VIP, then still
+/// refuses clients from the internet; list networks (or "0.0.0.0/0", "::/0") to change it.
+export const privateNetworks = ['127.0.0.0/8', '::1', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7', 'fe80::/10']
 
 /// The signatures bundled with the package (EICAR and friends): a node starts with them by default.
 export const bundledSignaturesDir = fileURLToPath(new URL('../../signatures', import.meta.url))
@@ -30,6 +36,7 @@ export const schema = {
     host: { doc: 'ICAP listen address', format: String, default: '127.0.0.1', env: 'SCANWALL_ICAP_HOST' },
     port: { doc: 'ICAP listen port (0: any free port)', format: port, default: 1344, env: 'SCANWALL_ICAP_PORT' },
     maxConnections: { doc: 'Max-Connections advertised in OPTIONS and enforced (503 past it)', format: positiveInt, default: 1000, env: 'SCANWALL_ICAP_MAX_CONNECTIONS' },
+    allow: { doc: 'Client networks (CIDR, IPv4 and IPv6) that may connect to the ICAP listeners (icap:// and icaps://); others are closed at accept, before a byte is read, and counted', format: networkListFormat, default: privateNetworks, env: 'SCANWALL_ICAP_ALLOW' },
     previewBytes: { doc: 'Preview size advertised in OPTIONS (Squid caps it at 64 KiB)', format: nonNegativeInt, default: 1024 },
     transferPreview: { doc: 'Transfer-Preview file extensions ("*": all)', format: String, default: '*' },
     transferIgnore: { doc: 'Transfer-Ignore file extensions (empty: header omitted)', format: String, default: '' },
@@ -54,6 +61,7 @@ export const schema = {
     port: { doc: 'clamd-protocol TCP port (clamd\'s TCPSocket); 0: no TCP listener', format: port, default: 3310, env: 'SCANWALL_CLAMD_PORT' },
     socket: { doc: 'clamd-protocol unix socket path (clamd\'s LocalSocket); empty: none', format: String, default: '', env: 'SCANWALL_CLAMD_SOCKET' },
     maxConnections: { doc: 'Open clamd connections at most; more are closed at accept', format: positiveInt, default: 200 },
+    allow: { doc: 'Client networks (CIDR, IPv4 and IPv6) that may connect to the clamd TCP listener (the unix socket is guarded by its file mode); others are closed at accept and counted', format: networkListFormat, default: privateNetworks, env: 'SCANWALL_CLAMD_ALLOW' },
     streamMaxBytes: { doc: 'StreamMaxLength: bytes one INSTREAM may carry (INSTREAM size limit exceeded. ERROR past it)', format: positiveInt, default: 100 * 1024 * 1024 },
     commandReadTimeoutMs: { doc: 'CommandReadTimeout: a command must arrive within this time (COMMAND READ TIMED OUT)', format: positiveInt, default: 30_000 },
     readTimeoutMs: { doc: 'ReadTimeout: an INSTREAM that receives nothing this long is given up', format: positiveInt, default: 120_000 },

@@ -8,6 +8,7 @@ import { createLogger, type Logger } from './log.js'
 import { defaultProfile, type Profile } from './policy/decide.js'
 import type { IcapServer } from 'icap-server-lite'
 import { createIcapServer, offeredServices } from './icap/server.js'
+import { allowPredicate } from '../config/networks.js'
 import type { ConfigTree } from '../config/load.js'
 import type { AddressInfo } from 'node:net'
 import { readBlockTemplate } from './policy/block-page.js'
@@ -131,8 +132,10 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
   }, metrics, log), async s => { await s.close() })
   const { enabled: trickle, ...trickleSettings } = config.scan.trickle
   const profile: Profile = { ...defaultProfile, blockOversize: config.scan.oversize !== 'allow', failMode: config.scan.failMode, blockBroken: config.scan.alertBrokenContainers, ...(trickle ? { trickle: trickleSettings } : {}) }
+  const { allow: icapAllow, ...icapConfig } = config.icap
   const icap = createIcapServer({
-    ...config.icap,
+    ...icapConfig,
+    admit: allowPredicate(icapAllow),
     // Each cluster instance's ports are where clients reach its virtual address: listen there too.
     extraPorts: ports.icap,
     // An instance's `services` are the only paths offered on its virtual address.

@@ -19,6 +19,9 @@ export interface IcapServerOptions {
   /// Service paths: the first is the primary, the rest aliases; `name:RESPMOD` limits the methods.
   readonly services: readonly string[]
   readonly maxConnections: number
+  /// Who may connect: asked with each new connection's remote address; false closes it at accept,
+  /// before a byte is read (reported as `denied`). Absent: everyone.
+  readonly admit?: ((remote: string) => boolean) | undefined
   readonly previewBytes: number
   readonly transferPreview: string
   readonly transferIgnore: string

@@ -36,6 +36,8 @@ export interface IcapServerEvents {
   close: [{ readonly remote: string, readonly local: string }]
   /// A connection was answered 503 at accept (ICAP_TOO_MANY_CONNECTIONS or ICAP_DRAINING).
   refused: [{ readonly code: IcapErrorCode, readonly remote: string }]
+  /// A connection from an address the `admit` option refused, closed before a byte was read.
+  denied: [{ readonly remote: string, readonly local: string }]
   /// A request could not be read; it was answered `failure.status` and its connection closed.
   protocolError: [{ readonly failure: ParseFailure, readonly remote: string }]
   /// A RESPMOD body stopped right at Squid's 64 KiB pipe size (Squid bug 5352).

@@ -55,7 +55,7 @@ export class IcapServer<B = unknown> extends EventEmitter<IcapServerEvents> {
       spoolGate: new SpoolGate(),
       isDraining: local => this.#isDraining(local),
     }
-    const server = (): Server => createServer({ noDelay: true, allowHalfOpen: true }, socket => { this.#accept(socket) })
+    const server = (): Server => createServer({ noDelay: true, allowHalfOpen: true }, socket => { if (this.#admitted(socket)) this.#accept(socket) })
     this.#server = server()
     this.#extra = [...new Set(options.extraPorts ?? [])].filter(p => p !== options.port).map(server)
   }
@@ -86,6 +86,17 @@ export class IcapServer<B = unknown> extends EventEmitter<IcapServerEvents> {
       throw err
     }
     return this.#server.address() as AddressInfo
+  }
+
+  /// The allow list (options.admit): a connection from elsewhere is closed here, synchronously in
+  /// the accept callback, so not a byte of it is read.
+  #admitted (socket: Socket): boolean {
+    const admit = this.#options.admit
+    const remote = socket.remoteAddress ?? '-'
+    if (admit === undefined || admit(remote)) return true
+    socket.destroy()
+    this.emit('denied', { remote, local: localAddress(socket) })
+    return false
   }
 
   #accept (socket: Socket): void {
