@@ -50,6 +50,15 @@ export const schema = {
     maxHeaderBytes: { doc: 'Limit on the ICAP header block and on each encapsulated header block', format: positiveInt, default: 65_536 },
     maxHeaderCount: { doc: 'Limit on header lines per block', format: positiveInt, default: 200 },
     nodeHeader: { doc: 'Name the node that answered in every ICAP answer (X-Scanwall-Node: node.id)', format: Boolean, default: true },
+    // ICAP over TLS (icaps://, issue #12 item 6): its own port beside the plain one.
+    tls: {
+      enabled: { doc: 'Listen for ICAP over TLS (icaps://) on icap.tls.port, on icap.host, with the same services', format: Boolean, default: false, env: 'SCANWALL_ICAP_TLS' },
+      port: { doc: 'icaps:// listen port (0: any free port)', format: port, default: 11344, env: 'SCANWALL_ICAP_TLS_PORT' },
+      cert: { doc: 'PEM certificate (chain) file of the icaps:// listener', format: String, default: '', env: 'SCANWALL_ICAP_TLS_CERT' },
+      key: { doc: 'PEM private key file of the icaps:// listener', format: String, default: '', sensitive: true, env: 'SCANWALL_ICAP_TLS_KEY' },
+      ca: { doc: 'PEM CA file that client certificates must chain to (needed unless clientCertificates is none)', format: String, default: '', env: 'SCANWALL_ICAP_TLS_CA' },
+      clientCertificates: { doc: 'Client certificates: none (not asked for), optional (one that is presented must verify), require (must be presented and verify)', format: ['none', 'optional', 'require'], default: 'none', env: 'SCANWALL_ICAP_TLS_CLIENT_CERTIFICATES' },
+    },
     services: {
       doc: 'ICAP service paths (first is the primary; the rest are aliases such as c-icap\'s names)',
       format: formats.stringList,

@@ -38,6 +38,8 @@ export interface IcapServerEvents {
   refused: [{ readonly code: IcapErrorCode, readonly remote: string }]
   /// A connection from an address the `admit` option refused, closed before a byte was read.
   denied: [{ readonly remote: string, readonly local: string }]
+  /// An icaps:// client failed the handshake or its certificate was refused (closed, never read).
+  tlsRefused: [{ readonly remote: string, readonly reason: string }]
   /// A request could not be read; it was answered `failure.status` and its connection closed.
   protocolError: [{ readonly failure: ParseFailure, readonly remote: string }]
   /// A RESPMOD body stopped right at Squid's 64 KiB pipe size (Squid bug 5352).

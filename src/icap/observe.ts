@@ -40,6 +40,8 @@ export function observeIcap (server: IcapServer, metrics: Metrics, log: Logger, 
   server.on('refused', () => { metrics.overloads++ })
   const denied = denialCounter('icap', metrics, log)
   server.on('denied', ({ remote }) => { denied(remote) })
+  const certRefused = denialCounter('icaps', metrics, log, 'icaps connection refused: TLS handshake or client certificate failed')
+  server.on('tlsRefused', ({ remote, reason }) => { certRefused(remote, reason) })
   server.on('protocolError', () => { metrics.errors++ })
   server.on('stall', () => { metrics.squidStalls++ })
   server.on('transaction', record => {

@@ -23,6 +23,9 @@ export interface SquidOptions {
   readonly previewBytes?: number
   /// The bug 5352 delay pool (default on); off shows what a deployment without it sees.
   readonly delayPool?: boolean
+  /// ICAP over TLS (icaps://): the CA that signed the server's certificate, and Squid's own client
+  /// certificate and key when the server asks for one (files readable by the proxy user).
+  readonly icapTls?: { readonly cafile: string, readonly cert?: string, readonly key?: string }
 }
 
 export interface Squid {
@@ -41,7 +44,10 @@ delay_access 1 allow all
 `
 
 export function renderSquidConf (o: SquidOptions & { port: number }): string {
-  const icap = `icap://${o.icapHost}:${o.icapPort}/${o.icapService}`
+  const tls = o.icapTls === undefined
+    ? ''
+    : ` tls-cafile=${o.icapTls.cafile}${o.icapTls.cert === undefined ? '' : ` tls-cert=${o.icapTls.cert}`}${o.icapTls.key === undefined ? '' : ` tls-key=${o.icapTls.key}`}`
+  const icap = `${o.icapTls === undefined ? 'icap' : 'icaps'}://${o.icapHost}:${o.icapPort}/${o.icapService}${tls}`
   return `# Scanwall test Squid (generated)
 http_port 127.0.0.1:${o.port}
 visible_hostname scanwall-test
