@@ -44,11 +44,12 @@ function sha256Prefix (infected: boolean, length: number): string {
   return hash.digest('hex')
 }
 
-interface Fetch { readonly code: number | null, readonly bytes: number, readonly sha256: string, readonly firstByteAt: number | undefined, readonly tail: Buffer }
+interface Fetch { readonly startedAt: number, readonly code: number | null, readonly bytes: number, readonly sha256: string, readonly firstByteAt: number | undefined, readonly tail: Buffer }
 
 /// curl writing the body to its stdout, read here as it arrives: when the first body byte came, how
 /// many came, their hash, and the last bytes seen.
 async function fetchStreaming (proxy: string, url: string): Promise<Fetch> {
+  const startedAt = Date.now()
   const child = spawn('curl', ['-sS', '--proxy', proxy, '--max-time', '240', '-o', '-', url], { stdio: ['ignore', 'pipe', 'pipe'] })
   const hash = createHash('sha256')
   let bytes = 0
@@ -62,7 +63,7 @@ async function fetchStreaming (proxy: string, url: string): Promise<Fetch> {
   })
   child.stderr.resume()
   const code = await new Promise<number | null>(resolve => child.on('close', c => resolve(c)))
-  return { code, bytes, sha256: hash.digest('hex'), firstByteAt, tail }
+  return { startedAt, code, bytes, sha256: hash.digest('hex'), firstByteAt, tail }
 }
 
 interface LogLine { readonly msg?: string, readonly time?: string, readonly method?: string, readonly url?: string, readonly outcome?: string, readonly threat?: string, readonly bytes?: number }
@@ -139,6 +140,7 @@ describe('trickle mode through Squid: a 200 MiB download streams while it is sca
     assert.ok(line !== undefined && got.firstByteAt !== undefined, 'the node logged the transaction once decided')
     assert.equal(line.outcome, 'answered')
     assert.ok(got.firstByteAt < loggedAt(line), `first body byte at ${new Date(got.firstByteAt).toISOString()}, verdict logged at ${line.time}`)
+    process.stdout.write(`    clean: first body byte +${got.firstByteAt - got.startedAt} ms after curl started, verdict logged +${loggedAt(line) - got.startedAt} ms\n`)
   })
 
   it('cuts an infected 200 MiB file before its last bytes, logs and records partially-blocked', async () => {
@@ -154,6 +156,7 @@ describe('trickle mode through Squid: a 200 MiB download streams while it is sca
     assert.equal(line?.outcome, 'partially-blocked', JSON.stringify(line))
     assert.match(line.threat ?? '', /Eicar/i)
     assert.ok(got.firstByteAt < loggedAt(line), `the prefix arrived (${new Date(got.firstByteAt).toISOString()}) before the verdict (${line.time})`)
+    process.stdout.write(`    infected: first body byte +${got.firstByteAt - got.startedAt} ms, verdict +${loggedAt(line) - got.startedAt} ms, ${got.bytes} of ${total} bytes delivered, curl exit ${got.code}\n`)
     const events = await recordedEvents(e => e['url'] === url && e['reason'] === 'partially-blocked')
     const event = events.find(e => e['url'] === url && e['reason'] === 'partially-blocked')
     assert.ok(event !== undefined, `the decision database holds the cut: ${JSON.stringify(events)}`)
