@@ -7,6 +7,12 @@ import { snmpUsers, snmpTrapTargets, enterpriseOid, type SnmpUserConfig, type Sn
 import { parseInstances } from './cluster.js'
 import { trustedKeys, type TrustedKeyConfig } from './updates.js'
 import { formats, inlineMaxBytesCeiling } from './formats.js'
+import { networkListFormat } from './networks.js'
+
+/// Who may connect to a listener by default: loopback and the private networks (RFC 1918, IPv6
+/// unique-local and link-local). A node bound to every interface, or a cluster VIP, then still
+/// refuses clients from the internet; list networks (or "0.0.0.0/0", "::/0") to change it.
+export const privateNetworks = ['127.0.0.0/8', '::1', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7', 'fe80::/10']
 
 /// The signatures bundled with the package (EICAR and friends): a node starts with them by default.
 export const bundledSignaturesDir = fileURLToPath(new URL('../../signatures', import.meta.url))
@@ -30,6 +36,7 @@ export const schema = {
     host: { doc: 'ICAP listen address', format: String, default: '127.0.0.1', env: 'SCANWALL_ICAP_HOST' },
     port: { doc: 'ICAP listen port (0: any free port)', format: port, default: 1344, env: 'SCANWALL_ICAP_PORT' },
     maxConnections: { doc: 'Max-Connections advertised in OPTIONS and enforced (503 past it)', format: positiveInt, default: 1000, env: 'SCANWALL_ICAP_MAX_CONNECTIONS' },
+    allow: { doc: 'Client networks (CIDR, IPv4 and IPv6) that may connect to the ICAP listeners (icap:// and icaps://); others are closed at accept, before a byte is read, and counted', format: networkListFormat, default: privateNetworks, env: 'SCANWALL_ICAP_ALLOW' },
     previewBytes: { doc: 'Preview size advertised in OPTIONS (Squid caps it at 64 KiB)', format: nonNegativeInt, default: 1024 },
     transferPreview: { doc: 'Transfer-Preview file extensions ("*": all)', format: String, default: '*' },
     transferIgnore: { doc: 'Transfer-Ignore file extensions (empty: header omitted)', format: String, default: '' },
@@ -43,6 +50,15 @@ export const schema = {
     maxHeaderBytes: { doc: 'Limit on the ICAP header block and on each encapsulated header block', format: positiveInt, default: 65_536 },
     maxHeaderCount: { doc: 'Limit on header lines per block', format: positiveInt, default: 200 },
     nodeHeader: { doc: 'Name the node that answered in every ICAP answer (X-Scanwall-Node: node.id)', format: Boolean, default: true },
+    // ICAP over TLS (icaps://, issue #12 item 6): its own port beside the plain one.
+    tls: {
+      enabled: { doc: 'Listen for ICAP over TLS (icaps://) on icap.tls.port, on icap.host, with the same services', format: Boolean, default: false, env: 'SCANWALL_ICAP_TLS' },
+      port: { doc: 'icaps:// listen port (0: any free port)', format: port, default: 11344, env: 'SCANWALL_ICAP_TLS_PORT' },
+      cert: { doc: 'PEM certificate (chain) file of the icaps:// listener', format: String, default: '', env: 'SCANWALL_ICAP_TLS_CERT' },
+      key: { doc: 'PEM private key file of the icaps:// listener', format: String, default: '', sensitive: true, env: 'SCANWALL_ICAP_TLS_KEY' },
+      ca: { doc: 'PEM CA file that client certificates must chain to (needed unless clientCertificates is none)', format: String, default: '', env: 'SCANWALL_ICAP_TLS_CA' },
+      clientCertificates: { doc: 'Client certificates: none (not asked for), optional (one that is presented must verify), require (must be presented and verify)', format: ['none', 'optional', 'require'], default: 'none', env: 'SCANWALL_ICAP_TLS_CLIENT_CERTIFICATES' },
+    },
     services: {
       doc: 'ICAP service paths (first is the primary; the rest are aliases such as c-icap\'s names)',
       format: formats.stringList,
@@ -54,6 +70,7 @@ export const schema = {
     port: { doc: 'clamd-protocol TCP port (clamd\'s TCPSocket); 0: no TCP listener', format: port, default: 3310, env: 'SCANWALL_CLAMD_PORT' },
     socket: { doc: 'clamd-protocol unix socket path (clamd\'s LocalSocket); empty: none', format: String, default: '', env: 'SCANWALL_CLAMD_SOCKET' },
     maxConnections: { doc: 'Open clamd connections at most; more are closed at accept', format: positiveInt, default: 200 },
+    allow: { doc: 'Client networks (CIDR, IPv4 and IPv6) that may connect to the clamd TCP listener (the unix socket is guarded by its file mode); others are closed at accept and counted', format: networkListFormat, default: privateNetworks, env: 'SCANWALL_CLAMD_ALLOW' },
     streamMaxBytes: { doc: 'StreamMaxLength: bytes one INSTREAM may carry (INSTREAM size limit exceeded. ERROR past it)', format: positiveInt, default: 100 * 1024 * 1024 },
     commandReadTimeoutMs: { doc: 'CommandReadTimeout: a command must arrive within this time (COMMAND READ TIMED OUT)', format: positiveInt, default: 30_000 },
     readTimeoutMs: { doc: 'ReadTimeout: an INSTREAM that receives nothing this long is given up', format: positiveInt, default: 120_000 },
@@ -81,6 +98,13 @@ export const schema = {
     spoolDir: { doc: 'Directory for spooled bodies', format: String, default: join(tmpdir(), 'scanwall-spool'), env: 'SCANWALL_SPOOL_DIR' },
     timeoutMs: { doc: 'Time budget of one scan', format: positiveInt, default: 120_000 },
     failMode: { doc: 'Answer when the scan cannot run (queue full, worker crash, timeout): closed blocks, open allows', format: ['closed', 'open'], default: 'closed' },
+    // Trickle mode of the ICAP profile (issue #12 item 2): leaks a prefix of every object it streams.
+    trickle: {
+      enabled: { doc: 'Trickle mode for RESPMOD downloads (leaks a prefix): answer 200 at once and stream the body while it arrives, hold back the tail until the verdict, cut the transfer on a threat (logged partially-blocked); off: the whole body is scanned first', format: Boolean, default: false, env: 'SCANWALL_SCAN_TRICKLE' },
+      holdBackBytes: { doc: 'Bytes at the end of a trickled body that wait for the verdict (a cut object always lacks at least these)', format: positiveInt, default: 64 * 1024 },
+      retryBlockMs: { doc: 'How long the URL of a cut download is refused at once (the block page without a fetch or scan), so a retry does not leak again', format: positiveInt, default: 300_000 },
+      retryBlockEntries: { doc: 'Cut URLs remembered at most (the oldest goes first)', format: positiveInt, default: 10_000 },
+    },
     alertBrokenContainers: { doc: 'Block objects whose containers are damaged past what could be read (Heuristics.Broken.*, ClamAV\'s AlertBrokenMedia); off: they pass and are logged', format: Boolean, default: false },
     workerMaxOldGenMb: { doc: 'Heap limit of one worker thread (MiB)', format: positiveInt, default: 512 },
     inlineMaxBytes: {

@@ -75,6 +75,8 @@ export class Metrics {
   aborted = 0
   overloads = 0
   squidStalls = 0
+  /// Connections closed at accept because the client is not in the listener's allow list.
+  connectionsDenied = 0
   /// Clean-verdict cache (src/scan/verdict-cache.ts): objects answered from it, and looked up in it
   /// (second sightings) without a stored verdict.
   cacheHits = 0

@@ -8,6 +8,8 @@ import { createLogger, type Logger } from './log.js'
 import { defaultProfile, type Profile } from './policy/decide.js'
 import type { IcapServer } from 'icap-server-lite'
 import { createIcapServer, offeredServices } from './icap/server.js'
+import { allowPredicate } from '../config/networks.js'
+import { icapTlsOptions } from './icap/tls.js'
 import type { ConfigTree } from '../config/load.js'
 import type { AddressInfo } from 'node:net'
 import { readBlockTemplate } from './policy/block-page.js'
@@ -89,6 +91,8 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
   // Read and checked once, before anything starts: a bad key is a configuration error.
   const clusterKey = instances.length > 0 ? await readClusterKey(config.cluster) : undefined
   const blockTemplate = await readBlockTemplate(config.blockPage.template)
+  // icaps:// certificate and key read and checked before anything starts.
+  const tls = await icapTlsOptions(config.icap.tls)
   // Scanwall's own cache directory, created at start: a node that cannot write it says so at once.
   await mkdir(config.signatures.cacheDir, { recursive: true }).catch((err: unknown) => {
     throw new ScanwallError('CONFIG_INVALID', `signatures.cacheDir: cannot create ${config.signatures.cacheDir}: ${errorMessage(err)}`)
@@ -129,9 +133,13 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     signaturesCacheDir: join(config.signatures.cacheDir, 'compiled'),
     ...(config.scan.cache.enabled ? { cache: config.scan.cache } : {}),
   }, metrics, log), async s => { await s.close() })
-  const profile: Profile = { ...defaultProfile, blockOversize: config.scan.oversize !== 'allow', failMode: config.scan.failMode, blockBroken: config.scan.alertBrokenContainers }
+  const { enabled: trickle, ...trickleSettings } = config.scan.trickle
+  const profile: Profile = { ...defaultProfile, blockOversize: config.scan.oversize !== 'allow', failMode: config.scan.failMode, blockBroken: config.scan.alertBrokenContainers, ...(trickle ? { trickle: trickleSettings } : {}) }
+  const { allow: icapAllow, tls: _tls, ...icapConfig } = config.icap
   const icap = createIcapServer({
-    ...config.icap,
+    ...icapConfig,
+    admit: allowPredicate(icapAllow),
+    tls,
     // Each cluster instance's ports are where clients reach its virtual address: listen there too.
     extraPorts: ports.icap,
     // An instance's `services` are the only paths offered on its virtual address.
@@ -144,7 +152,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
   // Shut-down lets in-flight transactions finish up to the grace period (after the cluster has
   // handed this node's buckets to the others, which stops first).
   const address: AddressInfo = await parts.start('ICAP server', async () => await icap.listen(), async () => { await icap.close(config.shutdown.graceMs) })
-  log.info({ host: address.address, port: address.port, extraPorts: [...new Set(instances.flatMap(i => i.ports))].filter(p => p !== address.port), services: config.icap.services }, 'ICAP listening')
+  log.info({ host: address.address, port: address.port, extraPorts: [...new Set(instances.flatMap(i => i.ports))].filter(p => p !== address.port), services: config.icap.services, tlsPort: icap.tlsAddress?.port }, 'ICAP listening')
   const icapAddress = `${address.address}:${address.port}`
   // A SHUTDOWN from a clamd client (when allowed) stops the node the way a signal does.
   const requestStop = (): void => { if (hooks.requestStop !== undefined) hooks.requestStop(); else void stop() }

@@ -3,11 +3,14 @@
 # nftables, ClamAV test files …) when they are missing. Needs root for apt-get; fails loudly when a
 # peer cannot be had, because a suite whose real peer is missing must fail, never skip.
 set -euo pipefail
-PKGS=(squid c-icap libc-icap-mod-virus-scan clamav clamav-daemon clamdscan clamav-testfiles
+PKGS=(squid-openssl c-icap libc-icap-mod-virus-scan clamav clamav-daemon clamdscan clamav-testfiles
       snmp snmpd snmptrapd smitools nftables iproute2 curl wrk bc python3
       zip unzip p7zip-full arj genisoimage xz-utils zstd bzip2 cpio lzip binutils
       gcab jlha-utils mscompress sharutils postgresql
       lzop libjlha-java default-jdk-headless libconvert-binhex-perl openssl)
+# squid-openssl, not squid: the same Squid 5.7 built with OpenSSL instead of GnuTLS, because only that
+# build speaks ICAP over TLS (icaps://, tls-cafile=…; the GnuTLS one says "requires --with-openssl").
+# The two packages conflict; the ICAP client code is the same, so every Squid suite runs on it.
 # No upx: Debian bookworm does not package it (upx-ucl left after bullseye); the UPX tests pack their
 # own programs (test/helpers/upx-writer.ts) and use clamav-testfiles' clam-upx.exe for the real one.
 

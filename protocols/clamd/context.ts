@@ -23,6 +23,10 @@ export interface ClamdServerOptions {
   /// Unix socket path (undefined: none).
   readonly socket: string | undefined
   readonly maxConnections: number
+  /// Who may connect over TCP: asked with each new TCP connection's remote address; false closes it
+  /// at accept, before a byte is read (reported as `denied`). Absent: everyone. The unix socket is
+  /// guarded by its file mode.
+  readonly admit?: ((remote: string) => boolean) | undefined
   readonly limits: ClamdParserLimits
   readonly timeouts: ClamdTimeouts
   /// SCAN/CONTSCAN/MULTISCAN/ALLMATCHSCAN: undefined when local path scans are off.

@@ -20,6 +20,8 @@ export interface ClamdServerEvents {
   command: [CommandRecord]
   open: [{ readonly remote: string, readonly listener: 'tcp' | 'unix' }]
   close: [{ readonly remote: string, readonly listener: 'tcp' | 'unix' }]
+  /// A TCP connection from an address the `admit` option refused, closed before a byte was read.
+  denied: [{ readonly remote: string }]
   /// A connection past maxConnections was closed at accept.
   refused: [{ readonly remote: string }]
   /// A request could not be read (timeout, overlong line, stream over the limit, bad framing).

@@ -95,6 +95,13 @@ export class ClamdServer extends EventEmitter<ClamdServerEvents> {
 
   #accept (socket: Socket, kind: 'tcp' | 'unix'): void {
     const remote = kind === 'unix' ? 'unix' : socket.remoteAddress ?? '-'
+    const admit = this.#options.admit
+    if (kind === 'tcp' && admit !== undefined && !admit(remote)) {
+      // The allow list: closed synchronously in the accept callback, before a byte is read.
+      socket.destroy()
+      this.#ctx.emit('denied', { remote })
+      return
+    }
     if (this.#connections.size >= this.#options.maxConnections || this.#draining) {
       this.#ctx.emit('refused', { remote })
       socket.destroy()

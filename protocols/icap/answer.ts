@@ -2,14 +2,16 @@
 /// answer: OPTIONS and 404/405 need no handler; everything else goes to the handler, and its answer
 /// becomes 206 / 204 / 200 echo (allow: whichever the client takes), 200 with the replacement HTTP
 /// response, an error status, or nothing (abort). The answer waits for the whole decision: nothing of
-/// a blocked object is ever sent (SQUID-NOTES §3.1).
+/// a blocked object is ever sent (SQUID-NOTES §3.1), except in trickle mode (trickle.ts), where the
+/// echo already streams and a block cuts it; an answer from the headers alone (the handler's
+/// `early`) needs no body.
 import type { Socket } from 'node:net'
 import { once } from 'node:events'
 import { chunkHeader, lastChunk } from './chunked.js'
 import { IcapError } from './errors.js'
 import type { IcapContext } from './context.js'
 import type { Transaction } from './transaction.js'
-import type { ReceivedBody } from './handler.js'
+import type { IcapAnswer, ReceivedBody } from './handler.js'
 
 const crlfLast = Buffer.from('\r\n' + lastChunk, 'latin1')
 const lastChunkBuf = Buffer.from(lastChunk, 'latin1')
@@ -114,14 +116,42 @@ export async function answer (tx: Transaction, ctx: IcapContext, socket: Socket,
     socket.write(responder.options(service, ctx.optionsSettings, close))
     return
   }
+  if (tx.early !== undefined) {
+    // Decided from the headers alone (IcapHandler.early): the body was skipped, not stored.
+    await sendDecision(tx, ctx, socket, close, tx.early, false)
+    return
+  }
+  // A trickle whose head never went out (the body ended with the preview) is an ordinary echo.
+  if (tx.trickle?.started === false) tx.trickle = undefined
   const info = tx.info(ctx, service)
+  const trickle = tx.trickle
+  // The 200 is on the wire: a failure from here on can only cut the connection.
+  if (trickle !== undefined) tx.status = 200
   const body = await receivedBody(tx, info.echoNeeded)
   const decision = await ctx.handler.respond(info, body, tx.controller.signal)
+  if (trickle !== undefined) {
+    tx.answer = decision
+    if (decision.kind === 'allow') {
+      if (decision.body !== undefined) await ctx.handler.bodies.release(decision.body)
+      trickle.finish()
+      return
+    }
+    // Not clean: the client keeps a truncated copy without its held-back tail.
+    tx.outcome = decision.kind === 'abort' ? 'aborted' : 'partially-blocked'
+    socket.destroy()
+    return
+  }
+  await sendDecision(tx, ctx, socket, close, decision, info.echoNeeded)
+}
+
+/// Writes the handler's decision as its ICAP answer.
+async function sendDecision (tx: Transaction, ctx: IcapContext, socket: Socket, close: boolean, decision: IcapAnswer<unknown>, echoNeeded: boolean): Promise<void> {
+  const { responder } = ctx
   tx.answer = decision
   switch (decision.kind) {
     case 'allow':
       try {
-        await sendUnchanged(tx, ctx, socket, close, info.echoNeeded ? decision.body : undefined)
+        await sendUnchanged(tx, ctx, socket, close, echoNeeded ? decision.body : undefined)
       } finally {
         if (decision.body !== undefined) await ctx.handler.bodies.release(decision.body)
       }

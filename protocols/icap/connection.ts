@@ -10,6 +10,7 @@ import { IcapParser, type IcapEvent, type ParseFailure } from './parser.js'
 import { Transaction, squidPipeBytes } from './transaction.js'
 import { answer } from './answer.js'
 import { continueResponse } from './respond.js'
+import { TrickleEcho } from './trickle.js'
 import type { IcapContext } from './context.js'
 import { errorMessage, statusOf, statusOfError } from './errors.js'
 
@@ -23,6 +24,11 @@ export function localAddress (socket: Socket): string {
 
 /// Pipelined bytes held while answering before the socket is paused.
 const holdLimit = 1024 * 1024
+/// A trickled echo the client reads slower than the body arrives: past this many unwritten bytes the
+/// socket stops reading until it drains (the echo's memory stays bounded).
+const trickleBacklogLimit = 4 * 1024 * 1024
+/// Preview bytes kept for a trickle that may start; a larger preview is never trickled.
+const previewKeepLimit = 1024 * 1024
 /// After an error answer: how long to keep reading (and discarding) before the socket is destroyed,
 /// so the client reads the answer instead of a reset.
 const lingerMs = 2_000
@@ -55,6 +61,7 @@ export class IcapConnection {
     socket.on('error', err => { ctx.log.debug({ remote: this.remote, err: err.message }, 'icap socket error') })
     socket.on('end', () => { this.#onPeerEnd() })
     socket.on('close', () => { this.#onClose() })
+    socket.on('drain', () => { this.#flow() })
     this.#arm('idle')
   }
 
@@ -96,8 +103,23 @@ export class IcapConnection {
     this.#tx = tx
     if (tx.hasBody) this.#arm('body')
     if (tx.wantsBody()) tx.writer = this.#ctx.handler.bodies.open(tx.declared)
-    // Without a preview the whole body follows at once; watch it for Squid's stall from the start.
-    if (tx.request.method === 'RESPMOD' && tx.hasBody && tx.request.preview === undefined) this.#watchStall(tx)
+    if (tx.request.preview !== undefined) return
+    // Without a preview the whole body follows at once: a trickle starts now; else watch the body
+    // for Squid's stall from the start.
+    this.#startTrickle(tx)
+    if (tx.trickle !== undefined) tx.trickle.open()
+    else if (tx.request.method === 'RESPMOD' && tx.hasBody) this.#watchStall(tx)
+  }
+
+  /// Trickle mode when the handler wants it for this transaction (IcapHandler.trickle).
+  #startTrickle (tx: Transaction): void {
+    const ctx = this.#ctx
+    if (!tx.mayTrickle(ctx) || tx.previewDataBytes > previewKeepLimit || tx.service === undefined) return
+    const plan = ctx.handler.trickle?.(tx.info(ctx, tx.service))
+    if (plan === undefined) return
+    const close = tx.request.close || ctx.isDraining(this.local) || this.#closeAfter || this.#peerEnded
+    tx.trickle = new TrickleEcho(this.#socket, ctx.responder.echo(tx.request, 200, close).head, plan.holdBackBytes)
+    for (const data of tx.previewData) tx.trickle.push(data)
   }
 
   #onBody (data: Buffer): void {
@@ -106,6 +128,15 @@ export class IcapConnection {
     tx.bodyBytes += data.length
     this.#timer?.refresh() // the body timer measures quiet time, not the whole body
     if (this.#stall !== undefined) tx.lastBodyAt = performance.now()
+    const trickle = tx.trickle
+    if (trickle !== undefined) {
+      // With a preview, the 200 starts with the first bytes after 100 Continue (never in its read).
+      if (!trickle.started) trickle.open()
+      trickle.push(data)
+    } else if (!tx.continued && tx.request.preview !== undefined && tx.previewDataBytes <= previewKeepLimit && tx.mayTrickle(this.#ctx)) {
+      tx.previewData.push(data)
+      tx.previewDataBytes += data.length
+    }
     const writer = tx.writer
     if (writer === undefined) return
     if (!tx.overLimit && tx.bodyBytes > this.#ctx.options.maxBodyBytes) {
@@ -136,7 +167,7 @@ export class IcapConnection {
     // Answers that need none of the rest of the body end the transaction inside the preview: a
     // rejection, or a body known to be over the limit (the handler decides it from what it declared;
     // inside the preview 204 is always possible, so no echo needs the rest).
-    if (tx.rejection !== undefined || tx.overLimit) {
+    if (tx.rejection !== undefined || tx.overLimit || tx.early !== undefined) {
       this.#parser.afterPreview(false)
       this.#complete(tx)
       return
@@ -144,7 +175,10 @@ export class IcapConnection {
     // RFC 3507 §4.5: the rest comes after 100 Continue. Written alone, never with the final answer.
     this.#socket.write(continueResponse)
     tx.continued = true
-    if (tx.request.method === 'RESPMOD') this.#watchStall(tx)
+    this.#startTrickle(tx)
+    tx.previewData.length = 0
+    // A trickle keeps Squid moving; a held body is watched for its stall.
+    if (tx.request.method === 'RESPMOD' && tx.trickle === undefined) this.#watchStall(tx)
     this.#handle(this.#parser.afterPreview(true))
   }
 
@@ -284,7 +318,9 @@ export class IcapConnection {
   #flow (): void {
     if (this.#state === 'closing' || this.#state === 'closed') return
     const backlog = this.#tx?.spoolBacklog ?? 0
-    const pause = this.#parser.heldBytes > holdLimit || (backlog > 0 && backlog > this.#ctx.spoolGate.share)
+    const echoing = this.#tx?.trickle !== undefined && this.#state === 'reading'
+    const pause = this.#parser.heldBytes > holdLimit || (backlog > 0 && backlog > this.#ctx.spoolGate.share) ||
+      (echoing && this.#socket.writableLength > trickleBacklogLimit)
     if (pause === this.#paused) return
     this.#paused = pause
     if (pause) {

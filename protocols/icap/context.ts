@@ -1,5 +1,6 @@
 /// What every connection of one server shares: settings, services, the responder, the handler and
 /// the event sink. Built once by server.ts; connections only read it (plus the drain flag).
+import type { TlsOptions } from 'node:tls'
 import type { ServiceTable } from './services.js'
 import type { Responder } from './respond.js'
 import type { OptionsSettings } from './options.js'
@@ -19,6 +20,11 @@ export interface IcapServerOptions {
   /// Service paths: the first is the primary, the rest aliases; `name:RESPMOD` limits the methods.
   readonly services: readonly string[]
   readonly maxConnections: number
+  /// Who may connect: asked with each new connection's remote address; false closes it at accept,
+  /// before a byte is read (reported as `denied`). Absent: everyone.
+  readonly admit?: ((remote: string) => boolean) | undefined
+  /// An ICAP-over-TLS listener (icaps://) on its own port, same host, services and limits.
+  readonly tls?: IcapTlsOptions | undefined
   readonly previewBytes: number
   readonly transferPreview: string
   readonly transferIgnore: string
@@ -39,6 +45,16 @@ export interface IcapServerOptions {
   readonly serverName?: string
   /// Header lines added to every answer (after Connection), e.g. the name of the node that answered.
   readonly answerHeaders?: readonly HeaderField[]
+}
+
+export interface IcapTlsOptions {
+  readonly port: number
+  /// node:tls server options: at least `key` and `cert`; `ca` to verify client certificates.
+  readonly options: TlsOptions
+  /// Client certificates: not asked for (`none`); asked for, and one that is presented must verify
+  /// against `ca`, but a client without one is served (`optional`); required and verified
+  /// (`require`). A client refused here is closed before any ICAP byte is read.
+  readonly clientCertificates: 'none' | 'optional' | 'require'
 }
 
 export interface IcapContext {

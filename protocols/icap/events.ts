@@ -18,7 +18,8 @@ export interface TransactionRecord {
   readonly bytes: number
   /// The ICAP status answered (0: none).
   readonly status: number
-  readonly outcome: 'answered' | 'aborted' | 'error'
+  /// `partially-blocked`: a trickled echo (IcapHandler.trickle) cut because the answer was not allow.
+  readonly outcome: 'answered' | 'aborted' | 'error' | 'partially-blocked'
   /// What the handler answered; undefined when it was not asked (OPTIONS, 404/405, or the
   /// transaction ended before its body was complete).
   readonly answer: 'allow' | 'replace' | 'error' | 'abort' | undefined
@@ -35,6 +36,10 @@ export interface IcapServerEvents {
   close: [{ readonly remote: string, readonly local: string }]
   /// A connection was answered 503 at accept (ICAP_TOO_MANY_CONNECTIONS or ICAP_DRAINING).
   refused: [{ readonly code: IcapErrorCode, readonly remote: string }]
+  /// A connection from an address the `admit` option refused, closed before a byte was read.
+  denied: [{ readonly remote: string, readonly local: string }]
+  /// An icaps:// client failed the handshake or its certificate was refused (closed, never read).
+  tlsRefused: [{ readonly remote: string, readonly reason: string }]
   /// A request could not be read; it was answered `failure.status` and its connection closed.
   protocolError: [{ readonly failure: ParseFailure, readonly remote: string }]
   /// A RESPMOD body stopped right at Squid's 64 KiB pipe size (Squid bug 5352).

@@ -42,6 +42,14 @@ export interface IcapTransactionInfo {
   /// An `allow` answer must hand the body back (`allow.body`): neither 204 nor 206 can be sent, so
   /// the original body is echoed in a 200.
   readonly echoNeeded: boolean
+  /// The 200 echo has been streaming while the body arrived (the handler's `trickle`): an `allow`
+  /// sends the held-back tail; any other answer cuts the connection (the client's copy is truncated).
+  readonly trickled: boolean
+}
+
+/// Trickle mode for one transaction: how many of the last body bytes wait for the verdict.
+export interface TricklePlan {
+  readonly holdBackBytes: number
 }
 
 /// The body of a transaction as the handler gets it.
@@ -86,6 +94,15 @@ export interface IcapHandler<B> {
   /// Decides one REQMOD/RESPMOD transaction once its body is in (`body` undefined: the message has
   /// none). `signal` aborts when the client goes away. A throw is answered with statusOfError(err).
   respond (tx: IcapTransactionInfo, body: ReceivedBody<B> | undefined, signal: AbortSignal): Promise<IcapAnswer<B>>
+  /// Optional: an answer from the headers alone (e.g. a URL blocked a moment ago), asked once per
+  /// REQMOD/RESPMOD when its headers are in. An answer here is given inside the preview (or after
+  /// the body, which is then skipped, not stored) and `respond` is not called.
+  early? (tx: IcapTransactionInfo): IcapAnswer<B> | undefined
+  /// Optional trickle mode (leaks a prefix: opt in per request). Asked for a RESPMOD whose clean
+  /// answer would be a 200 echo, once the rest of its body is coming (after 100 Continue, or at once
+  /// without a preview). A plan makes the server answer 200 at once and echo the body as it arrives,
+  /// holding back the last `holdBackBytes` until `respond` decides (`tx.trickled`).
+  trickle? (tx: IcapTransactionInfo): TricklePlan | undefined
 }
 
 /// The logger the server writes to: pino's call shape (an object, then a message).

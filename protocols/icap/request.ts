@@ -14,7 +14,7 @@ export interface HttpPart {
 export interface IcapRequest {
   readonly method: IcapMethod
   readonly uri: string
-  /// Service path from the URI (`icap://host:1344/avscan?x` → `avscan`).
+  /// Service path from the URI (`icap://host:1344/avscan?x` or `icaps://…` → `avscan`).
   readonly service: string
   readonly headers: Headers
   readonly encapsulated: Encapsulated
@@ -35,7 +35,9 @@ export function serviceFromUri (uri: string): string | undefined {
     path = uri
   } else {
     const scheme = uri.indexOf('://')
-    if (scheme < 0 || uri.slice(0, scheme).toLowerCase() !== 'icap') return undefined
+    // icaps:// is what Squid sends over TLS (the same service paths).
+    const name = uri.slice(0, scheme).toLowerCase()
+    if (scheme < 0 || (name !== 'icap' && name !== 'icaps')) return undefined
     const slash = uri.indexOf('/', scheme + 3)
     path = slash < 0 ? '/' : uri.slice(slash)
   }

@@ -5,6 +5,7 @@
 /// and respond.ts. What to answer is the handler's (handler.ts); what happened is emitted (events.ts).
 import { EventEmitter } from 'node:events'
 import { createServer, type Server, type AddressInfo, type Socket } from 'node:net'
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls'
 import { IcapConnection, localAddress } from './connection.js'
 import { Responder } from './respond.js'
 import { ServiceTable } from './services.js'
@@ -15,13 +16,19 @@ import { silentLogger, type IcapHandler, type IcapLogger } from './handler.js'
 import type { IcapServerEvents } from './events.js'
 import { statusOf, type IcapErrorCode } from './errors.js'
 
-export type { IcapServerOptions } from './context.js'
+export type { IcapServerOptions, IcapTlsOptions } from './context.js'
+
+/// Whether a TLS client presented a certificate at all (an empty object when it did not).
+function hasPeerCertificate (socket: TLSSocket): boolean {
+  return Object.keys(socket.getPeerCertificate()).length > 0
+}
 
 export class IcapServer<B = unknown> extends EventEmitter<IcapServerEvents> {
   readonly #options: IcapServerOptions
   readonly #log: IcapLogger
   readonly #server: Server
   readonly #extra: Server[]
+  readonly #tls: Server | undefined
   readonly #connections = new Set<IcapConnection>()
   readonly #ctx: IcapContext
   /// Drain state: the whole server (then with the addresses brought back one by one, e.g. one cluster
@@ -55,9 +62,39 @@ export class IcapServer<B = unknown> extends EventEmitter<IcapServerEvents> {
       spoolGate: new SpoolGate(),
       isDraining: local => this.#isDraining(local),
     }
-    const server = (): Server => createServer({ noDelay: true, allowHalfOpen: true }, socket => { this.#accept(socket) })
+    const server = (): Server => createServer({ noDelay: true, allowHalfOpen: true }, socket => { if (this.#admitted(socket)) this.#accept(socket) })
     this.#server = server()
     this.#extra = [...new Set(options.extraPorts ?? [])].filter(p => p !== options.port).map(server)
+    this.#tls = options.tls === undefined ? undefined : this.#tlsServer(options.tls)
+  }
+
+  /// icaps://: the allow list is asked on the raw connection, before the handshake; the client
+  /// certificate rule once it is done; then the connection is served like a plain one.
+  #tlsServer (tls: NonNullable<IcapServerOptions['tls']>): Server {
+    const mode = tls.clientCertificates
+    const server = createTlsServer({
+      ...tls.options,
+      requestCert: mode !== 'none',
+      rejectUnauthorized: mode === 'require',
+      allowHalfOpen: true,
+      noDelay: true,
+    }, socket => {
+      // `optional`: no certificate is fine, a certificate that does not verify is not.
+      if (mode === 'optional' && !socket.authorized && hasPeerCertificate(socket)) {
+        this.emit('tlsRefused', { remote: socket.remoteAddress ?? '-', reason: String(socket.authorizationError) })
+        socket.destroy()
+        return
+      }
+      this.#accept(socket)
+    })
+    server.on('connection', (raw: Socket) => { this.#admitted(raw) })
+    server.on('tlsClientError', (err, socket) => {
+      // A client that went away (or one the allow list closed, which has no address any more) is
+      // no refusal of ours.
+      if (socket.remoteAddress === undefined || /ECONNRESET|socket hang up/.test(err.message)) return
+      this.emit('tlsRefused', { remote: socket.remoteAddress, reason: err.message.trim() })
+    })
+    return server
   }
 
   /// The bound address once listening (port 0 in the config becomes the real port here).
@@ -70,9 +107,19 @@ export class IcapServer<B = unknown> extends EventEmitter<IcapServerEvents> {
   get connections (): number { return this.#connections.size }
 
   /// Listens on the main port and every extra port; resolves with the main port's address.
+  /// The icaps:// listener's address once listening.
+  get tlsAddress (): AddressInfo | undefined {
+    const address = this.#tls?.address()
+    return address === null || address === undefined || typeof address === 'string' ? undefined : address
+  }
+
   async listen (): Promise<AddressInfo> {
     const ports = [this.#options.port, ...[...new Set(this.#options.extraPorts ?? [])].filter(p => p !== this.#options.port)]
     const servers = [this.#server, ...this.#extra]
+    if (this.#tls !== undefined && this.#options.tls !== undefined) {
+      servers.push(this.#tls)
+      ports.push(this.#options.tls.port)
+    }
     try {
       for (const [i, server] of servers.entries()) {
         await new Promise<void>((resolve, reject) => {
@@ -86,6 +133,18 @@ export class IcapServer<B = unknown> extends EventEmitter<IcapServerEvents> {
       throw err
     }
     return this.#server.address() as AddressInfo
+  }
+
+  /// The allow list (options.admit): a connection from elsewhere is closed here, synchronously in
+  /// the accept callback, so not a byte of it is read.
+  #admitted (socket: Socket): boolean {
+    const admit = this.#options.admit
+    const remote = socket.remoteAddress ?? '-'
+    if (admit === undefined || admit(remote)) return true
+    const local = localAddress(socket)
+    socket.destroy()
+    this.emit('denied', { remote, local })
+    return false
   }
 
   #accept (socket: Socket): void {
@@ -159,7 +218,7 @@ export class IcapServer<B = unknown> extends EventEmitter<IcapServerEvents> {
   }
 
   async #close (graceMs: number): Promise<void> {
-    const closed = Promise.all([this.#server, ...this.#extra].map(async server => {
+    const closed = Promise.all([this.#server, ...this.#extra, ...(this.#tls === undefined ? [] : [this.#tls])].map(async server => {
       await new Promise<void>(resolve => { if (server.listening) server.close(() => resolve()); else resolve() })
     }))
     this.drain()

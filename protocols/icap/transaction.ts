@@ -3,6 +3,7 @@
 /// answer.ts asks the handler and turns its answer into a response.
 import type { IcapContext } from './context.js'
 import type { BodyWriter, IcapAnswer, IcapTransactionInfo } from './handler.js'
+import type { TrickleEcho } from './trickle.js'
 import type { TransactionRecord } from './events.js'
 import type { IcapService } from './services.js'
 import { declaredLength, httpUrl, type IcapRequest } from './request.js'
@@ -38,7 +39,14 @@ export class Transaction {
   /// Bytes handed to the spool file and not yet written (bounded by pausing the socket).
   spoolBacklog = 0
   status = 0
-  outcome: 'answered' | 'aborted' | 'error' = 'answered'
+  outcome: TransactionRecord['outcome'] = 'answered'
+  /// The handler's answer from the headers alone (IcapHandler.early): the body is not kept.
+  readonly early: IcapAnswer<unknown> | undefined
+  /// The streaming echo, in trickle mode.
+  trickle: TrickleEcho | undefined
+  /// Preview bytes, kept while a trickle may still start (they are the first bytes it echoes).
+  readonly previewData: Buffer[] = []
+  previewDataBytes = 0
   /// What the handler answered, once it has.
   answer: IcapAnswer<unknown> | undefined
   finished = false
@@ -57,6 +65,15 @@ export class Transaction {
     this.user = h.get('x-authenticated-user') ?? h.get('x-client-username')
     this.declared = declaredLength(request)
     if (this.declared !== undefined && this.declared > ctx.options.maxBodyBytes) this.overLimit = true
+    const early = ctx.handler.early
+    this.early = early !== undefined && this.service !== undefined && request.method !== 'OPTIONS' ? early.call(ctx.handler, this.info(ctx, this.service)) : undefined
+  }
+
+  /// Whether trickle mode can apply: a RESPMOD body still to come whose clean answer would be a 200
+  /// echo (no 204 or 206 possible once the rest follows), with a handler that offers it.
+  mayTrickle (ctx: IcapContext): boolean {
+    return ctx.handler.trickle !== undefined && this.request.method === 'RESPMOD' && this.hasBody && this.service !== undefined &&
+      this.rejection === undefined && this.early === undefined && !this.overLimit && !this.request.allow204
   }
 
   get hasBody (): boolean {
@@ -67,7 +84,7 @@ export class Transaction {
   /// Whether the body must be kept at all: not for rejected or OPTIONS requests, nor for a body over
   /// the limit that no echo can need (the client takes 204, or it is answered inside its preview).
   wantsBody (): boolean {
-    if (this.rejection !== undefined || this.request.method === 'OPTIONS' || !this.hasBody) return false
+    if (this.rejection !== undefined || this.early !== undefined || this.request.method === 'OPTIONS' || !this.hasBody) return false
     return !this.overLimit || !this.may204
   }
 
@@ -99,7 +116,8 @@ export class Transaction {
       user: this.user,
       remote: this.remote,
       local: this.local,
-      echoNeeded: this.hasBody && !(this.may204 || this.may206(ctx)),
+      echoNeeded: this.trickle === undefined && this.hasBody && !(this.may204 || this.may206(ctx)),
+      trickled: this.trickle !== undefined,
     }
   }
 

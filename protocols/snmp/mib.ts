@@ -89,6 +89,7 @@ export interface Readout {
   readonly timeouts: number
   readonly latencyAvgUs: number
   readonly latencyP99Us: number
+  readonly connectionsDenied: number
 }
 
 export function readout (s: MibSources): Readout {
@@ -117,6 +118,7 @@ export function readout (s: MibSources): Readout {
     timeouts: m.timeouts,
     latencyAvgUs: Math.round(latency.avgMs * 1000),
     latencyP99Us: Math.round(latency.p99Ms * 1000),
+    connectionsDenied: m.connectionsDenied,
   }
 }
 
@@ -150,6 +152,7 @@ export const scalars: readonly ScalarDef[] = [
   { name: 'swTimeouts', sub: 17, type: T.Counter64, value: (r, c64) => c64(r.timeouts) },
   { name: 'swLatencyAvg', sub: 18, type: T.Gauge32, value: r => gauge32(r.latencyAvgUs) },
   { name: 'swLatencyP99', sub: 19, type: T.Gauge32, value: r => gauge32(r.latencyP99Us) },
+  { name: 'swConnectionsDenied', sub: 20, type: T.Counter64, value: (r, c64) => c64(r.connectionsDenied) },
 ]
 
 const clusterTable: TableDef<ClusterNodeRow> = {

@@ -4,6 +4,7 @@
 import type { ClamdServer, CommandRecord } from '../../protocols/clamd/index.js'
 import type { Metrics } from '../metrics.js'
 import type { Logger } from '../log.js'
+import { denialCounter } from '../denials.js'
 
 function count (metrics: Metrics, record: CommandRecord): void {
   if (record.result === '-') return
@@ -19,6 +20,8 @@ export function observeClamd (server: ClamdServer, metrics: Metrics, log: Logger
   server.on('open', () => { metrics.connectionsOpen++; metrics.connectionsTotal++ })
   server.on('close', () => { metrics.connectionsOpen-- })
   server.on('refused', () => { metrics.overloads++ })
+  const denied = denialCounter('clamd', metrics, log)
+  server.on('denied', ({ remote }) => { denied(remote) })
   server.on('protocolError', ({ reason, remote }) => {
     metrics.errors++
     log.warn({ client: remote, reason }, 'clamd request not read')

@@ -1,6 +1,7 @@
 /// Scanwall's clamd server: the clamd protocol package configured from config `clamd`, answering
 /// with Scanwall's handler (scan + the clamd listener's policy profile), counted in the node's
 /// metrics. node.ts calls this; undefined when neither a TCP port nor a unix socket is configured.
+import { allowPredicate } from '../../config/networks.js'
 import { realpath } from 'node:fs/promises'
 import { ClamdServer } from '../../protocols/clamd/index.js'
 import type { ScanService } from '../scan/service.js'
@@ -65,6 +66,7 @@ export function createClamdServer (config: ConfigTree['clamd'], roots: readonly 
     extraPorts: others,
     socket: config.socket === '' ? undefined : config.socket,
     maxConnections: config.maxConnections,
+    admit: allowPredicate(config.allow),
     limits: { maxCommandBytes, streamMaxBytes: config.streamMaxBytes },
     timeouts: { commandReadMs: config.commandReadTimeoutMs, readMs: config.readTimeoutMs, idleMs: config.idleTimeoutMs },
     localScan: roots === undefined ? undefined : { roots, concurrency: config.localScan.concurrency },

@@ -2,17 +2,25 @@
 /// service and the policy. Bodies go to the scan service's sinks (memory, spooled past the limit);
 /// each REQMOD/RESPMOD body is scanned with its context, the policy decides, and the decision becomes
 /// an answer: unchanged (204/206/200 echo, the package picks), the block page, or the error code's
-/// ICAP status. A body over scan.maxObjectBytes is not scanned: the scan service calls it a `limit`
+/// ICAP status. With the profile's trickle mode, a RESPMOD download streams while it arrives and a
+/// block cuts it (`partially-blocked`); its URL is then refused at once for a while (its retry). A body over scan.maxObjectBytes is not scanned: the scan service calls it a `limit`
 /// and the policy decides it like any other (profile.blockOversize, from scan.oversize).
-import { allowAnswer, blockAnswer, istagFor, type BodyStore, type IcapAnswer, type IcapHandler, type IcapTransactionInfo, type ReceivedBody } from 'icap-server-lite'
+import { allowAnswer, blockAnswer, istagFor, type BodyStore, type IcapAnswer, type IcapHandler, type IcapTransactionInfo, type ReceivedBody, type TricklePlan } from 'icap-server-lite'
 import { readSource, releaseSource, type BodySource } from '../scan/body.js'
 import type { ScanService } from '../scan/service.js'
 import type { ScanBody, ScanContext } from '../scan/input.js'
-import { decide, type Profile } from '../policy/decide.js'
+import { decide, type Decision, type Profile } from '../policy/decide.js'
 import { renderBlockPage } from '../policy/block-page.js'
 import { icapStatusOf } from '../errors.js'
 import { noRecorder, type Recorder } from '../records/recorder.js'
 import type { Quarantine } from '../quarantine/keeper.js'
+import type { Verdict } from '../engine/verdict.js'
+import { RecentBlocks } from './recent-blocks.js'
+
+/// The decision reason (log line and decision database) of a download cut in trickle mode, and of
+/// its retry refused from the memory of recent cuts.
+export const partiallyBlocked = 'partially-blocked'
+export const recentlyBlocked = 'recently-blocked'
 
 export interface ScanwallHandlerDeps {
   readonly scan: ScanService
@@ -57,12 +65,34 @@ function headerMap (tx: IcapTransactionInfo): Record<string, string> {
 export class ScanwallIcapHandler implements IcapHandler<BodySource> {
   readonly bodies: BodyStore<BodySource>
   readonly #deps: ScanwallHandlerDeps
+  readonly #recentBlocks: RecentBlocks | undefined
+  readonly #plan: TricklePlan | undefined
   #istagVersion: string | undefined
   #istag = ''
 
   constructor (deps: ScanwallHandlerDeps) {
     this.#deps = deps
     this.bodies = { open: size => deps.scan.openSink(size), read: readSource, release: releaseSource }
+    const trickle = deps.profile.trickle
+    this.#plan = trickle === undefined ? undefined : { holdBackBytes: trickle.holdBackBytes }
+    this.#recentBlocks = trickle === undefined ? undefined : new RecentBlocks(trickle.retryBlockMs, trickle.retryBlockEntries)
+  }
+
+  /// Trickle mode is the profile's; the package asks only where a 200 echo would be needed.
+  trickle (): TricklePlan | undefined { return this.#plan }
+
+  /// A URL whose download was cut a moment ago: the block page at once, without fetching the body.
+  early (tx: IcapTransactionInfo): IcapAnswer<BodySource> | undefined {
+    const recent = this.#recentBlocks?.lookup(tx.url)
+    if (recent === undefined) return undefined
+    const verdict: Verdict = { status: 'infected', findings: [{ name: recent.threat, kind: 'signature', path: [] }], stats: { bytes: 0, objects: 0, depth: 0, ms: 0 } }
+    ;(this.#deps.recorder ?? noRecorder).record({ verdict, decision: { action: 'block', reason: recentlyBlocked, threat: recent.threat }, context: scanContext(tx), bytes: 0 })
+    return this.#blockPage(tx, recent.threat, recentlyBlocked)
+  }
+
+  #blockPage (tx: IcapTransactionInfo, threat: string, label: string): IcapAnswer<BodySource> {
+    const page = renderBlockPage(this.#deps.blockTemplate, { threat, url: tx.url, node: this.#deps.nodeId, service: tx.service.name })
+    return blockAnswer(threat, Buffer.from(page, 'utf8'), label)
   }
 
   /// Follows the signature set: a reload changes it, so caches drop objects judged by the old set.
@@ -86,7 +116,13 @@ export class ScanwallIcapHandler implements IcapHandler<BodySource> {
     const keepBody = tx.echoNeeded || (quarantine?.wants(context.service) ?? false)
     const outcome = await this.#deps.scan.scan(input, context, signal, { keepBody })
     const { verdict } = outcome
-    const decision = decide(verdict, this.#deps.profile)
+    const decided = decide(verdict, this.#deps.profile)
+    // Streamed in trickle mode: a block (or a failure, which cannot be answered any more) cuts the
+    // transfer; the client keeps a prefix, so the record says so.
+    const decision: Decision = tx.trickled && decided.action !== 'allow' && verdict.status !== 'aborted'
+      ? { action: 'block', reason: partiallyBlocked, threat: decided.action === 'block' ? decided.threat : 'Scanwall.ScanError' }
+      : decided
+    if (decision.action === 'block' && decision.reason === partiallyBlocked) this.#recentBlocks?.remember(tx.url, decision.threat)
     const kept = decision.action === 'block' && quarantine !== undefined && outcome.body !== undefined
       ? await quarantine.keep(outcome.body, verdict, decision, context)
       : undefined
@@ -98,10 +134,8 @@ export class ScanwallIcapHandler implements IcapHandler<BodySource> {
     switch (decision.action) {
       case 'allow':
         return allowAnswer(echo, verdict.status)
-      case 'block': {
-        const page = renderBlockPage(this.#deps.blockTemplate, { threat: decision.threat, url: tx.url, node: this.#deps.nodeId, service: tx.service.name })
-        return blockAnswer(decision.threat, Buffer.from(page, 'utf8'), verdict.status)
-      }
+      case 'block':
+        return this.#blockPage(tx, decision.threat, verdict.status)
       case 'fail':
         if (decision.code === 'SCAN_ABORTED') return { kind: 'abort', verdict: 'aborted' }
         return { kind: 'error', status: icapStatusOf(decision.code), verdict: verdict.status }

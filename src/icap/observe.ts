@@ -5,6 +5,7 @@
 import type { IcapServer, TransactionRecord } from 'icap-server-lite'
 import type { Metrics } from '../metrics.js'
 import type { Logger } from '../log.js'
+import { denialCounter } from '../denials.js'
 
 function count (metrics: Metrics, record: TransactionRecord): void {
   if (record.primary !== undefined) {
@@ -37,6 +38,10 @@ export function observeIcap (server: IcapServer, metrics: Metrics, log: Logger, 
   server.on('open', () => { metrics.connectionsOpen++; metrics.connectionsTotal++ })
   server.on('close', () => { metrics.connectionsOpen-- })
   server.on('refused', () => { metrics.overloads++ })
+  const denied = denialCounter('icap', metrics, log)
+  server.on('denied', ({ remote }) => { denied(remote) })
+  const certRefused = denialCounter('icaps', metrics, log, 'icaps connection refused: TLS handshake or client certificate failed')
+  server.on('tlsRefused', ({ remote, reason }) => { certRefused(remote, reason) })
   server.on('protocolError', () => { metrics.errors++ })
   server.on('stall', () => { metrics.squidStalls++ })
   server.on('transaction', record => {

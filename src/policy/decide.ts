@@ -15,6 +15,18 @@ export interface Profile {
   readonly blockBroken: boolean
   /// When no verdict could be had (queue full, worker crash, timeout): closed blocks, open allows.
   readonly failMode: 'closed' | 'open'
+  /// Trickle mode for large downloads (ICAP RESPMOD; leaks a prefix): stream the body while it is
+  /// scanned, hold back the last `holdBackBytes` until the verdict, cut the transfer on a block.
+  /// Undefined: off (the whole body is scanned before anything is sent).
+  readonly trickle?: TrickleSettings
+}
+
+export interface TrickleSettings {
+  readonly holdBackBytes: number
+  /// How long a URL cut in trickle mode is refused at once (a browser's retry), and how many such
+  /// URLs are remembered at most (oldest out first).
+  readonly retryBlockMs: number
+  readonly retryBlockEntries: number
 }
 
 /// Broken containers pass by default, as in ClamAV: truncated downloads and sloppy archivers are common,

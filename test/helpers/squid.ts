@@ -21,6 +21,11 @@ export interface SquidOptions {
   readonly icapPort: number
   readonly icapService: string
   readonly previewBytes?: number
+  /// The bug 5352 delay pool (default on); off shows what a deployment without it sees.
+  readonly delayPool?: boolean
+  /// ICAP over TLS (icaps://): the CA that signed the server's certificate, and Squid's own client
+  /// certificate and key when the server asks for one (files readable by the proxy user).
+  readonly icapTls?: { readonly cafile: string, readonly cert?: string, readonly key?: string }
 }
 
 export interface Squid {
@@ -31,8 +36,18 @@ export interface Squid {
   readonly accessLog: string
 }
 
+const delayPool = `# Squid 5.7 bug 5352 work-around: a no-op delay pool wakes parked origin reads once a second.
+delay_pools 1
+delay_class 1 1
+delay_parameters 1 1000000000/1000000000
+delay_access 1 allow all
+`
+
 export function renderSquidConf (o: SquidOptions & { port: number }): string {
-  const icap = `icap://${o.icapHost}:${o.icapPort}/${o.icapService}`
+  const tls = o.icapTls === undefined
+    ? ''
+    : ` tls-cafile=${o.icapTls.cafile}${o.icapTls.cert === undefined ? '' : ` tls-cert=${o.icapTls.cert}`}${o.icapTls.key === undefined ? '' : ` tls-key=${o.icapTls.key}`}`
+  const icap = `${o.icapTls === undefined ? 'icap' : 'icaps'}://${o.icapHost}:${o.icapPort}/${o.icapService}${tls}`
   return `# Scanwall test Squid (generated)
 http_port 127.0.0.1:${o.port}
 visible_hostname scanwall-test
@@ -55,12 +70,7 @@ acl origin_ok dst 127.0.0.0/8
 http_access deny !origin_ok
 http_access allow loopback
 http_access deny all
-# Squid 5.7 bug 5352 work-around: a no-op delay pool wakes parked origin reads once a second.
-delay_pools 1
-delay_class 1 1
-delay_parameters 1 1000000000/1000000000
-delay_access 1 allow all
-icap_enable on
+${o.delayPool === false ? '' : delayPool}icap_enable on
 icap_preview_enable on
 icap_preview_size ${o.previewBytes ?? 1024}
 icap_persistent_connections on

@@ -16,7 +16,7 @@ function info (request: IcapRequest): IcapTransactionInfo {
   const found = new ServiceTable(['avscan', 'srv_clamav']).lookup(request.service, request.method)
   assert.ok(found.ok)
   const h = request.headers
-  return { request, service: found.service, url: httpUrl(request), clientIp: h.get('x-client-ip'), user: h.get('x-authenticated-user') ?? h.get('x-client-username'), remote: '127.0.0.1', local: '127.0.0.1', echoNeeded: false }
+  return { request, service: found.service, url: httpUrl(request), clientIp: h.get('x-client-ip'), user: h.get('x-authenticated-user') ?? h.get('x-client-username'), remote: '127.0.0.1', local: '127.0.0.1', echoNeeded: false, trickled: false }
 }
 
 function respmod (icapHeaders: string): string {
