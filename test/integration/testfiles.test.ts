@@ -30,6 +30,7 @@ const unpacked: ReadonlyArray<readonly [string, string, boolean]> = [
   ['clam-fsg.exe', 'embedded-pe@6112.exe', true], // clam.exe lies whole in the last section
   ['clam-mew.exe', 'clam.exe', true], // the emulated image holds a zip with clam.exe
   ['clam-nsis.exe', 'clam.exe', true],
+  ['clam-pespin.exe', 'emulated-image@19936.exe', true],
   ['clam-petite.exe', 'clam.exe', true],
   ['clam-upack.exe', 'clam.exe', true],
   ['clam-wwpack.exe', 'clam.exe', true],

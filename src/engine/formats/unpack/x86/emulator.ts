@@ -55,7 +55,7 @@ export function emulatePe (file: Uint8Array, info: ExecutableInfo, limits: Emula
     const mapped = Math.min(Math.ceil(s.rawSize / align) * align, file.length - s.rawOffset, sizeOfImage - s.virtualAddress)
     if (mapped > 0) image.bytes.set(file.subarray(s.rawOffset, s.rawOffset + mapped), s.virtualAddress)
   }
-  const api = new WinApi(mem, info.imageBase)
+  const api = new WinApi(mem, info.imageBase, file)
   try { if (importRva !== 0) api.bindImports(importRva) } catch { /* a mangled import table: the stub binds its own */ }
   const stackBase = overlaps(mem, 0x100000, stackSize) ? mem.freeBase(stackSize) : 0x100000
   mem.map(stackBase, stackSize, 'stack')

@@ -16,15 +16,57 @@ const trapSlots = 0x4000
 const dllBase = 0x70000000
 const trapSize = trapSlots * 4
 
-/// What the fake kernel32 exports, sorted (walkers may binary-search the name table).
+/// What the fake kernel32 exports (the functions of Windows' kernel32 that programs and stubs commonly
+/// use, by name only), sorted: walkers may binary-search the name table, and stubs that look names up
+/// by hash find theirs only if it is here.
 const kernelExports = [
-  'CloseHandle', 'CreateFileA', 'CreateThread', 'ExitProcess', 'ExitThread', 'FreeLibrary', 'GetCommandLineA',
-  'GetCurrentProcess', 'GetCurrentProcessId', 'GetCurrentThreadId', 'GetLastError', 'GetModuleFileNameA',
-  'GetModuleHandleA', 'GetModuleHandleW', 'GetProcAddress', 'GetProcessHeap', 'GetStartupInfoA', 'GetSystemTime',
-  'GetTickCount', 'GetVersion', 'GetVersionExA', 'HeapAlloc', 'HeapFree', 'IsDebuggerPresent', 'LoadLibraryA',
-  'LoadLibraryExA', 'LoadLibraryW', 'MessageBoxA', 'ReadFile', 'SetLastError', 'Sleep', 'VirtualAlloc', 'VirtualFree',
-  'VirtualProtect', 'VirtualQuery', 'WriteFile', 'lstrcmpA', 'lstrlenA',
+  'AddAtomA', 'AddVectoredExceptionHandler', 'AllocConsole', 'AreFileApisANSI', 'Beep', 'CheckRemoteDebuggerPresent',
+  'CloseHandle', 'CompareFileTime', 'CompareStringA', 'CompareStringW', 'ConnectNamedPipe', 'CopyFileA', 'CopyFileW',
+  'CreateDirectoryA', 'CreateDirectoryW', 'CreateEventA', 'CreateEventW', 'CreateFileA', 'CreateFileMappingA',
+  'CreateFileMappingW', 'CreateFileW', 'CreateMutexA', 'CreateMutexW', 'CreatePipe', 'CreateProcessA',
+  'CreateProcessW', 'CreateRemoteThread', 'CreateSemaphoreA', 'CreateThread', 'CreateToolhelp32Snapshot',
+  'DebugActiveProcess', 'DebugBreak', 'DecodePointer', 'DeleteCriticalSection', 'DeleteFileA', 'DeleteFileW',
+  'DeviceIoControl', 'DisableThreadLibraryCalls', 'DuplicateHandle', 'EncodePointer', 'EnterCriticalSection',
+  'EnumResourceNamesA', 'ExitProcess', 'ExitThread', 'ExpandEnvironmentStringsA', 'FatalAppExitA',
+  'FileTimeToLocalFileTime', 'FileTimeToSystemTime', 'FindClose', 'FindFirstFileA', 'FindFirstFileW',
+  'FindNextFileA', 'FindNextFileW', 'FindResourceA', 'FindResourceExA', 'FindResourceW', 'FlushFileBuffers',
+  'FlushInstructionCache', 'FormatMessageA', 'FreeConsole', 'FreeEnvironmentStringsA', 'FreeEnvironmentStringsW',
+  'FreeLibrary', 'FreeResource', 'GetACP', 'GetCPInfo', 'GetCommandLineA', 'GetCommandLineW', 'GetComputerNameA',
+  'GetConsoleMode', 'GetCurrentDirectoryA', 'GetCurrentProcess', 'GetCurrentProcessId', 'GetCurrentThread',
+  'GetCurrentThreadId', 'GetDiskFreeSpaceA', 'GetDriveTypeA', 'GetEnvironmentStrings', 'GetEnvironmentStringsW',
+  'GetEnvironmentVariableA', 'GetExitCodeProcess', 'GetExitCodeThread', 'GetFileAttributesA', 'GetFileAttributesW',
+  'GetFileSize', 'GetFileTime', 'GetFileType', 'GetFullPathNameA', 'GetLastError', 'GetLocalTime', 'GetLocaleInfoA',
+  'GetLogicalDrives', 'GetModuleFileNameA', 'GetModuleFileNameW', 'GetModuleHandleA', 'GetModuleHandleExA',
+  'GetModuleHandleW', 'GetOEMCP', 'GetPrivateProfileStringA', 'GetProcAddress', 'GetProcessHeap',
+  'GetShortPathNameA', 'GetStartupInfoA', 'GetStartupInfoW', 'GetStdHandle', 'GetStringTypeA', 'GetStringTypeW',
+  'GetSystemDirectoryA', 'GetSystemInfo', 'GetSystemTime', 'GetSystemTimeAsFileTime', 'GetTempFileNameA',
+  'GetTempPathA', 'GetThreadContext', 'GetThreadLocale', 'GetTickCount', 'GetTimeZoneInformation',
+  'GetUserDefaultLCID', 'GetVersion', 'GetVersionExA', 'GetVersionExW', 'GetVolumeInformationA',
+  'GetWindowsDirectoryA', 'GlobalAlloc', 'GlobalFree', 'GlobalLock', 'GlobalMemoryStatus', 'GlobalUnlock',
+  'HeapAlloc', 'HeapCreate', 'HeapDestroy', 'HeapFree', 'HeapReAlloc', 'HeapSize', 'InitializeCriticalSection',
+  'InterlockedCompareExchange', 'InterlockedDecrement', 'InterlockedExchange', 'InterlockedIncrement',
+  'IsBadCodePtr', 'IsBadReadPtr', 'IsBadWritePtr', 'IsDBCSLeadByte', 'IsDebuggerPresent',
+  'IsProcessorFeaturePresent', 'LCMapStringA', 'LCMapStringW', 'LeaveCriticalSection', 'LoadLibraryA',
+  'LoadLibraryExA', 'LoadLibraryExW', 'LoadLibraryW', 'LoadResource', 'LocalAlloc', 'LocalFree', 'LockResource',
+  'MapViewOfFile', 'Module32First', 'Module32Next', 'MoveFileA', 'MulDiv', 'MultiByteToWideChar', 'OpenEventA',
+  'OpenFile', 'OpenFileMappingA', 'OpenMutexA', 'OpenProcess', 'OpenThread', 'OutputDebugStringA',
+  'OutputDebugStringW', 'PeekNamedPipe', 'Process32First', 'Process32Next', 'QueryPerformanceCounter',
+  'QueryPerformanceFrequency', 'RaiseException', 'ReadFile', 'ReadProcessMemory', 'ReleaseMutex', 'RemoveDirectoryA',
+  'ResetEvent', 'ResumeThread', 'RtlMoveMemory', 'RtlUnwind', 'RtlZeroMemory', 'SearchPathA',
+  'SetConsoleCtrlHandler', 'SetCurrentDirectoryA', 'SetEndOfFile', 'SetEnvironmentVariableA', 'SetErrorMode',
+  'SetEvent', 'SetFileAttributesA', 'SetFilePointer', 'SetFileTime', 'SetHandleCount', 'SetLastError',
+  'SetPriorityClass', 'SetStdHandle', 'SetThreadContext', 'SetThreadPriority', 'SetUnhandledExceptionFilter',
+  'SizeofResource', 'Sleep', 'SleepEx', 'SuspendThread', 'SystemTimeToFileTime', 'TerminateProcess',
+  'TerminateThread', 'Thread32First', 'Thread32Next', 'TlsAlloc', 'TlsFree', 'TlsGetValue', 'TlsSetValue',
+  'UnhandledExceptionFilter', 'UnmapViewOfFile', 'VirtualAlloc', 'VirtualAllocEx', 'VirtualFree', 'VirtualFreeEx',
+  'VirtualLock', 'VirtualProtect', 'VirtualProtectEx', 'VirtualQuery', 'VirtualQueryEx', 'WaitForMultipleObjects',
+  'WaitForSingleObject', 'WideCharToMultiByte', 'WinExec', 'WriteConsoleA', 'WriteFile',
+  'WritePrivateProfileStringA', 'WriteProcessMemory', 'lstrcatA', 'lstrcmpA', 'lstrcmpiA', 'lstrcpyA', 'lstrcpynA',
+  'lstrlenA', 'lstrlenW',
 ].sort()
+
+const ownPath = 'C:\\program.exe'
+const fileHandle = 0x1f0
 
 export type ApiOutcome = 'continue' | 'stop'
 
@@ -32,7 +74,9 @@ export class WinApi {
   readonly names: string[] = []
   readonly #libraries = new Map<string, number>()
 
-  constructor (readonly mem: Memory, readonly imageBase: number) {
+  #filePosition = 0
+
+  constructor (readonly mem: Memory, readonly imageBase: number, readonly file: Uint8Array) {
     const kernel = mem.map(kernelBase, trapBase - kernelBase + trapSize, 'kernel32').bytes
     kernel.fill(0xc3, trapBase - kernelBase)
     this.#libraries.set('kernel32.dll', kernelBase)
@@ -112,7 +156,29 @@ export class WinApi {
       }
       case 'VirtualFree': result = 1; args = 3; break
       case 'VirtualProtect': { const old = arg(3); if (old !== 0) this.mem.write32(old, 0x40); result = 1; args = 4; break }
-      case 'GetModuleFileNameA': result = 0; args = 3; break
+      case 'GetModuleFileNameA': result = this.#writeString(arg(1), arg(2), ownPath); args = 3; break
+      // The program's own file, the only one a stub opens (to check its own checksum or read an overlay).
+      case 'CreateFileA': result = fileHandle; this.#filePosition = 0; args = 7; break
+      case 'GetFileSize': if (arg(1) !== 0) this.mem.write32(arg(1), 0); result = this.file.length; args = 2; break
+      case 'SetFilePointer': {
+        const base = arg(3) === 0 ? 0 : arg(3) === 1 ? this.#filePosition : this.file.length
+        this.#filePosition = Math.max(0, Math.min(this.file.length, base + (arg(1) | 0)))
+        result = this.#filePosition
+        args = 4
+        break
+      }
+      case 'ReadFile': {
+        const n = Math.min(arg(2), this.file.length - this.#filePosition)
+        for (let i = 0; i < n; i++) this.mem.write8(arg(1) + i, this.file[this.#filePosition + i]!)
+        this.#filePosition += n
+        if (arg(3) !== 0) this.mem.write32(arg(3), n)
+        result = 1
+        args = 5
+        break
+      }
+      case 'CloseHandle': result = 1; args = 1; break
+      case 'GetTickCount': result = 0x10000; args = 0; break
+      case 'IsDebuggerPresent': result = 0; args = 0; break
       default: return 'stop'
     }
     const ret = cpu.pop()
@@ -120,6 +186,14 @@ export class WinApi {
     cpu.r[EAX] = result
     cpu.eip = ret
     return 'continue'
+  }
+
+  /// Copies `text` NUL-terminated into a buffer of `size` bytes; returns the length written.
+  #writeString (at: number, size: number, text: string): number {
+    const n = Math.min(text.length, Math.max(0, size - 1))
+    for (let i = 0; i < n; i++) this.mem.write8(at + i, text.charCodeAt(i))
+    if (size > 0) this.mem.write8(at + n, 0)
+    return n
   }
 
   #wide (p: number): string {
