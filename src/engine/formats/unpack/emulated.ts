@@ -1,5 +1,6 @@
 /// PE packers unpacked by running their stub in a small bounded x86 emulator (x86/emulator.ts):
-/// ASPack, FSG, MEW, Petite, Upack, WWPack and PESpin (clamav-testfiles' set). Why an emulator and
+/// ASPack, MEW, Petite, Upack, WWPack and PESpin (clamav-testfiles' set; FSG too, though its test file
+/// carries clam.exe unpacked and needs only embedded-pe.ts). Why an emulator and
 /// not one decoder per packer: their formats are described publicly only as the code of their stubs
 /// (aPLib- and LZMA-like coders with per-version twists, MEW's and Upack's header-overlapping
 /// layouts, PESpin's encryption layers and exception tricks), ClamAV's per-packer unpackers are GPL

@@ -16,8 +16,6 @@ export class Memory {
   readonly regions: Region[] = []
   #last: Region | undefined
   #allocated = 0
-  /// Written bytes are counted per region, so the caller can tell which sections a stub rewrote.
-  writes = 0
 
   constructor (readonly maxBytes: number) {}
 
@@ -73,13 +71,12 @@ export class Memory {
     return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0
   }
 
-  write8 (address: number, value: number): void { const o = this.#at(address, 1); this.#bytes[o] = value; this.writes++ }
-  write16 (address: number, value: number): void { const o = this.#at(address, 2); const b = this.#bytes; b[o] = value; b[o + 1] = value >>> 8; this.writes++ }
+  write8 (address: number, value: number): void { const o = this.#at(address, 1); this.#bytes[o] = value }
+  write16 (address: number, value: number): void { const o = this.#at(address, 2); const b = this.#bytes; b[o] = value; b[o + 1] = value >>> 8 }
   write32 (address: number, value: number): void {
     const o = this.#at(address, 4)
     const b = this.#bytes
     b[o] = value; b[o + 1] = value >>> 8; b[o + 2] = value >>> 16; b[o + 3] = value >>> 24
-    this.writes++
   }
 
   read (address: number, width: 1 | 2 | 4): number { return width === 1 ? this.read8(address) : width === 2 ? this.read16(address) : this.read32(address) }

@@ -1,6 +1,6 @@
 /// The x86 string instructions (MOVS, CMPS, STOS, LODS, SCAS) with REP/REPE/REPNE: ESI/EDI step by the
-/// operand width, backwards when DF is set; a repeated one runs to completion in one call (the
-/// emulator's step budget charges it by ECX, see emulator.ts).
+/// operand width, backwards when DF is set; a repeated one runs to completion in one call and counts
+/// as one step: its length is bounded by the region it walks (leaving it faults).
 import { ECX, EDI, ESI, EAX, type Cpu, type Width } from './cpu.js'
 
 export function stringOp (cpu: Cpu, op: number, w: Width): void {
