@@ -59,10 +59,14 @@ describe('x86-emulated unpacker and embedded programs', function () {
     })
   }
 
-  it('a stub that never ends stops at the step budget; junk at the entry point stops at a fault', async () => {
+  it('a stub that never ends stops at the step budget (REP iterations counted); junk at the entry point stops at a fault', async () => {
     const loop = packed([0xeb, 0xfe])
     const run = emulatePe(loop, readExecutable(loop)!, { maxSteps: 10_000, maxMemory: 16 << 20 })
     assert.ok(typeof run !== 'string' && run.stop === 'step budget used up' && run.steps === 10_000)
+    // l: mov esi, image; mov ecx, 0x3000; rep lodsb; jmp l: each REP iteration counts against the budget
+    const reps = packed([0xbe, ...le32(0x400000), 0xb9, ...le32(0x3000), 0xf3, 0xac, 0xeb, 0xf2])
+    const bounded = emulatePe(reps, readExecutable(reps)!, { maxSteps: 100_000, maxMemory: 16 << 20 })
+    assert.ok(typeof bounded !== 'string' && bounded.stop === 'step budget used up' && bounded.steps < 100, JSON.stringify(bounded))
     const junk = packed([0x0f, 0x0b, 0xff, 0xff])
     const fault = emulatePe(junk, readExecutable(junk)!, { maxSteps: 10_000, maxMemory: 16 << 20 })
     assert.ok(typeof fault !== 'string' && fault.stop.startsWith('unhandled exception 0xc000001d'), JSON.stringify(fault))

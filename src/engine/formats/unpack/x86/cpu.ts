@@ -44,6 +44,10 @@ export class Cpu {
   df = false
   of = false
   fsBase = 0
+  /// Iterations of repeated string instructions, charged against the step budget (workLimit), so a
+  /// REP over a large buffer in a loop cannot outlast it.
+  work = 0
+  workLimit = Infinity
   /// Decode state of the current instruction.
   start = 0
   opSize: 2 | 4 = 4

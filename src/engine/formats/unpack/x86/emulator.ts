@@ -72,6 +72,7 @@ export function emulatePe (file: Uint8Array, info: ExecutableInfo, limits: Emula
 
   const cpu = new Cpu(mem)
   cpu.fsBase = tebBase
+  cpu.workLimit = limits.maxSteps
   cpu.r[ESP] = stackBase + stackSize - 0x100
   cpu.push(api.addressOf('ExitThread'))
   cpu.r[EBX] = tebBase + 0x1000
@@ -107,7 +108,7 @@ export function emulatePe (file: Uint8Array, info: ExecutableInfo, limits: Emula
     return undefined
   }
 
-  for (; steps < limits.maxSteps; steps++) {
+  for (; steps + cpu.work < limits.maxSteps; steps++) {
     const eip = cpu.eip
     if (api.isTrap(eip)) {
       if (eip === sehReturn) {

@@ -1,6 +1,6 @@
 /// The x86 string instructions (MOVS, CMPS, STOS, LODS, SCAS) with REP/REPE/REPNE: ESI/EDI step by the
-/// operand width, backwards when DF is set; a repeated one runs to completion in one call and counts
-/// as one step: its length is bounded by the region it walks (leaving it faults).
+/// operand width, backwards when DF is set; a repeated one runs to completion in one call, each
+/// iteration charged to cpu.work so the emulator's step budget bounds REP loops too.
 import { ECX, EDI, ESI, EAX, type Cpu, type Width } from './cpu.js'
 
 export function stringOp (cpu: Cpu, op: number, w: Width): void {
@@ -8,7 +8,7 @@ export function stringOp (cpu: Cpu, op: number, w: Width): void {
   const kind = op & 0xfe
   const compares = kind === 0xa6 || kind === 0xae
   for (;;) {
-    if (cpu.rep !== 0 && cpu.r[ECX] === 0) return
+    if (cpu.rep !== 0 && (cpu.r[ECX] === 0 || cpu.work > cpu.workLimit)) return
     const src = (cpu.r[ESI]! + cpu.segBase) >>> 0
     const dst = cpu.r[EDI]!
     switch (kind) {
@@ -19,6 +19,7 @@ export function stringOp (cpu: Cpu, op: number, w: Width): void {
       default: cpu.alu(7, cpu.reg(EAX, w), cpu.mem.read(dst, w), w); cpu.r[EDI] = dst + delta
     }
     if (cpu.rep === 0) return
+    cpu.work++
     cpu.r[ECX] = cpu.r[ECX]! - 1
     if (compares && (cpu.rep === 1 ? !cpu.zf : cpu.zf)) return
   }
