@@ -5,9 +5,23 @@
 /// empty UPX0, the compressed image at the start of UPX1 and the PackHeader after the section table;
 /// an ELF32/ELF64 with l_info, p_info and b_info blocks after the program headers. The image that
 /// comes back out must equal `payload` byte for byte, so a hash signature of the payload proves it.
+/// LZMA (method 14) streams come from xz-utils (test/setup-peers.sh installs it).
+import { execFileSync } from 'node:child_process'
 import { longestMatch } from './lz-match.js'
 
 export type NrvWriterMethod = 'nrv2b' | 'nrv2d' | 'nrv2e'
+export type UpxWriterMethod = NrvWriterMethod | 'lzma'
+
+/// UPX's LZMA layout: a raw LZMA stream (xz-utils' `xz --format=raw --lzma1`, lc=3 lp=0 pb=2 as UPX
+/// uses) behind UPX's two header bytes, (lc + lp) << 3 | pb and lp << 4 | lc.
+function lzmaEncode (input: Uint8Array): Uint8Array {
+  const raw = execFileSync('xz', ['--format=raw', '--lzma1=preset=6,lc=3,lp=0,pb=2', '-c'], { input, maxBuffer: 1 << 26 })
+  return Buffer.concat([Buffer.from([(3 << 3) | 2, 3]), raw])
+}
+
+function compress (method: UpxWriterMethod, input: Uint8Array): Uint8Array {
+  return method === 'lzma' ? lzmaEncode(input) : nrvEncode(method, input)
+}
 
 class BitWriter {
   readonly bytes: number[] = []
@@ -89,7 +103,7 @@ export function nrvEncode (method: NrvWriterMethod, input: Uint8Array): Uint8Arr
   return Uint8Array.from(w.bytes)
 }
 
-const methodNumber: Record<NrvWriterMethod, number> = { nrv2b: 2, nrv2d: 5, nrv2e: 8 }
+const methodNumber: Record<UpxWriterMethod, number> = { nrv2b: 2, nrv2d: 5, nrv2e: 8, lzma: 14 }
 
 /// UPX's ctok32 filter 0x26 (what its stub undoes): each E8/E9 whose target falls inside the buffer
 /// gets its operand replaced by the marker byte and the 24-bit absolute target, big-endian.
@@ -106,10 +120,10 @@ export function ctoFilter (code: Uint8Array, cto: number): Uint8Array {
   return out
 }
 
-export function upxPe (payload: Uint8Array, method: NrvWriterMethod, options: { wide?: boolean, filter?: number, cto?: number } = {}): Buffer {
+export function upxPe (payload: Uint8Array, method: UpxWriterMethod, options: { wide?: boolean, filter?: number, cto?: number } = {}): Buffer {
   const wide = options.wide === true
   const filter = options.filter ?? 0
-  const packed = nrvEncode(method, filter === 0x26 ? ctoFilter(payload, options.cto ?? 0) : payload)
+  const packed = compress(method, filter === 0x26 ? ctoFilter(payload, options.cto ?? 0) : payload)
   const rawSize = Math.ceil((packed.length + 0x40) / 0x200) * 0x200
   const file = Buffer.alloc(0x400 + rawSize)
   file.write('MZ', 0, 'latin1')
@@ -155,9 +169,9 @@ export function upxPe (payload: Uint8Array, method: NrvWriterMethod, options: { 
   return file
 }
 
-export function upxElf (payload: Uint8Array, method: NrvWriterMethod, options: { wide?: boolean } = {}): Buffer {
+export function upxElf (payload: Uint8Array, method: UpxWriterMethod, options: { wide?: boolean } = {}): Buffer {
   const wide = options.wide === true
-  const packed = nrvEncode(method, payload)
+  const packed = compress(method, payload)
   const ehsize = wide ? 64 : 52
   const phsize = wide ? 56 : 32
   const info = ehsize + phsize

@@ -26,9 +26,16 @@ const isExecutable = (file: string): boolean => file.endsWith('.exe') && file !=
 /// program that embeds it) must come out; docs/engine.md says why the others are still missed.
 const unpacked: ReadonlyArray<readonly [string, string, boolean]> = [
   // file, last element of the finding's path, whether clam.exe comes out byte for byte
+  ['clam-aspack.exe', 'emulated-image@19936.exe', true], // run in the x86 emulator (emulated.ts)
+  ['clam-fsg.exe', 'embedded-pe@6112.exe', true], // clam.exe lies whole in the last section
+  ['clam-mew.exe', 'clam.exe', true], // the emulated image holds a zip with clam.exe
   ['clam-nsis.exe', 'clam.exe', true],
-  ['clam-upx.exe', 'upx-nrv2b', false],
-  ['clam-yc.exe', 'upx-nrv2b', false], // yC over the same UPX-packed program
+  ['clam-pespin.exe', 'emulated-image@19936.exe', true],
+  ['clam-petite.exe', 'clam.exe', true],
+  ['clam-upack.exe', 'clam.exe', true],
+  ['clam-wwpack.exe', 'clam.exe', true],
+  ['clam-upx.exe', 'upx-nrv2b@15840.exe', true], // the packed program carries clam.exe (embedded-pe.ts)
+  ['clam-yc.exe', 'upx-nrv2b@15840.exe', true], // yC over the same UPX-packed program
   ['clam.ea05.exe', 'clam.exe', true],
   ['clam.ea06.exe', 'clam.exe', true],
   ['clam_IScab_ext.exe', 'clam.exe', true],

@@ -1,12 +1,14 @@
 /// UPX unpacking, on programs packed here (test/helpers/upx-writer.ts: Debian bookworm has no `upx`)
-/// with each method (NRV2B, NRV2D, NRV2E) as PE32, PE32+, ELF32 and ELF64, and on clamav-testfiles'
+/// with each method (NRV2B, NRV2D, NRV2E, LZMA) as PE32, PE32+, ELF32 and ELF64, and on clamav-testfiles'
 /// clam-upx.exe, packed by the real UPX 3.01. The only signature is the MD5 of the original image, so
 /// a detection proves the image came back byte for byte; the packed file itself never matches it.
 import assert from 'node:assert/strict'
 import { existsSync, readFileSync } from 'node:fs'
 import { hashOnlyEngine, scanBytes } from '../../helpers/engine.js'
-import { ctoFilter, nrvEncode, upxElf, upxPe, type NrvWriterMethod } from '../../helpers/upx-writer.js'
+import { ctoFilter, nrvEncode, upxElf, upxPe, type NrvWriterMethod, type UpxWriterMethod } from '../../helpers/upx-writer.js'
+import { execFileSync } from 'node:child_process'
 import { nrvDecompress } from '../../../src/engine/formats/unpack/nrv.js'
+import { lzmaDecodeRaw } from '../../../src/engine/formats/unpack/lzma-raw.js'
 import { unpackUpxPe } from '../../../src/engine/formats/unpack/upx.js'
 import { unfilter } from '../../../src/engine/formats/unpack/upx-filter.js'
 import { readExecutable } from '../../../src/engine/executable/read.js'
@@ -52,6 +54,45 @@ describe('UPX unpacker', function () {
       })
     }
   }
+
+  for (const [label, build] of [
+    ['PE32', (p: Uint8Array) => upxPe(p, 'lzma')],
+    ['PE32+', (p: Uint8Array) => upxPe(p, 'lzma', { wide: true })],
+    ['ELF32', (p: Uint8Array) => upxElf(p, 'lzma')],
+    ['ELF64', (p: Uint8Array) => upxElf(p, 'lzma', { wide: true })],
+  ] as const) {
+    it(`lzma ${label}: the engine finds the original image by its hash`, async () => {
+      const image = program(13)
+      const packed = build(image)
+      assert.ok(packed.length < image.length, 'the image must have been compressed')
+      const engine = await hashOnlyEngine(image, 'Test.UPX.LZMA')
+      const verdict = await scanBytes(engine, packed, `lzma-${label}`)
+      assert.equal(verdict.status, 'infected', JSON.stringify(verdict.findings))
+      assert.deepEqual(verdict.findings[0]?.path, [`lzma-${label}`, 'upx-lzma'])
+    })
+  }
+
+  it('lzma-raw decodes xz-utils raw LZMA1 streams for other lc/lp/pb (end marker included)', () => {
+    const data = Buffer.concat([program(19), Buffer.alloc(20_000, 0x41), program(23)])
+    for (const [lc, lp, pb] of [[0, 2, 0], [4, 0, 4], [1, 3, 1]] as const) {
+      const raw = execFileSync('xz', ['--format=raw', `--lzma1=preset=6,lc=${lc},lp=${lp},pb=${pb}`, '-c'], { input: data })
+      assert.deepEqual(Buffer.from(lzmaDecodeRaw(raw, 0, raw.length, { lc, lp, pb }, data.length)), data, `lc=${lc} lp=${lp} pb=${pb}`)
+    }
+    assert.throws(() => lzmaDecodeRaw(Uint8Array.of(0, 0, 0), 0, 3, { lc: 3, lp: 0, pb: 2 }, 10), /ends early/)
+  })
+
+  it('lzma: a damaged stream or header gives a reason, never an exception', () => {
+    const image = program(17)
+    const packed = upxPe(image, 'lzma' satisfies UpxWriterMethod)
+    for (const [at, value] of [[0x400, 0xff], [0x401, 0x99], [0x420, 0x00], [0x480, 0xff]] as const) {
+      const bad = Buffer.from(packed)
+      bad[at] = value
+      const result = unpackUpxPe(bad, readExecutable(bad)!, 1 << 20)
+      if (typeof result !== 'string') assert.notDeepEqual(result.bytes, image)
+    }
+    const cut = packed.subarray(0, 0x500)
+    assert.equal(typeof unpackUpxPe(cut, readExecutable(cut)!, 1 << 20), 'string')
+  })
 
   it('undoes the call-trick filter 0x26 (calls stored big-endian behind a marker byte)', async () => {
     const image = program(9)

@@ -4,12 +4,13 @@
 /// original sections sits at the start of the first section that has file bytes (UPX1, after the
 /// empty UPX0 it expands into); an ELF keeps `l_info` (`UPX!`) and `p_info` after its program headers,
 /// then one `b_info` (uncompressed size, compressed size, method, filter) per compressed block.
-/// Methods NRV2B/NRV2D/NRV2E (32- and 8-bit bit buffers, nrv.ts) are decoded; LZMA (method 14) and
-/// the 16-bit variants are reported as unsupported. The x86 "call trick" filters are undone so calls
+/// Methods NRV2B/NRV2D/NRV2E (32- and 8-bit bit buffers, nrv.ts) and LZMA (method 14, lzma-raw.ts)
+/// are decoded; the 16-bit NRV variants are reported as unsupported. The x86 "call trick" filters are undone so calls
 /// and jumps read as in the original code. Every size and offset is checked against the file and
 /// against `limit` (the caller's budget): a lying header gives a reason string, never an exception.
 import { nrvDecompress, type NrvMethod } from './nrv.js'
 import { unfilter } from './upx-filter.js'
+import { lzmaDecodeRaw } from './lzma-raw.js'
 import type { ExecutableInfo } from '../../executable/types.js'
 
 /// What unpacking gave: the uncompressed image (the original sections back to back, as UPX laid them
@@ -21,6 +22,8 @@ const methods: ReadonlyMap<number, readonly [NrvMethod, 8 | 32]> = new Map([
   [5, ['nrv2d', 32]], [6, ['nrv2d', 8]],
   [8, ['nrv2e', 32]], [9, ['nrv2e', 8]],
 ])
+
+const lzmaMethod = 14
 
 const magic = [0x55, 0x50, 0x58, 0x21] // "UPX!"
 
@@ -36,9 +39,10 @@ function findMagic (bytes: Uint8Array, from: number, to: number): number {
 }
 
 function decode (method: number, bytes: Uint8Array, start: number, size: number, limit: number): Uint8Array | string {
-  const known = methods.get(method)
-  if (known === undefined) return method === 14 ? 'UPX LZMA method not supported' : `UPX method ${method} not supported`
   if (size > limit) return `UPX uncompressed size ${size} over the limit`
+  if (method === lzmaMethod) return decodeLzma(bytes, start, size)
+  const known = methods.get(method)
+  if (known === undefined) return `UPX method ${method} not supported`
   try {
     const { output } = nrvDecompress(known[0], bytes, start, size, known[1])
     return output
@@ -47,7 +51,24 @@ function decode (method: number, bytes: Uint8Array, start: number, size: number,
   }
 }
 
-function methodName (method: number): string { return methods.get(method)?.[0] ?? `method-${method}` }
+/// UPX's LZMA streams start with two bytes of their own instead of LZMA's five: (lc + lp) << 3 | pb,
+/// then lp << 4 | lc (UPX's compress_lzma.cpp writes them so; its stub reads them). No dictionary
+/// size: the whole output is the window.
+function decodeLzma (bytes: Uint8Array, start: number, size: number): Uint8Array | string {
+  if (start + 3 > bytes.length) return 'UPX LZMA stream past the end of the file'
+  const pb = bytes[start]! & 7
+  const lp = bytes[start + 1]! >>> 4
+  const lc = bytes[start + 1]! & 15
+  if ((bytes[start]! >>> 3) !== lc + lp) return 'UPX LZMA header inconsistent'
+  try {
+    const output = lzmaDecodeRaw(bytes, start + 2, bytes.length, { lc, lp, pb }, size)
+    return output.length === size ? output : 'UPX LZMA stream ended before the stated size'
+  } catch (error) {
+    return (error as Error).message
+  }
+}
+
+function methodName (method: number): string { return method === lzmaMethod ? 'lzma' : methods.get(method)?.[0] ?? `method-${method}` }
 
 export function unpackUpxPe (bytes: Uint8Array, info: ExecutableInfo, limit: number): UpxImage | string {
   const firstRaw = info.sections.find(s => s.rawSize > 0)
