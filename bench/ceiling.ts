@@ -39,7 +39,9 @@ async function memoryBody (service: ScanService, bytes: Uint8Array): Promise<Bod
 
 /// Cache on ('bench') against off ('nocache', in disabledServices) in one service: batches of unique
 /// 1 MiB bodies, two in flight, CPU time of this process (all threads) per body, batches alternating.
-async function cacheCost (service: ScanService, reps: number, perBatch: number): Promise<{ on: number, off: number }> {
+/// The cost is the median of the back-to-back pairs' ratios (many small pairs: the machine's load
+/// drifts less within one pair than across a few large batches).
+async function cacheCost (service: ScanService, reps: number, perBatch: number): Promise<{ on: number, off: number, cost: number }> {
   const on: number[] = []
   const off: number[] = []
   for (let rep = 0; rep < reps; rep++) {
@@ -52,26 +54,34 @@ async function cacheCost (service: ScanService, reps: number, perBatch: number):
       ;(name === 'bench' ? on : off).push((cpuMs() - before) / perBatch)
     }
   }
-  return { on: median(on), off: median(off) }
+  return { on: median(on), off: median(off), cost: median(on.map((x, i) => x / (off[i] ?? x) - 1)) }
 }
 
 /// A 16 MiB body (spooled): its first scan against its answers from the cache (third sighting on).
-async function repeatRatio (service: ScanService, spool: string, repeats: number): Promise<{ firstMs: number, secondMs: number, hitMs: number }> {
-  const sink = service.openSink()
+/// Each sighting arrives through its own sink, as each ICAP or clamd request does (the sink hashes
+/// a repeated body while it spools: src/scan/spool-hash.ts); the time is from the body being in to
+/// the verdict.
+async function repeatRatio (service: ScanService, spool: string, repeats: number): Promise<{ firstMs: number, secondMs: number, hitMs: number, spoolFirstMs: number, spoolHitMs: number }> {
   const bytes = randomBytes(16 << 20)
-  for (let at = 0; at < bytes.length; at += 1 << 20) await sink.write(bytes.subarray(at, at + (1 << 20)))
-  const body = await sink.finish()
-  if (body.kind !== 'file') throw new Error(`a 16 MiB body was not spooled (spool ${spool})`)
-  const wall = async (): Promise<number> => { const t = performance.now(); await service.scan(body, { service: 'bench' }, never); return performance.now() - t }
-  try {
-    const firstMs = await wall()
-    const secondMs = await wall() // hashed, scanned, stored
-    const hits: number[] = []
-    for (let i = 0; i < repeats; i++) hits.push(await wall())
-    return { firstMs, secondMs, hitMs: median(hits) }
-  } finally {
-    await releaseSource(body)
+  const sighting = async (): Promise<{ spoolMs: number, scanMs: number }> => {
+    const started = performance.now()
+    const sink = service.openSink()
+    for (let at = 0; at < bytes.length; at += 1 << 20) await sink.write(bytes.subarray(at, at + (1 << 20)))
+    const body = await sink.finish()
+    try {
+      if (body.kind !== 'file') throw new Error(`a 16 MiB body was not spooled (spool ${spool})`)
+      const t = performance.now()
+      await service.scan(body, { service: 'bench' }, never)
+      return { spoolMs: t - started, scanMs: performance.now() - t }
+    } finally {
+      await releaseSource(body)
+    }
   }
+  const first = await sighting()
+  const second = await sighting() // hashed while spooled, scanned, stored
+  const hits: Array<{ spoolMs: number, scanMs: number }> = []
+  for (let i = 0; i < repeats; i++) hits.push(await sighting())
+  return { firstMs: first.scanMs, secondMs: second.scanMs, hitMs: median(hits.map(h => h.scanMs)), spoolFirstMs: first.spoolMs, spoolHitMs: median(hits.map(h => h.spoolMs)) }
 }
 
 async function jobsAgainstMultiscan (root: string, dbDir: string, corpus: string): Promise<{ oursMs: number, theirsMs: number, bytes: number }> {
@@ -129,10 +139,10 @@ export async function runCeilingBench (options: CeilingBenchOptions = {}): Promi
     const cache = { maxEntries: 65_536, maxBytes: 16 << 20, minBytes: 16 << 10, disabledServices: ['nocache'] }
     const service = await ScanService.start({ workers: 2, maxQueue: 64, workerMaxOldGenMb: 512, memoryLimit: 2 << 20, spoolDir: spool, timeoutMs: 120_000, signaturesDir: dbDir, inlineMaxBytes: 16 << 10, cache }, new Metrics(), pino({ level: 'silent' }))
     try {
-      const cost = await cacheCost(service, quick ? 2 : 6, quick ? 8 : 32)
-      rows.push(`| unique 1 MiB bodies: CPU per body, cache on / off (process, all threads) | ${cost.on.toFixed(2)} ms | ${cost.off.toFixed(2)} ms | **${(100 * (cost.on / cost.off - 1)).toFixed(1)} %** (target < 3 %) |`)
+      const cost = await cacheCost(service, quick ? 2 : 16, quick ? 8 : 12)
+      rows.push(`| unique 1 MiB bodies: CPU per body, cache on / off (process, all threads; cost: median of the paired ratios) | ${cost.on.toFixed(2)} ms | ${cost.off.toFixed(2)} ms | **${(100 * cost.cost).toFixed(1)} %** (target < 3 %) |`)
       const repeat = await repeatRatio(service, spool, quick ? 3 : 9)
-      rows.push(`| repeated 16 MiB body (spooled): first scan / answer from the cache (wall, median) | ${repeat.hitMs.toFixed(1)} ms | ${repeat.firstMs.toFixed(0)} ms first (${repeat.secondMs.toFixed(0)} ms second: hashed + scanned) | **${(repeat.firstMs / repeat.hitMs).toFixed(1)}x** (target ≥ 20x) |`)
+      rows.push(`| repeated 16 MiB body (spooled): first scan / answer from the cache (wall, median) | ${repeat.hitMs.toFixed(1)} ms | ${repeat.firstMs.toFixed(0)} ms first (${repeat.secondMs.toFixed(0)} ms second: hashed while spooled, scanned; spooling ${repeat.spoolFirstMs.toFixed(0)} ms first, ${repeat.spoolHitMs.toFixed(0)} ms hashed) | **${(repeat.firstMs / repeat.hitMs).toFixed(1)}x** (target ≥ 20x) |`)
     } finally {
       await service.close()
     }

@@ -45,6 +45,8 @@ export class IcapConnection {
   #closeAfter = false
   #peerEnded = false
   #paused = false
+  /// Aborted when the connection goes away; the signal every transaction of it hands the handler.
+  readonly #abort = new AbortController()
   readonly remote: string
   /// The address the client connected to (a cluster's virtual address, or the node's own).
   readonly local: string
@@ -89,7 +91,7 @@ export class IcapConnection {
     for (const event of events) {
       if (this.#state === 'closing' || this.#state === 'closed') return
       switch (event.kind) {
-        case 'head': this.#onHead(new Transaction(event.request, this.#ctx, this.remote, this.local)); break
+        case 'head': this.#onHead(new Transaction(event.request, this.#ctx, this.remote, this.local, this.#abort)); break
         case 'body': this.#onBody(event.data); break
         case 'preview-end': this.#onPreviewEnd(); break
         case 'end': this.#onEnd(event.ieof); break

@@ -92,7 +92,9 @@ export interface IcapHandler<B> {
   /// The current ISTag value, quoted (RFC 3507 §4.7); see istagFor().
   istag (): string
   /// Decides one REQMOD/RESPMOD transaction once its body is in (`body` undefined: the message has
-  /// none). `signal` aborts when the client goes away. A throw is answered with statusOfError(err).
+  /// none). `signal` aborts when the client goes away; it is the connection's, shared by the
+  /// transactions it carries one after another, so remove any listener added to it once answered.
+  /// A throw is answered with statusOfError(err).
   respond (tx: IcapTransactionInfo, body: ReceivedBody<B> | undefined, signal: AbortSignal): Promise<IcapAnswer<B>>
   /// Optional: an answer from the headers alone (e.g. a URL blocked a moment ago), asked once per
   /// REQMOD/RESPMOD when its headers are in. An answer here is given inside the preview (or after

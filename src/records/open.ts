@@ -4,6 +4,7 @@
 import { ScanwallError, errorMessage } from '../errors.js'
 import type { RecordStore } from './store.js'
 import { SqliteStore } from './sqlite-store.js'
+import { SqliteThreadStore } from './sqlite-thread.js'
 import { PgStore } from './pg-store.js'
 import { DecisionRecorder } from './writer.js'
 import type { Logger } from '../log.js'
@@ -20,7 +21,8 @@ export async function openStore (settings: StoreSettings, { readonly = false }: 
     }
   }
   try {
-    return new SqliteStore(settings.path, { readonly })
+    // The node writes on a thread of its own (sqlite-thread.ts); the CLI reads in-process.
+    return readonly ? new SqliteStore(settings.path, { readonly }) : await SqliteThreadStore.open(settings.path)
   } catch (err) {
     throw new ScanwallError('CONFIG_INVALID', `stats.path: cannot open ${settings.path}: ${errorMessage(err)}`)
   }

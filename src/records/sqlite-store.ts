@@ -1,5 +1,6 @@
-/// The embedded decision database: better-sqlite3 (synchronous, so one batch is one short
-/// transaction on the I/O thread, every 250 ms at most) in WAL mode with prepared statements. WAL
+/// The embedded decision database: better-sqlite3 (synchronous: one batch is one short transaction,
+/// every 250 ms at most; the node runs it on a thread of its own, sqlite-thread.ts, the CLI
+/// in-process) in WAL mode with prepared statements. WAL
 /// with synchronous=NORMAL keeps every committed transaction when the process is killed (the log is
 /// in the kernel's page cache); only a power loss may take the last ones.
 import Database from 'better-sqlite3'

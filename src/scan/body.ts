@@ -8,10 +8,13 @@ import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { ScanwallError, errorMessage } from '../errors.js'
+import { SpoolHash, type HashAdmission } from './spool-hash.js'
 
 export type BodySource =
   | { readonly kind: 'memory', readonly bytes: ArrayBuffer, readonly size: number }
-  | { readonly kind: 'file', readonly path: string, readonly size: number }
+  /// `sha256`: the content's SHA-256 (base64) when the sink hashed it while spooling (spool-hash.ts);
+  /// set only by BodySink, since the verdict cache trusts it as the content's key.
+  | { readonly kind: 'file', readonly path: string, readonly size: number, readonly sha256?: string }
 
 /// Bytes of memory-held bodies across all open sinks. A sink reserves every buffer it allocates
 /// and spools instead when the reservation is refused, so many open transactions cannot each hold
@@ -37,6 +40,8 @@ export interface SinkOptions {
   readonly spoolDir: string
   /// Known size (Content-Length), if any: preallocates, or spools at once when over the limit.
   readonly expectedSize?: number | undefined
+  /// Hash a spooled body while it arrives when this admits its head (the verdict cache's doorkeeper).
+  readonly hashSpooled?: HashAdmission | undefined
 }
 
 const initialCapacity = 16 * 1024
@@ -49,6 +54,8 @@ export class BodySink {
   #pendingWrite: Promise<void> = Promise.resolve()
   #writeError: unknown
   #closed = false
+  /// Spooled bytes being hashed as they go to the file (absent: no cache, or not spooled).
+  #hash: SpoolHash | undefined
 
   /// Bytes of this sink's buffer reserved from the shared budget.
   #reserved = 0
@@ -101,6 +108,7 @@ export class BodySink {
     // fresh buffers per read, so the ICAP layer's views are never reused under us; a copy here
     // doubled the bytes in flight per spooled body and the garbage the GC has to catch up with.
     this.#size += chunk.length
+    this.#hash?.update(chunk)
     this.#pendingWrite = this.#pendingWrite.then(async () => {
       if (this.#writeError !== undefined || this.#file === undefined) return
       await this.#file.handle.write(chunk)
@@ -126,6 +134,11 @@ export class BodySink {
   #spoolSoon (): void {
     this.#spoolStarted = true
     const head = this.#buffer.subarray(0, this.#size)
+    const admit = this.#options.hashSpooled
+    if (admit !== undefined) {
+      this.#hash = new SpoolHash(admit, this.#options.expectedSize)
+      this.#hash.update(head)
+    }
     this.#pendingWrite = this.#pendingWrite.then(async () => {
       await mkdir(this.#options.spoolDir, { recursive: true, mode: 0o700 })
       const path = join(this.#options.spoolDir, `body-${process.pid}-${randomBytes(8).toString('hex')}`)
@@ -146,7 +159,8 @@ export class BodySink {
     }
     if (this.#file !== undefined) {
       await this.#file.handle.close()
-      return { kind: 'file', path: this.#file.path, size: this.#size }
+      const sha256 = this.#hash?.digest()
+      return sha256 === undefined ? { kind: 'file', path: this.#file.path, size: this.#size } : { kind: 'file', path: this.#file.path, size: this.#size, sha256 }
     }
     // Trim to size without a copy when the buffer is exact; otherwise one copy into an exact buffer
     // so the transferred ArrayBuffer is no larger than the body.

@@ -165,7 +165,10 @@ export class ScanService {
   get inlineScans (): number { return this.#inlineScans }
 
   openSink (expectedSize?: number): BodySink {
-    return new BodySink({ memoryLimit: this.#options.memoryLimit, spoolDir: this.#options.spoolDir, expectedSize, budget: this.#memory })
+    const cache = this.#cache
+    // With the cache on, a spooled body whose head was seen before is hashed while it arrives.
+    const hashSpooled = cache === undefined ? undefined : (head: string, size: number | undefined): boolean => cache.admitsHash(head, size)
+    return new BodySink({ memoryLimit: this.#options.memoryLimit, spoolDir: this.#options.spoolDir, expectedSize, budget: this.#memory, hashSpooled })
   }
 
   #leafScanner (db: CompiledDb, kernelMemory: WasmMemory | undefined): Engine | undefined {

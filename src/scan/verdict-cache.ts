@@ -22,6 +22,11 @@
 /// least recently used first out; the doorkeeper holds as many fingerprints as the cache holds
 /// entries (~80 bytes each, not counted in maxBytes), oldest first out. Only verdicts that are clean with no finding at all are stored, never
 /// infected, limit, encrypted, broken, error, timeout or aborted ones.
+///
+/// Spooled bodies can come with their SHA-256 already computed: the sink hashes while the body
+/// arrives when `admitsHash` says its head (digest of the first 16 KiB, and the declared size) was
+/// seen before (spool-hash.ts). Such a body skips the fingerprint and the file read: the key is
+/// looked up at once, and a miss is stored (the hash is paid for already).
 import { createHash, hash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { open } from 'node:fs/promises'
@@ -54,6 +59,8 @@ export class VerdictCache {
   readonly #options: VerdictCacheOptions
   readonly #entries = new Map<string, Entry>()
   readonly #seen = new Set<string>()
+  /// Heads of spooled bodies seen (spool-hash.ts): a second one is hashed while it arrives.
+  readonly #heads = new Set<string>()
   #scope = ''
   /// Bumped by every clear(): a scan that started before a reload must not store its verdict after it.
   #generation = 0
@@ -85,21 +92,31 @@ export class VerdictCache {
   clear (): void {
     this.#entries.clear()
     this.#seen.clear()
+    this.#heads.clear()
     this.#bytes = 0
     this.#generation++
+  }
+
+  /// Whether a spooled body whose head digest (and declared size) is this one is worth hashing whole
+  /// while it arrives: yes when the same head was seen before. The first sighting is remembered.
+  admitsHash (headDigest: string, expectedSize: number | undefined): boolean {
+    return !remember(this.#heads, `${expectedSize ?? '-'}:${headDigest}`, this.#options.maxEntries)
   }
 
   /// Looks a body up. A first sighting is remembered by fingerprint and returns nothing to do.
   async lookup (body: BodySource): Promise<CacheLookup> {
     const generation = this.#generation
+    const hashed = body.kind === 'file' ? body.sha256 : undefined
+    if (hashed !== undefined) return this.#find(keyOf(body.size, hashed), generation)
     const print = await fingerprint(body)
-    if (!this.#seen.has(print)) {
+    if (remember(this.#seen, print, this.#options.maxEntries)) {
       this.firstSightings++
-      this.#seen.add(print)
-      if (this.#seen.size > this.#options.maxEntries) this.#seen.delete(this.#seen.values().next().value as string)
       return {}
     }
-    const key = await contentKey(body)
+    return this.#find(await contentKey(body), generation)
+  }
+
+  #find (key: string, generation: number): CacheLookup {
     const entry = this.#entries.get(key)
     if (entry !== undefined && generation === this.#generation) {
       this.hits++
@@ -160,11 +177,22 @@ async function fingerprint (body: BodySource): Promise<string> {
   return `${size}:${(a >>> 0).toString(36)}:${(b >>> 0).toString(36)}`
 }
 
+/// Adds `key` to a bounded doorkeeper set (oldest out past `max`); true when it was not there.
+function remember (set: Set<string>, key: string, max: number): boolean {
+  if (set.has(key)) return false
+  set.add(key)
+  if (set.size > max) set.delete(set.values().next().value as string)
+  return true
+}
+
+/// The cache key: the size and the SHA-256 (base64) of the whole content.
+const keyOf = (size: number, sha256: string): string => size === 0 ? '0:' : `${size}:${sha256}`
+
 /// SHA-256 of the whole content and its size.
 async function contentKey (body: BodySource): Promise<string> {
   if (body.size === 0) return '0:'
-  if (body.kind === 'memory') return `${body.size}:${hash('sha256', new Uint8Array(body.bytes, 0, body.size), 'base64')}`
+  if (body.kind === 'memory') return keyOf(body.size, hash('sha256', new Uint8Array(body.bytes, 0, body.size), 'base64'))
   const h = createHash('sha256')
   for await (const chunk of createReadStream(body.path, { end: body.size - 1, highWaterMark: 1 << 20 })) h.update(chunk as Buffer)
-  return `${body.size}:${h.digest('base64')}`
+  return keyOf(body.size, h.digest('base64'))
 }

@@ -3,7 +3,7 @@
 /// metrics, not timed); a reload empties it; infected objects are never stored; memory stays under
 /// maxEntries/maxBytes; a service can be switched off; spooled bodies are cached like memory ones.
 import assert from 'node:assert/strict'
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -57,6 +57,36 @@ describe('clean-verdict cache', function () {
       assert.equal(metrics.cacheMisses, misses + 1)
       assert.equal(metrics.cacheHits, hits + 1, 'a changed body is not answered from the cache')
     }
+  })
+
+  it('hashes a spooled body while it arrives once its head was seen, and answers from that hash', async () => {
+    const body = randomBytes(600_000) // over memoryLimit: spooled
+    const arrive = async (bytes: Uint8Array): Promise<{ sha256: string | undefined, status: string }> => {
+      const sink = service.openSink(bytes.length)
+      for (let at = 0; at < bytes.length; at += 64 * 1024) await sink.write(bytes.subarray(at, at + 64 * 1024))
+      const source = await sink.finish()
+      assert.equal(source.kind, 'file')
+      try {
+        return { sha256: source.kind === 'file' ? source.sha256 : undefined, status: (await service.scan(source, { service: 'test' }, new AbortController().signal)).verdict.status }
+      } finally {
+        await releaseSource(source)
+      }
+    }
+    const hits = metrics.cacheHits
+    const whole = createHash('sha256').update(body).digest('base64')
+    const sightings = [await arrive(body), await arrive(body), await arrive(body)]
+    assert.deepEqual(sightings.map(s => s.status), ['clean', 'clean', 'clean'])
+    assert.equal(sightings[0]?.sha256, undefined, 'a head seen for the first time stops the hash after 16 KiB')
+    assert.equal(sightings[1]?.sha256, whole, 'the second sighting is hashed whole while it spools')
+    assert.equal(sightings[2]?.sha256, whole)
+    assert.equal(metrics.cacheHits, hits + 1, 'the third sighting is answered from the cache')
+    // The same head and size with other bytes after it: hashed (its head was seen), a miss, scanned.
+    const other = Buffer.concat([body.subarray(0, 100_000), randomBytes(500_000)])
+    const misses = metrics.cacheMisses
+    const next = await arrive(other)
+    assert.equal(next.sha256, createHash('sha256').update(other).digest('base64'))
+    assert.equal(metrics.cacheMisses, misses + 1)
+    assert.equal(metrics.cacheHits, hits + 1, 'another body with the same head is never answered from the cache')
   })
 
   it('never stores an infected verdict', async () => {
