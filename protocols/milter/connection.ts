@@ -308,7 +308,7 @@ export class MilterConnection {
       message.body = undefined // finished: the handler released it
       for (const m of answer.modifications ?? []) {
         // A modification the MTA did not grant would break the session: it is left out.
-        if ((this.#actions & actionOf[m.kind]) !== 0) this.#write(modification(m))
+        if ((this.#actions & actionOf[m.kind]) !== 0) this.#write(modification(this.#withLeadingSpace(m)))
         else this.#ctx.log.debug({ remote: this.remote, modification: m.kind }, 'milter modification not granted by the MTA')
       }
       this.#write(verdict(answer.verdict))
@@ -319,6 +319,13 @@ export class MilterConnection {
       this.#messageMacros.clear()
       this.#arm()
     }
+  }
+
+  /// With HDR_LEADSPC the MTA takes header values as they go into the message: the space after the
+  /// colon is ours to send (an empty value, a deletion, stays empty).
+  #withLeadingSpace (m: Modification): Modification {
+    if (m.kind === 'quarantine' || ((this.#steps ?? 0) & Step.headerLeadingSpace) === 0 || m.value === '' || /^[ \t]/.test(m.value)) return m
+    return { ...m, value: ` ${m.value}` }
   }
 
   /// Forgets the message in progress (abort, a new MAIL FROM, quit); its sink is thrown away.

@@ -112,10 +112,10 @@ describe('milter connection', function () {
     server = s.server
     const a = await MilterClient.open({ port: s.port })
     a.write(...envelope(), ...messagePackets(message))
-    assert.deepEqual((await a.replies(6)).map(show).slice(2), ['m 1 ["X-Virus-Status","infected"]', 'h ["X-Virus-Scanned","Scanwall"]', 'q ["virus"]', 'y ["550 5.7.1 Virus found: Eicar-Test 100%%"]'])
+    assert.deepEqual((await a.replies(6)).map(show).slice(2), ['m 1 ["X-Virus-Status"," infected"]', 'h ["X-Virus-Scanned"," Scanwall"]', 'q ["virus"]', 'y ["550 5.7.1 Virus found: Eicar-Test 100%%"]'])
     const b = await MilterClient.open({ port: s.port })
-    b.write(mta.optneg({ version: 6, actions: 0x01, steps: 0x1fffff }), mta.mail('<a@b>'), ...messagePackets(message))
-    assert.deepEqual((await b.replies(4)).map(show).slice(1), ['c', 'h ["X-Virus-Scanned","Scanwall"]', 'y ["550 5.7.1 Virus found: Eicar-Test 100%%"]'])
+    b.write(mta.optneg({ version: 6, actions: 0x01, steps: 0x0fffff }), mta.mail('<a@b>'), ...messagePackets(message))
+    assert.deepEqual((await b.replies(4)).map(show).slice(2), ['h ["X-Virus-Scanned","Scanwall"]', 'y ["550 5.7.1 Virus found: Eicar-Test 100%%"]'])
     a.close()
     b.close()
   })
