@@ -7,7 +7,8 @@ PKGS=(squid c-icap libc-icap-mod-virus-scan clamav clamav-daemon clamdscan clama
       snmp snmpd snmptrapd smitools nftables iproute2 curl wrk bc python3
       zip unzip p7zip-full arj genisoimage xz-utils zstd bzip2 cpio lzip binutils
       gcab jlha-utils mscompress sharutils postgresql
-      lzop libjlha-java default-jdk-headless libconvert-binhex-perl)
+      lzop libjlha-java default-jdk-headless libconvert-binhex-perl
+      postfix swaks miltertest clamav-milter)
 # No upx: Debian bookworm does not package it (upx-ucl left after bullseye); the UPX tests pack their
 # own programs (test/helpers/upx-writer.ts) and use clamav-testfiles' clam-upx.exe for the real one.
 
@@ -17,7 +18,7 @@ PKGS=(squid c-icap libc-icap-mod-virus-scan clamav clamav-daemon clamdscan clama
 stop_packaged_daemons() {
   local svc pidf
   for svc in squid:/run/squid.pid c-icap:/run/c-icap/c-icap.pid clamav-daemon:/run/clamav/clamd.pid \
-             clamav-freshclam:/run/clamav/freshclam.pid snmpd:/run/snmpd.pid snmptrapd:/run/snmptrapd.pid; do
+             clamav-freshclam:/run/clamav/freshclam.pid clamav-milter:/run/clamav/clamav-milter.pid snmpd:/run/snmpd.pid snmptrapd:/run/snmptrapd.pid; do
     pidf="${svc#*:}"; svc="${svc%%:*}"
     if [ -s "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then
       if [ "$(id -u)" != 0 ]; then echo "warning: packaged $svc is running (pid $(cat "$pidf")); not root, left alone" >&2; continue; fi
@@ -35,6 +36,9 @@ if [ "$(id -u)" != 0 ]; then
   echo "test peers missing (${missing[*]}) and not root: run 'sudo npm test' or install them" >&2; exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Postfix installed without a system configuration: no /etc/postfix/main.cf, so no system instance
+# starts on port 25; the milter tests run their own instance (postfix -c DIR) on loopback ports.
+echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections
 # Keep the init scripts from starting daemons at all while we install (policy-rc.d exit 101 = "not
 # allowed"); only when the machine has no policy of its own, and removed again afterwards.
 own_policy=0
