@@ -139,11 +139,16 @@ describe('milter listener of a node (real scan, quarantine, records)', function 
     assert.match(headersOnly.join(' | '), /h \["X-Virus-Status"," infected \(Eicar[^)]*\)"\] \| a$/)
   })
 
-  it('records each message in the decision database (service milter, the SMTP client)', async () => {
+  it('records each message in the decision database, with usage per sender and recipient (scanwall stats --by sender|recipient)', async () => {
     await new Promise(resolve => setTimeout(resolve, 300))
     const { stdout } = await run(process.execPath, [join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'stats', '--by', 'service', '--json', '--config', configFile])
     const milter = stdout.trim().split('\n').map(l => JSON.parse(l) as Record<string, unknown>).find(r => r['service'] === 'milter')
     assert.ok(milter !== undefined, stdout)
     assert.ok(Number(milter['infections']) >= 4, stdout)
+    const bySender = await run(process.execPath, [join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'stats', '--by', 'sender', '--since', '24h', '--json', '--config', configFile])
+    const mallory = bySender.stdout.trim().split('\n').map(l => JSON.parse(l) as Record<string, unknown>).find(r => r['sender'] === 'mallory@example.com')
+    assert.ok(mallory !== undefined && Number(mallory['infections']) >= 1, bySender.stdout)
+    const byRecipient = await run(process.execPath, [join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'stats', '--by', 'recipient', '--since', '24h', '--config', configFile])
+    assert.match(byRecipient.stdout, /bob@example\.net/)
   })
 })
