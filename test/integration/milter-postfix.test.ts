@@ -3,7 +3,8 @@
 /// `smtpd_milters` pointing at a real node, relaying to an SMTP sink; messages sent with swaks.
 /// Clean mail is delivered with the status headers (a forged X-Virus-Status replaced); EICAR as a
 /// base64 attachment, in a zip and in a quoted-printable part is refused with 550 naming the
-/// threat; the quarantine action puts the message in Postfix's hold queue and in ours; with
+/// threat; the quarantine action puts the message in Postfix's hold queue and in ours; a skip list
+/// lets a message through unscanned; with
 /// Scanwall stopped Postfix defers (milter_default_action = tempfail) and nothing is lost; busy
 /// hours defer a large message that Postfix delivers once the window is over.
 import assert from 'node:assert/strict'
@@ -113,6 +114,16 @@ describe('Postfix → Scanwall milter (real Postfix, swaks, SMTP sink)', functio
     const { stdout } = await run(process.execPath, [cliMain, 'quarantine', 'list', '--json', '--config', configFile])
     const ours = stdout.trim().split('\n').map(l => JSON.parse(l) as Record<string, unknown>)
     assert.ok(ours.some(e => e['service'] === 'milter' && /Eicar/.test(String(e['threat']))), stdout)
+  })
+
+  it('accepts unscanned what the skip lists name (here: the client network), without status headers', async () => {
+    await startScanwall({ skip: { networks: ['127.0.0.0/8'] } })
+    const count = (sink as SmtpSink).messages.length
+    const sent = await swaks(smtpPort, 'ops@example.org', 'bob@example.net', mailFile('skipped', eicarMail('ops@example.org', 'bob@example.net')))
+    assert.equal(sent.code, 0, sent.output)
+    const messages = await (sink as SmtpSink).waitFor(count + 1)
+    assert.doesNotMatch(messages.at(-1)?.data ?? '', /X-Virus-Status/)
+    await startScanwall()
   })
 
   it('defers while Scanwall is stopped (milter_default_action = tempfail), and the message goes through once it is back', async () => {
