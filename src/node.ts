@@ -32,6 +32,7 @@ import type { DecisionRecorder } from './records/writer.js'
 import { startQuarantine } from './quarantine/open.js'
 import type { MilterServer } from '../protocols/milter/index.js'
 import { createMilterServer } from './milter/server.js'
+import { Notifier } from './milter/notify.js'
 
 export interface RunningNode {
   readonly config: ConfigTree
@@ -175,8 +176,10 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     const at = await parts.start('clamd server', async () => await clamd.listen(), async () => { await clamd.close(config.shutdown.graceMs) })
     log.info({ host: at?.address, port: at?.port, socket: config.clamd.socket === '' ? undefined : config.clamd.socket, localScan: config.clamd.localScan.enabled }, 'clamd listening')
   }
+  const notifier = config.milter.notify.enabled ? new Notifier(config.milter.notify, config.node.id, log) : undefined
   const milter = createMilterServer(config.milter, {
     ...(recorder === undefined ? {} : { recorder }),
+    ...(notifier === undefined ? {} : { onMessage: (record: Parameters<Notifier['notify']>[0]) => { notifier.notify(record) } }),
     ...(kept === undefined ? {} : { quarantine: kept.quarantine }),
     scan,
     metrics,
@@ -188,7 +191,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     extraPorts: ports.milter.filter(p => p !== config.milter.port),
   })
   if (milter !== undefined) {
-    const at = await parts.start('milter server', async () => await milter.listen(), async () => { await milter.close(config.shutdown.graceMs) })
+    const at = await parts.start('milter server', async () => await milter.listen(), async () => { await milter.close(config.shutdown.graceMs); notifier?.close() })
     log.info({ host: at?.address, port: at?.port, socket: config.milter.socket === '' ? undefined : config.milter.socket }, 'milter listening')
   }
   // Draining the whole node (by `scanwall node offline` or the API) is a node state: SNMP reports
