@@ -45,7 +45,7 @@ export default [
   },
   {
     files: ['src/**/*.ts'],
-    ignores: ['src/node.ts', 'src/cli/**', 'src/icap/**', 'src/clamd/**', 'src/engine/**'],
+    ignores: ['src/node.ts', 'src/cli/**', 'src/icap/**', 'src/clamd/**', 'src/milter/**', 'src/engine/**'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [
@@ -62,6 +62,15 @@ export default [
   {
     files: ['src/clamd/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/protocols/clamd/*', '!**/protocols/clamd/index.js'], message: 'the clamd adapter uses protocols/clamd through its index only' }, { group: ['**/protocols/icap/**', '**/protocols/snmp/**', '**/protocols/cluster/**', 'icap-server-lite'], message: 'the clamd adapter wires only the clamd package' }] }] },
+  },
+  {
+    // The milter protocol server stands alone like the clamd one: the judging is its handler.
+    files: ['protocols/milter/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/src/**', '**/config/**', '**/test/helpers/**', 'icap-server-lite', '**/protocols/clamd/**'], message: 'protocols/milter imports nothing from Scanwall' }] }] },
+  },
+  {
+    files: ['src/milter/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/protocols/milter/*', '!**/protocols/milter/index.js'], message: 'the milter adapter uses protocols/milter through its index only' }, { group: ['**/protocols/icap/**', '**/protocols/clamd/**', '**/protocols/snmp/**', '**/protocols/cluster/**', 'icap-server-lite'], message: 'the milter adapter wires only the milter package' }] }] },
   },
   {
     files: ['config/**/*.ts'],

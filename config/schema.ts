@@ -8,6 +8,7 @@ import { parseInstances } from './cluster.js'
 import { trustedKeys, type TrustedKeyConfig } from './updates.js'
 import { formats, inlineMaxBytesCeiling } from './formats.js'
 import { networkListFormat } from './networks.js'
+import { busyWindows, networkList, smtpReply } from './milter.js'
 
 /// Who may connect to a listener by default: loopback and the private networks (RFC 1918, IPv6
 /// unique-local and link-local). A node bound to every interface, or a cluster VIP, then still
@@ -87,6 +88,52 @@ export const schema = {
       blockEncrypted: { doc: 'Report encrypted archives as FOUND (Heuristics.Encrypted.*); off: OK', format: Boolean, default: true },
       blockBroken: { doc: 'Report damaged containers as FOUND (Heuristics.Broken.*); off: OK', format: Boolean, default: false },
       failMode: { doc: 'When no verdict could be had: closed reports Scanwall.ScanError FOUND, open reports OK', format: ['closed', 'open'], default: 'closed' },
+    },
+  },
+  // The milter listener for Postfix/Sendmail (src/milter, docs/milter.md) and its mail profile.
+  milter: {
+    host: { doc: 'Milter TCP listen address (Postfix smtpd_milters = inet:host:port)', format: String, default: '127.0.0.1', env: 'SCANWALL_MILTER_HOST' },
+    port: { doc: 'Milter TCP port; 0: no TCP listener', format: port, default: 7357, env: 'SCANWALL_MILTER_PORT' },
+    socket: { doc: 'Milter unix socket path (smtpd_milters = unix:/path); empty: none', format: String, default: '', env: 'SCANWALL_MILTER_SOCKET' },
+    maxConnections: { doc: 'Open milter connections at most (one per SMTP session); more are closed at accept and the MTA applies milter_default_action', format: positiveInt, default: 500 },
+    maxPacketBytes: { doc: 'Largest milter packet accepted; a larger one closes the connection', format: positiveInt, default: 1024 * 1024 },
+    maxHeaders: { doc: 'Header fields per message; a message with more is over its limit (actions.limit)', format: positiveInt, default: 1000 },
+    maxMessageBytes: { doc: 'Message bytes received for a scan; a larger message is over its limit (actions.limit), as is one over scan.maxObjectBytes', format: positiveInt, default: 100 * 1024 * 1024 },
+    idleTimeoutMs: { doc: 'A milter connection silent this long is closed', format: positiveInt, default: 3_600_000 },
+    progressMs: { doc: 'While a message is scanned, a progress packet goes to the MTA this often (inside Postfix\'s milter_content_timeout)', format: positiveInt, default: 10_000 },
+    statusHeaders: { doc: 'Add X-Virus-Scanned and X-Virus-Status to messages that go on, replacing copies from outside', format: Boolean, default: true },
+    nodeHeader: { doc: 'Name the node in X-Virus-Scanned ("Scanwall <version> on <node.id>")', format: Boolean, default: true },
+    blockEncrypted: { doc: 'Count encrypted attachments as infected (Heuristics.Encrypted.*); off: clean', format: Boolean, default: true },
+    actions: {
+      clean: { doc: 'Action for a clean message: accept | reject | tempfail | discard | quarantine | headers', format: ['accept', 'reject', 'tempfail', 'discard', 'quarantine', 'headers'], default: 'accept' },
+      infected: { doc: 'Action for an infected message (quarantine: ours and the MTA hold queue; headers: deliver with X-Virus-Status: infected)', format: ['accept', 'reject', 'tempfail', 'discard', 'quarantine', 'headers'], default: 'reject' },
+      error: { doc: 'Action when no verdict could be had (scan error, overload)', format: ['accept', 'reject', 'tempfail', 'discard', 'quarantine', 'headers'], default: 'tempfail' },
+      limit: { doc: 'Action for a message over a limit (size, header count, scan limits, scan time)', format: ['accept', 'reject', 'tempfail', 'discard', 'quarantine', 'headers'], default: 'tempfail' },
+    },
+    rejectReply: { doc: 'SMTP reply of the reject action ({threat}: what was found)', format: smtpReply('5'), default: '550 5.7.1 Message rejected: {threat} found' },
+    tempfailReply: { doc: 'SMTP reply of the tempfail action ({threat}: the finding or error)', format: smtpReply('4'), default: '451 4.7.1 Message could not be scanned ({threat}); try again later' },
+    skip: {
+      networks: { doc: 'SMTP clients in these networks are not scanned (their messages are accepted as they are)', format: networkList, default: [] as string[] },
+      authenticated: { doc: 'Messages from SASL-authenticated senders ({auth_authen}) are not scanned', format: Boolean, default: false },
+      senders: { doc: 'Envelope senders not scanned: addresses, or @domain for a whole domain', format: formats.stringList, default: [] as string[] },
+    },
+    busy: {
+      windows: { doc: 'Busy hours, local time ("HH:MM-HH:MM"; may pass midnight): larger messages are deferred with a 4xx then', format: busyWindows, default: [] as string[] },
+      maxBytes: { doc: 'During busy hours, messages larger than this are deferred', format: positiveInt, default: 10 * 1024 * 1024 },
+      reply: { doc: 'SMTP reply for a message deferred in busy hours', format: smtpReply('4'), default: '452 4.3.1 Large messages are deferred during busy hours; try again later' },
+    },
+    notify: {
+      enabled: { doc: 'Send notifications of infected messages over SMTP (to the admin, recipients, sender as configured)', format: Boolean, default: false },
+      relayHost: { doc: 'SMTP relay the notifications go through', format: String, default: '127.0.0.1' },
+      relayPort: { doc: 'SMTP relay port', format: formats.remotePort, default: 25 },
+      from: { doc: 'Envelope and header sender of notifications', format: String, default: 'postmaster@localhost' },
+      admin: { doc: 'Address told about every infected message; empty: none', format: String, default: '' },
+      recipients: { doc: 'Tell the recipients of an infected message', format: Boolean, default: false },
+      sender: { doc: 'Tell the sender, only when the sender is ours (client in notify.localNetworks, or SASL-authenticated): never an external, possibly forged sender', format: Boolean, default: false },
+      localNetworks: { doc: 'Client networks whose senders are ours (for notify.sender)', format: networkList, default: ['127.0.0.0/8', '::1'] as string[] },
+      maxPerMinute: { doc: 'Notifications sent per minute at most (all together); more are dropped and counted', format: positiveInt, default: 60 },
+      subject: { doc: 'Subject template ({threat} {sender} {recipients} {queueId} {action} {client} {node})', format: String, default: 'Virus found in a message: {threat}' },
+      text: { doc: 'Body template (same placeholders)', format: String, default: 'Scanwall on {node} found {threat} in a message from {sender} to {recipients} (queue id {queueId}, client {client}). Action: {action}.\n' },
     },
   },
   scan: {

@@ -1,6 +1,6 @@
 /// Composition root: builds every part of a node from the validated configuration and starts them
 /// on one ordered stack (lifecycle.ts): decision records, quarantine, scan service, ICAP server,
-/// clamd server, cluster runtime, SNMP, in that order, each with its stop, so shut-down runs the same
+/// clamd server, milter server, cluster runtime, SNMP, in that order, each with its stop, so shut-down runs the same
 /// list backwards and a part that fails to start stops the ones before it. The only module that wires protocols to services.
 import { ScanService } from './scan/service.js'
 import { Metrics } from './metrics.js'
@@ -32,6 +32,9 @@ import { clamdLocalRoots, createClamdServer } from './clamd/server.js'
 import { startRecorder } from './records/open.js'
 import type { DecisionRecorder } from './records/writer.js'
 import { startQuarantine } from './quarantine/open.js'
+import type { MilterServer } from '../protocols/milter/index.js'
+import { createMilterServer } from './milter/server.js'
+import { Notifier } from './milter/notify.js'
 
 export interface RunningNode {
   readonly config: ConfigTree
@@ -40,6 +43,8 @@ export interface RunningNode {
   readonly icap: IcapServer
   /// The clamd-protocol server; undefined when clamd.port is 0 and no clamd.socket is set.
   readonly clamd: ClamdServer | undefined
+  /// The milter server (Postfix/Sendmail); undefined when milter.port is 0 and no milter.socket is set.
+  readonly milter: MilterServer | undefined
   readonly log: Logger
   /// The SNMP agent and notifications (agent mode 'off' without credentials); undefined when disabled.
   readonly snmp: SnmpService | undefined
@@ -69,11 +74,19 @@ export interface NodeHooks {
 }
 
 /// The ports of cluster instances that carry clamd (those equal to clamd.port) are the clamd
-/// server's; every other instance port is ICAP's. A clamd port shared with ICAP is refused.
-function splitPorts (config: ConfigTree, instancePorts: readonly number[]): { icap: number[], clamd: number[] } {
+/// server's, those equal to milter.port the milter server's (a `mail` instance); every other
+/// instance port is ICAP's. A port shared by two listeners is refused.
+function splitPorts (config: ConfigTree, instancePorts: readonly number[]): { icap: number[], clamd: number[], milter: number[] } {
   const clamdPort = config.clamd.port
+  const milterPort = config.milter.port
   if (clamdPort !== 0 && clamdPort === config.icap.port) throw new ScanwallError('CONFIG_INVALID', `clamd.port ${clamdPort} is icap.port too: give clamd its own port`)
-  return { icap: instancePorts.filter(p => p !== clamdPort || clamdPort === 0), clamd: instancePorts.filter(p => p === clamdPort && clamdPort !== 0) }
+  if (milterPort !== 0 && (milterPort === config.icap.port || milterPort === clamdPort)) throw new ScanwallError('CONFIG_INVALID', `milter.port ${milterPort} is used by another listener: give the milter its own port`)
+  const taken = (p: number, port: number): boolean => port !== 0 && p === port
+  return {
+    icap: instancePorts.filter(p => !taken(p, clamdPort) && !taken(p, milterPort)),
+    clamd: instancePorts.filter(p => taken(p, clamdPort)),
+    milter: instancePorts.filter(p => taken(p, milterPort)),
+  }
 }
 
 async function packageVersion (): Promise<string> {
@@ -171,12 +184,31 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     const at = await parts.start('clamd server', async () => await clamd.listen(), async () => { await clamd.close(config.shutdown.graceMs) })
     log.info({ host: at?.address, port: at?.port, socket: config.clamd.socket === '' ? undefined : config.clamd.socket, localScan: config.clamd.localScan.enabled }, 'clamd listening')
   }
+  const notifier = config.milter.notify.enabled ? new Notifier(config.milter.notify, config.node.id, log) : undefined
+  const milter = createMilterServer(config.milter, {
+    ...(recorder === undefined ? {} : { recorder }),
+    ...(notifier === undefined ? {} : { onMessage: (record: Parameters<Notifier['notify']>[0]) => { notifier.notify(record) } }),
+    ...(kept === undefined ? {} : { quarantine: kept.quarantine }),
+    scan,
+    metrics,
+    log,
+    version: await packageVersion(),
+    nodeId: config.node.id,
+    maxObjectBytes: config.scan.maxObjectBytes,
+    blockBroken: config.scan.alertBrokenContainers,
+    extraPorts: ports.milter.filter(p => p !== config.milter.port),
+  })
+  if (milter !== undefined) {
+    const at = await parts.start('milter server', async () => await milter.listen(), async () => { await milter.close(config.shutdown.graceMs); notifier?.close() })
+    log.info({ host: at?.address, port: at?.port, socket: config.milter.socket === '' ? undefined : config.milter.socket }, 'milter listening')
+  }
   // Draining the whole node (by `scanwall node offline` or the API) is a node state: SNMP reports
   // and traps it. Draining one cluster instance drains only the connections to its virtual address.
   const drain = (local?: string): void => {
     if (local === undefined) metrics.setState('draining')
     icap.drain(local)
     clamd?.drain(local)
+    milter?.drain(local)
   }
   // Started after the cluster runtime, whose heartbeats report its version from then on.
   const late: { updates?: UpdateService } = {}
@@ -190,11 +222,11 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
       nft: config.cluster.nft,
       configVersion: configVersion(config),
     }, {
-      drainIcap: local => { icap.drain(local); clamd?.drain(local) },
-      resumeIcap: local => { icap.resume(local); clamd?.resume() },
+      drainIcap: local => { icap.drain(local); clamd?.drain(local); milter?.drain(local) },
+      resumeIcap: local => { icap.resume(local); clamd?.resume(); milter?.resume() },
       nodeState: state => metrics.setState(state),
       clusterEvent: event => metrics.events.emit('cluster', event),
-      connections: local => local === undefined ? metrics.connectionsOpen : icap.connectionsAt(local) + (clamd?.connectionsAt(local) ?? 0),
+      connections: local => local === undefined ? metrics.connectionsOpen : icap.connectionsAt(local) + (clamd?.connectionsAt(local) ?? 0) + (milter?.connectionsAt(local) ?? 0),
       onConnections: listener => {
         metrics.events.on('connections', listener)
         return () => { metrics.events.off('connections', listener) }
@@ -240,7 +272,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     })()
     await stopping
   }
-  return { config, metrics, scan, icap, clamd, log, snmp, cluster, updates: updatesRef, recorder, drain, stop }
+  return { config, metrics, scan, icap, clamd, milter, log, snmp, cluster, updates: updatesRef, recorder, drain, stop }
 }
 
 /// The cluster's fetcher: the lowest id among the live nodes (joining, online or draining) of any

@@ -7,7 +7,8 @@ PKGS=(squid-openssl c-icap libc-icap-mod-virus-scan clamav clamav-daemon clamdsc
       snmp snmpd snmptrapd smitools nftables iproute2 curl wrk bc python3
       zip unzip p7zip-full arj genisoimage xz-utils zstd bzip2 cpio lzip binutils
       gcab jlha-utils mscompress sharutils postgresql
-      lzop libjlha-java default-jdk-headless libconvert-binhex-perl openssl)
+      lzop libjlha-java default-jdk-headless libconvert-binhex-perl openssl
+      postfix swaks miltertest clamav-milter)
 # squid-openssl, not squid: the same Squid 5.7 built with OpenSSL instead of GnuTLS, because only that
 # build speaks ICAP over TLS (icaps://, tls-cafile=…; the GnuTLS one says "requires --with-openssl").
 # The two packages conflict; the ICAP client code is the same, so every Squid suite runs on it.
@@ -20,7 +21,7 @@ PKGS=(squid-openssl c-icap libc-icap-mod-virus-scan clamav clamav-daemon clamdsc
 stop_packaged_daemons() {
   local svc pidf
   for svc in squid:/run/squid.pid c-icap:/run/c-icap/c-icap.pid clamav-daemon:/run/clamav/clamd.pid \
-             clamav-freshclam:/run/clamav/freshclam.pid snmpd:/run/snmpd.pid snmptrapd:/run/snmptrapd.pid; do
+             clamav-freshclam:/run/clamav/freshclam.pid clamav-milter:/run/clamav/clamav-milter.pid snmpd:/run/snmpd.pid snmptrapd:/run/snmptrapd.pid; do
     pidf="${svc#*:}"; svc="${svc%%:*}"
     if [ -s "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then
       if [ "$(id -u)" != 0 ]; then echo "warning: packaged $svc is running (pid $(cat "$pidf")); not root, left alone" >&2; continue; fi
@@ -38,6 +39,9 @@ if [ "$(id -u)" != 0 ]; then
   echo "test peers missing (${missing[*]}) and not root: run 'sudo npm test' or install them" >&2; exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Postfix installed without a system configuration: no /etc/postfix/main.cf, so no system instance
+# starts on port 25; the milter tests run their own instance (postfix -c DIR) on loopback ports.
+echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections
 # Keep the init scripts from starting daemons at all while we install (policy-rc.d exit 101 = "not
 # allowed"); only when the machine has no policy of its own, and removed again afterwards.
 own_policy=0

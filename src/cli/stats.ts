@@ -13,7 +13,7 @@ const limit = { type: 'string', value: 'N', help: 'at most N rows (default 1000)
 
 const statsSpec = {
   name: 'stats',
-  about: 'Totals from the hourly aggregates: objects, bytes, infections and blocks per service, client, user or threat.',
+  about: 'Totals from the hourly aggregates: objects, bytes, infections and blocks per service, client, user, threat, or mail sender or recipient.',
   options: {
     by: { type: 'string', value: 'WHAT', help: `group by ${dimensions.join('|')} (default service)` },
     since: { type: 'string', value: 'AGE', help: 'from this long ago: 30m, 24h, 7d (default 24h; whole hours are counted)' },

@@ -26,6 +26,9 @@ export interface DecisionEvent {
   readonly bytes: number
   readonly sha256: string
   readonly quarantineId: string
+  /// A mail message's envelope sender and recipients (comma-separated); '' for other services.
+  readonly sender: string
+  readonly recipients: string
 }
 
 /// The event's action, or undefined when the decision is no event (clean and allowed, or a failure
@@ -62,5 +65,7 @@ export function eventOf (input: RecordInput, action: EventAction, node: string, 
     bytes: input.bytes,
     sha256: input.quarantine?.sha256 ?? '',
     quarantineId: input.quarantine?.id ?? '',
+    sender: ctx.mail?.sender ?? '',
+    recipients: ctx.mail?.recipients.join(',') ?? '',
   }
 }

@@ -1,11 +1,11 @@
 /// The hourly aggregates kept in memory between two writes: per hour, per dimension (service,
-/// client, user, threat) and key, the objects, bytes, infections and blocks. Adding one object is a
+/// client, user, threat, and for mail the envelope sender and each recipient) and key, the objects, bytes, infections and blocks. Adding one object is a
 /// few map updates on the I/O thread; the writer takes the whole tally with each batch and the
 /// stores add it to the rows already there (so two nodes sharing a database add up).
 import type { RecordInput } from './recorder.js'
 import { threatOf } from './event.js'
 
-export const dimensions = ['service', 'client', 'user', 'threat'] as const
+export const dimensions = ['service', 'client', 'user', 'threat', 'sender', 'recipient'] as const
 export type Dimension = typeof dimensions[number]
 
 export interface HourlyRow {
@@ -34,6 +34,11 @@ export class HourlyTally {
     if (ctx.user !== undefined && ctx.user !== '') this.#add(hour, 'user', ctx.user, input.bytes, infected, blocked)
     const threat = threatOf(input)
     if (threat !== '') this.#add(hour, 'threat', threat, input.bytes, infected, blocked)
+    // Mail usage (the e-mail manager): per sender and per recipient; a bounce's sender is `<>`.
+    if (ctx.mail !== undefined) {
+      this.#add(hour, 'sender', ctx.mail.sender === '' ? '<>' : ctx.mail.sender.toLowerCase(), input.bytes, infected, blocked)
+      for (const r of new Set(ctx.mail.recipients.map(a => a.toLowerCase()))) this.#add(hour, 'recipient', r, input.bytes, infected, blocked)
+    }
   }
 
   #add (hour: number, dimension: Dimension, key: string, bytes: number, infections: number, blocks: number): void {

@@ -22,14 +22,24 @@ export const migrations: readonly Migration[] = [
         bytes BIGINT NOT NULL, infections BIGINT NOT NULL, blocks BIGINT NOT NULL, PRIMARY KEY (hour, dimension, key))`,
     ],
   },
+  {
+    // Mail (the milter listener): an event names the envelope; usage per sender and recipient is
+    // read per dimension over a time range, which the primary key (hour first) does not serve.
+    version: 2,
+    statements: [
+      'ALTER TABLE events ADD COLUMN sender TEXT NOT NULL DEFAULT \'\'',
+      'ALTER TABLE events ADD COLUMN recipients TEXT NOT NULL DEFAULT \'\'',
+      'CREATE INDEX hourly_dimension_hour ON hourly (dimension, hour)',
+    ],
+  },
 ]
 
-export const eventColumns = ['node', 'boot', 'seq', 'at_ms', 'action', 'service', 'method', 'client', 'username', 'url', 'verdict', 'threat', 'reason', 'bytes', 'sha256', 'quarantine_id'] as const
+export const eventColumns = ['node', 'boot', 'seq', 'at_ms', 'action', 'service', 'method', 'client', 'username', 'url', 'verdict', 'threat', 'reason', 'bytes', 'sha256', 'quarantine_id', 'sender', 'recipients'] as const
 export const hourlyColumns = ['hour', 'dimension', 'key', 'objects', 'bytes', 'infections', 'blocks'] as const
 
 /// The event's values in eventColumns order.
 export function eventValues (e: DecisionEvent): Array<string | number> {
-  return [e.node, e.boot, e.seq, e.at, e.action, e.service, e.method, e.client, e.user, e.url, e.verdict, e.threat, e.reason, e.bytes, e.sha256, e.quarantineId]
+  return [e.node, e.boot, e.seq, e.at, e.action, e.service, e.method, e.client, e.user, e.url, e.verdict, e.threat, e.reason, e.bytes, e.sha256, e.quarantineId, e.sender, e.recipients]
 }
 
 /// Adds a batch's counts to the rows already there: two nodes writing the same hour add up.
@@ -68,6 +78,8 @@ export function eventOfRow (row: Record<string, unknown>): DecisionEvent {
     bytes: Number(row['bytes']),
     sha256: text('sha256'),
     quarantineId: text('quarantine_id'),
+    sender: text('sender'),
+    recipients: text('recipients'),
   }
 }
 

@@ -19,6 +19,17 @@ export interface ScanContext {
   /// The header fields of the HTTP message whose body this is, names lower-case (repeated fields
   /// joined with ', ').
   readonly headers?: Readonly<Record<string, string>>
+  /// A mail message's envelope (the milter listener): usage per sender and recipient is counted from it.
+  readonly mail?: MailEnvelope
+}
+
+export interface MailEnvelope {
+  /// MAIL FROM without angle brackets ('' for a bounce).
+  readonly sender: string
+  readonly recipients: readonly string[]
+  /// The MTA's queue id (Postfix `{i}`), when it sent one.
+  readonly queueId?: string
+  readonly helo?: string
 }
 
 /// A body over scan.maxObjectBytes: `size` bytes seen (or declared), not scanned. `kept` holds its

@@ -1,4 +1,4 @@
-/// The fixed-seed short fuzz run (issue #10, item 9): every format with a handler and the ICAP and clamd parsers,
+/// The fixed-seed short fuzz run (issue #10, item 9): every format with a handler and the ICAP, clamd and milter parsers,
 /// a few dozen seeded mutations each, through the real engine in child processes. No crash, no case
 /// past the scan budget plus grace, the children's peak RSS bounded, and EICAR still found wherever
 /// the damage lay after it and left the file's type as it was. The long run is `npm run fuzz`.
@@ -26,11 +26,12 @@ describe('fuzz: fixed-seed short run (issue #10)', function () {
 
   const failures = (kind: string): string => report.failures.filter(f => f.kind === kind).map(f => `${f.id} [${f.variant}] ${f.how}: ${f.detail}`).join('\n')
 
-  it('covers every format with a handler (or names it as unseeded) and the ICAP and clamd parsers', () => {
+  it('covers every format with a handler (or names it as unseeded) and the ICAP, clamd and milter parsers', () => {
     const rows = new Set(report.rows.map(r => r.target))
     for (const type of handledTypes) assert.ok(rows.has(type) || unseeded.includes(type), `format ${type} has no fuzz seed`)
     assert.ok(rows.has('icap'))
     assert.ok(rows.has('clamd'))
+    assert.ok(rows.has('milter'))
     for (const row of report.rows) assert.equal(row.cases, casesPerTarget, `${row.target} ran ${row.cases} cases`)
   })
 

@@ -1,6 +1,6 @@
 /// What a fuzz target is: seeds built once per run in the harness process, and a runner that executes
 /// one mutated case inside the child process. The target list (targets.ts) is the one place a new
-/// parser (milter, clamd) is added.
+/// parser (ICAP, clamd, milter) is added.
 import type { LayoutName } from './layout.js'
 import type { Mutant } from './mutators.js'
 import type { Rng } from './prng.js'

@@ -38,8 +38,9 @@ export async function startScanwallNode (options: ScanwallNodeOptions): Promise<
     // Each test node its own decision database, never the system's /var/lib/scanwall.
     SCANWALL_STATS_PATH: join(options.dir, 'records.sqlite'),
     SCANWALL_NODE_ID: `test-${process.pid}`,
-    // No clamd listener on the default 3310 unless a suite asks for one (suites run side by side).
+    // No clamd or milter listener on the default 3310/7357 unless a suite asks for one (suites run side by side).
     SCANWALL_CLAMD_PORT: '0',
+    SCANWALL_MILTER_PORT: '0',
     ...(options.signaturesDir === undefined ? {} : { SCANWALL_SIGNATURES_DIR: options.signaturesDir }),
     ...options.env,
   }

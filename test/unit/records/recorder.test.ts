@@ -55,6 +55,23 @@ describe('decision recorder on SQLite', () => {
     await recorder.close()
   })
 
+  it('counts mail usage per sender and per recipient, and names the envelope in the event', async () => {
+    const store = new SqliteStore(join(dir, 'r.sqlite'))
+    const recorder = new DecisionRecorder(store, options, silent)
+    const mail = (verdict: Verdict, sender: string, recipients: string[]): RecordInput => ({
+      verdict, decision: decide(verdict, defaultProfile), context: { service: 'milter', method: 'SMTP', client: '192.0.2.1', mail: { sender, recipients, queueId: 'Q1' } }, bytes: 1000,
+    })
+    recorder.record(mail(clean, 'Alice@example.org', ['bob@example.net', 'carol@example.net']))
+    recorder.record(mail(infected, 'alice@example.org', ['bob@example.net']))
+    recorder.record(mail(clean, '', ['postmaster@example.org']))
+    await recorder.flush()
+    assert.deepEqual((await store.totals('sender', 0, 10)).map(r => [r.key, r.objects, r.bytes, r.infections]), [['alice@example.org', 2, 2000, 1], ['<>', 1, 1000, 0]])
+    assert.deepEqual((await store.totals('recipient', 0, 10)).map(r => [r.key, r.objects, r.infections]), [['bob@example.net', 2, 1], ['carol@example.net', 1, 0], ['postmaster@example.org', 1, 0]])
+    const events = await store.events(0, 10)
+    assert.deepEqual(events.map(e => [e.service, e.sender, e.recipients]), [['milter', 'alice@example.org', 'bob@example.net']])
+    await recorder.close()
+  })
+
   it('drops and counts events past a full queue without waiting', async () => {
     const store = new SqliteStore(join(dir, 'r.sqlite'))
     const recorder = new DecisionRecorder(store, { ...options, queueSize: 2 }, silent)

@@ -1,0 +1,41 @@
+/// A message as the milter adapter reports it once judged (log line, counters, usage,
+/// notifications), and its envelope as a scan context (service `milter`, the SMTP client, the
+/// authenticated user, sender, recipients and queue id).
+import type { MilterEnvelope } from '../../protocols/milter/index.js'
+import type { ScanContext } from '../scan/input.js'
+
+export interface MessageRecord {
+  readonly envelope: MilterEnvelope
+  /// Message bytes as received (0 for a message answered at MAIL FROM).
+  readonly size: number
+  /// The verdict's status ('-' when the message was not scanned: skip list, busy hours).
+  readonly verdict: string
+  readonly threat: string | undefined
+  /// The mail action taken, or why no scan ran (`skip:<list>`, `busy-hours`).
+  readonly action: string
+  readonly ms: number
+  readonly quarantineId?: string
+}
+
+/// An address without its angle brackets (`<>` becomes '').
+export function bare (address: string | undefined): string {
+  return (address ?? '').replace(/^<(.*)>$/, '$1')
+}
+
+export function mailContext (envelope: MilterEnvelope): ScanContext {
+  const queueId = envelope.macros.get('i')
+  const user = envelope.macros.get('auth_authen')
+  const client = envelope.client?.address ?? envelope.macros.get('client_addr')
+  return {
+    service: 'milter',
+    method: 'SMTP',
+    ...(client === undefined || client === '' ? {} : { client }),
+    ...(user === undefined || user === '' ? {} : { user }),
+    mail: {
+      sender: bare(envelope.sender),
+      recipients: envelope.recipients.map(bare),
+      ...(queueId === undefined ? {} : { queueId }),
+      ...(envelope.helo === undefined ? {} : { helo: envelope.helo }),
+    },
+  }
+}
