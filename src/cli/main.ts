@@ -12,6 +12,7 @@ import { runWitness } from './witness.js'
 import { runSigs } from './sigs.js'
 import { runQuarantine } from './quarantine.js'
 import { runStats, runEvents } from './stats.js'
+import { runUser, runToken } from './users.js'
 
 interface Command { readonly about: string, readonly run: (args: string[]) => Promise<number> }
 
@@ -24,6 +25,8 @@ const commands: Readonly<Record<string, Command>> = {
   quarantine: { about: 'list|show|export|release|delete: the objects kept when blocked', run: runQuarantine },
   stats: { about: 'totals per service, client, user or threat from the decision database', run: runStats },
   events: { about: 'detections, blocks and quarantines from the decision database', run: runEvents },
+  user: { about: 'add|remove|list: the management console\'s local users (scrypt hashes, roles admin|viewer)', run: runUser },
+  token: { about: 'add|list: API tokens for the management API and /metrics', run: runToken },
   witness: { about: 'the tie-breaker vote for two-node clusters and even splits (run on a third host)', run: runWitness },
 }
 
