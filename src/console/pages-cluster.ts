@@ -23,14 +23,18 @@ ${admin ? html`<td>${action('offline', `/api/nodes/${encodeURIComponent(a.node)}
 </tbody></table>`
 }
 
-/// Per instance, the members as the first answering node sees them (every agent computes the same
-/// map); each node's own row is taken from that node's answer, so its owned buckets are its own.
+/// Per instance, the members as the first answering node (this one) sees them (every agent computes
+/// the same map); each node's state, owned buckets and load come from that node's own answer.
 function instanceTables (answers: ReadonlyArray<FromNode<NodeSnapshot>>, admin: boolean): Html {
   const live = answers.flatMap(a => a.ok ? [a.data] : [])
   const view = live[0]
   if (view === undefined) return html``
   return html`${view.instances.map(instance => {
-    const rows = view.members.filter(m => m.instance === instance).map(m => live.find(s => s.node === m.id)?.members.find(x => x.instance === instance && x.self) ?? m)
+    const rows = view.members.filter(m => m.instance === instance).map(m => {
+      // The node's own figures (its filter, its load); the heartbeat age as the viewing node hears it.
+      const own = live.find(s => s.node === m.id)?.members.find(x => x.instance === instance && x.self)
+      return own === undefined ? m : { ...m, state: own.state, owned: own.owned, load: own.load, connections: own.connections, healthy: own.healthy, failing: own.failing }
+    })
     const owned = rows.reduce((n, m) => n + m.owned, 0)
     return html`<h2>Instance ${instance === '' ? '(standalone)' : instance}</h2><p>${owned} buckets owned in total.</p>
 <table class="members" data-instance="${instance}"><thead><tr><th>node</th><th>state</th><th>weight</th><th>buckets owned</th><th>mapped</th><th>load</th><th>connections</th><th>last heartbeat</th><th>health</th><th>signatures</th>${admin && instance !== '' ? html`<th>instance actions</th>` : html``}</tr></thead><tbody>

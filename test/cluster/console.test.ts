@@ -125,9 +125,10 @@ describe('console: the whole cluster in a browser (network namespaces, chromium)
     await page.waitForSelector('#chart[data-total-objects]')
     const before = Number(await page.getAttribute('#chart', 'data-total-objects'))
     const load = await h.load()
-    // Page-side expressions (strings: this file is compiled without the DOM's types).
-    await page.waitForFunction(`Number(document.getElementById('chart')?.getAttribute('data-total-objects')) > ${before + 50}`, undefined, { timeout: 60_000 })
-    await page.waitForFunction("Number(document.getElementById('chart')?.getAttribute('data-last-objects-rate')) > 0", undefined, { timeout: 30_000 })
+    // Read from the page's chart element (the page's CSP allows no evaluated strings).
+    const chart = async (name: string): Promise<number> => Number(await page.getAttribute('#chart', name))
+    await waitFor('the chart counts the load', async () => await chart('data-total-objects') > before + 50, 60_000)
+    await waitFor('the chart shows a rate', async () => await chart('data-last-objects-rate') > 0, 30_000)
     await sleep(3000)
     await shot('traffic')
     const attempts = await load.stop()
