@@ -35,13 +35,26 @@
   const chartEl = document.getElementById('chart')
   if (chartEl === null || typeof uPlot === 'undefined') return
   const pollMs = Number(chartEl.getAttribute('data-poll-ms')) || 2000
-  // Per node, the cumulative samples; rates are differences of neighbours.
-  const series = (answers) => {
-    const points = new Map()
-    const totals = { objects: 0, infections: 0, blocks: 0 }
+  // Per node, the cumulative samples kept here (later polls ask only for what is new); rates are
+  // differences of neighbours.
+  const kept = new Map()
+  const merge = (answers) => {
     for (const a of answers) {
       if (!a.ok) continue
-      const s = a.data.samples
+      const old = kept.get(a.node) ?? []
+      const last = old.length === 0 ? 0 : old[old.length - 1].at
+      kept.set(a.node, old.concat(a.data.samples.filter(s => s.at > last)).slice(-1800))
+    }
+  }
+  const since = () => {
+    if (kept.size === 0) return 0
+    // The oldest of the nodes' newest samples, less two intervals for clocks that differ a little.
+    return Math.min(...[...kept.values()].map(s => s.length === 0 ? 0 : s[s.length - 1].at)) - 2 * pollMs
+  }
+  const series = () => {
+    const points = new Map()
+    const totals = { objects: 0, infections: 0, blocks: 0 }
+    for (const s of kept.values()) {
       const last = s[s.length - 1]
       if (last !== undefined) { totals.objects += last.objects; totals.infections += last.infections; totals.blocks += last.blocks }
       for (let i = 1; i < s.length; i++) {
@@ -72,10 +85,11 @@
   let plot
   const poll = async () => {
     try {
-      const res = await fetch('/api/traffic', { credentials: 'same-origin' })
+      const from = since()
+      const res = await fetch(from > 0 ? `/api/traffic?since=${from}` : '/api/traffic', { credentials: 'same-origin' })
       if (!res.ok) { flash(`Traffic poll refused (${res.status})`, true); return }
-      const body = await res.json()
-      const { data, totals } = series(body.data)
+      merge((await res.json()).data)
+      const { data, totals } = series()
       if (plot === undefined) plot = new Plot(opts, data, chartEl)
       else plot.setData(data)
       chartEl.setAttribute('data-points', String(data[0].length))

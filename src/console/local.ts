@@ -125,7 +125,10 @@ export class LocalNode {
     }
   }
 
-  async traffic (): Promise<NodeTraffic> {
+  /// The samples (after `sinceMs` when given: a chart's later polls take only what is new, and skip
+  /// the database's per-service totals, which only the page's first rendering shows).
+  async traffic (sinceMs?: number): Promise<NodeTraffic> {
+    if (sinceMs !== undefined) return { node: this.#s.nodeId, samples: this.#traffic.samples(sinceMs), byService: [] }
     const byService = this.#s.records === undefined ? [] : await this.#s.records.totals('service', Math.floor((Date.now() - 86_400_000) / 3_600_000) * 3600, 100)
     return { node: this.#s.nodeId, samples: this.#traffic.samples(), byService }
   }

@@ -19,7 +19,9 @@ const windowMs = 30_000
 const maxAnswerBytes = 256 * 1024 * 1024
 
 export type PeerCall =
-  | { readonly op: 'snapshot' | 'traffic' | 'quarantine' }
+  | { readonly op: 'snapshot' | 'quarantine' }
+  /// sinceMs: only the samples after it, and no per-service totals (a chart's later polls).
+  | { readonly op: 'traffic', readonly sinceMs?: number | undefined }
   | { readonly op: 'events', readonly sinceMs: number, readonly limit: number }
   | { readonly op: 'download', readonly id: string }
   | { readonly op: 'apply', readonly operation: Operation, readonly actor: Actor }
@@ -77,7 +79,8 @@ export function parseCall (body: unknown): PeerCall {
   if (typeof body !== 'object' || body === null) throw new ConsoleError(400, 'bad peer call')
   const c = body as Record<string, unknown>
   switch (c['op']) {
-    case 'snapshot': case 'traffic': case 'quarantine': return { op: c['op'] }
+    case 'snapshot': case 'quarantine': return { op: c['op'] }
+    case 'traffic': return { op: 'traffic', sinceMs: typeof c['sinceMs'] === 'number' ? c['sinceMs'] : undefined }
     case 'events': return { op: 'events', sinceMs: Number(c['sinceMs']) || 3_600_000, limit: Math.min(5000, Number(c['limit']) || 500) }
     case 'download': return { op: 'download', id: String(c['id']) }
     case 'apply': return { op: 'apply', operation: operationOf(c['operation']), actor: actorOf(c['actor']) }
@@ -89,7 +92,7 @@ export function parseCall (body: unknown): PeerCall {
 export async function runCall (local: LocalNode, call: PeerCall): Promise<unknown> {
   switch (call.op) {
     case 'snapshot': return await local.snapshot()
-    case 'traffic': return await local.traffic()
+    case 'traffic': return await local.traffic(call.sinceMs)
     case 'quarantine': return await local.quarantine()
     case 'events': return await local.events(call.sinceMs, call.limit)
     case 'download': {

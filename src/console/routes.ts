@@ -99,7 +99,10 @@ export function registerRoutes (app: FastifyInstance, c: ClusterConsole, config:
   }
   api('/api/me', async request => ({ name: request.principal?.name, role: request.principal?.role, node: c.self, csrf: request.session?.csrf }))
   api('/api/cluster', snapshots)
-  api('/api/traffic', async () => await c.gather<NodeTraffic>({ op: 'traffic' }))
+  api('/api/traffic', async request => {
+    const since = Number((request.query as Query)['since'])
+    return await c.gather<NodeTraffic>({ op: 'traffic', sinceMs: Number.isFinite(since) && since > 0 ? since : undefined })
+  })
   api('/api/events', async request => (await clusterEvents(c, filterOf(request.query as Query))).events)
   api('/api/quarantine', async () => await c.gather<Entry[]>({ op: 'quarantine' }))
   api('/api/config', async () => maskedConfig(config))

@@ -26,8 +26,13 @@ export class TrafficRing {
     if (this.#ring.length > this.#size) this.#ring.shift()
   }
 
-  /// Cumulative counters at each sample, oldest first (the page turns them into rates).
-  samples (): TrafficSample[] { return [...this.#ring] }
+  /// Cumulative counters at each sample (after `sinceMs` when given), oldest first (the page turns
+  /// them into rates).
+  samples (sinceMs = 0): TrafficSample[] {
+    let from = this.#ring.length
+    while (from > 0 && (this.#ring[from - 1]?.at ?? 0) > sinceMs) from--
+    return this.#ring.slice(from)
+  }
 
   stop (): void { clearInterval(this.#timer) }
 }
