@@ -77,7 +77,8 @@
     width: Math.min(1100, chartEl.clientWidth || 900),
     height: 320,
     series: [{}, { label: 'objects/s', stroke: '#1f6feb' }, { label: 'infections/s', stroke: '#d1242f' }, { label: 'blocks/s', stroke: '#bf8700' }, { label: 'MB/s', stroke: '#2da44e', scale: 'mb' }],
-    axes: [{}, { label: 'per second' }, { side: 1, scale: 'mb', label: 'MB/s', grid: { show: false } }],
+    // Three significant digits: small test bodies give MB/s in the thousandths.
+    axes: [{}, { label: 'per second' }, { side: 1, scale: 'mb', label: 'MB/s', grid: { show: false }, values: (_u, vals) => vals.map(v => Number(v.toPrecision(3))) }],
     scales: { x: { time: true } },
   }
   // uPlot's constructor is named in lower case by its authors.
