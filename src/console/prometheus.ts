@@ -3,9 +3,8 @@
 /// disagree: node scalars, the service table, the cluster table, the health table. Collected on
 /// each scrape from live counters: nothing is updated on the hot path for it.
 import { Registry, Gauge, Counter } from 'prom-client'
-import type { Metrics } from '../metrics.js'
+import type { Metrics, Readout as NodeReadout } from '../metrics.js'
 import type { ClusterView, HealthView } from '../cluster/view.js'
-import type { NodeReadout } from './types.js'
 
 export interface MetricsSources {
   readonly nodeId: string

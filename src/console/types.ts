@@ -2,7 +2,7 @@
 /// whether a node describes itself or a peer answered for itself. Pages render them as text
 /// (escaped), never as markup; a peer's answer is checked against these shapes before use.
 import type { HealthRow } from '../cluster/view.js'
-import type { ServiceCounters } from '../metrics.js'
+import type { Readout, ServiceCounters } from '../metrics.js'
 import type { DecisionEvent } from '../records/event.js'
 import type { QuarantineEntry } from '../quarantine/store.js'
 import type { TotalRow } from '../records/sql.js'
@@ -28,16 +28,8 @@ export interface ClusterMember {
   readonly host: string
 }
 
-export interface Counters {
-  readonly requests: number
-  readonly objects: number
-  readonly bytes: number
-  readonly infections: number
-  readonly blocks: number
-  readonly errors: number
-  readonly timeouts: number
-  readonly connectionsOpen: number
-}
+/// SNMP's counters of the node (its readout) and the connections open now.
+export type Counters = Pick<Readout, 'requests' | 'objects' | 'bytes' | 'infections' | 'blocks' | 'errors' | 'timeouts'> & { readonly connectionsOpen: number }
 
 export interface NodeSnapshot {
   readonly node: string
@@ -65,27 +57,3 @@ export type NodeQuarantine = ReadonlyArray<QuarantineEntry & { readonly node: st
 
 /// A node's answer, or why there is none (a peer that did not answer is shown as such, not hidden).
 export type FromNode<T> = { readonly node: string, readonly ok: true, readonly data: T } | { readonly node: string, readonly ok: false, readonly error: string }
-
-/// The node scalars SNMP serves (SCANWALL-MIB's swNode group, protocols/snmp/mib.ts's readout),
-/// read once per page or scrape: node.ts hands the console SNMP's own reader, so the console and
-/// /metrics show exactly SNMP's numbers.
-export interface NodeReadout {
-  readonly state: string
-  readonly uptimeMs: number
-  readonly version: string
-  readonly dbVersion: string
-  readonly dbLoadedAt: number
-  readonly signatures: number
-  readonly poolSize: number
-  readonly poolBusy: number
-  readonly queueDepth: number
-  readonly requests: number
-  readonly objects: number
-  readonly bytes: number
-  readonly infections: number
-  readonly blocks: number
-  readonly errors: number
-  readonly timeouts: number
-  readonly latencyAvgUs: number
-  readonly latencyP99Us: number
-}
