@@ -111,7 +111,8 @@ export function registerRoutes (app: FastifyInstance, c: ClusterConsole, config:
     const { node, id } = request.params as { node: string, id: string }
     try {
       const got = await c.on<{ entry: QuarantineEntry, base64: string }>(node, { op: 'download', id })
-      return await reply.type('application/gzip').header('content-disposition', `attachment; filename="${got.entry.sha256}.defanged.gz"`).header('x-content-type-options', 'nosniff')
+      const name = /^[0-9a-f]{64}$/.test(got.entry.sha256) ? got.entry.sha256 : 'quarantined'
+      return await reply.type('application/gzip').header('content-disposition', `attachment; filename="${name}.defanged.gz"`).header('x-content-type-options', 'nosniff')
         .send(gzipSync(Buffer.from(got.base64, 'base64')))
     } catch (err) { return fail(reply, err) }
   })
