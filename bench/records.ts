@@ -27,7 +27,7 @@ export interface RecordsBenchOptions {
 }
 
 /// CPU seconds (user + system) a process has used so far, from /proc/PID/stat.
-function cpuSeconds (pid: number): number {
+export function cpuSeconds (pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return (Number(fields[11]) + Number(fields[12])) / 100
@@ -55,7 +55,7 @@ async function measure (node: ScanwallNode, cell: 'clean' | 'eicar', options: Re
   return { rps: requests / seconds, cpuMsPerRequest: requests === 0 ? 0 : cpu * 1000 / requests }
 }
 
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
+export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
 
 /// Events/s through the recorder alone: record() as fast as one thread can, the writer committing
 /// batches as they fill; timed from the first record to the last commit, in wall time and in this

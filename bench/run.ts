@@ -6,8 +6,8 @@
 ///   npm run bench                 full matrix (4k 64k 1m 16m × c 1 8 32, 3 reps of 3 s), ~8 min
 ///   npm run bench -- --quick      smoke run (4k 1m × c 1 8, 1 s cells, small memory run), ~1 min
 ///   options: --peers DIR (peer harness, default ../shared/peers)  --seconds N  --reps N  --no-write  --no-memory
-///            --no-matrix (memory run only)  --no-engine  --no-formats  --no-ceiling  --no-clamd  --no-records
-///            (skip the engine / unpacking / issue #11 / clamd INSTREAM / decision-records tables)
+///            --no-matrix (memory run only)  --no-engine  --no-formats  --no-ceiling  --no-clamd  --no-records  --no-console
+///            (skip the engine / unpacking / issue #11 / clamd INSTREAM / decision-records / console tables)
 import { parseArgs } from 'node:util'
 import { mkdtemp, rm, mkdir, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -24,6 +24,7 @@ import { runFormatsBench } from './formats.js'
 import { runCeilingBench } from './ceiling.js'
 import { runClamdBench } from './clamd.js'
 import { runRecordsBench } from './records.js'
+import { runConsoleBench } from './console.js'
 
 const { values } = parseArgs({
   options: {
@@ -38,6 +39,7 @@ const { values } = parseArgs({
     'no-ceiling': { type: 'boolean', default: false },
     'no-clamd': { type: 'boolean', default: false },
     'no-records': { type: 'boolean', default: false },
+    'no-console': { type: 'boolean', default: false },
     reps: { type: 'string' },
   },
 })
@@ -163,6 +165,7 @@ async function sideTables (): Promise<void> {
     ['ceiling', !values['no-ceiling'], async () => await runCeilingBench({ quick })],
     ['clamd', !values['no-clamd'], async () => await runClamdBench(quick ? { seconds: 1, reps: 1, peersDir } : { seconds, reps, peersDir })],
     ['records', !values['no-records'], async () => await runRecordsBench({ benchIcap, signaturesDir, seconds, reps: quick ? 1 : 3, events: quick ? 50_000 : 200_000 })],
+    ['console', !values['no-console'], async () => await runConsoleBench({ benchIcap, signaturesDir, seconds, reps: quick ? 1 : 5 })],
   ]
   for (const [name, wanted, run] of tables) {
     if (!wanted) continue

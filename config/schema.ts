@@ -19,6 +19,9 @@ export const privateNetworks = ['127.0.0.0/8', '::1', '10.0.0.0/8', '172.16.0.0/
 export const bundledSignaturesDir = fileURLToPath(new URL('../../signatures', import.meta.url))
 /// Scanwall's own cache directory (compiled DBs, fetched updates): /var/cache/scanwall for a
 /// system service (root), ~/.cache/scanwall otherwise. Never a signature directory.
+/// The console's users, tokens and certificate: /var/lib/scanwall/console for root, else
+/// ~/.local/state/scanwall/console.
+export const consoleStateDir = process.getuid?.() === 0 ? '/var/lib/scanwall/console' : join(homedir() === '' ? tmpdir() : homedir(), '.local', 'state', 'scanwall', 'console')
 export const signaturesCacheDir = process.getuid?.() === 0 ? '/var/cache/scanwall' : join(homedir() === '' ? tmpdir() : homedir(), '.cache', 'scanwall')
 
 const port = formats.listenPort
@@ -243,6 +246,20 @@ export const schema = {
     maxBytes: { doc: 'Size cap of the quarantine (stored bytes); past it the oldest objects are evicted', format: positiveInt, default: 1024 * 1024 * 1024 },
     maxObjectBytes: { doc: 'Larger blocked objects are not quarantined (the block and its event stay)', format: positiveInt, default: 100 * 1024 * 1024 },
     retentionHours: { doc: 'Quarantined objects older than this are deleted', format: positiveInt, default: 30 * 24 },
+  },
+  // The management console, management API and /metrics (src/console, docs/console.md, issue #16).
+  console: {
+    host: { doc: 'Console HTTPS listen address (0.0.0.0 in a cluster: peers fetch each other\'s data from it)', format: String, default: '127.0.0.1', env: 'SCANWALL_CONSOLE_HOST' },
+    port: { doc: 'Console HTTPS port, the same on every node of a cluster; 0: no console, no management API, no /metrics', format: port, default: 8443, env: 'SCANWALL_CONSOLE_PORT' },
+    stateDir: { doc: 'The console\'s own directory (created 0700): users and API tokens (users.json), the self-signed certificate made at first start', format: String, default: consoleStateDir, env: 'SCANWALL_CONSOLE_STATE_DIR' },
+    certFile: { doc: 'PEM certificate (chain) of the console; empty: a self-signed one made at first start in stateDir and kept', format: String, default: '' },
+    keyFile: { doc: 'PEM private key of certFile', format: String, default: '' },
+    sessionTtlMs: { doc: 'A console session ends this long after login', format: formats.intMin1000, default: 8 * 3_600_000 },
+    loginAttempts: { doc: 'Failed logins allowed per client address (and per user name) within loginWindowMs; more are refused with 429 until the window passes', format: positiveInt, default: 5 },
+    loginWindowMs: { doc: 'The window of loginAttempts', format: formats.intMin1000, default: 60_000 },
+    metricsAllow: { doc: 'Addresses that may read /metrics without a token (exact IPs, e.g. the Prometheus server)', format: formats.stringList, default: [] as string[] },
+    peerTimeoutMs: { doc: 'Time limit of one request to a peer node\'s console (cluster pages)', format: positiveInt, default: 3000 },
+    pollMs: { doc: 'How often the traffic chart samples the live counters (server side) and the page polls', format: formats.intMin1000, default: 2000 },
   },
   stats: {
     enabled: { doc: 'Record decisions (events and hourly aggregates) in the decision database', format: Boolean, default: true, env: 'SCANWALL_STATS_ENABLED' },

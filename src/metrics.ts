@@ -109,3 +109,28 @@ export class Metrics {
     return counters
   }
 }
+
+/// One read of every live number of the node, as SNMP's node scalars serve it (protocols/snmp/mib.ts
+/// makes it, once per PDU); the console and its /metrics are handed the same reader.
+export interface Readout {
+  readonly nodeId: string
+  readonly state: NodeState
+  readonly uptimeMs: number
+  readonly version: string
+  readonly dbVersion: string
+  readonly dbLoadedAt: number
+  readonly signatures: number
+  readonly poolSize: number
+  readonly poolBusy: number
+  readonly queueDepth: number
+  readonly requests: number
+  readonly objects: number
+  readonly bytes: number
+  readonly infections: number
+  readonly blocks: number
+  readonly errors: number
+  readonly timeouts: number
+  readonly latencyAvgUs: number
+  readonly latencyP99Us: number
+  readonly connectionsDenied: number
+}

@@ -1,6 +1,6 @@
 /// Composition root: builds every part of a node from the validated configuration and starts them
 /// on one ordered stack (lifecycle.ts): decision records, quarantine, scan service, ICAP server,
-/// clamd server, milter server, cluster runtime, SNMP, in that order, each with its stop, so shut-down runs the same
+/// clamd server, milter server, cluster runtime, signature updates, SNMP, console, in that order, each with its stop, so shut-down runs the same
 /// list backwards and a part that fails to start stops the ones before it. The only module that wires protocols to services.
 import { ScanService } from './scan/service.js'
 import { Metrics } from './metrics.js'
@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net'
 import { readBlockTemplate } from './policy/block-page.js'
 import { readFile } from 'node:fs/promises'
 import { SnmpService } from '../protocols/snmp/service.js'
+import { readout } from '../protocols/snmp/mib.js'
 import { StandaloneClusterView, BuiltinHealthView, type ClusterView, type HealthView, type LocalNodeState } from './cluster/view.js'
 import { RuntimeClusterView, RuntimeHealthView } from './cluster/runtime-view.js'
 import { ClusterRuntime } from './cluster/runtime.js'
@@ -35,6 +36,7 @@ import { startQuarantine } from './quarantine/open.js'
 import type { MilterServer } from '../protocols/milter/index.js'
 import { createMilterServer } from './milter/server.js'
 import { Notifier } from './milter/notify.js'
+import { startConsole } from './console/open.js'
 
 export interface RunningNode {
   readonly config: ConfigTree
@@ -252,15 +254,30 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
         }),
   }, firstDir, log), async u => { await u.stop() })
   late.updates = updatesRef
+  // What SNMP and the console read about the cluster and health.
+  const local: LocalNodeState = { nodeId: config.node.id, address: icapAddress, metrics, maxQueue: config.scan.maxQueue, queueDepth: () => scan.queueDepth, signatureCount: () => scan.signatureCount, signatureVersion: () => updatesRef.version }
+  const clusterView = views.cluster ?? (cluster === undefined ? new StandaloneClusterView(local) : new RuntimeClusterView(cluster, icapAddress))
+  // A clustered node shows the health tests that decide whether it stays in the cluster.
+  const health = views.health ?? (cluster === undefined ? new BuiltinHealthView(local) : new RuntimeHealthView(cluster))
+  const version = await packageVersion()
   const snmp = !config.snmp.enabled
     ? undefined
-    : await parts.start('SNMP', async () => {
-      const local: LocalNodeState = { nodeId: config.node.id, address: icapAddress, metrics, maxQueue: config.scan.maxQueue, queueDepth: () => scan.queueDepth, signatureCount: () => scan.signatureCount, signatureVersion: () => updatesRef.version }
-      const clusterView = views.cluster ?? (cluster === undefined ? new StandaloneClusterView(local) : new RuntimeClusterView(cluster, icapAddress))
-      // A clustered node shows the health tests that decide whether it stays in the cluster.
-      const health = views.health ?? (cluster === undefined ? new BuiltinHealthView(local) : new RuntimeHealthView(cluster))
-      return await SnmpService.start(config.snmp, { nodeId: config.node.id, version: await packageVersion(), metrics, scan, cluster: clusterView, health }, log)
-    }, async s => { await s.close() })
+    : await parts.start('SNMP', async () => await SnmpService.start(config.snmp, { nodeId: config.node.id, version, metrics, scan, cluster: clusterView, health }, log), async s => { await s.close() })
+  // The management console, its API and /metrics (issue #16); none when console.port is 0.
+  await parts.start('console', async () => await startConsole(config, {
+    nodeId: config.node.id,
+    version,
+    metrics,
+    readout: () => readout({ nodeId: config.node.id, version, metrics, scan, cluster: clusterView, health }),
+    cluster: clusterView,
+    health,
+    runtime: cluster,
+    log,
+    updates: { get version () { return updatesRef.version }, store: updatesRef.store, check: async reason => { await updatesRef.check(reason) } },
+    mirror: config.updates.mirror.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, '$1(credentials)@'),
+    quarantine: kept?.quarantine.store,
+    recorder,
+  }, clusterKey), async c => { await c?.stop() })
   metrics.setState('active')
   let stopping: Promise<void> | undefined
   const stop = async (): Promise<void> => {

@@ -8,7 +8,7 @@
 /// PDU coherent. The snapshot reads live fields only (Metrics, ScanService getters, the injected
 /// views): no query, no I/O.
 import snmp from 'net-snmp'
-import type { Metrics, NodeState } from '../../src/metrics.js'
+import type { Metrics, NodeState, Readout } from '../../src/metrics.js'
 import type { ClusterView, ClusterNodeRow, HealthView, HealthRow, HealthStatus } from '../../src/cluster/view.js'
 import { counter64, gauge32, dateAndTime, text, maxUint32, type Counter64Encoding, type TableDef } from './mib-values.js'
 import { quorumTable, pathTable } from './mib-cluster.js'
@@ -68,29 +68,9 @@ export interface MibSources {
   readonly health: HealthView
 }
 
-/// One read of every live number, taken once per PDU.
-export interface Readout {
-  readonly nodeId: string
-  readonly state: NodeState
-  readonly uptimeMs: number
-  readonly version: string
-  readonly dbVersion: string
-  readonly dbLoadedAt: number
-  readonly signatures: number
-  readonly poolSize: number
-  readonly poolBusy: number
-  readonly queueDepth: number
-  readonly requests: number
-  readonly objects: number
-  readonly bytes: number
-  readonly infections: number
-  readonly blocks: number
-  readonly errors: number
-  readonly timeouts: number
-  readonly latencyAvgUs: number
-  readonly latencyP99Us: number
-  readonly connectionsDenied: number
-}
+/// One read of every live number, taken once per PDU (the shape lives in src/metrics.ts: the
+/// console and /metrics read the same numbers).
+export type { Readout }
 
 export function readout (s: MibSources): Readout {
   const m = s.metrics

@@ -20,6 +20,8 @@ const commands: Readonly<Record<string, Command>> = {
   quarantine: { about: 'list|show|export|release|delete: the objects kept when blocked', run: async a => await (await import('./quarantine.js')).runQuarantine(a) },
   stats: { about: 'totals per service, client, user or threat from the decision database', run: async a => await (await import('./stats.js')).runStats(a) },
   events: { about: 'detections, blocks and quarantines from the decision database', run: async a => await (await import('./stats.js')).runEvents(a) },
+  user: { about: 'add|remove|list: the management console\'s local users (scrypt hashes, roles admin|viewer)', run: async a => await (await import('./users.js')).runUser(a) },
+  token: { about: 'add|list: API tokens for the management API and /metrics', run: async a => await (await import('./users.js')).runToken(a) },
   witness: { about: 'the tie-breaker vote for two-node clusters and even splits (run on a third host)', run: async a => await (await import('./witness.js')).runWitness(a) },
 }
 

@@ -39,8 +39,9 @@ function sign (key: Buffer, body: string): string {
   return createHmac('sha256', key).update(body).digest('hex')
 }
 
-/// Replay guard: a nonce is accepted once while its request's timestamp is within maxSkewMs.
-class NonceWindow {
+/// Replay guard: a nonce is accepted once while its request's timestamp is within maxSkewMs (the
+/// console's peer channel uses it too).
+export class NonceWindow {
   readonly #seen = new Map<string, number>()
 
   admit (nonce: string, ts: number, now: number): void {

@@ -1,9 +1,10 @@
 /// One decision as a row of the decision database, and which decisions are events at all: every
 /// detection, block and quarantine (a clean object that passed is counted in the hourly aggregates
-/// only). Pure: the writer and both stores share these shapes.
+/// only); an operator's change is an event too (action 'admin'). Pure: the writer and both stores share these shapes.
 import type { RecordInput } from './recorder.js'
 
-export type EventAction = 'detect' | 'block' | 'quarantine'
+/// 'admin': an operator's change through the console or its API (who, from where, what, on what).
+export type EventAction = 'detect' | 'block' | 'quarantine' | 'admin'
 
 export interface DecisionEvent {
   /// The writing node, its process start (boot) and the event's number within that boot: together
@@ -67,5 +68,39 @@ export function eventOf (input: RecordInput, action: EventAction, node: string, 
     quarantineId: input.quarantine?.id ?? '',
     sender: ctx.mail?.sender ?? '',
     recipients: ctx.mail?.recipients.join(',') ?? '',
+  }
+}
+
+/// An operator's change (console, management API): who, from which address, what and on what.
+export interface AdminChange {
+  readonly user: string
+  readonly client: string
+  /// What was done: 'node offline', 'quarantine release' …
+  readonly what: string
+  /// What it was done to: a node, an instance, a quarantine id.
+  readonly target: string
+  readonly detail: string
+}
+
+export function adminEventOf (change: AdminChange, node: string, boot: string, seq: number, at: number): DecisionEvent {
+  return {
+    node,
+    boot,
+    seq,
+    at,
+    action: 'admin',
+    service: 'console',
+    method: change.what,
+    client: change.client,
+    user: change.user,
+    url: change.target,
+    verdict: '',
+    threat: '',
+    reason: change.detail,
+    bytes: 0,
+    sender: '',
+    recipients: '',
+    sha256: '',
+    quarantineId: '',
   }
 }

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto'
 import type { Logger } from '../log.js'
 import { errorMessage } from '../errors.js'
 import type { Recorder, RecordInput } from './recorder.js'
-import { eventAction, eventOf, type DecisionEvent } from './event.js'
+import { adminEventOf, eventAction, eventOf, type AdminChange, type DecisionEvent } from './event.js'
 import { HourlyTally, type HourlyRow } from './hourly.js'
 import type { RecordStore } from './store.js'
 
@@ -79,6 +79,14 @@ export class DecisionRecorder implements Recorder {
       this.#soon = true
       setImmediate(() => { this.#soon = false; void this.flush() })
     }
+  }
+
+  /// An operator's change, queued like a decision's event (and dropped and counted like one when
+  /// the queue is full).
+  recordAdmin (change: AdminChange): void {
+    if (this.#closed) return
+    if (this.#queue.length >= this.#options.queueSize) { this.#dropped++; return }
+    this.#queue.push(adminEventOf(change, this.#options.nodeId, this.boot, ++this.#seq, Date.now()))
   }
 
   /// Writes what is waiting, one batch at a time; resolves when this round is done. Never throws.

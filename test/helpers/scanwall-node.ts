@@ -41,6 +41,8 @@ export async function startScanwallNode (options: ScanwallNodeOptions): Promise<
     // No clamd or milter listener on the default 3310/7357 unless a suite asks for one (suites run side by side).
     SCANWALL_CLAMD_PORT: '0',
     SCANWALL_MILTER_PORT: '0',
+    // No management console on the default 8443 unless a suite asks for one.
+    SCANWALL_CONSOLE_PORT: '0',
     ...(options.signaturesDir === undefined ? {} : { SCANWALL_SIGNATURES_DIR: options.signaturesDir }),
     ...options.env,
   }

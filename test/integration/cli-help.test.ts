@@ -24,6 +24,11 @@ describe('scanwall --help and unknown options (CLI)', function () {
     ['quarantine delete', ['--config FILE']],
     ['stats', ['--by WHAT', '--since AGE', '--config FILE', '--json', '--limit N']],
     ['events', ['--since AGE', '--config FILE', '--json', '--limit N']],
+    ['user add', ['--config FILE', '--role ROLE']],
+    ['user remove', ['--config FILE']],
+    ['user list', ['--config FILE']],
+    ['token add', ['--config FILE', '--role ROLE']],
+    ['token list', ['--config FILE']],
   ]
 
   for (const [command, options] of commands) {
@@ -50,7 +55,7 @@ describe('scanwall --help and unknown options (CLI)', function () {
     })
   }
 
-  for (const group of ['node', 'cluster', 'quarantine']) {
+  for (const group of ['node', 'cluster', 'quarantine', 'user', 'token']) {
     it(`scanwall ${group} --help lists its actions, exit 0; an unknown action is a usage error, exit 2`, () => {
       const help = scanwall(group, '--help')
       assert.equal(help.status, 0)
