@@ -7,6 +7,7 @@ import { snmpUsers, snmpTrapTargets, enterpriseOid, type SnmpUserConfig, type Sn
 import { parseInstances } from './cluster.js'
 import { trustedKeys, type TrustedKeyConfig } from './updates.js'
 import { formats, inlineMaxBytesCeiling } from './formats.js'
+import { parseProfiles, parseServiceProfiles, type ProfileSpec } from './policy.js'
 
 /// The signatures bundled with the package (EICAR and friends): a node starts with them by default.
 export const bundledSignaturesDir = fileURLToPath(new URL('../../signatures', import.meta.url))
@@ -64,13 +65,7 @@ export const schema = {
       dirs: { doc: 'Directories local scans may read (paths resolved through symlinks; anything else is Access denied. ERROR)', format: formats.pathList, default: [] as string[] },
       concurrency: { doc: 'Files one MULTISCAN scans at once', format: positiveInt, default: 8 },
     },
-    // The clamd listener's policy profile (src/policy): what a FOUND line is given for besides a virus.
-    profile: {
-      blockLimits: { doc: 'Report Heuristics.Limits.Exceeded.* verdicts as FOUND (ClamAV\'s AlertExceedsMax); off: OK', format: Boolean, default: true },
-      blockEncrypted: { doc: 'Report encrypted archives as FOUND (Heuristics.Encrypted.*); off: OK', format: Boolean, default: true },
-      blockBroken: { doc: 'Report damaged containers as FOUND (Heuristics.Broken.*); off: OK', format: Boolean, default: false },
-      failMode: { doc: 'When no verdict could be had: closed reports Scanwall.ScanError FOUND, open reports OK', format: ['closed', 'open'], default: 'closed' },
-    },
+    profile: { doc: 'The policy profile (policy.profiles) of the clamd listener: what a FOUND line is given for besides a virus', format: String, default: 'default', env: 'SCANWALL_CLAMD_PROFILE' },
   },
   scan: {
     workers: { doc: 'Scan worker threads', format: positiveInt, default: Math.max(1, cpus().length), env: 'SCANWALL_SCAN_WORKERS' },
@@ -127,6 +122,23 @@ export const schema = {
     maxBytes: { doc: 'Largest file accepted from the mirror', format: positiveInt, default: 1024 * 1024 * 1024 },
     peerPort: { doc: 'Cluster: TCP port on which each node serves verified update files to the others (HMAC with the cluster key); 0: peers fetch from the mirror themselves', format: port, default: 1345 },
     peerHost: { doc: 'Cluster: address the update file server listens on', format: String, default: '0.0.0.0' },
+  },
+  // Policy profiles (config/policy.ts, docs/policy.md): what each service scans, blocks and does.
+  policy: {
+    profiles: {
+      doc: 'Policy profiles: { name: { blockTypes, blockUnsignedJava, blockUnsignedCode, blockMacros, trustedPublishers, trustedDomains, allowList, denyList, onThreat, onPolicy, … } }; checked and typed by config/policy.ts; a profile named default serves every service not in policy.services',
+      // 'object' (convict then takes the value whole); the parse step checks every field (load.ts).
+      format: 'object',
+      parse: parseProfiles,
+      default: {} as Record<string, ProfileSpec>,
+    },
+    services: {
+      doc: 'ICAP service (primary name) → profile name; services not listed use the profile named default',
+      format: 'object',
+      parse: parseServiceProfiles,
+      default: {} as Record<string, string>,
+    },
+    listDebounceMs: { doc: 'Quiet time after the last change of an allow or deny list file before it is read again', format: nonNegativeInt, default: 500 },
   },
   blockPage: {
     template: { doc: 'HTML block page template file (empty: built-in); placeholders {{threat}} {{url}} {{node}} {{service}}', format: String, default: '' },

@@ -5,7 +5,7 @@
 import { ScanService } from './scan/service.js'
 import { Metrics } from './metrics.js'
 import { createLogger, type Logger } from './log.js'
-import { defaultProfile, type Profile } from './policy/decide.js'
+import { PolicyHolder, PolicySet } from './policy/policy-set.js'
 import type { IcapServer } from 'icap-server-lite'
 import { createIcapServer, offeredServices } from './icap/server.js'
 import type { ConfigTree } from '../config/load.js'
@@ -47,6 +47,12 @@ export interface RunningNode {
   readonly updates: UpdateService
   /// The decision database's writer (undefined: stats.enabled is false).
   readonly recorder: DecisionRecorder | undefined
+  /// The policy in force (profiles, lists); replaced by reloadPolicy.
+  readonly policy: PolicyHolder
+  /// Applies the policy of a new configuration (policy.*, clamd.profile, the lists, the scan and
+  /// icap keys profiles default to) to the next transactions; connections stay. A bad one throws
+  /// (CONFIG_INVALID with the reason) and the old policy keeps serving.
+  reloadPolicy (next: ConfigTree): void
   /// Node state → draining: the ICAP server finishes current transactions and closes connections
   /// (with `local`: only those made to that address, one cluster instance's virtual address).
   drain (local?: string): void
@@ -89,6 +95,8 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
   // Read and checked once, before anything starts: a bad key is a configuration error.
   const clusterKey = instances.length > 0 ? await readClusterKey(config.cluster) : undefined
   const blockTemplate = await readBlockTemplate(config.blockPage.template)
+  // Profiles and their lists, checked before anything starts: a bad one is a configuration error.
+  const policy = new PolicyHolder(PolicySet.build(config), config.policy.listDebounceMs, log)
   // Scanwall's own cache directory, created at start: a node that cannot write it says so at once.
   await mkdir(config.signatures.cacheDir, { recursive: true }).catch((err: unknown) => {
     throw new ScanwallError('CONFIG_INVALID', `signatures.cacheDir: cannot create ${config.signatures.cacheDir}: ${errorMessage(err)}`)
@@ -129,7 +137,6 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     signaturesCacheDir: join(config.signatures.cacheDir, 'compiled'),
     ...(config.scan.cache.enabled ? { cache: config.scan.cache } : {}),
   }, metrics, log), async s => { await s.close() })
-  const profile: Profile = { ...defaultProfile, blockOversize: config.scan.oversize !== 'allow', failMode: config.scan.failMode, blockBroken: config.scan.alertBrokenContainers }
   const icap = createIcapServer({
     ...config.icap,
     // Each cluster instance's ports are where clients reach its virtual address: listen there too.
@@ -140,7 +147,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     maxObjectBytes: config.scan.maxObjectBytes,
     blockTemplate,
     logTransactions: config.log.transactions,
-  }, { scan, profile, metrics, log, ...(recorder === undefined ? {} : { recorder }), ...(kept === undefined ? {} : { quarantine: kept.quarantine }) })
+  }, { scan, policy, metrics, log, ...(recorder === undefined ? {} : { recorder }), ...(kept === undefined ? {} : { quarantine: kept.quarantine }) })
   // Shut-down lets in-flight transactions finish up to the grace period (after the cluster has
   // handed this node's buckets to the others, which stops first).
   const address: AddressInfo = await parts.start('ICAP server', async () => await icap.listen(), async () => { await icap.close(config.shutdown.graceMs) })
@@ -154,7 +161,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     metrics,
     log,
     version: await packageVersion(),
-    blockOversize: config.scan.oversize !== 'allow',
+    policy,
     maxObjectBytes: config.scan.maxObjectBytes,
     extraPorts: ports.clamd.filter(p => p !== config.clamd.port),
     shutdown: requestStop,
@@ -228,11 +235,16 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
       log.info({ graceMs: config.shutdown.graceMs }, 'shutting down')
       metrics.setState('stopping')
       await parts.stop()
+      policy.close()
       log.info('stopped')
     })()
     await stopping
   }
-  return { config, metrics, scan, icap, clamd, log, snmp, cluster, updates: updatesRef, recorder, drain, stop }
+  const reloadPolicy = (next: ConfigTree): void => {
+    policy.replace(PolicySet.build(next), next.policy.listDebounceMs)
+    log.info({ profiles: [...policy.current.profiles.keys()], lists: policy.current.lists.map(l => ({ path: l.path, entries: l.size })) }, 'policy reloaded')
+  }
+  return { config, metrics, scan, icap, clamd, log, snmp, cluster, updates: updatesRef, recorder, policy, reloadPolicy, drain, stop }
 }
 
 /// The cluster's fetcher: the lowest id among the live nodes (joining, online or draining) of any

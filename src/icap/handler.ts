@@ -4,19 +4,24 @@
 /// an answer: unchanged (204/206/200 echo, the package picks), the block page, or the error code's
 /// ICAP status. A body over scan.maxObjectBytes is not scanned: the scan service calls it a `limit`
 /// and the policy decides it like any other (profile.blockOversize, from scan.oversize).
-import { allowAnswer, blockAnswer, istagFor, type BodyStore, type IcapAnswer, type IcapHandler, type IcapTransactionInfo, type ReceivedBody } from 'icap-server-lite'
+import { allowAnswer, blockAnswer, istagFor, type BodyStore, type IcapAnswer, type IcapHandler, type IcapService, type IcapTransactionInfo, type ReceivedBody, type TransferLists } from 'icap-server-lite'
 import { readSource, releaseSource, type BodySource } from '../scan/body.js'
 import type { ScanService } from '../scan/service.js'
 import type { ScanBody, ScanContext } from '../scan/input.js'
-import { decide, type Profile } from '../policy/decide.js'
+import { decide, decideUnscanned, policyContext, type Decision, type PolicyContext } from '../policy/decide.js'
+import type { Profile } from '../policy/profile.js'
+import type { PolicyHolder } from '../policy/policy-set.js'
 import { renderBlockPage } from '../policy/block-page.js'
+import { sha256Of, trueTypeOf } from '../scan/sniff.js'
+import type { Verdict } from '../engine/verdict.js'
 import { icapStatusOf } from '../errors.js'
 import { noRecorder, type Recorder } from '../records/recorder.js'
 import type { Quarantine } from '../quarantine/keeper.js'
 
 export interface ScanwallHandlerDeps {
   readonly scan: ScanService
-  readonly profile: Profile
+  /// The policy in force (profiles per service); read once per transaction, replaced on reload.
+  readonly policy: PolicyHolder
   readonly nodeId: string
   readonly blockTemplate: string
   /// The decision database (src/records); absent: nothing is recorded.
@@ -24,6 +29,9 @@ export interface ScanwallHandlerDeps {
   /// Blocked objects kept (src/quarantine); absent: quarantine off.
   readonly quarantine?: Quarantine
 }
+
+/// The verdict recorded for an object decided without a scan (lists, what not to scan).
+const unscanned: Verdict = { status: 'clean', findings: [], stats: { bytes: 0, objects: 0, depth: 0, ms: 0 } }
 
 /// The scan's context from an ICAP transaction: the service path, the method, the end client and
 /// user as Squid sends them, the URL, and the header fields of the HTTP message whose body it is.
@@ -75,18 +83,44 @@ export class ScanwallIcapHandler implements IcapHandler<BodySource> {
     return this.#istag
   }
 
+  /// OPTIONS advertises what the service's profile wants sent (RFC 3507 4.10.2).
+  transferLists (service: IcapService): TransferLists {
+    return this.#deps.policy.current.forService(service.name)
+  }
+
   async respond (tx: IcapTransactionInfo, body: ReceivedBody<BodySource> | undefined, signal: AbortSignal): Promise<IcapAnswer<BodySource>> {
     if (body === undefined) return allowAnswer(undefined, 'no-body')
-    const input: ScanBody = body.overLimit || body.stored === undefined
-      ? { kind: 'oversize', size: body.size, kept: body.stored }
-      : body.stored
+    const profile = this.#deps.policy.current.forService(tx.service.name)
     const context = scanContext(tx)
-    const quarantine = this.#deps.quarantine
-    // A quarantine needs the body after the scan too.
-    const keepBody = tx.echoNeeded || (quarantine?.wants(context.service) ?? false)
+    const where = policyContext(context)
+    const stored = body.overLimit ? undefined : body.stored
+    const early = decideUnscanned(where, profile) ??
+      (profile.skipTypes.length > 0 && stored !== undefined ? decideUnscanned(where, profile, await trueTypeOf(stored)) : undefined)
+    if (early !== undefined) return await this.#finish(tx, body, { verdict: unscanned, body: body.stored }, early, context, profile)
+    const input: ScanBody = stored === undefined || body.size > profile.maxObjectBytes
+      ? { kind: 'oversize', size: body.size, kept: body.stored }
+      : stored
+    // A quarantine needs the body after the scan too (to keep it, or to know it was released).
+    const keepBody = tx.echoNeeded || (this.#deps.quarantine?.wants(context.service) ?? false)
     const outcome = await this.#deps.scan.scan(input, context, signal, { keepBody })
+    const decision = await this.#decide(outcome.verdict, where, profile, outcome.body)
+    return await this.#finish(tx, body, outcome, decision, context, profile)
+  }
+
+  /// The policy's decision; a block of an object an administrator released is decided again as released.
+  async #decide (verdict: Verdict, where: PolicyContext, profile: Profile, kept: BodySource | undefined): Promise<Decision> {
+    const decision = decide(verdict, where, profile)
+    const quarantine = this.#deps.quarantine
+    if (decision.action !== 'block' || quarantine === undefined || kept === undefined) return decision
+    const released = await quarantine.released(async () => await sha256Of(kept), profile.releaseHours)
+    return released ? decide(verdict, { ...where, released }, profile) : decision
+  }
+
+  /// Carries out a decision: quarantine, record, free what is not echoed, answer.
+  async #finish (tx: IcapTransactionInfo, body: ReceivedBody<BodySource>, outcome: { readonly verdict: Verdict, readonly body?: BodySource | undefined },
+    decision: Decision, context: ScanContext, profile: Profile): Promise<IcapAnswer<BodySource>> {
     const { verdict } = outcome
-    const decision = decide(verdict, this.#deps.profile)
+    const quarantine = this.#deps.quarantine
     const kept = decision.action === 'block' && quarantine !== undefined && outcome.body !== undefined
       ? await quarantine.keep(outcome.body, verdict, decision, context)
       : undefined
@@ -97,9 +131,9 @@ export class ScanwallIcapHandler implements IcapHandler<BodySource> {
     if (body.stored !== undefined && body.stored !== echo) await releaseSource(body.stored)
     switch (decision.action) {
       case 'allow':
-        return allowAnswer(echo, verdict.status)
+        return allowAnswer(echo, decision.threat === undefined ? verdict.status : 'log-only')
       case 'block': {
-        const page = renderBlockPage(this.#deps.blockTemplate, { threat: decision.threat, url: tx.url, node: this.#deps.nodeId, service: tx.service.name })
+        const page = renderBlockPage(this.#deps.blockTemplate, { threat: decision.threat, url: tx.url, node: this.#deps.nodeId, service: tx.service.name, reason: decision.reason, profile: profile.name })
         return blockAnswer(decision.threat, Buffer.from(page, 'utf8'), verdict.status)
       }
       case 'fail':

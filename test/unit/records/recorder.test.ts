@@ -16,7 +16,7 @@ const infected: Verdict = { status: 'infected', findings: [{ name: 'Eicar-Test-S
 function input (verdict: Verdict, client: string, user?: string, quarantine?: string): RecordInput {
   return {
     verdict,
-    decision: decide(verdict, defaultProfile),
+    decision: decide(verdict, { service: 'avscan' }, defaultProfile),
     context: { service: 'avscan', method: 'RESPMOD', client, ...(user === undefined ? {} : { user }), url: `http://origin.test/${client}` },
     bytes: 100,
     ...(quarantine === undefined ? {} : { quarantine: { id: quarantine, sha256: 'ab'.repeat(32) } }),
