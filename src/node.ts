@@ -16,6 +16,7 @@ import { SnmpService } from '../protocols/snmp/service.js'
 import { StandaloneClusterView, BuiltinHealthView, type ClusterView, type HealthView, type LocalNodeState } from './cluster/view.js'
 import { RuntimeClusterView, RuntimeHealthView } from './cluster/runtime-view.js'
 import { ClusterRuntime } from './cluster/runtime.js'
+import type { ReloadResult } from './cluster/control-reply.js'
 import { readClusterKey } from './cluster/key.js'
 import { StartedParts } from './lifecycle.js'
 import { localLoad, configVersion } from './cluster/local.js'
@@ -70,6 +71,9 @@ export interface NodeHooks {
   /// A client asked the node to stop (clamd SHUTDOWN with clamd.allowShutdown): the CLI runs its
   /// signal path; without a hook the node stops itself.
   readonly requestStop?: () => void
+  /// `scanwall reload` through the control socket: read the --config file again and apply it (the
+  /// CLI knows the file); absent: the control socket answers that it cannot.
+  readonly reload?: () => ReloadResult
 }
 
 /// The ports of cluster instances that carry clamd (those equal to clamd.port) are the clamd
@@ -201,6 +205,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
       load: localLoad(scan, config.scan.maxQueue),
       // What the node runs as the cluster compares it: container versions once updates started.
       signatureVersion: () => late.updates?.version ?? scan.dbVersion,
+      ...(hooks.reload === undefined ? {} : { reload: hooks.reload }),
       health: {
         icap: { host: config.icap.host === '0.0.0.0' ? '127.0.0.1' : config.icap.host, port: address.port, service: config.icap.services[0] ?? 'avscan' },
         poolProbe: async timeoutMs => await scan.probe(timeoutMs),

@@ -12,6 +12,7 @@ import { runWitness } from './witness.js'
 import { runSigs } from './sigs.js'
 import { runQuarantine } from './quarantine.js'
 import { runStats, runEvents } from './stats.js'
+import { runReload } from './reload.js'
 
 interface Command { readonly about: string, readonly run: (args: string[]) => Promise<number> }
 
@@ -21,6 +22,7 @@ const commands: Readonly<Record<string, Command>> = {
   node: { about: 'offline|online: drain this node out of its cluster(s) / bring it back', run: runNode },
   cluster: { about: 'status: every node\'s state, weight, buckets, load, last heartbeat', run: runCluster },
   sigs: { about: 'update|info|rollback: signature updates from updates.mirror (verified), what runs, going back', run: runSigs },
+  reload: { about: 'check the policy of --config and make the running node apply it (control socket, or SIGHUP to --pid)', run: runReload },
   quarantine: { about: 'list|show|export|release|delete: the objects kept when blocked', run: runQuarantine },
   stats: { about: 'totals per service, client, user or threat from the decision database', run: runStats },
   events: { about: 'detections, blocks and quarantines from the decision database', run: runEvents },

@@ -37,4 +37,3 @@ export function documentWithMacro (source: string): Buffer {
   CFB.utils.cfb_add(doc, 'Macros/VBA/Module1', Buffer.concat([Buffer.alloc(64, 0xcc), compress(Buffer.from(source, 'latin1'))]))
   return Buffer.from(CFB.write(doc, { type: 'buffer' }) as Uint8Array)
 }
-
