@@ -100,7 +100,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
   const clusterKey = instances.length > 0 ? await readClusterKey(config.cluster) : undefined
   const blockTemplate = await readBlockTemplate(config.blockPage.template)
   // Profiles and their lists, checked before anything starts: a bad one is a configuration error.
-  const policy = new PolicyHolder(PolicySet.build(config), config.policy.listDebounceMs, log)
+  const firstPolicy = PolicySet.build(config)
   // Scanwall's own cache directory, created at start: a node that cannot write it says so at once.
   await mkdir(config.signatures.cacheDir, { recursive: true }).catch((err: unknown) => {
     throw new ScanwallError('CONFIG_INVALID', `signatures.cacheDir: cannot create ${config.signatures.cacheDir}: ${errorMessage(err)}`)
@@ -115,6 +115,8 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
   const ports = splitPorts(config, instances.flatMap(i => i.ports))
   const clamdRoots = await clamdLocalRoots(config.clamd)
   const parts = new StartedParts(log)
+  // The policy's list watches stop with the node (and when a later part fails to start).
+  const policy = await parts.start('policy', () => new PolicyHolder(firstPolicy, config.policy.listDebounceMs, log), p => { p.close() })
   // First, so a bad database URL or quarantine key fails before the signatures load, and stopped
   // last: the transactions that finish during shut-down are still recorded and written.
   const recorder = await parts.start('decision records', async () => await startRecorder(config.stats, config.node.id, log), async r => { await r?.close() })
@@ -240,7 +242,6 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
       log.info({ graceMs: config.shutdown.graceMs }, 'shutting down')
       metrics.setState('stopping')
       await parts.stop()
-      policy.close()
       log.info('stopped')
     })()
     await stopping

@@ -103,17 +103,17 @@ export class ScanwallIcapHandler implements IcapHandler<BodySource> {
     // A quarantine needs the body after the scan too (to keep it, or to know it was released).
     const keepBody = tx.echoNeeded || (this.#deps.quarantine?.wants(context.service) ?? false)
     const outcome = await this.#deps.scan.scan(input, context, signal, { keepBody })
-    const decision = await this.#decide(outcome.verdict, where, profile, outcome.body)
+    const decision = await this.#decide(outcome.verdict, context, where, profile, outcome.body)
     return await this.#finish(tx, body, outcome, decision, context, profile)
   }
 
   /// The policy's decision; a block of an object an administrator released is decided again as released.
-  async #decide (verdict: Verdict, where: PolicyContext, profile: Profile, kept: BodySource | undefined): Promise<Decision> {
+  async #decide (verdict: Verdict, context: ScanContext, where: PolicyContext, profile: Profile, kept: BodySource | undefined): Promise<Decision> {
     const decision = decide(verdict, where, profile)
     const quarantine = this.#deps.quarantine
     if (decision.action !== 'block' || quarantine === undefined || kept === undefined) return decision
     const released = await quarantine.released(async () => await sha256Of(kept), profile.releaseHours)
-    return released ? decide(verdict, { ...where, released }, profile) : decision
+    return released ? decide(verdict, policyContext(context, released), profile) : decision
   }
 
   /// Carries out a decision: quarantine, record, free what is not echoed, answer.
