@@ -66,3 +66,6 @@ convict.addFormat({
   validate: (value: unknown) => { if (typeof value !== 'boolean') throw new Error('must be of type Boolean') },
   coerce: (text: string) => booleanWords.get(text.trim().toLowerCase()) ?? text,
 })
+// A key whose value is a whole object of the operator's (policy.profiles): convict overlays a file's
+// value onto such a key only when its format is literally named 'object'; its parse step checks it.
+convict.addFormat({ name: 'object', validate: (value: unknown) => { if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('must be an object') } })

@@ -81,6 +81,11 @@ export function loadConfig (options: LoadOptions = {}): ConfigTree {
     throw new ConfigError(`config: ${report.split('\n').filter(Boolean).map(line => rewrite(line, config)).join('; ')}`)
   }
   const values = config.getProperties()
-  parseValues(schema, values)
+  try {
+    parseValues(schema, values)
+  } catch (err) {
+    // The parse steps name the field themselves (policy.profiles.<name>.<field>).
+    throw new ConfigError(`config: ${err instanceof Error ? err.message : String(err)}`)
+  }
   return values as ConfigTree
 }

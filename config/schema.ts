@@ -9,6 +9,7 @@ import { trustedKeys, type TrustedKeyConfig } from './updates.js'
 import { formats, inlineMaxBytesCeiling } from './formats.js'
 import { networkListFormat } from './networks.js'
 import { busyWindows, networkList, smtpReply } from './milter.js'
+import { parseProfiles, parseServiceProfiles, type ProfileSpec } from './policy.js'
 
 /// Who may connect to a listener by default: loopback and the private networks (RFC 1918, IPv6
 /// unique-local and link-local). A node bound to every interface, or a cluster VIP, then still
@@ -85,13 +86,7 @@ export const schema = {
       dirs: { doc: 'Directories local scans may read (paths resolved through symlinks; anything else is Access denied. ERROR)', format: formats.pathList, default: [] as string[] },
       concurrency: { doc: 'Files one MULTISCAN scans at once', format: positiveInt, default: 8 },
     },
-    // The clamd listener's policy profile (src/policy): what a FOUND line is given for besides a virus.
-    profile: {
-      blockLimits: { doc: 'Report Heuristics.Limits.Exceeded.* verdicts as FOUND (ClamAV\'s AlertExceedsMax); off: OK', format: Boolean, default: true },
-      blockEncrypted: { doc: 'Report encrypted archives as FOUND (Heuristics.Encrypted.*); off: OK', format: Boolean, default: true },
-      blockBroken: { doc: 'Report damaged containers as FOUND (Heuristics.Broken.*); off: OK', format: Boolean, default: false },
-      failMode: { doc: 'When no verdict could be had: closed reports Scanwall.ScanError FOUND, open reports OK', format: ['closed', 'open'], default: 'closed' },
-    },
+    profile: { doc: 'The policy profile (policy.profiles) of the clamd listener: what a FOUND line is given for besides a virus', format: String, default: 'default', env: 'SCANWALL_CLAMD_PROFILE' },
   },
   // The milter listener for Postfix/Sendmail (src/milter, docs/milter.md) and its mail profile.
   milter: {
@@ -203,6 +198,23 @@ export const schema = {
     maxBytes: { doc: 'Largest file accepted from the mirror', format: positiveInt, default: 1024 * 1024 * 1024 },
     peerPort: { doc: 'Cluster: TCP port on which each node serves verified update files to the others (HMAC with the cluster key); 0: peers fetch from the mirror themselves', format: port, default: 1345 },
     peerHost: { doc: 'Cluster: address the update file server listens on', format: String, default: '0.0.0.0' },
+  },
+  // Policy profiles (config/policy.ts, docs/policy.md): what each service scans, blocks and does.
+  policy: {
+    profiles: {
+      doc: 'Policy profiles: { name: { blockTypes, blockUnsignedJava, blockUnsignedCode, blockMacros, trustedPublishers, trustedDomains, allowList, denyList, onThreat, onPolicy, … } }; checked and typed by config/policy.ts; a profile named default serves every service not in policy.services',
+      // 'object' (convict then takes the value whole); the parse step checks every field (load.ts).
+      format: 'object',
+      parse: parseProfiles,
+      default: {} as Record<string, ProfileSpec>,
+    },
+    services: {
+      doc: 'ICAP service (primary name) → profile name; services not listed use the profile named default',
+      format: 'object',
+      parse: parseServiceProfiles,
+      default: {} as Record<string, string>,
+    },
+    listDebounceMs: { doc: 'Quiet time after the last change of an allow or deny list file before it is read again', format: nonNegativeInt, default: 500 },
   },
   blockPage: {
     template: { doc: 'HTML block page template file (empty: built-in); placeholders {{threat}} {{url}} {{node}} {{service}}', format: String, default: '' },

@@ -5,7 +5,7 @@
 import { ScanService } from './scan/service.js'
 import { Metrics } from './metrics.js'
 import { createLogger, type Logger } from './log.js'
-import { defaultProfile, type Profile } from './policy/decide.js'
+import { PolicyHolder, PolicySet } from './policy/policy-set.js'
 import type { IcapServer } from 'icap-server-lite'
 import { createIcapServer, offeredServices } from './icap/server.js'
 import { allowPredicate } from '../config/networks.js'
@@ -19,6 +19,7 @@ import { readout } from '../protocols/snmp/mib.js'
 import { StandaloneClusterView, BuiltinHealthView, type ClusterView, type HealthView, type LocalNodeState } from './cluster/view.js'
 import { RuntimeClusterView, RuntimeHealthView } from './cluster/runtime-view.js'
 import { ClusterRuntime } from './cluster/runtime.js'
+import type { ReloadResult } from './cluster/control-reply.js'
 import { readClusterKey } from './cluster/key.js'
 import { StartedParts } from './lifecycle.js'
 import { localLoad, configVersion } from './cluster/local.js'
@@ -56,6 +57,12 @@ export interface RunningNode {
   readonly updates: UpdateService
   /// The decision database's writer (undefined: stats.enabled is false).
   readonly recorder: DecisionRecorder | undefined
+  /// The policy in force (profiles, lists); replaced by reloadPolicy.
+  readonly policy: PolicyHolder
+  /// Applies the policy of a new configuration (policy.*, clamd.profile, the lists, the scan and
+  /// icap keys profiles default to) to the next transactions; connections stay. A bad one throws
+  /// (CONFIG_INVALID with the reason) and the old policy keeps serving.
+  reloadPolicy (next: ConfigTree): void
   /// Node state → draining: the ICAP server finishes current transactions and closes connections
   /// (with `local`: only those made to that address, one cluster instance's virtual address).
   drain (local?: string): void
@@ -73,6 +80,9 @@ export interface NodeHooks {
   /// A client asked the node to stop (clamd SHUTDOWN with clamd.allowShutdown): the CLI runs its
   /// signal path; without a hook the node stops itself.
   readonly requestStop?: () => void
+  /// `scanwall reload` through the control socket: read the --config file again and apply it (the
+  /// CLI knows the file); absent: the control socket answers that it cannot.
+  readonly reload?: () => ReloadResult
 }
 
 /// The ports of cluster instances that carry clamd (those equal to clamd.port) are the clamd
@@ -108,6 +118,8 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
   const blockTemplate = await readBlockTemplate(config.blockPage.template)
   // icaps:// certificate and key read and checked before anything starts.
   const tls = await icapTlsOptions(config.icap.tls)
+  // Profiles and their lists, checked before anything starts: a bad one is a configuration error.
+  const firstPolicy = PolicySet.build(config)
   // Scanwall's own cache directory, created at start: a node that cannot write it says so at once.
   await mkdir(config.signatures.cacheDir, { recursive: true }).catch((err: unknown) => {
     throw new ScanwallError('CONFIG_INVALID', `signatures.cacheDir: cannot create ${config.signatures.cacheDir}: ${errorMessage(err)}`)
@@ -122,6 +134,8 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
   const ports = splitPorts(config, instances.flatMap(i => i.ports))
   const clamdRoots = await clamdLocalRoots(config.clamd)
   const parts = new StartedParts(log)
+  // The policy's list watches stop with the node (and when a later part fails to start).
+  const policy = await parts.start('policy', () => new PolicyHolder(firstPolicy, config.policy.listDebounceMs, log), p => { p.close() })
   // First, so a bad database URL or quarantine key fails before the signatures load, and stopped
   // last: the transactions that finish during shut-down are still recorded and written.
   const recorder = await parts.start('decision records', async () => await startRecorder(config.stats, config.node.id, log), async r => { await r?.close() })
@@ -148,8 +162,6 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     signaturesCacheDir: join(config.signatures.cacheDir, 'compiled'),
     ...(config.scan.cache.enabled ? { cache: config.scan.cache } : {}),
   }, metrics, log), async s => { await s.close() })
-  const { enabled: trickle, ...trickleSettings } = config.scan.trickle
-  const profile: Profile = { ...defaultProfile, blockOversize: config.scan.oversize !== 'allow', failMode: config.scan.failMode, blockBroken: config.scan.alertBrokenContainers, ...(trickle ? { trickle: trickleSettings } : {}) }
   const { allow: icapAllow, tls: _tls, ...icapConfig } = config.icap
   const icap = createIcapServer({
     ...icapConfig,
@@ -163,7 +175,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     maxObjectBytes: config.scan.maxObjectBytes,
     blockTemplate,
     logTransactions: config.log.transactions,
-  }, { scan, profile, metrics, log, ...(recorder === undefined ? {} : { recorder }), ...(kept === undefined ? {} : { quarantine: kept.quarantine }) })
+  }, { scan, policy, metrics, log, ...(recorder === undefined ? {} : { recorder }), ...(kept === undefined ? {} : { quarantine: kept.quarantine }) })
   // Shut-down lets in-flight transactions finish up to the grace period (after the cluster has
   // handed this node's buckets to the others, which stops first).
   const address: AddressInfo = await parts.start('ICAP server', async () => await icap.listen(), async () => { await icap.close(config.shutdown.graceMs) })
@@ -177,7 +189,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     metrics,
     log,
     version: await packageVersion(),
-    blockOversize: config.scan.oversize !== 'allow',
+    policy,
     maxObjectBytes: config.scan.maxObjectBytes,
     extraPorts: ports.clamd.filter(p => p !== config.clamd.port),
     shutdown: requestStop,
@@ -236,6 +248,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
       load: localLoad(scan, config.scan.maxQueue),
       // What the node runs as the cluster compares it: container versions once updates started.
       signatureVersion: () => late.updates?.version ?? scan.dbVersion,
+      ...(hooks.reload === undefined ? {} : { reload: hooks.reload }),
       health: {
         icap: { host: config.icap.host === '0.0.0.0' ? '127.0.0.1' : config.icap.host, port: address.port, service: config.icap.services[0] ?? 'avscan' },
         poolProbe: async timeoutMs => await scan.probe(timeoutMs),
@@ -289,7 +302,11 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     })()
     await stopping
   }
-  return { config, metrics, scan, icap, clamd, milter, log, snmp, cluster, updates: updatesRef, recorder, drain, stop }
+  const reloadPolicy = (next: ConfigTree): void => {
+    policy.replace(PolicySet.build(next), next.policy.listDebounceMs)
+    log.info({ profiles: [...policy.current.profiles.keys()], lists: policy.current.lists.map(l => ({ path: l.path, entries: l.size })) }, 'policy reloaded')
+  }
+  return { config, metrics, scan, icap, clamd, milter, log, snmp, cluster, updates: updatesRef, recorder, policy, reloadPolicy, drain, stop }
 }
 
 /// The cluster's fetcher: the lowest id among the live nodes (joining, online or draining) of any

@@ -7,7 +7,7 @@ PKGS=(squid-openssl c-icap libc-icap-mod-virus-scan clamav clamav-daemon clamdsc
       snmp snmpd snmptrapd smitools nftables iproute2 curl wrk bc python3
       zip unzip p7zip-full arj genisoimage xz-utils zstd bzip2 cpio lzip binutils
       gcab jlha-utils mscompress sharutils postgresql
-      lzop libjlha-java default-jdk-headless libconvert-binhex-perl openssl
+      lzop libjlha-java default-jdk-headless libconvert-binhex-perl osslsigncode openssl
       postfix swaks miltertest clamav-milter chromium)
 # squid-openssl, not squid: the same Squid 5.7 built with OpenSSL instead of GnuTLS, because only that
 # build speaks ICAP over TLS (icaps://, tls-cafile=…; the GnuTLS one says "requires --with-openssl").

@@ -113,7 +113,8 @@ export async function answer (tx: Transaction, ctx: IcapContext, socket: Socket,
   }
   if (tx.request.method === 'OPTIONS') {
     tx.status = 200
-    socket.write(responder.options(service, ctx.optionsSettings, close))
+    const lists = ctx.handler.transferLists?.(service)
+    socket.write(responder.options(service, lists === undefined ? ctx.optionsSettings : { ...ctx.optionsSettings, ...lists }, close))
     return
   }
   if (tx.early !== undefined) {

@@ -105,6 +105,17 @@ export interface IcapHandler<B> {
   /// without a preview). A plan makes the server answer 200 at once and echo the body as it arrives,
   /// holding back the last `holdBackBytes` until `respond` decides (`tx.trickled`).
   trickle? (tx: IcapTransactionInfo): TricklePlan | undefined
+  /// Optional: the Transfer-Preview / -Ignore / -Complete lists (RFC 3507 §4.10.2) of one service's
+  /// OPTIONS answer, asked at every OPTIONS so an application can choose them per service and change
+  /// them at run time; absent (or undefined): the server's own settings.
+  transferLists? (service: IcapService): TransferLists | undefined
+}
+
+/// File extensions ("*": all; empty: the header is omitted) a client should preview, not send, or send whole.
+export interface TransferLists {
+  readonly transferPreview: string
+  readonly transferIgnore: string
+  readonly transferComplete: string
 }
 
 /// The logger the server writes to: pino's call shape (an object, then a message).

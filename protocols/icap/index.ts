@@ -3,7 +3,7 @@
 /// answer builders, the error table, and the protocol pieces (parser, chunked codec, Encapsulated,
 /// headers, service table) for those who drive a connection themselves.
 export { IcapServer, type IcapServerOptions, type IcapTlsOptions } from './server.js'
-export type { IcapHandler, IcapTransactionInfo, IcapAnswer, ReceivedBody, BodyStore, BodyWriter, HttpReply, HeaderField, IcapLogger, TricklePlan } from './handler.js'
+export type { IcapHandler, IcapTransactionInfo, IcapAnswer, ReceivedBody, BodyStore, BodyWriter, HttpReply, HeaderField, IcapLogger, TricklePlan, TransferLists } from './handler.js'
 export { silentLogger } from './handler.js'
 export { MemoryBodyStore } from './memory-body.js'
 export type { IcapServerEvents, TransactionRecord } from './events.js'

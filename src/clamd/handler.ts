@@ -9,13 +9,15 @@ import { releaseSource, type BodySink } from '../scan/body.js'
 import type { ScanService } from '../scan/service.js'
 import type { ScanBody, ScanContext } from '../scan/input.js'
 import type { Verdict } from '../engine/verdict.js'
-import { decide, type Decision, type Profile } from '../policy/decide.js'
+import { decide, policyContext, type Decision } from '../policy/decide.js'
+import type { PolicyHolder } from '../policy/policy-set.js'
 import { noRecorder, type Recorder } from '../records/recorder.js'
 import { errorMessage } from '../errors.js'
 
 export interface ClamdHandlerDeps {
   readonly scan: ScanService
-  readonly profile: Profile
+  /// The policy in force: the clamd listener uses its clamd.profile (read per command, replaced on reload).
+  readonly policy: PolicyHolder
   /// scan.maxObjectBytes: larger objects are not scanned (a `limit` verdict the policy decides).
   readonly maxObjectBytes: number
   /// The engine part of the VERSION line (`Scanwall-<package version>`).
@@ -97,8 +99,11 @@ export class ScanwallClamdHandler implements ClamdHandler {
 
   async #judge (body: ScanBody, info: ClamdRequestInfo, signal: AbortSignal, allMatch: boolean): Promise<ScanReply> {
     const scanContext = context(info)
-    const { verdict } = await this.#deps.scan.scan(body, scanContext, signal)
-    const decision = decide(verdict, this.#deps.profile)
+    const profile = this.#deps.policy.current.clamd
+    const oversize = body.kind !== 'oversize' && body.size > profile.maxObjectBytes
+    const input: ScanBody = oversize ? { kind: 'oversize', size: body.size, kept: undefined } : body
+    const { verdict } = await this.#deps.scan.scan(input, scanContext, signal)
+    const decision = decide(verdict, policyContext(scanContext), profile)
     ;(this.#deps.recorder ?? noRecorder).record({ verdict, decision, context: scanContext, bytes: body.size })
     return replyFor(verdict, decision, allMatch)
   }

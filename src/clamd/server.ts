@@ -5,7 +5,7 @@ import { allowPredicate } from '../../config/networks.js'
 import { realpath } from 'node:fs/promises'
 import { ClamdServer } from '../../protocols/clamd/index.js'
 import type { ScanService } from '../scan/service.js'
-import type { Profile } from '../policy/decide.js'
+import type { PolicyHolder } from '../policy/policy-set.js'
 import type { Metrics } from '../metrics.js'
 import type { Logger } from '../log.js'
 import type { ConfigTree } from '../../config/load.js'
@@ -22,18 +22,14 @@ export interface ScanwallClamdDeps {
   readonly metrics: Metrics
   readonly log: Logger
   readonly version: string
-  /// scan.oversize: objects over scan.maxObjectBytes are FOUND unless 'allow'.
-  readonly blockOversize: boolean
+  /// The policy in force (the clamd listener's profile is clamd.profile).
+  readonly policy: PolicyHolder
   readonly maxObjectBytes: number
   /// Extra TCP ports: the ports of cluster instances that offer clamd.
   readonly extraPorts: readonly number[]
   readonly shutdown: () => void
   /// The decision database every listener records to (absent: stats off).
   readonly recorder?: Recorder
-}
-
-export function clamdProfile (config: ConfigTree['clamd'], blockOversize: boolean): Profile {
-  return { ...config.profile, blockOversize }
 }
 
 /// The allowed directories of local scans resolved once, before anything starts (undefined: local
@@ -52,7 +48,7 @@ export function createClamdServer (config: ConfigTree['clamd'], roots: readonly 
   if (config.port === 0 && config.socket === '' && deps.extraPorts.length === 0) return undefined
   const handler = new ScanwallClamdHandler({
     scan: deps.scan,
-    profile: clamdProfile(config, deps.blockOversize),
+    policy: deps.policy,
     maxObjectBytes: deps.maxObjectBytes,
     engine: `Scanwall-${deps.version}`,
     reload: () => { deps.scan.reload().catch(() => {}) }, // a failed reload is logged and keeps the old DB

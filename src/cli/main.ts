@@ -17,6 +17,7 @@ const commands: Readonly<Record<string, Command>> = {
   node: { about: 'offline|online: drain this node out of its cluster(s) / bring it back', run: async a => await (await import('./cluster.js')).runNode(a) },
   cluster: { about: 'status: every node\'s state, weight, buckets, load, last heartbeat', run: async a => await (await import('./cluster.js')).runCluster(a) },
   sigs: { about: 'update|info|rollback: signature updates from updates.mirror (verified), what runs, going back', run: async a => await (await import('./sigs.js')).runSigs(a) },
+  reload: { about: 'check the policy of --config and make the running node apply it (control socket, or SIGHUP to --pid)', run: async a => await (await import('./reload.js')).runReload(a) },
   quarantine: { about: 'list|show|export|release|delete: the objects kept when blocked', run: async a => await (await import('./quarantine.js')).runQuarantine(a) },
   stats: { about: 'totals per service, client, user or threat from the decision database', run: async a => await (await import('./stats.js')).runStats(a) },
   events: { about: 'detections, blocks and quarantines from the decision database', run: async a => await (await import('./stats.js')).runEvents(a) },

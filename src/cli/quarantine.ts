@@ -12,7 +12,7 @@ const specs = {
   list: { name: 'quarantine list', about: 'List quarantined objects, oldest first: id, time, size, threat, URL.', options: { config, json } },
   show: { name: 'quarantine show', about: 'Everything recorded about one object (threat, URL, client, user, service, node, time, hashes).', options: { config }, positionals: 'ID' },
   export: { name: 'quarantine export', about: 'Write the original bytes of one object to FILE (a new file, mode 0600).', options: { config }, positionals: 'ID FILE' },
-  release: { name: 'quarantine release', about: 'Mark one object released (judged harmless); it stays until retention or delete.', options: { config }, positionals: 'ID' },
+  release: { name: 'quarantine release', about: 'Release one object (judged harmless): the same bytes (by SHA-256) pass the policy for the profile\'s releaseHours on nodes using this quarantine; it stays stored until retention or delete.', options: { config }, positionals: 'ID' },
   delete: { name: 'quarantine delete', about: 'Delete one object and its metadata.', options: { config }, positionals: 'ID' },
 } satisfies Record<string, CommandSpec>
 

@@ -26,6 +26,8 @@ export type OfflineResult =
 
 /// `node online`: the instances brought back.
 export interface OnlineResult { readonly online: readonly string[] }
+/// `scanwall reload`: whether the new policy was applied, or why it was refused (the old one serves).
+export interface ReloadResult { readonly applied: boolean, readonly reason?: string }
 
 type Fields = Record<string, unknown>
 
@@ -173,4 +175,10 @@ export function parseOffline (v: unknown): OfflineResult {
 
 export function parseOnline (v: unknown): OnlineResult {
   return { online: list(record(v, 'online')['online'], 'online.online', text) }
+}
+
+export function parseReload (v: unknown): ReloadResult {
+  if (typeof v !== 'object' || v === null || typeof (v as { applied?: unknown }).applied !== 'boolean') throw new ScanwallError('CLUSTER_CONTROL', 'malformed reload reply')
+  const { applied, reason } = v as { applied: boolean, reason?: unknown }
+  return typeof reason === 'string' ? { applied, reason } : { applied }
 }

@@ -1,4 +1,5 @@
-/// The local control socket of a node: `scanwall node offline|online` and `scanwall cluster status`
+/// The local control socket of a node: `scanwall node offline|online`, `scanwall cluster status` and
+/// `scanwall reload`
 /// talk to the running node over a unix socket. Three locks: the socket file is mode 0600 (only its
 /// owner, normally root, may connect); every request carries an HMAC over its body made with the
 /// cluster key, so a process that can reach the socket but does not know the key is refused; and
@@ -11,10 +12,10 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { chmod, mkdir, unlink } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { ScanwallError, errorMessage } from '../errors.js'
-import { parseOffline, parseOnline, parseStatus, type OfflineResult, type OnlineResult, type StatusResult } from './control-reply.js'
+import { parseOffline, parseOnline, parseReload, parseStatus, type OfflineResult, type OnlineResult, type ReloadResult, type StatusResult } from './control-reply.js'
 
 export interface ControlRequest {
-  readonly cmd: 'status' | 'offline' | 'online'
+  readonly cmd: 'status' | 'offline' | 'online' | 'reload'
   readonly instance?: string | undefined
   /// offline only: wait until drained (default) or return once the drain has started.
   readonly wait?: boolean | undefined
@@ -25,6 +26,8 @@ export interface ControlHandler {
   status (instance: string | undefined): StatusResult
   offline (instance: string | undefined, wait: boolean): Promise<OfflineResult>
   online (instance: string | undefined): OnlineResult
+  /// Reads the node's --config file again and applies its policy (and reloads the signatures).
+  reload? (): ReloadResult
 }
 
 type ControlReply = { ok: true, result: unknown } | { ok: false, error: string }
@@ -68,7 +71,7 @@ function parseRequest (line: string, key: Buffer, nonces: NonceWindow): ControlR
   if (typeof nonce !== 'string' || !/^[0-9a-f]{16,64}$/.test(nonce)) throw new Error('bad request: no nonce')
   nonces.admit(nonce, ts, now)
   const cmd = r['cmd']
-  if (cmd !== 'status' && cmd !== 'offline' && cmd !== 'online') throw new Error(`unknown command ${String(cmd)}`)
+  if (cmd !== 'status' && cmd !== 'offline' && cmd !== 'online' && cmd !== 'reload') throw new Error(`unknown command ${String(cmd)}`)
   const instance = r['instance']
   if (instance !== undefined && typeof instance !== 'string') throw new Error('bad request: instance')
   return { cmd, instance, wait: r['wait'] !== false }
@@ -79,6 +82,7 @@ async function dispatch (request: ControlRequest, handler: ControlHandler): Prom
     case 'status': return handler.status(request.instance)
     case 'offline': return await handler.offline(request.instance, request.wait !== false)
     case 'online': return handler.online(request.instance)
+    case 'reload': return handler.reload?.() ?? { applied: false, reason: 'this node cannot reload from the control socket' }
   }
 }
 
@@ -164,5 +168,8 @@ export const control = {
   },
   async online (path: string, key: Buffer, instance?: string): Promise<OnlineResult> {
     return parseOnline(await controlCall(path, key, { cmd: 'online', instance }))
+  },
+  async reload (path: string, key: Buffer): Promise<ReloadResult> {
+    return parseReload(await controlCall(path, key, { cmd: 'reload' }))
   },
 }

@@ -9,7 +9,7 @@ import { until, anyOf, type Subscribe } from './until.js'
 import { StartedParts } from '../lifecycle.js'
 import type { ClusterInstance } from './config.js'
 import type { HealthContext } from './health/tests.js'
-import type { InstanceStatus, OfflineResult, OnlineResult, StatusResult } from './control-reply.js'
+import type { InstanceStatus, OfflineResult, OnlineResult, ReloadResult, StatusResult } from './control-reply.js'
 import type { HealthRow } from './view.js'
 import type { LoadSample } from './types.js'
 import type { ClusterEvent } from '../metrics.js'
@@ -29,6 +29,8 @@ export interface ClusterHooks {
   onConnections (listener: () => void): () => void
   load (): LoadSample
   signatureVersion (): string
+  /// `scanwall reload` (control socket): the node's policy and signatures read again.
+  reload? (): ReloadResult
   readonly health: HealthContext
   /// A quorum change, a duplicate owner or a heartbeat path change (→ SNMP notification).
   clusterEvent? (event: ClusterEvent): void
@@ -115,6 +117,7 @@ export class ClusterRuntime {
       status: instance => runtime.status(instance),
       offline: async (instance, wait) => await runtime.offline(instance, wait),
       online: instance => runtime.online(instance),
+      ...(hooks.reload === undefined ? {} : { reload: () => hooks.reload?.() ?? { applied: false } }),
     })
     await parts.start('control socket', async () => { await server.listen(); return server }, async s => { await s.close() })
     return runtime

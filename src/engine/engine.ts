@@ -14,10 +14,12 @@ import { Matcher, type MatcherOptions } from './matcher/matcher.js'
 import type { CompiledDb } from './matcher/db.js'
 import { verdictOf } from './outcome.js'
 import type { Finding, Verdict } from './verdict.js'
+import { FactsCollector, ZipFacts } from './facts/collector.js'
 
 interface WalkState {
   readonly budget: ScanBudget
   readonly findings: Finding[]
+  readonly facts: FactsCollector
   bytes: number
   objects: number
 }
@@ -39,7 +41,7 @@ export class Engine {
   /// `error` verdict with code SCAN_ENGINE_FAILED, carrying what was found before it.
   async scan (source: ByteSource, name: string, limits: ScanLimits, signal: AbortSignal): Promise<Verdict> {
     const started = performance.now()
-    const state: WalkState = { budget: new ScanBudget(limits, signal), findings: [], bytes: 0, objects: 0 }
+    const state: WalkState = { budget: new ScanBudget(limits, signal), findings: [], facts: new FactsCollector(), bytes: 0, objects: 0 }
     const stats = (): Verdict['stats'] => ({ bytes: state.bytes, objects: state.objects, depth: state.budget.maxDepthSeen, ms: performance.now() - started })
     try {
       await this.#walk(source, [name], 0, state, [])
@@ -47,7 +49,8 @@ export class Engine {
       return { status: 'error', findings: state.findings, stats: stats(), error: { code: 'SCAN_ENGINE_FAILED', message: errorText(err) } }
     }
     if (signal.aborted) return { status: 'aborted', findings: state.findings, stats: stats(), error: { code: 'SCAN_ABORTED', message: String(signal.reason ?? 'aborted') } }
-    return verdictOf(state.findings, state.budget, name, stats())
+    const verdict = verdictOf(state.findings, state.budget, name, stats())
+    return { ...verdict, facts: state.facts.result(state.budget.reports.some(r => r.kind === 'encrypted')) }
   }
 
   /// A small leaf object matched at once on the calling thread, or undefined when it needs scan():
@@ -66,7 +69,9 @@ export class Engine {
     if (hasHandler(type) || hasEmbeddedMagic(bytes)) return undefined
     const findings = this.#matcher.matchAll(bytes, type).names.map(found => ({ name: found, kind: 'signature' as const, path: [name] }))
     const stats = { bytes: bytes.length, objects: 1, depth: 0, ms: performance.now() - started }
-    return findings.length === 0 ? { status: 'clean', findings, stats } : { status: 'infected', findings, stats }
+    // The walk's facts for a leaf: its type, and whether a text starts with #! (FactsCollector.layer).
+    const facts = { types: [type], encrypted: false, code: [], macros: false, script: type === 'text' && bytes[0] === 0x23 && bytes[1] === 0x21 }
+    return findings.length === 0 ? { status: 'clean', findings, stats, facts } : { status: 'infected', findings, stats, facts }
   }
 
   /// `ancestry`: the containers' types, outermost first (for Container/Intermediates conditions).
@@ -76,6 +81,7 @@ export class Engine {
     state.bytes += source.size
     // Type first: body signatures are restricted to target types (ClamAV's target field).
     const type = await detectType(source)
+    await state.facts.layer(source, type, path, ancestry)
     const match = this.#matcher.begin(type, source.size, ancestry)
     // Objects with no handler of their own may still hide an archive past their start.
     const probe = hasHandler(type) ? undefined : new EmbeddedProbe(source.size)
@@ -124,6 +130,7 @@ export class Engine {
   /// spooled child's temp file is released as soon as it is scanned.
   async #children (layers: AsyncIterable<Layer>, type: FileType, path: string[], depth: number, state: WalkState, ancestry: readonly FileType[]): Promise<void> {
     const it = layers[Symbol.asyncIterator]()
+    const zip = type === 'zip' ? new ZipFacts() : undefined
     try {
       for (;;) {
         state.budget.path = path
@@ -139,6 +146,8 @@ export class Engine {
         }
         if (step.done === true) return
         const child = step.value
+        state.facts.child(child.name)
+        await zip?.child(child.name, child.source)
         try {
           await this.#walk(child.source, [...path, child.name], depth + 1, state, ancestry)
         } finally {
@@ -147,6 +156,7 @@ export class Engine {
         if (state.findings.length > 0 || !state.budget.alive()) return
       }
     } finally {
+      if (zip !== undefined) state.facts.zipDone(zip, path)
       try {
         await it.return?.()
       } catch (err) {

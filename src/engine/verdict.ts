@@ -38,10 +38,43 @@ export interface ScanStats {
 /// the client went away.
 export type VerdictStatus = 'clean' | 'infected' | 'limit' | 'encrypted' | 'broken' | 'error' | 'timeout' | 'aborted'
 
+/// A program or archive of code met in the walk and what its signature block says (src/engine/facts/).
+/// `signed`: a signature block is present and parses (Authenticode PKCS#7 SignedData; a JAR's
+/// META-INF/*.SF with its .RSA/.DSA/.EC block); `signer`: the signing certificate's subject
+/// (CN, else O), when one could be read. Nothing here says the signature is valid: see docs/policy.md.
+export interface CodeFact {
+  readonly kind: 'pe' | 'cab' | 'jar'
+  readonly path: readonly string[]
+  readonly signed: boolean
+  readonly signer?: string
+  /// PE: a DLL (an .ocx is a DLL), else a program.
+  readonly dll?: boolean
+}
+
+/// What the walk learned about the object besides findings, for the policy (type blocking, active
+/// content). Bounded: at most maxFactTypes types and maxCodeFacts code entries, whatever the object.
+export interface ObjectFacts {
+  /// The true types of the layers walked, each once, in the order first met (the object's own first).
+  readonly types: readonly string[]
+  /// Some member could not be read without a password.
+  readonly encrypted: boolean
+  /// Executables, CAB files and Java archives met, with their signature facts.
+  readonly code: readonly CodeFact[]
+  /// An Office document carries VBA macros (an OLE2 VBA storage or an OOXML vbaProject.bin).
+  readonly macros: boolean
+  /// A text layer starts with #! (a script for an interpreter).
+  readonly script: boolean
+}
+
+export const maxFactTypes = 32
+export const maxCodeFacts = 16
+
 export interface Verdict {
   readonly status: VerdictStatus
   readonly findings: readonly Finding[]
   readonly stats: ScanStats
+  /// What the walk learned about the object (absent: not walked, e.g. an oversize body or an error).
+  readonly facts?: ObjectFacts
   /// For error/timeout/aborted: the error code from src/errors.ts and why.
   readonly error?: { readonly code: ErrorCode, readonly message: string }
 }

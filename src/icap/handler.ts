@@ -5,16 +5,19 @@
 /// ICAP status. With the profile's trickle mode, a RESPMOD download streams while it arrives and a
 /// block cuts it (`partially-blocked`); its URL is then refused at once for a while (its retry). A body over scan.maxObjectBytes is not scanned: the scan service calls it a `limit`
 /// and the policy decides it like any other (profile.blockOversize, from scan.oversize).
-import { allowAnswer, blockAnswer, istagFor, type BodyStore, type IcapAnswer, type IcapHandler, type IcapTransactionInfo, type ReceivedBody, type TricklePlan } from 'icap-server-lite'
+import { allowAnswer, blockAnswer, istagFor, type BodyStore, type IcapAnswer, type IcapHandler, type IcapService, type IcapTransactionInfo, type ReceivedBody, type TransferLists, type TricklePlan } from 'icap-server-lite'
 import { readSource, releaseSource, type BodySource } from '../scan/body.js'
 import type { ScanService } from '../scan/service.js'
 import type { ScanBody, ScanContext } from '../scan/input.js'
-import { decide, type Decision, type Profile } from '../policy/decide.js'
+import { decide, decideUnscanned, policyContext, type Decision, type PolicyContext } from '../policy/decide.js'
+import type { Profile } from '../policy/profile.js'
+import type { PolicyHolder } from '../policy/policy-set.js'
 import { renderBlockPage } from '../policy/block-page.js'
+import { sha256Of, trueTypeOf } from '../scan/sniff.js'
+import type { Verdict } from '../engine/verdict.js'
 import { icapStatusOf } from '../errors.js'
 import { noRecorder, type Recorder } from '../records/recorder.js'
 import type { Quarantine } from '../quarantine/keeper.js'
-import type { Verdict } from '../engine/verdict.js'
 import { RecentBlocks } from './recent-blocks.js'
 
 /// The decision reason (log line and decision database) of a download cut in trickle mode, and of
@@ -24,7 +27,8 @@ export const recentlyBlocked = 'recently-blocked'
 
 export interface ScanwallHandlerDeps {
   readonly scan: ScanService
-  readonly profile: Profile
+  /// The policy in force (profiles per service); read once per transaction, replaced on reload.
+  readonly policy: PolicyHolder
   readonly nodeId: string
   readonly blockTemplate: string
   /// The decision database (src/records); absent: nothing is recorded.
@@ -32,6 +36,9 @@ export interface ScanwallHandlerDeps {
   /// Blocked objects kept (src/quarantine); absent: quarantine off.
   readonly quarantine?: Quarantine
 }
+
+/// The verdict recorded for an object decided without a scan (lists, what not to scan).
+const unscanned: Verdict = { status: 'clean', findings: [], stats: { bytes: 0, objects: 0, depth: 0, ms: 0 } }
 
 /// The scan's context from an ICAP transaction: the service path, the method, the end client and
 /// user as Squid sends them, the URL, and the header fields of the HTTP message whose body it is.
@@ -65,21 +72,21 @@ function headerMap (tx: IcapTransactionInfo): Record<string, string> {
 export class ScanwallIcapHandler implements IcapHandler<BodySource> {
   readonly bodies: BodyStore<BodySource>
   readonly #deps: ScanwallHandlerDeps
-  readonly #recentBlocks: RecentBlocks | undefined
-  readonly #plan: TricklePlan | undefined
+  /// URLs whose trickled download was cut, made when the first one is (settings from scan.trickle).
+  #recentBlocks: RecentBlocks | undefined
   #istagVersion: string | undefined
   #istag = ''
 
   constructor (deps: ScanwallHandlerDeps) {
     this.#deps = deps
     this.bodies = { open: size => deps.scan.openSink(size), read: readSource, release: releaseSource }
-    const trickle = deps.profile.trickle
-    this.#plan = trickle === undefined ? undefined : { holdBackBytes: trickle.holdBackBytes }
-    this.#recentBlocks = trickle === undefined ? undefined : new RecentBlocks(trickle.retryBlockMs, trickle.retryBlockEntries)
   }
 
-  /// Trickle mode is the profile's; the package asks only where a 200 echo would be needed.
-  trickle (): TricklePlan | undefined { return this.#plan }
+  /// Trickle mode is the service's profile's; the package asks only where a 200 echo would be needed.
+  trickle (tx: IcapTransactionInfo): TricklePlan | undefined {
+    const settings = this.#deps.policy.current.forService(tx.service.name).trickle
+    return settings === undefined ? undefined : { holdBackBytes: settings.holdBackBytes }
+  }
 
   /// A URL whose download was cut a moment ago: the block page at once, without fetching the body.
   early (tx: IcapTransactionInfo): IcapAnswer<BodySource> | undefined {
@@ -87,11 +94,11 @@ export class ScanwallIcapHandler implements IcapHandler<BodySource> {
     if (recent === undefined) return undefined
     const verdict: Verdict = { status: 'infected', findings: [{ name: recent.threat, kind: 'signature', path: [] }], stats: { bytes: 0, objects: 0, depth: 0, ms: 0 } }
     ;(this.#deps.recorder ?? noRecorder).record({ verdict, decision: { action: 'block', reason: recentlyBlocked, threat: recent.threat }, context: scanContext(tx), bytes: 0 })
-    return this.#blockPage(tx, recent.threat, recentlyBlocked)
+    return this.#blockPage(tx, recent.threat, recentlyBlocked, recentlyBlocked, this.#deps.policy.current.forService(tx.service.name).name)
   }
 
-  #blockPage (tx: IcapTransactionInfo, threat: string, label: string): IcapAnswer<BodySource> {
-    const page = renderBlockPage(this.#deps.blockTemplate, { threat, url: tx.url, node: this.#deps.nodeId, service: tx.service.name })
+  #blockPage (tx: IcapTransactionInfo, threat: string, label: string, reason: string, profile: string): IcapAnswer<BodySource> {
+    const page = renderBlockPage(this.#deps.blockTemplate, { threat, url: tx.url, node: this.#deps.nodeId, service: tx.service.name, reason, profile })
     return blockAnswer(threat, Buffer.from(page, 'utf8'), label)
   }
 
@@ -105,24 +112,54 @@ export class ScanwallIcapHandler implements IcapHandler<BodySource> {
     return this.#istag
   }
 
+  /// OPTIONS advertises what the service's profile wants sent (RFC 3507 4.10.2).
+  transferLists (service: IcapService): TransferLists {
+    return this.#deps.policy.current.forService(service.name)
+  }
+
   async respond (tx: IcapTransactionInfo, body: ReceivedBody<BodySource> | undefined, signal: AbortSignal): Promise<IcapAnswer<BodySource>> {
     if (body === undefined) return allowAnswer(undefined, 'no-body')
-    const input: ScanBody = body.overLimit || body.stored === undefined
-      ? { kind: 'oversize', size: body.size, kept: body.stored }
-      : body.stored
+    const profile = this.#deps.policy.current.forService(tx.service.name)
     const context = scanContext(tx)
-    const quarantine = this.#deps.quarantine
-    // A quarantine needs the body after the scan too.
-    const keepBody = tx.echoNeeded || (quarantine?.wants(context.service) ?? false)
+    const where = policyContext(context)
+    const stored = body.overLimit ? undefined : body.stored
+    const early = decideUnscanned(where, profile) ??
+      (profile.skipTypes.length > 0 && stored !== undefined ? decideUnscanned(where, profile, await trueTypeOf(stored)) : undefined)
+    if (early !== undefined) return await this.#finish(tx, body, { verdict: unscanned, body: body.stored }, early, context, profile)
+    const input: ScanBody = stored === undefined || body.size > profile.maxObjectBytes
+      ? { kind: 'oversize', size: body.size, kept: body.stored }
+      : stored
+    // A quarantine needs the body after the scan too (to keep it, or to know it was released).
+    const keepBody = tx.echoNeeded || (this.#deps.quarantine?.wants(context.service) ?? false)
     const outcome = await this.#deps.scan.scan(input, context, signal, { keepBody })
+    const decision = await this.#decide(outcome.verdict, context, where, profile, outcome.body)
+    return await this.#finish(tx, body, outcome, decision, context, profile)
+  }
+
+  /// The policy's decision; a block of an object an administrator released is decided again as released.
+  async #decide (verdict: Verdict, context: ScanContext, where: PolicyContext, profile: Profile, kept: BodySource | undefined): Promise<Decision> {
+    const decision = decide(verdict, where, profile)
+    const quarantine = this.#deps.quarantine
+    if (decision.action !== 'block' || quarantine === undefined || kept === undefined) return decision
+    const released = await quarantine.released(async () => await sha256Of(kept), profile.releaseHours)
+    return released ? decide(verdict, policyContext(context, released), profile) : decision
+  }
+
+  /// Carries out a decision: quarantine, record, free what is not echoed, answer.
+  async #finish (tx: IcapTransactionInfo, body: ReceivedBody<BodySource>, outcome: { readonly verdict: Verdict, readonly body?: BodySource | undefined },
+    decided: Decision, context: ScanContext, profile: Profile): Promise<IcapAnswer<BodySource>> {
     const { verdict } = outcome
-    const decided = decide(verdict, this.#deps.profile)
     // Streamed in trickle mode: a block (or a failure, which cannot be answered any more) cuts the
     // transfer; the client keeps a prefix, so the record says so.
     const decision: Decision = tx.trickled && decided.action !== 'allow' && verdict.status !== 'aborted'
       ? { action: 'block', reason: partiallyBlocked, threat: decided.action === 'block' ? decided.threat : 'Scanwall.ScanError' }
       : decided
-    if (decision.action === 'block' && decision.reason === partiallyBlocked) this.#recentBlocks?.remember(tx.url, decision.threat)
+    if (decision.action === 'block' && decision.reason === partiallyBlocked) {
+      const settings = profile.trickle
+      if (settings !== undefined) this.#recentBlocks ??= new RecentBlocks(settings.retryBlockMs, settings.retryBlockEntries)
+      this.#recentBlocks?.remember(tx.url, decision.threat)
+    }
+    const quarantine = this.#deps.quarantine
     const kept = decision.action === 'block' && quarantine !== undefined && outcome.body !== undefined
       ? await quarantine.keep(outcome.body, verdict, decision, context)
       : undefined
@@ -133,9 +170,9 @@ export class ScanwallIcapHandler implements IcapHandler<BodySource> {
     if (body.stored !== undefined && body.stored !== echo) await releaseSource(body.stored)
     switch (decision.action) {
       case 'allow':
-        return allowAnswer(echo, verdict.status)
+        return allowAnswer(echo, decision.threat === undefined ? verdict.status : 'log-only')
       case 'block':
-        return this.#blockPage(tx, decision.threat, verdict.status)
+        return this.#blockPage(tx, decision.threat, decision.reason === partiallyBlocked ? partiallyBlocked : verdict.status, decision.reason, profile.name)
       case 'fail':
         if (decision.code === 'SCAN_ABORTED') return { kind: 'abort', verdict: 'aborted' }
         return { kind: 'error', status: icapStatusOf(decision.code), verdict: verdict.status }

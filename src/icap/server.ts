@@ -3,7 +3,7 @@
 import { IcapError, IcapServer, ServiceTable, type IcapServerOptions } from 'icap-server-lite'
 import type { BodySource } from '../scan/body.js'
 import type { ScanService } from '../scan/service.js'
-import type { Profile } from '../policy/decide.js'
+import type { PolicyHolder } from '../policy/policy-set.js'
 import type { Metrics } from '../metrics.js'
 import type { Logger } from '../log.js'
 import { ScanwallError } from '../errors.js'
@@ -30,7 +30,7 @@ export type ScanwallIcapOptions = Omit<IcapServerOptions, 'maxBodyBytes' | 'serv
 
 export interface ScanwallIcapDeps {
   readonly scan: ScanService
-  readonly profile: Profile
+  readonly policy: PolicyHolder
   readonly metrics: Metrics
   readonly log: Logger
   readonly recorder?: Recorder
@@ -65,7 +65,7 @@ export function createIcapServer (options: ScanwallIcapOptions, deps: ScanwallIc
   const { logTransactions, ...serverOptions } = options
   const handler = new ScanwallIcapHandler({
     scan: deps.scan,
-    profile: deps.profile,
+    policy: deps.policy,
     nodeId: options.nodeId,
     blockTemplate: options.blockTemplate,
     ...(deps.recorder === undefined ? {} : { recorder: deps.recorder }),

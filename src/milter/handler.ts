@@ -17,6 +17,10 @@ import { outcomeOf, type MailAction, type MailOutcome, type MailProfile } from '
 import { replaceHeader, scannedHeader, scannedValue, statusHeader, statusValue } from './headers.js'
 import { mailContext, type MessageRecord } from './record.js'
 
+/// The policy context of a message: the profile's request rules (lists, trusted domains) are about
+/// HTTP and do not apply to mail.
+const milterWhere = { service: 'milter' } as const
+
 /// An SMTP reply as configured: `550 5.7.1 text` (`{threat}` replaced).
 export interface ReplyTemplate { readonly code: string, readonly text: string }
 
@@ -92,7 +96,7 @@ export class ScanwallMilterHandler implements MilterHandler {
           source = await sink.finish()
         } catch (err) {
           const verdict: Verdict = { status: 'error', findings: [], stats: { bytes: 0, objects: 0, depth: 0, ms: 0 }, error: { code: 'SCAN_SPOOL_FAILED', message: errorMessage(err) } }
-          return this.#answer(verdict, decide(verdict, deps.profile), undefined, envelope, message, started)
+          return this.#answer(verdict, decide(verdict, milterWhere, deps.profile), undefined, envelope, message, started)
         }
         try {
           return await this.#judge(source, envelope, message, signal, started)
@@ -111,7 +115,7 @@ export class ScanwallMilterHandler implements MilterHandler {
     const keepBody = quarantine !== undefined && Object.values(deps.actions).includes('quarantine') && quarantine.wants(context.service)
     const outcome = await deps.scan.scan(body, context, signal, { keepBody })
     const verdict = outcome.verdict
-    const decision = decide(verdict, deps.profile)
+    const decision = decide(verdict, milterWhere, deps.profile)
     let kept: QuarantineRef | undefined
     try {
       if (outcome.body !== undefined && quarantine !== undefined && this.#actionFor(verdict, decision) === 'quarantine') kept = await quarantine.keep(outcome.body, verdict, decision, context)

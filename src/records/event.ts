@@ -37,13 +37,15 @@ export interface DecisionEvent {
 export function eventAction (input: RecordInput): EventAction | undefined {
   if (input.decision.action === 'block') return input.quarantine === undefined ? 'block' : 'quarantine'
   if (input.decision.action === 'fail') return undefined
-  return input.verdict.status === 'infected' ? 'detect' : undefined
+  // A block the profile turned into "log only" is a detection the object passed with.
+  return input.verdict.status === 'infected' || input.decision.threat !== undefined ? 'detect' : undefined
 }
 
 /// The threat an object is counted under: the decision's for a block, else the first finding of an
 /// infected verdict; '' when there is none.
 export function threatOf (input: RecordInput): string {
   if (input.decision.action === 'block') return input.decision.threat
+  if (input.decision.action === 'allow' && input.decision.threat !== undefined) return input.decision.threat
   return input.verdict.status === 'infected' ? input.verdict.findings[0]?.name ?? '' : ''
 }
 

@@ -1,7 +1,7 @@
 /// The worker's answer, parsed at the boundary: the main thread trusts nothing about the shape of
 /// what a worker posts back (a bug or a stale worker build could send anything), so every field is
 /// checked and copied into a typed value; anything else is a SCAN_BAD_RESULT error verdict.
-import type { Finding, ScanStats, Verdict, VerdictStatus } from '../engine/verdict.js'
+import { maxCodeFacts, maxFactTypes, type CodeFact, type Finding, type ObjectFacts, type ScanStats, type Verdict, type VerdictStatus } from '../engine/verdict.js'
 import type { ScanTaskResult } from './task.js'
 import { isErrorCode, type ErrorCode } from '../errors.js'
 
@@ -42,6 +42,42 @@ function finding (v: unknown, i: number): Finding {
   return detail === undefined ? base : { ...base, detail }
 }
 
+const codeKinds: ReadonlySet<string> = new Set<CodeFact['kind']>(['pe', 'cab', 'jar'])
+const names = (v: unknown, where: string): string[] => {
+  if (!Array.isArray(v) || !v.every((s): s is string => typeof s === 'string')) throw new BadResult(`${where} is not a list of names`)
+  return v
+}
+const flag = (o: Obj, key: string, where: string): boolean => {
+  if (typeof o[key] !== 'boolean') throw new BadResult(`${where}.${key} is not a boolean`)
+  return o[key]
+}
+
+function codeFact (v: unknown, i: number): CodeFact {
+  const where = `facts.code[${i}]`
+  if (!isObj(v)) throw new BadResult(`${where} is not an object`)
+  const kind = str(v, 'kind', where)
+  if (!codeKinds.has(kind)) throw new BadResult(`${where}.kind '${kind}' is unknown`)
+  const fact: CodeFact = { kind: kind as CodeFact['kind'], path: names(v['path'], `${where}.path`), signed: flag(v, 'signed', where) }
+  return {
+    ...fact,
+    ...(v['signer'] === undefined ? {} : { signer: str(v, 'signer', where).slice(0, 256) }),
+    ...(v['dll'] === undefined ? {} : { dll: flag(v, 'dll', where) }),
+  }
+}
+
+/// The walk's facts (bounded here too: a worker must not make the main thread hold a long list).
+function facts (v: unknown): ObjectFacts {
+  if (!isObj(v)) throw new BadResult('verdict.facts is not an object')
+  if (!Array.isArray(v['code'])) throw new BadResult('facts.code is not a list')
+  return {
+    types: names(v['types'], 'facts.types').slice(0, maxFactTypes),
+    encrypted: flag(v, 'encrypted', 'facts'),
+    code: v['code'].slice(0, maxCodeFacts).map(codeFact),
+    macros: flag(v, 'macros', 'facts'),
+    script: flag(v, 'script', 'facts'),
+  }
+}
+
 export function parseVerdict (v: unknown): Verdict {
   if (!isObj(v)) throw new BadResult('verdict is not an object')
   const status = str(v, 'status', 'verdict')
@@ -52,7 +88,7 @@ export function parseVerdict (v: unknown): Verdict {
   if (!isObj(v['stats'])) throw new BadResult('verdict.stats is not an object')
   const stats: ScanStats = { bytes: count(v['stats'], 'bytes'), objects: count(v['stats'], 'objects'), depth: count(v['stats'], 'depth'), ms: count(v['stats'], 'ms') }
   if (status === 'infected' && findings.length === 0) throw new BadResult('an infected verdict without findings')
-  const base = { status: status as VerdictStatus, findings, stats }
+  const base = { status: status as VerdictStatus, findings, stats, ...(v['facts'] === undefined ? {} : { facts: facts(v['facts']) }) }
   if (v['error'] === undefined) return base
   if (!isObj(v['error'])) throw new BadResult('verdict.error is not an object')
   return { ...base, error: { code: errorCode(v['error'], 'verdict.error'), message: str(v['error'], 'message', 'verdict.error') } }

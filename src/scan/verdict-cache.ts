@@ -31,7 +31,7 @@ import { createHash, hash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { open } from 'node:fs/promises'
 import type { BodySource } from './body.js'
-import type { Verdict } from '../engine/verdict.js'
+import type { ObjectFacts, Verdict } from '../engine/verdict.js'
 
 export interface VerdictCacheOptions {
   readonly maxEntries: number
@@ -40,8 +40,13 @@ export interface VerdictCacheOptions {
   readonly minBytes: number
 }
 
-/// What a stored clean verdict keeps: its stats (objects and bytes the first scan walked).
-interface Entry { readonly objects: number, readonly bytes: number, readonly depth: number }
+/// What a stored clean verdict keeps: its stats (objects and bytes the first scan walked), and the
+/// walk's facts (true types, signatures): the policy decides on them too, so a cached clean must
+/// carry them or an unsigned program would pass on its second sighting. `size`: its estimated bytes.
+interface Entry { readonly objects: number, readonly bytes: number, readonly depth: number, readonly facts: ObjectFacts | undefined, readonly size: number }
+
+/// Estimated bytes of a facts object (shared with the verdict, bounded by the engine).
+const factsBytes = (facts: ObjectFacts | undefined): number => facts === undefined ? 0 : 64 + facts.types.length * 24 + facts.code.length * 160
 
 /// Estimated bytes per entry besides its key: the Entry object, the Map slot, the string header.
 const entryOverheadBytes = 120
@@ -123,7 +128,8 @@ export class VerdictCache {
       // Most recently used last: Map iteration order is insertion order.
       this.#entries.delete(key)
       this.#entries.set(key, entry)
-      return { verdict: { status: 'clean', findings: [], stats: { ...entry, ms: 0 } } }
+      const stats = { objects: entry.objects, bytes: entry.bytes, depth: entry.depth, ms: 0 }
+      return { verdict: { status: 'clean', findings: [], stats, ...(entry.facts === undefined ? {} : { facts: entry.facts }) } }
     }
     this.misses++
     return { store: verdict => { if (generation === this.#generation) this.#store(key, verdict) } }
@@ -131,15 +137,15 @@ export class VerdictCache {
 
   #store (key: string, verdict: Verdict): void {
     if (verdict.status !== 'clean' || verdict.findings.length > 0 || verdict.error !== undefined) return
-    const size = key.length * 2 + entryOverheadBytes
+    const size = key.length * 2 + entryOverheadBytes + factsBytes(verdict.facts)
     if (size > this.#options.maxBytes || this.#entries.has(key)) return
-    this.#entries.set(key, { objects: verdict.stats.objects, bytes: verdict.stats.bytes, depth: verdict.stats.depth })
+    this.#entries.set(key, { objects: verdict.stats.objects, bytes: verdict.stats.bytes, depth: verdict.stats.depth, facts: verdict.facts, size })
     this.#bytes += size
     this.stores++
     while (this.#entries.size > this.#options.maxEntries || this.#bytes > this.#options.maxBytes) {
-      const oldest = this.#entries.keys().next().value as string
+      const [oldest, evicted] = this.#entries.entries().next().value as [string, Entry]
       this.#entries.delete(oldest)
-      this.#bytes -= oldest.length * 2 + entryOverheadBytes
+      this.#bytes -= evicted.size
     }
   }
 }

@@ -11,6 +11,7 @@ import { responseEnd, type IcapServer } from 'icap-server-lite'
 import { createIcapServer, type ScanwallIcapOptions } from '../../src/icap/server.js'
 import { ScanService, type ScanServiceOptions } from '../../src/scan/service.js'
 import { Metrics } from '../../src/metrics.js'
+import { PolicyHolder, PolicySet } from '../../src/policy/policy-set.js'
 import { defaultProfile, type Profile } from '../../src/policy/decide.js'
 import { builtinBlockTemplate } from '../../src/policy/block-page.js'
 import { bundledSignaturesDir } from '../../config/schema.js'
@@ -63,7 +64,7 @@ export async function startIcap (options: HarnessOptions = {}): Promise<Harness>
   const scan = await ScanService.start({
     workers: 1, maxQueue: 64, workerMaxOldGenMb: 128, memoryLimit: 256 * 1024, spoolDir, timeoutMs: 20_000, signaturesDir: bundledSignaturesDir, ...options.scan,
   }, metrics, log)
-  const server = createIcapServer({ ...goldenOptions, ...options.icap }, { scan, profile: options.profile ?? defaultProfile, metrics, log })
+  const server = createIcapServer({ ...goldenOptions, ...options.icap }, { scan, policy: new PolicyHolder(PolicySet.single(options.profile ?? defaultProfile)), metrics, log })
   const address = await server.listen()
   return {
     port: address.port,

@@ -29,7 +29,6 @@ describe('config: clamd.*', () => {
     ['no connections at all', { clamd: { maxConnections: 0 } }, 'clamd.maxConnections'],
     ['a zero stream limit', { clamd: { streamMaxBytes: 0 } }, 'clamd.streamMaxBytes'],
     ['a relative local-scan directory', { clamd: { localScan: { dirs: ['srv/files'] } } }, 'clamd.localScan.dirs'],
-    ['a fail mode that does not exist', { clamd: { profile: { failMode: 'maybe' } } }, 'clamd.profile.failMode'],
   ] as const) {
     it(`refuses ${what} with one line naming ${key}`, () => {
       assert.throws(() => loadConfig({ env: {}, overrides }), (err: Error) => err.message.includes(key) && !err.message.includes('\n'))
@@ -40,6 +39,7 @@ describe('config: clamd.*', () => {
     ['local scans without directories', { port: 0, localScan: { enabled: true } }, /^(config: )?clamd\.localScan\.dirs must list at least one directory/],
     ['a local-scan directory that does not exist', { port: 0, localScan: { enabled: true, dirs: ['/nonexistent/scanwall'] } }, /^(config: )?clamd\.localScan\.dirs\[0\] "\/nonexistent\/scanwall": /],
     ['clamd.port equal to icap.port', { port: 1344 }, /^(config: )?clamd\.port 1344 is icap\.port too/],
+    ['a profile that policy.profiles does not have', { port: 0, profile: 'nosuch' }, /^(config: )?clamd\.profile: no profile named "nosuch"/],
   ] as const) {
     it(`stops start-up on ${what}, naming the key`, async () => {
       const config = loadConfig({ env: {}, overrides: { icap: { port: 1344 }, snmp: { enabled: false }, scan: { workers: 1, spoolDir: join(dir, 'spool') }, clamd } })

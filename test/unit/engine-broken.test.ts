@@ -98,10 +98,10 @@ describe('broken containers are findings; engine faults are error verdicts (issu
   it('policy: broken passes by default and blocks when blockBroken is set; error fails closed', async () => {
     const verdict = await scanBytes(engine, gzipSync(Buffer.alloc(5000, 'x')).subarray(0, 20))
     assert.equal(verdict.status, 'broken')
-    assert.deepEqual(decide(verdict, defaultProfile), { action: 'allow', reason: 'broken' })
-    assert.deepEqual(decide(verdict, { ...defaultProfile, blockBroken: true }), { action: 'block', reason: 'broken', threat: 'Heuristics.Broken.GZip' })
+    assert.deepEqual(decide(verdict, { service: 'avscan' }, defaultProfile), { action: 'allow', reason: 'broken' })
+    assert.deepEqual(decide(verdict, { service: 'avscan' }, { ...defaultProfile, blockBroken: true }), { action: 'block', reason: 'broken', threat: 'Heuristics.Broken.GZip' })
     const failed = await engine.scan(new UnreadableSource(), 'object', defaultLimits, signal())
-    assert.equal(decide(failed, defaultProfile).action, 'block')
+    assert.equal(decide(failed, { service: 'avscan' }, defaultProfile).action, 'block')
   })
 
   it('walks a zip hidden past offset 0, and scanLeaf leaves such objects to scan()', async () => {

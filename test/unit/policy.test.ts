@@ -41,7 +41,7 @@ describe('decide()', () => {
   ]
   for (const [title, v, profile, action, threat] of table) {
     it(title, () => {
-      const decision = decide(v, profile)
+      const decision = decide(v, { service: 'avscan' }, profile)
       assert.equal(decision.action, action)
       if (threat !== undefined) assert.equal(decision.action === 'block' ? decision.threat : undefined, threat)
     })

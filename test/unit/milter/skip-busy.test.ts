@@ -54,7 +54,7 @@ describe('milter skip lists, busy hours and mail outcomes', () => {
     const stats = { bytes: 1, objects: 1, depth: 0, ms: 1 }
     const v = (status: Verdict['status'], name?: string, kind: 'signature' | 'limit' | 'encrypted' = 'signature', code?: 'SCAN_QUEUE_FULL' | 'SCAN_WORKER_CRASHED'): Verdict =>
       ({ status, findings: name === undefined ? [] : [{ name, kind, path: [] }], stats, ...(code === undefined ? {} : { error: { code, message: code } }) })
-    const outcome = (verdict: Verdict): string => outcomeOf(verdict, decide(verdict, defaultProfile))
+    const outcome = (verdict: Verdict): string => outcomeOf(verdict, decide(verdict, { service: 'milter' }, defaultProfile))
     assert.equal(outcome(v('clean')), 'clean')
     assert.equal(outcome(v('infected', 'Eicar-Test-Signature')), 'infected')
     assert.equal(outcome(v('encrypted', 'Heuristics.Encrypted.Zip', 'encrypted')), 'infected')

@@ -16,7 +16,7 @@ const infected: Verdict = { status: 'infected', findings: [{ name: 'Eicar-Test-S
 function input (verdict: Verdict, client: string, user?: string, quarantine?: string): RecordInput {
   return {
     verdict,
-    decision: decide(verdict, defaultProfile),
+    decision: decide(verdict, { service: 'avscan' }, defaultProfile),
     context: { service: 'avscan', method: 'RESPMOD', client, ...(user === undefined ? {} : { user }), url: `http://origin.test/${client}` },
     bytes: 100,
     ...(quarantine === undefined ? {} : { quarantine: { id: quarantine, sha256: 'ab'.repeat(32) } }),
@@ -59,7 +59,7 @@ describe('decision recorder on SQLite', () => {
     const store = new SqliteStore(join(dir, 'r.sqlite'))
     const recorder = new DecisionRecorder(store, options, silent)
     const mail = (verdict: Verdict, sender: string, recipients: string[]): RecordInput => ({
-      verdict, decision: decide(verdict, defaultProfile), context: { service: 'milter', method: 'SMTP', client: '192.0.2.1', mail: { sender, recipients, queueId: 'Q1' } }, bytes: 1000,
+      verdict, decision: decide(verdict, { service: 'milter' }, defaultProfile), context: { service: 'milter', method: 'SMTP', client: '192.0.2.1', mail: { sender, recipients, queueId: 'Q1' } }, bytes: 1000,
     })
     recorder.record(mail(clean, 'Alice@example.org', ['bob@example.net', 'carol@example.net']))
     recorder.record(mail(infected, 'alice@example.org', ['bob@example.net']))
