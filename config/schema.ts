@@ -7,6 +7,7 @@ import { snmpUsers, snmpTrapTargets, enterpriseOid, type SnmpUserConfig, type Sn
 import { parseInstances } from './cluster.js'
 import { trustedKeys, type TrustedKeyConfig } from './updates.js'
 import { formats, inlineMaxBytesCeiling } from './formats.js'
+import { contentRules, dnsServers, dnsblZones, spamLists, spamProfiles } from './spam.js'
 
 /// The signatures bundled with the package (EICAR and friends): a node starts with them by default.
 export const bundledSignaturesDir = fileURLToPath(new URL('../../signatures', import.meta.url))
@@ -170,6 +171,29 @@ export const schema = {
     maxBytes: { doc: 'Size cap of the quarantine (stored bytes); past it the oldest objects are evicted', format: positiveInt, default: 1024 * 1024 * 1024 },
     maxObjectBytes: { doc: 'Larger blocked objects are not quarantined (the block and its event stay)', format: positiveInt, default: 100 * 1024 * 1024 },
     retentionHours: { doc: 'Quarantined objects older than this are deleted', format: positiveInt, default: 30 * 24 },
+  },
+  spam: {
+    enabled: { doc: 'Build the spam filter (rules, Bayes from the decision database, lists, DNS blocklists) for the milter path', format: Boolean, default: false, env: 'SCANWALL_SPAM_ENABLED' },
+    rulesFile: { doc: 'JSON file of extra spam rules ([{ name, score, target, words|phrase|regex|fact }]); a rule named like a shipped one replaces it', format: String, default: '' },
+    suspectScore: { doc: 'Default profile: score at or above which mail is suspect (delivered with X-Spam-* headers, subject tagged)', format: Number, default: 5 },
+    spamScore: { doc: 'Default profile: score at or above which mail is spam (spam.spamAction)', format: Number, default: 9 },
+    spamAction: { doc: 'Default profile: what happens to spam', format: ['reject', 'quarantine', 'discard'], default: 'reject' },
+    subjectTag: { doc: 'Default profile: put before a suspect mail\'s subject (empty: leave it)', format: String, default: '[SPAM?]' },
+    profiles: { doc: 'More profiles: [{ name, suspectScore, spamScore, spamAction, subjectTag }]', format: spamProfiles, default: [] as unknown[] },
+    lists: { doc: 'Sender/domain lists: [{ name, kind allow|block, source file path or http(s) URL (with a <url>.sha256 sidecar) }]', format: spamLists, default: [] as unknown[] },
+    listRefreshSeconds: { doc: 'How often list sources are read or fetched again', format: positiveInt, default: 3600 },
+    listCacheDir: { doc: 'Where the last good copy of each fetched list is kept', format: String, default: join(signaturesCacheDir, 'spam-lists') },
+    dnsbl: { doc: 'DNS blocklists on the connecting address: [{ zone, score }]', format: dnsblZones, default: [] as unknown[] },
+    dnsServers: { doc: 'Resolvers for the DNS blocklists ("host" or "host:port"); empty: the system\'s', format: dnsServers, default: [] as string[] },
+    dnsTimeoutMs: { doc: 'One DNS blocklist query waits this long (then: not listed)', format: positiveInt, default: 2000 },
+    dnsNegativeTtlSeconds: { doc: 'How long a "not listed" answer is cached', format: positiveInt, default: 300 },
+    modelRefreshSeconds: { doc: 'How often the node reads the Bayes token counts other nodes changed', format: positiveInt, default: 60 },
+  },
+  contentFilter: {
+    enabled: { doc: 'Check outgoing content (mail from our networks, REQMOD uploads) against contentFilter.rules', format: Boolean, default: false, env: 'SCANWALL_CONTENT_FILTER_ENABLED' },
+    rules: { doc: 'Rules: [{ name, action log|archive|delete|quarantine|block, words | regex (+flags) | detect card|iban, minMatches, notify [sender|recipients|admin], template }]', format: contentRules, default: [] as unknown[] },
+    rulesFile: { doc: 'JSON file of more rules (same shape), read at start', format: String, default: '' },
+    icap: { doc: 'Also check REQMOD uploads on the ICAP services', format: Boolean, default: true },
   },
   stats: {
     enabled: { doc: 'Record decisions (events and hourly aggregates) in the decision database', format: Boolean, default: true, env: 'SCANWALL_STATS_ENABLED' },

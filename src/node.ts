@@ -30,6 +30,7 @@ import { clamdLocalRoots, createClamdServer } from './clamd/server.js'
 import { startRecorder } from './records/open.js'
 import type { DecisionRecorder } from './records/writer.js'
 import { startQuarantine } from './quarantine/open.js'
+import { startMailFilters, uploadCheck, type MailFilters } from './spam/setup.js'
 
 export interface RunningNode {
   readonly config: ConfigTree
@@ -47,6 +48,8 @@ export interface RunningNode {
   readonly updates: UpdateService
   /// The decision database's writer (undefined: stats.enabled is false).
   readonly recorder: DecisionRecorder | undefined
+  /// The spam and content filters (issue #14) for the milter adapter (docs/spam.md).
+  readonly mail: MailFilters
   /// Node state → draining: the ICAP server finishes current transactions and closes connections
   /// (with `local`: only those made to that address, one cluster instance's virtual address).
   drain (local?: string): void
@@ -107,6 +110,10 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
   // last: the transactions that finish during shut-down are still recorded and written.
   const recorder = await parts.start('decision records', async () => await startRecorder(config.stats, config.node.id, log), async r => { await r?.close() })
   const kept = await parts.start('quarantine', async () => await startQuarantine(config.quarantine, config.node.id, log), k => { k?.stop() })
+  // The spam and content filters (issue #14): the milter adapter takes them from the node; REQMOD
+  // uploads go through the content filter when contentFilter.icap is on.
+  const mail = await parts.start('mail filters', async () => await startMailFilters(config.spam, config.contentFilter, config.stats, config.node.id, log), async m => { await m.stop() })
+  const uploads = config.contentFilter.icap ? uploadCheck(mail, log) : undefined
   const scan = await parts.start('scan service', async () => await ScanService.start({
     workers: config.scan.workers,
     maxQueue: config.scan.maxQueue,
@@ -140,7 +147,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     maxObjectBytes: config.scan.maxObjectBytes,
     blockTemplate,
     logTransactions: config.log.transactions,
-  }, { scan, profile, metrics, log, ...(recorder === undefined ? {} : { recorder }), ...(kept === undefined ? {} : { quarantine: kept.quarantine }) })
+  }, { scan, profile, metrics, log, ...(recorder === undefined ? {} : { recorder }), ...(kept === undefined ? {} : { quarantine: kept.quarantine }), ...(uploads === undefined ? {} : { uploads }) })
   // Shut-down lets in-flight transactions finish up to the grace period (after the cluster has
   // handed this node's buckets to the others, which stops first).
   const address: AddressInfo = await parts.start('ICAP server', async () => await icap.listen(), async () => { await icap.close(config.shutdown.graceMs) })
@@ -232,7 +239,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     })()
     await stopping
   }
-  return { config, metrics, scan, icap, clamd, log, snmp, cluster, updates: updatesRef, recorder, drain, stop }
+  return { config, metrics, scan, icap, clamd, log, snmp, cluster, updates: updatesRef, recorder, mail, drain, stop }
 }
 
 /// The cluster's fetcher: the lowest id among the live nodes (joining, online or draining) of any

@@ -12,6 +12,7 @@ import { runWitness } from './witness.js'
 import { runSigs } from './sigs.js'
 import { runQuarantine } from './quarantine.js'
 import { runStats, runEvents } from './stats.js'
+import { runSpam } from './spam.js'
 
 interface Command { readonly about: string, readonly run: (args: string[]) => Promise<number> }
 
@@ -22,7 +23,8 @@ const commands: Readonly<Record<string, Command>> = {
   cluster: { about: 'status: every node\'s state, weight, buckets, load, last heartbeat', run: runCluster },
   sigs: { about: 'update|info|rollback: signature updates from updates.mirror (verified), what runs, going back', run: runSigs },
   quarantine: { about: 'list|show|export|release|delete: the objects kept when blocked', run: runQuarantine },
-  stats: { about: 'totals per service, client, user or threat from the decision database', run: runStats },
+  stats: { about: 'totals per service, client, user, threat, rule or sender from the decision database', run: runStats },
+  spam: { about: 'learn: teach the shared spam model from mbox files or message directories', run: runSpam },
   events: { about: 'detections, blocks and quarantines from the decision database', run: runEvents },
   witness: { about: 'the tie-breaker vote for two-node clusters and even splits (run on a third host)', run: runWitness },
 }

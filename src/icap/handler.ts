@@ -13,6 +13,7 @@ import { renderBlockPage } from '../policy/block-page.js'
 import { icapStatusOf } from '../errors.js'
 import { noRecorder, type Recorder } from '../records/recorder.js'
 import type { Quarantine } from '../quarantine/keeper.js'
+import { uploadDecision, type UploadCheck } from '../content-filter/upload.js'
 
 export interface ScanwallHandlerDeps {
   readonly scan: ScanService
@@ -23,6 +24,8 @@ export interface ScanwallHandlerDeps {
   readonly recorder?: Recorder
   /// Blocked objects kept (src/quarantine); absent: quarantine off.
   readonly quarantine?: Quarantine
+  /// The outgoing content filter for REQMOD uploads (src/content-filter); absent: off.
+  readonly uploads?: UploadCheck
 }
 
 /// The scan's context from an ICAP transaction: the service path, the method, the end client and
@@ -83,10 +86,10 @@ export class ScanwallIcapHandler implements IcapHandler<BodySource> {
     const context = scanContext(tx)
     const quarantine = this.#deps.quarantine
     // A quarantine needs the body after the scan too.
-    const keepBody = tx.echoNeeded || (quarantine?.wants(context.service) ?? false)
+    const keepBody = tx.echoNeeded || (quarantine?.wants(context.service) ?? false) || (this.#deps.uploads !== undefined && context.method === 'REQMOD')
     const outcome = await this.#deps.scan.scan(input, context, signal, { keepBody })
     const { verdict } = outcome
-    const decision = decide(verdict, this.#deps.profile)
+    const decision = await uploadDecision(this.#deps.uploads, outcome.body, context, decide(verdict, this.#deps.profile), signal)
     const kept = decision.action === 'block' && quarantine !== undefined && outcome.body !== undefined
       ? await quarantine.keep(outcome.body, verdict, decision, context)
       : undefined

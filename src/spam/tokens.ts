@@ -16,15 +16,23 @@ const wordPattern = /[\p{L}\p{N}$][\p{L}\p{N}$'!.-]*[\p{L}\p{N}$!]|[\p{L}\p{N}$]
 const maxWord = 20
 const maxFeatures = 3000
 
-function addWords (out: Set<string>, prefix: string, text: string): void {
+/// Adds the words of a text. Body words (`pairs`) also give word pairs: "click here" says more
+/// than "click" and "here". A word written with capitals also counts as written (FREE is not
+/// free); both measured on the SpamAssassin corpus (bench/spam-accuracy.ts): each caught about one
+/// spam in a hundred more at the same ham loss.
+function addWords (out: Set<string>, prefix: string, text: string, pairs = false): void {
+  let previous: string | undefined
   for (const m of text.matchAll(wordPattern)) {
     if (out.size >= maxFeatures) return
     const word = m[0].toLowerCase()
     if (word.length < 3) continue
     // Long runs (encoded junk, hashes) say little by their letters: keep their first letter and
     // length bucket, as SpamBayes' "skip" tokens do.
-    if (word.length > maxWord) out.add(`${prefix}skip:${word[0] ?? ''}${Math.floor(word.length / 10) * 10}`)
-    else out.add(prefix + word)
+    if (word.length > maxWord) { out.add(`${prefix}skip:${word[0] ?? ''}${Math.floor(word.length / 10) * 10}`); previous = undefined; continue }
+    out.add(prefix + word)
+    if (word !== m[0]) out.add(`${prefix}C:${m[0]}`)
+    if (pairs && previous !== undefined) out.add(`B:${previous} ${word}`)
+    previous = word
   }
 }
 
@@ -43,7 +51,7 @@ export function tokensOf (mail: MailView): Set<string> {
     if (!seen.has(name)) { seen.add(name); out.add(`hdr:${name}`) }
     if (wordHeaders.has(name)) addWords(out, `${name}:`, value)
   }
-  for (const text of mail.texts) addWords(out, '', text)
+  for (const text of mail.texts) addWords(out, '', text, true)
   for (const url of mail.urls) {
     const h = host(url)
     if (h === undefined) continue

@@ -57,7 +57,7 @@ describe('ContentFilter.check', () => {
     try {
       mkdirSync(join(dir, 'word'))
       // OOXML splits words across runs; the IBAN is split the same way.
-      writeFileSync(join(dir, 'word', 'document.xml'), `<?xml version="1.0"?><w:document><w:body><w:p><w:r><w:t>IBAN DE89 3704</w:t></w:r><w:r><w:rPr><w:b/></w:rPr><w:t> 0044 0532 0130 00</w:t></w:r></w:p></w:body></w:document>`)
+      writeFileSync(join(dir, 'word', 'document.xml'), '<?xml version="1.0"?><w:document><w:body><w:p><w:r><w:t>IBAN DE89 3704</w:t></w:r><w:r><w:rPr><w:b/></w:rPr><w:t> 0044 0532 0130 00</w:t></w:r></w:p></w:body></w:document>')
       execFileSync('zip', ['-q', '-r', join(dir, 'letter.docx'), 'word'], { cwd: dir })
       const docx = readFileSync(join(dir, 'letter.docx'))
       const m = Buffer.from(['From: a@example.org', 'Subject: letter', 'Content-Type: multipart/mixed; boundary=b', '', '--b', 'Content-Type: text/plain', '', 'see attached', '--b',
