@@ -11,7 +11,7 @@
 ///
 ///   node dist/bench/spam-accuracy.js [--folds-run N] [--no-sa] [--no-write]   (also in npm run bench)
 import { createRequire } from 'node:module'
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -162,6 +162,8 @@ export async function runSpamBench (options: SpamBenchOptions = {}): Promise<str
   const started = performance.now()
   const messages = loadCorpus(folds)
   const dir = mkdtempSync(join(tmpdir(), 'scanwall-spam-bench-'))
+  // spamd's children run as nobody: the directories on the way to the Bayes files must be open to it.
+  chmodSync(dir, 0o755)
   try {
     const scores: number[][] = [[], []]
     const ours = await runOurs(messages, folds, foldsRun, scores)

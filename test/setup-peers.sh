@@ -7,7 +7,7 @@ PKGS=(squid c-icap libc-icap-mod-virus-scan clamav clamav-daemon clamdscan clama
       snmp snmpd snmptrapd smitools nftables iproute2 curl wrk bc python3
       zip unzip p7zip-full arj genisoimage xz-utils zstd bzip2 cpio lzip binutils
       gcab jlha-utils mscompress sharutils postgresql
-      lzop libjlha-java default-jdk-headless libconvert-binhex-perl)
+      lzop libjlha-java default-jdk-headless libconvert-binhex-perl spamassassin spamc)
 # No upx: Debian bookworm does not package it (upx-ucl left after bullseye); the UPX tests pack their
 # own programs (test/helpers/upx-writer.ts) and use clamav-testfiles' clam-upx.exe for the real one.
 

@@ -60,11 +60,11 @@ export interface AddressLists { check (address: string): Promise<RuleHit[]> }
 /// Points the Bayesian probability adds, by band: confident bands weigh most. Tuned by 10-fold
 /// cross-validation on the SpamAssassin public corpus (bench/spam-accuracy.ts).
 export const bayesBands: ReadonlyArray<{ readonly name: string, readonly from: number, readonly points: number }> = [
-  { name: 'BAYES_00', from: 0, points: -3 },
+  { name: 'BAYES_00', from: 0, points: -5 },
   { name: 'BAYES_05', from: 0.05, points: -1 },
   { name: 'BAYES_20', from: 0.2, points: 0 },
-  { name: 'BAYES_50', from: 0.5, points: 1 },
-  { name: 'BAYES_80', from: 0.8, points: 4 },
+  { name: 'BAYES_50', from: 0.5, points: 2 },
+  { name: 'BAYES_80', from: 0.8, points: 5 },
   { name: 'BAYES_95', from: 0.95, points: 7 },
   { name: 'BAYES_99', from: 0.99, points: 9 },
 ]
