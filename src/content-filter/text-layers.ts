@@ -6,8 +6,7 @@
 /// by hash, while a content rule must read every layer; and the scan result crosses a thread
 /// boundary as a small verdict, not megabytes of text. This walk runs where the caller runs (the
 /// milter adapter's end of message, the ICAP handler for REQMOD uploads), bounded by `limits`.
-import { tmpdir } from 'node:os'
-import { ScanBudget, type ScanLimits } from '../engine/budget.js'
+import { ScanBudget, defaultLimits, type ScanLimits } from '../engine/budget.js'
 import { detectType } from '../engine/filetype.js'
 import { handlerFor, type HandlerEnv } from '../engine/formats/registry.js'
 import { SevenZipBackend } from '../engine/formats/sevenzip.js'
@@ -21,17 +20,8 @@ const textual = new Set(['text', 'html', 'unknown', 'rtf'])
 /// Text taken from one leaf: card numbers and keywords sit in the first megabytes of any real file.
 const maxLeafText = 8 * 1024 * 1024
 
-export const contentLimits: ScanLimits = {
-  maxScanBytes: 200 * 1024 * 1024,
-  maxFileBytes: 50 * 1024 * 1024,
-  maxDepth: 8,
-  maxFiles: 2000,
-  maxScanMs: 30_000,
-  maxRatio: 250,
-  ratioFloorBytes: 16 * 1024 * 1024,
-  spoolAboveBytes: 64 * 1024 * 1024,
-  spoolDir: tmpdir(),
-}
+/// Smaller than the virus scan's: a content rule reads text, and the walk runs on the caller's thread.
+export const contentLimits: ScanLimits = { ...defaultLimits, maxScanBytes: 200 * 1024 * 1024, maxFileBytes: 50 * 1024 * 1024, maxDepth: 8, maxFiles: 2000, maxScanMs: 30_000, spoolAboveBytes: 64 * 1024 * 1024 }
 
 /// Bytes of a leaf as text: UTF-16LE when every other byte is zero (Word, OLE streams), UTF-8
 /// when valid, else latin1; markup stripped to its words.

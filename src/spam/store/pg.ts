@@ -2,7 +2,7 @@
 /// and read one model. A learning batch travels as arrays (unnest): thousands of tokens in one
 /// statement, one round trip. The records store applies the migrations (under its advisory lock).
 import pg from 'pg'
-import { PgStore } from '../../records/pg-store.js'
+import { PgStore, columns } from '../../records/pg-store.js'
 import type { CountRow, LearningBatch, MailResultRow, SpamStore, TokenRow } from './store.js'
 import { countByRule, countBySender, countOf, hitValues, resultColumns, resultValues, selectChanged } from './sql.js'
 
@@ -15,12 +15,6 @@ const upsertLearned = 'INSERT INTO spam_learned (digest, spam, at_ms) SELECT d, 
 const resultTypes = ['text', 'text', 'bigint', 'bigint', 'text', 'text', 'text', 'text', 'text', 'float8', 'text', 'text', 'text']
 const insertResults = `INSERT INTO mail_results (${resultColumns.join(', ')}) SELECT * FROM unnest(${resultTypes.map((t, i) => `$${i + 1}::${t}[]`).join(', ')}) ON CONFLICT DO NOTHING`
 const insertHits = 'INSERT INTO mail_rule_hits (node, boot, seq, rule, at_ms, score, action) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::float8[], $7::text[]) ON CONFLICT DO NOTHING'
-
-function columns (rows: ReadonlyArray<ReadonlyArray<string | number>>, width: number): Array<Array<string | number>> {
-  const out: Array<Array<string | number>> = Array.from({ length: width }, () => [])
-  for (const row of rows) row.forEach((v, i) => out[i]?.push(v))
-  return out
-}
 
 export class PgSpamStore implements SpamStore {
   readonly name = 'postgresql'
@@ -57,9 +51,9 @@ export class PgSpamStore implements SpamStore {
   async writeResults (rows: readonly MailResultRow[]): Promise<void> {
     if (rows.length === 0) return
     await this.#transaction(async c => {
-      await c.query(insertResults, columns(rows.map(resultValues), resultColumns.length))
+      await c.query(insertResults, columns(rows, resultColumns.length, resultValues))
       const hits = rows.flatMap(hitValues)
-      if (hits.length > 0) await c.query(insertHits, columns(hits, 7))
+      if (hits.length > 0) await c.query(insertHits, columns(hits, 7, h => h))
     })
   }
 
