@@ -10,6 +10,7 @@ import { formats, inlineMaxBytesCeiling } from './formats.js'
 import { networkListFormat } from './networks.js'
 import { busyWindows, networkList, smtpReply } from './milter.js'
 import { parseProfiles, parseServiceProfiles, type ProfileSpec } from './policy.js'
+import { contentRules, dnsServers, dnsblZones, spamLists, spamProfiles } from './spam.js'
 
 /// Who may connect to a listener by default: loopback and the private networks (RFC 1918, IPv6
 /// unique-local and link-local). A node bound to every interface, or a cluster VIP, then still
@@ -272,6 +273,29 @@ export const schema = {
     metricsAllow: { doc: 'Addresses that may read /metrics without a token (exact IPs, e.g. the Prometheus server)', format: formats.stringList, default: [] as string[] },
     peerTimeoutMs: { doc: 'Time limit of one request to a peer node\'s console (cluster pages)', format: positiveInt, default: 3000 },
     pollMs: { doc: 'How often the traffic chart samples the live counters (server side) and the page polls', format: formats.intMin1000, default: 2000 },
+  },
+  spam: {
+    enabled: { doc: 'Build the spam filter (rules, Bayes from the decision database, lists, DNS blocklists) for the milter path', format: Boolean, default: false, env: 'SCANWALL_SPAM_ENABLED' },
+    rulesFile: { doc: 'JSON file of extra spam rules ([{ name, score, target, words|phrase|regex|fact }]); a rule named like a shipped one replaces it', format: String, default: '' },
+    suspectScore: { doc: 'Default profile: score at or above which mail is suspect (delivered with X-Spam-* headers, subject tagged)', format: Number, default: 5 },
+    spamScore: { doc: 'Default profile: score at or above which mail is spam (spam.spamAction)', format: Number, default: 9 },
+    spamAction: { doc: 'Default profile: what happens to spam', format: ['reject', 'quarantine', 'discard'], default: 'reject' },
+    subjectTag: { doc: 'Default profile: put before a suspect mail\'s subject (empty: leave it)', format: String, default: '[SPAM?]' },
+    profiles: { doc: 'More profiles: [{ name, suspectScore, spamScore, spamAction, subjectTag }]', format: spamProfiles, default: [] as unknown[] },
+    lists: { doc: 'Sender/domain lists: [{ name, kind allow|block, source file path or http(s) URL (with a <url>.sha256 sidecar) }]', format: spamLists, default: [] as unknown[] },
+    listRefreshSeconds: { doc: 'How often list sources are read or fetched again', format: positiveInt, default: 3600 },
+    listCacheDir: { doc: 'Where the last good copy of each fetched list is kept', format: String, default: join(signaturesCacheDir, 'spam-lists') },
+    dnsbl: { doc: 'DNS blocklists on the connecting address: [{ zone, score }]', format: dnsblZones, default: [] as unknown[] },
+    dnsServers: { doc: 'Resolvers for the DNS blocklists ("host" or "host:port"); empty: the system\'s', format: dnsServers, default: [] as string[] },
+    dnsTimeoutMs: { doc: 'One DNS blocklist query waits this long (then: not listed)', format: positiveInt, default: 2000 },
+    dnsNegativeTtlSeconds: { doc: 'How long a "not listed" answer is cached', format: positiveInt, default: 300 },
+    modelRefreshSeconds: { doc: 'How often the node reads the Bayes token counts other nodes changed', format: positiveInt, default: 60 },
+  },
+  contentFilter: {
+    enabled: { doc: 'Check outgoing content (mail from our networks, REQMOD uploads) against contentFilter.rules', format: Boolean, default: false, env: 'SCANWALL_CONTENT_FILTER_ENABLED' },
+    rules: { doc: 'Rules: [{ name, action log|archive|delete|quarantine|block, words | regex (+flags) | detect card|iban, minMatches, notify [sender|recipients|admin], template }]', format: contentRules, default: [] as unknown[] },
+    rulesFile: { doc: 'JSON file of more rules (same shape), read at start', format: String, default: '' },
+    icap: { doc: 'Also check REQMOD uploads on the ICAP services', format: Boolean, default: true },
   },
   stats: {
     enabled: { doc: 'Record decisions (events and hourly aggregates) in the decision database', format: Boolean, default: true, env: 'SCANWALL_STATS_ENABLED' },

@@ -38,6 +38,7 @@ import type { MilterServer } from '../protocols/milter/index.js'
 import { createMilterServer } from './milter/server.js'
 import { Notifier } from './milter/notify.js'
 import { startConsole } from './console/open.js'
+import { startMailFilters, uploadCheck, type MailFilters } from './spam/setup.js'
 
 export interface RunningNode {
   readonly config: ConfigTree
@@ -63,6 +64,8 @@ export interface RunningNode {
   /// icap keys profiles default to) to the next transactions; connections stay. A bad one throws
   /// (CONFIG_INVALID with the reason) and the old policy keeps serving.
   reloadPolicy (next: ConfigTree): void
+  /// The spam and content filters (issue #14) for the milter adapter (docs/spam.md).
+  readonly mail: MailFilters
   /// Node state → draining: the ICAP server finishes current transactions and closes connections
   /// (with `local`: only those made to that address, one cluster instance's virtual address).
   drain (local?: string): void
@@ -140,6 +143,10 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
   // last: the transactions that finish during shut-down are still recorded and written.
   const recorder = await parts.start('decision records', async () => await startRecorder(config.stats, config.node.id, log), async r => { await r?.close() })
   const kept = await parts.start('quarantine', async () => await startQuarantine(config.quarantine, config.node.id, log), k => { k?.stop() })
+  // The spam and content filters (issue #14): the milter adapter takes them from the node; REQMOD
+  // uploads go through the content filter when contentFilter.icap is on.
+  const mail = await parts.start('mail filters', async () => await startMailFilters(config.spam, config.contentFilter, config.stats, config.node.id, log), async m => { await m.stop() })
+  const uploads = config.contentFilter.icap ? uploadCheck(mail, log) : undefined
   const scan = await parts.start('scan service', async () => await ScanService.start({
     workers: config.scan.workers,
     maxQueue: config.scan.maxQueue,
@@ -175,7 +182,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     maxObjectBytes: config.scan.maxObjectBytes,
     blockTemplate,
     logTransactions: config.log.transactions,
-  }, { scan, policy, metrics, log, ...(recorder === undefined ? {} : { recorder }), ...(kept === undefined ? {} : { quarantine: kept.quarantine }) })
+  }, { scan, policy, metrics, log, ...(recorder === undefined ? {} : { recorder }), ...(kept === undefined ? {} : { quarantine: kept.quarantine }), ...(uploads === undefined ? {} : { uploads }) })
   // Shut-down lets in-flight transactions finish up to the grace period (after the cluster has
   // handed this node's buckets to the others, which stops first).
   const address: AddressInfo = await parts.start('ICAP server', async () => await icap.listen(), async () => { await icap.close(config.shutdown.graceMs) })
@@ -306,7 +313,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     policy.replace(PolicySet.build(next), next.policy.listDebounceMs)
     log.info({ profiles: [...policy.current.profiles.keys()], lists: policy.current.lists.map(l => ({ path: l.path, entries: l.size })) }, 'policy reloaded')
   }
-  return { config, metrics, scan, icap, clamd, milter, log, snmp, cluster, updates: updatesRef, recorder, policy, reloadPolicy, drain, stop }
+  return { config, metrics, scan, icap, clamd, milter, log, snmp, cluster, updates: updatesRef, recorder, policy, reloadPolicy, mail, drain, stop }
 }
 
 /// The cluster's fetcher: the lowest id among the live nodes (joining, online or draining) of any

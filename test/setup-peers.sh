@@ -8,7 +8,8 @@ PKGS=(squid-openssl c-icap libc-icap-mod-virus-scan clamav clamav-daemon clamdsc
       zip unzip p7zip-full arj genisoimage xz-utils zstd bzip2 cpio lzip binutils
       gcab jlha-utils mscompress sharutils postgresql
       lzop libjlha-java default-jdk-headless libconvert-binhex-perl osslsigncode openssl
-      postfix swaks miltertest clamav-milter chromium)
+      postfix swaks miltertest clamav-milter chromium
+      spamassassin spamc)
 # squid-openssl, not squid: the same Squid 5.7 built with OpenSSL instead of GnuTLS, because only that
 # build speaks ICAP over TLS (icaps://, tls-cafile=…; the GnuTLS one says "requires --with-openssl").
 # The two packages conflict; the ICAP client code is the same, so every Squid suite runs on it.

@@ -5,7 +5,11 @@ import { loadConfig } from '../../config/load.js'
 import { openStore } from '../records/open.js'
 import type { RecordStore } from '../records/store.js'
 import { dimensions, type Dimension } from '../records/hourly.js'
+import { openSpamStore } from '../spam/store/open.js'
 import { UsageError, usage, withOptions, type CommandSpec, type OptionSpec } from './args.js'
+
+/// Totals over filtered mail (src/spam: the spam and content filters' results).
+const mailDimensions = ['rule', 'sender'] as const
 
 const config = { type: 'string', short: 'c', value: 'FILE', help: 'the configuration file the node runs with (stats.url or stats.path)' } satisfies OptionSpec
 const json = { type: 'boolean', help: 'print one JSON object per line' } satisfies OptionSpec
@@ -15,7 +19,7 @@ const statsSpec = {
   name: 'stats',
   about: 'Totals from the hourly aggregates: objects, bytes, infections and blocks per service, client, user, threat, or mail sender or recipient.',
   options: {
-    by: { type: 'string', value: 'WHAT', help: `group by ${dimensions.join('|')} (default service)` },
+    by: { type: 'string', value: 'WHAT', help: `group by ${[...dimensions, ...mailDimensions].join('|')} (default service; rule and sender: filtered mail)` },
     since: { type: 'string', value: 'AGE', help: 'from this long ago: 30m, 24h, 7d (default 24h; whole hours are counted)' },
     config,
     json,
@@ -61,7 +65,8 @@ async function withStore<T> (configFile: string | undefined, body: (store: Recor
 export async function runStats (args: string[]): Promise<number> {
   return await withOptions(statsSpec, args, async ({ values }) => {
     const by = values.by ?? 'service'
-    if (!(dimensions as readonly string[]).includes(by)) throw new UsageError(statsSpec.name, `--by: must be one of ${dimensions.join(', ')}`, usage(statsSpec))
+    if (by === 'rule' || by === 'sender') return await mailStats(by, values)
+    if (!(dimensions as readonly string[]).includes(by)) throw new UsageError(statsSpec.name, `--by: must be one of ${[...dimensions, ...mailDimensions].join(', ')}`, usage(statsSpec))
     const since = Math.floor((Date.now() - parseAge(statsSpec, values.since ?? '24h')) / 3_600_000) * 3600
     const rows = await withStore(values.config, async s => await s.totals(by as Dimension, since, parseLimit(statsSpec, values.limit)))
     if (values.json === true) for (const r of rows) process.stdout.write(`${JSON.stringify({ [by]: r.key, objects: r.objects, bytes: r.bytes, infections: r.infections, blocks: r.blocks })}\n`)
@@ -81,4 +86,18 @@ export async function runEvents (args: string[]): Promise<number> {
     }
     return 0
   })
+}
+
+/// `stats --by rule|sender`: mails per rule that hit, or per sender, with how many were flagged and blocked.
+async function mailStats (by: 'rule' | 'sender', values: { readonly since?: string | undefined, readonly config?: string | undefined, readonly json?: boolean | undefined, readonly limit?: string | undefined }): Promise<number> {
+  const since = Date.now() - parseAge(statsSpec, values.since ?? '24h')
+  const store = await openSpamStore(loadConfig({ file: values.config }).stats, { readonly: true })
+  try {
+    const rows = await store.countBy(by, since, parseLimit(statsSpec, values.limit))
+    if (values.json === true) for (const r of rows) process.stdout.write(`${JSON.stringify({ [by]: r.key, mails: r.mails, flagged: r.flagged, blocked: r.blocked })}\n`)
+    else process.stdout.write([`${by}\tmails\tflagged\tblocked`, ...rows.map(r => [r.key, r.mails, r.flagged, r.blocked].join('\t'))].join('\n') + '\n')
+    return 0
+  } finally {
+    await store.close()
+  }
 }

@@ -19,6 +19,7 @@ import { icapStatusOf } from '../errors.js'
 import { noRecorder, type Recorder } from '../records/recorder.js'
 import type { Quarantine } from '../quarantine/keeper.js'
 import { RecentBlocks } from './recent-blocks.js'
+import { uploadDecision, type UploadCheck } from '../content-filter/upload.js'
 
 /// The decision reason (log line and decision database) of a download cut in trickle mode, and of
 /// its retry refused from the memory of recent cuts.
@@ -35,6 +36,8 @@ export interface ScanwallHandlerDeps {
   readonly recorder?: Recorder
   /// Blocked objects kept (src/quarantine); absent: quarantine off.
   readonly quarantine?: Quarantine
+  /// The outgoing content filter for REQMOD uploads (src/content-filter); absent: off.
+  readonly uploads?: UploadCheck
 }
 
 /// The verdict recorded for an object decided without a scan (lists, what not to scan).
@@ -130,9 +133,11 @@ export class ScanwallIcapHandler implements IcapHandler<BodySource> {
       ? { kind: 'oversize', size: body.size, kept: body.stored }
       : stored
     // A quarantine needs the body after the scan too (to keep it, or to know it was released).
-    const keepBody = tx.echoNeeded || (this.#deps.quarantine?.wants(context.service) ?? false)
+    // The content filter reads an upload's body after the scan too.
+    const keepBody = tx.echoNeeded || (this.#deps.quarantine?.wants(context.service) ?? false) || (this.#deps.uploads !== undefined && context.method === 'REQMOD')
     const outcome = await this.#deps.scan.scan(input, context, signal, { keepBody })
-    const decision = await this.#decide(outcome.verdict, context, where, profile, outcome.body)
+    // An upload the scan let through may still carry data that must not leave (contentFilter).
+    const decision = await uploadDecision(this.#deps.uploads, outcome.body, context, await this.#decide(outcome.verdict, context, where, profile, outcome.body), signal)
     return await this.#finish(tx, body, outcome, decision, context, profile)
   }
 

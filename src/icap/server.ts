@@ -10,6 +10,7 @@ import { ScanwallError } from '../errors.js'
 import { ScanwallIcapHandler } from './handler.js'
 import { observeIcap, type TransactionLog } from './observe.js'
 import type { Recorder } from '../records/recorder.js'
+import type { UploadCheck } from '../content-filter/upload.js'
 import type { Quarantine } from '../quarantine/keeper.js'
 
 export const serverName = 'Scanwall/0.1'
@@ -35,6 +36,7 @@ export interface ScanwallIcapDeps {
   readonly log: Logger
   readonly recorder?: Recorder
   readonly quarantine?: Quarantine
+  readonly uploads?: UploadCheck
 }
 
 /// The package's configuration errors as Scanwall's, the key named (the start command prints those
@@ -69,6 +71,7 @@ export function createIcapServer (options: ScanwallIcapOptions, deps: ScanwallIc
     nodeId: options.nodeId,
     blockTemplate: options.blockTemplate,
     ...(deps.recorder === undefined ? {} : { recorder: deps.recorder }),
+    ...(deps.uploads === undefined ? {} : { uploads: deps.uploads }),
     ...(deps.quarantine === undefined ? {} : { quarantine: deps.quarantine }),
   })
   let server: IcapServer<BodySource>

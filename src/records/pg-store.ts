@@ -23,7 +23,7 @@ const upsertHourly = `INSERT INTO hourly (${hourlyColumns.join(', ')}) ${unnest(
 const migrationLock = 0x5343_4e57
 
 /// Rows as one array per column.
-function columns<T> (rows: readonly T[], width: number, values: (row: T) => ReadonlyArray<string | number>): Array<Array<string | number>> {
+export function columns<T> (rows: readonly T[], width: number, values: (row: T) => ReadonlyArray<string | number>): Array<Array<string | number>> {
   const out: Array<Array<string | number>> = Array.from({ length: width }, () => [])
   for (const row of rows) values(row).forEach((v, i) => out[i]?.push(v))
   return out

@@ -32,6 +32,23 @@ export const migrations: readonly Migration[] = [
       'CREATE INDEX hourly_dimension_hour ON hourly (dimension, hour)',
     ],
   },
+  {
+    // The spam filter (src/spam/store/): the Bayesian model every node shares, the messages it
+    // learned (by digest, so a message is learned once and a correction moves it), and mail results.
+    version: 3,
+    statements: [
+      'CREATE TABLE spam_tokens (token TEXT PRIMARY KEY, spam BIGINT NOT NULL, ham BIGINT NOT NULL, updated_ms BIGINT NOT NULL)',
+      'CREATE INDEX spam_tokens_updated ON spam_tokens (updated_ms)',
+      'CREATE TABLE spam_learned (digest TEXT PRIMARY KEY, spam INTEGER NOT NULL, at_ms BIGINT NOT NULL)',
+      `CREATE TABLE mail_results (node TEXT NOT NULL, boot TEXT NOT NULL, seq BIGINT NOT NULL, at_ms BIGINT NOT NULL, direction TEXT NOT NULL,
+        client TEXT NOT NULL, sender TEXT NOT NULL, recipients TEXT NOT NULL, subject TEXT NOT NULL, score DOUBLE PRECISION NOT NULL,
+        verdict TEXT NOT NULL, action TEXT NOT NULL, rules TEXT NOT NULL, PRIMARY KEY (node, boot, seq))`,
+      'CREATE INDEX mail_results_at ON mail_results (at_ms)',
+      `CREATE TABLE mail_rule_hits (node TEXT NOT NULL, boot TEXT NOT NULL, seq BIGINT NOT NULL, rule TEXT NOT NULL, at_ms BIGINT NOT NULL,
+        score DOUBLE PRECISION NOT NULL, action TEXT NOT NULL, PRIMARY KEY (node, boot, seq, rule))`,
+      'CREATE INDEX mail_rule_hits_at ON mail_rule_hits (at_ms)',
+    ],
+  },
 ]
 
 export const eventColumns = ['node', 'boot', 'seq', 'at_ms', 'action', 'service', 'method', 'client', 'username', 'url', 'verdict', 'threat', 'reason', 'bytes', 'sha256', 'quarantine_id', 'sender', 'recipients'] as const

@@ -13,7 +13,7 @@ import { base64, binhexDecode, quotedPrintable, uudecodeAll, ydecodeAll, type Em
 
 /// `headers` keeps the first value of each field; `all` every value in order (a second Content-Type
 /// is how some mails hide a part from one reader and show it to another).
-interface Entity { readonly headers: Map<string, string>, readonly all: Map<string, string[]>, readonly body: string }
+export interface Entity { readonly headers: Map<string, string>, readonly all: Map<string, string[]>, readonly body: string }
 
 /// Removes RFC 5322 comments — parenthesised, nestable, with backslash escapes — outside quoted
 /// strings. Mail readers drop them, so `Content-Type(x): multipart/mixed` names Content-Type.
@@ -107,7 +107,9 @@ function * multipart (body: string, boundary: string, depth: number, counter: { 
   }
 }
 
-interface Part { readonly name: string, readonly bytes: Buffer | string, readonly text: boolean }
+/// One leaf part: its file name, decoded bytes (the raw text of a uuencoded part), whether it is
+/// text, and its media type and parameters (the spam filter reads `mime` and `type`'s charset).
+export interface Part { readonly name: string, readonly bytes: Buffer | string, readonly text: boolean, readonly mime: string, readonly type: string }
 
 function * parts (entity: Entity, depth: number, counter: { n: number }): Generator<Part> {
   const type = entity.headers.get('content-type') ?? 'text/plain'
@@ -122,11 +124,16 @@ function * parts (entity: Entity, depth: number, counter: { n: number }): Genera
   const name = param(disposition, 'filename') ?? param(type, 'name') ?? (mime === 'message/rfc822' ? `message-${n}.eml` : `part-${n}`)
   const encoding = (entity.headers.get('content-transfer-encoding') ?? '7bit').trim().toLowerCase()
   if (encoding === 'x-uuencode' || encoding === 'uuencode' || encoding === 'x-uue') {
-    yield { name, bytes: entity.body, text: true } // decoded as an embedded block below
+    yield { name, bytes: entity.body, text: true, mime, type } // decoded as an embedded block below
     return
   }
   const bytes = decodeBody(entity.body, encoding)
-  yield { name, bytes, text: mime.startsWith('text/') }
+  yield { name, bytes, text: mime.startsWith('text/'), mime, type }
+}
+
+/// Every leaf part of a parsed message, decoded, in order (the spam filter's view of a mail).
+export function leafParts (entity: Entity): Generator<Part> {
+  return parts(entity, 0, { n: 0 })
 }
 
 /// Yields each part of one message, decoded; text parts also yield their embedded blocks.
