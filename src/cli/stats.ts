@@ -8,8 +8,10 @@ import { dimensions, type Dimension } from '../records/hourly.js'
 import { openSpamStore } from '../spam/store/open.js'
 import { UsageError, usage, withOptions, type CommandSpec, type OptionSpec } from './args.js'
 
-/// Totals over filtered mail (src/spam: the spam and content filters' results).
-const mailDimensions = ['rule', 'sender'] as const
+/// Totals over filtered mail (src/spam: the spam and content filters' results). `sender` alone is the
+/// hourly aggregate of the milter's usage per envelope sender (issue #13); the spam filter's
+/// results per sender are `spam-sender`.
+const mailDimensions = ['rule', 'spam-sender'] as const
 
 const config = { type: 'string', short: 'c', value: 'FILE', help: 'the configuration file the node runs with (stats.url or stats.path)' } satisfies OptionSpec
 const json = { type: 'boolean', help: 'print one JSON object per line' } satisfies OptionSpec
@@ -65,7 +67,7 @@ async function withStore<T> (configFile: string | undefined, body: (store: Recor
 export async function runStats (args: string[]): Promise<number> {
   return await withOptions(statsSpec, args, async ({ values }) => {
     const by = values.by ?? 'service'
-    if (by === 'rule' || by === 'sender') return await mailStats(by, values)
+    if (by === 'rule' || by === 'spam-sender') return await mailStats(by === 'rule' ? 'rule' : 'sender', values)
     if (!(dimensions as readonly string[]).includes(by)) throw new UsageError(statsSpec.name, `--by: must be one of ${[...dimensions, ...mailDimensions].join(', ')}`, usage(statsSpec))
     const since = Math.floor((Date.now() - parseAge(statsSpec, values.since ?? '24h')) / 3_600_000) * 3600
     const rows = await withStore(values.config, async s => await s.totals(by as Dimension, since, parseLimit(statsSpec, values.limit)))

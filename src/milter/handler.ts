@@ -118,7 +118,10 @@ export class ScanwallMilterHandler implements MilterHandler {
     const decision = decide(verdict, milterWhere, deps.profile)
     let kept: QuarantineRef | undefined
     try {
-      if (outcome.body !== undefined && quarantine !== undefined && this.#actionFor(verdict, decision) === 'quarantine') kept = await quarantine.keep(outcome.body, verdict, decision, context)
+      if (outcome.body !== undefined && quarantine !== undefined && this.#actionFor(verdict, decision) === 'quarantine' && decision.action === 'block') {
+        // The mail profile's quarantine action is what makes this block a "quarantine and block".
+        kept = await quarantine.keep(outcome.body, verdict, { ...decision, quarantine: true }, context)
+      }
     } finally {
       if (outcome.body !== undefined && outcome.body !== body) await releaseSource(outcome.body)
     }

@@ -12,7 +12,8 @@ import { createIcapServer, type ScanwallIcapOptions } from '../../src/icap/serve
 import { ScanService, type ScanServiceOptions } from '../../src/scan/service.js'
 import { Metrics } from '../../src/metrics.js'
 import { PolicyHolder, PolicySet } from '../../src/policy/policy-set.js'
-import { defaultProfile, type Profile } from '../../src/policy/decide.js'
+import type { Profile } from '../../src/policy/decide.js'
+import { builtinFallbacks, resolveProfile } from '../../src/policy/profile.js'
 import { builtinBlockTemplate } from '../../src/policy/block-page.js'
 import { bundledSignaturesDir } from '../../config/schema.js'
 
@@ -50,6 +51,10 @@ export const goldenOptions: ScanwallIcapOptions = {
   blockTemplate: builtinBlockTemplate,
 }
 
+/// The default profile as a node with goldenOptions would build it: its Transfer-* lists come from
+/// the icap keys, as policy/policy-set.ts does.
+const goldenProfile = resolveProfile('default', {}, { ...builtinFallbacks, transferPreview: goldenOptions.transferPreview, transferIgnore: goldenOptions.transferIgnore, transferComplete: goldenOptions.transferComplete })
+
 export interface HarnessOptions {
   readonly icap?: Partial<ScanwallIcapOptions>
   readonly scan?: Partial<ScanServiceOptions>
@@ -64,7 +69,7 @@ export async function startIcap (options: HarnessOptions = {}): Promise<Harness>
   const scan = await ScanService.start({
     workers: 1, maxQueue: 64, workerMaxOldGenMb: 128, memoryLimit: 256 * 1024, spoolDir, timeoutMs: 20_000, signaturesDir: bundledSignaturesDir, ...options.scan,
   }, metrics, log)
-  const server = createIcapServer({ ...goldenOptions, ...options.icap }, { scan, policy: new PolicyHolder(PolicySet.single(options.profile ?? defaultProfile)), metrics, log })
+  const server = createIcapServer({ ...goldenOptions, ...options.icap }, { scan, policy: new PolicyHolder(PolicySet.single(options.profile ?? goldenProfile)), metrics, log })
   const address = await server.listen()
   return {
     port: address.port,

@@ -40,6 +40,8 @@ async function nodeFor (dir: string, id: string, updates: Record<string, unknown
       node: { id },
       icap: { port: 0 },
       clamd: { port: 0 },
+      milter: { port: 0 },
+      console: { port: 0 },
       snmp: { enabled: false },
       scan: { workers: 1, spoolDir: join(dir, `${id}-spool`) },
       signatures: { cacheDir: join(dir, `${id}-cache`) },
