@@ -107,7 +107,8 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
     noteReleases(this.#releasedBy, beat.node, previous?.beat.owned, beat.owned)
     this.#peers.set(beat.node, { beat, seenAt: now(), failed: false, address: from ?? previous?.address })
     this.#gate?.heard(beat, from ?? previous?.address, now(), path)
-    if (previous === undefined || previous.failed) {
+    // A restarted peer (new boot) is news too: one that stopped cleanly was never marked failed.
+    if (previous === undefined || previous.failed || previous.beat.boot !== beat.boot) {
       this.#log.info({ cluster: this.#o.cluster, peer: beat.node, state: beat.state }, 'cluster peer up')
       this.emit('peer-up', beat.node)
     }
@@ -195,7 +196,9 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
     }
     if (late) return
     for (const [id, peer] of this.#peers) {
-      if (!peer.failed && t - peer.seenAt > deadline) {
+      // A peer whose last word was 'offline' (a clean stop or a finished drain) said goodbye: its
+      // silence is expected, so it stays offline rather than raising a failure.
+      if (!peer.failed && peer.beat.state !== 'offline' && t - peer.seenAt > deadline) {
         this.#peers.set(id, { ...peer, failed: true })
         this.#log.warn({ cluster: this.#o.cluster, peer: id, silentMs: Math.round(t - peer.seenAt) }, 'cluster peer failed')
         this.emit('peer-failed', id)
