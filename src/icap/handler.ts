@@ -154,6 +154,10 @@ export class ScanwallIcapHandler implements IcapHandler<BodySource> {
   async #finish (tx: IcapTransactionInfo, body: ReceivedBody<BodySource>, outcome: { readonly verdict: Verdict, readonly body?: BodySource | undefined },
     decided: Decision, context: ScanContext, profile: Profile): Promise<IcapAnswer<BodySource>> {
     const { verdict } = outcome
+    // Decided before any scan (a list, a skipped type): logged and recorded as unscanned, never as
+    // clean, so nobody reads a policy exception as a verdict of the engine.
+    const scanned = verdict !== unscanned
+    const status = scanned ? verdict.status : 'unscanned'
     // Streamed in trickle mode: a block (or a failure, which cannot be answered any more) cuts the
     // transfer; the client keeps a prefix, so the record says so.
     const decision: Decision = tx.trickled && decided.action !== 'allow' && verdict.status !== 'aborted'
@@ -168,16 +172,16 @@ export class ScanwallIcapHandler implements IcapHandler<BodySource> {
     const kept = decision.action === 'block' && quarantine !== undefined && outcome.body !== undefined
       ? await quarantine.keep(outcome.body, verdict, decision, context)
       : undefined
-    ;(this.#deps.recorder ?? noRecorder).record({ verdict, decision, context, bytes: body.size, ...(kept === undefined ? {} : { quarantine: kept }) })
+    ;(this.#deps.recorder ?? noRecorder).record({ verdict, decision, context, bytes: body.size, ...(kept === undefined ? {} : { quarantine: kept }), ...(scanned ? {} : { unscanned: true }) })
     // The body handed back goes to the server to echo (it releases it); any other is ours to free.
     const echo = decision.action === 'allow' && tx.echoNeeded ? outcome.body : undefined
     if (outcome.body !== undefined && outcome.body !== echo && outcome.body !== body.stored) await releaseSource(outcome.body)
     if (body.stored !== undefined && body.stored !== echo) await releaseSource(body.stored)
     switch (decision.action) {
       case 'allow':
-        return allowAnswer(echo, decision.threat === undefined ? verdict.status : 'log-only')
+        return allowAnswer(echo, decision.threat === undefined ? status : 'log-only')
       case 'block':
-        return this.#blockPage(tx, decision.threat, decision.reason === partiallyBlocked ? partiallyBlocked : verdict.status, decision.reason, profile.name)
+        return this.#blockPage(tx, decision.threat, decision.reason === partiallyBlocked ? partiallyBlocked : status, decision.reason, profile.name)
       case 'fail':
         if (decision.code === 'SCAN_ABORTED') return { kind: 'abort', verdict: 'aborted' }
         return { kind: 'error', status: icapStatusOf(decision.code), verdict: verdict.status }

@@ -27,11 +27,12 @@ function count (metrics: Metrics, record: TransactionRecord): void {
 
 export type TransactionLog = 'all' | 'flagged' | 'none'
 
-/// Worth a line under `flagged`: anything but a clean object (or a message without one) answered.
+/// Worth a line under `flagged`: anything but a clean object (or a message without one, or one the
+/// profile lets through unscanned: a list or a skipped type, what the administrator asked for) answered.
 export function flagged (record: TransactionRecord): boolean {
   if (record.outcome !== 'answered') return true
   if (record.answer !== undefined && record.answer !== 'allow') return true
-  return record.verdict !== 'clean' && record.verdict !== '-' && record.verdict !== 'no-body'
+  return record.verdict !== 'clean' && record.verdict !== '-' && record.verdict !== 'no-body' && record.verdict !== 'unscanned'
 }
 
 export function observeIcap (server: IcapServer, metrics: Metrics, log: Logger, transactions: TransactionLog = 'all'): void {

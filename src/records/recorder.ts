@@ -21,6 +21,9 @@ export interface RecordInput {
   readonly bytes: number
   /// Set when the object was quarantined.
   readonly quarantine?: QuarantineRef
+  /// Decided before any scan (an allow or deny list, a type the profile skips): `verdict` is a
+  /// placeholder, and the event says 'unscanned' rather than the placeholder's 'clean'.
+  readonly unscanned?: boolean
 }
 
 export interface Recorder {

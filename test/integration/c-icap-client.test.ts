@@ -28,7 +28,7 @@ describe('c-icap-client against Scanwall', function () {
     writeFileSync(files.eicar, eicar)
     writeFileSync(files.small, randomBytes(800))
     writeFileSync(files.large, randomBytes(300_000))
-    const config = loadConfig({ env: {}, overrides: { icap: { port: 0 }, scan: { workers: 1, spoolDir: join(dir, 'spool') }, node: { id: 'cicap-test' } } })
+    const config = loadConfig({ env: {}, overrides: { icap: { port: 0 }, clamd: { port: 0 }, milter: { port: 0 }, console: { port: 0 }, scan: { workers: 1, spoolDir: join(dir, 'spool') }, node: { id: 'cicap-test' } } })
     node = await startNode(config, pino({ level: 'silent' }))
     port = node.icap.address?.port ?? 0
     assert.ok(port > 0)

@@ -48,6 +48,8 @@ describe('listener allow lists: a client outside icap.allow / clamd.allow is clo
       overrides: {
         node: { id: 'allow-test' },
         icap: { port: icapPort, allow: ['127.0.0.1/32', '::1'] },
+        console: { port: 0 }, // no listener on the default port (suites run side by side)
+        milter: { port: 0 },
         clamd: { port: clamdPort, allow: ['127.0.0.1'] },
         scan: { workers: 1, spoolDir: join(dir, 'spool') },
         stats: { enabled: false },

@@ -45,7 +45,7 @@ describe('milter listener driven by miltertest', function () {
     await node?.stop()
     port = await freePort()
     const file = join(dir, 'scanwall.json')
-    writeFileSync(file, JSON.stringify({ node: { id: 'mt' }, icap: { port: 0 }, clamd: { port: 0 }, stats: { enabled: false }, scan: { workers: 1, spoolDir: join(dir, 'spool') }, milter: { port, actions: { infected } } }))
+    writeFileSync(file, JSON.stringify({ node: { id: 'mt' }, icap: { port: 0 }, clamd: { port: 0 }, console: { port: 0 }, stats: { enabled: false }, scan: { workers: 1, spoolDir: join(dir, 'spool') }, milter: { port, actions: { infected } } }))
     node = await startNode(loadConfig({ file, env: {} }), pino({ level: 'silent' }))
   }
 

@@ -27,6 +27,7 @@ describe('milter notifications (real node, SMTP sink as relay)', function () {
     writeFileSync(file, JSON.stringify({
       node: { id: 'n-notify' },
       icap: { port: 0 },
+      console: { port: 0 }, // no listener on the default port (suites run side by side)
       clamd: { port: 0 },
       scan: { workers: 1, spoolDir: join(dir, 'spool') },
       stats: { enabled: false },

@@ -43,6 +43,7 @@ describe('Postfix → Scanwall milter (real Postfix, swaks, SMTP sink)', functio
     writeFileSync(configFile, JSON.stringify({
       node: { id: 'pf-node' },
       icap: { port: 0 },
+      console: { port: 0 }, // no listener on the default port (suites run side by side)
       clamd: { port: 0 },
       milter: { port: milterPort, ...milter },
       scan: { workers: 1, spoolDir: join(dir, 'spool') },

@@ -61,6 +61,7 @@ describe('milter listener of a node (real scan, quarantine, records)', function 
     writeFileSync(configFile, JSON.stringify({
       node: { id: 'golden' },
       icap: { port: 0 },
+      console: { port: 0 }, // no listener on the default port (suites run side by side)
       clamd: { port: 0 },
       milter: { port, progressMs: 60_000, actions },
       scan: { workers: 1, spoolDir: join(dir, 'spool') },

@@ -47,6 +47,8 @@ describe('policy profiles through c-icap-client', function () {
     config = {
       node: { id: 'policy-node' },
       icap: { port: 0 },
+      console: { port: 0 }, // no listener on the default port (suites run side by side)
+      milter: { port: 0 },
       clamd: { port: 0 },
       snmp: { enabled: false },
       scan: { workers: 1, spoolDir: join(dir, 'spool') },
@@ -103,6 +105,11 @@ describe('policy profiles through c-icap-client', function () {
       await new Promise(resolve => setTimeout(resolve, 200))
     }
     passed(await respmod('strict', Buffer.from('harmless text\n'), 'http://www.denied.test/page'))
+    // The block was decided without a scan: the record says so, not 'clean'.
+    await node?.recorder?.flush()
+    const events = (await scanwall('events', '--since', '1h', '--json')).trim().split('\n').filter(Boolean).map(l => JSON.parse(l) as Record<string, unknown>)
+    const denied = events.filter(e => e['url'] === 'http://www.denied.test/page')
+    assert.ok(denied.length > 0 && denied.every(e => e['verdict'] === 'unscanned' && e['action'] === 'block'), JSON.stringify(denied))
   })
 
   it('actions: quarantine and block (export byte-identical), then release lets the same object through', async () => {

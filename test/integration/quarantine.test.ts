@@ -39,6 +39,8 @@ describe('quarantine and decision records through c-icap-client', function () {
     writeFileSync(configFile, JSON.stringify({
       node: { id: 'q-node' },
       icap: { port: 0 },
+      console: { port: 0 }, // no listener on the default port (suites run side by side)
+      milter: { port: 0 },
       scan: { workers: 1, spoolDir: join(dir, 'spool') },
       quarantine: { enabled: true, dir: join(dir, 'quarantine'), key: randomBytes(32).toString('hex') },
       stats: { path: join(dir, 'records.sqlite'), flushMs: 50 },

@@ -32,7 +32,7 @@ const monitor: V3Credentials = { user: 'monitor', auth: 'SHA-256', authKey: 'mon
 const monitorConfig = { name: 'monitor', authProtocol: 'sha256', authKey: monitor.authKey, privProtocol: 'aes', privKey: monitor.privKey }
 
 async function nodeWith (dir: string, nodeId: string, snmpOverrides: Record<string, unknown>): Promise<RunningNode> {
-  const config = loadConfig({ env: {}, overrides: { node: { id: nodeId }, icap: { port: 0 }, scan: { workers: 1, spoolDir: join(dir, 'spool') }, snmp: snmpOverrides } })
+  const config = loadConfig({ env: {}, overrides: { node: { id: nodeId }, icap: { port: 0 }, clamd: { port: 0 }, milter: { port: 0 }, console: { port: 0 }, scan: { workers: 1, spoolDir: join(dir, 'spool') }, snmp: snmpOverrides } })
   return await startNode(config, silent)
 }
 
@@ -114,6 +114,8 @@ describe('SNMP access policy, engine ID and notification logic', function () {
     await writeFile(file, JSON.stringify({
       log: { level: 'silent' },
       icap: { port: 0 },
+      console: { port: 0 }, // no listener on the default port (suites run side by side)
+      milter: { port: 0 },
       scan: { workers: 1, spoolDir: join(dir, 'spool') },
       snmp: { port: 0, users: [monitorConfig], trapTargets: [{ host: '127.0.0.1', port: 162, version: 'v3', user: 'nobody' }] },
     }))

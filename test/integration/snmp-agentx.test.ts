@@ -41,6 +41,8 @@ describe('SNMP AgentX sub-agent under the system snmpd', function () {
       overrides: {
         node: { id: 'agentx-node' },
         icap: { port: 0 },
+        console: { port: 0 }, // no listener on the default port (suites run side by side)
+        milter: { port: 0 },
         scan: { workers: 1, spoolDir: join(dir, 'spool') },
         snmp: { agentx: { enabled: true, host: '127.0.0.1', port: agentxPort } },
       },

@@ -42,6 +42,8 @@ describe('SNMP agent of a running node, with c-icap-client, snmpget/snmpwalk and
         node: { id: nodeId },
         log: { level: 'silent' },
         icap: { port: icapPort },
+        console: { port: 0 }, // no listener on the default port (suites run side by side)
+        milter: { port: 0 },
         scan: { workers: 1, spoolDir: join(dir, 'spool') },
         snmp: {
           port: 0,

@@ -131,6 +131,8 @@ describe('signature updates from a mirror (HTTP, CVD + cdiff signed with a test 
     await writeFile(configFile, JSON.stringify({
       node: { id: 'upd-node' },
       icap: { port: 0 },
+      console: { port: 0 }, // no listener on the default port (suites run side by side)
+      milter: { port: 0 },
       clamd: { port: await freePort() },
       scan: { workers: 2, spoolDir: join(dir, 'spool') },
       snmp: { enabled: false },
@@ -262,6 +264,8 @@ describe('a freshclam-maintained signature directory (no mirror): watched, reloa
       overrides: {
         node: { id: 'watch-node' },
         icap: { port: 0 },
+        console: { port: 0 }, // no listener on the default port (suites run side by side)
+        milter: { port: 0 },
         scan: { workers: 1, spoolDir: join(dir, 'spool') },
         snmp: { enabled: false },
         signatures: { dir: join(dir, 'clamav'), cacheDir: join(dir, 'cache') },
@@ -327,6 +331,8 @@ describe('signature updates from a plain directory with a signed SHA-256 manifes
       overrides: {
         node: { id: 'manifest-node' },
         icap: { port: 0 },
+        console: { port: 0 }, // no listener on the default port (suites run side by side)
+        milter: { port: 0 },
         scan: { workers: 1, spoolDir: join(dir, 'spool') },
         snmp: { enabled: false },
         signatures: { cacheDir: join(dir, 'cache') },
