@@ -2,8 +2,9 @@
 /// answer kind, the choice between 206, 204 and the 200 echo, bodies over the limit, a handler that
 /// throws, and the lines every answer carries. Nothing of Scanwall is involved.
 import assert from 'node:assert/strict'
-import { IcapServer, MemoryBodyStore, allowAnswer, blockAnswer, IcapError, type IcapAnswer, type IcapHandler, type IcapServerOptions, type IcapTransactionInfo, type ReceivedBody, type TransactionRecord } from '../index.js'
+import { MemoryBodyStore, allowAnswer, blockAnswer, IcapError, type IcapAnswer, type IcapHandler, type IcapServerOptions, type IcapTransactionInfo, type ReceivedBody } from '../index.js'
 import { TestClient, request, statusOf } from './client.js'
+import { serveSuite, testServerOptions } from './serve.js'
 
 interface Call { readonly tx: IcapTransactionInfo, readonly body: ReceivedBody<Buffer> | undefined, readonly text: string | undefined }
 type Decide = (tx: IcapTransactionInfo, body: ReceivedBody<Buffer> | undefined) => IcapAnswer<Buffer> | Promise<IcapAnswer<Buffer>>
@@ -19,43 +20,26 @@ class ScriptedHandler implements IcapHandler<Buffer> {
   }
 }
 
-const options: IcapServerOptions = {
-  host: '127.0.0.1',
-  port: 0,
+const options: Partial<IcapServerOptions> = {
   services: ['scan', 'resp:RESPMOD'],
-  maxConnections: 4,
-  previewBytes: 16,
-  transferPreview: '*',
-  transferIgnore: '',
-  transferComplete: '',
-  optionsTtlSeconds: 60,
   allow206: true,
-  idleTimeoutMs: 5_000,
-  headerTimeoutMs: 5_000,
-  bodyTimeoutMs: 5_000,
-  bodyStallWarnMs: 0,
-  maxHeaderBytes: 8192,
-  maxHeaderCount: 50,
   maxBodyBytes: 64,
   serverName: 'answer-test/1',
   answerHeaders: [['X-Answered-By', 'node-a']],
 }
+const maxConnections = testServerOptions.maxConnections
 
 describe('icap-server-lite answers', () => {
   const handler = new ScriptedHandler()
-  const server = new IcapServer(options, handler)
-  const records: TransactionRecord[] = []
-  server.on('transaction', r => { records.push(r) })
-  let port = 0
-  before(async () => { port = (await server.listen()).port })
-  after(async () => { await server.close(1_000) })
+  const suite = serveSuite(handler, options)
+  const { server, records } = suite
   beforeEach(() => {
     handler.calls.length = 0
     handler.decide = (tx, body) => allowAnswer(tx.echoNeeded ? body?.stored : undefined, 'clean')
   })
 
   async function exchange (bytes: Buffer, n = 1): Promise<string[]> {
-    const c = await TestClient.open(port)
+    const c = await TestClient.open(suite.port)
     try {
       c.socket.write(bytes)
       return await c.wait(n)
@@ -100,7 +84,7 @@ describe('icap-server-lite answers', () => {
 
   it('error: the status the handler names, connection kept', async () => {
     handler.decide = () => ({ kind: 'error', status: 503, verdict: 'overload' })
-    const c = await TestClient.open(port)
+    const c = await TestClient.open(suite.port)
     try {
       c.socket.write(Buffer.concat([request({ body: Buffer.from('x'), allow: '204' }).whole, request({ body: Buffer.from('y'), allow: '204' }).whole]))
       const answers = await c.wait(2)
@@ -111,12 +95,12 @@ describe('icap-server-lite answers', () => {
 
   it('a handler that throws: its error\'s icapStatus, or 500, and the connection closes', async () => {
     handler.decide = () => { throw new IcapError('ICAP_HANDLER_FAILED', 'boom') }
-    const c = await TestClient.open(port)
+    const c = await TestClient.open(suite.port)
     c.socket.write(request({ body: Buffer.from('x'), allow: '204' }).whole)
     await c.waitClosed()
     assert.equal(statusOf(c.responses()[0]), 500)
     handler.decide = () => { throw Object.assign(new Error('overloaded'), { icapStatus: 503 }) }
-    const d = await TestClient.open(port)
+    const d = await TestClient.open(suite.port)
     d.socket.write(request({ body: Buffer.from('x'), allow: '204' }).whole)
     await d.waitClosed()
     assert.equal(statusOf(d.responses()[0]), 503)
@@ -124,7 +108,7 @@ describe('icap-server-lite answers', () => {
 
   it('abort: no answer, the connection closes', async () => {
     handler.decide = () => ({ kind: 'abort' })
-    const c = await TestClient.open(port)
+    const c = await TestClient.open(suite.port)
     c.socket.write(request({ body: Buffer.from('x'), allow: '204' }).whole)
     await c.waitClosed()
     assert.equal(c.received.length, 0)
@@ -151,7 +135,7 @@ describe('icap-server-lite answers', () => {
 
   it('declared over the limit with a preview: decided inside the preview, the declared size told', async () => {
     handler.decide = () => blockAnswer('Too.Big', Buffer.from('no'))
-    const c = await TestClient.open(port)
+    const c = await TestClient.open(suite.port)
     try {
       c.socket.write(request({ body: Buffer.alloc(500, 'd'), preview: 16, allow: '204' }).first)
       const [answer] = await c.wait(1)
@@ -187,7 +171,7 @@ describe('icap-server-lite answers', () => {
   })
 
   it('every answer carries the Server, the ISTag and the answerHeaders lines; 100 Continue carries none', async () => {
-    const c = await TestClient.open(port)
+    const c = await TestClient.open(suite.port)
     try {
       const { first, rest } = request({ body: Buffer.alloc(40, 'c'), preview: 16, contentLength: false })
       c.socket.write(first)
@@ -205,9 +189,9 @@ describe('icap-server-lite answers', () => {
   it('refuses connections past maxConnections with 503 (and the answer lines), reported as refused', async () => {
     const refused: string[] = []
     server.on('refused', r => { refused.push(r.code) })
-    const held = await Promise.all(Array.from({ length: options.maxConnections }, async () => await TestClient.open(port)))
+    const held = await Promise.all(Array.from({ length: maxConnections }, async () => await TestClient.open(suite.port)))
     try {
-      const extra = await TestClient.open(port)
+      const extra = await TestClient.open(suite.port)
       await extra.waitClosed()
       assert.equal(statusOf(extra.responses()[0]), 503)
       assert.match(extra.responses()[0] ?? '', /\r\nX-Answered-By: node-a\r\n/)

@@ -3,8 +3,9 @@
 /// before the handler is asked; allow sends the held tail; a block cuts the connection so the client
 /// never has the tail; `early` answers inside the preview without asking `respond`.
 import assert from 'node:assert/strict'
-import { IcapServer, MemoryBodyStore, allowAnswer, blockAnswer, type IcapAnswer, type IcapHandler, type IcapServerOptions, type IcapTransactionInfo, type ReceivedBody, type TransactionRecord, type TricklePlan } from '../index.js'
+import { MemoryBodyStore, allowAnswer, blockAnswer, type IcapAnswer, type IcapHandler, type IcapTransactionInfo, type ReceivedBody, type TricklePlan } from '../index.js'
 import { TestClient, request, statusOf } from './client.js'
+import { serveSuite } from './serve.js'
 
 const holdBackBytes = 10
 
@@ -23,26 +24,6 @@ class TrickleHandler implements IcapHandler<Buffer> {
     if (this.block) return blockAnswer('Test.Threat', Buffer.from('blocked'))
     return allowAnswer(tx.echoNeeded ? body?.stored : undefined, 'clean')
   }
-}
-
-const options: IcapServerOptions = {
-  host: '127.0.0.1',
-  port: 0,
-  services: ['scan'],
-  maxConnections: 4,
-  previewBytes: 16,
-  transferPreview: '*',
-  transferIgnore: '',
-  transferComplete: '',
-  optionsTtlSeconds: 60,
-  allow206: false,
-  idleTimeoutMs: 5_000,
-  headerTimeoutMs: 5_000,
-  bodyTimeoutMs: 5_000,
-  bodyStallWarnMs: 0,
-  maxHeaderBytes: 8192,
-  maxHeaderCount: 50,
-  maxBodyBytes: 1 << 20,
 }
 
 /// The HTTP body bytes of a (possibly truncated) 200 echo: its chunks after the HTTP header block.
@@ -74,12 +55,8 @@ async function until (what: string, check: () => boolean): Promise<void> {
 
 describe('icap-server-lite trickle mode and early answers', () => {
   const handler = new TrickleHandler()
-  const server = new IcapServer(options, handler)
-  const records: TransactionRecord[] = []
-  server.on('transaction', r => { records.push(r) })
-  let port = 0
-  before(async () => { port = (await server.listen()).port })
-  after(async () => { await server.close(1_000) })
+  const suite = serveSuite(handler)
+  const { records } = suite
   beforeEach(() => { handler.asked.length = 0; handler.block = false; records.length = 0 })
 
   const body = Buffer.from(Array.from({ length: 100 }, (_, i) => String.fromCharCode(65 + (i % 26))).join(''), 'latin1')
@@ -99,7 +76,7 @@ describe('icap-server-lite trickle mode and early answers', () => {
   }
 
   it('streams the 200 and the body past the hold-back before the verdict; allow sends the tail', async () => {
-    const c = await TestClient.open(port)
+    const c = await TestClient.open(suite.port)
     try {
       const left = await streamHalf(c)
       c.socket.write(Buffer.concat([Buffer.from(left.length.toString(16) + '\r\n'), left, Buffer.from('\r\n0\r\n\r\n')]))
@@ -117,7 +94,7 @@ describe('icap-server-lite trickle mode and early answers', () => {
 
   it('a block cuts the connection: the client keeps a prefix without the held-back tail', async () => {
     handler.block = true
-    const c = await TestClient.open(port)
+    const c = await TestClient.open(suite.port)
     try {
       const left = await streamHalf(c)
       c.socket.write(Buffer.concat([Buffer.from(left.length.toString(16) + '\r\n'), left, Buffer.from('\r\n0\r\n\r\n')]))
@@ -135,7 +112,7 @@ describe('icap-server-lite trickle mode and early answers', () => {
   })
 
   it('a client that offers 204 is not trickled: the whole body is decided first', async () => {
-    const c = await TestClient.open(port)
+    const c = await TestClient.open(suite.port)
     try {
       c.socket.write(request({ body, allow: '204' }).whole)
       const [answer] = await c.wait(1)
@@ -147,7 +124,7 @@ describe('icap-server-lite trickle mode and early answers', () => {
   })
 
   it('early: answered inside the preview from the headers alone, respond never asked', async () => {
-    const c = await TestClient.open(port)
+    const c = await TestClient.open(suite.port)
     try {
       c.socket.write(request({ body, preview: 16, headers: ['X-Early: 1'] }).first)
       const [answer] = await c.wait(1)
