@@ -17,6 +17,7 @@ import { startNode, type RunningNode } from '../../src/node.js'
 import { loadConfig } from '../../config/load.js'
 import { cliMain } from '../helpers/scanwall-node.js'
 import { makePolicyObjects, policyConfig, type PolicyObjects } from '../helpers/policy-fixtures.js'
+import { testNodeConfig } from '../helpers/node-config.js'
 
 const run = promisify(execFile)
 const clientPath = '/usr/bin/c-icap-client'
@@ -45,13 +46,7 @@ describe('policy profiles through c-icap-client', function () {
     if (!existsSync(clientPath)) throw new Error(`${clientPath} missing: install Debian package c-icap (test/setup-peers.sh)`)
     objects = makePolicyObjects(dir)
     config = {
-      node: { id: 'policy-node' },
-      icap: { port: 0 },
-      console: { port: 0 }, // no listener on the default port (suites run side by side)
-      milter: { port: 0 },
-      clamd: { port: 0 },
-      snmp: { enabled: false },
-      scan: { workers: 1, spoolDir: join(dir, 'spool') },
+      ...testNodeConfig(dir, 'policy-node'),
       quarantine: { enabled: true, dir: join(dir, 'quarantine'), key: randomBytes(32).toString('hex') },
       stats: { path: join(dir, 'records.sqlite'), flushMs: 50 },
       ...policyConfig(objects, 'trusted.test'),

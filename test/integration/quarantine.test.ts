@@ -14,6 +14,7 @@ import { startNode, type RunningNode } from '../../src/node.js'
 import { loadConfig } from '../../config/load.js'
 import { eicar } from '../helpers/eicar.js'
 import { cliMain } from '../helpers/scanwall-node.js'
+import { testNodeConfig } from '../helpers/node-config.js'
 
 const run = promisify(execFile)
 const clientPath = '/usr/bin/c-icap-client'
@@ -37,11 +38,7 @@ describe('quarantine and decision records through c-icap-client', function () {
     writeFileSync(join(dir, 'notes.txt'), randomBytes(3000).toString('base64'))
     await run('zip', ['-q', '-j', zipFile, join(dir, 'notes.txt'), join(dir, 'eicar.com')])
     writeFileSync(configFile, JSON.stringify({
-      node: { id: 'q-node' },
-      icap: { port: 0 },
-      console: { port: 0 }, // no listener on the default port (suites run side by side)
-      milter: { port: 0 },
-      scan: { workers: 1, spoolDir: join(dir, 'spool') },
+      ...testNodeConfig(dir, 'q-node'),
       quarantine: { enabled: true, dir: join(dir, 'quarantine'), key: randomBytes(32).toString('hex') },
       stats: { path: join(dir, 'records.sqlite'), flushMs: 50 },
     }))

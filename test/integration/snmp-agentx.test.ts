@@ -8,6 +8,7 @@ import { loadConfig } from '../../config/load.js'
 import { startNode, type RunningNode } from '../../src/node.js'
 import { eicar } from '../helpers/eicar.js'
 import { snmp, v3Args, parseVarbinds, num, freeTcpPort, freeUdpPort, startSnmptrapd, LoggedDaemon, type V3Credentials } from '../helpers/snmp.js'
+import { testNodeConfig } from '../helpers/node-config.js'
 
 const reader: V3Credentials = { user: 'axreader', auth: 'SHA-256', authKey: 'axreader-auth-key', priv: 'AES', privKey: 'axreader-priv-key' }
 
@@ -39,11 +40,7 @@ describe('SNMP AgentX sub-agent under the system snmpd', function () {
     const config = loadConfig({
       env: {},
       overrides: {
-        node: { id: 'agentx-node' },
-        icap: { port: 0 },
-        console: { port: 0 }, // no listener on the default port (suites run side by side)
-        milter: { port: 0 },
-        scan: { workers: 1, spoolDir: join(dir, 'spool') },
+        ...testNodeConfig(dir, 'agentx-node'),
         snmp: { agentx: { enabled: true, host: '127.0.0.1', port: agentxPort } },
       },
     })

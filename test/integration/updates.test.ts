@@ -14,6 +14,7 @@ import { cliMain } from '../helpers/scanwall-node.js'
 import { RawClient, buildRequest, optionsRequest } from './icap-harness.js'
 import { exchange, instream } from '../helpers/clamd-client.js'
 import { createServer } from 'node:net'
+import { testNodeConfig } from '../helpers/node-config.js'
 
 const run = promisify(execFile)
 const hexOf = (s: string): string => Buffer.from(s).toString('hex')
@@ -129,13 +130,9 @@ describe('signature updates from a mirror (HTTP, CVD + cdiff signed with a test 
     await writeFile(join(local, 'local.ndb'), `Local.Rule:0:*:${hexOf('scanwall-local-rule')}\n`)
     configFile = join(dir, 'config.json')
     await writeFile(configFile, JSON.stringify({
-      node: { id: 'upd-node' },
-      icap: { port: 0 },
-      console: { port: 0 }, // no listener on the default port (suites run side by side)
-      milter: { port: 0 },
+      ...testNodeConfig(dir, 'upd-node'),
       clamd: { port: await freePort() },
       scan: { workers: 2, spoolDir: join(dir, 'spool') },
-      snmp: { enabled: false },
       signatures: { dir: local, cacheDir: join(dir, 'cache') },
       updates: { mirror: mirror.url, intervalMs: 3_600_000, trustedKeys: [key.trusted] },
     }))
@@ -262,12 +259,7 @@ describe('a freshclam-maintained signature directory (no mirror): watched, reloa
     node = await startNode(loadConfig({
       env: {},
       overrides: {
-        node: { id: 'watch-node' },
-        icap: { port: 0 },
-        console: { port: 0 }, // no listener on the default port (suites run side by side)
-        milter: { port: 0 },
-        scan: { workers: 1, spoolDir: join(dir, 'spool') },
-        snmp: { enabled: false },
+        ...testNodeConfig(dir, 'watch-node'),
         signatures: { dir: join(dir, 'clamav'), cacheDir: join(dir, 'cache') },
         updates: { debounceMs: 300 },
       },
@@ -329,12 +321,7 @@ describe('signature updates from a plain directory with a signed SHA-256 manifes
     node = await startNode(loadConfig({
       env: {},
       overrides: {
-        node: { id: 'manifest-node' },
-        icap: { port: 0 },
-        console: { port: 0 }, // no listener on the default port (suites run side by side)
-        milter: { port: 0 },
-        scan: { workers: 1, spoolDir: join(dir, 'spool') },
-        snmp: { enabled: false },
+        ...testNodeConfig(dir, 'manifest-node'),
         signatures: { cacheDir: join(dir, 'cache') },
         updates: { mirror: join(dir, 'mirror'), layout: 'manifest', trustedKeys: [key.trusted] },
       },
