@@ -13,6 +13,7 @@ import { buildCdiff, buildCvd, testKey } from '../helpers/signed-db.js'
 import { TestMirror } from '../helpers/mirror.js'
 import { testSigner, type TestSigner } from '../helpers/sign-file.js'
 import { RawClient, buildRequest } from './icap-harness.js'
+import { testNodeConfig } from '../helpers/node-config.js'
 
 const hexOf = (s: string): string => Buffer.from(s).toString('hex')
 const marker = (n: number): string => `scanwall-signfile-marker-${n}`
@@ -37,12 +38,7 @@ async function nodeFor (dir: string, id: string, updates: Record<string, unknown
   const node = await startNode(loadConfig({
     env: {},
     overrides: {
-      node: { id },
-      icap: { port: 0 },
-      clamd: { port: 0 },
-      milter: { port: 0 },
-      console: { port: 0 },
-      snmp: { enabled: false },
+      ...testNodeConfig(dir, id),
       scan: { workers: 1, spoolDir: join(dir, `${id}-spool`) },
       signatures: { cacheDir: join(dir, `${id}-cache`) },
       updates: { intervalMs: 3_600_000, ...updates },
