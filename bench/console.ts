@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { startScanwallNode, type ScanwallNode } from '../test/helpers/scanwall-node.js'
 import { freePort, waitForPort } from '../test/helpers/ports.js'
 import { runBenchIcap } from './bench-icap.js'
-import { cpuSeconds, median } from './records.js'
+import { cpuSeconds, median, pairedChange, percentChange } from './records.js'
 import { UserDb } from '../src/console/users.js'
 
 export interface ConsoleBenchOptions {
@@ -105,11 +105,11 @@ export async function runConsoleBench (options: ConsoleBenchOptions): Promise<st
     return [
       '### Management console (issue #16)',
       '',
-      `One node, console closed vs open with the traffic chart polling /api/traffic every ${pollMs} ms (${polls} polls answered); median of ${options.reps} × ${options.seconds} s, alternating order. Target: under 3 % apart.`,
+      `One node, console closed vs open with the traffic chart polling /api/traffic every ${pollMs} ms (${polls} polls answered); ${options.reps} pairs of ${options.seconds} s cells, order alternating; req/s and CPU columns are medians, Δ the median of the per-pair changes (range in brackets). Target: under 3 % apart.`,
       '',
       '| cell | req/s closed | req/s open | Δ | CPU ms/req closed | CPU ms/req open | Δ |',
       '|---|---:|---:|---:|---:|---:|---:|',
-      `| 4 KiB clean, c=8 (bench-icap) | ${rps.closed.toFixed(0)} | ${rps.open.toFixed(0)} | ${((rps.open / rps.closed - 1) * 100).toFixed(1)} % | ${cpu.closed.toFixed(3)} | ${cpu.open.toFixed(3)} | ${((cpu.open / cpu.closed - 1) * 100).toFixed(1)} % |`,
+      `| 4 KiB clean, c=8 (bench-icap) | ${rps.closed.toFixed(0)} | ${rps.open.toFixed(0)} | ${percentChange(pairedChange(samples.closed.map(s => s.rps), samples.open.map(s => s.rps)))} | ${cpu.closed.toFixed(3)} | ${cpu.open.toFixed(3)} | ${percentChange(pairedChange(samples.closed.map(s => s.cpuMsPerRequest), samples.open.map(s => s.cpuMsPerRequest)))} |`,
       '',
       `Measured apart from the noise of a shared machine: one poll costs the node **${(perPoll * 1000).toFixed(2)} ms CPU** (20 polls/s on the idle node, less the idle node); at one poll a second that is **${(share * 100).toFixed(2)} %** of the CPU the node spent per second under this load.`,
     ].join('\n')

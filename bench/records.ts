@@ -57,6 +57,20 @@ async function measure (node: ScanwallNode, cell: 'clean' | 'eicar', options: Re
 
 export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
 
+/// The change from `before` to `after` as the median of the per-pair ratios (pair i ran back to back
+/// in the same minute), with their range: on a shared machine the load drifts between pairs more
+/// than within one, so pairing resolves smaller differences than two medians apart do.
+export function pairedChange (before: readonly number[], after: readonly number[]): { median: number, min: number, max: number } {
+  const changes = before.map((b, i) => (after[i] ?? 0) / b - 1).filter(Number.isFinite)
+  return { median: median(changes), min: Math.min(...changes), max: Math.max(...changes) }
+}
+
+/// `+1.2 % (-3.0..+4.1)`: a paired change for a table cell.
+export const percentChange = (c: { median: number, min: number, max: number }): string => {
+  const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}`
+  return `${pct(c.median)} % (${pct(c.min)}..${pct(c.max)})`
+}
+
 /// Events/s through the recorder alone: record() as fast as one thread can, the writer committing
 /// batches as they fill; timed from the first record to the last commit, in wall time and in this
 /// process's CPU time (the record side and the writer share this one thread, as in a node).
@@ -107,14 +121,16 @@ export async function runRecordsBench (options: RecordsBenchOptions): Promise<st
       const rps = { off: median(samples.off.map(s => s.rps)), on: median(samples.on.map(s => s.rps)) }
       const cpu = { off: median(samples.off.map(s => s.cpuMsPerRequest)), on: median(samples.on.map(s => s.cpuMsPerRequest)) }
       const label = cell === 'clean' ? '4 KiB clean, c=8 (bench-icap)' : 'EICAR, every object an event, c=8'
-      rows.push(`| ${label} | ${rps.off.toFixed(0)} | ${rps.on.toFixed(0)} | ${((rps.on / rps.off - 1) * 100).toFixed(1)} % | ${cpu.off.toFixed(3)} | ${cpu.on.toFixed(3)} | ${((cpu.on / cpu.off - 1) * 100).toFixed(1)} % |`)
+      const rpsChange = pairedChange(samples.off.map(s => s.rps), samples.on.map(s => s.rps))
+      const cpuChange = pairedChange(samples.off.map(s => s.cpuMsPerRequest), samples.on.map(s => s.cpuMsPerRequest))
+      rows.push(`| ${label} | ${rps.off.toFixed(0)} | ${rps.on.toFixed(0)} | ${percentChange(rpsChange)} | ${cpu.off.toFixed(3)} | ${cpu.on.toFixed(3)} | ${percentChange(cpuChange)} |`)
     }
     for (const node of nodes.splice(0)) await node.daemon.stop()
     const events = await eventsPerSecond(dir, options.events)
     return [
       '### Decision records (issue #12)',
       '',
-      `Recorder off (stats.enabled false) vs on (SQLite, WAL); median of ${options.reps} × ${options.seconds} s per cell, alternating order. Target: under 5 % apart.`,
+      `Recorder off (stats.enabled false) vs on (SQLite, WAL); ${options.reps} pairs of ${options.seconds} s cells, order alternating; req/s and CPU columns are medians, Δ the median of the per-pair changes (range in brackets). Target: under 5 % apart.`,
       '',
       '| cell | req/s off | req/s on | Δ | CPU ms/req off | CPU ms/req on | Δ |',
       '|---|---:|---:|---:|---:|---:|---:|',

@@ -166,8 +166,8 @@ async function sideTables (): Promise<void> {
     ['formats', !values['no-formats'], runFormatsBench],
     ['ceiling', !values['no-ceiling'], async () => await runCeilingBench({ quick })],
     ['clamd', !values['no-clamd'], async () => await runClamdBench(quick ? { seconds: 1, reps: 1, peersDir } : { seconds, reps, peersDir })],
-    ['records', !values['no-records'], async () => await runRecordsBench({ benchIcap, signaturesDir, seconds, reps: quick ? 1 : 3, events: quick ? 50_000 : 200_000 })],
-    ['console', !values['no-console'], async () => await runConsoleBench({ benchIcap, signaturesDir, seconds, reps: quick ? 1 : 5 })],
+    ['records', !values['no-records'], async () => await runRecordsBench({ benchIcap, signaturesDir, seconds, reps: quick ? 1 : 6, events: quick ? 50_000 : 200_000 })],
+    ['console', !values['no-console'], async () => await runConsoleBench({ benchIcap, signaturesDir, seconds, reps: quick ? 1 : 8 })],
     // Issue #14: the full 10 folds beside SpamAssassin take about an hour on the 2-core machine
     // (sa-learn is most of it); --quick runs one fold.
     ['spam', !values['no-spam'], async () => await runSpamBench(quick ? { foldsRun: 1 } : {})],
