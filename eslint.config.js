@@ -2,7 +2,8 @@
 // dependency direction from ARCHITECTURE.md: protocols never reach into the engine, workers only into
 // the engine and the scan types, src never into protocols (node.ts, the composition root, excepted),
 // the ICAP package (protocols/icap, icap-server-lite) into nothing of Scanwall, and only src/icap/ into it;
-// likewise the clamd package (protocols/clamd) and src/clamd/.
+// likewise the clamd package (protocols/clamd) and src/clamd/; protocols/common (the listeners the clamd and
+// milter servers share) imports nothing of Scanwall.
 import neostandard from 'neostandard'
 
 export default [
@@ -34,6 +35,11 @@ export default [
     // The clamd protocol server stands alone like the ICAP package: the scan is its handler.
     files: ['protocols/clamd/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/src/**', '**/config/**', '**/test/helpers/**', 'icap-server-lite'], message: 'protocols/clamd imports nothing from Scanwall' }] }] },
+  },
+  {
+    // What the clamd and milter servers share (the listeners) stands alone too: node:net only.
+    files: ['protocols/common/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/src/**', '**/config/**', '**/test/helpers/**', 'icap-server-lite', '**/protocols/clamd/**', '**/protocols/milter/**', '**/protocols/icap/**'], message: 'protocols/common imports nothing of Scanwall, nor a protocol' }] }] },
   },
   {
     files: ['workers/**/*.ts'],

@@ -7,7 +7,8 @@
 ///   npm run bench -- --quick      smoke run (4k 1m × c 1 8, 1 s cells, small memory run), ~1 min
 ///   options: --peers DIR (peer harness, default ../shared/peers)  --seconds N  --reps N  --no-write  --no-memory
 ///            --no-matrix (memory run only)  --no-engine  --no-formats  --no-ceiling  --no-clamd  --no-records  --no-console
-///            --no-spam (skip the engine / unpacking / issue #11 / clamd INSTREAM / decision-records / console / spam tables)
+///            --no-spam --no-milter (skip the engine / unpacking / issue #11 / clamd INSTREAM / decision-records / console /
+///            spam / mail (Postfix → milter) tables)
 import { parseArgs } from 'node:util'
 import { mkdtemp, rm, mkdir, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -26,6 +27,7 @@ import { runClamdBench } from './clamd.js'
 import { runRecordsBench } from './records.js'
 import { runConsoleBench } from './console.js'
 import { runSpamBench } from './spam-accuracy.js'
+import { runMilterBench } from './milter.js'
 
 const { values } = parseArgs({
   options: {
@@ -42,6 +44,7 @@ const { values } = parseArgs({
     'no-records': { type: 'boolean', default: false },
     'no-console': { type: 'boolean', default: false },
     'no-spam': { type: 'boolean', default: false },
+    'no-milter': { type: 'boolean', default: false },
     reps: { type: 'string' },
   },
 })
@@ -166,6 +169,8 @@ async function sideTables (): Promise<void> {
     ['formats', !values['no-formats'], runFormatsBench],
     ['ceiling', !values['no-ceiling'], async () => await runCeilingBench({ quick })],
     ['clamd', !values['no-clamd'], async () => await runClamdBench(quick ? { seconds: 1, reps: 1, peersDir } : { seconds, reps, peersDir })],
+    // Issue #13: Postfix → Scanwall's milter beside Postfix → clamav-milter → clamd, end to end.
+    ['milter', !values['no-milter'], async () => await runMilterBench(quick ? { seconds: 2, reps: 1, peersDir } : { seconds: Math.max(seconds, 5), reps, peersDir })],
     ['records', !values['no-records'], async () => await runRecordsBench({ benchIcap, signaturesDir, seconds, reps: quick ? 1 : 6, events: quick ? 50_000 : 200_000 })],
     ['console', !values['no-console'], async () => await runConsoleBench({ benchIcap, signaturesDir, seconds, reps: quick ? 1 : 8 })],
     // Issue #14: the full 10 folds beside SpamAssassin take about an hour on the 2-core machine

@@ -15,8 +15,3 @@ const window = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$/
 export function busyWindows (value: unknown): void {
   if (!Array.isArray(value) || !value.every(w => typeof w === 'string' && window.test(w))) throw new Error('must be an array of "HH:MM-HH:MM" windows')
 }
-
-/// A list of IPv4/IPv6 networks (`192.0.2.0/24`, `2001:db8::/32`, or one address).
-export function networkList (value: unknown): void {
-  if (!Array.isArray(value) || !value.every(n => typeof n === 'string' && /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(n))) throw new Error('must be an array of networks such as "192.0.2.0/24"')
-}

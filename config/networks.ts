@@ -1,4 +1,5 @@
-/// Client networks for the listeners' allow lists (icap.allow, clamd.allow): CIDR text ("10.0.0.0/8",
+/// Client networks for the listeners' allow lists (icap.allow, clamd.allow) and the milter's network
+/// lists (milter.skip.networks, milter.notify.localNetworks): CIDR text ("10.0.0.0/8",
 /// "2001:db8::/32", or a bare address for one host) checked at load, and the predicate a listener
 /// asks at accept. Node's net.BlockList does the matching (IPv4 and IPv6 alike); it has no parser
 /// for "address/prefix" text, so that part is here.
@@ -29,18 +30,24 @@ convict.addFormat({
   coerce: (text: string) => text.trim() === '' ? [] : text.split(','),
 })
 
+/// Whether an address is in one of the networks (an empty list holds no one). IPv4 clients of a
+/// dual-stack listener arrive as ::ffff:a.b.c.d and are matched against the IPv4 networks; what is
+/// no address (a unix socket's '-') is in no network.
+export function networkMatcher (networks: readonly string[]): (address: string) => boolean {
+  const list = new BlockList()
+  for (const n of networks.map(parseNetwork)) list.addSubnet(n.address, n.prefix, n.family)
+  return address => {
+    const mapped = address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address
+    const version = isIP(mapped)
+    return version !== 0 && list.check(mapped, version === 4 ? 'ipv4' : 'ipv6')
+  }
+}
+
 /// The predicate a listener asks for each new connection's remote address, or undefined when the
-/// list lets everyone in (no check at all on the accept path). IPv4 clients of a dual-stack
-/// listener arrive as ::ffff:a.b.c.d and are matched against the IPv4 networks.
+/// list lets everyone in (no check at all on the accept path).
 export function allowPredicate (networks: readonly string[]): ((remote: string) => boolean) | undefined {
   const parsed = networks.map(parseNetwork)
   const everyone = (family: Network['family']): boolean => parsed.some(n => n.family === family && n.prefix === 0)
   if (everyone('ipv4') && everyone('ipv6')) return undefined
-  const list = new BlockList()
-  for (const n of parsed) list.addSubnet(n.address, n.prefix, n.family)
-  return remote => {
-    const mapped = remote.startsWith('::ffff:') && isIP(remote.slice(7)) === 4 ? remote.slice(7) : remote
-    const version = isIP(mapped)
-    return version !== 0 && list.check(mapped, version === 4 ? 'ipv4' : 'ipv6')
-  }
+  return networkMatcher(networks)
 }

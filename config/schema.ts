@@ -8,7 +8,7 @@ import { parseInstances } from './cluster.js'
 import { trustedKeys, type TrustedKeyConfig } from './updates.js'
 import { formats, inlineMaxBytesCeiling } from './formats.js'
 import { networkListFormat } from './networks.js'
-import { busyWindows, networkList, smtpReply } from './milter.js'
+import { busyWindows, smtpReply } from './milter.js'
 import { parseProfiles, parseServiceProfiles, type ProfileSpec } from './policy.js'
 import { contentRules, dnsServers, dnsblZones, spamLists, spamProfiles } from './spam.js'
 
@@ -112,7 +112,7 @@ export const schema = {
     rejectReply: { doc: 'SMTP reply of the reject action ({threat}: what was found)', format: smtpReply('5'), default: '550 5.7.1 Message rejected: {threat} found' },
     tempfailReply: { doc: 'SMTP reply of the tempfail action ({threat}: the finding or error)', format: smtpReply('4'), default: '451 4.7.1 Message could not be scanned ({threat}); try again later' },
     skip: {
-      networks: { doc: 'SMTP clients in these networks are not scanned (their messages are accepted as they are)', format: networkList, default: [] as string[] },
+      networks: { doc: 'SMTP clients in these networks are not scanned (their messages are accepted as they are)', format: networkListFormat, default: [] as string[] },
       authenticated: { doc: 'Messages from SASL-authenticated senders ({auth_authen}) are not scanned', format: Boolean, default: false },
       senders: { doc: 'Envelope senders not scanned: addresses, or @domain for a whole domain', format: formats.stringList, default: [] as string[] },
     },
@@ -129,7 +129,7 @@ export const schema = {
       admin: { doc: 'Address told about every infected message; empty: none', format: String, default: '' },
       recipients: { doc: 'Tell the recipients of an infected message', format: Boolean, default: false },
       sender: { doc: 'Tell the sender, only when the sender is ours (client in notify.localNetworks, or SASL-authenticated): never an external, possibly forged sender', format: Boolean, default: false },
-      localNetworks: { doc: 'Client networks whose senders are ours (for notify.sender)', format: networkList, default: ['127.0.0.0/8', '::1'] as string[] },
+      localNetworks: { doc: 'Client networks whose senders are ours (for notify.sender)', format: networkListFormat, default: ['127.0.0.0/8', '::1'] as string[] },
       maxPerMinute: { doc: 'Notifications sent per minute at most (all together); more are dropped and counted', format: positiveInt, default: 60 },
       subject: { doc: 'Subject template ({threat} {sender} {recipients} {queueId} {action} {client} {node})', format: String, default: 'Virus found in a message: {threat}' },
       text: { doc: 'Body template (same placeholders)', format: String, default: 'Scanwall on {node} found {threat} in a message from {sender} to {recipients} (queue id {queueId}, client {client}). Action: {action}.\n' },

@@ -306,12 +306,16 @@ export class MilterConnection {
     try {
       const answer = await body.finish(this.#envelope(), { size: message.size, headers: message.headers, overLimit: message.overLimit }, judging.signal)
       message.body = undefined // finished: the handler released it
+      // The modifications and the verdict go out in one write: one system call (and one wake-up of
+      // the MTA) per message instead of one per packet.
+      const packets: Buffer[] = []
       for (const m of answer.modifications ?? []) {
         // A modification the MTA did not grant would break the session: it is left out.
-        if ((this.#actions & actionOf[m.kind]) !== 0) this.#write(modification(this.#withLeadingSpace(m)))
+        if ((this.#actions & actionOf[m.kind]) !== 0) packets.push(modification(this.#withLeadingSpace(m)))
         else this.#ctx.log.debug({ remote: this.remote, modification: m.kind }, 'milter modification not granted by the MTA')
       }
-      this.#write(verdict(answer.verdict))
+      packets.push(verdict(answer.verdict))
+      this.#write(packets.length === 1 ? packets[0] ?? Buffer.alloc(0) : Buffer.concat(packets))
     } finally {
       clearInterval(keepAlive)
       this.#judging = undefined

@@ -7,7 +7,8 @@ import { createTransport, type Transporter } from 'nodemailer'
 import type { Logger } from '../log.js'
 import { errorMessage } from '../errors.js'
 import { bare, type MessageRecord } from './record.js'
-import { clientAddress, inNetworks, networksOf } from './skip.js'
+import { networkMatcher } from '../../config/networks.js'
+import { clientAddress, inNetworks } from './skip.js'
 
 export interface NotifyConfig {
   readonly enabled: boolean
@@ -33,7 +34,7 @@ export class Notifier {
   readonly #log: Logger
   readonly #node: string
   readonly #transport: Transporter
-  readonly #local: ReturnType<typeof networksOf>
+  readonly #local: (address: string) => boolean
   #windowStart = 0
   #sentInWindow = 0
   dropped = 0
@@ -43,7 +44,7 @@ export class Notifier {
     this.#config = config
     this.#node = node
     this.#log = log
-    this.#local = networksOf(config.localNetworks)
+    this.#local = networkMatcher(config.localNetworks)
     this.#transport = createTransport({ host: config.relayHost, port: config.relayPort, secure: false, ignoreTLS: true })
   }
 

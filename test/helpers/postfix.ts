@@ -21,6 +21,10 @@ export interface PostfixOptions {
   /// `inet:127.0.0.1:PORT` or `unix:/path`.
   readonly milter: string
   readonly extraMain?: readonly string[]
+  /// More master.cf lines (e.g. further smtpd listeners with their own `-o smtpd_milters=`).
+  readonly extraMaster?: readonly string[]
+  /// Run the instance inside this network namespace (`ip netns exec`): its loopback is the namespace's.
+  readonly netns?: string
 }
 
 export interface QueuedMessage { readonly queue_name: string, readonly queue_id: string, readonly sender: string, readonly recipients: ReadonlyArray<{ readonly address: string, readonly delay_reason?: string }> }
@@ -84,6 +88,7 @@ export class Postfix {
       `127.0.0.1:${options.smtpPort} inet n - n - - smtpd`,
       `127.0.0.1:${options.relayPort} inet n - n - - smtpd -o smtpd_milters= -o content_filter=smtp:[127.0.0.1]:${options.smtpPort}`,
       ...services,
+      ...(options.extraMaster ?? []),
     ].join('\n') + '\n')
     await p.#postfix('start')
     return p
@@ -91,12 +96,18 @@ export class Postfix {
 
   async #postfix (...args: string[]): Promise<string> {
     try {
-      const { stdout, stderr } = await run('/usr/sbin/postfix', ['-c', this.configDir, ...args], { timeout: 60_000 })
+      const command = ['/usr/sbin/postfix', '-c', this.configDir, ...args]
+      const { stdout, stderr } = this.options.netns === undefined
+        ? await run(command[0] ?? '', command.slice(1), { timeout: 60_000 })
+        : await run('ip', ['netns', 'exec', this.options.netns, ...command], { timeout: 60_000 })
       return stdout + stderr
     } catch (err) {
       throw new Error(`postfix ${args.join(' ')} failed: ${(err as Error).message}\n${this.log().split('\n').slice(-15).join('\n')}`)
     }
   }
+
+  /// The master daemon's pid (its children, and the CPU of those it reaped, are Postfix's work).
+  get masterPid (): number { return Number(readFileSync(join(this.options.dir, 'spool', 'pid', 'master.pid'), 'utf8').trim()) }
 
   log (): string { return existsSync(this.logFile) ? readFileSync(this.logFile, 'utf8') : '' }
 

@@ -28,6 +28,7 @@ describe('scanwall start with bad configuration (CLI)', function () {
     ['a malformed cluster instance', { cluster: { instances: [{ vip: '10.1.2.3', ports: ['1344'] }] } }, {}, 'cluster.instances[0].ports[0]'],
     ['an unknown key', { scan: { maxQeue: 5 } }, {}, 'scan.maxQeue'],
     ['a bad environment value', {}, { SCANWALL_SCAN_WORKERS: 'four' }, 'scan.workers'],
+    ['a milter skip network with a prefix past /32', { milter: { port: 0, skip: { networks: ['10.0.0.0/99'] } } }, {}, 'milter.skip.networks'],
   ] as const) {
     it(`exits 78 on ${name}, with one stderr line naming ${key}`, () => {
       const r = start(name.replace(/\W/g, '-'), settings, env)
