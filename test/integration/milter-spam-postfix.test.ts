@@ -10,7 +10,7 @@
 /// shipped rules (src/spam/rules/default.ts); the Bayes model is empty (a fresh database).
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs'
-import { execFile, spawnSync } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -22,6 +22,7 @@ import { freePort } from '../helpers/ports.js'
 import { Postfix, swaks } from '../helpers/postfix.js'
 import { SmtpSink, type SunkMessage } from '../helpers/smtp-sink.js'
 import { cliMain } from '../helpers/scanwall-node.js'
+import { statsUntil } from '../helpers/stats.js'
 
 const run = promisify(execFile)
 const crlf = (text: string): string => text.replace(/\r?\n/g, '\r\n')
@@ -219,16 +220,7 @@ describe('Postfix → Scanwall milter: spam and content filters (real Postfix, s
   })
 
   it('records the results for scanwall stats --by rule', async () => {
-    const deadline = Date.now() + 15_000
-    let out = ''
-    while (Date.now() < deadline) {
-      const stats = spawnSync(process.execPath, [cliMain, 'stats', '--by', 'rule', '--config', configFile], { encoding: 'utf8', timeout: 30_000 })
-      assert.equal(stats.status, 0, stats.stderr)
-      out = stats.stdout
-      // rule, mails, flagged, blocked: the card mail held; pharmacy words in the spam (refused) and the suspect mail.
-      if (/^cards\t1\t1\t1$/m.test(out) && /^BODY_PHARMA\t2\t2\t1$/m.test(out)) return
-      await new Promise(resolve => setTimeout(resolve, 500))
-    }
-    assert.fail(`stats --by rule: ${out}`)
+    // rule, mails, flagged, blocked: the card mail held; pharmacy words in the spam (refused) and the suspect mail.
+    await statsUntil(configFile, 'rule', out => /^cards\t1\t1\t1$/m.test(out) && /^BODY_PHARMA\t2\t2\t1$/m.test(out))
   })
 })
