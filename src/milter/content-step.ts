@@ -7,6 +7,7 @@
 /// the admin address); every hit is recorded in the decision database.
 import type { ContentFilter, ContentResult } from '../content-filter/filter.js'
 import type { MailResults } from '../spam/results.js'
+import { decodeHeader } from '../spam/message.js'
 import type { ReplyTemplate } from './handler.js'
 import { fillReply, headerValue, type FilterStep } from './filter-step.js'
 import { clientAddress } from './skip.js'
@@ -29,7 +30,7 @@ export function contentStep (deps: ContentStepDeps): FilterStep {
   return async (bytes, envelope, message, signal) => {
     const sender = bare(envelope.sender)
     const recipients = envelope.recipients.map(bare)
-    const subject = headerValue(message.headers, 'Subject')
+    const subject = decodeHeader(headerValue(message.headers, 'Subject'))
     const r = await deps.filter.check(bytes, { kind: 'mail', sender, recipients, subject }, signal)
     const rules = r.hits.map(h => h.rule)
     const stopped = r.action === 'block' || r.action === 'quarantine' || r.action === 'delete'

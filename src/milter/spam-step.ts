@@ -7,6 +7,7 @@
 import type { Modification } from '../../protocols/milter/index.js'
 import type { SpamFilter, SpamProfile, SpamResult } from '../spam/filter.js'
 import type { MailResults } from '../spam/results.js'
+import { decodeHeader } from '../spam/message.js'
 import type { ReplyTemplate } from './handler.js'
 import { fillReply, headerValue, type FilterStep } from './filter-step.js'
 import { replaceHeader } from './headers.js'
@@ -35,7 +36,7 @@ export function spamStep (deps: SpamStepDeps): FilterStep {
       ...(user === undefined || user === '' ? {} : { authUser: user }),
     }, deps.profile)
     const subject = headerValue(message.headers, 'Subject')
-    deps.results?.record({ direction: 'in', client: client ?? '', sender: s.sender, recipients: recipients.join(','), subject, score: s.score, verdict: s.verdict, action: s.action, rules: s.rules })
+    deps.results?.record({ direction: 'in', client: client ?? '', sender: s.sender, recipients: recipients.join(','), subject: decodeHeader(subject), score: s.score, verdict: s.verdict, action: s.action, rules: s.rules })
     const summary = { filter: 'spam', verdict: s.verdict, action: s.action, score: s.score, rules: s.rules.map(r => r.name), stopped: s.action !== 'deliver' && s.action !== 'tag' } as const
     const headers: Modification[] = s.headers.flatMap(([name, value]) => replaceHeader(message.headers, name, value))
     switch (s.action) {

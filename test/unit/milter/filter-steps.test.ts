@@ -77,14 +77,15 @@ describe('milter: the mail filter steps', () => {
   })
 
   it('blocks, archives or passes outgoing content per rule, and resolves notifications to addresses', async () => {
-    const card = message([['From', ' <ann@example.org>'], ['Subject', ' order']], 'card 4111 1111 1111 1111\n')
-    const sent: Array<{ to: readonly string[], subject: string }> = []
-    const send = (to: readonly string[], subject: string): void => { sent.push({ to, subject }) }
+    const card = message([['From', ' <ann@example.org>'], ['Subject', ' =?utf-8?B?R3LDvMOfZQ==?=']], 'card 4111 1111 1111 1111\n')
+    const sent: Array<{ to: readonly string[], subject: string, text: string }> = []
+    const send = (to: readonly string[], subject: string, text: string): void => { sent.push({ to, subject, text }) }
     const reply = { code: '550', text: '5.7.1 Refused ({rule})' }
     const block = contentStep({ filter: new ContentFilter({ rules: [{ name: 'cards', action: 'block', detect: 'card', notify: ['sender', 'admin', 'recipients'] }] }), reply, send, admin: 'sec@example.org' })
     const refused = await block(card.bytes, envelope('192.0.2.9'), card.summary, signal)
     assert.deepEqual(refused.verdict, { kind: 'reply', code: '550', text: '5.7.1 Refused (cards)' })
     assert.deepEqual(sent.map(s => s.to), [['ann@example.org'], ['sec@example.org'], ['bob@example.net', 'carol@example.net']])
+    assert.match(sent[0]?.text ?? '', /"Grüße"/, 'the subject decoded in the notification')
     const archive = contentStep({ filter: new ContentFilter({ rules: [{ name: 'cards', action: 'archive', detect: 'card' }] }), reply, admin: '' })
     const archived = await archive(card.bytes, envelope('192.0.2.9'), card.summary, signal)
     assert.deepEqual([archived.verdict, archived.keep], [{ kind: 'accept' }, { threat: 'Content.cards', reason: 'content rule cards (archived)', release: true }])
