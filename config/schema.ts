@@ -134,6 +134,17 @@ export const schema = {
       subject: { doc: 'Subject template ({threat} {sender} {recipients} {queueId} {action} {client} {node})', format: String, default: 'Virus found in a message: {threat}' },
       text: { doc: 'Body template (same placeholders)', format: String, default: 'Scanwall on {node} found {threat} in a message from {sender} to {recipients} (queue id {queueId}, client {client}). Action: {action}.\n' },
     },
+    // Issue #14: the spam filter (incoming) and the content filter (outgoing) after the virus scan (docs/spam.md).
+    filters: {
+      spam: { doc: 'Run the spam filter on incoming mail (when spam.enabled)', format: Boolean, default: true },
+      content: { doc: 'Run the content filter on outgoing mail (when contentFilter.enabled)', format: Boolean, default: true },
+      spamProfile: { doc: 'The spam profile of this listener: "default" or a spam.profiles name', format: String, default: 'default' },
+      ourNetworks: { doc: 'SMTP clients whose mail is outgoing (content filter, no spam filter); SASL-authenticated mail is outgoing too', format: networkListFormat, default: ['127.0.0.0/8', '::1'] as string[] },
+      spamMaxBytes: { doc: 'Larger incoming messages are not spam-filtered (delivered on the virus verdict); the filter runs on the I/O thread (about 0.06 s of CPU per MiB)', format: positiveInt, default: 2 * 1024 * 1024 },
+      contentMaxBytes: { doc: 'Larger outgoing messages are not content-filtered (delivered on the virus verdict); the filter runs on the I/O thread (about 0.18 s of CPU per MiB of text)', format: positiveInt, default: 10 * 1024 * 1024 },
+      spamReply: { doc: 'SMTP reply refusing spam ({score}, {rules})', format: smtpReply('5'), default: '550 5.7.1 Spam (score {score})' },
+      contentReply: { doc: 'SMTP reply refusing mail a content rule blocks ({rule})', format: smtpReply('5'), default: '550 5.7.1 Message refused by content policy ({rule})' },
+    },
   },
   scan: {
     workers: { doc: 'Scan worker threads', format: positiveInt, default: Math.max(1, cpus().length), env: 'SCANWALL_SCAN_WORKERS' },

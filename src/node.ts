@@ -208,9 +208,10 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
   const notifier = config.milter.notify.enabled ? new Notifier(config.milter.notify, config.node.id, log) : undefined
   const milter = createMilterServer(config.milter, {
     ...(recorder === undefined ? {} : { recorder }),
-    ...(notifier === undefined ? {} : { onMessage: (record: Parameters<Notifier['notify']>[0]) => { notifier.notify(record) } }),
+    ...(notifier === undefined ? {} : { onMessage: (record: Parameters<Notifier['notify']>[0]) => { notifier.notify(record) }, send: (to: readonly string[], subject: string, text: string) => { notifier.send(to, subject, text) } }),
     ...(kept === undefined ? {} : { quarantine: kept.quarantine }),
     scan,
+    mail,
     metrics,
     log,
     version: await packageVersion(),

@@ -5,7 +5,8 @@
 /// the threat, allow → OK, no decision → ERROR with the reason.
 import { stat } from 'node:fs/promises'
 import type { ClamdHandler, ClamdRequestInfo, ScanReply, StatsSnapshot, StreamBody } from '../../protocols/clamd/index.js'
-import { releaseSource, type BodySink } from '../scan/body.js'
+import { releaseSource } from '../scan/body.js'
+import { cappedSink } from '../scan/capped-sink.js'
 import type { ScanService } from '../scan/service.js'
 import type { ScanBody, ScanContext } from '../scan/input.js'
 import type { Verdict } from '../engine/verdict.js'
@@ -53,26 +54,15 @@ export class ScanwallClamdHandler implements ClamdHandler {
   }
 
   openStream (info: ClamdRequestInfo): StreamBody {
-    const deps = this.#deps
-    const sink: BodySink = deps.scan.openSink()
-    let size = 0
     // Past scan.maxObjectBytes the bytes are dropped: the object is judged by its size alone.
-    let over = false
+    const body = cappedSink(this.#deps.scan.openSink(), this.#deps.maxObjectBytes)
     return {
-      write: bytes => {
-        size += bytes.length
-        if (over || size > deps.maxObjectBytes) {
-          if (!over) void sink.discard()
-          over = true
-          return undefined
-        }
-        return sink.write(bytes)
-      },
+      write: bytes => body.write(bytes),
       scan: async signal => {
-        if (over) return await this.#judge({ kind: 'oversize', size, kept: undefined }, info, signal, false)
+        if (body.over) return await this.#judge(body.oversize(), info, signal, false)
         let source
         try {
-          source = await sink.finish()
+          source = await body.finish()
         } catch (err) {
           return { kind: 'error', message: errorMessage(err) }
         }
@@ -82,7 +72,7 @@ export class ScanwallClamdHandler implements ClamdHandler {
           await releaseSource(source)
         }
       },
-      discard: async () => { if (!over) await sink.discard() },
+      discard: async () => { await body.discard() },
     }
   }
 

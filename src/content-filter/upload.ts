@@ -3,8 +3,7 @@
 /// the decision into a block named `Content.<rule>` (an upload cannot be "delivered later": all
 /// three refuse it; quarantine also keeps it when the quarantine is on). Archive and log allow it.
 /// The ICAP handler makes one call here (`uploadDecision`).
-import { readFile } from 'node:fs/promises'
-import type { BodySource } from '../scan/body.js'
+import { sourceBytes, type BodySource } from '../scan/body.js'
 import type { ScanContext } from '../scan/input.js'
 import type { Decision } from '../policy/decide.js'
 import type { ContentFilter, ContentResult } from './filter.js'
@@ -22,7 +21,7 @@ export interface UploadCheck {
 /// refusing rule.
 export async function uploadDecision (check: UploadCheck | undefined, body: BodySource | undefined, context: ScanContext, decision: Decision, signal: AbortSignal): Promise<Decision> {
   if (check === undefined || body === undefined || decision.action !== 'allow' || context.method !== 'REQMOD' || body.size > maxUploadBytes) return decision
-  const bytes = body.kind === 'memory' ? new Uint8Array(body.bytes, 0, body.size) : await readFile(body.path)
+  const bytes = await sourceBytes(body)
   const result = await check.filter.check(bytes, { kind: 'upload', ...(context.url === undefined ? {} : { url: context.url }) }, signal)
   if (result.action === 'pass') return decision
   check.onHit?.(result, context)

@@ -3,7 +3,9 @@
 /// object) goes into a scan-service sink (memory, spooled past scan.memoryLimitBytes) with its
 /// envelope as the scan context; the policy decides, the mail profile (actions.ts) says what is
 /// done: accept, reject naming the threat, defer, discard, quarantine (ours and the MTA's hold
-/// queue) or deliver with the status headers. Every message is recorded and reported once.
+/// queue) or deliver with the status headers. A message that goes on is then judged by the spam
+/// filter (incoming) or the content filter (outgoing): filter-step.ts, spam-step.ts,
+/// content-step.ts. Every message is recorded and reported once.
 import type { MessageBody, MessageSummary, MilterAnswer, MilterEnvelope, MilterHandler, Modification, VerdictReply } from '../../protocols/milter/index.js'
 import { releaseSource, type BodySource } from '../scan/body.js'
 import type { ScanService } from '../scan/service.js'
@@ -12,10 +14,13 @@ import type { Verdict } from '../engine/verdict.js'
 import { decide, type Decision, type Profile } from '../policy/decide.js'
 import { noRecorder, type QuarantineRef, type Recorder } from '../records/recorder.js'
 import type { Quarantine } from '../quarantine/keeper.js'
-import { errorMessage } from '../errors.js'
+import { errorMessage, type ErrorCode } from '../errors.js'
+import { cappedSink } from '../scan/capped-sink.js'
 import { outcomeOf, type MailAction, type MailOutcome, type MailProfile } from './actions.js'
 import { replaceHeader, scannedHeader, scannedValue, statusHeader, statusValue } from './headers.js'
 import { mailContext, type MessageRecord } from './record.js'
+import { fillReply, type FilterOutcome, type MilterFilters } from './filter-step.js'
+import { runFilter } from './filter-run.js'
 
 /// The policy context of a message: the profile's request rules (lists, trusted domains) are about
 /// HTTP and do not apply to mail.
@@ -43,11 +48,13 @@ export interface MilterHandlerDeps {
   readonly early?: (envelope: MilterEnvelope) => { readonly reply: VerdictReply, readonly reason: string } | undefined
   /// A verdict at the end of the message before any scan (busy hours), undefined to scan it.
   readonly beforeScan?: (envelope: MilterEnvelope, size: number) => { readonly reply: VerdictReply, readonly reason: string } | undefined
+  /// The spam and content filters (issue #14): one of them judges a message the virus scan let go on.
+  readonly filters?: MilterFilters | undefined
   /// One call per message (log line, counters, usage, notifications).
   readonly report: (record: MessageRecord) => void
 }
 
-const fill = (t: ReplyTemplate, threat: string): VerdictReply => ({ kind: 'reply', code: t.code, text: t.text.replaceAll('{threat}', threat) })
+const fill = (t: ReplyTemplate, threat: string): VerdictReply => fillReply(t, { threat })
 
 export class ScanwallMilterHandler implements MilterHandler {
   readonly #deps: MilterHandlerDeps
@@ -63,39 +70,27 @@ export class ScanwallMilterHandler implements MilterHandler {
 
   openMessage (): MessageBody {
     const deps = this.#deps
-    const sink = deps.scan.openSink()
-    let size = 0
     // Past scan.maxObjectBytes the bytes are dropped: the message is judged by its size alone.
-    let over = false
-    let done = false
+    const body = cappedSink(deps.scan.openSink(), deps.maxObjectBytes)
     return {
-      write: bytes => {
-        size += bytes.length
-        if (over || size > deps.maxObjectBytes) {
-          if (!over) void sink.discard()
-          over = true
-          return undefined
-        }
-        return sink.write(bytes)
-      },
+      write: bytes => body.write(bytes),
       finish: async (envelope, message, signal) => {
-        done = true
         const started = performance.now()
         const before = deps.beforeScan?.(envelope, message.size)
         if (before !== undefined) {
-          if (!over) await sink.discard()
+          await body.discard()
           deps.report({ envelope, size: message.size, verdict: '-', threat: undefined, action: before.reason, ms: Math.round(performance.now() - started) })
           return { verdict: before.reply }
         }
-        if (over || message.overLimit !== undefined) {
-          if (!over) await sink.discard()
+        if (body.over || message.overLimit !== undefined) {
+          await body.discard()
           return await this.#judge({ kind: 'oversize', size: message.size, kept: undefined }, envelope, message, signal, started)
         }
         let source: BodySource
         try {
-          source = await sink.finish()
+          source = await body.finish()
         } catch (err) {
-          const verdict: Verdict = { status: 'error', findings: [], stats: { bytes: 0, objects: 0, depth: 0, ms: 0 }, error: { code: 'SCAN_SPOOL_FAILED', message: errorMessage(err) } }
+          const verdict = failure('SCAN_SPOOL_FAILED', errorMessage(err))
           return this.#answer(verdict, decide(verdict, milterWhere, deps.profile), undefined, envelope, message, started)
         }
         try {
@@ -104,7 +99,7 @@ export class ScanwallMilterHandler implements MilterHandler {
           await releaseSource(source)
         }
       },
-      discard: async () => { if (!over && !done) await sink.discard() },
+      discard: async () => { await body.discard() },
     }
   }
 
@@ -112,36 +107,63 @@ export class ScanwallMilterHandler implements MilterHandler {
     const deps = this.#deps
     const context = mailContext(envelope)
     const quarantine = deps.quarantine
-    const keepBody = quarantine !== undefined && Object.values(deps.actions).includes('quarantine') && quarantine.wants(context.service)
+    // The spam or content filter reads the message after the virus scan: the scan hands it back.
+    const step = body.kind === 'oversize' ? undefined : deps.filters?.stepFor(envelope, message.size)
+    const keepBody = step !== undefined || (quarantine !== undefined && Object.values(deps.actions).includes('quarantine') && quarantine.wants(context.service))
     const outcome = await deps.scan.scan(body, context, signal, { keepBody })
-    const verdict = outcome.verdict
-    const decision = decide(verdict, milterWhere, deps.profile)
+    let verdict = outcome.verdict
+    let decision = decide(verdict, milterWhere, deps.profile)
     let kept: QuarantineRef | undefined
+    let filtered: FilterOutcome | undefined
     try {
-      if (outcome.body !== undefined && quarantine !== undefined && this.#actionFor(verdict, decision) === 'quarantine' && decision.action === 'block') {
+      const action = this.#actionFor(verdict, decision)
+      if (outcome.body !== undefined && quarantine !== undefined && action === 'quarantine' && decision.action === 'block') {
         // The mail profile's quarantine action is what makes this block a "quarantine and block".
         kept = await quarantine.keep(outcome.body, verdict, { ...decision, quarantine: true }, context)
+      } else if (step !== undefined && outcome.body !== undefined && decision.action === 'allow' && (action === 'accept' || action === 'headers')) {
+        const run = await runFilter(step, outcome.body, envelope, message, signal, { quarantine, verdict, context })
+        if (run.ok) {
+          filtered = run.outcome
+          kept = run.kept
+        } else {
+          verdict = failure('INTERNAL', `mail filter failed: ${run.message}`)
+          decision = decide(verdict, milterWhere, deps.profile)
+        }
       }
     } finally {
       if (outcome.body !== undefined && outcome.body !== body) await releaseSource(outcome.body)
     }
-    ;(deps.recorder ?? noRecorder).record({ verdict, decision, context, bytes: message.size, ...(kept === undefined ? {} : { quarantine: kept }) })
-    return this.#answer(verdict, decision, kept, envelope, message, started)
+    // The virus decision's event; what the filter did is in the mail results (src/spam/results.ts).
+    ;(deps.recorder ?? noRecorder).record({ verdict, decision, context, bytes: message.size, ...(kept === undefined || filtered !== undefined ? {} : { quarantine: kept }) })
+    return this.#answer(verdict, decision, kept, envelope, message, started, filtered)
   }
 
   #actionFor (verdict: Verdict, decision: Decision): MailAction {
     return this.#deps.actions[outcomeOf(verdict, decision)]
   }
 
-  #answer (verdict: Verdict, decision: Decision, kept: QuarantineRef | undefined, envelope: MilterEnvelope, message: MessageSummary, started: number): MilterAnswer {
+  #answer (verdict: Verdict, decision: Decision, kept: QuarantineRef | undefined, envelope: MilterEnvelope, message: MessageSummary, started: number, filtered?: FilterOutcome): MilterAnswer {
     const deps = this.#deps
     const outcome: MailOutcome = outcomeOf(verdict, decision)
     const action = deps.actions[outcome]
     const threat = decision.action === 'block' ? decision.threat : undefined
-    deps.report({ envelope, size: message.size, verdict: verdict.status, threat, action, ms: Math.round(performance.now() - started), ...(kept === undefined ? {} : { quarantineId: kept.id }) })
+    const summary = filtered?.summary
+    deps.report({
+      envelope,
+      size: message.size,
+      verdict: verdict.status,
+      threat,
+      action: summary === undefined ? action : `${summary.filter}:${summary.action}`,
+      ms: Math.round(performance.now() - started),
+      ...(kept === undefined ? {} : { quarantineId: kept.id }),
+      ...(summary === undefined ? {} : { filter: summary }),
+    })
     const headers = (): Modification[] => deps.statusHeaders
       ? [...replaceHeader(message.headers, scannedHeader, scannedValue(deps.version, deps.nodeName)), ...replaceHeader(message.headers, statusHeader, statusValue(threat))]
       : []
+    // The filter has the last word on a message the virus scan let go on; a refused or dropped
+    // message takes no modifications.
+    if (filtered !== undefined) return filtered.verdict.kind === 'accept' ? { verdict: filtered.verdict, modifications: [...headers(), ...filtered.modifications] } : { verdict: filtered.verdict }
     switch (action) {
       case 'accept': return { verdict: { kind: 'accept' }, modifications: headers() }
       case 'headers': return { verdict: { kind: 'accept' }, modifications: headers() }
@@ -151,4 +173,9 @@ export class ScanwallMilterHandler implements MilterHandler {
       case 'quarantine': return { verdict: { kind: 'accept' }, modifications: [...headers(), { kind: 'quarantine', reason: `Scanwall: ${threat ?? outcome}` }] }
     }
   }
+}
+
+/// A verdict for a message that could not be judged (spool failure, a filter that broke).
+function failure (code: ErrorCode, message: string): Verdict {
+  return { status: 'error', findings: [], stats: { bytes: 0, objects: 0, depth: 0, ms: 0 }, error: { code, message } }
 }

@@ -1,6 +1,7 @@
 /// Notifications on infection (config milter.notify): a message from templates to the admin, the
 /// recipients and (only when the sender is ours: the SMTP client in notify.localNetworks or
-/// SASL-authenticated) the sender, sent over SMTP to the configured relay with nodemailer. Never to
+/// SASL-authenticated) the sender, sent over SMTP to the configured relay with nodemailer; the
+/// content filter's rule notifications go out the same way (`send`). Never to
 /// an external sender by default: a forged sender would turn every virus into backscatter. All
 /// notifications share one budget per minute; past it they are dropped and counted.
 import { createTransport, type Transporter } from 'nodemailer'
@@ -65,13 +66,6 @@ export class Notifier {
   notify (record: MessageRecord): void {
     const to = this.targets(record)
     if (to.length === 0) return
-    const now = Date.now()
-    if (now - this.#windowStart >= 60_000) { this.#windowStart = now; this.#sentInWindow = 0 }
-    if (this.#sentInWindow >= this.#config.maxPerMinute) {
-      if (this.dropped++ === 0) this.#log.warn({ maxPerMinute: this.#config.maxPerMinute }, 'milter notifications over their rate: dropped (counted)')
-      return
-    }
-    this.#sentInWindow++
     const values = {
       threat: record.threat ?? 'unknown',
       sender: bare(record.envelope.sender) || '<>',
@@ -81,7 +75,20 @@ export class Notifier {
       client: clientAddress(record.envelope) ?? '',
       node: this.#node,
     }
-    this.#transport.sendMail({ from: this.#config.from, to, subject: fillTemplate(this.#config.subject, values), text: fillTemplate(this.#config.text, values) }).then(
+    this.send(to, fillTemplate(this.#config.subject, values), fillTemplate(this.#config.text, values))
+  }
+
+  /// Sends one notification within the shared budget per minute (the content filter's rule
+  /// notifications come here too: src/milter/content-step.ts).
+  send (to: readonly string[], subject: string, text: string): void {
+    const now = Date.now()
+    if (now - this.#windowStart >= 60_000) { this.#windowStart = now; this.#sentInWindow = 0 }
+    if (this.#sentInWindow >= this.#config.maxPerMinute) {
+      if (this.dropped++ === 0) this.#log.warn({ maxPerMinute: this.#config.maxPerMinute }, 'milter notifications over their rate: dropped (counted)')
+      return
+    }
+    this.#sentInWindow++
+    this.#transport.sendMail({ from: this.#config.from, to: [...to], subject, text }).then(
       () => { this.sent++ },
       (err: unknown) => { this.#log.warn({ err: errorMessage(err), to }, 'milter notification not sent') })
   }

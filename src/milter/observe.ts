@@ -1,6 +1,6 @@
 /// Turns what the milter server and handler report into the node's counters (service `milter`,
 /// connections, refusals, protocol errors) and one log line per message (msg "milter": queue id,
-/// client, sender, recipients, size, verdict, threat, action, ms).
+/// client, sender, recipients, size, verdict, threat, action, the spam/content filter's result, ms).
 import type { MilterServer } from '../../protocols/milter/index.js'
 import type { Metrics } from '../metrics.js'
 import type { Logger } from '../log.js'
@@ -25,7 +25,7 @@ export function messageReporter (metrics: Metrics, log: Logger): (record: Messag
     svc.bytesIn += record.size
     if (record.verdict === 'clean') svc.clean++
     if (record.verdict === 'infected') svc.infected++
-    if (['reject', 'discard', 'quarantine'].includes(record.action) && record.threat !== undefined) { svc.blocked++; metrics.blocks++ }
+    if ((['reject', 'discard', 'quarantine'].includes(record.action) && record.threat !== undefined) || record.filter?.stopped === true) { svc.blocked++; metrics.blocks++ }
     if (record.verdict === 'error' || record.verdict === 'timeout') svc.errors++
     const e = record.envelope
     const line = {
@@ -38,6 +38,7 @@ export function messageReporter (metrics: Metrics, log: Logger): (record: Messag
       ...(record.threat === undefined ? {} : { threat: record.threat }),
       action: record.action,
       ...(record.quarantineId === undefined ? {} : { quarantineId: record.quarantineId }),
+      ...(record.filter === undefined ? {} : { filter: record.filter }),
       ms: record.ms,
     }
     if (record.verdict === 'error' || record.verdict === 'timeout') log.warn(line, 'milter')

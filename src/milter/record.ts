@@ -3,6 +3,7 @@
 /// authenticated user, sender, recipients and queue id).
 import type { MilterEnvelope } from '../../protocols/milter/index.js'
 import type { ScanContext } from '../scan/input.js'
+import type { FilterSummary } from './filter-step.js'
 
 export interface MessageRecord {
   readonly envelope: MilterEnvelope
@@ -15,6 +16,8 @@ export interface MessageRecord {
   readonly action: string
   readonly ms: number
   readonly quarantineId?: string
+  /// What the spam or content filter made of a message the virus scan let go on.
+  readonly filter?: FilterSummary
 }
 
 /// An address without its angle brackets (`<>` becomes '').

@@ -1,6 +1,7 @@
 /// Scanwall's milter server: the milter protocol package configured from config `milter`,
-/// answering with Scanwall's handler (scan, policy, mail profile, quarantine, records), counted in
-/// the node's metrics. node.ts calls this; undefined when neither a TCP port nor a unix socket is set.
+/// answering with Scanwall's handler (scan, policy, mail profile, quarantine, records, the spam and
+/// content filters), counted in the node's metrics. node.ts calls this; undefined when neither a
+/// TCP port nor a unix socket is set.
 import { MilterServer } from '../../protocols/milter/index.js'
 import type { ScanService } from '../scan/service.js'
 import type { Metrics } from '../metrics.js'
@@ -9,7 +10,10 @@ import type { ConfigTree } from '../../config/load.js'
 import type { Recorder } from '../records/recorder.js'
 import type { Quarantine } from '../quarantine/keeper.js'
 import { defaultProfile, type Profile } from '../policy/decide.js'
-import { ScanwallMilterHandler, type ReplyTemplate } from './handler.js'
+import { ScanwallMilterHandler } from './handler.js'
+import { filtersOf, replyTemplate } from './filters.js'
+import type { SendNotice } from './content-step.js'
+import type { MailFilters } from '../spam/setup.js'
 import { messageReporter, observeMilterServer } from './observe.js'
 import { skipCheck } from './skip.js'
 import { busyCheck } from './busy.js'
@@ -30,6 +34,10 @@ export interface ScanwallMilterDeps {
   readonly quarantine?: Quarantine
   /// Told about every message after the log line (usage, notifications).
   readonly onMessage?: (record: MessageRecord) => void
+  /// The node's spam and content filters (milter.filters says which run here).
+  readonly mail?: MailFilters
+  /// The SMTP notifier's send, for the content rules' notifications.
+  readonly send?: SendNotice
 }
 
 /// Macros asked for per stage: the client, the SASL user and the queue id.
@@ -45,23 +53,19 @@ export function milterPolicy (config: ConfigTree['milter'], blockBroken: boolean
   return { ...defaultProfile, blockLimits: true, blockOversize: true, failMode: 'closed', blockEncrypted: config.blockEncrypted, blockBroken }
 }
 
-function template (reply: string): ReplyTemplate {
-  const at = reply.indexOf(' ')
-  return { code: reply.slice(0, at), text: reply.slice(at + 1) }
-}
-
 export function createMilterServer (config: ConfigTree['milter'], deps: ScanwallMilterDeps): MilterServer | undefined {
   if (config.port === 0 && config.socket === '' && deps.extraPorts.length === 0) return undefined
   const report = messageReporter(deps.metrics, deps.log)
   const early = skipCheck(config.skip)
   const beforeScan = busyCheck(config.busy)
+  const filters = filtersOf(config, deps.mail, deps.send)
   const handler = new ScanwallMilterHandler({
     scan: deps.scan,
     profile: milterPolicy(config, deps.blockBroken),
     actions: config.actions,
     maxObjectBytes: deps.maxObjectBytes,
-    rejectReply: template(config.rejectReply),
-    tempfailReply: template(config.tempfailReply),
+    rejectReply: replyTemplate(config.rejectReply),
+    tempfailReply: replyTemplate(config.tempfailReply),
     statusHeaders: config.statusHeaders,
     version: deps.version,
     nodeName: config.nodeHeader ? deps.nodeId : undefined,
@@ -69,6 +73,7 @@ export function createMilterServer (config: ConfigTree['milter'], deps: Scanwall
     ...(deps.recorder === undefined ? {} : { recorder: deps.recorder }),
     ...(early === undefined ? {} : { early }),
     ...(beforeScan === undefined ? {} : { beforeScan }),
+    filters,
     report: record => { report(record); deps.onMessage?.(record) },
   })
   const [mainPort, ...others] = config.port === 0 ? deps.extraPorts : [config.port, ...deps.extraPorts]

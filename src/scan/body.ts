@@ -2,7 +2,7 @@
 /// once it passes the memory limit (c-icap's av_body: memory or file behind one type).
 /// The memory form is transferred to the worker without a copy (Piscina.move), so the sink owns its
 /// buffer and never hands over a socket Buffer's pooled ArrayBuffer (those are untransferable).
-import { open, unlink, mkdir, type FileHandle } from 'node:fs/promises'
+import { open, unlink, mkdir, readFile, type FileHandle } from 'node:fs/promises'
 import { createReadStream } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
@@ -191,6 +191,11 @@ export class BodySink {
 /// Removes a finished source's spool file, if it has one.
 export async function releaseSource (source: BodySource): Promise<void> {
   if (source.kind === 'file') await unlink(source.path).catch(() => {})
+}
+
+/// A source's bytes in memory: a view of a memory body, or the spool file read (callers cap the size).
+export async function sourceBytes (source: BodySource): Promise<Uint8Array> {
+  return source.kind === 'memory' ? new Uint8Array(source.bytes, 0, source.size) : await readFile(source.path)
 }
 
 /// Streams a source's bytes (for echoing the original body back to the ICAP client).

@@ -126,11 +126,11 @@ export class Postfix {
 export interface SwaksResult { readonly code: number, readonly output: string }
 
 /// Sends the message in `dataFile` with swaks; the exit code says where it stopped (0 delivered,
-/// 23/24/25: a 4xx/5xx to MAIL, RCPT or DATA).
-export async function swaks (port: number, from: string, to: string, dataFile: string): Promise<SwaksResult> {
+/// 23/24/25: a 4xx/5xx to MAIL, RCPT or DATA). `extra`: more swaks options (e.g. `--xclient-addr`).
+export async function swaks (port: number, from: string, to: string, dataFile: string, extra: readonly string[] = []): Promise<SwaksResult> {
   if (!existsSync('/usr/bin/swaks')) throw new Error('/usr/bin/swaks missing: install Debian package swaks (test/setup-peers.sh)')
   return await new Promise(resolve => {
-    execFile('/usr/bin/swaks', ['--server', '127.0.0.1', '--port', String(port), '--from', from, '--to', to, '--data', dataFile, '--hide-informational'],
+    execFile('/usr/bin/swaks', ['--server', '127.0.0.1', '--port', String(port), '--from', from, '--to', to, '--data', dataFile, '--hide-informational', ...extra],
       { timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
         const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1
         resolve({ code, output: stdout + stderr })

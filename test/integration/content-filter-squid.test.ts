@@ -2,7 +2,6 @@
 /// content filter with the block page naming the rule, and never reaches the origin; a clean
 /// upload passes; the hit is in the decision database (`scanwall stats --by rule`).
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,7 +9,8 @@ import { startOrigin, type Origin } from '../helpers/origin.js'
 import { startSquid, type Squid } from '../helpers/squid.js'
 import { curl } from '../helpers/curl.js'
 import { tailFile } from '../helpers/daemon.js'
-import { startScanwallNode, cliMain, type ScanwallNode } from '../helpers/scanwall-node.js'
+import { startScanwallNode, type ScanwallNode } from '../helpers/scanwall-node.js'
+import { statsUntil } from '../helpers/stats.js'
 
 describe('content filter on REQMOD uploads through Squid', function () {
   this.timeout(180_000)
@@ -67,16 +67,6 @@ describe('content filter on REQMOD uploads through Squid', function () {
   })
 
   it('records the hits for scanwall stats --by rule', async () => {
-    // The node writes mail results once a second.
-    const deadline = Date.now() + 10_000
-    let out = ''
-    while (Date.now() < deadline) {
-      const stats = spawnSync(process.execPath, [cliMain, 'stats', '--by', 'rule', '--config', config], { encoding: 'utf8', timeout: 30_000 })
-      assert.equal(stats.status, 0, stats.stderr)
-      out = stats.stdout
-      if (/^iban\t1\t1\t1$/m.test(out) && /^internal\t1\t1\t0$/m.test(out)) return
-      await new Promise(resolve => setTimeout(resolve, 500))
-    }
-    assert.fail(`stats --by rule: ${out}`)
+    await statsUntil(config, 'rule', out => /^iban\t1\t1\t1$/m.test(out) && /^internal\t1\t1\t0$/m.test(out), 10_000)
   })
 })
