@@ -4,7 +4,10 @@
 /// a bound on open connections at accept, the set of open connections, drain (all, or those made to
 /// one local address: a cluster instance's virtual address) and graceful close. What a connection
 /// does is the server's: it builds the connection and hears what happened through the hooks.
+/// `ListeningServer` is the public face both servers share: an EventEmitter reporting `open`,
+/// `close`, `refused` and `denied`, with address, counts, listen, drain and close.
 /// Not in icap-server-lite: that package stands alone (its own workspace) and has its own listener.
+import { EventEmitter } from 'node:events'
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { chmod, unlink } from 'node:fs/promises'
 
@@ -148,6 +151,53 @@ export class ConnectionListeners<C extends ServedConnection> {
       this.#hooks.closed(remote, kind)
     })
   }
+}
+
+/// The events every listening server reports (its own event map adds the rest).
+export interface ListenerEvents {
+  open: [{ readonly remote: string, readonly listener: ListenerKind }]
+  close: [{ readonly remote: string, readonly listener: ListenerKind }]
+  refused: [{ readonly remote: string }]
+}
+
+/// How a server's connections report events: the server's own `emit`, untyped here.
+export type Emit = (event: string, ...args: unknown[]) => void
+
+/// A protocol server on these listeners: the subclass says how a connection is made (given the
+/// server's emit, for the connection's own events); the rest is here.
+export abstract class ListeningServer<C extends ServedConnection, E extends ListenerEvents & Record<keyof E, unknown[]>> extends EventEmitter<E> {
+  readonly #listeners: ConnectionListeners<C>
+
+  protected constructor (options: ListenerOptions, connection: (emit: Emit) => (socket: Socket, kind: ListenerKind) => C) {
+    super()
+    const emit: Emit = (event, ...args) => { (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args) }
+    this.#listeners = new ConnectionListeners(options, {
+      connection: connection(emit),
+      opened: (remote, listener) => { emit('open', { remote, listener }) },
+      closed: (remote, listener) => { emit('close', { remote, listener }) },
+      refused: remote => { emit('refused', { remote }) },
+      denied: remote => { emit('denied', { remote }) },
+    })
+  }
+
+  /// The main TCP address once listening (port 0 becomes the real port here).
+  get address (): AddressInfo | undefined { return this.#listeners.address }
+
+  get connections (): number { return this.#listeners.connections }
+
+  /// Connections made to one local address (a cluster instance's virtual address).
+  connectionsAt (local: string): number { return this.#listeners.connectionsAt(local) }
+
+  async listen (): Promise<AddressInfo | undefined> { return await this.#listeners.listen() }
+
+  /// Stops taking work: connections finish what they started and close. With `local`: only the
+  /// connections made to that address (whose new connections the cluster already sends elsewhere).
+  drain (local?: string): void { this.#listeners.drain(local) }
+
+  resume (): void { this.#listeners.resume() }
+
+  /// Stops listening, lets connections finish for up to graceMs, then closes the rest.
+  async close (graceMs: number): Promise<void> { await this.#listeners.close(graceMs) }
 }
 
 /// A socket file left by a process that died is removed (clamd's FixStaleSocket); a live one is not
