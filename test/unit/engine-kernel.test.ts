@@ -1,9 +1,11 @@
 /// The WebAssembly anchor scan against a plain reference: for random bytes and random Bloom bitmaps
 /// (dense enough for thousands of hits), it reports exactly the positions whose gram passes a filter,
-/// in order, for ranges of every length mod 4 (it tests four positions per step, then single ones).
+/// in order, for ranges of every length mod 4 (it tests four positions per step, then single ones),
+/// with a small bitmap (tested directly) and a large one (tested through its coarse bitmap first).
 import assert from 'node:assert/strict'
 import { randomBytes, randomInt } from 'node:crypto'
 import { AnchorKernel } from '../../src/engine/matcher/kernel.js'
+import { coarseBitmap } from '../../src/engine/matcher/kernel-memory.js'
 
 const GOLDEN = 0x9e3779b1
 
@@ -31,12 +33,25 @@ function reference (buf: Uint8Array, from: number, to: number, bloom: Uint32Arra
 }
 
 describe('engine: WebAssembly anchor scan', () => {
-  for (const short of [false, true]) {
-    it(`reports exactly the reference positions, for ranges of every length${short ? ' (with 2-byte anchors)' : ''}`, () => {
-      const gramBits = 18
+  it('sets a coarse bit exactly where its span of the large bitmap has one', () => {
+    const bloom = randomBloom(20, 0.001)
+    for (const shift of [3, 5, 6]) {
+      const coarse = coarseBitmap(bloom, shift)
+      assert.equal(coarse.length * 32, (bloom.length * 32) >>> shift)
+      for (let k = 0; k < coarse.length * 32; k++) {
+        let any = 0
+        for (let b = k << shift; b < (k + 1) << shift; b++) any |= (bloom[b >>> 5]! >>> (b & 31)) & 1
+        assert.equal((coarse[k >>> 5]! >>> (k & 31)) & 1, any, `shift ${shift} bit ${k}`)
+      }
+    }
+  })
+
+  for (const [short, gramBits] of [[false, 18], [true, 18], [false, 22], [true, 22]] as const) {
+    it(`reports exactly the reference positions, for ranges of every length (${gramBits}-bit grams${short ? ', with 2-byte anchors' : ''})`, () => {
       const bloom = randomBloom(gramBits, 0.01)
       const bloom2 = short ? randomBloom(16, 0.002) : new Uint32Array(2048)
       const kernel = new AnchorKernel(bloom, bloom2, gramBits, short)
+      assert.equal(kernel.coarse, gramBits > 18) // 512 KiB bitmaps get a coarse one; 32 KiB ones do not
       const buf = randomBytes(700_000)
       for (let round = 0; round < 24; round++) {
         const from = randomInt(64)
