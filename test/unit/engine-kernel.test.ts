@@ -1,9 +1,11 @@
 /// The WebAssembly anchor scan against a plain reference: for random bytes and random Bloom bitmaps
 /// (dense enough for thousands of hits), it reports exactly the positions whose gram passes a filter,
-/// in order, for ranges of every length mod 4 (it tests four positions per step, then single ones).
+/// in order, for ranges of every length mod 4 (it tests four positions per step, then single ones),
+/// with bitmaps small enough to be their own coarse bitmap and larger ones that it folds (kernel-memory.ts).
 import assert from 'node:assert/strict'
 import { randomBytes, randomInt } from 'node:crypto'
 import { AnchorKernel } from '../../src/engine/matcher/kernel.js'
+import { COARSE_MAX_BITS, coarseBloom } from '../../src/engine/matcher/kernel-memory.js'
 
 const GOLDEN = 0x9e3779b1
 
@@ -31,10 +33,10 @@ function reference (buf: Uint8Array, from: number, to: number, bloom: Uint32Arra
 }
 
 describe('engine: WebAssembly anchor scan', () => {
-  for (const short of [false, true]) {
-    it(`reports exactly the reference positions, for ranges of every length${short ? ' (with 2-byte anchors)' : ''}`, () => {
-      const gramBits = 18
-      const bloom = randomBloom(gramBits, 0.01)
+  for (const [short, gramBits] of [[false, 18], [true, 18], [false, 21], [false, 24], [true, 24]] as const) {
+    it(`reports exactly the reference positions, for ranges of every length (2^${gramBits}-bit bitmap${short ? ', with 2-byte anchors' : ''})`, () => {
+      // Sparse enough in large bitmaps that the coarse one lets most grams pass without a fine test.
+      const bloom = randomBloom(gramBits, gramBits > 18 ? 0.0005 : 0.01)
       const bloom2 = short ? randomBloom(16, 0.002) : new Uint32Array(2048)
       const kernel = new AnchorKernel(bloom, bloom2, gramBits, short)
       const buf = randomBytes(700_000)
@@ -49,4 +51,21 @@ describe('engine: WebAssembly anchor scan', () => {
       }
     })
   }
+})
+
+describe('engine: the coarse anchor bitmap', () => {
+  it('has a bit set exactly where a fine bit of its span is set', () => {
+    for (const bits of [16, 20, 21, 22, 24]) {
+      const fine = randomBloom(bits, 0.0003)
+      const coarse = coarseBloom(fine)
+      const coarseBits = Math.min(bits, COARSE_MAX_BITS)
+      assert.equal(coarse.length * 32, 2 ** coarseBits)
+      const span = 2 ** (bits - coarseBits)
+      for (let j = 0; j < coarse.length * 32; j++) {
+        let any = false
+        for (let b = j * span; b < (j + 1) * span && !any; b++) any = ((fine[b >>> 5]! >>> (b & 31)) & 1) === 1
+        assert.equal(((coarse[j >>> 5]! >>> (j & 31)) & 1) === 1, any, `bits ${bits}, coarse bit ${j}`)
+      }
+    }
+  })
 })

@@ -6,25 +6,27 @@
 /// as the reference path and for short ranges.
 ///
 /// (func (export "scan") (param $from i32) (param $to i32) (param $bloom i32) (param $bloom2 i32)
-///       (param $shift i32) (param $out i32) (param $max i32) (result i32)
-///       (local $i i32) (local $h i32) (local $n i32) (local $x i32) (local $w i64) (local $slow i32)
-///   test(x) = ((load32(bloom + (h >>> 5) * 4) >>> h)                      // 4-byte anchors,
-///              | (load32(bloom2 + ((x & 0xffff) >>> 5) * 4) >>> x)) & 1    // 2-byte anchors
-///             where h = (x * 0x9e3779b1) >>> shift
+///       (param $shift i32) (param $out i32) (param $max i32) (param $coarse i32) (param $cshift i32)
+///       (result i32) (local $i i32) (local $h i32) (local $n i32) (local $x i32) (local $w i64) (local $slow i32)
+///   short(x)  = load32(bloom2 + ((x & 0xffff) >>> 5) * 4) >>> x                // 2-byte anchors
+///   fine(x)   = (load32(bloom + (h >>> 5) * 4) >>> h) | short(x)               // h = (x * 0x9e3779b1) >>> shift
+///   coarse(x) = (load32(coarse + (c >>> 5) * 4) >>> c) | short(x)              // c = (x * 0x9e3779b1) >>> cshift
 ///   i = from; slow = -1
 ///   while i <= to:
 ///     if i > slow and i + 3 <= to:                  // four grams from one 8-byte load
 ///       w = load64(i)
-///       if not (test(w) | test(w >> 8) | test(w >> 16) | test(w >> 24)): i += 4; continue
-///       slow = i + 3                                // a hit among them: take them one by one
-///     if test(load32(i)):
+///       if not (coarse(w) | coarse(w >> 8) | coarse(w >> 16) | coarse(w >> 24)) & 1: i += 4; continue
+///       slow = i + 3                                // one passed: take them one by one
+///     if coarse(load32(i)) & 1 and fine(x) & 1:
 ///       out[n++] = i; if n == max: return n
 ///     i++
 ///   return n)
 /// Testing four positions per step and branching once made text (whose grams mostly hit cached
-/// bitmap lines) 35 % faster; random bytes, bound by bitmap cache misses, gained little.
+/// bitmap lines) 35 % faster. Random bytes were bound by misses in a large DB's fine bitmap (2 MiB
+/// for the peer-scale DB): the coarse bitmap (kernel-memory.ts, coarseBloom; at most 256 KiB, so it
+/// stays in L2) is a superset filter read first, and the fine one only for the grams it lets by.
 
-import { OUT_MAX, WINDOW, placeKernel, wasm, type WasmMemory } from './kernel-memory.js'
+import { COARSE_MAX_BITS, OUT_MAX, WINDOW, placeKernel, wasm, type WasmMemory } from './kernel-memory.js'
 import { sleb, uleb } from './leb128.js'
 
 const GOLDEN = 0x9e3779b1 | 0
@@ -66,16 +68,16 @@ const op = {
   wrap: 0xa7,
 } as const
 const I64 = 0x7e
-const [FROM, TO, BLOOM, BLOOM2, SHIFT, OUT, MAX, I, H, N, X, W, SLOW] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12] as const
+const [FROM, TO, BLOOM, BLOOM2, SHIFT, OUT, MAX, COARSE, CSHIFT, I, H, N, X, W, SLOW] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14] as const
 
 function code (short: boolean): number[] {
   const get = (l: number): number[] => [op.get, l]
-  // The filter word(s) of the gram on the stack, shifted so that bit 0 is its Bloom bit (not masked:
-  // callers OR several and mask once).
-  const test = (gram: number[]): number[] => [
+  // The filter word(s) of the gram on the stack in `bitmap` (fine: BLOOM/SHIFT, coarse: COARSE/CSHIFT),
+  // shifted so that bit 0 is its Bloom bit (not masked: callers OR several and mask once).
+  const test = (gram: number[], bitmap: number = BLOOM, shift: number = SHIFT): number[] => [
     ...gram, op.tee, X,
-    op.const, ...sleb(GOLDEN), op.mul, ...get(SHIFT), op.shrU, op.set, H,
-    ...get(BLOOM), ...get(H), op.const, 5, op.shrU, op.const, 2, op.shl, op.add, op.load, 2, 0,
+    op.const, ...sleb(GOLDEN), op.mul, ...get(shift), op.shrU, op.set, H,
+    ...get(bitmap), ...get(H), op.const, 5, op.shrU, op.const, 2, op.shl, op.add, op.load, 2, 0,
     ...get(H), op.shrU,
     // Only DBs with 2-byte anchors pay for the second test (measured: it about halves the loop's speed).
     ...(short
@@ -83,6 +85,7 @@ function code (short: boolean): number[] {
           ...get(X), op.shrU, op.or]
       : []),
   ]
+  const coarse = (gram: number[]): number[] => test(gram, COARSE, CSHIFT)
   const gramOfW = (k: number): number[] => k === 0 ? [...get(W), op.wrap] : [...get(W), op.const64, k * 8, op.shrU64, op.wrap]
   const body = [
     ...get(FROM), op.set, I,
@@ -95,7 +98,7 @@ function code (short: boolean): number[] {
     ...get(I), ...get(SLOW), op.gtS, ...get(I), op.const, 3, op.add, ...get(TO), op.leU, op.and,
     op.if, op.void,
     ...get(I), op.load64, 3, 0, op.set, W,
-    ...test(gramOfW(0)), ...test(gramOfW(1)), op.or, ...test(gramOfW(2)), op.or, ...test(gramOfW(3)), op.or,
+    ...coarse(gramOfW(0)), ...coarse(gramOfW(1)), op.or, ...coarse(gramOfW(2)), op.or, ...coarse(gramOfW(3)), op.or,
     op.const, 1, op.and, op.eqz,
     op.if, op.void,
     ...get(I), op.const, 4, op.add, op.set, I,
@@ -103,13 +106,17 @@ function code (short: boolean): number[] {
     op.end,
     ...get(I), op.const, 3, op.add, op.set, SLOW,
     op.end,
-    // One position.
-    ...test([...get(I), op.load, 0, 0]),
+    // One position: the coarse bitmap, then (for the few it lets by) the fine one on the same gram.
+    ...coarse([...get(I), op.load, 0, 0]),
+    op.const, 1, op.and,
+    op.if, op.void,
+    ...test(get(X)),
     op.const, 1, op.and,
     op.if, op.void,
     ...get(OUT), ...get(N), op.const, 2, op.shl, op.add, ...get(I), op.store, 2, 0,
     ...get(N), op.const, 1, op.add, op.tee, N, ...get(MAX), op.eq,
     op.if, op.void, ...get(N), op.return, op.end,
+    op.end,
     op.end,
     ...get(I), op.const, 1, op.add, op.set, I,
     op.br, 0,
@@ -129,7 +136,7 @@ function moduleBytes (short: boolean, shared: boolean): Uint8Array {
   const memory = shared ? [0x03, 0, ...uleb(65536)] : [0x00, 0]
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([[0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32], [I32]]), ...vec([[I32]])]])),
+    ...section(1, vec([[0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32], [I32], [I32], [I32]]), ...vec([[I32]])]])),
     ...section(2, vec([[...name('e'), ...name('m'), 0x02, ...memory]])),
     ...section(3, vec([[0]])),
     ...section(7, vec([[...name('scan'), 0x00, 0]])),
@@ -139,7 +146,7 @@ function moduleBytes (short: boolean, shared: boolean): Uint8Array {
 
 const compiled = new Map<string, object>()
 
-type ScanFn = (from: number, to: number, bloom: number, bloom2: number, shift: number, out: number, max: number) => number
+type ScanFn = (from: number, to: number, bloom: number, bloom2: number, shift: number, out: number, max: number, coarse: number, coarseShift: number) => number
 
 function instantiate (short: boolean, shared: boolean, memory: WasmMemory): ScanFn {
   const key = `${String(short)}:${String(shared)}`
@@ -156,6 +163,8 @@ export class AnchorKernel {
   readonly #shift: number
   readonly #bloom: number
   readonly #bloom2: number
+  readonly #coarse: number
+  readonly #coarseShift: number
   readonly #out: number
   readonly #data: number
   readonly #bytes: Uint8Array
@@ -169,6 +178,8 @@ export class AnchorKernel {
     this.#shift = 32 - gramBits
     this.#bloom = place.bloom
     this.#bloom2 = place.bloom2
+    this.#coarse = place.coarse
+    this.#coarseShift = 32 - Math.min(gramBits, COARSE_MAX_BITS)
     this.#out = place.slot
     this.#data = this.#out + OUT_MAX * 4
     this.#scan = instantiate(short, place.shared, place.memory)
@@ -190,7 +201,7 @@ export class AnchorKernel {
       let at = data
       const last = data + (end - start)
       for (;;) {
-        const n = this.#scan(at, last, this.#bloom, this.#bloom2, this.#shift, this.#out, OUT_MAX)
+        const n = this.#scan(at, last, this.#bloom, this.#bloom2, this.#shift, this.#out, OUT_MAX, this.#coarse, this.#coarseShift)
         const hits = this.#hits
         for (let j = 0; j < n; j++) hit(hits[j]! - base)
         if (n < OUT_MAX) break
