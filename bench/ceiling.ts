@@ -4,7 +4,8 @@
 /// `clamdscan --multiscan` and a freshly started clamd (empty cache), in the same run; and the ICAP
 /// path as a fraction of ../shared/peers/null-icap.js (a server that reads each body and answers
 /// 204 without scanning) at 4 KiB, 64 KiB and 1 MiB, c=8, alternating who goes first. Returns a
-/// markdown table. `node dist/bench/ceiling.js [--quick]` runs it alone.
+/// markdown table. `node dist/bench/ceiling.js [--quick]` runs it alone; `--null-only [--sizes 4k,64k]
+/// [--reps N] [--seconds N]` runs only the null-icap.js fractions (the small-object cells, issue #11 item 6).
 import { execFile } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
@@ -17,6 +18,7 @@ import { ScanService } from '../src/scan/service.js'
 import { releaseSource, type BodySource } from '../src/scan/body.js'
 import { Metrics } from '../src/metrics.js'
 import { Clamd, timed } from './clamav-peer.js'
+import { load } from './machine.js'
 import { runBenchIcap, type IcapTarget } from './bench-icap.js'
 import { startScanwallNode, cliMain } from '../test/helpers/scanwall-node.js'
 import { Daemon } from '../test/helpers/daemon.js'
@@ -26,6 +28,16 @@ const run = promisify(execFile)
 const peers = fileURLToPath(new URL('../../../shared/peers/', import.meta.url))
 
 export interface CeilingBenchOptions { readonly quick?: boolean }
+
+/// The null-icap.js part alone: which sizes, how many pairs of how many seconds.
+export interface NullOnlyOptions { readonly sizes: readonly string[], readonly reps: number, readonly seconds: number }
+
+const nullTargets: Readonly<Record<string, number>> = { '4k': 0.6, '64k': 0.35, '1m': 0.5 }
+
+function fractionRows (fractions: Map<string, number[]>): string[] {
+  return [...fractions].map(([size, values]) =>
+    `| ICAP RESPMOD ${size} c=8: Scanwall req/s ÷ null-icap.js req/s (median of ${values.length} pairs) | | | **${median(values).toFixed(2)}** (${Math.min(...values).toFixed(2)}..${Math.max(...values).toFixed(2)}; target ${nullTargets[size] ?? '-'}) |`)
+}
 
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? 0
 const cpuMs = (): number => { const c = process.cpuUsage(); return (c.user + c.system) / 1000 }
@@ -152,19 +164,34 @@ export async function runCeilingBench (options: CeilingBenchOptions = {}): Promi
     const jobs = await jobsAgainstMultiscan(root, dbDir, join(state, 'corpus'))
     const mbs = (ms: number): string => `${(jobs.bytes / 1e6 / (ms / 1000)).toFixed(1)} MB/s`
     rows.push(`| \`scanwall scan --jobs 2\` (start-up included) vs \`clamdscan --multiscan\`, fresh clamd, peers' corpus ${(jobs.bytes / 1e6).toFixed(0)} MB | ${(jobs.oursMs / 1000).toFixed(2)} s, ${mbs(jobs.oursMs)} | ${(jobs.theirsMs / 1000).toFixed(2)} s, ${mbs(jobs.theirsMs)} | **${(jobs.theirsMs / jobs.oursMs).toFixed(1)}x** (target ≥ 10x) |`)
-    const targets: Record<string, number> = { '4k': 0.6, '64k': 0.35, '1m': 0.5 }
-    const fractions = await nullFractions(root, dbDir, Object.keys(targets), quick ? 1 : 3, quick ? 1 : 3)
-    for (const [size, values] of fractions) {
-      rows.push(`| ICAP RESPMOD ${size} c=8: Scanwall req/s ÷ null-icap.js req/s (median of ${values.length} pairs) | | | **${median(values).toFixed(2)}** (${Math.min(...values).toFixed(2)}..${Math.max(...values).toFixed(2)}; target ${targets[size] ?? '-'}) |`)
-    }
+    const fractions = await nullFractions(root, dbDir, Object.keys(nullTargets), quick ? 1 : 3, quick ? 1 : 3)
+    rows.push(...fractionRows(fractions))
     return ['### Issue #11: verdict cache, `scanwall scan --jobs`, the ICAP ceiling (peer-scale DB: 100k hdb + 20k ndb)', '', ...rows].join('\n')
   } finally {
     rmSync(root, { recursive: true, force: true })
   }
 }
 
+/// Only the null-icap.js fractions (with the peer-scale DB): the cells of the per-request cost work.
+export async function runNullOnly (options: NullOnlyOptions): Promise<string> {
+  const root = mkdtempSync(join(tmpdir(), 'scanwall-ceiling-bench-'))
+  try {
+    const dbDir = join(root, 'db')
+    await run('python3', [join(peers, 'gen-db.py'), dbDir, '--seed', '20240601', '--hdb', '100000', '--ndb', '20000'])
+    const fractions = await nullFractions(root, dbDir, options.sizes, options.reps, options.seconds)
+    return [`load average at end: ${load()}`, '', '| cell | Scanwall | other | result (target) |', '|---|---:|---:|---|', ...fractionRows(fractions)].join('\n')
+  } finally {
+    rmSync(root, { recursive: true, force: true })
+  }
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  runCeilingBench({ quick: process.argv.includes('--quick') }).then(md => { process.stdout.write(`${md}\n`) }, (err: unknown) => {
+  const args = process.argv.slice(2)
+  const value = (name: string): string | undefined => { const at = args.indexOf(name); return at >= 0 ? args[at + 1] : undefined }
+  const job = args.includes('--null-only')
+    ? runNullOnly({ sizes: (value('--sizes') ?? '4k,64k,1m').split(','), reps: Number(value('--reps') ?? 3), seconds: Number(value('--seconds') ?? 3) })
+    : runCeilingBench({ quick: args.includes('--quick') })
+  job.then(md => { process.stdout.write(`${md}\n`) }, (err: unknown) => {
     process.stderr.write(`ceiling bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)
     process.exitCode = 1
   })

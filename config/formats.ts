@@ -7,7 +7,7 @@ import convict from 'convict'
 /// Largest scan.inlineMaxBytes: the size up to which the I/O thread may match an object itself.
 /// The same limit as leafMaxBytes in src/engine/budget.ts (config/ imports nothing from src/; a unit
 /// test keeps the two equal, and the engine caps the value again on its side).
-export const inlineMaxBytesCeiling = 32 * 1024
+export const inlineMaxBytesCeiling = 64 * 1024
 
 function wholeNumber (min: number, max = Number.MAX_SAFE_INTEGER): (value: unknown) => void {
   const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`

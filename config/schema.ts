@@ -167,7 +167,7 @@ export const schema = {
     inlineMaxBytes: {
       doc: `Bodies up to this size with nothing to unpack are matched on the I/O thread, not handed to a worker (0: every body goes to the pool; at most ${inlineMaxBytesCeiling})`,
       format: formats.inlineBytes,
-      default: 16 * 1024,
+      default: 64 * 1024,
     },
     // The clean-verdict cache (src/scan/verdict-cache.ts, docs/engine.md): content already scanned
     // clean under the same signatures and limits is answered without a scan.

@@ -162,6 +162,12 @@ export function detect (head: Uint8Array): FileType {
 /// ISO 9660 puts its signature at 0x8001, past any head worth reading for every layer.
 const isoMagicAt = 0x8001
 
+/// An object held whole in memory whose bytes at 0x8001 are ISO 9660's signature (what detectType
+/// probes beyond the head): Engine.scanLeaf hands those to the walk.
+export function hasIsoMagic (bytes: Uint8Array): boolean {
+  return bytes.length > isoMagicAt + 5 && Buffer.from(bytes.buffer, bytes.byteOffset + isoMagicAt, 5).toString('latin1') === 'CD001'
+}
+
 /// detect() plus the probes that need more than the head: the walk calls this once per layer.
 export async function detectType (source: ByteSource): Promise<FileType> {
   const type = detect(await source.head(4096))

@@ -20,33 +20,42 @@ export interface HourlyRow {
 }
 
 export class HourlyTally {
-  #rows = new Map<string, HourlyRow>()
+  /// Rows by hour, then dimension, then key: nested maps, so adding an object looks up the key
+  /// strings it already has (their hashes cached) instead of building and hashing a composite key
+  /// per dimension (~5 µs of a 4 KiB ICAP request's I/O-thread CPU went there).
+  #rows = new Map<number, Map<Dimension, Map<string, HourlyRow>>>()
+  #size = 0
 
-  get size (): number { return this.#rows.size }
+  get size (): number { return this.#size }
 
   add (input: RecordInput, atMs: number): void {
     const hour = Math.floor(atMs / 3_600_000) * 3600
     const infected = input.verdict.status === 'infected' ? 1 : 0
     const blocked = input.decision.action === 'block' ? 1 : 0
     const ctx = input.context
-    this.#add(hour, 'service', ctx.service, input.bytes, infected, blocked)
-    this.#add(hour, 'client', ctx.client ?? '', input.bytes, infected, blocked)
-    if (ctx.user !== undefined && ctx.user !== '') this.#add(hour, 'user', ctx.user, input.bytes, infected, blocked)
+    let byDimension = this.#rows.get(hour)
+    if (byDimension === undefined) this.#rows.set(hour, byDimension = new Map())
+    const add = (dimension: Dimension, key: string): void => { this.#add(byDimension, hour, dimension, key, input.bytes, infected, blocked) }
+    add('service', ctx.service)
+    add('client', ctx.client ?? '')
+    if (ctx.user !== undefined && ctx.user !== '') add('user', ctx.user)
     const threat = threatOf(input)
-    if (threat !== '') this.#add(hour, 'threat', threat, input.bytes, infected, blocked)
+    if (threat !== '') add('threat', threat)
     // Mail usage (the e-mail manager): per sender and per recipient; a bounce's sender is `<>`.
     if (ctx.mail !== undefined) {
-      this.#add(hour, 'sender', ctx.mail.sender === '' ? '<>' : ctx.mail.sender.toLowerCase(), input.bytes, infected, blocked)
-      for (const r of new Set(ctx.mail.recipients.map(a => a.toLowerCase()))) this.#add(hour, 'recipient', r, input.bytes, infected, blocked)
+      add('sender', ctx.mail.sender === '' ? '<>' : ctx.mail.sender.toLowerCase())
+      for (const r of new Set(ctx.mail.recipients.map(a => a.toLowerCase()))) add('recipient', r)
     }
   }
 
-  #add (hour: number, dimension: Dimension, key: string, bytes: number, infections: number, blocks: number): void {
-    const id = `${hour}\u0000${dimension}\u0000${key}`
-    let row = this.#rows.get(id)
+  #add (byDimension: Map<Dimension, Map<string, HourlyRow>>, hour: number, dimension: Dimension, key: string, bytes: number, infections: number, blocks: number): void {
+    let byKey = byDimension.get(dimension)
+    if (byKey === undefined) byDimension.set(dimension, byKey = new Map())
+    let row = byKey.get(key)
     if (row === undefined) {
       row = { hour, dimension, key, objects: 0, bytes: 0, infections: 0, blocks: 0 }
-      this.#rows.set(id, row)
+      byKey.set(key, row)
+      this.#size++
     }
     row.objects++
     row.bytes += bytes
@@ -56,8 +65,12 @@ export class HourlyTally {
 
   /// The rows so far, and an empty tally from now on.
   take (): HourlyRow[] {
-    const rows = [...this.#rows.values()]
+    const rows: HourlyRow[] = []
+    for (const byDimension of this.#rows.values()) {
+      for (const byKey of byDimension.values()) rows.push(...byKey.values())
+    }
     this.#rows = new Map()
+    this.#size = 0
     return rows
   }
 }

@@ -21,7 +21,7 @@ describe('ScanService: small leaf objects matched without a worker', function ()
   let pooled: ScanService
 
   before(async () => {
-    inline = await ScanService.start({ ...base, inlineMaxBytes: 16 * 1024 }, new Metrics(), pino({ level: 'silent' }))
+    inline = await ScanService.start({ ...base, inlineMaxBytes: 64 * 1024 }, new Metrics(), pino({ level: 'silent' }))
     pooled = await ScanService.start({ ...base, inlineMaxBytes: 0 }, new Metrics(), pino({ level: 'silent' }))
   })
   after(async () => { await inline.close(); await pooled.close() })
@@ -40,7 +40,14 @@ describe('ScanService: small leaf objects matched without a worker', function ()
     ['4 KiB of random bytes', () => randomBytes(4096), 'clean', true],
     ['EICAR in a gzip (a container: the pool unpacks it)', () => gzipSync(Buffer.concat([Buffer.alloc(3000, 'a'), eicar])), 'infected', false],
     ['EICAR in an HTML data: URI (HTML has a handler: the pool)', () => Buffer.from(`<html><body><a href="data:application/octet-stream;base64,${eicar.toString('base64')}">x</a></body></html>`), 'infected', false],
-    ['EICAR past 16 KiB of random bytes (over the inline limit)', () => Buffer.concat([randomBytes(17_000), eicar]), 'infected', false],
+    ['EICAR near the end of 64 KiB of random bytes', () => Buffer.concat([randomBytes(65_536 - eicar.length - 100), eicar, randomBytes(100)]), 'infected', true],
+    ['64 KiB of random bytes', () => randomBytes(65_536), 'clean', true],
+    ['EICAR past 64 KiB of random bytes (over the inline limit)', () => Buffer.concat([randomBytes(65_537), eicar]), 'infected', false],
+    ['EICAR in 40 KiB with ISO 9660\'s signature at 0x8001 (an image: the pool walks it)', () => {
+      const bytes = Buffer.concat([randomBytes(40_000), eicar])
+      bytes.write('CD001', 0x8001, 'latin1')
+      return bytes
+    }, 'infected', false],
   ]
   for (const [what, make, status, expectInline] of cases) {
     it(`${what}: ${status}, ${expectInline ? 'on the calling thread' : 'in the pool'}, and the pool alone agrees`, async () => {
