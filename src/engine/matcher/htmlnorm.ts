@@ -285,6 +285,9 @@ export class HtmlNormaliser {
       if (s === NORM || s === TRIM_WS || (s === SKIP_WS && this.#next === NORM)) {
         i = this.#text(buf, i, to)
         if (i >= to) break
+      } else if (s === TAG_ARG_VAL && this.#mb2 === 0) {
+        i = this.#plainValue(buf, i, to)
+        if (i >= to) break
       }
       let c = buf[i]!
       if (c === 0) { i++; continue }
@@ -337,6 +340,29 @@ export class HtmlNormaliser {
     this.#state = state
     if (state !== SKIP_WS) this.#next = NORM
     this.#textSpace = textSpace
+    return i
+  }
+
+  /// Plain attribute-value bytes inline (printable ASCII but quotes, &, > and whitespace), as
+  /// #attributeValue writes them; the first six bytes go through it (the data: URI check).
+  #plainValue (buf: Uint8Array, from: number, to: number): number {
+    const o = this.#o
+    const val = this.#val
+    let on = this.#on
+    let valLen = this.#valLen
+    let at = this.#at
+    let i = from
+    while (i < to && valLen > 6) {
+      const c = buf[i]!
+      if (c === 0) { i++; continue }
+      if (c <= 0x20 || c >= 0x7f || c === 0x22 || c === 0x27 || c === 0x26 || c === 0x3e) break
+      o[on++] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c
+      if (valLen < STR_MAX) val[valLen++] = c
+      i++; at++
+    }
+    this.#on = on
+    this.#valLen = valLen
+    this.#at = at
     return i
   }
 
