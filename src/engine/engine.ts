@@ -83,7 +83,8 @@ export class Engine {
     // Type first: body signatures are restricted to target types (ClamAV's target field).
     const type = await detectType(source)
     await state.facts.layer(source, type, path, ancestry)
-    const match = this.#matcher.begin(type, source.size, ancestry)
+    // An HTML page's head decides whether ClamAV would match its raw bytes (matcher/html-pass.ts).
+    const match = this.#matcher.begin(type, source.size, ancestry, type === 'html' ? await source.head(1024) : undefined)
     // Objects with no handler of their own may still hide an archive past their start.
     const probe = hasHandler(type) ? undefined : new EmbeddedProbe(source.size)
     // The stream copies what it carries over a chunk boundary, so the source may reuse its buffer.

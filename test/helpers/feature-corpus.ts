@@ -144,6 +144,7 @@ export function featureCorpus (): FeatureCorpus {
   // target 7 matches normalised text: case and whitespace runs do not matter there
   ndb.push(`Feat.Target.7norm:7:*:${h('alpha beta gamma')}`)
   files.push(text('target-7norm.yes', 'x ALPHA\t\n  Beta   GAMMA x\n', 'Feat.Target.7norm'), text('target-7norm.no', 'x ALPHA\t\n  Beta-GAMMA x\n', undefined))
+  htmlCases(ndb, ldb, files)
 
   // TDB conditions
   const clam = readFileSync('/usr/share/clamav-testfiles/clam.exe')
@@ -176,6 +177,46 @@ export function featureCorpus (): FeatureCorpus {
   changed[rdata.rawOffset + 10] = changed[rdata.rawOffset + 10]! ^ 0xff
   files.push({ name: 'mdb-section.yes', bytes: nsis, expect: 'Feat.Mdb.Section' }, { name: 'mdb-section.no', bytes: changed, expect: undefined })
   return { db: { 'features.ndb': ndb.join('\n') + '\n', 'features.ldb': ldb.join('\n') + '\n', 'features.mdb': `${rdata.rawSize}:${md5}:Feat.Mdb.Section\n` }, files }
+}
+
+/// Target 3 matches ClamAV's normalised HTML (nocomment: lower case, comments out, references
+/// decoded, one space per whitespace run; notags: the text alone), never the raw page; the raw page
+/// gets target 0 only, and target 7 does not reach HTML text. Each positive matches only a
+/// normalised form; the `.no` files are near misses, or signatures that match only the raw bytes.
+function htmlCases (ndb: string[], ldb: string[], files: FeatureFile[]): void {
+  const page = (body: string): string => `<html><body>${body}</body></html>\n`
+  const html = (id: string, yes: string, no: string): void => {
+    files.push(text(`Html.${id}.yes.html`, page(yes), `Feat.Html.${id}`), text(`Html.${id}.no.html`, page(no), undefined))
+  }
+  ndb.push(`Feat.Html.Case:3:*:${h('<iframe src="http://evil.test/x">')}`)
+  html('Case', '<IFRAME SRC=\'HTTP://EVIL.TEST/X\'></IFRAME>', '<IFRAME SRC=\'HTTP://GOOD.TEST/X\'></IFRAME>')
+  ndb.push(`Feat.Html.Comment:3:*:${h('splitpayload')}`)
+  html('Comment', 'split<!-- hidden -->  payload', 'split payload')
+  ndb.push(`Feat.Html.Entity:3:*:${h('<script>evil()</script>')}`)
+  html('Entity', '&lt;script&gt;&#101;&#x76;il()&lt;/script&gt;', '&lt;script&gr;evil()&lt;/script&gt;')
+  ndb.push(`Feat.Html.Space:3:*:${h('<p>one two three</p>')}`)
+  html('Space', '<P>One\n\t  Two\r\n   THREE</P>', '<P>One-Two THREE</P>')
+  ndb.push(`Feat.Html.NoTags:3:*:${h(' alpha bravo charlie ')}`)
+  html('NoTags', '<b>Alpha</b><i>Bravo</i><u>Charlie</u><br>', '<b>Alpha</b>Bravo-<u>Charlie</u><br>')
+  ndb.push(`Feat.Html.Href:3:*:${h(' http://Evil.Example/Path ')}`)
+  html('Href', '<a HREF="http://Evil.Example/Path">click</a>', '<a title="http://Evil.Example/Path">click</a>')
+  ndb.push(`Feat.Html.Script:3:*:${h('<script>varx="abc";eval(x)</script>')}`)
+  html('Script', "<SCRIPT>var X = 'Abc';\n  eval(X)</SCRIPT>", "<SCRIPT>var X = 'Abd';\n  eval(X)</SCRIPT>")
+  // target 0 matches the normalised forms too
+  ndb.push(`Feat.Html.Target0:0:*:${h('zero<decoded>here')}`)
+  html('Target0', 'ZERO&lt;decoded&gt;here', 'ZERO&lt;decoded&gt; here')
+  // an ldb whose subsignatures meet only in the normalised page
+  ldb.push(`Feat.Html.Ldb;Engine:51-255,Target:3;0&1;${h('<object data="x.swf">')};${h('ldbpayload')}`)
+  html('Ldb', '<OBJECT Data=\'X.SWF\'></OBJECT> LdbPayload', '<OBJECT Data=\'X.SWF\'></OBJECT> LdbPayloat')
+  // raw-only: a target-3 signature written for the raw bytes misses; target 0 finds them raw only
+  // when ClamAV's type detector saw no HTML marker in the first 1024 bytes (else it skips the raw scan)
+  ndb.push(`Feat.Html.RawOnly3:3:*:${h('<SCRIPT>RawOnly')}`, `Feat.Html.Raw0:0:*:${h('<SCRIPT>Raw0')}`)
+  files.push(text('Html.RawOnly3.no.html', page('<SCRIPT>RawOnly()</SCRIPT>'), undefined),
+    text('Html.Raw0.no.html', page('<SCRIPT>Raw0()</SCRIPT>'), undefined),
+    text('Html.Raw0.yes.html', `${'Plain text before the page. '.repeat(40)}\n${page('<SCRIPT>Raw0()</SCRIPT>')}`, 'Feat.Html.Raw0'))
+  // target 7 (normalised text) does not apply to an HTML page's text in ClamAV
+  ndb.push(`Feat.Html.Target7:7:*:${h('seven in html')}`)
+  files.push(text('Html.Target7.no.html', page('<p>Seven  in HTML</p>'), undefined))
 }
 
 function ole2With (marker: string): Buffer {

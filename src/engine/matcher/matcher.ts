@@ -11,6 +11,7 @@ import { targetMask } from '../signatures/target.js'
 import { ExtRules, type LayerContext } from './ext.js'
 import type { FileType } from '../filetype.js'
 import { NormalisedPass, maxNormaliseBytes } from './normalised.js'
+import { HtmlPass, htmlMarkerInHead, maxHtmlNormaliseBytes } from './html-pass.js'
 
 /// Typed views on every section, by name (see compile.ts and hashtab.ts for their meaning).
 export class DbViews {
@@ -95,6 +96,10 @@ export class Matcher {
   readonly ext = new ExtRules()
   /// Some target-0/7 subsignature is anchored at EOF-n: the normalised pass must know its size first.
   readonly #normaliseBuffered: boolean
+  /// The DB has target-0/3 body subsignatures: HTML layers get the normalised-HTML pass.
+  readonly #htmlBodies: boolean
+  /// Some target-0/3 subsignature is anchored at EOF-n: the HTML forms are kept until their size is known.
+  readonly #htmlBuffered: boolean
   readonly #kernelWanted: boolean
 
   constructor (db: CompiledDb, options: MatcherOptions = {}) {
@@ -107,7 +112,9 @@ export class Matcher {
     this.sectionTables = db.params.sectionHashes > 0 ? [0, 1, 2].map(i => new HashTable(i, get, db.params.sectionHashAnySize[i] ?? false, 's')) : []
     this.kernel = options.kernel === false ? undefined : tryKernel(this.v, db, options.kernelMemory)
     this.#kernelWanted = options.kernel !== false
-    this.#normaliseBuffered = db.params.textTarget && eofAnchoredText(this.v)
+    this.#normaliseBuffered = db.params.textTarget && eofAnchored(this.v, TEXT_TARGETS)
+    this.#htmlBodies = hasTargets(this.v, HTML_TARGETS)
+    this.#htmlBuffered = this.#htmlBodies && eofAnchored(this.v, HTML_TARGETS)
   }
 
   /// Starts matching one layer: `type` selects target-typed signatures, `size` resolves EOF offsets
@@ -115,24 +122,30 @@ export class Matcher {
   /// Container/Intermediates conditions. A text layer of a DB with target-7 rules matches those on
   /// its normalised text only (normalised.ts, target-0 rules too), as ClamAV does: up to ClamAV's
   /// MaxScriptNormalize; a larger text layer gets the raw pass alone (target 0, as ClamAV's raw scan
-  /// of text: neither matches target-7 rules on it).
-  begin (type: FileType, size: number, ancestry: readonly FileType[] = []): LayerStream {
+  /// of text: neither matches target-7 rules on it). An HTML layer's normalised forms are matched
+  /// with targets 0 and 3 (html-pass.ts), up to ClamAV's MaxHTMLNormalize; its raw bytes with target
+  /// 0, or with no body rule when `head` (its first bytes) shows an HTML marker, as in ClamAV.
+  begin (type: FileType, size: number, ancestry: readonly FileType[] = [], head?: Uint8Array): LayerStream {
     let mask = this.#masks.get(type)
     if (mask === undefined) this.#masks.set(type, mask = targetMask(type))
     const ctx: LayerContext = { type, ancestry }
+    if (type === 'html') {
+      const html = this.#htmlBodies && size <= maxHtmlNormaliseBytes ? new HtmlPass(n => this.#beginDerived(HTML_TARGETS, n, ctx), size, this.#htmlBuffered) : undefined
+      return new LayerStream(this, head !== undefined && htmlMarkerInHead(head) ? 0 : 1, size, ctx, html)
+    }
     if (type !== 'text' || !this.db.params.textTarget) return new LayerStream(this, mask, size, ctx, undefined)
-    const norm = size > maxNormaliseBytes ? undefined : new NormalisedPass(n => this.#beginNormalised(n, ctx), size, this.#normaliseBuffered, { kernel: this.#kernelWanted })
+    const norm = size > maxNormaliseBytes ? undefined : new NormalisedPass(n => this.#beginDerived(TEXT_TARGETS, n, ctx), size, this.#normaliseBuffered, { kernel: this.#kernelWanted })
     return new LayerStream(this, mask & ~(1 << 7), size, ctx, norm)
   }
 
-  /// The normalised-text pass of a text layer: target-0 and target-7 rules, no hashes.
-  #beginNormalised (size: number, ctx: LayerContext): LayerStream {
-    return new LayerStream(this, 1 | (1 << 7), size, ctx, undefined, false)
+  /// A normalised form of a layer (text, or HTML's two): its targets' rules, no hashes.
+  #beginDerived (targets: number, size: number, ctx: LayerContext): LayerStream {
+    return new LayerStream(this, targets, size, ctx, undefined, false)
   }
 
   /// Matches a whole layer held in memory: end() and, when needed, ext() on the same bytes.
   matchAll (bytes: Uint8Array, type: FileType, ancestry: readonly FileType[] = []): { names: string[], allowListed: boolean } {
-    const s = this.begin(type, bytes.length, ancestry)
+    const s = this.begin(type, bytes.length, ancestry, bytes)
     s.push(bytes)
     const names = s.end()
     if (names.length === 0 && s.needsBytes) names.push(...s.ext(bytes))
@@ -162,11 +175,20 @@ export class Matcher {
   }
 }
 
-/// Whether a target-0 or target-7 subsignature has an EOF-relative offset (subOffKind 2).
-function eofAnchoredText (v: DbViews): boolean {
+/// The targets of normalised text (0 and 7) and of normalised HTML (0 and 3), as target masks.
+const TEXT_TARGETS = 1 | (1 << 7)
+const HTML_TARGETS = 1 | (1 << 3)
+
+/// Whether a subsignature of one of these targets has an EOF-relative offset (subOffKind 2).
+function eofAnchored (v: DbViews, targets: number): boolean {
   for (let part = 0; part < v.partSub.length; part++) {
-    const target = v.partTarget[part]!
-    if (v.partIdx[part] === 0 && (target === 0 || target === 7) && v.subOffKind[v.partSub[part]!] === 2) return true
+    if (v.partIdx[part] === 0 && ((targets >>> v.partTarget[part]!) & 1) !== 0 && v.subOffKind[v.partSub[part]!] === 2) return true
   }
+  return false
+}
+
+/// Whether any body subsignature has one of these targets.
+function hasTargets (v: DbViews, targets: number): boolean {
+  for (let part = 0; part < v.partTarget.length; part++) if (((targets >>> v.partTarget[part]!) & 1) !== 0) return true
   return false
 }

@@ -3,13 +3,13 @@
 /// parts across gaps and count subsignatures for logical rules. Bytes are kept across chunks
 /// (the last maxPartLen + 8) so a signature split by chunk or spool boundaries still matches;
 /// a part whose end lies beyond the current chunk is verified when the next chunk arrives.
-/// A text layer of a DB with target-7 rules carries a NormalisedPass (normalised.ts): each chunk is
-/// normalised and matched again as it streams. Ext rules (ext.ts) found by the anchor scan need the
+/// A text layer of a DB with target-7 rules carries a NormalisedPass (normalised.ts), an HTML layer an
+/// HtmlPass (html-pass.ts): each chunk is normalised and matched again as it streams. Ext rules (ext.ts) found by the anchor scan need the
 /// layer's bytes once more: `needsBytes` says so after end(), and ext(bytes) gives their names.
 import { createHash, type Hash } from 'node:crypto'
 import { Op } from './op.js'
 import { holds } from './logic.js'
-import type { NormalisedPass } from './normalised.js'
+import type { DerivedPass } from './derived.js'
 import { sectionHashNames } from './sections.js'
 import type { LayerContext } from './ext.js'
 import type { Matcher, DbViews } from './matcher.js'
@@ -35,8 +35,8 @@ export class LayerStream {
   readonly #counts = new Map<number, Int32Array>() // logical rule → per-subsignature match counts
   readonly #hashes: Array<[number, Hash]> = []
   readonly #ctx: LayerContext
-  /// Text layer of a DB with target-7 rules: its normalised text, matched alongside.
-  readonly #norm: NormalisedPass | undefined
+  /// Text layer of a DB with target-7 rules, or HTML layer: its normalised forms, matched alongside.
+  readonly #norm: DerivedPass | undefined
   /// What the normalised pass found, and whether end() already returned it.
   #normNames: string[] = []
   #normGiven = false
@@ -54,7 +54,7 @@ export class LayerStream {
   allowListed = false
 
   /// `hashes: false` for a normalised stream (ClamAV hashes only the raw layer).
-  constructor (m: Matcher, mask: number, size: number, ctx: LayerContext, norm: NormalisedPass | undefined, hashes = true) {
+  constructor (m: Matcher, mask: number, size: number, ctx: LayerContext, norm: DerivedPass | undefined, hashes = true) {
     this.#m = m
     this.#v = m.v
     this.#mask = mask

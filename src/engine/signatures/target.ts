@@ -1,5 +1,6 @@
-/// ClamAV target types ↔ Scanwall FileType. ClamAV normalises ASCII text (target 7) before matching;
-/// this engine matches target-7 signatures on layers detected as text, unnormalised.
+/// ClamAV target types ↔ Scanwall FileType. Targets 3 (HTML) and 7 (text) are matched against
+/// normalised forms, not these types' raw bytes: the matcher applies them (matcher.ts begin:
+/// normalised.ts for text, html-pass.ts for HTML, whose raw bytes get target 0 only).
 import type { FileType } from '../filetype.js'
 import type { Target } from './types.js'
 
@@ -10,7 +11,7 @@ const typesByTarget: ReadonlyMap<Target, readonly FileType[]> = new Map<Target, 
   [4, ['mail', 'mbox']],
   [5, ['graphics']],
   [6, ['elf']],
-  [7, ['text', 'html']],
+  [7, ['text']],
   [9, ['macho']],
   [10, ['pdf']],
   [11, ['swf']],
