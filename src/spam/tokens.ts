@@ -51,6 +51,18 @@ function host (url: string): string | undefined {
   return m?.[2]?.toLowerCase()
 }
 
+/// The header-field tokens of a feature set (`from:…`, `received:…`, `subject:…` …): who sent the
+/// mail, through which relays, with which software. The filter reads the model a second time on
+/// these alone, so that a sender's own history is not outvoted by body words it shares with spam.
+export function headerTokens (tokens: ReadonlySet<string>): Set<string> {
+  const out = new Set<string>()
+  for (const t of tokens) {
+    const colon = t.indexOf(':')
+    if (colon > 0 && wordHeaders.has(t.slice(0, colon))) out.add(t)
+  }
+  return out
+}
+
 /// The features of one mail.
 export function tokensOf (mail: MailView): Set<string> {
   const out = new Set<string>()
