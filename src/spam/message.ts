@@ -39,11 +39,13 @@ export function decodeEntities (text: string): string {
   })
 }
 
-/// HTML to its visible words: scripts, styles and comments dropped, tags become spaces (block
+/// HTML to its visible words: scripts, styles, comments and declarations dropped, tags become spaces (block
 /// structure does not matter to a word count), entities decoded. Tag names and link targets are
 /// collected on the way.
 export function htmlToText (html: string, tags: string[], urls: string[]): string {
-  const body = html.replace(/<(script|style)\b[\s\S]*?<\/\1\s*>/gi, ' ').replace(/<!--[\s\S]*?-->/g, ' ')
+  // Comments first (they start with <!), then declarations and processing instructions
+  // (<!DOCTYPE html PUBLIC "-//W3C//DTD …">, <?xml …?>): markup, not words a reader sees.
+  const body = html.replace(/<(script|style)\b[\s\S]*?<\/\1\s*>/gi, ' ').replace(/<!--[\s\S]*?-->/g, ' ').replace(/<[!?][^>]{0,2000}>/g, ' ')
   const text = body.replace(/<\/?([a-z][a-z0-9]{0,15})\b([^>]{0,2000})>/gi, (_, name: string, attrs: string) => {
     const tag = name.toLowerCase()
     if (tags.length < 500) tags.push(tag)

@@ -58,12 +58,19 @@ describe('spam: tokens', () => {
     const t = tokensOf(readMail(hamText))
     assert.ok(t.has('subject:minutes'))
     assert.ok(t.has('compiler'))
-    assert.ok(t.has('hdr:message-id'))
+    assert.ok(t.has('message-id:example.org'))
     assert.ok(!t.has('hi'), 'words shorter than 3 are dropped')
   })
   it('ignores other filters\' verdict headers', () => {
     const t = tokensOf(readMail(mail('X-Spam-Status: Yes, score=20\nSubject: x', 'body text')))
     assert.ok(![...t].some(k => k.includes('x-spam')))
+  })
+  it('counts HTML by its words, not by its tag names or declarations', () => {
+    const html = '<!DOCTYPE html PUBLIC "-//W3C//DTD HTML 4.01 Transitional//EN"><html><body><font size=3><p>cheap <b>watches</b></p></font></body></html>'
+    const t = tokensOf(readMail(mail('Subject: x\nContent-Type: text/html; charset=us-ascii', html)))
+    assert.ok(t.has('cheap') && t.has('watches'))
+    assert.ok(![...t].some(k => k.startsWith('html:') || k.startsWith('hdr:') || k.startsWith('content-type:')), [...t].join(' '))
+    assert.ok(!t.has('doctype') && !t.has('transitional'), 'the DOCTYPE declaration is markup, not words')
   })
   it('adds link hosts and their parent domains', () => {
     const t = tokensOf(readMail(mail('Subject: x', 'see http://a.b.example.com/path')))
@@ -182,6 +189,9 @@ describe('SpamFilter.classify', () => {
     const r = await f.classify(mail('Subject: cash offer', 'claim your lottery prize'))
     assert.ok(r.bayes.probability > 0.95)
     assert.ok(r.rules.some(h => h.name.startsWith('BAYES_9')))
+    // The header-only reading (the subject's words here) adds half the band's points.
+    const hdr = r.rules.find(h => h.name.startsWith('BAYES_HDR_'))
+    assert.ok(hdr !== undefined && hdr.score > 0 && hdr.score <= 4.5, JSON.stringify(r.rules))
     assert.equal(r.verdict, defaultSpamProfile.spamScore <= r.score ? 'spam' : 'suspect')
   })
 })
