@@ -9,7 +9,7 @@ import { allowAnswer, blockAnswer, istagFor, type BodyStore, type IcapAnswer, ty
 import { readSource, releaseSource, type BodySource } from '../scan/body.js'
 import type { ScanService } from '../scan/service.js'
 import type { ScanBody, ScanContext } from '../scan/input.js'
-import { decide, decideUnscanned, policyContext, type Decision, type PolicyContext } from '../policy/decide.js'
+import { decide, decideUnscanned, policyContext, type Decision } from '../policy/decide.js'
 import type { Profile } from '../policy/profile.js'
 import type { PolicyHolder } from '../policy/policy-set.js'
 import { renderBlockPage } from '../policy/block-page.js'
@@ -48,17 +48,33 @@ const unscanned: Verdict = { status: 'clean', findings: [], stats: { bytes: 0, o
 /// The header map is built on first read: nothing on the scan path reads it today, and building it
 /// for every transaction was a measurable part of a 4 KiB request's CPU (issue #10's gate).
 export function scanContext (tx: IcapTransactionInfo): ScanContext {
-  let headers: Record<string, string> | undefined
-  return {
-    service: tx.service.name,
-    method: tx.request.method,
-    client: tx.clientIp ?? tx.remote,
-    ...(tx.user === undefined ? {} : { user: tx.user }),
-    url: tx.url,
-    get headers (): Record<string, string> {
-      headers ??= headerMap(tx)
-      return headers
-    },
+  return new IcapScanContext(tx)
+}
+
+/// A class rather than an object literal with a getter and a conditional spread: V8 builds such a
+/// literal in its slow dictionary mode, and every transaction made one (issue #10's 4 KiB gate).
+class IcapScanContext implements ScanContext {
+  readonly service: string
+  readonly method: string
+  readonly client: string
+  /// Declared, not defined: a context without a user has no `user` key at all.
+  declare readonly user?: string
+  readonly url: string
+  readonly #tx: IcapTransactionInfo
+  #headers: Record<string, string> | undefined
+
+  constructor (tx: IcapTransactionInfo) {
+    this.#tx = tx
+    this.service = tx.service.name
+    this.method = tx.request.method
+    this.client = tx.clientIp ?? tx.remote
+    if (tx.user !== undefined) (this as { user?: string }).user = tx.user
+    this.url = tx.url
+  }
+
+  get headers (): Record<string, string> {
+    this.#headers ??= headerMap(this.#tx)
+    return this.#headers
   }
 }
 
@@ -92,7 +108,11 @@ export class ScanwallIcapHandler implements IcapHandler<BodySource> {
   }
 
   /// A URL whose download was cut a moment ago: the block page at once, without fetching the body.
-  early (tx: IcapTransactionInfo): IcapAnswer<BodySource> | undefined {
+  /// Set only once a download has been cut: until then there is nothing to answer early, and the
+  /// package skips the question (and the transaction info it builds for it) on every transaction.
+  early?: (tx: IcapTransactionInfo) => IcapAnswer<BodySource> | undefined
+
+  #recentAnswer (tx: IcapTransactionInfo): IcapAnswer<BodySource> | undefined {
     const recent = this.#recentBlocks?.lookup(tx.url)
     if (recent === undefined) return undefined
     const verdict: Verdict = { status: 'infected', findings: [{ name: recent.threat, kind: 'signature', path: [] }], stats: { bytes: 0, objects: 0, depth: 0, ms: 0 } }
@@ -136,16 +156,23 @@ export class ScanwallIcapHandler implements IcapHandler<BodySource> {
     // The content filter reads an upload's body after the scan too.
     const keepBody = tx.echoNeeded || (this.#deps.quarantine?.wants(context.service) ?? false) || (this.#deps.uploads !== undefined && context.method === 'REQMOD')
     const outcome = await this.#deps.scan.scan(input, context, signal, { keepBody })
+    // Awaited only where there is something to wait for: a clean object of an ICAP client without a
+    // quarantine or an upload filter takes no further promise (each costs the I/O thread, issue #10).
+    const judged = decide(outcome.verdict, where, profile)
+    const decided = judged.action === 'block' && this.#deps.quarantine !== undefined && outcome.body !== undefined
+      ? await this.#released(judged, outcome.verdict, context, profile, outcome.body)
+      : judged
     // An upload the scan let through may still carry data that must not leave (contentFilter).
-    const decision = await uploadDecision(this.#deps.uploads, outcome.body, context, await this.#decide(outcome.verdict, context, where, profile, outcome.body), signal)
+    const decision = this.#deps.uploads !== undefined && context.method === 'REQMOD'
+      ? await uploadDecision(this.#deps.uploads, outcome.body, context, decided, signal)
+      : decided
     return await this.#finish(tx, body, outcome, decision, context, profile)
   }
 
-  /// The policy's decision; a block of an object an administrator released is decided again as released.
-  async #decide (verdict: Verdict, context: ScanContext, where: PolicyContext, profile: Profile, kept: BodySource | undefined): Promise<Decision> {
-    const decision = decide(verdict, where, profile)
+  /// A block of an object an administrator released is decided again as released.
+  async #released (decision: Decision, verdict: Verdict, context: ScanContext, profile: Profile, kept: BodySource): Promise<Decision> {
     const quarantine = this.#deps.quarantine
-    if (decision.action !== 'block' || quarantine === undefined || kept === undefined) return decision
+    if (quarantine === undefined) return decision
     const released = await quarantine.released(async () => await sha256Of(kept), profile.releaseHours)
     return released ? decide(verdict, policyContext(context, released), profile) : decision
   }
@@ -165,7 +192,10 @@ export class ScanwallIcapHandler implements IcapHandler<BodySource> {
       : decided
     if (decision.action === 'block' && decision.reason === partiallyBlocked) {
       const settings = profile.trickle
-      if (settings !== undefined) this.#recentBlocks ??= new RecentBlocks(settings.retryBlockMs, settings.retryBlockEntries)
+      if (settings !== undefined && this.#recentBlocks === undefined) {
+        this.#recentBlocks = new RecentBlocks(settings.retryBlockMs, settings.retryBlockEntries)
+        this.early = tx => this.#recentAnswer(tx)
+      }
       this.#recentBlocks?.remember(tx.url, decision.threat)
     }
     const quarantine = this.#deps.quarantine
@@ -175,8 +205,9 @@ export class ScanwallIcapHandler implements IcapHandler<BodySource> {
     ;(this.#deps.recorder ?? noRecorder).record({ verdict, decision, context, bytes: body.size, ...(kept === undefined ? {} : { quarantine: kept }), ...(scanned ? {} : { unscanned: true }) })
     // The body handed back goes to the server to echo (it releases it); any other is ours to free.
     const echo = decision.action === 'allow' && tx.echoNeeded ? outcome.body : undefined
-    if (outcome.body !== undefined && outcome.body !== echo && outcome.body !== body.stored) await releaseSource(outcome.body)
-    if (body.stored !== undefined && body.stored !== echo) await releaseSource(body.stored)
+    // Only a spooled body has anything to free (a memory body is garbage once dropped): no await else.
+    if (outcome.body?.kind === 'file' && outcome.body !== echo && outcome.body !== body.stored) await releaseSource(outcome.body)
+    if (body.stored?.kind === 'file' && body.stored !== echo) await releaseSource(body.stored)
     switch (decision.action) {
       case 'allow':
         return allowAnswer(echo, decision.threat === undefined ? status : 'log-only')

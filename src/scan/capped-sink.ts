@@ -22,30 +22,48 @@ export interface CappedSink {
 }
 
 export function cappedSink (sink: BodySink, maxBytes: number): CappedSink {
-  let size = 0
-  let over = false
-  let closed = false
-  return {
-    get size () { return size },
-    get over () { return over },
-    write (bytes) {
-      size += bytes.length
-      if (over || size > maxBytes) {
-        if (!over && !closed) void sink.discard()
-        over = true
-        return undefined
-      }
-      return sink.write(bytes)
-    },
-    oversize: () => ({ kind: 'oversize', size, kept: undefined }),
-    async finish () {
-      closed = true
-      return await sink.finish()
-    },
-    async discard () {
-      if (over || closed) return
-      closed = true
-      await sink.discard()
-    },
+  return new Capped(sink, maxBytes)
+}
+
+/// A class, not an object literal with getters: a literal whose getters close over its state gets a
+/// hidden class of its own per evaluation in V8 (1.5 µs and ~1.6 KB that outlive a scavenge per
+/// object, measured for the ICAP scan context that had the same shape, issue #10), and every
+/// INSTREAM and milter message made one.
+class Capped implements CappedSink {
+  readonly #sink: BodySink
+  readonly #maxBytes: number
+  #size = 0
+  #over = false
+  #closed = false
+
+  constructor (sink: BodySink, maxBytes: number) {
+    this.#sink = sink
+    this.#maxBytes = maxBytes
+  }
+
+  get size (): number { return this.#size }
+  get over (): boolean { return this.#over }
+
+  write (bytes: Uint8Array): Promise<void> | undefined {
+    this.#size += bytes.length
+    if (this.#over || this.#size > this.#maxBytes) {
+      if (!this.#over && !this.#closed) void this.#sink.discard()
+      this.#over = true
+      return undefined
+    }
+    return this.#sink.write(bytes)
+  }
+
+  oversize (): OversizeBody { return { kind: 'oversize', size: this.#size, kept: undefined } }
+
+  async finish (): Promise<BodySource> {
+    this.#closed = true
+    return await this.#sink.finish()
+  }
+
+  async discard (): Promise<void> {
+    if (this.#over || this.#closed) return
+    this.#closed = true
+    await this.#sink.discard()
   }
 }

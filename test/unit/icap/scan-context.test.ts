@@ -28,14 +28,15 @@ function respmod (icapHeaders: string): string {
 describe('the scan context of an ICAP object', () => {
   it('RESPMOD: service path, method, client and user from Squid\'s headers, URL from Host, the response\'s fields', () => {
     const ctx = scanContext(info(parse(respmod('X-Client-IP: 192.0.2.7\r\nX-Client-Username: carol\r\n'))))
-    assert.deepEqual(ctx, {
+    // The header map is built on first read (a getter), so it is compared on its own.
+    assert.deepEqual({ ...ctx }, {
       service: 'srv_clamav',
       method: 'RESPMOD',
       client: '192.0.2.7',
       user: 'carol',
       url: 'http://origin.test/dl/file.bin',
-      headers: { 'content-type': 'application/zip', 'x-thing': 'a, b', 'content-length': '3' },
     })
+    assert.deepEqual(ctx.headers, { 'content-type': 'application/zip', 'x-thing': 'a, b', 'content-length': '3' })
   })
 
   it('REQMOD without identity headers: the peer as client, no user, the request\'s own fields', () => {
