@@ -56,6 +56,7 @@ const hardTimeoutGraceMs = 5_000
 const memoryBudgetBytes = 64 * 1024 * 1024
 
 const zeroStats = { bytes: 0, objects: 0, depth: 0, ms: 0 }
+const noLookup: CacheLookup = {}
 
 function failed (status: 'error' | 'timeout' | 'aborted', code: ErrorCode, message: string): Verdict {
   return { status, findings: [], stats: zeroStats, error: { code, message } }
@@ -112,10 +113,16 @@ export class ScanService {
     return c === undefined ? undefined : { entries: c.entries, bytes: c.bytes, hits: c.hits, misses: c.misses, firstSightings: c.firstSightings, stores: c.stores }
   }
 
-  /// A cache lookup for this body, or nothing to do: cache off, off for the service, or a small body.
-  async #lookup (source: BodySource, service: string): Promise<CacheLookup> {
+  /// Whether the cache may answer this body: on, on for the service, and a body large enough.
+  #cacheWants (source: BodySource, service: string): boolean {
     const cache = this.#cache
-    if (cache === undefined || !cache.wants(source.size) || (this.#options.cache?.disabledServices?.includes(service) ?? false)) return {}
+    return cache !== undefined && cache.wants(source.size) && !(this.#options.cache?.disabledServices?.includes(service) ?? false)
+  }
+
+  /// A cache lookup for this body (one #cacheWants said yes to).
+  async #lookup (source: BodySource): Promise<CacheLookup> {
+    const cache = this.#cache
+    if (cache === undefined) return {}
     try {
       return await cache.lookup(source)
     } catch (err) {
@@ -187,7 +194,8 @@ export class ScanService {
       return keepBody && body.kept !== undefined ? { verdict, body: body.kept } : { verdict }
     }
     const source: BodySource = body
-    const cached = await this.#lookup(source, service)
+    // No promise for a body the cache does not take (every small one): the inline path stays synchronous.
+    const cached = this.#cacheWants(source, service) ? await this.#lookup(source) : noLookup
     if (cached.verdict !== undefined) {
       this.#metrics.cacheHits++
       this.#record(cached.verdict, service)
