@@ -5,7 +5,8 @@
 /// handler's stream body (a slow spool pauses the socket). The socket is half-open aware: a client
 /// that shuts its write side still reads every reply. Over-limit streams and timeouts are answered
 /// before the write side is closed, and input is drained meanwhile so the client reads the line
-/// instead of a reset. A connection that closes aborts its scans.
+/// instead of a reset, for as long as a stalled stream would be waited for (a starved client may
+/// still be writing seconds later). A connection that closes aborts its scans.
 import type { Socket } from 'node:net'
 import { ClamdParser, type ClamdEvent, type Terminator } from './parser.js'
 import { isInSessionCommand, type Command } from './commands.js'
@@ -15,8 +16,6 @@ import type { ClamdContext } from './context.js'
 import type { ClamdRequestInfo, StreamBody } from './handler.js'
 import type { CommandRecord } from './events.js'
 
-/// After a final reply: how long to keep reading (and discarding) before the socket is destroyed.
-const lingerMs = 2_000
 const defaultMaxPending = 64
 /// Controllers of closed connections whose signal never fired, for the next connections: creating an
 /// AbortSignal costs ~6 µs of CPU in Node 20 (its EventTarget), a visible part of a 4 KiB INSTREAM
@@ -315,11 +314,16 @@ export class ClamdConnection {
     while (this.#pending.size > 0) await Promise.all([...this.#pending])
     if (lines.length > 0) this.#write(frame(lines, terminator, id))
     if (!this.#closed) this.#socket.end()
-    // Reading goes on (dropping bytes) so a client still writing gets our line, not a reset.
+    // Reading goes on (dropping bytes) so a client still writing gets our line, not a reset: the
+    // line is in its receive buffer, but a client whose next write fails (EPIPE, ECONNRESET) gives
+    // up before reading it (Node's net, python-clamd). A client that half-closed is closed by Node
+    // as soon as the line is out; one still sending is waited for up to timeouts.readMs, the time
+    // a stalled stream gets: a fixed 2 s lost the line to clients starved of CPU for longer. No new
+    // exposure: a client could hold the connection that long mid-stream anyway.
     while (this.#paused > 0) this.#resume()
     // Cleared at close: one connection per object is the common case, and a timer left to fire
     // would keep each closed socket reachable for the whole linger time.
-    this.#linger = setTimeout(() => { this.#socket.destroy() }, lingerMs).unref()
+    this.#linger = setTimeout(() => { this.#socket.destroy() }, this.#ctx.options.timeouts.readMs).unref()
   }
 
   #final (answer: Answer, terminator: Terminator): void {
