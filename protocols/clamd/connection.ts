@@ -194,8 +194,7 @@ export class ClamdConnection {
     const started = performance.now()
     const work = this.#answer(command).then(answer => {
       this.#record(answer, started)
-      this.#write(frame(answer.lines, terminator, id))
-      if (id === undefined) void this.#finish()
+      this.#reply(frame(answer.lines, terminator, id), id)
     })
     this.#track(work)
   }
@@ -258,8 +257,7 @@ export class ClamdConnection {
     const work = stream.body.scan(this.#signal()).then((reply: ScanReply) => {
       const answer = scanAnswer('INSTREAM', resultLines('stream', reply), stream.bytes)
       this.#record(answer, stream.started)
-      this.#write(frame(answer.lines, stream.terminator, stream.id))
-      if (stream.id === undefined) void this.#finish()
+      this.#reply(frame(answer.lines, stream.terminator, stream.id), stream.id)
     })
     this.#track(work)
   }
@@ -297,7 +295,22 @@ export class ClamdConnection {
   }
 
   #record (answer: Answer, started: number): void {
-    this.#ctx.emit('command', { ...answer.record, remote: this.remote, listener: this.#listener, ms: Math.round(performance.now() - started) })
+    const r = answer.record
+    this.#ctx.emit('command', { command: r.command, bytes: r.bytes, result: r.result, threat: r.threat, remote: this.remote, listener: this.#listener, ms: Math.round(performance.now() - started) })
+  }
+
+  /// A command's reply. Inside a session: written, the session goes on. Outside: the connection's
+  /// last, so it is written and the write side closed in one go (nothing else can be pending: reading
+  /// stopped when the command came), unless a finish is already waiting for it.
+  #reply (bytes: Buffer, id: number | undefined): void {
+    if (id !== undefined || this.#finishing) {
+      this.#write(bytes)
+      if (id === undefined) void this.#finish()
+      return
+    }
+    this.#finishing = true
+    clearTimeout(this.#timer)
+    this.#close(bytes)
   }
 
   #write (bytes: Buffer): void {
@@ -312,8 +325,15 @@ export class ClamdConnection {
     this.#stopReading()
     clearTimeout(this.#timer)
     while (this.#pending.size > 0) await Promise.all([...this.#pending])
-    if (lines.length > 0) this.#write(frame(lines, terminator, id))
-    if (!this.#closed) this.#socket.end()
+    this.#close(lines.length > 0 ? frame(lines, terminator, id) : undefined)
+  }
+
+  /// Writes the last bytes (if any), closes the write side and lingers (below).
+  #close (last: Buffer | undefined): void {
+    if (!this.#closed) {
+      if (last !== undefined && this.#socket.writable) this.#socket.end(last)
+      else this.#socket.end()
+    }
     // Reading goes on (dropping bytes) so a client still writing gets our line, not a reset: the
     // line is in its receive buffer, but a client whose next write fails (EPIPE, ECONNRESET) gives
     // up before reading it (Node's net, python-clamd). A client that half-closed is closed by Node
