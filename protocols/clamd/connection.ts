@@ -78,6 +78,12 @@ export class ClamdConnection {
 
   /// Stops reading commands; what is running finishes and is answered, then the connection closes.
   drain (): void {
+    // Answered already and only waiting for the client to close: shutting down (or moving the
+    // address) does not wait the linger out.
+    if (this.#linger !== undefined) {
+      this.#socket.destroy()
+      return
+    }
     if (this.#stream !== undefined) return // the stream's reply ends it
     void this.#finish()
   }
