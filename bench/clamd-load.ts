@@ -4,14 +4,24 @@
 /// Bodies differ per request (a counter in the first bytes) so nothing can answer from a cache. The
 /// same generator drives clamd and Scanwall.
 ///
-/// It shares the 2 CPUs with the server it measures, so it must cost little per request: each lane
-/// frames its request once and only stamps the counter into it (the buffer is free again when the
-/// reply's EOF arrives, since the server reads the whole stream before it answers). Framing every
-/// request anew (a copy of the body, a copy per chunk, a concatenation: 3 MiB of copies per 1 MiB
-/// object) took more CPU than Scanwall's scan of it.
+/// It shares the 2 CPUs with the server it measures, so it must cost little per request. The one
+/// the cell uses is clamd-load.c (built here with Debian's gcc on first use; the file says why C):
+/// per request it makes the same five system calls clamdscan does, ~0.02-0.03 ms of CPU where the
+/// Node client below took ~0.13 ms. The Node one is kept (`client: 'node'`) to compare with the
+/// earlier runs made with it: each lane frames its request once and only stamps the counter into
+/// it (framing every request anew, 3 MiB of copies per 1 MiB object, took more CPU than Scanwall's
+/// scan of it).
 import { connect } from 'node:net'
-import { randomBytes } from 'node:crypto'
+import { randomBytes, createHash } from 'node:crypto'
+import { execFile } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { instream } from '../test/helpers/clamd-client.js'
+
+const run = promisify(execFile)
 
 export interface ClamdCellResult {
   readonly requests: number
@@ -20,10 +30,52 @@ export interface ClamdCellResult {
   readonly MBps: number
   readonly p50: number
   readonly p99: number
+  /// The load generator's own CPU (user + system) for the whole load, ms.
+  readonly generatorCpuMs: number
   readonly errorSamples: readonly string[]
 }
 
+export type LoadClient = 'c' | 'node'
+
 const chunkBytes = 64 * 1024
+const round1 = (x: number): number => Math.round(x * 10) / 10
+
+/// clamd-load.c beside this file in the source tree (dist/bench/ → bench/).
+const cSource = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../bench/clamd-load.c' : './clamd-load.c', import.meta.url))
+let built: Promise<string> | undefined
+
+/// The C generator's binary, compiled once per source version into the temp directory.
+async function cGenerator (): Promise<string> {
+  built ??= (async () => {
+    const source = readFileSync(cSource)
+    const binary = join(tmpdir(), `scanwall-clamd-load-${createHash('sha256').update(source).digest('hex').slice(0, 16)}`)
+    if (!existsSync(binary)) {
+      await run('gcc', ['-O2', '-pthread', '-o', `${binary}.tmp`, cSource]).catch((err: unknown) => {
+        throw new Error(`building the clamd load generator needs gcc (Debian package gcc): ${err instanceof Error ? err.message : String(err)}`)
+      })
+      await run('mv', [`${binary}.tmp`, binary])
+    }
+    return binary
+  })()
+  return await built
+}
+
+interface CReport { requests: number, errors: number, elapsed: number, p50: number, p99: number, cpuMs: number, errorSamples: string[] }
+
+async function cLoad (socketPath: string, size: number, concurrency: number, seconds: number): Promise<ClamdCellResult> {
+  const { stdout } = await run(await cGenerator(), [socketPath, String(size), String(concurrency), String(seconds)], { maxBuffer: 1024 * 1024 })
+  const r = JSON.parse(stdout) as CReport
+  return {
+    requests: r.requests,
+    errors: r.errors,
+    rps: round1(r.requests / r.elapsed),
+    MBps: round1(r.requests * size / 1e6 / r.elapsed),
+    p50: round1(r.p50),
+    p99: round1(r.p99),
+    generatorCpuMs: r.cpuMs,
+    errorSamples: r.errorSamples,
+  }
+}
 
 async function once (socketPath: string, request: Buffer): Promise<string> {
   return await new Promise((resolve, reject) => {
@@ -41,12 +93,13 @@ async function once (socketPath: string, request: Buffer): Promise<string> {
 /// Where the body's first bytes sit in a framed request: after `zINSTREAM\0` and the first chunk's length.
 const bodyAt = 'zINSTREAM\0'.length + 4
 
-export async function instreamLoad (socketPath: string, size: number, concurrency: number, seconds: number): Promise<ClamdCellResult> {
+async function nodeLoad (socketPath: string, size: number, concurrency: number, seconds: number): Promise<ClamdCellResult> {
   const template = instream('z', randomBytes(size), chunkBytes)
   const latencies: number[] = []
   const samples: string[] = []
   let errors = 0
   let counter = 0
+  const cpu = process.cpuUsage()
   const started = performance.now()
   const until = started + seconds * 1000
   const lane = async (): Promise<void> => {
@@ -64,15 +117,21 @@ export async function instreamLoad (socketPath: string, size: number, concurrenc
   }
   await Promise.all(Array.from({ length: concurrency }, lane))
   const elapsed = (performance.now() - started) / 1000
+  const used = process.cpuUsage(cpu)
   latencies.sort((a, b) => a - b)
-  const at = (q: number): number => Math.round((latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))] ?? 0) * 10) / 10
+  const at = (q: number): number => round1(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))] ?? 0)
   return {
     requests: latencies.length,
     errors,
-    rps: Math.round(latencies.length / elapsed * 10) / 10,
-    MBps: Math.round(latencies.length * size / 1e6 / elapsed * 10) / 10,
+    rps: round1(latencies.length / elapsed),
+    MBps: round1(latencies.length * size / 1e6 / elapsed),
     p50: at(0.5),
     p99: at(0.99),
+    generatorCpuMs: (used.user + used.system) / 1000,
     errorSamples: samples,
   }
+}
+
+export async function instreamLoad (socketPath: string, size: number, concurrency: number, seconds: number, client: LoadClient = 'c'): Promise<ClamdCellResult> {
+  return client === 'c' ? await cLoad(socketPath, size, concurrency, seconds) : await nodeLoad(socketPath, size, concurrency, seconds)
 }

@@ -1,53 +1,83 @@
 /// The clamd cell (issue #15): INSTREAM throughput for 4 KiB and 1 MiB objects at concurrency 8,
 /// Scanwall's clamd listener against a real clamd loading the same DB (the peer harness's db/test),
-/// in the same run with the same load generator (clamd-load.ts) over each one's unix socket,
-/// alternating who goes first. The target is Scanwall ≥ 5× clamd's req/s. Returns a markdown table;
-/// `node dist/bench/clamd.js [--seconds N] [--reps N] [--peers DIR]` runs the cell alone.
-import { mkdtempSync, rmSync } from 'node:fs'
+/// in the same run with the same load generator (clamd-load.ts: a C client, one connection per
+/// object as clamdscan, rspamd and the npm clamscan package do) over each one's unix socket,
+/// alternating who goes first. The target is Scanwall ≥ 5× clamd's req/s. Beside the rates: each
+/// process's CPU µs per answered request (utime + stime from /proc, all threads; for Scanwall also
+/// its I/O thread alone, the ceiling of small objects) and the generator's own. Returns a markdown
+/// table; `node dist/bench/clamd.js [--seconds N] [--reps N] [--peers DIR] [--client c|node]` runs
+/// the cell alone.
+import { mkdtempSync, rmSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { startScanwallNode } from '../test/helpers/scanwall-node.js'
 import { defaultPeersDir } from '../test/helpers/cicap-peer.js'
 import { Clamd } from './clamav-peer.js'
-import { instreamLoad, type ClamdCellResult } from './clamd-load.js'
+import { instreamLoad, type ClamdCellResult, type LoadClient } from './clamd-load.js'
 import { load } from './machine.js'
-import { readFileSync } from 'node:fs'
 import { processTree } from './memory.js'
 
-/// CPU time (user + system, ms) a process and its children-threads have used: a per-request cost
-/// that the machine's other load disturbs far less than wall time.
-function cpuMs (pid: number): number {
-  let ticks = 0
-  for (const p of processTree(pid)) {
-    const fields = readFileSync(`/proc/${p}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')
-    ticks += Number(fields[11]) + Number(fields[12])
+/// utime + stime (ms) from a /proc stat line (the command name may hold spaces: fields after ')').
+function statMs (path: string): number {
+  try {
+    const fields = readFileSync(path, 'latin1').replace(/^.*\) /s, '').split(' ')
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  } catch {
+    return 0 // raced with an exiting process or thread
   }
-  return ticks * 10
 }
 
-type Measured = ClamdCellResult & { cpuPerRequest: number, generatorPerRequest: number }
+/// CPU time (user + system, ms) a process and its children have used, all threads: a per-request
+/// cost that the machine's other load disturbs far less than wall time.
+function cpuMs (pid: number): number {
+  return processTree(pid).reduce((sum, p) => sum + statMs(`/proc/${p}/stat`), 0)
+}
 
-/// Runs one load and the server's CPU ms per answered request during it, and the load generator's
-/// (this process: it shares the CPUs, so it must stay far below the servers' figures).
-async function measured (pid: number, socket: string, size: number, seconds: number): Promise<Measured> {
+/// CPU ms of a process's main thread alone (Node's I/O thread: where accept, parsing, the leaf scan
+/// of small objects and the reply happen).
+const mainThreadMs = (pid: number): number => statMs(`/proc/${pid}/task/${pid}/stat`)
+
+/// Live threads of a process by name, CPU ms each name (for the stderr line: where the CPU goes).
+function threadsMs (pid: number): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let name: string
+    try {
+      name = tid === String(pid) ? 'main' : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'latin1').trim()
+    } catch {
+      continue
+    }
+    out.set(name, (out.get(name) ?? 0) + statMs(`/proc/${pid}/task/${tid}/stat`))
+  }
+  return out
+}
+
+type Measured = ClamdCellResult & { cpuPerRequest: number, mainPerRequest: number, generatorPerRequest: number, threads: string }
+
+/// Runs one load and, per answered request, the server's CPU µs (all of it and its main thread's)
+/// and the load generator's (it shares the CPUs, so it must stay far below the servers' figures).
+async function measured (pid: number, socket: string, size: number, seconds: number, client: LoadClient): Promise<Measured> {
   const before = cpuMs(pid)
-  const ours = process.cpuUsage()
-  const r = await instreamLoad(socket, size, concurrency, seconds)
-  const used = process.cpuUsage(ours)
-  const per = (ms: number): number => Math.round(ms / Math.max(1, r.requests) * 100) / 100
-  return { ...r, cpuPerRequest: per(cpuMs(pid) - before), generatorPerRequest: per((used.user + used.system) / 1000) }
+  const mainBefore = mainThreadMs(pid)
+  const threadsBefore = threadsMs(pid)
+  const r = await instreamLoad(socket, size, concurrency, seconds, client)
+  const per = (ms: number): number => Math.round(ms * 1000 / Math.max(1, r.requests))
+  const threads = [...threadsMs(pid)].map(([name, ms]) => [name, ms - (threadsBefore.get(name) ?? 0)] as const)
+    .filter(([, ms]) => ms > 0).sort((a, b) => b[1] - a[1]).map(([name, ms]) => `${name} ${per(ms)}`).join(', ')
+  return { ...r, cpuPerRequest: per(cpuMs(pid) - before), mainPerRequest: per(mainThreadMs(pid) - mainBefore), generatorPerRequest: per(r.generatorCpuMs), threads }
 }
 
-export interface ClamdBenchOptions { readonly seconds?: number, readonly reps?: number, readonly peersDir?: string }
+export interface ClamdBenchOptions { readonly seconds?: number, readonly reps?: number, readonly peersDir?: string, readonly client?: LoadClient }
 
 const cells = [{ label: '4 KiB', size: 4 * 1024 }, { label: '1 MiB', size: 1024 * 1024 }]
 const concurrency = 8
-const line = (r: Measured): string => `${r.rps} req/s, ${r.MBps} MB/s, p50 ${r.p50} ms, p99 ${r.p99} ms, ${r.cpuPerRequest} CPU ms/req (generator ${r.generatorPerRequest}), ${r.errors} errors`
+const line = (r: Measured): string => `${r.rps} req/s, ${r.MBps} MB/s, p50 ${r.p50} ms, p99 ${r.p99} ms, CPU ${r.cpuPerRequest} µs/req (main thread ${r.mainPerRequest}; threads: ${r.threads}), generator ${r.generatorPerRequest} µs/req, ${r.errors} errors${r.errorSamples.length > 0 ? ` (${JSON.stringify(r.errorSamples)})` : ''}`
 
 export async function runClamdBench (options: ClamdBenchOptions = {}): Promise<string> {
   const seconds = options.seconds ?? 3
   const reps = options.reps ?? 3
+  const client = options.client ?? 'c'
   const db = join(options.peersDir ?? defaultPeersDir, 'db', 'test')
   const dir = mkdtempSync(join(tmpdir(), 'scanwall-bench-clamd-'))
   const ourSocket = join(dir, 'scanwall-clamd.sock')
@@ -62,36 +92,37 @@ export async function runClamdBench (options: ClamdBenchOptions = {}): Promise<s
     let index = 0
     for (const cell of cells) {
       // Warm-up (JIT, worker threads, clamd's threads), not recorded.
-      await instreamLoad(theirSocket, cell.size, concurrency, 1)
-      await instreamLoad(ourSocket, cell.size, concurrency, 1)
+      await instreamLoad(theirSocket, cell.size, concurrency, 1, client)
+      await instreamLoad(ourSocket, cell.size, concurrency, 1, client)
       const ratios: number[] = []
       const ours: Measured[] = []
       const theirs: Measured[] = []
       for (let rep = 0; rep < reps; rep++) {
         const peerFirst = index++ % 2 === 0
-        const a = peerFirst ? await measured(theirPid, theirSocket, cell.size, seconds) : await measured(node.daemon.pid, ourSocket, cell.size, seconds)
-        const b = peerFirst ? await measured(node.daemon.pid, ourSocket, cell.size, seconds) : await measured(theirPid, theirSocket, cell.size, seconds)
+        const a = peerFirst ? await measured(theirPid, theirSocket, cell.size, seconds, client) : await measured(node.daemon.pid, ourSocket, cell.size, seconds, client)
+        const b = peerFirst ? await measured(node.daemon.pid, ourSocket, cell.size, seconds, client) : await measured(theirPid, theirSocket, cell.size, seconds, client)
         const [peer, scanwall] = peerFirst ? [a, b] : [b, a]
         theirs.push(peer)
         ours.push(scanwall)
         ratios.push(scanwall.rps / Math.max(peer.rps, 1e-9))
-        process.stderr.write(`clamd cell ${cell.label} c=${concurrency} rep ${rep + 1}: clamd ${line(peer)} | Scanwall ${line(scanwall)} | ${(ratios.at(-1) ?? 0).toFixed(2)}x\n`)
+        process.stderr.write(`clamd cell ${cell.label} c=${concurrency} rep ${rep + 1} (load ${load()}): clamd ${line(peer)} | Scanwall ${line(scanwall)} | ${(ratios.at(-1) ?? 0).toFixed(2)}x\n`)
       }
       const sorted = [...ratios].sort((x, y) => x - y)
       const mid = Math.floor(sorted.length / 2)
       const median = <T extends ClamdCellResult>(list: T[]): T => [...list].sort((x, y) => x.rps - y.rps)[mid] ?? list[0] as T
       const mid2 = (xs: number[]): number => [...xs].sort((x, y) => x - y)[mid] ?? 0
       const cpu = (list: Measured[]): number => mid2(list.map(r => r.cpuPerRequest))
+      const main = mid2(ours.map(r => r.mainPerRequest))
       const generator = mid2([...ours, ...theirs].map(r => r.generatorPerRequest))
       const errors = [...ours, ...theirs].reduce((n, r) => n + r.errors, 0)
-      rows.push(`| ${cell.label} | ${concurrency} | ${median(theirs).rps} | ${median(ours).rps} | ${median(ours).MBps} | ${(sorted[mid] ?? 0).toFixed(2)}× (${(sorted[0] ?? 0).toFixed(2)}–${(sorted.at(-1) ?? 0).toFixed(2)}) | ${cpu(theirs)} | ${cpu(ours)} | ${(cpu(theirs) / Math.max(cpu(ours), 1e-9)).toFixed(2)}× | ${generator} | ${errors} | ${(sorted[mid] ?? 0) >= 5 ? 'met' : '**not met**'} |`)
+      rows.push(`| ${cell.label} | ${concurrency} | ${median(theirs).rps} | ${median(ours).rps} | ${median(ours).MBps} | ${(sorted[mid] ?? 0).toFixed(2)}× (${(sorted[0] ?? 0).toFixed(2)}–${(sorted.at(-1) ?? 0).toFixed(2)}) | ${cpu(theirs)} | ${cpu(ours)} (${main}) | ${(cpu(theirs) / Math.max(cpu(ours), 1e-9)).toFixed(2)}× | ${generator} | ${errors} | ${(sorted[mid] ?? 0) >= 5 ? 'met' : '**not met**'} |`)
     }
     return [
       '### clamd INSTREAM (Scanwall\'s clamd listener vs clamd, same DB, same run)',
       '',
-      `${reps} × ${seconds} s per side and cell, alternating who goes first; zINSTREAM in 64 KiB chunks over each one's unix socket; load average at end ${load()}.`,
+      `${reps} × ${seconds} s per side and cell, alternating who goes first; ${client === 'c' ? 'a C client (bench/clamd-load.c)' : 'a Node client'}, one connection per object, zINSTREAM in 64 KiB chunks, half-closed, over each one's unix socket; CPU per answered request in µs (user + system, all threads; Scanwall's I/O thread alone in brackets); load average at end ${load()}.`,
       '',
-      '| object | concurrency | clamd req/s | Scanwall req/s | Scanwall MB/s | req/s ratio median (min–max) | clamd CPU ms/req | Scanwall CPU ms/req | CPU ratio | load generator CPU ms/req | errors | req/s ≥ 5× |',
+      '| object | concurrency | clamd req/s | Scanwall req/s | Scanwall MB/s | req/s ratio median (min–max) | clamd CPU µs/req | Scanwall CPU µs/req (I/O thread) | CPU ratio | load generator CPU µs/req | errors | req/s ≥ 5× |',
       '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|',
       ...rows,
       '',
@@ -109,7 +140,10 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const peersAt = args.indexOf('--peers')
   const seconds = value('--seconds')
   const reps = value('--reps')
-  runClamdBench({ ...(seconds === undefined ? {} : { seconds }), ...(reps === undefined ? {} : { reps }), ...(peersAt >= 0 && args[peersAt + 1] !== undefined ? { peersDir: args[peersAt + 1] } : {}) }).then(
+  const clientAt = args.indexOf('--client')
+  const client = clientAt >= 0 ? args[clientAt + 1] : undefined
+  if (client !== undefined && client !== 'c' && client !== 'node') throw new Error('--client is c or node')
+  runClamdBench({ ...(client === undefined ? {} : { client }), ...(seconds === undefined ? {} : { seconds }), ...(reps === undefined ? {} : { reps }), ...(peersAt >= 0 && args[peersAt + 1] !== undefined ? { peersDir: args[peersAt + 1] } : {}) }).then(
     table => { process.stdout.write(table) },
     (err: unknown) => { process.stderr.write(`${err instanceof Error ? err.stack ?? err.message : String(err)}\n`); process.exitCode = 1 }
   )

@@ -9,10 +9,11 @@ PKGS=(squid-openssl c-icap libc-icap-mod-virus-scan clamav clamav-daemon clamdsc
       gcab jlha-utils mscompress sharutils postgresql
       lzop libjlha-java default-jdk-headless libconvert-binhex-perl osslsigncode openssl
       postfix swaks miltertest clamav-milter chromium
-      spamassassin spamc)
+      spamassassin spamc gcc libc6-dev)
 # squid-openssl, not squid: the same Squid 5.7 built with OpenSSL instead of GnuTLS, because only that
 # build speaks ICAP over TLS (icaps://, tls-cafile=…; the GnuTLS one says "requires --with-openssl").
 # The two packages conflict; the ICAP client code is the same, so every Squid suite runs on it.
+# gcc, libc6-dev: the clamd bench cell builds its C load generator (bench/clamd-load.c) with them.
 # No upx: Debian bookworm does not package it (upx-ucl left after bullseye); the UPX tests pack their
 # own programs (test/helpers/upx-writer.ts) and use clamav-testfiles' clam-upx.exe for the real one.
 

@@ -5,7 +5,8 @@
 /// handler's stream body (a slow spool pauses the socket). The socket is half-open aware: a client
 /// that shuts its write side still reads every reply. Over-limit streams and timeouts are answered
 /// before the write side is closed, and input is drained meanwhile so the client reads the line
-/// instead of a reset. A connection that closes aborts its scans.
+/// instead of a reset, for as long as a stalled stream would be waited for (a starved client may
+/// still be writing seconds later). A connection that closes aborts its scans.
 import type { Socket } from 'node:net'
 import { ClamdParser, type ClamdEvent, type Terminator } from './parser.js'
 import { isInSessionCommand, type Command } from './commands.js'
@@ -15,8 +16,6 @@ import type { ClamdContext } from './context.js'
 import type { ClamdRequestInfo, StreamBody } from './handler.js'
 import type { CommandRecord } from './events.js'
 
-/// After a final reply: how long to keep reading (and discarding) before the socket is destroyed.
-const lingerMs = 2_000
 const defaultMaxPending = 64
 /// Controllers of closed connections whose signal never fired, for the next connections: creating an
 /// AbortSignal costs ~6 µs of CPU in Node 20 (its EventTarget), a visible part of a 4 KiB INSTREAM
@@ -79,6 +78,12 @@ export class ClamdConnection {
 
   /// Stops reading commands; what is running finishes and is answered, then the connection closes.
   drain (): void {
+    // Answered already and only waiting for the client to close: shutting down (or moving the
+    // address) does not wait the linger out.
+    if (this.#linger !== undefined) {
+      this.#socket.destroy()
+      return
+    }
     if (this.#stream !== undefined) return // the stream's reply ends it
     void this.#finish()
   }
@@ -195,8 +200,7 @@ export class ClamdConnection {
     const started = performance.now()
     const work = this.#answer(command).then(answer => {
       this.#record(answer, started)
-      this.#write(frame(answer.lines, terminator, id))
-      if (id === undefined) void this.#finish()
+      this.#reply(frame(answer.lines, terminator, id), id)
     })
     this.#track(work)
   }
@@ -259,8 +263,7 @@ export class ClamdConnection {
     const work = stream.body.scan(this.#signal()).then((reply: ScanReply) => {
       const answer = scanAnswer('INSTREAM', resultLines('stream', reply), stream.bytes)
       this.#record(answer, stream.started)
-      this.#write(frame(answer.lines, stream.terminator, stream.id))
-      if (stream.id === undefined) void this.#finish()
+      this.#reply(frame(answer.lines, stream.terminator, stream.id), stream.id)
     })
     this.#track(work)
   }
@@ -298,7 +301,22 @@ export class ClamdConnection {
   }
 
   #record (answer: Answer, started: number): void {
-    this.#ctx.emit('command', { ...answer.record, remote: this.remote, listener: this.#listener, ms: Math.round(performance.now() - started) })
+    const r = answer.record
+    this.#ctx.emit('command', { command: r.command, bytes: r.bytes, result: r.result, threat: r.threat, remote: this.remote, listener: this.#listener, ms: Math.round(performance.now() - started) })
+  }
+
+  /// A command's reply. Inside a session: written, the session goes on. Outside: the connection's
+  /// last, so it is written and the write side closed in one go (nothing else can be pending: reading
+  /// stopped when the command came), unless a finish is already waiting for it.
+  #reply (bytes: Buffer, id: number | undefined): void {
+    if (id !== undefined || this.#finishing) {
+      this.#write(bytes)
+      if (id === undefined) void this.#finish()
+      return
+    }
+    this.#finishing = true
+    clearTimeout(this.#timer)
+    this.#close(bytes)
   }
 
   #write (bytes: Buffer): void {
@@ -313,13 +331,25 @@ export class ClamdConnection {
     this.#stopReading()
     clearTimeout(this.#timer)
     while (this.#pending.size > 0) await Promise.all([...this.#pending])
-    if (lines.length > 0) this.#write(frame(lines, terminator, id))
-    if (!this.#closed) this.#socket.end()
-    // Reading goes on (dropping bytes) so a client still writing gets our line, not a reset.
+    this.#close(lines.length > 0 ? frame(lines, terminator, id) : undefined)
+  }
+
+  /// Writes the last bytes (if any), closes the write side and lingers (below).
+  #close (last: Buffer | undefined): void {
+    if (!this.#closed) {
+      if (last !== undefined && this.#socket.writable) this.#socket.end(last)
+      else this.#socket.end()
+    }
+    // Reading goes on (dropping bytes) so a client still writing gets our line, not a reset: the
+    // line is in its receive buffer, but a client whose next write fails (EPIPE, ECONNRESET) gives
+    // up before reading it (Node's net, python-clamd). A client that half-closed is closed by Node
+    // as soon as the line is out; one still sending is waited for up to timeouts.readMs, the time
+    // a stalled stream gets: a fixed 2 s lost the line to clients starved of CPU for longer. No new
+    // exposure: a client could hold the connection that long mid-stream anyway.
     while (this.#paused > 0) this.#resume()
     // Cleared at close: one connection per object is the common case, and a timer left to fire
     // would keep each closed socket reachable for the whole linger time.
-    this.#linger = setTimeout(() => { this.#socket.destroy() }, lingerMs).unref()
+    this.#linger = setTimeout(() => { this.#socket.destroy() }, this.#ctx.options.timeouts.readMs).unref()
   }
 
   #final (answer: Answer, terminator: Terminator): void {

@@ -62,9 +62,14 @@ export function statsBlock (s: StatsSnapshot): string {
   ].join('\n')
 }
 
+/// `stream: OK` outside a session, the reply to nearly every INSTREAM, made once.
+const streamOk = { '\0': Buffer.from('stream: OK\0', 'latin1'), '\n': Buffer.from('stream: OK\n', 'latin1') } as const
+
 /// One reply as written: each line ends with the terminator; inside a session each line carries the
-/// command's id (clamd prefixes every line it sends for that command).
+/// command's id (clamd prefixes every line it sends for that command). The bytes may be shared:
+/// write them, never modify them.
 export function frame (lines: readonly string[], terminator: Terminator, id?: number): Buffer {
+  if (id === undefined && lines.length === 1 && lines[0] === 'stream: OK') return streamOk[terminator]
   const prefix = id === undefined ? '' : `${id}: `
   return Buffer.from(lines.map(line => `${prefix}${line}${terminator}`).join(''), 'latin1')
 }

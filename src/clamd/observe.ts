@@ -28,6 +28,8 @@ export function observeClamd (server: ClamdServer, metrics: Metrics, log: Logger
   })
   server.on('command', record => {
     count(metrics, record)
+    // One per object: at the usual `warn` level an OK's line is not even built.
+    if (record.result !== 'error' && !log.isLevelEnabled('info')) return
     const line = {
       command: record.command,
       client: record.remote,

@@ -158,21 +158,47 @@ describe('Scanwall clamd listener: npm clamscan, access rules, FILDES, SHUTDOWN,
     }
   })
 
-  it('a client that goes on writing past StreamMaxLength reads the error line, not EPIPE', async () => {
+  /// What a raw TCP client reads until the server's EOF; `send` runs once connected (and may reject).
+  async function readToEnd (send: (socket: Socket, reject: (err: Error) => void) => void): Promise<string> {
     const socket = connect(node.port, node.host)
-    const got = await new Promise<string>((resolve, reject) => {
-      let text = ''
-      socket.on('data', d => { text += d.toString('latin1') })
-      socket.on('error', reject)
-      socket.on('end', () => resolve(text))
-      socket.on('connect', () => {
-        socket.write(Buffer.concat([Buffer.from('zINSTREAM\0'), chunkLength(512 * 1024), Buffer.alloc(512 * 1024)]))
-        // Announces past the 1 MiB limit, then keeps sending the bytes it announced.
-        socket.write(Buffer.concat([chunkLength(1024 * 1024), Buffer.alloc(1024 * 1024)]))
-        socket.write(Buffer.alloc(256 * 1024))
+    try {
+      return await new Promise<string>((resolve, reject) => {
+        let text = ''
+        socket.on('data', d => { text += d.toString('latin1') })
+        socket.on('error', reject)
+        socket.on('end', () => resolve(text))
+        socket.on('connect', () => { send(socket, reject) })
       })
+    } finally {
+      socket.destroy()
+    }
+  }
+
+  it('a client that goes on writing past StreamMaxLength reads the error line, not EPIPE', async () => {
+    const got = await readToEnd(socket => {
+      socket.write(Buffer.concat([Buffer.from('zINSTREAM\0'), chunkLength(512 * 1024), Buffer.alloc(512 * 1024)]))
+      // Announces past the 1 MiB limit, then keeps sending the bytes it announced.
+      socket.write(Buffer.concat([chunkLength(1024 * 1024), Buffer.alloc(1024 * 1024)]))
+      socket.write(Buffer.alloc(256 * 1024))
     })
-    socket.destroy()
+    assert.equal(got, 'INSTREAM size limit exceeded. ERROR\0')
+  })
+
+  it('a client that stops for seconds (starved of CPU) before writing on past StreamMaxLength still reads the error line', async () => {
+    // The server answers at the over-limit length and keeps reading; this client neither reads nor
+    // writes for 3 s (longer than the fixed 2 s the server used to wait, shorter than ReadTimeout),
+    // then writes 16 MiB more (past any socket buffer, so a closed server would fail the write) and
+    // only then reads.
+    const got = await readToEnd((socket, reject) => {
+      socket.pause()
+      socket.write(Buffer.concat([Buffer.from('zINSTREAM\0'), chunkLength(512 * 1024), Buffer.alloc(512 * 1024), chunkLength(1024 * 1024)]))
+      setTimeout(() => {
+        socket.write(Buffer.alloc(16 * 1024 * 1024), err => {
+          if (err !== undefined && err !== null) reject(new Error(`the server closed before the client had written: ${err.message}`))
+          else socket.resume()
+        })
+      }, 3_000)
+    })
     assert.equal(got, 'INSTREAM size limit exceeded. ERROR\0')
   })
 })
