@@ -22,6 +22,10 @@ export interface MilterServerOptions {
   /// Unix socket path (undefined: none).
   readonly socket: string | undefined
   readonly maxConnections: number
+  /// Who may connect over TCP: asked with each new TCP connection's remote address; false closes it
+  /// at accept, before a byte is read (reported as `denied`). Absent: everyone. The unix socket is
+  /// guarded by its file mode.
+  readonly admit?: ((remote: string) => boolean) | undefined
   readonly limits: MilterLimits
   /// A connection that sends nothing this long is closed (libmilter's timeout).
   readonly idleTimeoutMs: number

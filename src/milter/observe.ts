@@ -1,15 +1,18 @@
 /// Turns what the milter server and handler report into the node's counters (service `milter`,
-/// connections, refusals, protocol errors) and one log line per message (msg "milter": queue id,
+/// connections, refusals, clients outside milter.allow, protocol errors) and one log line per message (msg "milter": queue id,
 /// client, sender, recipients, size, verdict, threat, action, the spam/content filter's result, ms).
 import type { MilterServer } from '../../protocols/milter/index.js'
 import type { Metrics } from '../metrics.js'
 import type { Logger } from '../log.js'
 import { bare, type MessageRecord } from './record.js'
+import { denialCounter } from '../denials.js'
 
 export function observeMilterServer (server: MilterServer, metrics: Metrics, log: Logger): void {
   server.on('open', () => { metrics.connectionsOpen++; metrics.connectionsTotal++ })
   server.on('close', () => { metrics.connectionsOpen-- })
   server.on('refused', () => { metrics.overloads++ })
+  const denied = denialCounter('milter', metrics, log)
+  server.on('denied', ({ remote }) => { denied(remote) })
   server.on('aborted', () => { metrics.aborted++ })
   server.on('protocolError', ({ reason, remote }) => {
     metrics.errors++
