@@ -32,6 +32,10 @@ export interface MilterServerOptions {
   /// While a message is being judged, a progress packet goes out this often, so the MTA's content
   /// timeout (Postfix: 300 s) never runs out during a long scan.
   readonly progressMs: number
+  /// Whether MAIL FROM is answered, so the handler's mail() can give a verdict for the whole message
+  /// there (skip lists). false: the MTA is told no answer comes (NR_MAIL: a round trip saved per
+  /// message) and mail() is not asked. Default true.
+  readonly mailVerdicts?: boolean
   /// Macros asked for in the negotiation reply, per stage.
   readonly macros: Partial<Record<MacroStageName, readonly string[]>>
 }

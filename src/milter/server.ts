@@ -87,6 +87,8 @@ export function createMilterServer (config: ConfigTree['milter'], deps: Scanwall
     limits: { maxPacketBytes: config.maxPacketBytes, maxHeaders: config.maxHeaders, maxMessageBytes: config.maxMessageBytes },
     idleTimeoutMs: config.idleTimeoutMs,
     progressMs: config.progressMs,
+    // Without skip lists MAIL FROM has nothing to answer: Postfix is told so, a round trip per message.
+    mailVerdicts: early !== undefined,
     macros,
   }, handler, deps.log)
   observeMilterServer(server, deps.metrics, deps.log)
