@@ -25,6 +25,9 @@ const leafTypes: ReadonlySet<FileType> = new Set(['text', 'html', 'unknown'])
 /// Text a data: URI could start with: the HTML handler's pattern needs `data:`.
 const dataUri = /data:/i
 
+/// BinHex's first line (formats/mail.ts embeddedBlocks looks for it).
+const binhexMark = '(This file must be converted with BinHex'
+
 /// The inline scan never stops for a client: it runs to its end in microseconds.
 const neverAborted = new AbortController().signal
 
@@ -35,11 +38,11 @@ function leafOf (part: Part, cap: number): { readonly bytes: Buffer, readonly ty
   const bytes = part.bytes
   if (bytes.length === 0) return 'skip'
   if (!part.text) return undefined // an attachment
-  const text = bytes.toString('latin1')
-  if (embeddedBlocks(text, cap).length > 0) return undefined
+  // embeddedBlocks reads the text only where one of its marks is (`=ybegin` holds `begin` too).
+  if ((bytes.includes('begin') || bytes.includes(binhexMark)) && embeddedBlocks(bytes.toString('latin1'), cap).length > 0) return undefined
   const type = detect(bytes.subarray(0, 4096))
   if (!leafTypes.has(type)) return undefined
-  if (type === 'html' ? dataUri.test(text) : hasEmbeddedMagic(bytes) || hasIsoMagic(bytes)) return undefined
+  if (type === 'html' ? dataUri.test(bytes.toString('latin1')) : hasEmbeddedMagic(bytes) || hasIsoMagic(bytes)) return undefined
   return { bytes, type }
 }
 

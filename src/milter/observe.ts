@@ -29,7 +29,10 @@ export function messageReporter (metrics: Metrics, log: Logger): (record: Messag
     if (record.verdict === 'clean') svc.clean++
     if (record.verdict === 'infected') svc.infected++
     if ((['reject', 'discard', 'quarantine'].includes(record.action) && record.threat !== undefined) || record.filter?.stopped === true) { svc.blocked++; metrics.blocks++ }
-    if (record.verdict === 'error' || record.verdict === 'timeout') svc.errors++
+    const failed = record.verdict === 'error' || record.verdict === 'timeout'
+    if (failed) svc.errors++
+    // The line is built only when it is written (a node at level warn logs failures alone).
+    if (!log.isLevelEnabled(failed ? 'warn' : 'info')) return
     const e = record.envelope
     const line = {
       queueId: e.macros.get('i') ?? '',
@@ -44,7 +47,7 @@ export function messageReporter (metrics: Metrics, log: Logger): (record: Messag
       ...(record.filter === undefined ? {} : { filter: record.filter }),
       ms: record.ms,
     }
-    if (record.verdict === 'error' || record.verdict === 'timeout') log.warn(line, 'milter')
+    if (failed) log.warn(line, 'milter')
     else log.info(line, 'milter')
   }
 }

@@ -60,6 +60,8 @@ const cases: Array<[string, () => Buffer, Verdict['status'], boolean]> = [
   ['EICAR in the second of two base64 text parts', () => mail([...head('multipart/mixed; boundary="t"'), '--t', 'Content-Type: text/plain', '', 'first', '--t', 'Content-Type: text/plain', 'Content-Transfer-Encoding: base64', '', b64(eicar), '--t--', '']), 'infected', true],
   ['EICAR in a data: URI of an HTML part (the HTML handler decodes it: the pool)', () => alternative('hi', `<html><body><a href="data:application/octet-stream;base64,${eicar.toString('base64')}">x</a></body></html>`, 'base64'), 'infected', false],
   ['EICAR uuencoded inside a text part (a block: the pool)', () => mail([...head('text/plain'), 'see below', 'begin 644 eicar.com', ...uuencode(eicar), '`', 'end', '']), 'infected', false],
+  ['a text part that says begin, with no block', () => mail([...head('text/plain'), 'we begin at nine; the =ybegin of nothing', '']), 'clean', true],
+  ['EICAR in a yEnc block inside a text part (a block: the pool)', () => mail([...head('text/plain'), 'file:', `=ybegin line=128 size=${eicar.length} name=e.com`, yenc(eicar), '=yend', '']), 'infected', false],
   ['EICAR in a zip attachment (a container: the pool)', () => attached('a.zip', 'application/zip', zipOf([{ name: 'eicar.com', method: 0, data: eicar, size: eicar.length, crc: crc32(eicar) }])), 'infected', false],
   ['a gzip attachment, clean (a container: the pool)', () => attached('a.gz', 'application/gzip', gzipSync(Buffer.from(prose(2000)))), 'clean', false],
   ['a binary attachment (the pool)', () => attached('a.bin', 'application/octet-stream', Buffer.from(prose(500))), 'clean', false],
@@ -81,6 +83,16 @@ function uuencode (bytes: Buffer): string[] {
     lines.push(line)
   }
   return lines
+}
+
+/// yEnc: each byte plus 42, NUL, LF, CR and = escaped with = (plus 64).
+function yenc (bytes: Buffer): string {
+  let out = ''
+  for (const b of bytes) {
+    const c = (b + 42) & 255
+    out += [0, 10, 13, 61].includes(c) ? `=${String.fromCharCode((c + 64) & 255)}` : String.fromCharCode(c)
+  }
+  return out
 }
 
 /// What must be equal both ways (the time taken is not).
