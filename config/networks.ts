@@ -1,4 +1,4 @@
-/// Client networks for the listeners' allow lists (icap.allow, clamd.allow) and the milter's network
+/// Client networks for the listeners' allow lists (icap.allow, clamd.allow, milter.allow) and the milter's network
 /// lists (milter.skip.networks, milter.notify.localNetworks): CIDR text ("10.0.0.0/8",
 /// "2001:db8::/32", or a bare address for one host) checked at load, and the predicate a listener
 /// asks at accept. Node's net.BlockList does the matching (IPv4 and IPv6 alike); it has no parser

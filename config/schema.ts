@@ -94,6 +94,7 @@ export const schema = {
     host: { doc: 'Milter TCP listen address (Postfix smtpd_milters = inet:host:port)', format: String, default: '127.0.0.1', env: 'SCANWALL_MILTER_HOST' },
     port: { doc: 'Milter TCP port; 0: no TCP listener', format: port, default: 7357, env: 'SCANWALL_MILTER_PORT' },
     socket: { doc: 'Milter unix socket path (smtpd_milters = unix:/path); empty: none', format: String, default: '', env: 'SCANWALL_MILTER_SOCKET' },
+    allow: { doc: 'Client networks (CIDR, IPv4 and IPv6) that may connect to the milter TCP listeners (the MTAs; the unix socket is guarded by its file mode); others are closed at accept and counted', format: networkListFormat, default: privateNetworks, env: 'SCANWALL_MILTER_ALLOW' },
     maxConnections: { doc: 'Open milter connections at most (one per SMTP session); more are closed at accept and the MTA applies milter_default_action', format: positiveInt, default: 500 },
     maxPacketBytes: { doc: 'Largest milter packet accepted; a larger one closes the connection', format: positiveInt, default: 1024 * 1024 },
     maxHeaders: { doc: 'Header fields per message; a message with more is over its limit (actions.limit)', format: positiveInt, default: 1000 },

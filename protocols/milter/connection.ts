@@ -14,7 +14,8 @@ import type { HeaderField, MessageBody, MilterEnvelope } from './handler.js'
 
 /// Steps the filter does without (unknown commands, DATA) or has nothing to answer to (connect,
 /// helo, recipients, headers, end of headers, body chunks: a round trip saved per step). MAIL FROM
-/// is answered: the skip lists accept a message there.
+/// is answered when the handler may give a verdict there (the skip lists accept a message there);
+/// otherwise it is freed too (options.mailVerdicts false: Step.noReplyMail).
 export const wantedSteps = Step.noUnknown | Step.noData | Step.noReplyConnect | Step.noReplyHelo | Step.noReplyRcpt |
   Step.noReplyHeader | Step.noReplyEoh | Step.noReplyBody | Step.headerLeadingSpace
 /// Modifications the filter makes: its own headers (added, or replacing ones from outside) and the
@@ -76,7 +77,11 @@ export class MilterConnection {
   readonly #connectionMacros = new Map<string, string>()
   readonly #messageMacros = new Map<string, string>()
   #message: Message | undefined
-  #judging: AbortController | undefined
+  /// True while a message's end is being judged.
+  #judging = false
+  /// Aborted when the connection goes away: tells the message being judged to stop. One per
+  /// connection, made on its first message (one per message cost ~1.5 % of a node's CPU, profiled).
+  #gone: AbortController | undefined
   #draining = false
   #closed = false
   #paused = false
@@ -112,7 +117,7 @@ export class MilterConnection {
   #arm (): void {
     clearTimeout(this.#timer)
     this.#timer = undefined
-    if (this.#closed || this.#judging !== undefined) return
+    if (this.#closed || this.#judging) return
     this.#timer = setTimeout(() => {
       this.#ctx.emit('protocolError', { reason: 'connection idle past the timeout', remote: this.remote })
       this.#close()
@@ -163,7 +168,7 @@ export class MilterConnection {
       case 'optneg':
         if (event.version < 2) return this.#protocolError(`MTA protocol version ${event.version} is too old`)
         this.#actions = wantedActions & event.actions
-        this.#steps = wantedSteps & event.steps
+        this.#steps = (wantedSteps | (this.#ctx.options.mailVerdicts === false ? Step.noReplyMail : 0)) & event.steps
         this.#write(negotiate(this.#actions, this.#steps, event.version >= 6 ? this.#ctx.options.macros : {}))
         return undefined
       case 'macros': {
@@ -237,7 +242,8 @@ export class MilterConnection {
     await this.#dropMessage(false)
     const message: Message = { sender, senderArgs: args, recipients: [], body: undefined, size: 0, headers: [], overLimit: undefined, headersEnded: false, skipped: false }
     this.#message = message
-    const early = this.#ctx.handler.mail(this.#envelope())
+    // Freed from answering MAIL FROM, the connection has no verdict to give there: mail() is not asked.
+    const early = ((this.#steps ?? 0) & Step.noReplyMail) !== 0 ? undefined : this.#ctx.handler.mail(this.#envelope())
     if (early !== undefined && early.kind !== 'continue') message.skipped = true
     this.#continue('mail', early)
   }
@@ -299,12 +305,13 @@ export class MilterConnection {
     await this.#body(last)
     await this.#endHeaders()
     const body = this.#bodyOf(message)
-    const judging = new AbortController()
-    this.#judging = judging
+    this.#gone ??= new AbortController()
+    const signal = this.#gone.signal
+    this.#judging = true
     clearTimeout(this.#timer)
     const keepAlive = setInterval(() => { this.#write(progress()) }, this.#ctx.options.progressMs)
     try {
-      const answer = await body.finish(this.#envelope(), { size: message.size, headers: message.headers, overLimit: message.overLimit }, judging.signal)
+      const answer = await body.finish(this.#envelope(), { size: message.size, headers: message.headers, overLimit: message.overLimit }, signal)
       message.body = undefined // finished: the handler released it
       // The modifications and the verdict go out in one write: one system call (and one wake-up of
       // the MTA) per message instead of one per packet.
@@ -318,7 +325,7 @@ export class MilterConnection {
       this.#write(packets.length === 1 ? packets[0] ?? Buffer.alloc(0) : Buffer.concat(packets))
     } finally {
       clearInterval(keepAlive)
-      this.#judging = undefined
+      this.#judging = false
       this.#message = undefined
       this.#messageMacros.clear()
       this.#arm()
@@ -367,7 +374,7 @@ export class MilterConnection {
     this.#parser.stop()
     this.#queue.length = 0
     // A message being judged is released by its handler once the abort reaches the scan.
-    if (this.#judging !== undefined) this.#judging.abort()
+    if (this.#judging) this.#gone?.abort()
     else void this.#dropMessage(this.#message !== undefined)
   }
 }

@@ -22,12 +22,20 @@ export interface MilterServerOptions {
   /// Unix socket path (undefined: none).
   readonly socket: string | undefined
   readonly maxConnections: number
+  /// Who may connect over TCP: asked with each new TCP connection's remote address; false closes it
+  /// at accept, before a byte is read (reported as `denied`). Absent: everyone. The unix socket is
+  /// guarded by its file mode.
+  readonly admit?: ((remote: string) => boolean) | undefined
   readonly limits: MilterLimits
   /// A connection that sends nothing this long is closed (libmilter's timeout).
   readonly idleTimeoutMs: number
   /// While a message is being judged, a progress packet goes out this often, so the MTA's content
   /// timeout (Postfix: 300 s) never runs out during a long scan.
   readonly progressMs: number
+  /// Whether MAIL FROM is answered, so the handler's mail() can give a verdict for the whole message
+  /// there (skip lists). false: the MTA is told no answer comes (NR_MAIL: a round trip saved per
+  /// message) and mail() is not asked. Default true.
+  readonly mailVerdicts?: boolean
   /// Macros asked for in the negotiation reply, per stage.
   readonly macros: Partial<Record<MacroStageName, readonly string[]>>
 }

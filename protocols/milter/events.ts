@@ -5,6 +5,8 @@
 export interface MilterServerEvents {
   open: [{ readonly remote: string, readonly listener: 'tcp' | 'unix' }]
   close: [{ readonly remote: string, readonly listener: 'tcp' | 'unix' }]
+  /// A TCP connection from an address the `admit` option refused, closed before a byte was read.
+  denied: [{ readonly remote: string }]
   /// A connection past maxConnections (or while draining) was closed at accept.
   refused: [{ readonly remote: string }]
   /// The MTA dropped a message before its end (abort, quit, or the connection went away).

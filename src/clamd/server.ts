@@ -4,6 +4,7 @@
 import { allowPredicate } from '../../config/networks.js'
 import { realpath } from 'node:fs/promises'
 import { ClamdServer } from '../../protocols/clamd/index.js'
+import { listenerPlacement } from '../../protocols/common/placement.js'
 import type { ScanService } from '../scan/service.js'
 import type { PolicyHolder } from '../policy/policy-set.js'
 import type { Metrics } from '../metrics.js'
@@ -45,7 +46,8 @@ export async function clamdLocalRoots (config: ConfigTree['clamd']): Promise<str
 
 /// `roots`: from clamdLocalRoots.
 export function createClamdServer (config: ConfigTree['clamd'], roots: readonly string[] | undefined, deps: ScanwallClamdDeps): ClamdServer | undefined {
-  if (config.port === 0 && config.socket === '' && deps.extraPorts.length === 0) return undefined
+  const placement = listenerPlacement(config.port, config.socket, deps.extraPorts)
+  if (placement === undefined) return undefined
   const handler = new ScanwallClamdHandler({
     scan: deps.scan,
     policy: deps.policy,
@@ -55,12 +57,9 @@ export function createClamdServer (config: ConfigTree['clamd'], roots: readonly 
     shutdown: deps.shutdown,
     ...(deps.recorder === undefined ? {} : { recorder: deps.recorder }),
   })
-  const [mainPort, ...others] = config.port === 0 ? deps.extraPorts : [config.port, ...deps.extraPorts]
   const server = new ClamdServer({
     host: config.host,
-    port: mainPort,
-    extraPorts: others,
-    socket: config.socket === '' ? undefined : config.socket,
+    ...placement,
     maxConnections: config.maxConnections,
     admit: allowPredicate(config.allow),
     limits: { maxCommandBytes, streamMaxBytes: config.streamMaxBytes },

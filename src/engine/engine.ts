@@ -15,6 +15,7 @@ import type { CompiledDb } from './matcher/db.js'
 import { verdictOf } from './outcome.js'
 import type { Finding, Verdict } from './verdict.js'
 import { FactsCollector, ZipFacts } from './facts/collector.js'
+import { scanSmallMail } from './mail-leaf.js'
 
 interface WalkState {
   readonly budget: ScanBudget
@@ -63,10 +64,13 @@ export class Engine {
   /// bounded by their size qualify: nothing to unpack means no recursion, no decompression, and no
   /// limit to enforce beyond the top object, which every limit admits. The verdict is the one scan()
   /// gives for the same bytes (test/unit/scan-inline.test.ts compares them).
-  scanLeaf (bytes: Uint8Array, name: string): Verdict | undefined {
+  /// With `limits`, a small mail whose parts are all text leaves is matched here too, part by part
+  /// under those limits (mail-leaf.ts; test/unit/scan-inline-mail.test.ts compares the verdicts).
+  scanLeaf (bytes: Uint8Array, name: string, limits?: ScanLimits): Verdict | undefined {
     if (bytes.length > leafMaxBytes) return undefined
     const started = performance.now()
     const type = detect(bytes.subarray(0, 4096))
+    if (type === 'mail') return limits === undefined ? undefined : scanSmallMail(this.#matcher, bytes, name, limits)
     if (hasHandler(type) || hasEmbeddedMagic(bytes) || ((type === 'unknown' || type === 'text') && hasIsoMagic(bytes))) return undefined
     const findings = this.#matcher.matchAll(bytes, type).names.map(found => ({ name: found, kind: 'signature' as const, path: [name] }))
     const stats = { bytes: bytes.length, objects: 1, depth: 0, ms: performance.now() - started }

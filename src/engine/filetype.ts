@@ -66,9 +66,13 @@ const magics: readonly Magic[] = [
   { type: 'pe', offset: 0, bytes: ascii('MZ') },
 ]
 
+/// Every layer of every object passes here (and every small body on the I/O thread): a plain loop,
+/// its first byte compared before the rest.
 function matches (head: Uint8Array, magic: Magic): boolean {
-  if (head.length < magic.offset + magic.bytes.length) return false
-  return magic.bytes.every((b, i) => head[magic.offset + i] === b)
+  const { offset, bytes } = magic
+  if (head.length < offset + bytes.length || head[offset] !== bytes[0]) return false
+  for (let i = 1; i < bytes.length; i++) if (head[offset + i] !== bytes[i]) return false
+  return true
 }
 
 /// A zstd skippable frame (magic 0x184D2A50-5F little-endian), which may precede the data frames.
@@ -116,10 +120,17 @@ function isZlib (h: Uint8Array): boolean {
 
 const textSample = (h: Uint8Array): string => Buffer.from(h.buffer, h.byteOffset, Math.min(h.length, 4096)).toString('latin1')
 
+/// A control character that text does not hold (TAB, LF, VT, FF, CR and ESC are text's).
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
+const controlByte = /[\x00-\x08\x0e-\x1a\x1c-\x1f]/
+
 /// Text when fewer than 1 % of the bytes are control characters. Stops as soon as the answer is no
 /// (binary data gets there within a few hundred bytes): every object of every layer passes here.
-function isText (h: Uint8Array): boolean {
+/// `sample`: the head as latin1 text (textSample), in which text without a single control byte,
+/// the common case, is told by one native scan (4 KiB: ~1 µs, against ~10 µs for the loop).
+function isText (h: Uint8Array, sample: string): boolean {
   if (h.length === 0) return false
+  if (sample.length === h.length && !controlByte.test(sample)) return true
   const allowed = Math.ceil(h.length / 100) - 1
   let bad = 0
   for (let i = 0; i < h.length; i++) {
@@ -132,15 +143,18 @@ function isText (h: Uint8Array): boolean {
 const headerLine = /^[A-Za-z][A-Za-z0-9-]{0,60}:[ \t]?\S?/
 const mailHeader = /^(from|to|subject|received|return-path|message-id|mime-version|content-type|date|delivered-to|reply-to|x-[a-z0-9-]+):/im
 
+const htmlTag = /<(html|head|body|script|iframe|a|img|meta|!doctype\s+html|div|form|object|embed|title|style|p|table|span|font)[\s>]/i
+
 /// Text classes, in ClamAV's order: mbox before mail, mail before HTML (a mail may carry HTML).
-function detectText (h: Uint8Array): FileType {
-  const text = textSample(h)
+function detectText (text: string): FileType {
   if (text.startsWith('From ') && /\n[A-Za-z-]+: /.test(text)) return 'mbox'
   if (headerLine.test(text) && mailHeader.test(text) && /\r?\n[A-Za-z-]+:/.test(text)) return 'mail'
   if (text.includes('(This file must be converted with BinHex')) return 'binhex'
-  if (/^begin [0-7]{3,4} \S/m.test(text)) return 'uuencode'
-  if (/^=ybegin .*name=/m.test(text)) return 'yenc'
-  if (/<(html|head|body|script|iframe|a|img|meta|!doctype\s+html|div|form|object|embed|title|style|p|table|span|font)[\s>]/i.test(text)) return 'html'
+  // Each pattern is tried only where its literal start is in the text: a plain search is several
+  // times cheaper than the multi-line or case-insensitive pattern, and plain text holds none of them.
+  if (text.includes('begin ') && /^begin [0-7]{3,4} \S/m.test(text)) return 'uuencode'
+  if (text.includes('=ybegin ') && /^=ybegin .*name=/m.test(text)) return 'yenc'
+  if (text.includes('<') && htmlTag.test(text)) return 'html'
   return 'text'
 }
 
@@ -155,7 +169,8 @@ export function detect (head: Uint8Array): FileType {
   if (isZlib(head)) return 'zlib'
   // Encoded 8-bit payloads are not text, but their first line says what they are.
   if (textSample(head.subarray(0, 8)) === '=ybegin ') return 'yenc'
-  if (isText(head)) return detectText(head)
+  const sample = textSample(head)
+  if (isText(head, sample)) return detectText(sample)
   return 'unknown'
 }
 

@@ -1,15 +1,18 @@
 /// Turns what the milter server and handler report into the node's counters (service `milter`,
-/// connections, refusals, protocol errors) and one log line per message (msg "milter": queue id,
+/// connections, refusals, clients outside milter.allow, protocol errors) and one log line per message (msg "milter": queue id,
 /// client, sender, recipients, size, verdict, threat, action, the spam/content filter's result, ms).
 import type { MilterServer } from '../../protocols/milter/index.js'
 import type { Metrics } from '../metrics.js'
 import type { Logger } from '../log.js'
 import { bare, type MessageRecord } from './record.js'
+import { denialCounter } from '../denials.js'
 
 export function observeMilterServer (server: MilterServer, metrics: Metrics, log: Logger): void {
   server.on('open', () => { metrics.connectionsOpen++; metrics.connectionsTotal++ })
   server.on('close', () => { metrics.connectionsOpen-- })
   server.on('refused', () => { metrics.overloads++ })
+  const denied = denialCounter('milter', metrics, log)
+  server.on('denied', ({ remote }) => { denied(remote) })
   server.on('aborted', () => { metrics.aborted++ })
   server.on('protocolError', ({ reason, remote }) => {
     metrics.errors++
@@ -26,7 +29,10 @@ export function messageReporter (metrics: Metrics, log: Logger): (record: Messag
     if (record.verdict === 'clean') svc.clean++
     if (record.verdict === 'infected') svc.infected++
     if ((['reject', 'discard', 'quarantine'].includes(record.action) && record.threat !== undefined) || record.filter?.stopped === true) { svc.blocked++; metrics.blocks++ }
-    if (record.verdict === 'error' || record.verdict === 'timeout') svc.errors++
+    const failed = record.verdict === 'error' || record.verdict === 'timeout'
+    if (failed) svc.errors++
+    // The line is built only when it is written (a node at level warn logs failures alone).
+    if (!log.isLevelEnabled(failed ? 'warn' : 'info')) return
     const e = record.envelope
     const line = {
       queueId: e.macros.get('i') ?? '',
@@ -41,7 +47,7 @@ export function messageReporter (metrics: Metrics, log: Logger): (record: Messag
       ...(record.filter === undefined ? {} : { filter: record.filter }),
       ms: record.ms,
     }
-    if (record.verdict === 'error' || record.verdict === 'timeout') log.warn(line, 'milter')
+    if (failed) log.warn(line, 'milter')
     else log.info(line, 'milter')
   }
 }

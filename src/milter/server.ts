@@ -3,6 +3,8 @@
 /// content filters), counted in the node's metrics. node.ts calls this; undefined when neither a
 /// TCP port nor a unix socket is set.
 import { MilterServer } from '../../protocols/milter/index.js'
+import { listenerPlacement } from '../../protocols/common/placement.js'
+import { allowPredicate } from '../../config/networks.js'
 import type { ScanService } from '../scan/service.js'
 import type { Metrics } from '../metrics.js'
 import type { Logger } from '../log.js'
@@ -54,7 +56,8 @@ export function milterPolicy (config: ConfigTree['milter'], blockBroken: boolean
 }
 
 export function createMilterServer (config: ConfigTree['milter'], deps: ScanwallMilterDeps): MilterServer | undefined {
-  if (config.port === 0 && config.socket === '' && deps.extraPorts.length === 0) return undefined
+  const placement = listenerPlacement(config.port, config.socket, deps.extraPorts)
+  if (placement === undefined) return undefined
   const report = messageReporter(deps.metrics, deps.log)
   const early = skipCheck(config.skip)
   const beforeScan = busyCheck(config.busy)
@@ -76,16 +79,16 @@ export function createMilterServer (config: ConfigTree['milter'], deps: Scanwall
     filters,
     report: record => { report(record); deps.onMessage?.(record) },
   })
-  const [mainPort, ...others] = config.port === 0 ? deps.extraPorts : [config.port, ...deps.extraPorts]
   const server = new MilterServer({
     host: config.host,
-    port: mainPort,
-    extraPorts: others,
-    socket: config.socket === '' ? undefined : config.socket,
+    ...placement,
     maxConnections: config.maxConnections,
+    admit: allowPredicate(config.allow),
     limits: { maxPacketBytes: config.maxPacketBytes, maxHeaders: config.maxHeaders, maxMessageBytes: config.maxMessageBytes },
     idleTimeoutMs: config.idleTimeoutMs,
     progressMs: config.progressMs,
+    // Without skip lists MAIL FROM has nothing to answer: Postfix is told so, a round trip per message.
+    mailVerdicts: early !== undefined,
     macros,
   }, handler, deps.log)
   observeMilterServer(server, deps.metrics, deps.log)

@@ -14,7 +14,7 @@ import { signatureCount } from '../engine/matcher/build.js'
 import { kernelMemoryFor } from '../engine/matcher/matcher.js'
 import type { WasmMemory } from '../engine/matcher/kernel-memory.js'
 import { Engine } from '../engine/engine.js'
-import { leafMaxBytes, type ScanLimits } from '../engine/budget.js'
+import { defaultLimits, leafMaxBytes, type ScanLimits } from '../engine/budget.js'
 import { loadDb } from '../engine/signatures/cache.js'
 import { loadDbInBackground } from '../updates/background.js'
 import { ScanwallError, errorMessage, type ErrorCode } from '../errors.js'
@@ -85,6 +85,8 @@ export class ScanService {
   readonly #deadlines: DeadlineWatch
   readonly #memory: MemoryBudget
   readonly #cache: VerdictCache | undefined
+  /// The limits a worker would scan under (workers/scan.ts builds the same), for the inline mail scan.
+  readonly #leafLimits: ScanLimits
 
   private constructor (options: ScanServiceOptions, signatures: CompiledDb, metrics: Metrics, log: Logger) {
     this.#options = options
@@ -100,6 +102,7 @@ export class ScanService {
     this.#memory = new MemoryBudget(Math.max(memoryBudgetBytes, options.memoryLimit))
     this.#cache = options.cache === undefined ? undefined : new VerdictCache(options.cache)
     this.#cache?.setScope(this.#cacheScope(signatures))
+    this.#leafLimits = { ...defaultLimits, spoolDir: options.spoolDir, ...options.limits, maxScanMs: options.timeoutMs }
   }
 
   /// What a cached verdict depends on besides the content: the signatures and the limits.
@@ -277,7 +280,7 @@ export class ScanService {
     const leaf = this.#leaf
     if (leaf === undefined || source.kind !== 'memory' || source.size > Math.min(this.#options.inlineMaxBytes ?? 0, leafMaxBytes)) return undefined
     try {
-      return leaf.scanLeaf(new Uint8Array(source.bytes, 0, source.size), 'object')
+      return leaf.scanLeaf(new Uint8Array(source.bytes, 0, source.size), 'object', this.#leafLimits)
     } catch (err) {
       // A matcher fault on the I/O thread must not cost the transaction: the pool gets a try.
       this.#log.warn({ err: errorMessage(err) }, 'inline scan failed; handing the object to the pool')

@@ -44,7 +44,7 @@ describe('milter notifications (real node, SMTP sink as relay)', function () {
   async function send (client: string, sender: string, mail: string): Promise<void> {
     const c = await MilterClient.open({ port })
     c.write(mta.optneg(), mta.connect('c', client), mta.mail(`<${sender}>`), mta.rcpt('<bob@example.net>'), ...messagePackets(mail))
-    await c.replies(3)
+    await c.replies(2) // the negotiation and the verdict: without skip lists MAIL FROM is not answered
     c.close()
   }
 

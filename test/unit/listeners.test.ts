@@ -1,13 +1,15 @@
 /// The listeners the clamd and milter servers share (protocols/common/listeners.ts), over real
 /// loopback and unix sockets: a stale socket file is replaced while a live one is refused
 /// (EADDRINUSE), the socket gets its mode, the allow list and the connection bound close at accept,
-/// and drain by local address ends only the connections made to that address.
+/// and drain by local address ends only the connections made to that address; where a server
+/// listens (placement.ts) from its port, socket and cluster instance ports.
 import assert from 'node:assert/strict'
 import { connect, type Socket } from 'node:net'
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ConnectionListeners, type ListenerOptions, type ServedConnection } from '../../protocols/common/listeners.js'
+import { listenerPlacement } from '../../protocols/common/placement.js'
 
 class Conn implements ServedConnection {
   drained = false
@@ -86,5 +88,19 @@ describe('protocols/common listeners (TCP + unix socket)', () => {
     for (const c of clients) c.destroy()
     await set.close(1000)
     assert.equal(set.connections, 0)
+  })
+})
+
+describe('protocols/common listener placement (clamd and milter servers)', () => {
+  it('puts the configured port first, then the instance ports; port 0 gives the main port to the first instance port', () => {
+    assert.deepEqual(listenerPlacement(3310, '', []), { port: 3310, extraPorts: [], socket: undefined })
+    assert.deepEqual(listenerPlacement(7357, '', [7357, 7358]), { port: 7357, extraPorts: [7357, 7358], socket: undefined })
+    assert.deepEqual(listenerPlacement(0, '', [7400, 7401]), { port: 7400, extraPorts: [7401], socket: undefined })
+  })
+
+  it('takes a unix socket alone (no TCP listener) and builds nothing when there is nowhere to listen', () => {
+    assert.deepEqual(listenerPlacement(0, '/run/scanwall/milter.sock', []), { port: undefined, extraPorts: [], socket: '/run/scanwall/milter.sock' })
+    assert.deepEqual(listenerPlacement(3310, '/run/clamd.sock', []), { port: 3310, extraPorts: [], socket: '/run/clamd.sock' })
+    assert.equal(listenerPlacement(0, '', []), undefined)
   })
 })

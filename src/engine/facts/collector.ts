@@ -40,6 +40,9 @@ export class ZipFacts {
   }
 }
 
+/// Whether a container's child of this name is VBA (a module or an OOXML project).
+export function macroChild (name: string): boolean { return vbaModule.test(name) || vbaProject.test(name) }
+
 export class FactsCollector {
   readonly #types: FileType[] = []
   readonly #code: CodeFact[] = []
@@ -70,7 +73,7 @@ export class FactsCollector {
 
   /// A container's child, before it is walked.
   child (name: string): void {
-    if (vbaModule.test(name) || vbaProject.test(name)) this.#macros = true
+    if (macroChild(name)) this.#macros = true
   }
 
   /// A zip finished walking: a Java archive becomes a code fact.

@@ -68,4 +68,17 @@ describe('file type detection from content', function () {
     assert.equal(detect(Buffer.from([0x00, 0x01, 0x02, 0x03, 0xfe, 0xfd, 0x10, 0x11])), 'unknown')
     assert.equal(detect(Buffer.alloc(0)), 'unknown')
   })
+
+  it('calls text what has control bytes in fewer than 1 % of its head, and tells text kinds by their marks', () => {
+    const prose = Buffer.from('plain words on a line, tab\tand escape \x1b are text\r\n'.repeat(80).slice(0, 4000), 'latin1')
+    const sprinkled = (n: number): Buffer => { const b = Buffer.from(prose); for (let i = 0; i < n; i++) b[100 + i * 37] = 0x01; return b }
+    assert.equal(detect(prose), 'text')
+    assert.equal(detect(sprinkled(39)), 'text', '39 control bytes in 4000: under 1 %')
+    assert.equal(detect(sprinkled(40)), 'unknown', '40 in 4000: 1 %')
+    assert.equal(detect(Buffer.from('x'.repeat(5000) + '\x01')), 'text', 'past the 4 KiB head')
+    assert.equal(detect(Buffer.from('see <p>the begin 644 notes</p>')), 'html')
+    assert.equal(detect(Buffer.from('a < b, and begin later\nbegin 644 file.bin\nM\nend\n')), 'uuencode')
+    assert.equal(detect(Buffer.from('no markup here, only 1 < 2 and begin 644 mid-line\n')), 'text')
+    assert.equal(detect(Buffer.from('=ybegin line=128 size=5 name=a.bin\n')), 'yenc')
+  })
 })

@@ -1,8 +1,9 @@
 /// The milter server over real loopback sockets with a test handler that records what it is given:
-/// negotiation (the steps and actions taken, the macros asked), no replies where none are due, the
-/// message rebuilt byte for byte, several messages per connection, early verdicts at MAIL FROM,
-/// modifications the MTA did not grant left out, progress while a verdict takes long, the limits,
-/// a malformed packet closing only its own connection, drain, and the unix socket.
+/// negotiation (the steps and actions taken, the macros asked, MAIL FROM freed when the handler
+/// gives no verdict there), no replies where none are due, the message rebuilt byte for byte,
+/// several messages per connection, early verdicts at MAIL FROM, modifications the MTA did not
+/// grant left out, progress while a verdict takes long, the limits, a malformed packet closing only
+/// its own connection, drain, and the unix socket.
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -68,6 +69,25 @@ describe('milter connection', function () {
     assert.equal(seen.envelope.macros.get('i'), 'Q1')
     assert.equal(seen.envelope.macros.get('j'), 'mx')
     client.close()
+  })
+
+  it('with no verdicts at MAIL FROM (mailVerdicts false) frees MAIL FROM too: only the end is answered, and mail() is not asked', async () => {
+    const handler = new TestHandler()
+    handler.early = { kind: 'reject' } // never asked: the message goes on to its end
+    const s = await start(handler, { mailVerdicts: false })
+    server = s.server
+    const client = await MilterClient.open({ port: s.port })
+    client.write(...envelope(), ...messagePackets(message))
+    const replies = await client.replies(2)
+    assert.deepEqual(replies.map(show), ['O version=6 actions=0x31 steps=0x1cf380 0="j {client_addr}" 5="i"', 'a'])
+    assert.equal(handler.seen[0]?.bytes.toString('latin1'), message)
+    // An MTA that does not grant NR_MAIL still gets its answer to MAIL FROM.
+    handler.early = undefined
+    const older = await MilterClient.open({ port: s.port })
+    older.write(mta.optneg({ version: 6, actions: 0x1ff, steps: 0x1fffff & ~0x4000 }), mta.connect('c', '192.0.2.1'), mta.mail('<a@b>'), ...messagePackets(message))
+    assert.deepEqual((await older.replies(3)).map(show).slice(1), ['c', 'a'])
+    client.close()
+    older.close()
   })
 
   it('answers every step when the MTA grants no no-reply flags, and adds the leading space itself', async () => {
