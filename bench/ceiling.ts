@@ -4,7 +4,7 @@
 /// `clamdscan --multiscan` and a freshly started clamd (empty cache), in the same run; and the ICAP
 /// path as a fraction of ../shared/peers/null-icap.js (a server that reads each body and answers
 /// 204 without scanning) at 4 KiB, 64 KiB and 1 MiB, c=8, alternating who goes first. Returns a
-/// markdown table. `node dist/bench/ceiling.js [--quick]` runs it alone; `--null-only [--sizes 4k,64k]
+/// markdown table. `node dist/bench/ceiling.js [--quick] [--only cache,repeat,jobs,null]` runs it (or some cells) alone; `--null-only [--sizes 4k,64k]
 /// [--reps N] [--seconds N]` runs only the null-icap.js fractions (the small-object cells, issue #11 item 6).
 import { execFile } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
@@ -15,9 +15,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { pino } from 'pino'
 import { ScanService } from '../src/scan/service.js'
-import { releaseSource, type BodySource } from '../src/scan/body.js'
+import { releaseSource } from '../src/scan/body.js'
 import { Metrics } from '../src/metrics.js'
 import { Clamd, timed } from './clamav-peer.js'
+import { cacheCost, median, type CacheCost } from './cache-cost.js'
 import { load } from './machine.js'
 import { runBenchIcap, type IcapTarget } from './bench-icap.js'
 import { startScanwallNode, cliMain } from '../test/helpers/scanwall-node.js'
@@ -27,7 +28,7 @@ import { freePort, waitForPort } from '../test/helpers/ports.js'
 const run = promisify(execFile)
 const peers = fileURLToPath(new URL('../../../shared/peers/', import.meta.url))
 
-export interface CeilingBenchOptions { readonly quick?: boolean }
+export interface CeilingBenchOptions { readonly quick?: boolean, readonly cells?: readonly CeilingCell[] | undefined }
 
 /// The null-icap.js part alone: which sizes, how many pairs of how many seconds.
 export interface NullOnlyOptions { readonly sizes: readonly string[], readonly reps: number, readonly seconds: number }
@@ -39,36 +40,7 @@ function fractionRows (fractions: Map<string, number[]>): string[] {
     `| ICAP RESPMOD ${size} c=8: Scanwall req/s ÷ null-icap.js req/s (median of ${values.length} pairs) | | | **${median(values).toFixed(2)}** (${Math.min(...values).toFixed(2)}..${Math.max(...values).toFixed(2)}; target ${nullTargets[size] ?? '-'}) |`)
 }
 
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? 0
-const cpuMs = (): number => { const c = process.cpuUsage(); return (c.user + c.system) / 1000 }
 const never = new AbortController().signal
-
-async function memoryBody (service: ScanService, bytes: Uint8Array): Promise<BodySource> {
-  const sink = service.openSink(bytes.length)
-  await sink.write(bytes)
-  return await sink.finish()
-}
-
-/// Cache on ('bench') against off ('nocache', in disabledServices) in one service: batches of unique
-/// 1 MiB bodies, two in flight, CPU time of this process (all threads) per body, batches alternating.
-/// The cost is the median of the back-to-back pairs' ratios (many small pairs: the machine's load
-/// drifts less within one pair than across a few large batches; 16 pairs of 12 bodies gave +6.9 %
-/// for a lookup that costs a 768-byte fingerprint, 8-26 µs of a ~13 ms scan).
-async function cacheCost (service: ScanService, reps: number, perBatch: number): Promise<{ on: number, off: number, cost: number }> {
-  const on: number[] = []
-  const off: number[] = []
-  for (let rep = 0; rep < reps; rep++) {
-    for (const name of rep % 2 === 0 ? ['bench', 'nocache'] : ['nocache', 'bench']) {
-      const bodies = await Promise.all(Array.from({ length: perBatch }, async () => await memoryBody(service, randomBytes(1 << 20))))
-      const before = cpuMs()
-      for (let i = 0; i < bodies.length; i += 2) {
-        await Promise.all(bodies.slice(i, i + 2).map(async body => await service.scan(body, { service: name }, never)))
-      }
-      ;(name === 'bench' ? on : off).push((cpuMs() - before) / perBatch)
-    }
-  }
-  return { on: median(on), off: median(off), cost: median(on.map((x, i) => x / (off[i] ?? x) - 1)) }
-}
 
 /// A 16 MiB body (spooled): its first scan against its answers from the cache (third sighting on).
 /// Each sighting arrives through its own sink, as each ICAP or clamd request does (the sink hashes
@@ -141,31 +113,48 @@ async function nullFractions (root: string, dbDir: string, sizes: readonly strin
   }
 }
 
+/// The cells runCeilingBench can run (`--only cache,repeat,jobs,null`); all by default.
+export const ceilingCells = ['cache', 'repeat', 'jobs', 'null'] as const
+export type CeilingCell = typeof ceilingCells[number]
+
+function cacheRow (cost: CacheCost): string {
+  const pct = (x: number): string => `${(100 * x).toFixed(1)} %`
+  return `| unique 1 MiB bodies: CPU per body, cache on / off (process, all threads; one body at a time, on/off alternating body by body, ${cost.pairs} pairs; cost: median of the paired ratios, 95 % CI) | ${cost.onMs.toFixed(2)} ms | ${cost.offMs.toFixed(2)} ms off; the cache's own work, VerdictCache.lookup() alone: ${cost.lookupUs.toFixed(1)} µs per body | **${pct(cost.cost)}** (${pct(cost.low)}..${pct(cost.high)}; target < 3 %) |`
+}
+
 export async function runCeilingBench (options: CeilingBenchOptions = {}): Promise<string> {
   const quick = options.quick === true
+  const cells = new Set<CeilingCell>(options.cells ?? ceilingCells)
   const root = mkdtempSync(join(tmpdir(), 'scanwall-ceiling-bench-'))
   try {
     const dbDir = join(root, 'db')
     await run('python3', [join(peers, 'gen-db.py'), dbDir, '--seed', '20240601', '--hdb', '100000', '--ndb', '20000'])
     const rows = ['| cell | Scanwall | other | result (target) |', '|---|---:|---:|---|']
     const spool = join(root, 'spool')
-    const cache = { maxEntries: 65_536, maxBytes: 16 << 20, minBytes: 16 << 10, disabledServices: ['nocache'] }
-    const service = await ScanService.start({ workers: 2, maxQueue: 64, workerMaxOldGenMb: 512, memoryLimit: 2 << 20, spoolDir: spool, timeoutMs: 120_000, signaturesDir: dbDir, inlineMaxBytes: 16 << 10, cache }, new Metrics(), pino({ level: 'silent' }))
-    try {
-      const cost = await cacheCost(service, quick ? 4 : 48, 4)
-      rows.push(`| unique 1 MiB bodies: CPU per body, cache on / off (process, all threads; cost: median of the paired ratios) | ${cost.on.toFixed(2)} ms | ${cost.off.toFixed(2)} ms | **${(100 * cost.cost).toFixed(1)} %** (target < 3 %) |`)
-      const repeat = await repeatRatio(service, spool, quick ? 3 : 9)
-      rows.push(`| repeated 16 MiB body (spooled): first scan / answer from the cache (wall, median) | ${repeat.hitMs.toFixed(1)} ms | ${repeat.firstMs.toFixed(0)} ms first (${repeat.secondMs.toFixed(0)} ms second: hashed while spooled, scanned; spooling ${repeat.spoolFirstMs.toFixed(0)} ms first, ${repeat.spoolHitMs.toFixed(0)} ms hashed) | **${(repeat.firstMs / repeat.hitMs).toFixed(1)}x** (target ≥ 20x) |`)
-    } finally {
-      await service.close()
+    if (cells.has('cache') || cells.has('repeat')) {
+      const cache = { maxEntries: 65_536, maxBytes: 16 << 20, minBytes: 16 << 10, disabledServices: ['nocache'] }
+      const service = await ScanService.start({ workers: 2, maxQueue: 64, workerMaxOldGenMb: 512, memoryLimit: 2 << 20, spoolDir: spool, timeoutMs: 120_000, signaturesDir: dbDir, inlineMaxBytes: 16 << 10, cache }, new Metrics(), pino({ level: 'silent' }))
+      try {
+        if (cells.has('cache')) rows.push(cacheRow(await cacheCost(service, quick ? 40 : 400, cache)))
+        if (cells.has('repeat')) {
+          const repeat = await repeatRatio(service, spool, quick ? 3 : 9)
+          rows.push(`| repeated 16 MiB body (spooled): first scan / answer from the cache (wall, median) | ${repeat.hitMs.toFixed(1)} ms | ${repeat.firstMs.toFixed(0)} ms first (${repeat.secondMs.toFixed(0)} ms second: hashed while spooled, scanned; spooling ${repeat.spoolFirstMs.toFixed(0)} ms first, ${repeat.spoolHitMs.toFixed(0)} ms hashed) | **${(repeat.firstMs / repeat.hitMs).toFixed(1)}x** (target ≥ 20x) |`)
+        }
+      } finally {
+        await service.close()
+      }
     }
-    const state = join(root, 'peers')
-    await run('python3', [join(peers, 'make-corpus.py'), state, '--seed', '7', '--mb', quick ? '32' : '200'], { maxBuffer: 1 << 24 })
-    const jobs = await jobsAgainstMultiscan(root, dbDir, join(state, 'corpus'))
-    const mbs = (ms: number): string => `${(jobs.bytes / 1e6 / (ms / 1000)).toFixed(1)} MB/s`
-    rows.push(`| \`scanwall scan --jobs 2\` (start-up included) vs \`clamdscan --multiscan\`, fresh clamd, peers' corpus ${(jobs.bytes / 1e6).toFixed(0)} MB | ${(jobs.oursMs / 1000).toFixed(2)} s, ${mbs(jobs.oursMs)} | ${(jobs.theirsMs / 1000).toFixed(2)} s, ${mbs(jobs.theirsMs)} | **${(jobs.theirsMs / jobs.oursMs).toFixed(1)}x** (target ≥ 10x) |`)
-    const fractions = await nullFractions(root, dbDir, Object.keys(nullTargets), quick ? 1 : 3, quick ? 1 : 3)
-    rows.push(...fractionRows(fractions))
+    if (cells.has('jobs')) {
+      const state = join(root, 'peers')
+      await run('python3', [join(peers, 'make-corpus.py'), state, '--seed', '7', '--mb', quick ? '32' : '200'], { maxBuffer: 1 << 24 })
+      const jobs = await jobsAgainstMultiscan(root, dbDir, join(state, 'corpus'))
+      const mbs = (ms: number): string => `${(jobs.bytes / 1e6 / (ms / 1000)).toFixed(1)} MB/s`
+      rows.push(`| \`scanwall scan --jobs 2\` (start-up included) vs \`clamdscan --multiscan\`, fresh clamd, peers' corpus ${(jobs.bytes / 1e6).toFixed(0)} MB | ${(jobs.oursMs / 1000).toFixed(2)} s, ${mbs(jobs.oursMs)} | ${(jobs.theirsMs / 1000).toFixed(2)} s, ${mbs(jobs.theirsMs)} | **${(jobs.theirsMs / jobs.oursMs).toFixed(1)}x** (target ≥ 10x) |`)
+    }
+    if (cells.has('null')) {
+      const fractions = await nullFractions(root, dbDir, Object.keys(nullTargets), quick ? 1 : 3, quick ? 1 : 3)
+      rows.push(...fractionRows(fractions))
+    }
     return ['### Issue #11: verdict cache, `scanwall scan --jobs`, the ICAP ceiling (peer-scale DB: 100k hdb + 20k ndb)', '', ...rows].join('\n')
   } finally {
     rmSync(root, { recursive: true, force: true })
@@ -185,12 +174,21 @@ export async function runNullOnly (options: NullOnlyOptions): Promise<string> {
   }
 }
 
+/// `--only cache,jobs`: those cells alone (a bad name is refused, naming the valid ones).
+function cellsOf (only: string | undefined): CeilingCell[] | undefined {
+  if (only === undefined) return undefined
+  const names = only.split(',')
+  const bad = names.filter(n => !(ceilingCells as readonly string[]).includes(n))
+  if (bad.length > 0) throw new Error(`--only: unknown cell(s) ${bad.join(', ')}; cells: ${ceilingCells.join(', ')}`)
+  return names as CeilingCell[]
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const args = process.argv.slice(2)
   const value = (name: string): string | undefined => { const at = args.indexOf(name); return at >= 0 ? args[at + 1] : undefined }
   const job = args.includes('--null-only')
     ? runNullOnly({ sizes: (value('--sizes') ?? '4k,64k,1m').split(','), reps: Number(value('--reps') ?? 3), seconds: Number(value('--seconds') ?? 3) })
-    : runCeilingBench({ quick: args.includes('--quick') })
+    : runCeilingBench({ quick: args.includes('--quick'), cells: cellsOf(value('--only')) })
   job.then(md => { process.stdout.write(`${md}\n`) }, (err: unknown) => {
     process.stderr.write(`ceiling bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)
     process.exitCode = 1

@@ -1,7 +1,6 @@
 /// The convict schema: the only place where configuration keys, defaults and environment names live.
 /// node.ts validates it once and hands typed slices down; no other module reads the environment.
 import { cpus, homedir, hostname, tmpdir } from 'node:os'
-import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import { snmpUsers, snmpTrapTargets, enterpriseOid, type SnmpUserConfig, type SnmpTrapTargetConfig } from './snmp.js'
 import { parseInstances } from './cluster.js'
@@ -11,20 +10,18 @@ import { networkListFormat } from './networks.js'
 import { busyWindows, smtpReply } from './milter.js'
 import { parseProfiles, parseServiceProfiles, type ProfileSpec } from './policy.js'
 import { contentRules, dnsServers, dnsblZones, spamLists, spamProfiles } from './spam.js'
+import { bundledSignaturesDir, signaturesCacheDir } from './paths.js'
 
 /// Who may connect to a listener by default: loopback and the private networks (RFC 1918, IPv6
 /// unique-local and link-local). A node bound to every interface, or a cluster VIP, then still
 /// refuses clients from the internet; list networks (or "0.0.0.0/0", "::/0") to change it.
 export const privateNetworks = ['127.0.0.0/8', '::1', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7', 'fe80::/10']
 
-/// The signatures bundled with the package (EICAR and friends): a node starts with them by default.
-export const bundledSignaturesDir = fileURLToPath(new URL('../../signatures', import.meta.url))
-/// Scanwall's own cache directory (compiled DBs, fetched updates): /var/cache/scanwall for a
-/// system service (root), ~/.cache/scanwall otherwise. Never a signature directory.
+/// The bundled signatures and Scanwall's cache directory (config/paths.ts).
+export { bundledSignaturesDir, signaturesCacheDir }
 /// The console's users, tokens and certificate: /var/lib/scanwall/console for root, else
 /// ~/.local/state/scanwall/console.
 export const consoleStateDir = process.getuid?.() === 0 ? '/var/lib/scanwall/console' : join(homedir() === '' ? tmpdir() : homedir(), '.local', 'state', 'scanwall', 'console')
-export const signaturesCacheDir = process.getuid?.() === 0 ? '/var/cache/scanwall' : join(homedir() === '' ? tmpdir() : homedir(), '.cache', 'scanwall')
 
 const port = formats.listenPort
 const positiveInt = formats.intMin1

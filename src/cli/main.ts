@@ -6,7 +6,7 @@
 /// (the ICAP server, the cluster, SQLite, the update client) cost `scanwall scan` about 0.35 s of
 /// CPU at every start.
 import { UsageError } from './args.js'
-import { isConfigError } from '../../config/load.js'
+import { isConfigError } from '../../config/errors.js'
 import { isScanwallError } from '../errors.js'
 
 interface Command { readonly about: string, readonly run: (args: string[]) => Promise<number> }

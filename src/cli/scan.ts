@@ -3,20 +3,27 @@
 /// exit 0 when clean, 1 when something was found, 2 when an error occurred and nothing was. Files go
 /// through the same worker pool as a node's scans (`--jobs` workers, default one per CPU), as
 /// `clamdscan --multiscan` hands files to clamd's threads; each worker reads its file by path, and
-/// the lines come out in the order of the walk, whatever order the workers finish in.
+/// the lines come out in the order of the walk, whatever order the workers finish in. Printing in
+/// walk order does not hold the workers back: scans start as workers free up (Slots), and finished
+/// lines wait for the ones before them (up to `aheadLines`).
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pino } from 'pino'
-import { bundledSignaturesDir, signaturesCacheDir } from '../../config/schema.js'
+import { bundledSignaturesDir, signaturesCacheDir } from '../../config/paths.js'
 import { defaultLimits } from '../engine/budget.js'
 import type { Verdict } from '../engine/verdict.js'
 import { ScanService } from '../scan/service.js'
 import { Metrics } from '../metrics.js'
 import { errorMessage } from '../errors.js'
+import type { Logger } from '../log.js'
 import { UsageError, usage, withOptions, type CommandSpec, type Parsed } from './args.js'
 
 interface Tally { dirs: number, files: number, infected: number, errors: number, bytesRead: number, bytesScanned: number }
+
+/// The command's output is its lines; the scan service's log (worker trouble) goes nowhere, as with
+/// pino at level silent, without loading pino (~50 ms of CPU at every start).
+const ignore = (): void => {}
+const silentLog = { info: ignore, warn: ignore, error: ignore, debug: ignore, trace: ignore, fatal: ignore } as unknown as Logger
 
 const mb = (n: number): string => (n / (1024 * 1024)).toFixed(2)
 
@@ -24,9 +31,37 @@ const mb = (n: number): string => (n / (1024 * 1024)).toFixed(2)
 /// is done. Wrapped, since an async generator would await a promise it yields (one scan at a time).
 interface Pending { readonly line: Promise<() => string> }
 
+/// Scans in flight at once, the rest waiting in walk order: each waiter gets the next free slot.
+class Slots {
+  #free: number
+  readonly #waiting: Array<() => void> = []
+  constructor (count: number) { this.#free = count }
+  async take (): Promise<void> {
+    if (this.#free > 0) { this.#free--; return }
+    await new Promise<void>(resolve => { this.#waiting.push(resolve) })
+  }
+
+  give (): void {
+    const next = this.#waiting.shift()
+    if (next !== undefined) next()
+    else this.#free++
+  }
+}
+
+/// One file through the service once a slot is free.
+async function scanFile (service: ScanService, slots: Slots, path: string, size: number): Promise<Verdict> {
+  await slots.take()
+  try {
+    return (await service.scan({ kind: 'file', path, size }, { service: 'cli' }, new AbortController().signal)).verdict
+  } finally {
+    slots.give()
+  }
+}
+
 /// Walks `path` in sorted order and yields, per file or error, the function that tallies it and
-/// gives its line; scans start as the walk reaches them (the caller bounds how many are open).
-async function * walk (service: ScanService, path: string, tally: Tally): AsyncGenerator<Pending> {
+/// gives its line; each file's scan is queued as the walk reaches it (the caller bounds how far
+/// ahead the walk runs).
+async function * walk (service: ScanService, slots: Slots, path: string, tally: Tally): AsyncGenerator<Pending> {
   let info
   try {
     info = await stat(path)
@@ -44,12 +79,12 @@ async function * walk (service: ScanService, path: string, tally: Tally): AsyncG
       yield { line: Promise.resolve(() => { tally.errors++; return `${path}: ${errorMessage(err)} ERROR` }) }
       return
     }
-    for (const name of names) yield * walk(service, join(path, name), tally)
+    for (const name of names) yield * walk(service, slots, join(path, name), tally)
     return
   }
   if (!info.isFile()) return
   const size = info.size
-  yield { line: service.scan({ kind: 'file', path, size }, { service: 'cli' }, new AbortController().signal).then(({ verdict }) => () => line(path, size, verdict, tally)) }
+  yield { line: scanFile(service, slots, path, size).then(verdict => () => line(path, size, verdict, tally)) }
 }
 
 function line (path: string, size: number, verdict: Verdict, tally: Tally): string {
@@ -83,8 +118,13 @@ export async function runScan (args: string[]): Promise<number> {
   return await withOptions(spec, args, scanCommand)
 }
 
-/// Files kept open per worker: one scanning, one queued, so a worker never waits for the walk.
+/// Files handed to the pool per worker: one scanning, one queued, so a worker never waits for the
+/// walk or the hand-off.
 const openPerWorker = 2
+/// Lines the walk may run ahead of the first unprinted one. Bounding the open files by the
+/// unprinted lines (as before) could make a worker idle behind a large file whose line had to come
+/// first: with 4 open files, the other worker finished its 3 and waited for it.
+const aheadLines = 1024
 
 function jobsOf (value: string | undefined): number {
   if (value === undefined) return availableParallelism()
@@ -110,7 +150,7 @@ async function scanCommand ({ values, positionals }: Parsed<typeof spec.options>
       signaturesDir: values.db ?? bundledSignaturesDir,
       signaturesLenient: values.lenient === true,
       signaturesCacheDir,
-    }, new Metrics(), pino({ level: 'silent' }))
+    }, new Metrics(), silentLog)
   } catch (err) {
     await rm(spoolDir, { recursive: true, force: true })
     process.stderr.write(`scanwall scan: ${errorMessage(err)}\n`)
@@ -119,10 +159,11 @@ async function scanCommand ({ values, positionals }: Parsed<typeof spec.options>
   const tally: Tally = { dirs: 0, files: 0, infected: 0, errors: 0, bytesRead: 0, bytesScanned: 0 }
   try {
     const open: Pending[] = []
+    const slots = new Slots(jobs * openPerWorker)
     for (const path of positionals.length > 0 ? positionals : ['.']) {
-      for await (const pending of walk(service, path, tally)) {
+      for await (const pending of walk(service, slots, path, tally)) {
         open.push(pending)
-        while (open.length >= jobs * openPerWorker) out((await open.shift()!.line)())
+        while (open.length >= aheadLines) out((await open.shift()!.line)())
       }
     }
     for (const pending of open) out((await pending.line)())

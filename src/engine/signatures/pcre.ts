@@ -9,9 +9,17 @@
 /// e (confine the match to offset..offset+maxshift), i s m (as PCRE), A (anchored at the search
 /// start), E (`$` only at the end: RE2's default), U (ungreedy: RE2's `(?U)`); x (extended) is
 /// unsupported.
-import { RE2JS } from 're2js'
+/// re2js is loaded on first use (a synchronous require of its CommonJS build): importing it cost
+/// every thread that imports the matcher ~40 ms of CPU at start (each scan worker, and `scanwall
+/// scan`'s start-up), and only a DB with PCRE subsignatures ever needs it.
+import { createRequire } from 'node:module'
+import type * as Re2Module from 're2js'
+import type { RE2JS } from 're2js'
 import { parseOffset, anyOffset, type Offset } from './offset.js'
 import type { PcreSub } from './types.js'
+
+let re2: typeof Re2Module | undefined
+const re2js = (): typeof RE2JS => (re2 ??= createRequire(import.meta.url)('re2js') as typeof Re2Module).RE2JS
 
 const pcreShape = /^([^/]*)\/(.+)\/([a-zA-Z]*)$/s
 
@@ -43,6 +51,7 @@ export function parsePcre (text: string): PcreSub | string {
 
 /// The RE2 program of a subsignature, or the reason RE2 cannot run it (`unsupported:…`).
 export function compilePcre (sub: PcreSub): RE2JS | string {
+  const RE2JS = re2js()
   let flags = 0
   if (sub.flags.includes('i')) flags |= RE2JS.CASE_INSENSITIVE
   if (sub.flags.includes('s')) flags |= RE2JS.DOTALL
