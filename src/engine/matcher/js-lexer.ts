@@ -49,8 +49,17 @@ const keywords = new Set(('break case catch continue default delete do else fina
   'const class double boolean native char float private abstract protected public long super export extends throws byte ' +
   'static import implements package volatile goto short synchronized').split(' '))
 
-/// The operators, longest first (ClamAV's operator table).
-const operators = new Set('= + === >>> !== << <= == >= >> || -- != && ++ *= /= %= += -= <<= >>= >>>= &= ^= |= & : / ! > < - * | % ? ~ ^'.split(' '))
+/// The operators (ClamAV's operator table), by length, keyed by their bytes as a little-endian number.
+const OPERATORS = '= + === >>> !== << <= == >= >> || -- != && ++ *= /= %= += -= <<= >>= >>>= &= ^= |= & : / ! > < - * | % ? ~ ^'.split(' ')
+const operatorsByLength: Array<Map<number, string>> = [0, 1, 2, 3, 4].map(len => new Map(OPERATORS.filter(o => o.length === len)
+  .map(o => [Array.from(o).reduceRight((k, ch) => k * 256 + ch.charCodeAt(0), 0), o])))
+/// Short runs of bytes as a string, without an intermediate array.
+const latin1 = (b: Uint8Array | number[]): string => {
+  if (b.length <= 4096) return String.fromCharCode.apply(null, b as number[])
+  let s = ''
+  for (let i = 0; i < b.length; i += 4096) s += String.fromCharCode.apply(null, b.slice(i, i + 4096) as number[])
+  return s
+}
 
 const hexValue = (c: number): number => c >= 0x30 && c <= 0x39 ? c - 0x30 : (c | 0x20) >= 0x61 && (c | 0x20) <= 0x66 ? (c | 0x20) - 0x57 : -1
 const LONG_MAX = (1n << 63n) - 1n
@@ -157,13 +166,18 @@ export class JsLexer {
 
   #operator (): Tok {
     const input = this.#in
-    for (let len = Math.min(5, this.#end - this.#pos); len > 0; len--) {
-      const s = String.fromCharCode(...input.subarray(this.#pos, this.#pos + len))
-      if (operators.has(s)) {
+    const at = this.#pos
+    const max = Math.min(4, this.#end - at) // no operator is longer than 4 bytes
+    let key = 0
+    for (let k = max - 1; k >= 0; k--) key = key * 256 + input[at + k]!
+    for (let len = max; len > 0; len--) {
+      const s = operatorsByLength[len]!.get(key)
+      if (s !== undefined) {
         this.#pos += len
         this.text = s
         return s === '+' ? Tok.Plus : Tok.Other
       }
+      key %= 2 ** (8 * (len - 1))
     }
     this.#pos++ // not reached: every operator byte is an operator of its own
     this.text = ''
@@ -177,6 +191,13 @@ export class JsLexer {
     for (let i = start; i < this.#end; i++) {
       if (input[i] === quote && !(i > start && input[i - 1] === 0x5c)) { close = i; break }
     }
+    if (close >= 0 && this.#buf.length === 0 && this.#plain(start, close)) {
+      // The common case: a whole string without escapes in the piece, read straight from it.
+      this.#pos = close + 1
+      this.#state = State.Initial
+      this.text = latin1(input.subarray(start, close))
+      return Tok.Str
+    }
     this.#appendNormalised(start, close >= 0 ? close : this.#end)
     if (close < 0) {
       this.#pos = this.#end
@@ -187,6 +208,13 @@ export class JsLexer {
     this.#state = State.Initial
     this.text = this.#take()
     return Tok.Str
+  }
+
+  /// Whether in[from, to) holds no backslash and no NUL (then it needs no decoding).
+  #plain (from: number, to: number): boolean {
+    const input = this.#in
+    for (let i = from; i < to; i++) if (input[i] === 0x5c || input[i] === 0) return false
+    return true
   }
 
   /// A string's bytes with JavaScript escapes decoded as libclamav's cli_textbuffer_append_normalize does.
@@ -223,9 +251,7 @@ export class JsLexer {
   }
 
   #take (): string {
-    let s = ''
-    const b = this.#buf
-    for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode(...b.slice(i, i + 8192))
+    const s = latin1(this.#buf)
     this.#buf = []
     return s
   }
@@ -260,6 +286,16 @@ export class JsLexer {
     const input = this.#in
     const b = this.#buf
     this.#state = State.Initial
+    // The common case: a plain identifier inside the piece, read straight from it.
+    if (b.length === 0) {
+      const start = this.#pos
+      let i = start
+      while (i < this.#end && idClass[input[i]!] === C.Id) i++
+      if (i < this.#end && input[i] !== 0x5c) {
+        this.#pos = i
+        return this.#word(latin1(input.subarray(start, i)))
+      }
+    }
     while (this.#pos < this.#end) {
       const c = input[this.#pos++]!
       const k = idClass[c]
@@ -269,11 +305,15 @@ export class JsLexer {
         if (this.#pos === this.#end) this.#pos++
       }
       this.#pos--
-      this.text = this.#take()
-      if (keywords.has(this.text)) return this.text === 'var' ? Tok.Var : this.text === 'function' ? Tok.Function : Tok.Other
-      return Tok.Ident
+      return this.#word(this.#take())
     }
     this.#state = State.Identifier
     return Tok.End
+  }
+
+  #word (text: string): Tok {
+    this.text = text
+    if (keywords.has(text)) return text === 'var' ? Tok.Var : text === 'function' ? Tok.Function : Tok.Other
+    return Tok.Ident
   }
 }
