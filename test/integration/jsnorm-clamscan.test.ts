@@ -6,7 +6,6 @@
 /// target 0, an ldb) is run by `scanwall scan` and by clamscan over the same pages with near misses,
 /// and both must report the same detection per file. The agreement table is printed.
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,18 +13,10 @@ import { normalisePage, type PageForms } from '../../src/engine/matcher/html-pas
 import { clamscanForms, type ClamscanForms } from '../helpers/clamscan-forms.js'
 import { encodedPages, handWritten, randomScripts, screncEncode } from '../helpers/js-pages.js'
 import { requireProgram } from '../helpers/peers.js'
+import { detections } from '../helpers/clamscan.js'
 
 const cli = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.js')
 const h = (s: string): string => Buffer.from(s, 'latin1').toString('hex')
-
-/// Detections per file name from clamscan-style output (`.UNOFFICIAL` dropped).
-function detections (cmd: string, args: string[]): Map<string, string> {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 24 })
-  if (r.status !== 0 && r.status !== 1) throw new Error(`${cmd} exited ${String(r.status)}: ${r.stderr}`)
-  const out = new Map<string, string>()
-  for (const m of r.stdout.matchAll(/^.*\/([^/\n]+): (\S+?)(?:\.UNOFFICIAL)? FOUND$/gm)) out.set(m[1] ?? '', m[2] ?? '')
-  return out
-}
 
 /// Signatures that match only normalised script text, and the pages built to show each (yes) or
 /// miss it by one detail (no).
