@@ -9,6 +9,10 @@ import { upxElf, upxPe } from '../helpers/upx-writer.js'
 import type { LayoutName } from './layout.js'
 import { lzop } from '../helpers/format-writers.js'
 import { binhex, chmUncompressed, filler, rarStored, sis, twoMember, twoMessageMbox, twoPartMail, uuencoded } from './seed-tools.js'
+import { encodedPages, handWritten } from '../helpers/js-pages.js'
+
+/// The JavaScript normaliser's test pages (scripts of every kind it decodes) as one HTML seed head.
+const scriptsPage = (): Buffer => Buffer.from([...handWritten.slice(0, 10), ...encodedPages().slice(0, 2)].map(([, page]) => page).join(''), 'latin1')
 
 export interface EngineSeed {
   readonly format: FileType
@@ -98,6 +102,8 @@ const specs: readonly Spec[] = [
   { format: 'pdf', variant: 'PDF ASCIIHex+Flate', build: fromBuilder('PDF (ASCIIHex+Flate)'), layout: 'pdf', protect: fixedAt(9), keeps: compressed },
   { format: 'rtf', variant: 'RTF objdata Package', build: fromBuilder('RTF (objdata Package)'), layout: 'none', protect: after('482b482a'), keeps: true },
   { format: 'html', variant: 'HTML data: URI', build: fromBuilder('HTML (data: URI)'), layout: 'none', protect: after(`${b64Tail}"`), keeps: true },
+  // Scripts for the JavaScript normaliser (plain, packed, unescape/eval, JScript.Encode) before the data: URI.
+  { format: 'html', variant: 'HTML scripts + data: URI', build: () => Buffer.concat([scriptsPage(), fromBuilder('HTML (data: URI)')()]), layout: 'none', protect: after(`${b64Tail}"`), keeps: true },
   { format: 'tnef', variant: 'TNEF', build: fromBuilder('TNEF'), layout: 'tnef', protect: afterRaw, keeps: true },
   { format: 'sis', variant: 'SIS stored', build: () => sis(eicar), layout: 'sis', protect: afterRaw, keeps: true },
   { format: 'lzh', variant: 'lzh -lh1- (jLHA)', build: fromBuilder('lzh (-lh1-, jLHA)'), layout: 'none', protect: fixedAt(22), keeps: compressed },

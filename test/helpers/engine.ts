@@ -15,9 +15,15 @@ import type { Verdict } from '../../src/engine/verdict.js'
 /// An engine whose only signature is the MD5 of `sample` (name `name`): it detects the sample only
 /// when a format handler extracted it byte-exactly.
 export async function hashOnlyEngine (sample: Uint8Array, name: string): Promise<Engine> {
+  return await engineWith(sample, name, {})
+}
+
+/// hashOnlyEngine's MD5 signature plus other signature files (name → text).
+export async function engineWith (sample: Uint8Array, name: string, files: Record<string, string>): Promise<Engine> {
   const dir = mkdtempSync(join(tmpdir(), 'scanwall-sigs-'))
   try {
     writeFileSync(join(dir, 'test.hdb'), `${createHash('md5').update(sample).digest('hex')}:${sample.length}:${name}\n`)
+    for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text)
     return new Engine(await compiledFrom(dir))
   } finally {
     rmSync(dir, { recursive: true, force: true })

@@ -5,24 +5,14 @@
 /// each file must show what it was built to show (so a corpus that stops exercising a feature fails
 /// too). The agreement table is printed.
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { featureCorpus, type FeatureFile } from '../helpers/feature-corpus.js'
 import { requireProgram } from '../helpers/peers.js'
+import { detections } from '../helpers/clamscan.js'
 
 const cli = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.js')
-
-/// Detections per file name from clamscan-style output (`path: Name FOUND`); clamscan adds
-/// `.UNOFFICIAL` to names from DBs without a CVD header, which is dropped for the comparison.
-function detections (cmd: string, args: string[]): Map<string, string> {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 24 })
-  if (r.status !== 0 && r.status !== 1) throw new Error(`${cmd} exited ${String(r.status)}: ${r.stderr}`)
-  const out = new Map<string, string>()
-  for (const m of r.stdout.matchAll(/^.*\/([^/\n]+): (\S+?)(?:\.UNOFFICIAL)? FOUND$/gm)) out.set(m[1] ?? '', m[2] ?? '')
-  return out
-}
 
 describe('signature features: scanwall scan beside clamscan on a generated DB and corpus (issue #11)', function () {
   this.timeout(180_000)

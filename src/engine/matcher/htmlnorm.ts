@@ -6,14 +6,18 @@
 /// of each <img>). Behaviour follows libclamav's htmlnorm (1.4), quirks included, learnt by reading
 /// it and checked against clamscan 1.4.6: a comment ends at the first `>`, whitespace inside a
 /// quoted attribute value ends its quoting, a byte above 0x7f in text goes to `notags` as its
-/// predecessor's byte, `\r` and NUL bytes vanish. Not reproduced: JScript.Encode/VBScript.Encode
-/// decoding and the normalised `javascript` output (libclamav's JS tokenizer), the `<a>` contents
-/// kept for phishing checks.
+/// predecessor's byte, `\r` and NUL bytes vanish. Script bodies go, as libclamav hands them to its
+/// JavaScript normaliser (each read's script bytes, `</script>` included), to an optional
+/// ScriptSink (jsnorm.ts writes the `javascript` form from them); a <script> whose language is
+/// JScript.Encode or VBScript.Encode is decoded in the read (jscript-decode.ts) and its tag written
+/// again with the plain language, as libclamav does. Not reproduced: the `<%@ language=… %>` form
+/// of encoded ASP pages, the `<a>` contents kept for phishing checks.
 /// Own code: HTML parsers on npm (parse5, htmlparser2) build a tree by the WHATWG rules, which
 /// ClamAV does not follow, and none writes these byte streams. A streaming state machine over
 /// bytes: each chunk in, both forms of that chunk out, in buffers reused from chunk to chunk; the
 /// state that spans chunks (an open tag, a reference, a multi-byte character) lives in the object.
 import { entityCodePoint } from './html-entities.js'
+import { ScrencState, decodeScript, encodedLength, markerAt, withoutNuls } from './jscript-decode.js'
 
 const NORM = 0
 const SKIP_WS = 1
@@ -34,6 +38,9 @@ const DATA = 15
 const DATA_HEX = 16
 const DATA_HEX_DONE = 17
 const DATA_FINISH = 18
+const JSDECODE = 19 // before an encoded script's start marker
+const JSDECODE_LENGTH = 20
+const JSDECODE_DECRYPT = 21
 
 /// Where the parser is: in text, or inside a script or style body (kept, but without whitespace).
 const OUTSIDE = 0
@@ -65,6 +72,15 @@ const [SCRIPT_TAG, STYLE_TAG, END_SCRIPT, END_STYLE, A_TAG, IMG_TAG, HREF, SRC, 
 /// Full stops of CJK text that ClamAV writes as '.' (UTF-8 of U+3002, U+FF0E, U+FE52).
 const isWideStop = (mb: number): boolean => mb === 0xe38082 || mb === 0xefbc8e || mb === 0xefb992
 const HEX = bytesOf('0123456789abcdef')
+
+/// Where script bodies go: begin at a <script> tag, feed with each read's script bytes buf[from, to)
+/// (NULs not yet dropped; `body`: where the read's leading whitespace ends: libclamav turned the
+/// newlines past it into spaces), end at </script> or the page's end.
+export interface ScriptSink {
+  begin: () => void
+  feed: (buf: Uint8Array, from: number, to: number, body: number) => void
+  end: () => void
+}
 
 export interface HtmlForms {
   readonly nocomment: Uint8Array
@@ -109,6 +125,20 @@ export class HtmlNormaliser {
   // The first href and src of the open tag (null: present without a value).
   #href: Uint8Array | null | undefined
   #src: Uint8Array | null | undefined
+  // The script sink, and where the open script's bytes start in the current read (-1: its start).
+  readonly #scripts: ScriptSink | undefined
+  #scriptOpen = false
+  #scriptFrom = -1
+  #line: Uint8Array = new Uint8Array(0)
+  #lineFrom = 0
+  #lineBody = 0
+  #cursor = 0 // the index of the byte #step sees
+  #clean: Uint8Array | undefined // a read already rewritten without NULs (encoded scripts)
+  // The attributes of the open <script> tag (name, value or null), for its language.
+  #scriptArgs: Array<[string, Uint8Array | null]> = []
+  readonly #screnc = new ScrencState()
+
+  constructor (scripts?: ScriptSink) { this.#scripts = scripts }
 
   /// Both forms of the next chunk, in buffers this normaliser reuses on the next call. Up to one
   /// read's worth of bytes (8 KiB) waits for the next call or end().
@@ -138,6 +168,7 @@ export class HtmlNormaliser {
       else { this.#out(0x26); for (let k = 0; k < this.#entLen; k++) this.#out(lower(this.#ent[k]!)) }
       this.#entLen = 0
     }
+    if (this.#scriptOpen) { this.#scriptOpen = false; this.#scripts?.end() }
     return this.#take(true)
   }
 
@@ -232,7 +263,8 @@ export class HtmlNormaliser {
     const name = this.#arg
     const len = this.#argName
     const isHref = equals(name, len, HREF)
-    if (!isHref && !equals(name, len, SRC)) return
+    const script = equals(this.#tag, this.#tagLen, SCRIPT_TAG)
+    if (!isHref && !equals(name, len, SRC) && !script) return
     let value: Uint8Array | null = null
     if (withValue) {
       // A C string: up to the first NUL; a quoted one loses its first and last byte.
@@ -243,6 +275,7 @@ export class HtmlNormaliser {
       if (quoted && v.length > 0) v = v.subarray(0, v.length - 1)
       value = v.slice()
     }
+    if (script) this.#scriptArgs.push([Buffer.from(name.subarray(0, len)).toString('latin1'), value])
     if (isHref) { if (this.#href === undefined) this.#href = value } else if (this.#src === undefined) this.#src = value
   }
 
@@ -252,13 +285,25 @@ export class HtmlNormaliser {
     this.#state = SKIP_WS
     this.#next = NORM
     if (len > 0 && tag[0] === 0x2f) {
-      if (equals(tag, len, END_SCRIPT)) this.#in = OUTSIDE
-      else if (equals(tag, len, END_STYLE) && this.#in === STYLE) {
+      if (equals(tag, len, END_SCRIPT)) {
+        this.#in = OUTSIDE
+        if (this.#scriptOpen) {
+          this.#scripts?.feed(this.#line, this.#scriptFrom < 0 ? this.#lineFrom : this.#scriptFrom, this.#cursor, this.#lineBody)
+          this.#scripts?.end()
+          this.#scriptOpen = false
+        }
+      } else if (equals(tag, len, END_STYLE) && this.#in === STYLE) {
         this.#in = OUTSIDE
         if (this.#at - 8 < this.#styleBegin) this.#dead = true // 8: strlen("</style>")
       }
     } else if (equals(tag, len, SCRIPT_TAG)) {
+      this.#encodedScript()
       this.#in = SCRIPT
+      if (this.#scripts !== undefined && !this.#scriptOpen) {
+        this.#scripts.begin()
+        this.#scriptOpen = true
+        this.#scriptFrom = this.#cursor
+      }
     } else if (equals(tag, len, STYLE_TAG)) {
       this.#in = STYLE
       this.#styleBegin = this.#at
@@ -272,6 +317,67 @@ export class HtmlNormaliser {
     }
     this.#href = undefined
     this.#src = undefined
+    this.#scriptArgs = []
+  }
+
+  /// <script language="JScript.Encode"> (or VBScript.Encode): the tag written again with the plain
+  /// language, and the body decoded from its start marker on.
+  #encodedScript (): void {
+    const language = this.#scriptArgs.find(([name]) => name === 'language')
+    const value = language?.[1] === null || language === undefined ? '' : Buffer.from(language[1]).toString('latin1').toLowerCase()
+    if (value !== 'jscript.encode' && value !== 'vbscript.encode') return
+    language![1] = Buffer.from(value === 'jscript.encode' ? 'javascript' : 'vbscript', 'latin1')
+    this.#out(0x3c)
+    for (const c of SCRIPT_TAG) this.#out(c)
+    for (const [name, v] of this.#scriptArgs) {
+      this.#out(0x20)
+      for (let k = 0; k < name.length; k++) this.#out(name.charCodeAt(k))
+      if (v === null) continue
+      this.#out(0x3d); this.#out(0x22)
+      for (const c of v) this.#out(lower(c))
+      this.#out(0x22)
+    }
+    this.#out(0x3e)
+    this.#state = SKIP_WS
+    this.#next = JSDECODE
+  }
+
+  /// One step of an encoded script, in the read itself (libclamav decodes in its read buffer): the
+  /// bytes before the start marker as they are, then the header, then the decoding. Returns the
+  /// (possibly rewritten) read, its end and the next index.
+  #encoded (line: Uint8Array, i: number, to: number): [Uint8Array, number, number] {
+    if (line !== this.#clean) {
+      // A copy of the read alone (indices from its start), without NULs: rewritten from here on.
+      const base = this.#lineFrom
+      const r = withoutNuls(line, base, i, to)
+      line = this.#clean = r.line
+      to = r.end
+      i -= base
+      this.#lineFrom = 0
+      this.#lineBody = Math.max(0, this.#lineBody - base)
+      if (this.#scriptFrom >= 0) this.#scriptFrom -= base
+    }
+    if (line[i] === 0x0d) return [line, to, i + 1]
+    if (line[i] === 0x0a) line[i] = 0x20
+    if (this.#state === JSDECODE) {
+      if (!markerAt(line, i, to)) { this.#out(lower(line[i]!)); return [line, to, i + 1] }
+      line[i] = 0x2f; line[i + 1] = 0x2f // for the JavaScript normaliser: a comment
+      this.#state = JSDECODE_LENGTH
+      return [line, to, i + 4]
+    }
+    if (this.#state === JSDECODE_LENGTH) {
+      if (to - i < 8) { this.#state = NORM; return [line, to, i] }
+      this.#screnc.length = encodedLength(line, i)
+      this.#screnc.sum = 0
+      this.#screnc.pos = 0
+      line[i + 7] = 0x0a
+      this.#state = JSDECODE_DECRYPT
+      return [line, to, i + 8]
+    }
+    const r = decodeScript(line, i, to, this.#screnc)
+    this.#clean = r.line
+    this.#state = NORM
+    return [r.line, r.end, i]
   }
 
   /// One of libclamav's reads: buf[from, to), NULs dropped, leading whitespace skipped.
@@ -280,8 +386,17 @@ export class HtmlNormaliser {
     this.#at = 0
     let i = from
     while (i < to && (buf[i] === 0 || isSpace(buf[i]!))) { if (buf[i] !== 0) this.#at++; i++ }
+    this.#line = buf
+    this.#lineFrom = from
+    this.#lineBody = i
+    if (this.#screnc.open) this.#state = JSDECODE_DECRYPT
     while (i < to && !this.#dead) {
       const s = this.#state
+      if (s >= JSDECODE) {
+        [buf, to, i] = this.#encoded(buf, i, to)
+        this.#line = buf
+        continue
+      }
       if (s === NORM || s === TRIM_WS || (s === SKIP_WS && this.#next === NORM)) {
         i = this.#text(buf, i, to)
         if (i >= to) break
@@ -295,9 +410,14 @@ export class HtmlNormaliser {
         if (c === 0x0a) c = 0x20
         else if (c === 0x0d) { i++; this.#at++; continue }
       }
+      this.#cursor = i
       const used = this.#step(c)
       i += used
       this.#at += used
+    }
+    if (this.#scriptOpen && !this.#dead) {
+      this.#scripts?.feed(buf, this.#scriptFrom < 0 ? this.#lineFrom : this.#scriptFrom, to, this.#lineBody)
+      this.#scriptFrom = -1
     }
   }
 

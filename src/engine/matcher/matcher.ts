@@ -96,8 +96,11 @@ export class Matcher {
   readonly ext = new ExtRules()
   /// Some target-0/7 subsignature is anchored at EOF-n: the normalised pass must know its size first.
   readonly #normaliseBuffered: boolean
-  /// The DB has target-0/3 body subsignatures: HTML layers get the normalised-HTML pass.
+  /// The DB has target-0/3/7 body subsignatures: HTML layers get the normalised-HTML pass (its
+  /// javascript form is matched with target 7 too).
   readonly #htmlBodies: boolean
+  /// Some target-0/3/7 subsignature is anchored at EOF-n: the javascript form is kept until its size is known.
+  readonly #scriptBuffered: boolean
   /// Some target-0/3 subsignature is anchored at EOF-n: the HTML forms are kept until their size is known.
   readonly #htmlBuffered: boolean
   readonly #kernelWanted: boolean
@@ -113,8 +116,9 @@ export class Matcher {
     this.kernel = options.kernel === false ? undefined : tryKernel(this.v, db, options.kernelMemory)
     this.#kernelWanted = options.kernel !== false
     this.#normaliseBuffered = db.params.textTarget && eofAnchored(this.v, TEXT_TARGETS)
-    this.#htmlBodies = hasTargets(this.v, HTML_TARGETS)
+    this.#htmlBodies = hasTargets(this.v, SCRIPT_TARGETS)
     this.#htmlBuffered = this.#htmlBodies && eofAnchored(this.v, HTML_TARGETS)
+    this.#scriptBuffered = this.#htmlBodies && eofAnchored(this.v, SCRIPT_TARGETS)
   }
 
   /// Starts matching one layer: `type` selects target-typed signatures, `size` resolves EOF offsets
@@ -130,7 +134,8 @@ export class Matcher {
     if (mask === undefined) this.#masks.set(type, mask = targetMask(type))
     const ctx: LayerContext = { type, ancestry }
     if (type === 'html') {
-      const html = this.#htmlBodies && size <= maxHtmlNormaliseBytes ? new HtmlPass(n => this.#beginDerived(HTML_TARGETS, n, ctx), size, this.#htmlBuffered) : undefined
+      const script = { open: (n: number) => this.#beginDerived(SCRIPT_TARGETS, n, ctx), buffered: this.#scriptBuffered }
+      const html = this.#htmlBodies && size <= maxHtmlNormaliseBytes ? new HtmlPass(n => this.#beginDerived(HTML_TARGETS, n, ctx), size, this.#htmlBuffered, script) : undefined
       return new LayerStream(this, head !== undefined && htmlMarkerInHead(head) ? 0 : 1, size, ctx, html)
     }
     if (type !== 'text' || !this.db.params.textTarget) return new LayerStream(this, mask, size, ctx, undefined)
@@ -178,6 +183,8 @@ export class Matcher {
 /// The targets of normalised text (0 and 7) and of normalised HTML (0 and 3), as target masks.
 const TEXT_TARGETS = 1 | (1 << 7)
 const HTML_TARGETS = 1 | (1 << 3)
+/// The javascript form of a page: ClamAV matches it as HTML and as text.
+const SCRIPT_TARGETS = HTML_TARGETS | TEXT_TARGETS
 
 /// Whether a subsignature of one of these targets has an EOF-relative offset (subOffKind 2).
 function eofAnchored (v: DbViews, targets: number): boolean {
