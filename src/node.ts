@@ -39,6 +39,7 @@ import { createMilterServer } from './milter/server.js'
 import { Notifier } from './milter/notify.js'
 import { startConsole } from './console/open.js'
 import { startMailFilters, uploadCheck, type MailFilters } from './spam/setup.js'
+import { learnReleased } from './spam/release.js'
 
 export interface RunningNode {
   readonly config: ConfigTree
@@ -298,6 +299,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     mirror: config.updates.mirror.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, '$1(credentials)@'),
     quarantine: kept?.quarantine.store,
     recorder,
+    learnReleased: kept === undefined || mail.learner === undefined ? undefined : async entry => await learnReleased(kept.quarantine.store, entry, mail.learner),
   }, clusterKey), async c => { await c?.stop() })
   metrics.setState('active')
   let stopping: Promise<void> | undefined

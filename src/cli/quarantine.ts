@@ -1,7 +1,13 @@
 /// `scanwall quarantine list|show|export|release|delete`: the quarantine directory and key of the
 /// same --config file the node runs with. Works on the files directly, so it needs no running node.
+/// Releasing a message the spam filter quarantined also teaches the shared spam model it was ham
+/// (src/spam/release.ts), in the decision database of the same config.
 import { loadConfig } from '../../config/load.js'
+import { errorMessage } from '../errors.js'
 import { openQuarantineStore } from '../quarantine/open.js'
+import { learnReleased } from '../spam/release.js'
+import { Learner } from '../spam/learner.js'
+import { openSpamStore } from '../spam/store/open.js'
 import type { QuarantineEntry, QuarantineStore } from '../quarantine/store.js'
 import { UsageError, runGroup, usage, withOptions, type CommandSpec, type OptionSpec } from './args.js'
 
@@ -12,7 +18,7 @@ const specs = {
   list: { name: 'quarantine list', about: 'List quarantined objects, oldest first: id, time, size, threat, URL.', options: { config, json } },
   show: { name: 'quarantine show', about: 'Everything recorded about one object (threat, URL, client, user, service, node, time, hashes).', options: { config }, positionals: 'ID' },
   export: { name: 'quarantine export', about: 'Write the original bytes of one object to FILE (a new file, mode 0600).', options: { config }, positionals: 'ID FILE' },
-  release: { name: 'quarantine release', about: 'Release one object (judged harmless): the same bytes (by SHA-256) pass the policy for the profile\'s releaseHours on nodes using this quarantine; it stays stored until retention or delete.', options: { config }, positionals: 'ID' },
+  release: { name: 'quarantine release', about: 'Release one object (judged harmless): the same bytes (by SHA-256) pass the policy for the profile\'s releaseHours on nodes using this quarantine; it stays stored until retention or delete. A message the spam filter quarantined is learned as ham (spam.enabled).', options: { config }, positionals: 'ID' },
   delete: { name: 'quarantine delete', about: 'Delete one object and its metadata.', options: { config }, positionals: 'ID' },
 } satisfies Record<string, CommandSpec>
 
@@ -62,8 +68,25 @@ const actions = {
     about: specs.release.about,
     run: async (args: string[]) => await withOptions(specs.release, args, async ({ values, positionals }) => {
       const [id = ''] = want(specs.release, positionals, 1)
-      const entry = await (await store(values.config)).release(id)
+      const tree = loadConfig({ file: values.config })
+      const quarantine = await openQuarantineStore(tree.quarantine)
+      const entry = await quarantine.release(id)
       process.stdout.write(`${id}: released ${entry.released ?? ''}\n`)
+      if (!tree.spam.enabled) return 0
+      // The release stands whatever happens next; a model that could not learn is said, and the
+      // exit status tells a script to retry with `scanwall spam learn --ham`.
+      try {
+        const spamStore = await openSpamStore(tree.stats)
+        try {
+          const learned = await learnReleased(quarantine, entry, new Learner(spamStore))
+          if (learned !== undefined) process.stdout.write(`${id}: learned as ham (${learned.relearned > 0 ? 'moved from spam' : learned.already > 0 ? 'already ham' : 'new'})\n`)
+        } finally {
+          await spamStore.close()
+        }
+      } catch (err) {
+        process.stderr.write(`scanwall quarantine release: ${id} released, but not learned as ham: ${errorMessage(err)}\n`)
+        return 1
+      }
       return 0
     }),
   },

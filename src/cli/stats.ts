@@ -83,8 +83,8 @@ export async function runEvents (args: string[]): Promise<number> {
     const events = await withStore(values.config, async s => await s.events(since, parseLimit(eventsSpec, values.limit)))
     if (values.json === true) for (const e of events) process.stdout.write(`${JSON.stringify(e)}\n`)
     else {
-      const lines = events.map(e => [new Date(e.at).toISOString(), e.action, e.service, e.client, e.user || '-', e.threat, e.url, e.quarantineId || '-'].join('\t'))
-      process.stdout.write(['time\taction\tservice\tclient\tuser\tthreat\turl\tquarantine', ...lines].join('\n') + '\n')
+      const lines = events.map(e => [new Date(e.at).toISOString(), e.action, e.service, e.client, e.user || '-', e.threat, e.url, e.quarantineId || '-', e.filterAction || '-'].join('\t'))
+      process.stdout.write(['time\taction\tservice\tclient\tuser\tthreat\turl\tquarantine\tfilter', ...lines].join('\n') + '\n')
     }
     return 0
   })

@@ -34,6 +34,9 @@ export interface ConsoleSources {
   readonly recorder: DecisionRecorder | undefined
   /// A read view of the decision database (undefined: stats.enabled false).
   readonly records: RecordStore | undefined
+  /// Called after a release: a message the spam filter quarantined is learned as ham (node.ts
+  /// hands in src/spam/release.ts with the node's model; undefined without the spam filter).
+  readonly learnReleased?: ((entry: QuarantineEntry) => Promise<unknown>) | undefined
   readonly log: Logger
 }
 
@@ -178,7 +181,12 @@ export class LocalNode {
           throw new ConsoleError(404, err instanceof Error ? err.message : String(err))
         }
       }
-      case 'release': return await this.#store().release(operation.id).catch((err: unknown) => { throw new ConsoleError(404, err instanceof Error ? err.message : String(err)) })
+      case 'release': {
+        const entry = await this.#store().release(operation.id).catch((err: unknown) => { throw new ConsoleError(404, err instanceof Error ? err.message : String(err)) })
+        // The release stands even when the model cannot learn (the database is down): logged.
+        await this.#s.learnReleased?.(entry).catch((err: unknown) => { this.#s.log.warn({ id: entry.id, err: err instanceof Error ? err.message : String(err) }, 'released message not learned as ham') })
+        return entry
+      }
       case 'delete': await this.#store().delete(operation.id).catch((err: unknown) => { throw new ConsoleError(404, err instanceof Error ? err.message : String(err)) }); return { deleted: operation.id }
       case 'update':
         // The check runs in the background (it may take minutes); the page shows its outcome later.

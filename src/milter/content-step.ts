@@ -34,13 +34,13 @@ export function contentStep (deps: ContentStepDeps): FilterStep {
     const r = await deps.filter.check(bytes, { kind: 'mail', sender, recipients, subject }, signal)
     const rules = r.hits.map(h => h.rule)
     const stopped = r.action === 'block' || r.action === 'quarantine' || r.action === 'delete'
-    const summary = { filter: 'content', verdict: r.action === 'pass' ? 'pass' : 'hit', action: r.action, rules, stopped } as const
-    if (r.action === 'pass') return { verdict: { kind: 'accept' }, modifications: [], summary }
-    deps.results?.record({ direction: 'out', client: clientAddress(envelope) ?? '', sender, recipients: recipients.join(','), subject, score: 0, verdict: 'hit', action: r.action, rules: rules.map(name => ({ name, score: 1 })) })
-    notify(deps, r, sender, recipients)
     // The rule that decided: the first one whose action is the strongest.
     const rule = r.hits.find(h => h.action === r.action)?.rule ?? 'rule'
     const threat = `Content.${rule}`
+    const summary = { filter: 'content', verdict: r.action === 'pass' ? 'pass' : 'hit', action: r.action, rules, stopped, threat, reason: `content rule ${rule}` } as const
+    if (r.action === 'pass') return { verdict: { kind: 'accept' }, modifications: [], summary }
+    deps.results?.record({ direction: 'out', client: clientAddress(envelope) ?? '', sender, recipients: recipients.join(','), subject, score: 0, verdict: 'hit', action: r.action, rules: rules.map(name => ({ name, score: 1 })) })
+    notify(deps, r, sender, recipients)
     switch (r.action) {
       case 'block': return { verdict: fillReply(deps.reply, { rule }), modifications: [], summary }
       case 'quarantine': return { verdict: { kind: 'accept' }, modifications: [{ kind: 'quarantine', reason: `content rule ${rule}` }], keep: { threat, reason: `content rule ${rule}`, release: false }, summary }

@@ -19,6 +19,9 @@ export interface FilterSummary {
   readonly rules: readonly string[]
   /// True when the message does not reach its recipients (refused, held, dropped).
   readonly stopped: boolean
+  /// What the decision database's event says when the filter acted ('Spam', 'Content.<rule>'; why).
+  readonly threat?: string
+  readonly reason?: string
 }
 
 export interface FilterOutcome {

@@ -18,7 +18,7 @@ import { errorMessage, type ErrorCode } from '../errors.js'
 import { cappedSink } from '../scan/capped-sink.js'
 import { outcomeOf, type MailAction, type MailOutcome, type MailProfile } from './actions.js'
 import { replaceHeader, scannedHeader, scannedValue, statusHeader, statusValue } from './headers.js'
-import { mailContext, type MessageRecord } from './record.js'
+import { filterRecordOf, mailContext, type MessageRecord } from './record.js'
 import { fillReply, type FilterOutcome, type MilterFilters } from './filter-step.js'
 import { runFilter } from './filter-run.js'
 
@@ -133,8 +133,9 @@ export class ScanwallMilterHandler implements MilterHandler {
     } finally {
       if (outcome.body !== undefined && outcome.body !== body) await releaseSource(outcome.body)
     }
-    // The virus decision's event; what the filter did is in the mail results (src/spam/results.ts).
-    ;(deps.recorder ?? noRecorder).record({ verdict, decision, context, bytes: message.size, ...(kept === undefined || filtered !== undefined ? {} : { quarantine: kept }) })
+    // The message's event: the virus decision, or what the filter did to it (the rules that hit
+    // are in the mail results, src/spam/results.ts).
+    ;(deps.recorder ?? noRecorder).record({ verdict, decision, context, bytes: message.size, ...(kept === undefined ? {} : { quarantine: kept }), ...filterRecordOf(filtered?.summary) })
     return this.#answer(verdict, decision, kept, envelope, message, started, filtered)
   }
 

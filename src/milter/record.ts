@@ -4,6 +4,7 @@
 import type { MilterEnvelope } from '../../protocols/milter/index.js'
 import type { ScanContext } from '../scan/input.js'
 import type { FilterSummary } from './filter-step.js'
+import type { FilterRecord } from '../records/recorder.js'
 
 export interface MessageRecord {
   readonly envelope: MilterEnvelope
@@ -41,4 +42,11 @@ export function mailContext (envelope: MilterEnvelope): ScanContext {
       ...(envelope.helo === undefined ? {} : { helo: envelope.helo }),
     },
   }
+}
+
+/// What the decision database records about a filter's judgement: nothing for ham delivered or a
+/// clean pass (the virus decision's allow stands), else the filter's action, threat and reason.
+export function filterRecordOf (summary: FilterSummary | undefined): { filter: FilterRecord } | Record<string, never> {
+  if (summary === undefined || summary.action === 'deliver' || summary.action === 'pass') return {}
+  return { filter: { action: `${summary.filter}:${summary.action}`, threat: summary.threat ?? '', reason: summary.reason ?? '', stopped: summary.stopped } }
 }

@@ -8,6 +8,7 @@ import type { Modification } from '../../protocols/milter/index.js'
 import type { SpamFilter, SpamProfile, SpamResult } from '../spam/filter.js'
 import type { MailResults } from '../spam/results.js'
 import { decodeHeader } from '../spam/message.js'
+import { spamThreat } from '../spam/release.js'
 import type { ReplyTemplate } from './handler.js'
 import { fillReply, headerValue, type FilterStep } from './filter-step.js'
 import { replaceHeader } from './headers.js'
@@ -37,7 +38,7 @@ export function spamStep (deps: SpamStepDeps): FilterStep {
     }, deps.profile)
     const subject = headerValue(message.headers, 'Subject')
     deps.results?.record({ direction: 'in', client: client ?? '', sender: s.sender, recipients: recipients.join(','), subject: decodeHeader(subject), score: s.score, verdict: s.verdict, action: s.action, rules: s.rules })
-    const summary = { filter: 'spam', verdict: s.verdict, action: s.action, score: s.score, rules: s.rules.map(r => r.name), stopped: s.action !== 'deliver' && s.action !== 'tag' } as const
+    const summary = { filter: 'spam', verdict: s.verdict, action: s.action, score: s.score, rules: s.rules.map(r => r.name), stopped: s.action !== 'deliver' && s.action !== 'tag', threat: spamThreat, reason: `spam score ${s.score}` } as const
     const headers: Modification[] = s.headers.flatMap(([name, value]) => replaceHeader(message.headers, name, value))
     switch (s.action) {
       case 'deliver': return { verdict: { kind: 'accept' }, modifications: headers, summary }
@@ -47,7 +48,7 @@ export function spamStep (deps: SpamStepDeps): FilterStep {
       case 'quarantine': return {
         verdict: { kind: 'accept' },
         modifications: [...headers, { kind: 'quarantine', reason: `spam score ${s.score}` }],
-        keep: { threat: 'Spam', reason: `spam score ${s.score}`, release: false },
+        keep: { threat: spamThreat, reason: summary.reason, release: false },
         summary,
       }
     }

@@ -30,6 +30,8 @@ export interface DecisionEvent {
   /// A mail message's envelope sender and recipients (comma-separated); '' for other services.
   readonly sender: string
   readonly recipients: string
+  /// What a mail filter did to the message (`spam:reject`, `content:archive` …); '' when none did.
+  readonly filterAction: string
 }
 
 /// The event's action, or undefined when the decision is no event (clean and allowed, or a failure
@@ -37,6 +39,9 @@ export interface DecisionEvent {
 export function eventAction (input: RecordInput): EventAction | undefined {
   if (input.decision.action === 'block') return input.quarantine === undefined ? 'block' : 'quarantine'
   if (input.decision.action === 'fail') return undefined
+  // A mail filter acted after the virus scan allowed the message: the event says what it did.
+  const filter = input.filter
+  if (filter !== undefined) return !filter.stopped ? 'detect' : input.quarantine === undefined ? 'block' : 'quarantine'
   // A block the profile turned into "log only" is a detection the object passed with.
   return input.verdict.status === 'infected' || input.decision.threat !== undefined ? 'detect' : undefined
 }
@@ -46,6 +51,7 @@ export function eventAction (input: RecordInput): EventAction | undefined {
 export function threatOf (input: RecordInput): string {
   if (input.decision.action === 'block') return input.decision.threat
   if (input.decision.action === 'allow' && input.decision.threat !== undefined) return input.decision.threat
+  if (input.filter !== undefined) return input.filter.threat
   return input.verdict.status === 'infected' ? input.verdict.findings[0]?.name ?? '' : ''
 }
 
@@ -64,12 +70,13 @@ export function eventOf (input: RecordInput, action: EventAction, node: string, 
     url: ctx.url ?? '',
     verdict: input.unscanned === true ? 'unscanned' : input.verdict.status,
     threat: threatOf(input),
-    reason: input.decision.reason,
+    reason: input.filter?.reason ?? input.decision.reason,
     bytes: input.bytes,
     sha256: input.quarantine?.sha256 ?? '',
     quarantineId: input.quarantine?.id ?? '',
     sender: ctx.mail?.sender ?? '',
     recipients: ctx.mail?.recipients.join(',') ?? '',
+    filterAction: input.filter?.action ?? '',
   }
 }
 
@@ -104,5 +111,6 @@ export function adminEventOf (change: AdminChange, node: string, boot: string, s
     recipients: '',
     sha256: '',
     quarantineId: '',
+    filterAction: '',
   }
 }

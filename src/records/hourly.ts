@@ -31,7 +31,8 @@ export class HourlyTally {
   add (input: RecordInput, atMs: number): void {
     const hour = Math.floor(atMs / 3_600_000) * 3600
     const infected = input.verdict.status === 'infected' ? 1 : 0
-    const blocked = input.decision.action === 'block' ? 1 : 0
+    // A mail filter's refusal (spam rejected, content blocked …) is a block too.
+    const blocked = input.decision.action === 'block' || input.filter?.stopped === true ? 1 : 0
     const ctx = input.context
     let byDimension = this.#rows.get(hour)
     if (byDimension === undefined) this.#rows.set(hour, byDimension = new Map())

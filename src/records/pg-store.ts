@@ -12,7 +12,7 @@ import { eventColumns, eventOfRow, eventValues, hourlyColumns, hourlyUpsertTail,
 const numbered = (sql: string): string => { let n = 0; return sql.replace(/\?/g, () => `$${++n}`) }
 
 const eventTypes: Record<typeof eventColumns[number], string> = {
-  node: 'text', boot: 'text', seq: 'bigint', at_ms: 'bigint', action: 'text', service: 'text', method: 'text', client: 'text', username: 'text', url: 'text', verdict: 'text', threat: 'text', reason: 'text', bytes: 'bigint', sha256: 'text', quarantine_id: 'text', sender: 'text', recipients: 'text',
+  node: 'text', boot: 'text', seq: 'bigint', at_ms: 'bigint', action: 'text', service: 'text', method: 'text', client: 'text', username: 'text', url: 'text', verdict: 'text', threat: 'text', reason: 'text', bytes: 'bigint', sha256: 'text', quarantine_id: 'text', sender: 'text', recipients: 'text', filter_action: 'text',
 }
 const hourlyTypes: Record<typeof hourlyColumns[number], string> = { hour: 'bigint', dimension: 'text', key: 'text', objects: 'bigint', bytes: 'bigint', infections: 'bigint', blocks: 'bigint' }
 

@@ -12,6 +12,20 @@ export interface QuarantineRef {
   readonly sha256: string
 }
 
+/// What a mail filter did to a message the virus scan let go on (src/milter: the spam or content
+/// filter's action), so the message's event says what happened to it rather than the virus
+/// decision's allow. Only for an action that did something (not ham delivered, not a clean pass).
+export interface FilterRecord {
+  /// `<filter>:<action>`: spam:reject|quarantine|discard|tag, content:block|quarantine|delete|archive|log.
+  readonly action: string
+  /// 'Spam', or 'Content.<rule>'.
+  readonly threat: string
+  readonly reason: string
+  /// The message did not reach its recipients (refused, held, dropped): an event of action
+  /// block (or quarantine with a quarantine ref), counted as a block.
+  readonly stopped: boolean
+}
+
 export interface RecordInput {
   readonly verdict: Verdict
   readonly decision: Decision
@@ -24,6 +38,8 @@ export interface RecordInput {
   /// Decided before any scan (an allow or deny list, a type the profile skips): `verdict` is a
   /// placeholder, and the event says 'unscanned' rather than the placeholder's 'clean'.
   readonly unscanned?: boolean
+  /// Set when a mail filter acted on the message after the virus scan allowed it.
+  readonly filter?: FilterRecord
 }
 
 export interface Recorder {

@@ -49,14 +49,20 @@ export const migrations: readonly Migration[] = [
       'CREATE INDEX mail_rule_hits_at ON mail_rule_hits (at_ms)',
     ],
   },
+  {
+    // A mail filter's action on the message (spam:reject, content:archive …): the event says what
+    // happened to the message, not only the virus decision. Old rows read ''.
+    version: 4,
+    statements: ['ALTER TABLE events ADD COLUMN filter_action TEXT NOT NULL DEFAULT \'\''],
+  },
 ]
 
-export const eventColumns = ['node', 'boot', 'seq', 'at_ms', 'action', 'service', 'method', 'client', 'username', 'url', 'verdict', 'threat', 'reason', 'bytes', 'sha256', 'quarantine_id', 'sender', 'recipients'] as const
+export const eventColumns = ['node', 'boot', 'seq', 'at_ms', 'action', 'service', 'method', 'client', 'username', 'url', 'verdict', 'threat', 'reason', 'bytes', 'sha256', 'quarantine_id', 'sender', 'recipients', 'filter_action'] as const
 export const hourlyColumns = ['hour', 'dimension', 'key', 'objects', 'bytes', 'infections', 'blocks'] as const
 
 /// The event's values in eventColumns order.
 export function eventValues (e: DecisionEvent): Array<string | number> {
-  return [e.node, e.boot, e.seq, e.at, e.action, e.service, e.method, e.client, e.user, e.url, e.verdict, e.threat, e.reason, e.bytes, e.sha256, e.quarantineId, e.sender, e.recipients]
+  return [e.node, e.boot, e.seq, e.at, e.action, e.service, e.method, e.client, e.user, e.url, e.verdict, e.threat, e.reason, e.bytes, e.sha256, e.quarantineId, e.sender, e.recipients, e.filterAction]
 }
 
 /// Adds a batch's counts to the rows already there: two nodes writing the same hour add up.
@@ -97,6 +103,7 @@ export function eventOfRow (row: Record<string, unknown>): DecisionEvent {
     quarantineId: text('quarantine_id'),
     sender: text('sender'),
     recipients: text('recipients'),
+    filterAction: text('filter_action'),
   }
 }
 

@@ -13,7 +13,7 @@ import { eventColumns, eventOfRow, eventValues, hourlyColumns, hourlyUpsertTail,
 
 const marks = (n: number): string => Array.from({ length: n }, () => '?').join(', ')
 /// Events per INSERT statement: one statement of many rows costs far less per row than one per row
-/// (each run() crosses into C++ and binds afresh); 64 × 18 values stays under SQLite's 32,766.
+/// (each run() crosses into C++ and binds afresh); 64 × 19 values stays under SQLite's 32,766.
 const rowsPerInsert = 64
 const insertEvents = (rows: number): string =>
   `INSERT OR IGNORE INTO events (${eventColumns.join(', ')}) VALUES ${Array.from({ length: rows }, () => `(${marks(eventColumns.length)})`).join(', ')}`

@@ -219,6 +219,25 @@ describe('Postfix → Scanwall milter: spam and content filters (real Postfix, s
     assert.match(message.data, /^Subject: Your free sample\r$/m)
   })
 
+  it('records what the filters did as each message\'s event (scanwall events): spam refused, suspect tagged, card held', async () => {
+    const deadline = Date.now() + 15_000
+    let events: Array<Record<string, unknown>> = []
+    const want = (filter: string): Record<string, unknown> | undefined => events.find(e => e['filterAction'] === filter)
+    while (Date.now() < deadline) {
+      const { stdout } = await run(process.execPath, [cliMain, 'events', '--since', '1h', '--json', '--config', configFile])
+      events = stdout.trim().split('\n').filter(Boolean).map(l => JSON.parse(l) as Record<string, unknown>)
+      if (want('spam:reject') !== undefined && want('spam:tag') !== undefined && want('content:quarantine') !== undefined) break
+      await new Promise(resolve => setTimeout(resolve, 500))
+    }
+    assert.deepEqual([want('spam:reject')?.['action'], want('spam:reject')?.['threat'], want('spam:reject')?.['verdict'], want('spam:reject')?.['sender']], ['block', 'Spam', 'clean', 'desk@lucky.example'], JSON.stringify(events))
+    assert.match(String(want('spam:reject')?.['reason']), /^spam score \d/)
+    assert.deepEqual([want('spam:tag')?.['action'], want('spam:tag')?.['threat']], ['detect', 'Spam'])
+    assert.deepEqual([want('content:quarantine')?.['action'], want('content:quarantine')?.['threat']], ['quarantine', 'Content.cards'])
+    assert.match(String(want('content:quarantine')?.['quarantineId']), /^[0-9a-f]{24}$/)
+    // Ham delivered and the clean outgoing mail are no events (counted in the hourly aggregates only).
+    assert.equal(events.filter(e => e['service'] === 'milter').length, 3, JSON.stringify(events))
+  })
+
   it('records the results for scanwall stats --by rule', async () => {
     // rule, mails, flagged, blocked: the card mail held; pharmacy words in the spam (refused) and the suspect mail.
     await statsUntil(configFile, 'rule', out => /^cards\t1\t1\t1$/m.test(out) && /^BODY_PHARMA\t2\t2\t1$/m.test(out))

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -49,6 +50,36 @@ async function sharedModel (open: () => Promise<SpamStore>): Promise<void> {
   }
 }
 
+/// Train-on-error on the database: once the model can judge, a message it already gets right is
+/// not learned (and not recorded as learned), one it gets wrong is; a correction always moves.
+async function trainOnError (open: () => Promise<SpamStore>): Promise<void> {
+  const store = await open()
+  try {
+    const learner = new Learner(store)
+    const spam = Array.from({ length: 60 }, (_, i) => spamMail(100 + i))
+    const ham = Array.from({ length: 60 }, (_, i) => hamMail(100 + i))
+    const first = await learner.learnOnErrors(spam, ham)
+    assert.equal(first.learned + first.confident, 120)
+    assert.ok(first.learned >= 100, `the first 50 of each class are learned while the model cannot judge: ${JSON.stringify(first)}`)
+    assert.ok(first.confident > 0, `messages the model then judges right are skipped: ${JSON.stringify(first)}`)
+    const easy = await learner.learnOnErrors([spamMail(500)], [])
+    assert.deepEqual(easy, { learned: 0, relearned: 0, already: 0, confident: 1 })
+    // Ham that reads like the spam: misjudged, so learned.
+    const hard = Buffer.from('From: deals@cheap.example\r\nSubject: cheap pills offer 7\r\n\r\nour pharmacy newsletter: cheap pills offer, limited\r\n')
+    assert.deepEqual(await learner.learnOnErrors([], [hard]), { learned: 1, relearned: 0, already: 0, confident: 0 })
+    // A spam learned before as ham is moved whatever the model says.
+    assert.deepEqual(await learner.learnOnErrors([hard], []), { learned: 0, relearned: 1, already: 0, confident: 0 })
+    const other = new Learner(store)
+    await other.refresh()
+    assert.equal(other.model.spamMessages, learner.model.spamMessages)
+    assert.equal(other.model.hamMessages, learner.model.hamMessages)
+    assert.deepEqual(other.model.counts('pharmacy'), learner.model.counts('pharmacy'))
+    assert.equal((await store.learnedClass([createHash('sha256').update(spamMail(500)).digest('hex')])).size, 0, 'a message not learned is not recorded')
+  } finally {
+    await store.close()
+  }
+}
+
 describe('spam model in the decision database', () => {
   let dir = ''
   before(() => { dir = mkdtempSync(join(tmpdir(), 'spam-store-')) })
@@ -57,6 +88,10 @@ describe('spam model in the decision database', () => {
   it('SQLite: nodes share one model; relearning moves a message', async () => {
     const path = join(dir, 'records.sqlite')
     await sharedModel(async () => new SqliteSpamStore(path))
+  })
+
+  it('SQLite: train-on-error learns what the model misjudges, and only that', async () => {
+    await trainOnError(async () => new SqliteSpamStore(join(dir, 'toe.sqlite')))
   })
 
   describe('PostgreSQL', function () {
@@ -79,9 +114,13 @@ describe('spam model in the decision database', () => {
     writeFileSync(config, JSON.stringify({ stats: { path: join(dir, 'cli.sqlite') } }))
     const learn = spawnSync(process.execPath, [cliMain, 'spam', 'learn', '--spam', spamDir, '--ham', mbox, '--config', config], { encoding: 'utf8', timeout: 60_000 })
     assert.equal(learn.status, 0, learn.stderr)
-    assert.match(learn.stdout, /3 learned as spam/)
-    assert.match(learn.stdout, /4 learned as ham/)
+    // Train-on-error by default: a model that cannot judge yet (fewer than 50 of a class) learns all.
+    assert.match(learn.stdout, /^7 learned \(misjudged or unsure\), 0 already judged right, 0 moved to the other class, 0 already known$/m)
     assert.match(learn.stdout, /model: 3 spam, 4 ham/)
+    const all = spawnSync(process.execPath, [cliMain, 'spam', 'learn', '--all', '--spam', mbox, '--config', config], { encoding: 'utf8', timeout: 60_000 })
+    assert.equal(all.status, 0, all.stderr)
+    assert.match(all.stdout, /0 learned as spam, 4 moved from ham, 0 already known/)
+    assert.match(all.stdout, /model: 7 spam, 0 ham/)
     const stats = spawnSync(process.execPath, [cliMain, 'stats', '--by', 'rule', '--config', config], { encoding: 'utf8', timeout: 60_000 })
     assert.equal(stats.status, 0, stats.stderr)
     assert.match(stats.stdout, /^rule\tmails\tflagged\tblocked\n$/)
