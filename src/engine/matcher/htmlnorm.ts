@@ -322,18 +322,20 @@ export class HtmlNormaliser {
   #addArg (withValue: boolean): void {
     const name = this.#arg
     const len = this.#argName
+    if (len !== 4 && len !== 3) return // neither href nor src
     const isHref = equals(name, len, HREF)
     if (!isHref && !equals(name, len, SRC)) return
     if ((isHref ? this.#href : this.#src) !== undefined) return // the first one counts
     let value: Uint8Array | null = null
     if (withValue) {
       // A C string: up to the first NUL; a quoted one loses its first and last byte.
-      const quoted = this.#val[0] === 0x22 && this.#valLen > 0
-      let v = this.#val.subarray(quoted ? 1 : 0, this.#valLen)
-      const nul = v.indexOf(0)
-      if (nul >= 0) v = v.subarray(0, nul)
-      if (quoted && v.length > 0) v = v.subarray(0, v.length - 1)
-      value = v.slice()
+      const val = this.#val
+      const quoted = val[0] === 0x22 && this.#valLen > 0
+      const start = quoted ? 1 : 0
+      let end = start
+      while (end < this.#valLen && val[end] !== 0) end++
+      if (quoted && end > start) end--
+      value = val.slice(start, end)
     }
     if (isHref) this.#href = value
     else this.#src = value
@@ -358,7 +360,8 @@ export class HtmlNormaliser {
     } else {
       const link = equals(tag, len, A_TAG) ? this.#href : equals(tag, len, IMG_TAG) ? this.#src : undefined
       if (link !== undefined && link !== null && link.length > 0) {
-        for (const c of link) this.#toText(c)
+        this.#t.set(link, this.#tn)
+        this.#tn += link.length
         this.#toText(0x20)
         this.#textSpace = true
       }
