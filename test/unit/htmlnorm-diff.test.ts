@@ -3,7 +3,8 @@
 /// against clamscan --leave-temps): random bytes, markup soup built from the tokens that move the
 /// state machine (tags, attributes, quotes, references, comments, script/style, data: URIs, bytes
 /// above 0x7f, CR, NUL, whitespace runs that straddle libclamav's 8 KiB reads) and generated pages,
-/// each fed in random chunk splits; both forms must be identical byte for byte.
+/// each fed in random chunk splits; both forms must be identical byte for byte, with the WebAssembly
+/// text kernel and without it.
 import assert from 'node:assert/strict'
 import { HtmlNormaliser } from '../../src/engine/matcher/htmlnorm.js'
 import { ReferenceHtmlNormaliser } from '../helpers/htmlnorm-reference.js'
@@ -63,9 +64,13 @@ function splits (next: (n: number) => number): number[] {
   return out
 }
 
+/// The fast normaliser with its WebAssembly text kernel, and with its JS paths alone.
 function same (label: string, page: Uint8Array, sizes: readonly number[]): void {
   const [refNc, refNt] = forms(new ReferenceHtmlNormaliser(), page, [page.length || 1])
-  const [nc, nt] = forms(new HtmlNormaliser(), page, sizes)
+  for (const kernel of [true, false]) check(`${label}${kernel ? '' : ' (JS paths)'}`, forms(new HtmlNormaliser({ kernel }), page, sizes), [refNc, refNt], sizes)
+}
+
+function check (label: string, [nc, nt]: [Buffer, Buffer], [refNc, refNt]: [Buffer, Buffer], sizes: readonly number[]): void {
   if (!nc.equals(refNc) || !nt.equals(refNt)) {
     const at = (a: Buffer, b: Buffer): number => { let i = 0; while (i < a.length && a[i] === b[i]) i++; return i }
     const which = !nc.equals(refNc) ? ['nocomment', nc, refNc] as const : ['notags', nt, refNt] as const

@@ -20,6 +20,7 @@
 /// them while reading), so no loop tests for them. test/helpers/htmlnorm-reference.ts keeps the
 /// plain per-byte machine this one must equal (test/unit/htmlnorm-diff.test.ts).
 import { entityCodePoint } from './html-entities.js'
+import { KERNEL_IN, KERNEL_OUT, htmlTextKernel, type TextKernel } from './htmlnorm-kernel.js'
 
 const NORM = 0
 const SKIP_WS = 1
@@ -141,6 +142,13 @@ export class HtmlNormaliser {
   #pending = new Uint8Array(0)
   #pendingLen = 0
   #scratch = new Uint8Array(0)
+  readonly #kernel: TextKernel | undefined
+  #backoff = 32 // bytes of text before the kernel is tried again
+
+  /// `kernel: false`: the JS paths alone (the WebAssembly text kernel's reference in tests).
+  constructor (options: { readonly kernel?: boolean } = {}) {
+    this.#kernel = options.kernel === false ? undefined : htmlTextKernel()
+  }
   /// Index of the current byte in ClamAV's current read (NULs not counted): a style block whose
   /// end tag is processed less than 8 bytes into a read, or that began in an earlier read, ends
   /// libclamav's normalisation there (its "style chunk size underflow"); emulated, as it decides
@@ -249,7 +257,14 @@ export class HtmlNormaliser {
         }
         if (k > 1) { keep = k; next = i - (count - keep) }
       }
-      if (nul >= pos + keep) {
+      const kernel = this.#kernel
+      if (kernel !== undefined) {
+        // The read into the text kernel's memory (without NULs), where the JS states read it too.
+        const mem = kernel.bytes
+        if (nul >= pos + keep) mem.set(buf.subarray(pos, pos + keep), KERNEL_IN)
+        else for (let n = 0, j = pos; n < keep; j++) if (buf[j] !== 0) mem[KERNEL_IN + n++] = buf[j]!
+        this.#run(mem, KERNEL_IN, KERNEL_IN + keep)
+      } else if (nul >= pos + keep) {
         this.#run(buf, pos, pos + keep)
       } else {
         // The read without its NULs (ClamAV drops them while reading): the states never see one.
@@ -425,12 +440,31 @@ export class HtmlNormaliser {
       const t = this.#t
       let tn = this.#tn
       let textSpace = this.#textSpace
+      const kernel = this.#kernel
+      let retry = i // where the kernel is tried again after a block it could not take
+      let backoff = this.#backoff
       while (i < to) {
         if (state !== NORM) { // TRIM_WS, or SKIP_WS towards NORM: the rest of the run goes
           while (i < to && SPACE[buf[i]!] !== 0) i++
           if (i >= to) break
           if (state === TRIM_WS) o[on++] = 0x20
           state = NORM
+        }
+        if (kernel !== undefined && i >= retry && to - i >= 32) {
+          // Prose: 16-byte blocks in WebAssembly (buf is the kernel's memory, see #feed).
+          const end = kernel.text(i, to, KERNEL_OUT, textSpace ? 1 : 0)
+          const n = end - i
+          if (n > 0) {
+            const out = kernel.bytes.subarray(KERNEL_OUT, KERNEL_OUT + n)
+            o.set(out, on); on += n
+            t.set(out, tn); tn += n
+            i = end
+            textSpace = false
+            backoff = 32
+          } else if (backoff < 2048) {
+            backoff *= 2 // text the kernel cannot take (references, whitespace runs): tried less often
+          }
+          retry = i + backoff
         }
         const start = i
         let l = 0
@@ -451,6 +485,7 @@ export class HtmlNormaliser {
       }
       this.#tn = tn
       this.#textSpace = textSpace
+      this.#backoff = backoff
     } else {
       while (i < to) {
         if (state !== NORM) { // inside a body a whitespace run writes nothing
