@@ -149,6 +149,7 @@ export class HtmlNormaliser {
   constructor (options: { readonly kernel?: boolean } = {}) {
     this.#kernel = options.kernel === false ? undefined : htmlTextKernel()
   }
+
   /// Index of the current byte in ClamAV's current read (NULs not counted): a style block whose
   /// end tag is processed less than 8 bytes into a read, or that began in an earlier read, ends
   /// libclamav's normalisation there (its "style chunk size underflow"); emulated, as it decides
