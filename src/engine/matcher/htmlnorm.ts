@@ -145,11 +145,6 @@ export class HtmlNormaliser {
   readonly #kernel: TextKernel | undefined
   #backoff = 32 // bytes of text before the kernel is tried again
 
-  /// `kernel: false`: the JS paths alone (the WebAssembly text kernel's reference in tests).
-  constructor (options: { readonly kernel?: boolean } = {}) {
-    this.#kernel = options.kernel === false ? undefined : htmlTextKernel()
-  }
-
   /// Index of the current byte in ClamAV's current read (NULs not counted): a style block whose
   /// end tag is processed less than 8 bytes into a read, or that began in an earlier read, ends
   /// libclamav's normalisation there (its "style chunk size underflow"); emulated, as it decides
@@ -177,6 +172,11 @@ export class HtmlNormaliser {
   // The first href and src of the open tag (null: present without a value).
   #href: Uint8Array | null | undefined
   #src: Uint8Array | null | undefined
+
+  /// `kernel: false`: the JS paths alone (the WebAssembly text kernel's reference in tests).
+  constructor (options: { readonly kernel?: boolean } = {}) {
+    this.#kernel = options.kernel === false ? undefined : htmlTextKernel()
+  }
 
   /// Both forms of the next chunk, in buffers this normaliser reuses on the next call. Up to one
   /// read's worth of bytes (8 KiB) waits for the next call or end().
