@@ -17,8 +17,10 @@
 /// attribute names, attribute values, comments) run as tight loops over 256-entry byte-class tables
 /// with the output indexes in locals (#text, #tagName, #attributeName, #plainValue, #comment); every
 /// other byte takes the per-byte #step. NULs are removed from a read before it is run (ClamAV drops
-/// them while reading), so no loop tests for them. test/helpers/htmlnorm-reference.ts keeps the
-/// plain per-byte machine this one must equal (test/unit/htmlnorm-diff.test.ts).
+/// them while reading), so no loop tests for them. Prose goes 16 bytes at a time through a SIMD
+/// WebAssembly kernel (htmlnorm-kernel.ts), which is why a read is copied into its memory first.
+/// test/helpers/htmlnorm-reference.ts keeps the plain per-byte machine this one must equal
+/// (test/unit/htmlnorm-diff.test.ts).
 import { entityCodePoint } from './html-entities.js'
 import { KERNEL_IN, KERNEL_OUT, htmlTextKernel, type TextKernel } from './htmlnorm-kernel.js'
 
