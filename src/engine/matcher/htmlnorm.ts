@@ -16,8 +16,17 @@
 /// ClamAV does not follow, and none writes these byte streams. A streaming state machine over
 /// bytes: each chunk in, both forms of that chunk out, in buffers reused from chunk to chunk; the
 /// state that spans chunks (an open tag, a reference, a multi-byte character) lives in the object.
+/// Speed: the states most bytes are in (text, whitespace runs, script and style bodies, tag and
+/// attribute names, attribute values, comments) run as tight loops over 256-entry byte-class tables
+/// with the output indexes in locals (#text, #tagName, #attributeName, #plainValue, #comment); every
+/// other byte takes the per-byte #step. NULs are removed from a read before it is run (ClamAV drops
+/// them while reading), so no loop tests for them. Prose goes 16 bytes at a time through a SIMD
+/// WebAssembly kernel (htmlnorm-kernel.ts), which is why a read is copied into its memory first.
+/// test/helpers/htmlnorm-reference.ts keeps the plain per-byte machine this one must equal
+/// (test/unit/htmlnorm-diff.test.ts).
 import { entityCodePoint } from './html-entities.js'
 import { ScrencState, decodeScript, encodedLength, markerAt, withoutNuls } from './jscript-decode.js'
+import { KERNEL_IN, KERNEL_OUT, htmlTextKernel, type TextKernel } from './htmlnorm-kernel.js'
 
 const NORM = 0
 const SKIP_WS = 1
@@ -61,6 +70,22 @@ const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39
 const isHex = (c: number): boolean => isDigit(c) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66)
 const isAlnum = (c: number): boolean => isDigit(c) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a)
 const bytesOf = (s: string): Uint8Array => Buffer.from(s, 'latin1')
+/// The code point of the reference name buf[0, len) (entityCodePoint), looked up without building
+/// a string for names of up to 7 bytes (7-bit bytes: a number below 2^49 is the key), the case of
+/// nearly every reference a page holds. Bounded like entityCodePoint's cache.
+const shortNames = new Map<number, number>()
+function entityCodePointOf (buf: Uint8Array, len: number): number {
+  const short = len <= 7
+  let key = 0
+  if (short) for (let k = 0; k < len; k++) key = key * 128 + buf[k]!
+  let cp = short ? shortNames.get(key) : undefined
+  if (cp !== undefined) return cp
+  let name = ''
+  for (let k = 0; k < len; k++) name += String.fromCharCode(buf[k]!)
+  cp = entityCodePoint(name)
+  if (short && shortNames.size < 4096) shortNames.set(key, cp)
+  return cp
+}
 const equals = (buf: Uint8Array, len: number, lit: Uint8Array): boolean => {
   if (len !== lit.length) return false
   for (let i = 0; i < len; i++) if (buf[i] !== lit[i]) return false
@@ -69,9 +94,42 @@ const equals = (buf: Uint8Array, len: number, lit: Uint8Array): boolean => {
 const [SCRIPT_TAG, STYLE_TAG, END_SCRIPT, END_STYLE, A_TAG, IMG_TAG, HREF, SRC, DATA_URI, QUOTED_DATA_URI] =
   ['script', 'style', '/script', '/style', 'a', 'img', 'href', 'src', 'data:', '"data:'].map(bytesOf) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array]
 
+/// Byte classes of the fast paths. TEXT[c]: what text writes for c (lower-cased) when c is plain
+/// text, 0x21-0x7f but `<` and `&`; 0 for every byte #text handles otherwise or leaves to #step.
+/// SCRIPT_TEXT: the same inside a script or style body, where `'` is written `"`.
+const TEXT = new Uint8Array(256)
+const SCRIPT_TEXT = new Uint8Array(256)
+/// LOWER[c]: c lower-cased (tag and attribute names, values in `nocomment`).
+const LOWER = new Uint8Array(256)
+/// SPACE[c]: WS for whitespace (\n is whitespace as ClamAV writes it a space), CR for \r (dropped
+/// outside data: payloads), else 0. A run of whitespace and \r is skipped alike in TRIM_WS/SKIP_WS.
+const WS = 1
+const CR = 2
+const SPACE = new Uint8Array(256)
+/// NAME_STOP[c]: where a tag or attribute name ends (whitespace, `>`, and `=` for attribute names);
+/// CR: \r, dropped inside a name. PLAIN_VALUE[c]: an attribute-value byte #plainValue takes.
+const NAME_STOP = new Uint8Array(256)
+const ARG_STOP = new Uint8Array(256)
+const PLAIN_VALUE = new Uint8Array(256)
+/// ENTITY_NAME[c]: a byte of a reference name (ASCII letters and digits, `_`, `:`, `-`).
+const ENTITY_NAME = new Uint8Array(256)
+for (let c = 0; c < 256; c++) {
+  LOWER[c] = lower(c)
+  if (c > 0x20 && c < 0x80 && c !== 0x3c && c !== 0x26) { TEXT[c] = lower(c); SCRIPT_TEXT[c] = c === 0x27 ? 0x22 : lower(c) }
+  SPACE[c] = c === 0x0d ? CR : isSpace(c) ? WS : 0
+  NAME_STOP[c] = c === 0x0d ? CR : isSpace(c) || c === 0x3e ? WS : 0
+  ARG_STOP[c] = c === 0x3d ? WS : NAME_STOP[c]!
+  ENTITY_NAME[c] = isAlnum(c) || c === 0x5f || c === 0x3a || c === 0x2d ? 1 : 0
+  PLAIN_VALUE[c] = c > 0x20 && c < 0x7f && c !== 0x22 && c !== 0x27 && c !== 0x26 && c !== 0x3e ? 1 : 0
+}
+
+/// The value so far opens a data: URI (`data:` or `"data:`, as libclamav checks it).
+const isDataUri = (val: Uint8Array, len: number): boolean => (len === 5 && equals(val, 5, DATA_URI)) || (len === 6 && equals(val, 6, QUOTED_DATA_URI))
+
 /// Full stops of CJK text that ClamAV writes as '.' (UTF-8 of U+3002, U+FF0E, U+FE52).
 const isWideStop = (mb: number): boolean => mb === 0xe38082 || mb === 0xefbc8e || mb === 0xefb992
 const HEX = bytesOf('0123456789abcdef')
+const AMP_HASH_X = bytesOf('&#x')
 
 /// Where script bodies go: begin at a <script> tag, feed with each read's script bytes buf[from, to)
 /// (NULs not yet dropped; `body`: where the read's leading whitespace ends: libclamav turned the
@@ -86,6 +144,7 @@ export interface HtmlForms {
   readonly nocomment: Uint8Array
   readonly notags: Uint8Array
 }
+const EMPTY: HtmlForms = { nocomment: new Uint8Array(0), notags: new Uint8Array(0) }
 
 export class HtmlNormaliser {
   #o = new Uint8Array(0) // nocomment output; its last byte is held back (a comment's `<` is taken back)
@@ -99,6 +158,11 @@ export class HtmlNormaliser {
   #textSpace = false
   /// Raw bytes waiting for the lookahead that decides where ClamAV's 8 KiB read ends (see #feed).
   #pending = new Uint8Array(0)
+  #pendingLen = 0
+  #scratch = new Uint8Array(0)
+  readonly #kernel: TextKernel | undefined
+  #backoff = 32 // bytes of text before the kernel is tried again
+
   /// Index of the current byte in ClamAV's current read (NULs not counted): a style block whose
   /// end tag is processed less than 8 bytes into a read, or that began in an earlier read, ends
   /// libclamav's normalisation there (its "style chunk size underflow"); emulated, as it decides
@@ -117,7 +181,8 @@ export class HtmlNormaliser {
   #quoted = 0 // 0, or the quote byte that opened the value
   readonly #ent = new Uint8Array(STR_MAX)
   #entLen = 0
-  #num = 0n // int64 in ClamAV, whose overflow rules decide what a huge &#n; writes
+  #num = 0 // a numeric reference's value while below 2^48 (exact as a double)
+  #big: bigint | undefined // and past that: int64 in ClamAV, whose overflow rules decide what a huge &#n; writes
   #hex = false
   #escLen = 0
   #mb = 0 // pending bytes above 0x7f in text
@@ -138,32 +203,55 @@ export class HtmlNormaliser {
   #scriptArgs: Array<[string, Uint8Array | null]> = []
   readonly #screnc = new ScrencState()
 
-  constructor (scripts?: ScriptSink) { this.#scripts = scripts }
+  /// `scripts`: where script bodies go (the `javascript` form); `kernel: false`: the JS paths alone
+  /// (the WebAssembly text kernel's reference in tests).
+  constructor (scripts?: ScriptSink, options: { readonly kernel?: boolean } = {}) {
+    this.#scripts = scripts
+    this.#kernel = options.kernel === false ? undefined : htmlTextKernel()
+  }
 
   /// Both forms of the next chunk, in buffers this normaliser reuses on the next call. Up to one
   /// read's worth of bytes (8 KiB) waits for the next call or end().
   push (chunk: Uint8Array): HtmlForms {
+    if (this.#dead) return EMPTY
     // A plain Uint8Array view: one array type in the loops (a Buffer here and there made every byte
     // access polymorphic, several times slower).
     let buf = Object.getPrototypeOf(chunk) === Uint8Array.prototype ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)
-    if (this.#pending.length > 0) {
-      buf = new Uint8Array(this.#pending.length + chunk.length)
-      buf.set(this.#pending)
-      buf.set(chunk, this.#pending.length)
+    const appended = this.#pendingLen > 0 || chunk.length <= READ
+    if (appended) {
+      // Appended to the bytes waiting (a buffer reused from call to call: small chunks cost their
+      // own size); fed once a whole read and its lookahead byte may be there.
+      const n = this.#pendingLen + chunk.length
+      if (this.#pending.length < n) {
+        const grown = new Uint8Array(Math.max(n, 2 * this.#pending.length, 2 * READ + 2))
+        grown.set(this.#pending.subarray(0, this.#pendingLen))
+        this.#pending = grown
+      }
+      this.#pending.set(buf, this.#pendingLen)
+      this.#pendingLen = n
+      if (n <= READ) return EMPTY
+      buf = this.#pending.subarray(0, n)
     }
     this.#reserve(buf.length)
     const used = this.#feed(buf, false)
-    this.#pending = this.#dead ? new Uint8Array(0) : buf.slice(used)
+    const rest = this.#dead ? 0 : buf.length - used
+    if (appended) {
+      this.#pending.copyWithin(0, used, used + rest)
+    } else {
+      if (this.#pending.length < rest) this.#pending = new Uint8Array(Math.max(rest, 2 * READ + 2))
+      this.#pending.set(buf.subarray(used, used + rest))
+    }
+    this.#pendingLen = rest
     return this.#take(false)
   }
 
   /// The rest at end of input: the held-back byte, the last reads and a reference left open.
   end (): HtmlForms {
-    this.#reserve(this.#pending.length)
-    this.#feed(this.#pending, true)
-    this.#pending = new Uint8Array(0)
+    this.#reserve(this.#pendingLen)
+    this.#feed(this.#pending.subarray(0, this.#pendingLen), true)
+    this.#pendingLen = 0
     if (this.#entLen > 0 && !this.#dead) {
-      const cp = entityCodePoint(Buffer.from(this.#ent.subarray(0, this.#entLen)).toString('latin1'))
+      const cp = entityCodePointOf(this.#ent, this.#entLen)
       if (cp >= 0) this.#codePoint(cp & 0xffff, false)
       else { this.#out(0x26); for (let k = 0; k < this.#entLen; k++) this.#out(lower(this.#ent[k]!)) }
       this.#entLen = 0
@@ -178,10 +266,16 @@ export class HtmlNormaliser {
   /// cut here. Returns how many bytes of buf were used (the rest needs more input, unless final).
   #feed (buf: Uint8Array, final: boolean): number {
     let pos = 0
+    let nul = -1 // the first NUL at or after pos (buf.length: none)
     while (pos < buf.length && !this.#dead) {
-      let i = pos
-      let count = 0
-      while (i < buf.length && count < READ) { if (buf[i] !== 0) count++; i++ }
+      if (nul < pos) { nul = buf.indexOf(0, pos); if (nul < 0) nul = buf.length }
+      let i = Math.min(pos + READ, buf.length)
+      let count = i - pos
+      if (nul < i) { // NULs in this read: counted out byte by byte
+        i = pos
+        count = 0
+        while (i < buf.length && count < READ) { if (buf[i] !== 0) count++; i++ }
+      }
       // Not enough for a whole read and its lookahead byte: wait (a NUL flood waits at most PENDING_MAX).
       if (!final && (count < READ || i === buf.length) && buf.length - pos < PENDING_MAX) break
       let keep = count
@@ -197,9 +291,22 @@ export class HtmlNormaliser {
         }
         if (k > 1) { keep = k; next = i - (count - keep) }
       }
-      let end = pos
-      for (let n = 0; n < keep; end++) if (buf[end] !== 0) n++
-      this.#run(buf, pos, end)
+      const kernel = this.#kernel
+      if (kernel !== undefined) {
+        // The read into the text kernel's memory (without NULs), where the JS states read it too.
+        const mem = kernel.bytes
+        if (nul >= pos + keep) mem.set(buf.subarray(pos, pos + keep), KERNEL_IN)
+        else for (let n = 0, j = pos; n < keep; j++) if (buf[j] !== 0) mem[KERNEL_IN + n++] = buf[j]!
+        this.#run(mem, KERNEL_IN, KERNEL_IN + keep)
+      } else if (nul >= pos + keep) {
+        this.#run(buf, pos, pos + keep)
+      } else {
+        // The read without its NULs (ClamAV drops them while reading): the states never see one.
+        if (this.#scratch.length < keep) this.#scratch = new Uint8Array(READ)
+        const read = this.#scratch
+        for (let n = 0, j = pos; n < keep; j++) if (buf[j] !== 0) read[n++] = buf[j]!
+        this.#run(read, 0, keep)
+      }
       pos = next
     }
     return pos
@@ -235,8 +342,10 @@ export class HtmlNormaliser {
     if (u === 0) return
     if (u < 0xff) { this.#out(u); if (toValue) this.#value(u); return }
     if (u === 0x3002 || u === 0xff0e || u === 0xfe52) { this.#out(0x2e); if (toValue) this.#value(0x2e); return }
-    const bytes = [0x26, 0x23, 0x78, HEX[(u >> 12) & 15]!, HEX[(u >> 8) & 15]!, HEX[(u >> 4) & 15]!, HEX[u & 15]!, 0x3b]
-    for (const b of bytes) { this.#out(b); if (toValue) this.#value(b) }
+    for (let k = 0; k < 8; k++) {
+      const b = k < 3 ? AMP_HASH_X[k]! : k === 7 ? 0x3b : HEX[(u >> (4 * (6 - k))) & 15]!
+      this.#out(b); if (toValue) this.#value(b)
+    }
   }
 
   /// An unknown or broken reference is written back, lower-cased: `&name` (and `;` if it had one).
@@ -262,21 +371,25 @@ export class HtmlNormaliser {
   #addArg (withValue: boolean): void {
     const name = this.#arg
     const len = this.#argName
-    const isHref = equals(name, len, HREF)
+    const isHref = len === 4 && equals(name, len, HREF)
+    const isSrc = len === 3 && equals(name, len, SRC)
     const script = equals(this.#tag, this.#tagLen, SCRIPT_TAG)
-    if (!isHref && !equals(name, len, SRC) && !script) return
+    // <script>'s attributes are all kept (its language says whether it is encoded); elsewhere only
+    // the first href or src counts
+    if (!script && (!(isHref || isSrc) || (isHref ? this.#href : this.#src) !== undefined)) return
     let value: Uint8Array | null = null
     if (withValue) {
       // A C string: up to the first NUL; a quoted one loses its first and last byte.
-      const quoted = this.#val[0] === 0x22 && this.#valLen > 0
-      let v = this.#val.subarray(quoted ? 1 : 0, this.#valLen)
-      const nul = v.indexOf(0)
-      if (nul >= 0) v = v.subarray(0, nul)
-      if (quoted && v.length > 0) v = v.subarray(0, v.length - 1)
-      value = v.slice()
+      const val = this.#val
+      const quoted = val[0] === 0x22 && this.#valLen > 0
+      const start = quoted ? 1 : 0
+      let end = start
+      while (end < this.#valLen && val[end] !== 0) end++
+      if (quoted && end > start) end--
+      value = val.slice(start, end)
     }
     if (script) this.#scriptArgs.push([Buffer.from(name.subarray(0, len)).toString('latin1'), value])
-    if (isHref) { if (this.#href === undefined) this.#href = value } else if (this.#src === undefined) this.#src = value
+    if (isHref) { if (this.#href === undefined) this.#href = value } else if (isSrc && this.#src === undefined) this.#src = value
   }
 
   #processTag (): void {
@@ -310,7 +423,8 @@ export class HtmlNormaliser {
     } else {
       const link = equals(tag, len, A_TAG) ? this.#href : equals(tag, len, IMG_TAG) ? this.#src : undefined
       if (link !== undefined && link !== null && link.length > 0) {
-        for (const c of link) this.#toText(c)
+        this.#t.set(link, this.#tn)
+        this.#tn += link.length
         this.#toText(0x20)
         this.#textSpace = true
       }
@@ -380,12 +494,13 @@ export class HtmlNormaliser {
     return [r.line, r.end, i]
   }
 
-  /// One of libclamav's reads: buf[from, to), NULs dropped, leading whitespace skipped.
+  /// One of libclamav's reads: buf[from, to) (no NULs: #feed removed them), leading whitespace
+  /// skipped. The fast path of the current state takes the bytes it can; the byte it stops at goes
+  /// through #step, and so on.
   #run (buf: Uint8Array, from: number, to: number): void {
     if (this.#in === STYLE) this.#styleBegin = 0
-    this.#at = 0
     let i = from
-    while (i < to && (buf[i] === 0 || isSpace(buf[i]!))) { if (buf[i] !== 0) this.#at++; i++ }
+    while (i < to && isSpace(buf[i]!)) i++
     this.#line = buf
     this.#lineFrom = from
     this.#lineBody = i
@@ -399,21 +514,36 @@ export class HtmlNormaliser {
       }
       if (s === NORM || s === TRIM_WS || (s === SKIP_WS && this.#next === NORM)) {
         i = this.#text(buf, i, to)
-        if (i >= to) break
-      } else if (s === TAG_ARG_VAL && this.#mb2 === 0) {
-        i = this.#plainValue(buf, i, to)
-        if (i >= to) break
+      } else if (s === SKIP_WS) {
+        while (i < to && SPACE[buf[i]!] !== 0) i++
+        if (i < to) this.#state = this.#next
+        continue
+      } else if (s === TAG) {
+        if (this.#in === OUTSIDE || this.#tagLen > 0) i = this.#tagName(buf, i, to)
+      } else if (s === TAG_ARG) {
+        i = this.#attributeName(buf, i, to)
+      } else if (s === TAG_ARG_VAL) {
+        if (this.#mb2 === 0) i = this.#plainValue(buf, i, to)
+      } else if (s === ENTITY) {
+        i = this.#entityName(buf, i, to)
+      } else if (s === COMMENT) {
+        if (this.#in === OUTSIDE) i = this.#comment(buf, i, to)
+      } else if (s === PROCESS_TAG) {
+        // The tag is processed when the next byte (not a dropped \r) arrives, at its index in the read.
+        if (buf[i] === 0x0d && !this.#binary) { i++; continue }
+        this.#at = i - from
+        this.#cursor = i
+        this.#processTag()
+        continue
       }
+      if (i >= to) break
       let c = buf[i]!
-      if (c === 0) { i++; continue }
       if (!this.#binary) {
         if (c === 0x0a) c = 0x20
-        else if (c === 0x0d) { i++; this.#at++; continue }
+        else if (c === 0x0d) { i++; continue }
       }
       this.#cursor = i
-      const used = this.#step(c)
-      i += used
-      this.#at += used
+      i += this.#step(c)
     }
     if (this.#scriptOpen && !this.#dead) {
       this.#scripts?.feed(buf, this.#scriptFrom < 0 ? this.#lineFrom : this.#scriptFrom, to, this.#lineBody)
@@ -421,68 +551,172 @@ export class HtmlNormaliser {
     }
   }
 
-  /// The common case inline (most of a page): text and whitespace runs in NORM, TRIM_WS and SKIP_WS
-  /// towards NORM, as #step would do them. Stops at a byte #step must see; returns its index.
+  /// Text and whitespace runs in NORM, TRIM_WS and SKIP_WS towards NORM, as #step would do them:
+  /// plain bytes to both forms (to `nocomment` alone inside a script or style body), a whitespace
+  /// run one space, \r dropped, other control bytes kept (a space in `notags`). Stops at a byte #step
+  /// must see (`<`, `&`, above 0x7f); returns its index.
   #text (buf: Uint8Array, from: number, to: number): number {
     const o = this.#o
-    const t = this.#t
-    const outside = this.#in === OUTSIDE
     let on = this.#on
-    let tn = this.#tn
-    let at = this.#at
     let state = this.#state
-    let textSpace = this.#textSpace
     let i = from
-    while (i < to) {
-      const c = buf[i]!
-      if (c === 0) { i++; continue }
-      if (c === 0x0d) { i++; at++; continue }
-      const ws = c === 0x20 || (c >= 0x09 && c <= 0x0d)
-      if (state === NORM) {
-        if (ws) {
-          if (outside && !textSpace) { t[tn++] = 0x20; textSpace = true }
-          state = TRIM_WS
-        } else {
-          if (c === 0x3c || c === 0x26 || c >= 0x80 || c < 0x20) break
-          let l = c >= 0x41 && c <= 0x5a ? c | 0x20 : c
-          if (outside) { o[on++] = l; t[tn++] = l; textSpace = false } else { if (l === 0x27) l = 0x22; o[on++] = l }
+    if (this.#in === OUTSIDE) {
+      const t = this.#t
+      let tn = this.#tn
+      let textSpace = this.#textSpace
+      const kernel = this.#kernel
+      let retry = i // where the kernel is tried again after a block it could not take
+      let backoff = this.#backoff
+      while (i < to) {
+        if (state !== NORM) { // TRIM_WS, or SKIP_WS towards NORM: the rest of the run goes
+          while (i < to && SPACE[buf[i]!] !== 0) i++
+          if (i >= to) break
+          if (state === TRIM_WS) o[on++] = 0x20
+          state = NORM
         }
-        i++; at++
-        continue
+        if (kernel !== undefined && i >= retry && to - i >= 32) {
+          // Prose: 16-byte blocks in WebAssembly (buf is the kernel's memory, see #feed).
+          const end = kernel.text(i, to, KERNEL_OUT, textSpace ? 1 : 0)
+          const n = end - i
+          if (n > 0) {
+            const out = kernel.bytes.subarray(KERNEL_OUT, KERNEL_OUT + n)
+            o.set(out, on); on += n
+            t.set(out, tn); tn += n
+            i = end
+            textSpace = false
+            backoff = 32
+          } else if (backoff < 2048) {
+            backoff *= 2 // text the kernel cannot take (references, whitespace runs): tried less often
+          }
+          retry = i + backoff
+        }
+        const start = i
+        let l = 0
+        while (i < to && (l = TEXT[buf[i]!]!) !== 0) { o[on++] = l; t[tn++] = l; i++ }
+        if (i > start) textSpace = false
+        if (i >= to) break
+        const c = buf[i]!
+        const k = SPACE[c]!
+        if (k === WS) {
+          if (!textSpace) { t[tn++] = 0x20; textSpace = true }
+          state = TRIM_WS
+        } else if (k !== CR) {
+          if (c >= 0x20) break // `<`, `&`, a byte above 0x7f
+          o[on++] = c
+          if (!textSpace) { t[tn++] = 0x20; textSpace = true }
+        }
+        i++
       }
-      if (ws) { i++; at++; continue }
-      if (state === TRIM_WS && outside) o[on++] = 0x20
-      state = NORM // the byte is seen again in NORM
+      this.#tn = tn
+      this.#textSpace = textSpace
+      this.#backoff = backoff
+    } else {
+      while (i < to) {
+        if (state !== NORM) { // inside a body a whitespace run writes nothing
+          while (i < to && SPACE[buf[i]!] !== 0) i++
+          if (i >= to) break
+          state = NORM
+        }
+        let l = 0
+        while (i < to && (l = SCRIPT_TEXT[buf[i]!]!) !== 0) { o[on++] = l; i++ }
+        if (i >= to) break
+        const c = buf[i]!
+        const k = SPACE[c]!
+        if (k === WS) state = TRIM_WS
+        else if (k !== CR) {
+          if (c >= 0x20) break
+          o[on++] = c
+        }
+        i++
+      }
     }
     this.#on = on
-    this.#tn = tn
-    this.#at = at
     this.#state = state
     if (state !== SKIP_WS) this.#next = NORM
-    this.#textSpace = textSpace
     return i
   }
 
+  /// Tag-name bytes (TAG), as #step writes them: lower-cased to `nocomment` and remembered. Stops at
+  /// whitespace, `>` and a `!` that opens a comment.
+  #tagName (buf: Uint8Array, from: number, to: number): number {
+    const o = this.#o
+    const tag = this.#tag
+    let on = this.#on
+    let tagLen = this.#tagLen
+    let i = from
+    while (i < to) {
+      const c = buf[i]!
+      const k = NAME_STOP[c]!
+      if (k !== 0) { if (k === CR) { i++; continue } break }
+      if (c === 0x21 && tagLen === 0) break
+      const l = LOWER[c]!
+      o[on++] = l
+      if (tagLen < STR_MAX) tag[tagLen++] = l
+      i++
+    }
+    this.#on = on
+    this.#tagLen = tagLen
+    return i
+  }
+
+  /// Attribute-name bytes (TAG_ARG), as #step writes them: a space before the first, lower-cased to
+  /// `nocomment` and remembered. Stops at whitespace, `=` and `>`.
+  #attributeName (buf: Uint8Array, from: number, to: number): number {
+    const o = this.#o
+    const arg = this.#arg
+    let on = this.#on
+    let argLen = this.#argLen
+    let i = from
+    while (i < to) {
+      const c = buf[i]!
+      const k = ARG_STOP[c]!
+      if (k !== 0) { if (k === CR) { i++; continue } break }
+      if (argLen === 0) o[on++] = 0x20
+      const l = LOWER[c]!
+      o[on++] = l
+      if (argLen < STR_MAX) arg[argLen++] = l
+      i++
+    }
+    this.#on = on
+    this.#argLen = argLen
+    return i
+  }
+
+  /// Reference-name bytes (ENTITY), remembered up to STR_MAX; the `;` or other byte that ends the
+  /// name goes through #entity.
+  #entityName (buf: Uint8Array, from: number, to: number): number {
+    const ent = this.#ent
+    let entLen = this.#entLen
+    let i = from
+    while (i < to && entLen < STR_MAX && ENTITY_NAME[buf[i]!] !== 0) ent[entLen++] = buf[i++]!
+    this.#entLen = entLen
+    return i
+  }
+
+  /// A comment outside script and style bodies writes nothing up to its first `>` (#step's).
+  #comment (buf: Uint8Array, from: number, to: number): number {
+    const end = buf.subarray(from, to).indexOf(0x3e)
+    return end < 0 ? to : from + end
+  }
+
   /// Plain attribute-value bytes inline (printable ASCII but quotes, &, > and whitespace), as
-  /// #attributeValue writes them; the first six bytes go through it (the data: URI check).
+  /// #attributeValue writes them. Stops where #attributeValue sees a data: URI begin.
   #plainValue (buf: Uint8Array, from: number, to: number): number {
     const o = this.#o
     const val = this.#val
     let on = this.#on
     let valLen = this.#valLen
-    let at = this.#at
     let i = from
-    while (i < to && valLen > 6) {
+    while (i < to) {
       const c = buf[i]!
-      if (c === 0) { i++; continue }
-      if (c <= 0x20 || c >= 0x7f || c === 0x22 || c === 0x27 || c === 0x26 || c === 0x3e) break
-      o[on++] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c
+      if (PLAIN_VALUE[c] === 0) break
+      if ((valLen === 5 || valLen === 6) && isDataUri(val, valLen)) break
+      o[on++] = LOWER[c]!
       if (valLen < STR_MAX) val[valLen++] = c
-      i++; at++
+      i++
     }
     this.#on = on
     this.#valLen = valLen
-    this.#at = at
     return i
   }
 
@@ -588,7 +822,7 @@ export class HtmlNormaliser {
         this.#processTag()
         return 0
       case CHAR_REF:
-        if (c === 0x23) { this.#num = 0n; this.#hex = false; this.#state = NUMREF; return 1 }
+        if (c === 0x23) { this.#num = 0; this.#big = undefined; this.#hex = false; this.#state = NUMREF; return 1 }
         this.#state = ENTITY
         return 0
       case ENTITY:
@@ -601,7 +835,7 @@ export class HtmlNormaliser {
   }
 
   #attributeValue (c: number): number {
-    if ((this.#valLen === 5 && equals(this.#val, 5, DATA_URI)) || (this.#valLen === 6 && equals(this.#val, 6, QUOTED_DATA_URI))) {
+    if (isDataUri(this.#val, this.#valLen)) {
       // A data: URI: its payload is a child of the layer (formats/html.ts), not part of this form.
       if (this.#on > 0) this.#on--
       if (this.#quoted !== 0) this.#out(0x22)
@@ -639,7 +873,7 @@ export class HtmlNormaliser {
 
   #entity (c: number): number {
     if (c === 0x3b) {
-      const cp = entityCodePoint(Buffer.from(this.#ent.subarray(0, this.#entLen)).toString('latin1'))
+      const cp = entityCodePointOf(this.#ent, this.#entLen)
       if (cp >= 0) this.#codePoint(cp & 0xffff, this.#next === TAG_ARG_VAL)
       else this.#entityVerbatim(true)
       this.#entLen = 0; this.#state = this.#next
@@ -651,28 +885,38 @@ export class HtmlNormaliser {
     return 0
   }
 
+  /// The reference's value modulo 2^bits.
+  #low (bits: number): number {
+    return this.#big === undefined ? this.#num % 2 ** bits : Number(BigInt.asUintN(bits, this.#big))
+  }
+
   #numeric (c: number): number {
     const toValue = this.#next === TAG_ARG_VAL
-    const low = (): number => Number(BigInt.asUintN(8, this.#num))
-    if (this.#num === 0n && (c === 0x78 || c === 0x58)) { this.#hex = true; return 1 }
+    if (this.#num === 0 && this.#big === undefined && (c === 0x78 || c === 0x58)) { this.#hex = true; return 1 }
     if (c === 0x3b) {
-      if (toValue) this.#value(low())
-      if (this.#num < 0x80n) this.#out(lower(Number(this.#num)))
-      else this.#codePoint(Number(BigInt.asUintN(16, this.#num)), false)
+      if (toValue) this.#value(this.#low(8))
+      if (this.#big === undefined && this.#num < 0x80) this.#out(lower(this.#num))
+      else this.#codePoint(this.#low(16), false)
       this.#state = this.#next
       return 1
     }
     if (isDigit(c) || (this.#hex && isHex(c))) {
+      const d = isDigit(c) ? c - 0x30 : (c | 0x20) - 0x61 + 10
+      // Below 2^48 a double is exact and no int64 limit is near: the common case, without BigInt.
+      if (this.#big === undefined) {
+        if (this.#num < 2 ** 48) { this.#num = this.#num * (this.#hex ? 16 : 10) + d; return 1 }
+        this.#big = BigInt(this.#num)
+      }
       // int64 arithmetic as in libclamav: past its limits the low byte is written, the digit eaten.
-      if (this.#hex && this.#num < INT64_MAX / 16n) this.#num *= 16n
-      else if (this.#num < INT64_MAX / 10n) this.#num *= 10n
-      else { this.#out(low()); this.#state = this.#next; return 1 }
-      const digit = BigInt(isDigit(c) ? c - 0x30 : (c | 0x20) - 0x61 + 10)
-      if (this.#num > INT64_MAX - digit) { this.#out(low()); this.#state = this.#next; return 1 }
-      this.#num += digit
+      if (this.#hex && this.#big < INT64_MAX / 16n) this.#big *= 16n
+      else if (this.#big < INT64_MAX / 10n) this.#big *= 10n
+      else { this.#out(this.#low(8)); this.#state = this.#next; return 1 }
+      const digit = BigInt(d)
+      if (this.#big > INT64_MAX - digit) { this.#out(this.#low(8)); this.#state = this.#next; return 1 }
+      this.#big += digit
       return 1
     }
-    this.#out(low()) // no ';': the value's low byte, as it is
+    this.#out(this.#low(8)) // no ';': the value's low byte, as it is
     this.#state = this.#next
     return 0
   }

@@ -80,6 +80,13 @@ export class LayerStream {
     // source's reused chunk buffer).
     const chunk = Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length)
     for (const [, h] of this.#hashes) h.update(chunk)
+    if (this.#mask === 0) {
+      // No body rule applies (an HTML page whose head shows a marker: ClamAV skips its raw scan),
+      // so the anchor scan would find nothing: hashes and the derived forms only.
+      this.#abs += chunk.length
+      this.#norm?.push(chunk)
+      return
+    }
     const abs = this.#abs
     const end = abs + chunk.length
     // Boundary region: pending parts and grams that started before this chunk, read from carry + head.
