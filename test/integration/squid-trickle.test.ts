@@ -82,8 +82,16 @@ describe('trickle mode through Squid: a 200 MiB download streams while it is sca
     const text = await readFile(node.daemon.logFile, 'utf8')
     return text.split('\n').filter(l => l.startsWith('{')).map(l => JSON.parse(l) as LogLine)
   }
-  const transactionLine = async (url: string): Promise<LogLine | undefined> =>
-    (await logLines()).find(l => l.msg === 'icap' && l.method === 'RESPMOD' && l.url === url)
+  /// The node's transaction line for a URL. The log goes out in batches (src/log.ts: at most 200 ms
+  /// late), and curl can exit before the node has ended the transaction, so the file is read again
+  /// for a while before the line counts as missing.
+  const transactionLine = async (url: string): Promise<LogLine | undefined> => {
+    for (let tries = 0; ; tries++) {
+      const line = (await logLines()).find(l => l.msg === 'icap' && l.method === 'RESPMOD' && l.url === url)
+      if (line !== undefined || tries >= 50) return line
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
+  }
   const loggedAt = (line: LogLine | undefined): number => Date.parse(line?.time ?? '')
 
   before(async () => {
