@@ -32,6 +32,19 @@ describe('issue #11 formats on hostile input', function () {
     assert.throws(() => decodeLh1(Uint8Array.from([0xff, 0x00]), 1 << 20, () => true), /-lh1- data ends/)
   })
 
+  it('-lh1- decodes what jLHA compressed, byte for byte, across window-sized matches', () => {
+    // The round trip's EICAR (68 bytes) does not shrink under -lh1-, so jLHA stores it as -lh0-:
+    // this body does (text runs, repeats further back than the 4 KiB window, random stretches).
+    const line = (i: number): string => `line ${i}: the quick brown fox ${i % 7 === 0 ? 'jumps' : 'walks'}\n`
+    const text = Buffer.from(Array.from({ length: 3000 }, (_, i) => line(i)).join(''))
+    const body = Buffer.concat([text, randomBytes(5000), text.subarray(0, 20_000), eicar])
+    const lzh = lzhWithJlha({ name: 'a.txt', bytes: body }, 'lh1', 0)
+    assert.equal(lzh.subarray(2, 7).toString('latin1'), '-lh1-')
+    const pieces: Uint8Array[] = []
+    assert.equal(decodeLh1(lzh.subarray((lzh[0] as number) + 2), body.length, piece => { pieces.push(Uint8Array.from(piece)); return true }), true)
+    assert.ok(Buffer.concat(pieces).equals(body))
+  })
+
   it('-lh1- stops when the sink says so', () => {
     let pieces = 0
     const big = Buffer.alloc(300_000, 0x41)
