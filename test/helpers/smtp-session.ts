@@ -2,19 +2,21 @@
 /// left mid-transaction (MAIL FROM answered, DATA begun, the body not yet ended) while the test
 /// stops or drains the scanner behind the MTA, then ended, then a second message on the same
 /// session. swaks sends a whole transaction at once, so it cannot hold a message open; nodemailer
-/// cannot either. Replies are read whole (multi-line `250-` continuations joined).
-import { connect, type Socket } from 'node:net'
+/// cannot either. Replies are read whole (multi-line `250-` continuations joined). Over TCP, or over
+/// any byte stream (a bridge process inside a network namespace: `over`).
+import { connect } from 'node:net'
+import type { Duplex } from 'node:stream'
 
 export interface SmtpReply { readonly code: number, readonly text: string }
 
 export class SmtpSession {
-  readonly #socket: Socket
+  readonly #socket: Duplex
   #buffer = ''
   readonly #lines: string[] = []
   #wake: (() => void) | undefined
   #ended = false
 
-  private constructor (socket: Socket) {
+  private constructor (socket: Duplex) {
     this.#socket = socket
     socket.setEncoding('latin1')
     socket.on('data', (chunk: string) => {
@@ -26,6 +28,7 @@ export class SmtpSession {
       this.#wake?.()
     })
     const end = (): void => { this.#ended = true; this.#wake?.() }
+    socket.on('end', end)
     socket.on('close', end)
     socket.on('error', end)
   }
@@ -34,7 +37,12 @@ export class SmtpSession {
   static async open (port: number, host = '127.0.0.1', timeoutMs = 60_000): Promise<SmtpSession> {
     const socket = connect(port, host)
     await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject) })
-    const session = new SmtpSession(socket)
+    return await SmtpSession.over(socket, timeoutMs)
+  }
+
+  /// A session over a stream already connected to the server; reads the greeting (which must be 220).
+  static async over (stream: Duplex, timeoutMs = 60_000): Promise<SmtpSession> {
+    const session = new SmtpSession(stream)
     const greeting = await session.reply(timeoutMs)
     if (greeting.code !== 220) throw new Error(`SMTP greeting ${greeting.code} ${greeting.text}`)
     return session
