@@ -4,10 +4,14 @@
 /// `smtpd_milters = inet:VIP:7357` and relays to an SMTP sink there (mail-sink.ts). Messages go in
 /// with swaks through Postfix's relay listener, so Postfix owns each one: its smtp client hands it
 /// to its own milter-checked smtpd, over cached sessions (a milter connection lives as long as its
-/// SMTP session, across messages). Meanwhile `scanwall node offline --instance mail` drains one
-/// node: its milter connections finish the message they are in and close; a later message on such
-/// a session gets Postfix's milter_default_action (tempfail), stays in Postfix's queue and is
-/// retried. Asserted: every message accepted by Postfix reaches the sink exactly once, scanned
+/// SMTP session, across messages). First, a drain with a message open (a hand-driven session over
+/// a bridge in the client namespace, on the node that also holds Postfix's cached session): the
+/// drain waits for it and it is delivered; the idle milter connection closes, so Postfix's next
+/// message over the cached session gets 451 4.7.1 and waits in its deferred queue, delivered once
+/// through another node after a flush. Then, under load, `scanwall node offline --instance mail`
+/// drains one node: its milter connections finish the message they are in and close; a later
+/// message on such a session gets Postfix's milter_default_action (tempfail), stays in Postfix's
+/// queue and is retried. Asserted: every message accepted by Postfix reaches the sink exactly once, scanned
 /// (X-Virus-Status: clean, the node named); the drained node owned mail buckets and scanned mail
 /// before, owns none after, accepts no new milter connection and holds none open; its http
 /// instance keeps its buckets. Deferrals (retried) are counted and printed, not hidden.
