@@ -120,14 +120,13 @@ export class ConnectionListeners<C extends ServedConnection> {
     for (const c of this.#connections) if (local === undefined || c.local === local) c.drain()
   }
 
-  /// Takes work again: on `local` only, or everywhere.
+  /// Takes work again: on `local` only, or everywhere. Either ends a drain of the whole server (as
+  /// `node online --instance NAME` after a whole-node drain brings that instance's port back);
+  /// other addresses drained one by one stay drained.
   resume (local?: string): void {
-    if (local !== undefined) {
-      this.#drainedAt.delete(local)
-      return
-    }
     this.#draining = false
-    this.#drainedAt.clear()
+    if (local === undefined) this.#drainedAt.clear()
+    else this.#drainedAt.delete(local)
   }
 
   /// Stops listening, lets connections finish for up to graceMs, then closes the rest.
