@@ -201,12 +201,7 @@ describe('Postfix → Scanwall stopped mid-transaction (SIGTERM, SIGKILL): Postf
     assert.deepEqual([...deliveries('kill-open'), ...deliveries('kill-relay')], [], 'delivered while the scanner was down')
     await startScanwall()
     // The SMTP client keeps what got a 4xx and sends it again (here: the test, as a client would).
-    const again = await SmtpSession.open(smtpPort)
-    assert.equal((await again.command('EHLO client.scanwall.test')).code, 250)
-    assert.equal((await again.command(`MAIL FROM:<${from}>`)).code, 250)
-    assert.equal((await again.command(`RCPT TO:<${to}>`)).code, 250)
-    assert.equal((await again.command('DATA')).code, 354)
-    again.write(message('kill-open', 'first half of the body,\r\n'))
+    const again = await openMessage('kill-open')
     assert.equal((await endMessage(again)).code, 250)
     await again.command('QUIT').catch(() => undefined)
     again.close()
