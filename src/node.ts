@@ -246,7 +246,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
       configVersion: configVersion(config),
     }, {
       drainIcap: local => { icap.drain(local); clamd?.drain(local); milter?.drain(local) },
-      resumeIcap: local => { icap.resume(local); clamd?.resume(); milter?.resume() },
+      resumeIcap: local => { icap.resume(local); clamd?.resume(local); milter?.resume(local) },
       nodeState: state => metrics.setState(state),
       clusterEvent: event => metrics.events.emit('cluster', event),
       connections: local => local === undefined ? metrics.connectionsOpen : icap.connectionsAt(local) + (clamd?.connectionsAt(local) ?? 0) + (milter?.connectionsAt(local) ?? 0),

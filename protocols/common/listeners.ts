@@ -44,7 +44,8 @@ export interface ListenerHooks<C> {
   readonly connection: (socket: Socket, kind: ListenerKind) => C
   readonly opened: (remote: string, kind: ListenerKind) => void
   readonly closed: (remote: string, kind: ListenerKind) => void
-  /// Closed at accept: past maxConnections, or while the whole server drains.
+  /// Closed at accept: past maxConnections, while the whole server drains, or made to a drained
+  /// local address.
   readonly refused: (remote: string) => void
   /// Closed at accept by `admit`.
   readonly denied?: (remote: string) => void
@@ -58,6 +59,8 @@ export class ConnectionListeners<C extends ServedConnection> {
   readonly #listeners: Listener[] = []
   readonly #connections = new Set<C>()
   #draining = false
+  /// Local addresses drained one by one (cluster instances' virtual addresses) until resumed.
+  readonly #drainedAt = new Set<string>()
   #closing: Promise<void> | undefined
 
   constructor (options: ListenerOptions, hooks: ListenerHooks<C>) {
@@ -108,13 +111,23 @@ export class ConnectionListeners<C extends ServedConnection> {
   }
 
   /// Stops taking work: connections finish what they started and close. With `local`: only the
-  /// connections made to that address (whose new connections the cluster already sends elsewhere).
+  /// connections made to that address (whose new connections the cluster already sends elsewhere);
+  /// one the kernel accepted before the cluster moved its bucket is closed at accept, so the drain
+  /// is not held open by a session that started after it.
   drain (local?: string): void {
     if (local === undefined) this.#draining = true
+    else this.#drainedAt.add(local)
     for (const c of this.#connections) if (local === undefined || c.local === local) c.drain()
   }
 
-  resume (): void { this.#draining = false }
+  /// Takes work again: on `local` only, or everywhere. Either ends a drain of the whole server (as
+  /// `node online --instance NAME` after a whole-node drain brings that instance's port back);
+  /// other addresses drained one by one stay drained.
+  resume (local?: string): void {
+    this.#draining = false
+    if (local === undefined) this.#drainedAt.clear()
+    else this.#drainedAt.delete(local)
+  }
 
   /// Stops listening, lets connections finish for up to graceMs, then closes the rest.
   async close (graceMs: number): Promise<void> {
@@ -138,7 +151,7 @@ export class ConnectionListeners<C extends ServedConnection> {
       this.#hooks.denied?.(remote)
       return
     }
-    if (this.#connections.size >= this.#options.maxConnections || this.#draining) {
+    if (this.#connections.size >= this.#options.maxConnections || this.#draining || (kind === 'tcp' && this.#drainedAt.has(localOf(socket)))) {
       this.#hooks.refused(remote)
       socket.destroy()
       return
@@ -194,10 +207,18 @@ export abstract class ListeningServer<C extends ServedConnection, E extends List
   /// connections made to that address (whose new connections the cluster already sends elsewhere).
   drain (local?: string): void { this.#listeners.drain(local) }
 
-  resume (): void { this.#listeners.resume() }
+  /// Takes work again: on `local` only, or everywhere.
+  resume (local?: string): void { this.#listeners.resume(local) }
 
   /// Stops listening, lets connections finish for up to graceMs, then closes the rest.
   async close (graceMs: number): Promise<void> { await this.#listeners.close(graceMs) }
+}
+
+/// The local address a TCP client connected to, IPv4-mapped addresses as plain IPv4 (as the
+/// cluster names its virtual addresses).
+export function localOf (socket: Socket): string {
+  const local = socket.localAddress ?? '-'
+  return local.startsWith('::ffff:') ? local.slice(7) : local
 }
 
 /// A socket file left by a process that died is removed (clamd's FixStaleSocket); a live one is not

@@ -1,7 +1,8 @@
 /// The listeners the clamd and milter servers share (protocols/common/listeners.ts), over real
 /// loopback and unix sockets: a stale socket file is replaced while a live one is refused
 /// (EADDRINUSE), the socket gets its mode, the allow list and the connection bound close at accept,
-/// and drain by local address ends only the connections made to that address; where a server
+/// and drain by local address ends only the connections made to that address and closes new ones
+/// to it at accept until it resumes; where a server
 /// listens (placement.ts) from its port, socket and cluster instance ports.
 import assert from 'node:assert/strict'
 import { connect, type Socket } from 'node:net'
@@ -36,8 +37,8 @@ describe('protocols/common listeners (TCP + unix socket)', () => {
     return { set, seen, conns }
   }
 
-  const closedByPeer = async (port: number | string): Promise<boolean> => await new Promise(resolve => {
-    const c = typeof port === 'number' ? connect(port, '127.0.0.1') : connect(port)
+  const closedByPeer = async (port: number | string, host = '127.0.0.1'): Promise<boolean> => await new Promise(resolve => {
+    const c = typeof port === 'number' ? connect(port, host) : connect(port)
     c.on('data', () => {})
     c.once('close', () => resolve(true))
     c.once('error', () => resolve(true))
@@ -88,6 +89,24 @@ describe('protocols/common listeners (TCP + unix socket)', () => {
     for (const c of clients) c.destroy()
     await set.close(1000)
     assert.equal(set.connections, 0)
+  })
+
+  it('closes at accept a new connection to a drained local address until that address resumes; other addresses take connections', async () => {
+    const { set, seen } = listeners({ host: '0.0.0.0' })
+    const port = (await set.listen())?.port ?? 0
+    set.drain('127.0.0.2')
+    assert.equal(await closedByPeer(port, '127.0.0.2'), true, 'a drained address took a new connection')
+    assert.deepEqual(seen, ['refused'])
+    assert.equal(await closedByPeer(port, '127.0.0.1'), false, 'the drain of one address closed another')
+    set.resume('127.0.0.2')
+    assert.equal(await closedByPeer(port, '127.0.0.2'), false, 'the resumed address still refuses')
+    set.drain('127.0.0.2')
+    set.drain('127.0.0.3')
+    set.resume('127.0.0.3')
+    assert.equal(await closedByPeer(port, '127.0.0.2'), true, 'resuming one address took back another')
+    set.resume()
+    assert.equal(await closedByPeer(port, '127.0.0.2'), false, 'resume() left a drained address refusing')
+    await set.close(0)
   })
 })
 
