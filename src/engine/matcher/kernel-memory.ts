@@ -36,9 +36,10 @@ const PAGE = 65536
 export const OUT_MAX = 1 << 14
 /// Bytes scanned per kernel call: each slot holds one window.
 export const WINDOW = 256 << 10
-/// A slot: the hit array, then the window (plus the 3 bytes a last gram reads, and up to 7 bytes of
-/// shift to match the source's alignment, see AnchorKernel.run()).
-const SLOT_BYTES = Math.ceil((OUT_MAX * 4 + WINDOW + 3 + 7) / PAGE) * PAGE
+/// A slot: the hit array, then the window (plus the 3 bytes a last gram reads, up to 7 bytes of
+/// shift to match the source's alignment, see AnchorKernel.run(), and the 16 bytes past them that
+/// kernel-simd.ts's last 16-byte load of a step may read: those lanes are never used).
+const SLOT_BYTES = Math.ceil((OUT_MAX * 4 + WINDOW + 3 + 7 + 16) / PAGE) * PAGE
 const MAX_SLOTS = 256
 const FILTERS_AT = 4 * (1 + MAX_SLOTS)
 

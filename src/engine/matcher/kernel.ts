@@ -7,143 +7,31 @@
 ///
 /// (func (export "scan") (param $from i32) (param $to i32) (param $bloom i32) (param $bloom2 i32)
 ///       (param $shift i32) (param $out i32) (param $max i32) (param $coarse i32) (param $cshift i32)
-///       (result i32)
-///       (local $i i32) (local $h i32) (local $n i32) (local $x i32) (local $w i64) (local $slow i32)
+///       (result i32))
+/// reports, in order, each position i in [from, to] where
 ///   test(x, map, s) = ((load32(map + (h >>> 5) * 4) >>> h)                  // 4-byte anchors,
 ///                      | (load32(bloom2 + ((x & 0xffff) >>> 5) * 4) >>> x)) & 1  // 2-byte anchors
-///                     where h = (x * 0x9e3779b1) >>> s
-///   i = from; slow = -1
-///   while i <= to:
-///     if i > slow and i + 3 <= to:                  // four grams from one 8-byte load
-///       w = load64(i)
-///       if not four(w, coarse, cshift): i += 4; continue    // four(w, …) = test(w, …) | test(w >> 8, …)
-///       if not four(w, bloom, shift): i += 4; continue      //   | test(w >> 16, …) | test(w >> 24, …)
-///       slow = i + 3                                // a hit among them: take them one by one
-///     if test(load32(i), bloom, shift):
-///       out[n++] = i; if n == max: return n
-///     i++
-///   return n)
-/// Testing four positions per step and branching once made text (whose grams mostly hit cached
-/// bitmap lines) 35 % faster. Random bytes were bound by cache misses in a large bitmap (2 MiB for
-/// the peer-scale DB): the four-at-a-time test reads the coarse bitmap first (kernel-memory.ts,
-/// 1/8 the size, cached), and only blocks it lets through read the large one; random 1 MiB took
-/// 6-7 ms of CPU instead of 11-12 here. A small bitmap is its own coarse map ($coarse = $bloom,
-/// $cshift = $shift; the second test of a block is then the first again, and rare).
+///                     where h = (x * 0x9e3779b1) >>> s, x = load32(i)
+/// holds for the large bitmap (bloom, shift), into out[0 .. n), and returns n (at most max: the
+/// caller drains the array and calls again from the position after the last one). A large bitmap has
+/// a coarse one (kernel-memory.ts: coarse, cshift), tested first, that never hides a hit. The body is
+/// kernel-simd.ts's (sixteen positions per step) where WebAssembly SIMD runs, else kernel-scalar.ts's
+/// (four per step); both end on the same exact test (kernel-wasm.ts).
 
 import { OUT_MAX, WINDOW, placeKernel, wasm, type WasmMemory } from './kernel-memory.js'
-import { sleb, uleb } from './leb128.js'
-
-const GOLDEN = 0x9e3779b1 | 0
+import { uleb } from './leb128.js'
+import { I32 } from './kernel-wasm.js'
+import { scalarCode } from './kernel-scalar.js'
+import { simdCode } from './kernel-simd.js'
 
 const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body]
 const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()]
 const name = (s: string): number[] => [...uleb(s.length), ...Buffer.from(s)]
 
-const I32 = 0x7f
-const op = {
-  block: 0x02,
-  loop: 0x03,
-  if: 0x04,
-  end: 0x0b,
-  br: 0x0c,
-  brIf: 0x0d,
-  return: 0x0f,
-  void: 0x40,
-  get: 0x20,
-  set: 0x21,
-  tee: 0x22,
-  load: 0x28,
-  store: 0x36,
-  const: 0x41,
-  eq: 0x46,
-  gtU: 0x4b,
-  add: 0x6a,
-  mul: 0x6c,
-  and: 0x71,
-  shl: 0x74,
-  shrU: 0x76,
-  or: 0x72,
-  eqz: 0x45,
-  gtS: 0x4a,
-  leU: 0x4d,
-  load64: 0x29,
-  const64: 0x42,
-  shrU64: 0x88,
-  wrap: 0xa7,
-} as const
-const I64 = 0x7e
-const [FROM, TO, BLOOM, BLOOM2, SHIFT, OUT, MAX, COARSE, CSHIFT, I, H, N, X, W, SLOW] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14] as const
-
-function code (short: boolean): number[] {
-  const get = (l: number): number[] => [op.get, l]
-  // The filter word(s) of the gram on the stack, shifted so that bit 0 is its Bloom bit (not masked:
-  // callers OR several and mask once).
-  // `map`/`shift`: the large bitmap (BLOOM, SHIFT) or the coarse one (COARSE, CSHIFT).
-  const test = (gram: number[], map: number = BLOOM, shift: number = SHIFT): number[] => [
-    ...gram, op.tee, X,
-    op.const, ...sleb(GOLDEN), op.mul, ...get(shift), op.shrU, op.set, H,
-    ...get(map), ...get(H), op.const, 5, op.shrU, op.const, 2, op.shl, op.add, op.load, 2, 0,
-    ...get(H), op.shrU,
-    // Only DBs with 2-byte anchors pay for the second test (measured: it about halves the loop's speed).
-    ...(short
-      ? [...get(BLOOM2), ...get(X), op.const, ...sleb(0xffff), op.and, op.const, 5, op.shrU, op.const, 2, op.shl, op.add, op.load, 2, 0,
-          ...get(X), op.shrU, op.or]
-      : []),
-  ]
-  const gramOfW = (k: number): number[] => k === 0 ? [...get(W), op.wrap] : [...get(W), op.const64, k * 8, op.shrU64, op.wrap]
-  // Whether none of the four grams of W passes `map` (1: none; the fast path moves on by 4).
-  const four = (map: number, shift: number): number[] => [
-    ...test(gramOfW(0), map, shift), ...test(gramOfW(1), map, shift), op.or,
-    ...test(gramOfW(2), map, shift), op.or, ...test(gramOfW(3), map, shift), op.or,
-    op.const, 1, op.and, op.eqz,
-  ]
-  const body = [
-    ...get(FROM), op.set, I,
-    op.const, ...sleb(-1), op.set, SLOW,
-    op.block, op.void,
-    op.loop, op.void,
-    ...get(I), ...get(TO), op.gtU, op.brIf, 1,
-    // Four positions at once from one 8-byte load; almost always none passes, and the loop moves on
-    // by 4. When one does, the four are taken again one by one below (up to SLOW).
-    ...get(I), ...get(SLOW), op.gtS, ...get(I), op.const, 3, op.add, ...get(TO), op.leU, op.and,
-    op.if, op.void,
-    ...get(I), op.load64, 3, 0, op.set, W,
-    ...four(COARSE, CSHIFT),
-    op.if, op.void,
-    ...get(I), op.const, 4, op.add, op.set, I,
-    op.br, 2,
-    op.end,
-    // The coarse bitmap let one through: the large one, still four at once, says whether any is a hit.
-    ...four(BLOOM, SHIFT),
-    op.if, op.void,
-    ...get(I), op.const, 4, op.add, op.set, I,
-    op.br, 2,
-    op.end,
-    ...get(I), op.const, 3, op.add, op.set, SLOW,
-    op.end,
-    // One position.
-    ...test([...get(I), op.load, 0, 0]),
-    op.const, 1, op.and,
-    op.if, op.void,
-    ...get(OUT), ...get(N), op.const, 2, op.shl, op.add, ...get(I), op.store, 2, 0,
-    ...get(N), op.const, 1, op.add, op.tee, N, ...get(MAX), op.eq,
-    op.if, op.void, ...get(N), op.return, op.end,
-    op.end,
-    ...get(I), op.const, 1, op.add, op.set, I,
-    op.br, 0,
-    op.end,
-    op.end,
-    ...get(N),
-    op.end,
-  ]
-  const fn = [...vec([[4, I32], [1, I64], [1, I32]]), ...body]
-  return [...uleb(fn.length), ...fn]
-}
-
 /// The imported memory's type: private (flag 0) or shared (flag 3: a shared memory must declare a
 /// maximum). The least an import may declare (0 pages, and 4 GiB, wasm32's most), so one module per
 /// kind links to the memory of any DB: a module is compiled once and cached for the process.
-function moduleBytes (short: boolean, shared: boolean): Uint8Array {
+function moduleBytes (short: boolean, shared: boolean, body: KernelBody): Uint8Array {
   const memory = shared ? [0x03, 0, ...uleb(65536)] : [0x00, 0]
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
@@ -151,19 +39,43 @@ function moduleBytes (short: boolean, shared: boolean): Uint8Array {
     ...section(2, vec([[...name('e'), ...name('m'), 0x02, ...memory]])),
     ...section(3, vec([[0]])),
     ...section(7, vec([[...name('scan'), 0x00, 0]])),
-    ...section(10, vec([code(short)])),
+    ...section(10, vec([body === 'simd' ? simdCode(short) : scalarCode(short)])),
   ])
 }
 
-const compiled = new Map<string, object>()
+/// Which function body a kernel runs: 'simd' where WebAssembly SIMD is available (kernel-simd.ts),
+/// else 'scalar' (kernel-scalar.ts).
+export type KernelBody = 'simd' | 'scalar'
+
+/// Compiled modules by kind; null: this kind does not compile here (no SIMD: the scalar one is used).
+const compiled = new Map<string, object | null>()
 
 type ScanFn = (from: number, to: number, bloom: number, bloom2: number, shift: number, out: number, max: number, coarse: number, coarseShift: number) => number
 
-function instantiate (short: boolean, shared: boolean, memory: WasmMemory): ScanFn {
-  const key = `${String(short)}:${String(shared)}`
+function moduleOf (short: boolean, shared: boolean, body: KernelBody): object | null {
+  const key = `${String(short)}:${String(shared)}:${body}`
   let module = compiled.get(key)
-  if (module === undefined) compiled.set(key, module = new wasm.Module(moduleBytes(short, shared)))
-  return new wasm.Instance(module, { e: { m: memory } }).exports['scan'] as ScanFn
+  if (module === undefined) {
+    try {
+      module = new wasm.Module(moduleBytes(short, shared, body))
+    } catch (err) {
+      if (body === 'scalar') throw err
+      module = null
+    }
+    compiled.set(key, module)
+  }
+  return module
+}
+
+function instantiate (short: boolean, shared: boolean, memory: WasmMemory, wanted: KernelBody | undefined): { scan: ScanFn, body: KernelBody } {
+  let body: KernelBody = wanted ?? 'simd'
+  let module = moduleOf(short, shared, body)
+  if (module === null) {
+    if (wanted === 'simd') throw new Error('WebAssembly SIMD is not available')
+    body = 'scalar'
+    module = moduleOf(short, shared, body)!
+  }
+  return { scan: new wasm.Instance(module, { e: { m: memory } }).exports['scan'] as ScanFn, body }
 }
 
 /// One instance per Matcher (per worker). Its memory (kernel-memory.ts) holds the Bloom bitmaps and,
@@ -184,8 +96,10 @@ export class AnchorKernel {
   readonly sharesMemory: boolean
   /// Whether it tests a coarse bitmap first (a large Bloom bitmap: kernel-memory.ts).
   readonly coarse: boolean
+  /// The function body it runs (tests and benchmarks may ask for either; by default SIMD where it runs).
+  readonly body: KernelBody
 
-  constructor (bloom: Uint32Array, bloom2: Uint32Array, gramBits: number, short: boolean, shared?: WasmMemory) {
+  constructor (bloom: Uint32Array, bloom2: Uint32Array, gramBits: number, short: boolean, shared?: WasmMemory, body?: KernelBody) {
     const place = placeKernel(bloom, bloom2, shared)
     this.sharesMemory = place.shared
     this.#shift = 32 - gramBits
@@ -196,7 +110,9 @@ export class AnchorKernel {
     this.coarse = place.coarseShift > 0
     this.#out = place.slot
     this.#data = this.#out + OUT_MAX * 4
-    this.#scan = instantiate(short, place.shared, place.memory)
+    const kernel = instantiate(short, place.shared, place.memory, body)
+    this.#scan = kernel.scan
+    this.body = kernel.body
     this.#bytes = new Uint8Array(place.memory.buffer)
     this.#hits = new Int32Array(place.memory.buffer, this.#out, OUT_MAX)
   }

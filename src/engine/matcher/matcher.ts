@@ -5,7 +5,7 @@ import { views, type CompiledDb } from './db.js'
 import { HashTable } from './hashtab.js'
 import { parseExpr, type Expr } from './logic.js'
 import { LayerStream } from './stream.js'
-import { AnchorKernel } from './kernel.js'
+import { AnchorKernel, type KernelBody } from './kernel.js'
 import { sharedKernelMemory, type WasmMemory } from './kernel-memory.js'
 import { targetMask } from '../signatures/target.js'
 import { ExtRules, type LayerContext } from './ext.js'
@@ -51,9 +51,9 @@ export class DbViews {
 }
 
 /// The WebAssembly kernel, or undefined (the JS loop then does the same work) where WebAssembly is unavailable.
-function tryKernel (v: DbViews, db: CompiledDb, shared: WasmMemory | undefined): AnchorKernel | undefined {
+function tryKernel (v: DbViews, db: CompiledDb, shared: WasmMemory | undefined, body: KernelBody | undefined): AnchorKernel | undefined {
   try {
-    return new AnchorKernel(v.bloom, v.bloom2, db.params.gramBits, db.params.hasShortAnchors, shared)
+    return new AnchorKernel(v.bloom, v.bloom2, db.params.gramBits, db.params.hasShortAnchors, shared, body)
   } catch {
     return undefined
   }
@@ -78,6 +78,9 @@ export interface MatcherOptions {
   /// kernelMemoryFor(db), made once by the thread that starts the workers: the kernel then maps the
   /// shared Bloom bitmaps instead of copying them.
   readonly kernelMemory?: WasmMemory | undefined
+  /// The kernel's function body (kernel.ts): by default SIMD where it runs, else scalar. Tests and
+  /// benchmarks ask for one; asking for 'simd' where it does not run leaves the JS loop.
+  readonly kernelBody?: KernelBody | undefined
 }
 
 export class Matcher {
@@ -113,7 +116,7 @@ export class Matcher {
     const get = (name: string): Int32Array | Uint8Array => sectionViews[name] as Int32Array | Uint8Array
     this.hashTables = [0, 1, 2].map(i => new HashTable(i, get, db.params.hashAnySize[i] ?? false))
     this.sectionTables = db.params.sectionHashes > 0 ? [0, 1, 2].map(i => new HashTable(i, get, db.params.sectionHashAnySize[i] ?? false, 's')) : []
-    this.kernel = options.kernel === false ? undefined : tryKernel(this.v, db, options.kernelMemory)
+    this.kernel = options.kernel === false ? undefined : tryKernel(this.v, db, options.kernelMemory, options.kernelBody)
     this.#kernelWanted = options.kernel !== false
     this.#normaliseBuffered = db.params.textTarget && eofAnchored(this.v, TEXT_TARGETS)
     this.#htmlBodies = hasTargets(this.v, SCRIPT_TARGETS)
