@@ -12,11 +12,17 @@ import { modification, negotiate, progress, verdict, type Modification, type Ver
 import type { MilterContext } from './context.js'
 import type { HeaderField, MessageBody, MilterEnvelope } from './handler.js'
 
-/// Steps the filter does without (unknown commands, DATA) or has nothing to answer to (connect,
-/// helo, recipients, headers, end of headers, body chunks: a round trip saved per step). MAIL FROM
-/// is answered when the handler may give a verdict there (the skip lists accept a message there);
+/// Steps the filter does without (unknown commands) or has nothing to answer to (connect, helo,
+/// recipients, headers, end of headers, body chunks: a round trip saved per step). MAIL FROM is
+/// answered when the handler may give a verdict there (the skip lists accept a message there);
 /// otherwise it is freed too (options.mailVerdicts false: Step.noReplyMail).
-export const wantedSteps = Step.noUnknown | Step.noData | Step.noReplyConnect | Step.noReplyHelo | Step.noReplyRcpt |
+/// DATA is asked for and answered, on purpose: Postfix's smtpd writes the envelope (MAIL, RCPT, the
+/// DATA macros) unanswered, then its cleanup process writes the message on the same socket without
+/// TCP_NODELAY, so Nagle holds that write until the envelope is acknowledged, and with nothing to
+/// send back our kernel delays the ACK by 40 ms: 40+ ms per message, measured with tcpdump (one
+/// SMTP session: 50 ms per message, 4 ms for Postfix alone). Answering DATA makes smtpd flush and
+/// wait, and our reply carries the ACK, so the message goes out at once.
+export const wantedSteps = Step.noUnknown | Step.noReplyConnect | Step.noReplyHelo | Step.noReplyRcpt |
   Step.noReplyHeader | Step.noReplyEoh | Step.noReplyBody | Step.headerLeadingSpace
 /// Modifications the filter makes: its own headers (added, or replacing ones from outside) and the
 /// MTA's quarantine (Postfix's hold queue).
@@ -95,6 +101,9 @@ export class MilterConnection {
     this.remote = listener === 'unix' ? 'unix' : socket.remoteAddress ?? '-'
     const local = socket.localAddress ?? '-'
     this.local = local.startsWith('::ffff:') ? local.slice(7) : local
+    // Every write is a whole reply the MTA is waiting for: Nagle could only hold it back (a TCP
+    // socket; a unix socket has no such option and ignores the call).
+    socket.setNoDelay(true)
     socket.on('data', (chunk: Buffer) => { this.#onData(chunk) })
     socket.on('end', () => { this.#close() })
     socket.on('error', err => { ctx.log.debug({ remote: this.remote, err: err.message }, 'milter socket error') })

@@ -17,16 +17,25 @@ export async function freePort (host = '127.0.0.1'): Promise<number> {
 /// Resolves once a TCP connect to host:port succeeds; rejects after timeoutMs or when `alive()` says
 /// the process that should listen there has died (so a crash fails fast instead of timing out).
 export async function waitForPort (host: string, port: number, timeoutMs: number, alive: () => boolean = () => true): Promise<void> {
+  await waitForListener({ host, port }, `${host}:${port}`, timeoutMs, alive)
+}
+
+/// The same for a unix socket (a daemon told to listen on a path).
+export async function waitForUnixSocket (path: string, timeoutMs: number, alive: () => boolean = () => true): Promise<void> {
+  await waitForListener({ path }, path, timeoutMs, alive)
+}
+
+async function waitForListener (target: { host: string, port: number } | { path: string }, name: string, timeoutMs: number, alive: () => boolean): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const ok = await new Promise<boolean>(resolve => {
-      const socket = connect({ host, port })
+      const socket = connect(target)
       socket.once('connect', () => { socket.destroy(); resolve(true) })
       socket.once('error', () => { socket.destroy(); resolve(false) })
     })
     if (ok) return
-    if (!alive()) throw new Error(`process meant to listen on ${host}:${port} exited`)
-    if (Date.now() > deadline) throw new Error(`nothing listening on ${host}:${port} after ${timeoutMs} ms`)
+    if (!alive()) throw new Error(`process meant to listen on ${name} exited`)
+    if (Date.now() > deadline) throw new Error(`nothing listening on ${name} after ${timeoutMs} ms`)
     await new Promise(resolve => setTimeout(resolve, 100))
   }
 }

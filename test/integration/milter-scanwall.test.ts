@@ -91,14 +91,15 @@ describe('milter listener of a node (real scan, quarantine, records)', function 
   })
 
   const cases: Case[] = [
-    { name: 'clean-forged-status', packets: [...envelope('alice@example.org', 'bob@example.net'), ...messagePackets(textMail('alice@example.org', 'bob@example.net', 'hi', 'hello', ['X-Virus-Status: clean (forged)', 'X-Virus-Status: second']))], replies: 5 },
-    { name: 'eicar-base64-reject', packets: [...envelope('mallory@example.com', 'bob@example.net'), ...messagePackets(eicarMail('mallory@example.com', 'bob@example.net'))], replies: 2 },
+    // DATA (T) as Postfix sends it once NODATA is not negotiated: answered with `c`.
+    { name: 'clean-forged-status', packets: [...envelope('alice@example.org', 'bob@example.net'), mta.data(), ...messagePackets(textMail('alice@example.org', 'bob@example.net', 'hi', 'hello', ['X-Virus-Status: clean (forged)', 'X-Virus-Status: second']))], replies: 6 },
+    { name: 'eicar-base64-reject', packets: [...envelope('mallory@example.com', 'bob@example.net'), mta.data(), ...messagePackets(eicarMail('mallory@example.com', 'bob@example.net'))], replies: 3 },
     {
       name: 'two-messages-with-abort',
-      packets: [...envelope('a@example.org', 'b@example.net'), ...messagePackets(textMail('a@example.org', 'b@example.net', 'one', 'first')), mta.abort(),
-        mta.mail('<c@example.org>'), mta.rcpt('<d@example.net>'), mta.header('Subject', ' dropped'), mta.abort(),
-        mta.mail('<e@example.org>'), mta.rcpt('<f@example.net>'), ...messagePackets(textMail('e@example.org', 'f@example.net', 'two', 'second')), mta.quit()],
-      replies: 6,
+      packets: [...envelope('a@example.org', 'b@example.net'), mta.data(), ...messagePackets(textMail('a@example.org', 'b@example.net', 'one', 'first')), mta.abort(),
+        mta.mail('<c@example.org>'), mta.rcpt('<d@example.net>'), mta.data(), mta.header('Subject', ' dropped'), mta.abort(),
+        mta.mail('<e@example.org>'), mta.rcpt('<f@example.net>'), mta.data(), ...messagePackets(textMail('e@example.org', 'f@example.net', 'two', 'second')), mta.quit()],
+      replies: 10,
     },
   ]
 
