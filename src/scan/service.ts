@@ -111,9 +111,9 @@ export class ScanService {
   }
 
   /// The cache's counters, or undefined when it is off.
-  get cacheStats (): { readonly entries: number, readonly bytes: number, readonly hits: number, readonly misses: number, readonly firstSightings: number, readonly stores: number } | undefined {
+  get cacheStats (): { readonly entries: number, readonly bytes: number, readonly hits: number, readonly misses: number, readonly firstSightings: number, readonly stores: number, readonly lookupMs: number } | undefined {
     const c = this.#cache
-    return c === undefined ? undefined : { entries: c.entries, bytes: c.bytes, hits: c.hits, misses: c.misses, firstSightings: c.firstSightings, stores: c.stores }
+    return c === undefined ? undefined : { entries: c.entries, bytes: c.bytes, hits: c.hits, misses: c.misses, firstSightings: c.firstSightings, stores: c.stores, lookupMs: c.lookupMs }
   }
 
   /// Whether the cache may answer this body: on, on for the service, and a body large enough.
