@@ -1,8 +1,18 @@
-/// The INSTREAM load generator of the clamd cell, in C: `concurrency` threads in a loop, each
-/// sending one clean body per connection over a unix socket (`zINSTREAM\0`, 64 KiB chunks, the
-/// zero-length terminator, shutdown(SHUT_WR), as clamdscan does) and reading the reply to EOF,
-/// for `seconds`. A reply other than `stream: OK\0` is an error. Bodies differ per request (a
-/// counter stamped into the first bytes) so nothing can answer from a cache.
+/// The INSTREAM load generator of the clamd cell, in C: `concurrency` threads in a loop for
+/// `seconds`, each sending clean bodies over a unix socket (`zINSTREAM\0`, 64 KiB chunks, the
+/// zero-length terminator) in one of two ways:
+///  - `connection` (default): one body per connection, shutdown(SHUT_WR), the reply read to EOF, as
+///    clamdscan --stream (without -m), rspamd and the npm clamscan package do; a reply other than
+///    `stream: OK\0` is an error;
+///  - `session`: one connection per thread for the whole run, opened with `zIDSESSION\0`, one body
+///    after another on it, each reply (`<id>: stream: OK\0`, ids counted from 1) read before the
+///    next body is sent, then `zEND\0` and EOF. clamdscan --stream -m sends a directory's files
+///    this way (clamdscan/proto.c parallel_client_scan: one session, a zINSTREAM per file,
+///    pipelined: it sends the next file as soon as the socket is writable and reads replies as they
+///    come); here each thread keeps one body in flight, so `concurrency` is the objects in flight
+///    in both modes.
+/// Bodies differ per request (a counter stamped into the first bytes) so nothing can answer from a
+/// cache.
 ///
 /// Why C and not the Node generator it replaces: the client shares the 2 CPUs with the server it
 /// measures, and the real clients of clamd (clamdscan, clamav-milter, rspamd, Exim) are C doing
@@ -13,6 +23,7 @@
 /// errors, elapsed seconds, p50/p99 latency in ms, this process's CPU ms, first error samples.
 ///
 /// Built at bench time with Debian's gcc: gcc -O2 -pthread -o clamd-load clamd-load.c
+/// Usage: clamd-load <unix socket> <body bytes> <concurrency> <seconds> [connection|session]
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -27,6 +38,7 @@
 
 #define CHUNK_BYTES (64 * 1024)
 #define MAX_LATENCIES (1 << 22)
+#define LOCAL_LATENCIES 4096 /* per thread, flushed into `latencies` under the lock when full */
 static const char expected[] = "stream: OK"; /* followed by the NUL terminator */
 
 static struct sockaddr_un address;
@@ -39,6 +51,7 @@ static long errors;
 static char samples[3][128];
 static int sample_count;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static int session_mode;
 
 static double now_ms(void) {
   struct timespec t;
@@ -97,16 +110,89 @@ static int once(const unsigned char *request, size_t length, char *reply, size_t
   return 0;
 }
 
+/// Writes all of `length` bytes; 0 on success.
+static int send_all(int fd, const void *bytes, size_t length) {
+  for (size_t sent = 0; sent < length;) {
+    ssize_t n = send(fd, (const char *)bytes + sent, length - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return -1;
+    sent += (size_t)n;
+  }
+  return 0;
+}
+
+/// A session's connection, `zIDSESSION\0` sent; -1 on failure.
+static int open_session(void) {
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  if (connect(fd, (struct sockaddr *)&address, sizeof address) < 0 || send_all(fd, "zIDSESSION", 11) < 0) { close(fd); return -1; }
+  return fd;
+}
+
+/// One reply of a session: bytes up to its NUL terminator (replies are whole lines, one per
+/// request, and this client has one request in flight, so nothing follows it). 0 on success.
+static int read_reply(int fd, char *reply, size_t capacity) {
+  size_t got = 0;
+  for (;;) {
+    ssize_t n = read(fd, reply + got, capacity - 1 - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) { reply[got] = 0; return -1; }
+    got += (size_t)n;
+    if (reply[got - 1] == 0) return 0;
+    if (got == capacity - 1) { reply[got] = 0; return -1; }
+  }
+}
+
 struct lane_request { unsigned char *bytes; size_t length; };
+
+/// Session mode: one body after another on one IDSESSION connection (reopened after an error).
+static void session_lane(unsigned char *request, size_t length, double *local, size_t *kept) {
+  char reply[256], want[64];
+  int fd = -1;
+  unsigned id = 0;
+  while (now_ms() < deadline) {
+    if (fd < 0) {
+      if ((fd = open_session()) < 0) { failed(strerror(errno)); continue; }
+      id = 0;
+    }
+    uint32_t n = __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
+    request[14] = n >> 24; request[15] = n >> 16; request[16] = n >> 8; request[17] = n;
+    double started = now_ms();
+    snprintf(want, sizeof want, "%u: stream: OK", ++id);
+    reply[0] = 0;
+    if (send_all(fd, request, length) < 0 || read_reply(fd, reply, sizeof reply) < 0 || strcmp(reply, want) != 0) {
+      failed(reply[0] ? reply : strerror(errno));
+      close(fd);
+      fd = -1;
+      continue;
+    }
+    local[(*kept)++] = now_ms() - started;
+    if (*kept == LOCAL_LATENCIES) {
+      pthread_mutex_lock(&lock);
+      for (size_t i = 0; i < *kept && latency_count < MAX_LATENCIES; i++) latencies[latency_count++] = local[i];
+      pthread_mutex_unlock(&lock);
+      *kept = 0;
+    }
+  }
+  if (fd >= 0) {
+    /* zEND, then the server closes once every reply is out. */
+    if (send_all(fd, "zEND", 5) == 0) {
+      shutdown(fd, SHUT_WR);
+      while (read(fd, reply, sizeof reply) > 0) continue;
+    }
+    close(fd);
+  }
+}
 
 static void *lane(void *arg) {
   unsigned char *request = ((struct lane_request *)arg)->bytes;
   size_t length = ((struct lane_request *)arg)->length;
-  double local[4096];
+  double local[LOCAL_LATENCIES];
   size_t kept = 0;
   char reply[256];
   size_t got;
-  while (now_ms() < deadline) {
+  if (session_mode) session_lane(request, length, local, &kept);
+  else while (now_ms() < deadline) {
     uint32_t n = __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
     request[14] = n >> 24; request[15] = n >> 16; request[16] = n >> 8; request[17] = n;
     double started = now_ms();
@@ -150,10 +236,12 @@ static void json_string(const char *s) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 5) {
-    fprintf(stderr, "usage: %s <unix socket> <body bytes> <concurrency> <seconds>\n", argv[0]);
+  if (argc != 5 && argc != 6) {
+    fprintf(stderr, "usage: %s <unix socket> <body bytes> <concurrency> <seconds> [connection|session]\n", argv[0]);
     return 2;
   }
+  if (argc == 6 && strcmp(argv[5], "session") != 0 && strcmp(argv[5], "connection") != 0) { fprintf(stderr, "mode is connection or session\n"); return 2; }
+  session_mode = argc == 6 && strcmp(argv[5], "session") == 0;
   address.sun_family = AF_UNIX;
   if (strlen(argv[1]) >= sizeof address.sun_path) { fprintf(stderr, "socket path too long\n"); return 2; }
   strcpy(address.sun_path, argv[1]);

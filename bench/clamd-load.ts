@@ -1,8 +1,10 @@
 /// The INSTREAM load generator of the clamd cell: `concurrency` connections in a loop, each sending
 /// one clean body per connection (`zINSTREAM\0`, 64 KiB chunks, terminator, half-close, as clamdscan
 /// does) and reading the reply to EOF, for `seconds`. A reply other than `stream: OK` is an error.
-/// Bodies differ per request (a counter in the first bytes) so nothing can answer from a cache. The
-/// same generator drives clamd and Scanwall.
+/// Or (`mode: 'session'`, the C client only) as session clients do: one IDSESSION connection per
+/// lane, a zINSTREAM per body on it, each reply read before the next body (clamd-load.c says how
+/// that relates to clamdscan --stream -m). Bodies differ per request (a counter in the first bytes)
+/// so nothing can answer from a cache. The same generator drives clamd and Scanwall.
 ///
 /// It shares the 2 CPUs with the server it measures, so it must cost little per request. The one
 /// the cell uses is clamd-load.c (built here with Debian's gcc on first use; the file says why C):
@@ -36,6 +38,8 @@ export interface ClamdCellResult {
 }
 
 export type LoadClient = 'c' | 'node'
+/// One connection per object, or objects one after another inside an IDSESSION per lane.
+export type LoadMode = 'connection' | 'session'
 
 const chunkBytes = 64 * 1024
 const round1 = (x: number): number => Math.round(x * 10) / 10
@@ -62,8 +66,8 @@ async function cGenerator (): Promise<string> {
 
 interface CReport { requests: number, errors: number, elapsed: number, p50: number, p99: number, cpuMs: number, errorSamples: string[] }
 
-async function cLoad (socketPath: string, size: number, concurrency: number, seconds: number): Promise<ClamdCellResult> {
-  const { stdout } = await run(await cGenerator(), [socketPath, String(size), String(concurrency), String(seconds)], { maxBuffer: 1024 * 1024 })
+async function cLoad (socketPath: string, size: number, concurrency: number, seconds: number, mode: LoadMode): Promise<ClamdCellResult> {
+  const { stdout } = await run(await cGenerator(), [socketPath, String(size), String(concurrency), String(seconds), mode], { maxBuffer: 1024 * 1024 })
   const r = JSON.parse(stdout) as CReport
   return {
     requests: r.requests,
@@ -132,6 +136,8 @@ async function nodeLoad (socketPath: string, size: number, concurrency: number, 
   }
 }
 
-export async function instreamLoad (socketPath: string, size: number, concurrency: number, seconds: number, client: LoadClient = 'c'): Promise<ClamdCellResult> {
-  return client === 'c' ? await cLoad(socketPath, size, concurrency, seconds) : await nodeLoad(socketPath, size, concurrency, seconds)
+export async function instreamLoad (socketPath: string, size: number, concurrency: number, seconds: number, client: LoadClient = 'c', mode: LoadMode = 'connection'): Promise<ClamdCellResult> {
+  if (client === 'c') return await cLoad(socketPath, size, concurrency, seconds, mode)
+  if (mode === 'session') throw new Error('the IDSESSION load needs the C client (--client c)')
+  return await nodeLoad(socketPath, size, concurrency, seconds)
 }

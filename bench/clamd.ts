@@ -1,8 +1,12 @@
 /// The clamd cell (issue #15): INSTREAM throughput for 4 KiB and 1 MiB objects at concurrency 8,
 /// Scanwall's clamd listener against a real clamd loading the same DB (the peer harness's db/test),
 /// in the same run with the same load generator (clamd-load.ts: a C client, one connection per
-/// object as clamdscan, rspamd and the npm clamscan package do) over each one's unix socket,
-/// alternating who goes first. The target is Scanwall ≥ 5× clamd's req/s. Beside the rates: each
+/// object as clamdscan --stream, rspamd and the npm clamscan package do) over each one's unix
+/// socket, alternating who goes first. A second 4 KiB row sends the objects as session clients do:
+/// 8 IDSESSION connections, a zINSTREAM per object on each, one object in flight per session (so 8
+/// in flight, as in the first row). clamdscan --stream -m uses one such session for a directory
+/// (ClamAV's clamdscan/proto.c, parallel_client_scan): zIDSESSION, then per file a zINSTREAM sent
+/// as soon as the socket is writable, the numbered replies read as they arrive, zEND at the end. The target is Scanwall ≥ 5× clamd's req/s. Beside the rates: each
 /// process's CPU µs per answered request (utime + stime from /proc, all threads; for Scanwall also
 /// its I/O thread alone, the ceiling of small objects) and the generator's own. Returns a markdown
 /// table; `node dist/bench/clamd.js [--seconds N] [--reps N] [--peers DIR] [--client c|node]` runs
@@ -14,7 +18,7 @@ import { pathToFileURL } from 'node:url'
 import { startScanwallNode } from '../test/helpers/scanwall-node.js'
 import { defaultPeersDir } from '../test/helpers/cicap-peer.js'
 import { Clamd } from './clamav-peer.js'
-import { instreamLoad, type ClamdCellResult, type LoadClient } from './clamd-load.js'
+import { instreamLoad, type ClamdCellResult, type LoadClient, type LoadMode } from './clamd-load.js'
 import { load } from './machine.js'
 import { processTree } from './memory.js'
 
@@ -57,11 +61,11 @@ type Measured = ClamdCellResult & { cpuPerRequest: number, mainPerRequest: numbe
 
 /// Runs one load and, per answered request, the server's CPU µs (all of it and its main thread's)
 /// and the load generator's (it shares the CPUs, so it must stay far below the servers' figures).
-async function measured (pid: number, socket: string, size: number, seconds: number, client: LoadClient): Promise<Measured> {
+async function measured (pid: number, socket: string, cell: Cell, seconds: number, client: LoadClient): Promise<Measured> {
   const before = cpuMs(pid)
   const mainBefore = mainThreadMs(pid)
   const threadsBefore = threadsMs(pid)
-  const r = await instreamLoad(socket, size, concurrency, seconds, client)
+  const r = await instreamLoad(socket, cell.size, concurrency, seconds, client, cell.mode)
   const per = (ms: number): number => Math.round(ms * 1000 / Math.max(1, r.requests))
   const threads = [...threadsMs(pid)].map(([name, ms]) => [name, ms - (threadsBefore.get(name) ?? 0)] as const)
     .filter(([, ms]) => ms > 0).sort((a, b) => b[1] - a[1]).map(([name, ms]) => `${name} ${per(ms)}`).join(', ')
@@ -70,7 +74,12 @@ async function measured (pid: number, socket: string, size: number, seconds: num
 
 export interface ClamdBenchOptions { readonly seconds?: number, readonly reps?: number, readonly peersDir?: string, readonly client?: LoadClient }
 
-const cells = [{ label: '4 KiB', size: 4 * 1024 }, { label: '1 MiB', size: 1024 * 1024 }]
+interface Cell { readonly label: string, readonly size: number, readonly mode: LoadMode }
+const cells: readonly Cell[] = [
+  { label: '4 KiB', size: 4 * 1024, mode: 'connection' },
+  { label: '4 KiB, IDSESSION', size: 4 * 1024, mode: 'session' },
+  { label: '1 MiB', size: 1024 * 1024, mode: 'connection' },
+]
 const concurrency = 8
 const line = (r: Measured): string => `${r.rps} req/s, ${r.MBps} MB/s, p50 ${r.p50} ms, p99 ${r.p99} ms, CPU ${r.cpuPerRequest} µs/req (main thread ${r.mainPerRequest}; threads: ${r.threads}), generator ${r.generatorPerRequest} µs/req, ${r.errors} errors${r.errorSamples.length > 0 ? ` (${JSON.stringify(r.errorSamples)})` : ''}`
 
@@ -90,17 +99,18 @@ export async function runClamdBench (options: ClamdBenchOptions = {}): Promise<s
     if (theirPid === undefined) throw new Error('clamd has no pid')
     const rows: string[] = []
     let index = 0
-    for (const cell of cells) {
+    // The IDSESSION load is the C client's alone.
+    for (const cell of cells.filter(c => client === 'c' || c.mode === 'connection')) {
       // Warm-up (JIT, worker threads, clamd's threads), not recorded.
-      await instreamLoad(theirSocket, cell.size, concurrency, 1, client)
-      await instreamLoad(ourSocket, cell.size, concurrency, 1, client)
+      await instreamLoad(theirSocket, cell.size, concurrency, 1, client, cell.mode)
+      await instreamLoad(ourSocket, cell.size, concurrency, 1, client, cell.mode)
       const ratios: number[] = []
       const ours: Measured[] = []
       const theirs: Measured[] = []
       for (let rep = 0; rep < reps; rep++) {
         const peerFirst = index++ % 2 === 0
-        const a = peerFirst ? await measured(theirPid, theirSocket, cell.size, seconds, client) : await measured(node.daemon.pid, ourSocket, cell.size, seconds, client)
-        const b = peerFirst ? await measured(node.daemon.pid, ourSocket, cell.size, seconds, client) : await measured(theirPid, theirSocket, cell.size, seconds, client)
+        const a = peerFirst ? await measured(theirPid, theirSocket, cell, seconds, client) : await measured(node.daemon.pid, ourSocket, cell, seconds, client)
+        const b = peerFirst ? await measured(node.daemon.pid, ourSocket, cell, seconds, client) : await measured(theirPid, theirSocket, cell, seconds, client)
         const [peer, scanwall] = peerFirst ? [a, b] : [b, a]
         theirs.push(peer)
         ours.push(scanwall)
@@ -120,7 +130,7 @@ export async function runClamdBench (options: ClamdBenchOptions = {}): Promise<s
     return [
       '### clamd INSTREAM (Scanwall\'s clamd listener vs clamd, same DB, same run)',
       '',
-      `${reps} × ${seconds} s per side and cell, alternating who goes first; ${client === 'c' ? 'a C client (bench/clamd-load.c)' : 'a Node client'}, one connection per object, zINSTREAM in 64 KiB chunks, half-closed, over each one's unix socket; CPU per answered request in µs (user + system, all threads; Scanwall's I/O thread alone in brackets); load average at end ${load()}.`,
+      `${reps} × ${seconds} s per side and cell, alternating who goes first; ${client === 'c' ? 'a C client (bench/clamd-load.c)' : 'a Node client'}, zINSTREAM in 64 KiB chunks over each one's unix socket: one connection per object, half-closed (as clamdscan --stream, rspamd, npm clamscan), or in the IDSESSION row 8 sessions (zIDSESSION, then a zINSTREAM per object, its numbered reply read before the next; clamdscan --stream -m sends a directory through one session, pipelined); CPU per answered request in µs (user + system, all threads; Scanwall's I/O thread alone in brackets); load average at end ${load()}.`,
       '',
       '| object | concurrency | clamd req/s | Scanwall req/s | Scanwall MB/s | req/s ratio median (min–max) | clamd CPU µs/req | Scanwall CPU µs/req (I/O thread) | CPU ratio | load generator CPU µs/req | errors | req/s ≥ 5× |',
       '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|',

@@ -192,6 +192,7 @@ export const schema = {
     dir: { doc: 'Directory of ClamAV-format signature files', format: String, default: bundledSignaturesDir, env: 'SCANWALL_SIGNATURES_DIR' },
     lenient: { doc: 'Skip malformed signature lines (counted in the log) instead of refusing the DB', format: Boolean, default: false },
     cacheDir: { doc: 'Scanwall\'s own cache directory (created at start): compiled DBs (compiled/) and fetched updates (updates/); nothing is ever written into signatures.dir', format: String, default: signaturesCacheDir, env: 'SCANWALL_CACHE_DIR' },
+    compiledCacheBytes: { doc: 'Bytes of compiled DBs kept in <cacheDir>/compiled, least recently used out (the current DB and the previous one are always kept)', format: nonNegativeInt, default: 1024 * 1024 * 1024, env: 'SCANWALL_COMPILED_CACHE_BYTES' },
   },
   updates: {
     mirror: { doc: 'Where signature updates come from: an http(s):// URL or a directory laid out like a ClamAV private mirror (cvdupdate: <db>.cvd, <db>-<N>.cdiff); empty: no updates (signatures.dir is watched instead)', format: String, default: '', env: 'SCANWALL_UPDATES_MIRROR' },

@@ -168,6 +168,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     },
     signaturesLenient: config.signatures.lenient,
     signaturesCacheDir: join(config.signatures.cacheDir, 'compiled'),
+    signaturesCacheBytes: config.signatures.compiledCacheBytes,
     ...(config.scan.cache.enabled ? { cache: config.scan.cache } : {}),
   }, metrics, log), async s => { await s.close() })
   const { allow: icapAllow, tls: _tls, ...icapConfig } = config.icap

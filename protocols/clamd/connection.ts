@@ -6,55 +6,39 @@
 /// that shuts its write side still reads every reply. Over-limit streams and timeouts are answered
 /// before the write side is closed, and input is drained meanwhile so the client reads the line
 /// instead of a reset, for as long as a stalled stream would be waited for (a starved client may
-/// still be writing seconds later). A connection that closes aborts its scans.
+/// still be writing seconds later). A connection that closes aborts its scans. What a command
+/// answers is answers.ts's; an INSTREAM being received is instream.ts's; the write side and the
+/// linger are reply-writer.ts's; the scans' abort signal is scan-abort.ts's.
 import type { Socket } from 'node:net'
 import { ClamdParser, type ClamdEvent, type Terminator } from './parser.js'
 import { isInSessionCommand, type Command } from './commands.js'
-import { frame, replies, resultLines, statsBlock, versionCommands, type ScanReply } from './replies.js'
-import { scanLocalPath } from './local-scan.js'
+import { frame, replies } from './replies.js'
 import type { ClamdContext } from './context.js'
-import type { ClamdRequestInfo, StreamBody } from './handler.js'
-import type { CommandRecord } from './events.js'
+import type { ClamdRequestInfo } from './handler.js'
+import { answerCommand, noScan, type Answer, type AnswerScope } from './answers.js'
+import { Instream } from './instream.js'
+import { ReplyWriter } from './reply-writer.js'
+import { ScanAbort } from './scan-abort.js'
 
 const defaultMaxPending = 64
-/// Controllers of closed connections whose signal never fired, for the next connections: creating an
-/// AbortSignal costs ~6 µs of CPU in Node 20 (its EventTarget), a visible part of a 4 KiB INSTREAM
-/// (one connection per object), and a signal that never fired and has no listener left (every scan
-/// has finished when its connection hands the controller back) is as good as a new one.
-const spareControllers: AbortController[] = []
-const maxSpareControllers = 64
-
-interface Answer { readonly lines: readonly string[], readonly record: Omit<CommandRecord, 'remote' | 'listener' | 'ms'> }
-
-const noScan = (command: string, lines: readonly string[]): Answer => ({ lines, record: { command, bytes: 0, result: '-', threat: undefined } })
-
-function scanAnswer (command: string, lines: readonly string[], bytes: number): Answer {
-  const found = lines.find(l => l.endsWith(' FOUND'))
-  const threat = found === undefined ? undefined : found.slice(found.lastIndexOf(': ') + 2, -' FOUND'.length)
-  const result = found !== undefined ? 'found' : lines.some(l => l.endsWith(' ERROR')) ? 'error' : 'ok'
-  return { lines, record: { command, bytes, result, threat } }
-}
 
 export class ClamdConnection {
   readonly #socket: Socket
   readonly #ctx: ClamdContext
   readonly #parser: ClamdParser
   readonly #listener: 'tcp' | 'unix'
-  /// Made on the first scan and aborted only when scans are running: an AbortController and the
-  /// DOMException an abort creates cost more than a whole small INSTREAM.
-  #abort: AbortController | undefined
+  readonly #abort = new ScanAbort()
+  readonly #out: ReplyWriter
   readonly #pending = new Set<Promise<void>>()
   readonly remote: string
   readonly local: string
   #session = false
   #nextId = 1
-  /// The INSTREAM being received: its body, id (in a session), framing, bytes and start time.
-  #stream: { body: StreamBody, id: number | undefined, terminator: Terminator, bytes: number, started: number } | undefined
+  /// The INSTREAM being received.
+  #stream: Instream | undefined
   #finishing = false
   #timer: NodeJS.Timeout | undefined
-  #linger: NodeJS.Timeout | undefined
   #paused = 0
-  #closed = false
   #ignoring = false
   /// Input that can never become a command (unprefixed inside a session): only the timeout ends it.
   #unreadable = false
@@ -64,6 +48,7 @@ export class ClamdConnection {
     this.#ctx = ctx
     this.#listener = listener
     this.#parser = new ClamdParser(ctx.options.limits)
+    this.#out = new ReplyWriter(socket, ctx.options.timeouts.readMs)
     this.remote = listener === 'unix' ? 'unix' : socket.remoteAddress ?? '-'
     const local = socket.localAddress ?? '-'
     this.local = local.startsWith('::ffff:') ? local.slice(7) : local
@@ -74,13 +59,13 @@ export class ClamdConnection {
     this.#arm()
   }
 
-  get closed (): boolean { return this.#closed }
+  get closed (): boolean { return this.#out.closed }
 
   /// Stops reading commands; what is running finishes and is answered, then the connection closes.
   drain (): void {
     // Answered already and only waiting for the client to close: shutting down (or moving the
     // address) does not wait the linger out.
-    if (this.#linger !== undefined) {
+    if (this.#out.lingering) {
       this.#socket.destroy()
       return
     }
@@ -89,11 +74,6 @@ export class ClamdConnection {
   }
 
   destroy (): void { this.#socket.destroy() }
-
-  #signal (): AbortSignal {
-    this.#abort ??= spareControllers.pop() ?? new AbortController()
-    return this.#abort.signal
-  }
 
   #info (command: string): ClamdRequestInfo { return { command, remote: this.remote, listener: this.#listener } }
 
@@ -198,60 +178,20 @@ export class ClamdConnection {
   /// Runs a command that needs no more input: outside a session its reply is the last thing sent.
   #run (command: Command, terminator: Terminator, id: number | undefined): void {
     const started = performance.now()
-    const work = this.#answer(command).then(answer => {
+    const scope: AnswerScope = { info: name => this.#info(name), signal: () => this.#abort.signal }
+    const work = answerCommand(command, this.#ctx, scope).then(answer => {
       this.#record(answer, started)
       this.#reply(frame(answer.lines, terminator, id), id)
     })
     this.#track(work)
   }
 
-  async #answer (command: Command): Promise<Answer> {
-    const handler = this.#ctx.handler
-    const name = command.name
-    switch (name) {
-      case 'PING': return noScan(name, [replies.pong])
-      case 'VERSION': return noScan(name, [handler.version()])
-      case 'VERSIONCOMMANDS': return noScan(name, [versionCommands(handler.version())])
-      case 'STATS': return noScan(name, [statsBlock(handler.stats())])
-      case 'RELOAD':
-        handler.reload()
-        return noScan(name, [replies.reloading])
-      case 'SHUTDOWN':
-      case 'QUIT':
-        if (!this.#ctx.options.allowShutdown) return noScan(name, [replies.shutdownRefused])
-        handler.shutdown()
-        return noScan(name, [])
-      case 'FILDES': return noScan(name, [replies.fildesUnsupported])
-      // clamd closes these without a word (detection statistics are not kept).
-      case 'DETSTATS':
-      case 'DETSTATSCLEAR': return noScan(name, [])
-      case 'SCAN':
-      case 'CONTSCAN':
-      case 'MULTISCAN':
-      case 'ALLMATCHSCAN': {
-        const local = this.#ctx.options.localScan
-        if (local === undefined) return noScan(name, [replies.unavailable])
-        const info = this.#info(name)
-        const lines = await scanLocalPath(name, command.path, local, async (file, allMatch) => await handler.scanFile(file, info, this.#signal(), allMatch), this.#signal())
-        return scanAnswer(name, lines, 0)
-      }
-      // Handled before a command is run: never reached.
-      case 'INSTREAM':
-      case 'IDSESSION':
-      case 'END':
-        return noScan(name, [replies.unknownCommand])
-    }
-  }
-
   #openStream (id: number | undefined, terminator: Terminator): void {
-    this.#stream = { body: this.#ctx.handler.openStream(this.#info('INSTREAM')), id, terminator, bytes: 0, started: performance.now() }
+    this.#stream = new Instream(this.#ctx.handler.openStream(this.#info('INSTREAM')), id, terminator)
   }
 
   #onChunk (bytes: Uint8Array): void {
-    const stream = this.#stream
-    if (stream === undefined) return
-    stream.bytes += bytes.length
-    const wait = stream.body.write(bytes)
+    const wait = this.#stream?.write(bytes)
     if (wait !== undefined) this.#pauseUntil(wait)
   }
 
@@ -260,8 +200,7 @@ export class ClamdConnection {
     if (stream === undefined) return
     this.#stream = undefined
     if (stream.id === undefined) this.#stopReading()
-    const work = stream.body.scan(this.#signal()).then((reply: ScanReply) => {
-      const answer = scanAnswer('INSTREAM', resultLines('stream', reply), stream.bytes)
+    const work = stream.answer(this.#abort.signal).then(answer => {
       this.#record(answer, stream.started)
       this.#reply(frame(answer.lines, stream.terminator, stream.id), stream.id)
     })
@@ -271,7 +210,7 @@ export class ClamdConnection {
   async #discardStream (): Promise<void> {
     const stream = this.#stream
     this.#stream = undefined
-    await stream?.body.discard().catch(() => {})
+    await stream?.discard()
   }
 
   #track (work: Promise<void>): void {
@@ -310,17 +249,13 @@ export class ClamdConnection {
   /// stopped when the command came), unless a finish is already waiting for it.
   #reply (bytes: Buffer, id: number | undefined): void {
     if (id !== undefined || this.#finishing) {
-      this.#write(bytes)
+      this.#out.write(bytes)
       if (id === undefined) void this.#finish()
       return
     }
     this.#finishing = true
     clearTimeout(this.#timer)
     this.#close(bytes)
-  }
-
-  #write (bytes: Buffer): void {
-    if (!this.#closed && this.#socket.writable) this.#socket.write(bytes)
   }
 
   /// The connection's last reply (if any) after every pending one, then the write side closed; the
@@ -334,22 +269,11 @@ export class ClamdConnection {
     this.#close(lines.length > 0 ? frame(lines, terminator, id) : undefined)
   }
 
-  /// Writes the last bytes (if any), closes the write side and lingers (below).
+  /// Writes the last bytes (if any), closes the write side and lingers; the input is read (and
+  /// dropped) again meanwhile, so a paused socket resumes.
   #close (last: Buffer | undefined): void {
-    if (!this.#closed) {
-      if (last !== undefined && this.#socket.writable) this.#socket.end(last)
-      else this.#socket.end()
-    }
-    // Reading goes on (dropping bytes) so a client still writing gets our line, not a reset: the
-    // line is in its receive buffer, but a client whose next write fails (EPIPE, ECONNRESET) gives
-    // up before reading it (Node's net, python-clamd). A client that half-closed is closed by Node
-    // as soon as the line is out; one still sending is waited for up to timeouts.readMs, the time
-    // a stalled stream gets: a fixed 2 s lost the line to clients starved of CPU for longer. No new
-    // exposure: a client could hold the connection that long mid-stream anyway.
+    this.#out.end(last)
     while (this.#paused > 0) this.#resume()
-    // Cleared at close: one connection per object is the common case, and a timer left to fire
-    // would keep each closed socket reachable for the whole linger time.
-    this.#linger = setTimeout(() => { this.#socket.destroy() }, this.#ctx.options.timeouts.readMs).unref()
   }
 
   #final (answer: Answer, terminator: Terminator): void {
@@ -365,12 +289,9 @@ export class ClamdConnection {
   }
 
   #onClose (): void {
-    this.#closed = true
+    this.#out.onClose()
     clearTimeout(this.#timer)
-    clearTimeout(this.#linger)
-    if (this.#pending.size > 0) this.#abort?.abort()
-    else if (this.#abort !== undefined && !this.#abort.signal.aborted && spareControllers.length < maxSpareControllers) spareControllers.push(this.#abort)
-    this.#abort = undefined
+    this.#abort.close(this.#pending.size > 0)
     void this.#discardStream()
   }
 }

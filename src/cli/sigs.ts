@@ -47,7 +47,7 @@ const actions = {
         try {
           // Test-load before naming it: a DB that does not compile never reaches a node. The compiled
           // form lands in the node's cache, so its swap skips compilation.
-          const { db } = await loadDb(result.dir, { lenient: c.signatures.lenient, cacheDir: join(c.signatures.cacheDir, 'compiled') })
+          const { db } = await loadDb(result.dir, { lenient: c.signatures.lenient, cacheDir: join(c.signatures.cacheDir, 'compiled'), cacheBudgetBytes: c.signatures.compiledCacheBytes })
           await commitStaged(store, result)
           const label = await labelOfDir(result.dir) ?? db.version
           print(values.json === true, { result: 'updated', version: label, signatures: signatureCount(db) }, `updated: ${label} (${signatureCount(db)} signatures)`)

@@ -2,7 +2,7 @@
 /// of the detectors: card numbers, IBANs) and what to do when found. Actions, mildest first: `log`
 /// (deliver, record), `archive` (keep a copy, deliver), `delete` (accept and drop), `quarantine`
 /// (keep, do not deliver), `block` (refuse). When several rules hit, the strongest action wins.
-import { RE2JS } from 're2js'
+import { re2Flags, re2js, type RE2JS } from '../engine/re2.js'
 import { findCardNumbers, findIbans } from './detectors.js'
 
 export const contentActions = ['log', 'archive', 'delete', 'quarantine', 'block'] as const
@@ -56,7 +56,7 @@ export function compileContentRule (spec: ContentRuleSpec): CompiledContentRule 
   if (spec.detect === 'iban') return { spec, count: text => findIbans(text, min).length }
   if (spec.detect !== undefined) fail(`detect: '${String(spec.detect)}' is not card or iban`)
   let source: string
-  let flags = RE2JS.CASE_INSENSITIVE
+  let flags = 'i'
   if (spec.words !== undefined) {
     if (!Array.isArray(spec.words) || spec.words.length === 0 || spec.words.some(w => typeof w !== 'string' || w.trim() === '')) fail('words must be a list of words')
     source = `\\b(?:${spec.words.map(w => w.trim().split(/\s+/).map(escape).join('\\s+')).join('|')})\\b`
@@ -64,10 +64,10 @@ export function compileContentRule (spec: ContentRuleSpec): CompiledContentRule 
     source = spec.regex ?? ''
     const f = spec.flags ?? ''
     if (!/^[ims]*$/.test(f)) fail(`flags '${f}': only i, m, s`)
-    flags = (f.includes('i') ? RE2JS.CASE_INSENSITIVE : 0) | (f.includes('m') ? RE2JS.MULTILINE : 0) | (f.includes('s') ? RE2JS.DOTALL : 0)
+    flags = f
   }
   try {
-    return { spec, count: counter(RE2JS.compile(source, flags), min) }
+    return { spec, count: counter(re2js().compile(source, re2Flags(flags)), min) }
   } catch (err) {
     return fail(`expression does not compile: ${(err as Error).message}`)
   }

@@ -31,8 +31,10 @@ export interface ScanServiceOptions extends PoolOptions {
   readonly limits?: Partial<ScanLimits>
   /// Skip malformed signature lines (counted) instead of refusing the DB.
   readonly signaturesLenient?: boolean
-  /// Where the compiled-DB cache goes when the signature directory is read-only.
+  /// Where the compiled-DB cache goes (Scanwall's own directory, never the signature directory).
   readonly signaturesCacheDir?: string
+  /// Bytes of compiled DBs kept there (signatures/cache.ts's default when absent).
+  readonly signaturesCacheBytes?: number
   /// Memory bodies up to this size whose type has nothing to unpack are matched on the calling
   /// thread (Engine.scanLeaf says why); 0 sends every body to the pool. Capped at leafMaxBytes.
   readonly inlineMaxBytes?: number
@@ -111,9 +113,9 @@ export class ScanService {
   }
 
   /// The cache's counters, or undefined when it is off.
-  get cacheStats (): { readonly entries: number, readonly bytes: number, readonly hits: number, readonly misses: number, readonly firstSightings: number, readonly stores: number } | undefined {
+  get cacheStats (): { readonly entries: number, readonly bytes: number, readonly hits: number, readonly misses: number, readonly firstSightings: number, readonly stores: number, readonly lookupMs: number } | undefined {
     const c = this.#cache
-    return c === undefined ? undefined : { entries: c.entries, bytes: c.bytes, hits: c.hits, misses: c.misses, firstSightings: c.firstSightings, stores: c.stores }
+    return c === undefined ? undefined : { entries: c.entries, bytes: c.bytes, hits: c.hits, misses: c.misses, firstSightings: c.firstSightings, stores: c.stores, lookupMs: c.lookupMs }
   }
 
   /// Whether the cache may answer this body: on, on for the service, and a body large enough.
@@ -139,7 +141,7 @@ export class ScanService {
   /// first objects scanned do not wait behind the workers' start-up.
   static async start (options: ScanServiceOptions, metrics: Metrics, log: Logger): Promise<ScanService> {
     const started = performance.now()
-    const { db, fromCache } = await loadDb(options.signaturesDir, { lenient: options.signaturesLenient ?? false, cacheDir: options.signaturesCacheDir })
+    const { db, fromCache } = await loadDb(options.signaturesDir, { lenient: options.signaturesLenient ?? false, cacheDir: options.signaturesCacheDir, cacheBudgetBytes: options.signaturesCacheBytes })
     log.info({ dir: options.signaturesDir, signatures: signatureCount(db), version: db.version, fromCache, ms: Math.round(performance.now() - started), skipped: db.stats.skipped, unsupported: db.stats.unsupported, unsupportedReasons: db.stats.unsupportedReasons }, 'signatures loaded')
     const service = new ScanService(options, db, metrics, log)
     try {
@@ -318,7 +320,7 @@ export class ScanService {
       }
       let next: CompiledDb
       try {
-        next = (await loadDbInBackground(dir, { lenient: this.#options.signaturesLenient ?? false, cacheDir: this.#options.signaturesCacheDir })).db
+        next = (await loadDbInBackground(dir, { lenient: this.#options.signaturesLenient ?? false, cacheDir: this.#options.signaturesCacheDir, cacheBudgetBytes: this.#options.signaturesCacheBytes })).db
       } catch (err) {
         return failed(err)
       }

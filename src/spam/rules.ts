@@ -3,7 +3,7 @@
 /// some whole words, a phrase, or a regular expression compiled by re2js, so matching is linear
 /// in the text whatever the expression) — or one of a few named facts computed in code (`fact`).
 /// Rule sets are validated when loaded: a bad rule fails with its name and what is wrong.
-import { RE2JS } from 're2js'
+import { re2Flags, re2js, type RE2JS } from '../engine/re2.js'
 import type { MailView } from './message.js'
 import { addressOf } from './message.js'
 
@@ -102,7 +102,7 @@ function compileOne (spec: RuleSpec): CompiledRule {
   const target: RuleTarget = spec.target ?? 'body'
   if (!/^(subject|from|headers|body|urls|header:[A-Za-z0-9-]+)$/.test(target)) fail(`unknown target '${target}'`)
   let source: string
-  let flags = RE2JS.CASE_INSENSITIVE
+  let flags = 'i'
   if (spec.words !== undefined) {
     if (!Array.isArray(spec.words) || spec.words.length === 0 || spec.words.some(w => typeof w !== 'string' || w === '')) fail('words must be a list of words')
     source = `\\b(?:${spec.words.map(escape).join('|')})\\b`
@@ -112,11 +112,11 @@ function compileOne (spec: RuleSpec): CompiledRule {
     source = spec.regex ?? ''
     const f = spec.flags ?? ''
     if (!/^[ims]*$/.test(f)) fail(`flags '${f}': only i, m, s`)
-    flags = (f.includes('i') ? RE2JS.CASE_INSENSITIVE : 0) | (f.includes('m') ? RE2JS.MULTILINE : 0) | (f.includes('s') ? RE2JS.DOTALL : 0)
+    flags = f
   }
   let re: RE2JS
   try {
-    re = RE2JS.compile(source, flags)
+    re = re2js().compile(source, re2Flags(flags))
   } catch (err) {
     return fail(`expression does not compile: ${(err as Error).message}`)
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { cvd, hex, match, matcherFor } from '../helpers/sigdb.js'
@@ -140,9 +140,40 @@ describe('engine: DB files, containers and the compiled cache', () => {
       assert.equal(changed.fromCache, false)
       assert.notEqual(changed.db.version, cold.db.version)
     }
-    assert.equal(readdirSync(cacheDir).filter(f => f.startsWith('scanwall-compiled-')).length, 2, 'the current and the previous compiled DB, older ones removed')
+    assert.equal(readdirSync(cacheDir).filter(f => f.startsWith('scanwall-compiled-')).length, 3, 'all three within the default budget')
     const none = await loadDb(dir, { lenient: false })
     assert.equal(none.cacheFile, undefined, 'without a cache directory nothing is written')
+  })
+
+  it('keeps compiled DBs up to its byte budget, least recently used out; the current and the previous one whatever the budget', async () => {
+    const cacheDir = join(root, 'budget-cache')
+    const dirs = ['01', '02', '03', '04'].map(n => dbDir({ 'a.ndb': `Budget.${n}:0:*:deadbeef${n}\n` }))
+    // A file's mtime is its last use, so the steps below are apart by more than its resolution.
+    const load = async (i: number, cacheBudgetBytes?: number): Promise<string> => {
+      await new Promise(resolve => setTimeout(resolve, 25))
+      const loaded = await loadDb(dirs[i]!, { lenient: false, cacheDir, cacheBudgetBytes })
+      return `${i}:${loaded.fromCache ? 'cached' : 'compiled'}`
+    }
+    const kept = (): string[] => (existsSync(cacheDir) ? readdirSync(cacheDir) : []).filter(f => f.startsWith('scanwall-compiled-')).sort()
+    const fileOf = new Map<number, string>()
+    for (const i of [0, 1, 2]) {
+      const before = new Set(kept())
+      assert.equal(await load(i), `${i}:compiled`)
+      fileOf.set(i, kept().find(f => !before.has(f))!)
+    }
+    assert.equal(kept().length, 3)
+    assert.equal(await load(0), '0:cached', 'DB 0 from the cache: now the most recently used')
+    const size = (i: number): number => statSync(join(cacheDir, fileOf.get(i)!)).size
+    // Room for three: DB 3 (new), DB 0 (used last) and DB 2; DB 1 is the least recently used.
+    const before = new Set(kept())
+    assert.equal(await load(3, size(0) + size(2) + size(0) + 8), '3:compiled')
+    fileOf.set(3, kept().find(f => !before.has(f))!)
+    assert.deepEqual(kept(), [0, 2, 3].map(i => fileOf.get(i)!).sort())
+    // A budget of one byte still keeps the DB just compiled and the previous one (DB 3, written last).
+    assert.equal(await load(1, 1), '1:compiled')
+    assert.equal(kept().length, 2)
+    assert.ok(kept().includes(fileOf.get(3)!), 'the previous DB stays for a rollback')
+    assert.ok(!kept().includes(fileOf.get(0)!) && !kept().includes(fileOf.get(2)!))
   })
 
   it('uses the cache directory for a read-only DB directory, and ignores a corrupt cache file', async () => {

@@ -4,7 +4,7 @@
 /// rule a candidate when one of its hex subsignatures occurs anywhere; here the candidate is decided
 /// on the layer's bytes, re-parsed once per worker from the source line the compiled DB keeps.
 /// A DB without ext rules never reaches this file.
-import type { RE2JS } from 're2js'
+import type { RE2JS } from '../re2.js'
 import { parseLogicalLine } from '../signatures/ldb.js'
 import { parseBodyLine } from '../signatures/ndb.js'
 import { compilePcre, countPcre } from '../signatures/pcre.js'

@@ -2,7 +2,13 @@
 /// Scanwall's own cache directory (cacheDir, created when missing), named by a hash of the DB files'
 /// names and contents, so a restart with an unchanged DB skips parsing and compilation. Never beside
 /// the DB: a signature directory belongs to whoever maintains it (freshclam, an operator).
-import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises'
+/// Several DBs are kept, up to a budget of bytes (`signatures.compiledCacheBytes`), least recently
+/// used out (a file's mtime is its last use: a load from the cache touches it): processes with
+/// different DBs on one machine (a node, `scanwall scan --db`, a test run) each find theirs warm,
+/// where keeping two made them evict each other and compile cold (~3.6 s for the peer-scale DB).
+/// The DB just written and the most recently used other one (the previous DB, which `scanwall sigs
+/// rollback` swaps back in without compiling) are kept whatever the budget.
+import { mkdir, open, readdir, rename, stat, unlink, utimes, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Packr } from 'msgpackr'
 import { readDbFiles, versionOf, versionOfPath } from './load.js'
@@ -15,7 +21,9 @@ import type { DbParams } from '../matcher/db.js'
 /// Bump when the compiled layout or the compiler's choices change: old cache files are then ignored.
 const layoutVersion = 4
 const prefix = 'scanwall-compiled-'
-const keptPrevious = 1
+/// The default budget of compiled DBs kept: the current and previous full ClamAV DB (a few hundred
+/// MiB each compiled) and a few small ones beside them.
+export const defaultCompiledCacheBytes = 1 << 30
 
 export interface DbLoadOptions {
   readonly lenient: boolean
@@ -23,6 +31,8 @@ export interface DbLoadOptions {
   readonly cacheDir?: string | undefined
   /// false: always compile (benchmarks of cold load).
   readonly useCache?: boolean
+  /// Bytes of compiled DBs kept in cacheDir (defaultCompiledCacheBytes when absent).
+  readonly cacheBudgetBytes?: number | undefined
 }
 
 export interface LoadedDb { readonly db: CompiledDb, readonly fromCache: boolean, readonly cacheFile: string | undefined }
@@ -95,12 +105,31 @@ async function tryWrite (dir: string, file: string, db: CompiledDb): Promise<boo
     await unlink(tmp).catch(() => {})
     return false
   }
-  // Older compiled forms are stale, but the newest other one is kept: it is the previous DB, which
-  // `scanwall sigs rollback` swaps back in without compiling.
-  const others = (await readdir(dir).catch(() => [] as string[])).filter(n => n.startsWith(prefix) && n.endsWith('.msgpack') && join(dir, n) !== file)
-  const aged = await Promise.all(others.map(async n => ({ n, at: (await stat(join(dir, n)).catch(() => undefined))?.mtimeMs ?? 0 })))
-  for (const { n } of aged.sort((a, b) => b.at - a.at).slice(keptPrevious)) await unlink(join(dir, n)).catch(() => {})
   return true
+}
+
+/// Removes the least recently used compiled DBs past the budget; `current` (just written) and the
+/// most recently used other one stay whatever their size.
+async function prune (dir: string, current: string, budgetBytes: number): Promise<void> {
+  const names = (await readdir(dir).catch(() => [] as string[])).filter(n => n.startsWith(prefix) && n.endsWith('.msgpack') && join(dir, n) !== current)
+  const others = (await Promise.all(names.map(async n => {
+    const s = await stat(join(dir, n)).catch(() => undefined)
+    return s === undefined ? undefined : { path: join(dir, n), usedAt: s.mtimeMs, bytes: s.size }
+  }))).filter(o => o !== undefined).sort((a, b) => b.usedAt - a.usedAt)
+  let total = (await stat(current).catch(() => undefined))?.size ?? 0
+  let full = false
+  for (const [i, other] of others.entries()) {
+    total += other.bytes
+    // Strictly oldest first: once one is past the budget, every less recently used one goes too.
+    full ||= i > 0 && total > budgetBytes
+    if (full) await unlink(other.path).catch(() => {})
+  }
+}
+
+/// Marks a cache file used now (its mtime is its last use); a read-only cache directory just skips it.
+async function touch (file: string): Promise<void> {
+  const now = new Date()
+  await utimes(file, now, now).catch(() => {})
 }
 
 /// Loads (from cache when possible) and compiles the DB at `path` (a directory or one file).
@@ -110,11 +139,17 @@ export async function loadDb (path: string, options: DbLoadOptions): Promise<Loa
   const dir = options.useCache === false ? undefined : options.cacheDir
   if (dir !== undefined) {
     const db = await tryRead(join(dir, key), version)
-    if (db !== undefined) return { db, fromCache: true, cacheFile: join(dir, key) }
+    if (db !== undefined) {
+      await touch(join(dir, key))
+      return { db, fromCache: true, cacheFile: join(dir, key) }
+    }
   }
   const files = await readDbFiles(path)
   if (versionOf(files) !== version) throw new ScanwallError('SIGDB_INVALID', `${path}: files changed while loading; retry`)
   const db = compileDb(files, version, { lenient: options.lenient })
-  if (dir !== undefined && await tryWrite(dir, join(dir, key), db)) return { db, fromCache: false, cacheFile: join(dir, key) }
+  if (dir !== undefined && await tryWrite(dir, join(dir, key), db)) {
+    await prune(dir, join(dir, key), options.cacheBudgetBytes ?? defaultCompiledCacheBytes)
+    return { db, fromCache: false, cacheFile: join(dir, key) }
+  }
   return { db, fromCache: false, cacheFile: undefined }
 }

@@ -9,17 +9,10 @@
 /// e (confine the match to offset..offset+maxshift), i s m (as PCRE), A (anchored at the search
 /// start), E (`$` only at the end: RE2's default), U (ungreedy: RE2's `(?U)`); x (extended) is
 /// unsupported.
-/// re2js is loaded on first use (a synchronous require of its CommonJS build): importing it cost
-/// every thread that imports the matcher ~40 ms of CPU at start (each scan worker, and `scanwall
-/// scan`'s start-up), and only a DB with PCRE subsignatures ever needs it.
-import { createRequire } from 'node:module'
-import type * as Re2Module from 're2js'
-import type { RE2JS } from 're2js'
+/// re2js comes from ../re2.ts, loaded on first use (only a DB with PCRE subsignatures needs it).
 import { parseOffset, anyOffset, type Offset } from './offset.js'
 import type { PcreSub } from './types.js'
-
-let re2: typeof Re2Module | undefined
-const re2js = (): typeof RE2JS => (re2 ??= createRequire(import.meta.url)('re2js') as typeof Re2Module).RE2JS
+import { re2Flags, re2js, type RE2JS } from '../re2.js'
 
 const pcreShape = /^([^/]*)\/(.+)\/([a-zA-Z]*)$/s
 
@@ -51,14 +44,9 @@ export function parsePcre (text: string): PcreSub | string {
 
 /// The RE2 program of a subsignature, or the reason RE2 cannot run it (`unsupported:…`).
 export function compilePcre (sub: PcreSub): RE2JS | string {
-  const RE2JS = re2js()
-  let flags = 0
-  if (sub.flags.includes('i')) flags |= RE2JS.CASE_INSENSITIVE
-  if (sub.flags.includes('s')) flags |= RE2JS.DOTALL
-  if (sub.flags.includes('m')) flags |= RE2JS.MULTILINE
   const source = sub.flags.includes('U') ? `(?U)${sub.regex}` : sub.regex
   try {
-    return RE2JS.compile(source, flags)
+    return re2js().compile(source, re2Flags(sub.flags))
   } catch (err) {
     return `unsupported:PCRE outside RE2's syntax (look-around, back-references, atomic groups) — ${err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err)}`
   }
