@@ -76,9 +76,11 @@ export function utf8Of (u: number, out: number[]): void {
 /// the whole byte 0xff (its -1 ORed in).
 const hexPair = (a: number, b: number): number => ((Math.max(hexValue(a), 0) << 4) | hexValue(b)) & 0xff
 
-/// C's atoi on a run of decimal digits (strtol clamps at LONG_MAX, the int cast keeps 32 bits).
-function atoi (digits: string): number {
-  const trimmed = digits.replace(/^0+/, '')
+/// C's atoi on a number's text: its leading decimal digits (a number resumed in a new piece may
+/// hold a `.` it read as an integer's: "2.5" is 2), strtol clamping at LONG_MAX, the int cast
+/// keeping 32 bits.
+function atoi (text: string): number {
+  const trimmed = (/^\d*/.exec(text)?.[0] ?? '').replace(/^0+/, '')
   const v = trimmed.length > 19 ? LONG_MAX : BigInt(trimmed === '' ? '0' : trimmed)
   return Number(BigInt.asIntN(32, v > LONG_MAX ? LONG_MAX : v))
 }
