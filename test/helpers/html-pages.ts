@@ -57,3 +57,13 @@ export function makePage (kind: PageKind, size: number, seed = 0x9e3779b9): Buff
   add('</body>\n</html>\n')
   return Buffer.from(parts.join(''), 'latin1').subarray(0, size)
 }
+
+/// A page where libclamav 1.4.6 stops normalising (its "style chunk size underflow"): the whitespace
+/// after a `</style>` is byte 8190 - `shift` of its first 8 KiB read, so the end tag is processed
+/// less than 8 bytes into the next read (shift -1 to 7 do that); `marker` comes after it.
+export function styleStopPage (shift: number, marker: string): string {
+  const head = '<html><body><p>'
+  const style = '<style>b{c:d}</style>'
+  const fill = 8190 - shift - head.length - style.length
+  return `${head}${'word '.repeat(Math.ceil(fill / 5)).slice(0, fill - 1)}x${style} \n<p>${marker}</p></body></html>\n`
+}

@@ -122,7 +122,22 @@ export function encodedPages (): Array<[string, string]> {
     ['VBScript.Encode', page(`<SCRIPT LANGUAGE='VBScript.Encode' type=x>${screncEncode('MsgBox "Hello" : Dim A : A = 1 > 0')}</SCRIPT>`)],
     ['encoded, text before the marker', page(`<script language="jscript.encode">\n  <!--\n//${screncEncode(js)}\n//--></script>`)],
     ['encoded over several reads', page(`<script language="JScript.Encode">${screncEncode(long)}</script><i>tail</i>`)],
-    ['claims to be encoded', page('<script language="JScript.Encode">var plain = 1;</script><p>x</p>')]
+    ['claims to be encoded', page('<script language="JScript.Encode">var plain = 1;</script><p>x</p>')],
+    ...aspPages()
+  ]
+}
+
+/// Encoded ASP pages: `<%@ language=…Encode %>` and `<% encoded %>` blocks (libclamav decodes the
+/// first per read after the directive), a block without the directive (not decoded), and a long
+/// one over several reads.
+export function aspPages (): Array<[string, string]> {
+  const js = 'var Hidden = "AspPayload"; document.write("<i>" + Hidden + "</i>");'
+  const long = Array.from({ length: 500 }, (_, i) => `var a${i} = "${'y'.repeat(i % 13)}";`).join('\n')
+  return [
+    ['ASP JScript.Encode', `<%@ language="JScript.Encode" %>\n<html><body>\n<%${screncEncode(js)}%>\n<p>after</p></body></html>\n`],
+    ['ASP VBScript.Encode', `<%@ LANGUAGE = VBScript.Encode %>\n<html><body>\n<%${screncEncode('Response.Write "VbAspPayload"')}%>\n</body></html>\n`],
+    ['ASP encoded block without the directive', `<html><body>\n<%${screncEncode(js)}%>\n</body></html>\n`],
+    ['ASP encoded over several reads', `<%@ language="JScript.Encode" %>\n<html><body>\n<p>${'lorem ipsum '.repeat(800)}</p><%${screncEncode(long)}%><%${screncEncode(js)}%>\n</body></html>\n`]
   ]
 }
 
