@@ -10,8 +10,11 @@
 /// JavaScript normaliser (each read's script bytes, `</script>` included), to an optional
 /// ScriptSink (jsnorm.ts writes the `javascript` form from them); a <script> whose language is
 /// JScript.Encode or VBScript.Encode is decoded in the read (jscript-decode.ts) and its tag written
-/// again with the plain language, as libclamav does. Not reproduced: the `<%@ language=… %>` form
-/// of encoded ASP pages, the `<a>` contents kept for phishing checks.
+/// again with the plain language, as libclamav does; after an ASP page's `<%@ language=…Encode %>`
+/// each read's first encoded script is decoded once the read has been normalised as it is (the
+/// rest of the read normalised again, decoded, as libclamav does). Not reproduced: the `<a>`
+/// contents kept for phishing checks, and, on purpose, libclamav's stop after a style block (see
+/// the fields below).
 /// Own code: HTML parsers on npm (parse5, htmlparser2) build a tree by the WHATWG rules, which
 /// ClamAV does not follow, and none writes these byte streams. A streaming state machine over
 /// bytes: each chunk in, both forms of that chunk out, in buffers reused from chunk to chunk; the

@@ -65,7 +65,9 @@ for (const o of OPERATORS) {
 
 /// Buffer's latin1 decoder, which takes any Uint8Array: a string of bytes without a subarray (a view
 /// per token was the lexer's largest cost after the tokens themselves).
-const latin1Slice = (Buffer.prototype as unknown as { latin1Slice: (this: Uint8Array, from: number, to: number) => string }).latin1Slice
+/// (Undocumented, so with Buffer.toString on a view as the fallback should it ever go.)
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice?: (this: Uint8Array, from: number, to: number) => string }).latin1Slice ??
+  function (this: Uint8Array, from: number, to: number): string { return Buffer.from(this.buffer, this.byteOffset + from, to - from).toString('latin1') }
 export function latin1Range (b: Uint8Array, from: number, to: number): string {
   if (to - from > 12) return latin1Slice.call(b, from, to)
   let s = ''
