@@ -43,8 +43,8 @@ export function makePage (kind: PageKind, size: number, seed = 0x9e3779b9): Buff
     } else if (k === 'script') {
       const lines: string[] = []
       for (let i = 0, n = 8 + next() % 24; i < n; i++) lines.push(pick(jsLines))
-      // Style blocks in the script kind alone: a read of libclamav's that begins just after a
-      // </style> ends its normalisation (see htmlnorm.ts), which would cut a mixed page short.
+      // Style blocks in the script kind alone, as before Scanwall stopped following libclamav's stop
+      // after a style block (htmlnorm.ts): the mixed page stays the bytes earlier measurements used.
       add(kind === 'script' && next() % 4 === 0
         ? `<style type="text/css">\n${cssLines.join('\n')}\n</style>\n`
         : `<script type="text/javascript">\n${lines.join('\n')}\n</script>\n<p>${sentence(8)}</p>\n`)
@@ -56,4 +56,14 @@ export function makePage (kind: PageKind, size: number, seed = 0x9e3779b9): Buff
   }
   add('</body>\n</html>\n')
   return Buffer.from(parts.join(''), 'latin1').subarray(0, size)
+}
+
+/// A page where libclamav 1.4.6 stops normalising (its "style chunk size underflow"): the whitespace
+/// after a `</style>` is byte 8190 - `shift` of its first 8 KiB read, so the end tag is processed
+/// less than 8 bytes into the next read (shift -1 to 7 do that); `marker` comes after it.
+export function styleStopPage (shift: number, marker: string): string {
+  const head = '<html><body><p>'
+  const style = '<style>b{c:d}</style>'
+  const fill = 8190 - shift - head.length - style.length
+  return `${head}${'word '.repeat(Math.ceil(fill / 5)).slice(0, fill - 1)}x${style} \n<p>${marker}</p></body></html>\n`
 }

@@ -68,13 +68,14 @@ export class ReferenceHtmlNormaliser {
   #textSpace = false
   /// Raw bytes waiting for the lookahead that decides where ClamAV's 8 KiB read ends (see #feed).
   #pending = new Uint8Array(0)
-  /// Index of the current byte in ClamAV's current read (NULs not counted): a style block whose
-  /// end tag is processed less than 8 bytes into a read, or that began in an earlier read, ends
-  /// libclamav's normalisation there (its "style chunk size underflow"); emulated, as it decides
-  /// what the forms hold.
+  /// Index of the current byte in ClamAV's current read (NULs not counted). libclamav stops
+  /// normalising where a style block's end tag is processed less than 8 bytes into a read (its
+  /// "style chunk size underflow"); not followed, on purpose (htmlnorm.ts): stoppedAt records the
+  /// point.
   #at = 0
   #styleBegin = 0
-  #dead = false
+  /// Where libclamav would have stopped (-1: it would not): for tests that show the difference.
+  stoppedAt = -1
   #binary = false // inside a data: URI's payload, \r and \n are bytes like any other
   readonly #tag = new Uint8Array(STR_MAX)
   #tagLen = 0
@@ -108,7 +109,7 @@ export class ReferenceHtmlNormaliser {
     }
     this.#reserve(buf.length)
     const used = this.#feed(buf, false)
-    this.#pending = this.#dead ? new Uint8Array(0) : buf.slice(used)
+    this.#pending = buf.slice(used)
     return this.#take(false)
   }
 
@@ -117,7 +118,7 @@ export class ReferenceHtmlNormaliser {
     this.#reserve(this.#pending.length)
     this.#feed(this.#pending, true)
     this.#pending = new Uint8Array(0)
-    if (this.#entLen > 0 && !this.#dead) {
+    if (this.#entLen > 0) {
       const cp = entityCodePoint(Buffer.from(this.#ent.subarray(0, this.#entLen)).toString('latin1'))
       if (cp >= 0) this.#codePoint(cp & 0xffff, false)
       else { this.#out(0x26); for (let k = 0; k < this.#entLen; k++) this.#out(lower(this.#ent[k]!)) }
@@ -132,7 +133,7 @@ export class ReferenceHtmlNormaliser {
   /// cut here. Returns how many bytes of buf were used (the rest needs more input, unless final).
   #feed (buf: Uint8Array, final: boolean): number {
     let pos = 0
-    while (pos < buf.length && !this.#dead) {
+    while (pos < buf.length) {
       let i = pos
       let count = 0
       while (i < buf.length && count < READ) { if (buf[i] !== 0) count++; i++ }
@@ -240,7 +241,7 @@ export class ReferenceHtmlNormaliser {
       if (equals(tag, len, END_SCRIPT)) this.#in = OUTSIDE
       else if (equals(tag, len, END_STYLE) && this.#in === STYLE) {
         this.#in = OUTSIDE
-        if (this.#at - 8 < this.#styleBegin) this.#dead = true // 8: strlen("</style>")
+        if (this.#at - 8 < this.#styleBegin && this.stoppedAt < 0) this.stoppedAt = this.#at // 8: strlen("</style>")
       }
     } else if (equals(tag, len, SCRIPT_TAG)) {
       this.#in = SCRIPT
@@ -265,7 +266,7 @@ export class ReferenceHtmlNormaliser {
     this.#at = 0
     let i = from
     while (i < to && (buf[i] === 0 || isSpace(buf[i]!))) { if (buf[i] !== 0) this.#at++; i++ }
-    while (i < to && !this.#dead) {
+    while (i < to) {
       const s = this.#state
       if (s === NORM || s === TRIM_WS || (s === SKIP_WS && this.#next === NORM)) {
         i = this.#text(buf, i, to)

@@ -122,6 +122,76 @@ export function encodedPages (): Array<[string, string]> {
     ['VBScript.Encode', page(`<SCRIPT LANGUAGE='VBScript.Encode' type=x>${screncEncode('MsgBox "Hello" : Dim A : A = 1 > 0')}</SCRIPT>`)],
     ['encoded, text before the marker', page(`<script language="jscript.encode">\n  <!--\n//${screncEncode(js)}\n//--></script>`)],
     ['encoded over several reads', page(`<script language="JScript.Encode">${screncEncode(long)}</script><i>tail</i>`)],
-    ['claims to be encoded', page('<script language="JScript.Encode">var plain = 1;</script><p>x</p>')]
+    ['claims to be encoded', page('<script language="JScript.Encode">var plain = 1;</script><p>x</p>')],
+    ...aspPages()
   ]
+}
+
+/// Encoded ASP pages: `<%@ language=…Encode %>` and `<% encoded %>` blocks (libclamav decodes the
+/// first per read after the directive), a block without the directive (not decoded), and a long
+/// one over several reads.
+export function aspPages (): Array<[string, string]> {
+  const js = 'var Hidden = "AspPayload"; document.write("<i>" + Hidden + "</i>");'
+  const long = Array.from({ length: 500 }, (_, i) => `var a${i} = "${'y'.repeat(i % 13)}";`).join('\n')
+  return [
+    ['ASP JScript.Encode', `<%@ language="JScript.Encode" %>\n<html><body>\n<%${screncEncode(js)}%>\n<p>after</p></body></html>\n`],
+    ['ASP VBScript.Encode', `<%@ LANGUAGE = VBScript.Encode %>\n<html><body>\n<%${screncEncode('Response.Write "VbAspPayload"')}%>\n</body></html>\n`],
+    ['ASP encoded block without the directive', `<html><body>\n<%${screncEncode(js)}%>\n</body></html>\n`],
+    ['ASP encoded over several reads', `<%@ language="JScript.Encode" %>\n<html><body>\n<p>${'lorem ipsum '.repeat(800)}</p><%${screncEncode(long)}%><%${screncEncode(js)}%>\n</body></html>\n`]
+  ]
+}
+
+/// Script-heavy pages of about `size` bytes for the JavaScript normaliser's micro-bench
+/// (bench/jsnorm.ts) and its speed-independent checks: `minified` (a minified library: short names,
+/// dense punctuation, few spaces), `packed` (Dean Edwards' packer output, long packed strings and a
+/// word list), `obfuscated` (escaped strings folded with +, unescape/eval calls, hex escapes).
+export type ScriptKind = 'minified' | 'packed' | 'obfuscated'
+export const scriptKinds: readonly ScriptKind[] = ['minified', 'packed', 'obfuscated']
+
+export function scriptHeavyPage (kind: ScriptKind, size: number, seed = 0x5eed): string {
+  const rnd = prng(seed)
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(rnd() * list.length)]!
+  const names = ['a', 'b', 'c', 'e', 'n', 'r', 't', 'i', 'o', 's', 'fn', 'el', 'Ab', 'xY', '$', '_q', 'jQuery', 'length', 'prototype']
+  const members = ['push', 'call', 'apply', 'each', 'extend', 'nodeType', 'style', 'getAttribute', 'innerHTML', 'toLowerCase']
+  const statement = (): string => {
+    const a = pick(names)
+    const b = pick(names)
+    switch (Math.floor(rnd() * 8)) {
+      case 0: return `var ${a}=${b}.${pick(members)}(${pick(names)},${Math.floor(rnd() * 1000)})`
+      case 1: return `function ${a}(${b},${pick(names)}){return ${b}&&${b}.${pick(members)}?${b}:null}`
+      case 2: return `for(${a}=0;${a}<${b}.length;${a}++)${b}[${a}]=${pick(names)}[${a}]*2.5`
+      case 3: return `if(${a}===${b}){${a}.${pick(members)}="${pick(members)}-${Math.floor(rnd() * 99)}"}else{${b}=!${a}}`
+      case 4: return `${a}.${pick(members)}=function(${b}){var ${pick(names)}=this;return ${b}>>>1|0}`
+      case 5: return `${a}=[${b},"str",'q',${rnd().toFixed(3)},{k:${b}}]`
+      case 6: return `/* ${pick(members)} */${a}+=${b}/*x*/-1 // c`
+      default: return `${a}=${b}?${pick(names)}:${pick(names)}`
+    }
+  }
+  const parts: string[] = ['<html><head><title>scripts</title></head><body>\n']
+  let length = parts[0]!.length
+  while (length < size) {
+    let body: string
+    if (kind === 'minified') {
+      const s: string[] = []
+      for (let i = 0, n = 200 + Math.floor(rnd() * 300); i < n; i++) s.push(statement())
+      body = `(function(${pick(names)},${pick(names)}){${s.join(';')}})(window,document);`
+    } else if (kind === 'packed') {
+      const s: string[] = []
+      for (let i = 0, n = 30 + Math.floor(rnd() * 60); i < n; i++) s.push(statement())
+      body = packed(s.join(';'), 62)
+    } else {
+      const s: string[] = []
+      for (let i = 0, n = 40 + Math.floor(rnd() * 80); i < n; i++) {
+        const text = statement()
+        const hex = Array.from(text, ch => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`).join('')
+        s.push(rnd() < 0.5 ? `var ${pick(names)}="${hex.slice(0, hex.length >> 1)}"+"${hex.slice(hex.length >> 1)}"` : `eval(unescape("${escape(text)}"))`)
+      }
+      body = s.join(';\n')
+    }
+    const block = `<script type="text/javascript">\n${body}\n</script>\n<p>text between scripts</p>\n`
+    parts.push(block)
+    length += block.length
+  }
+  parts.push('</body></html>\n')
+  return parts.join('')
 }

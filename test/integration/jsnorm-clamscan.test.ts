@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { normalisePage, type PageForms } from '../../src/engine/matcher/html-pass.js'
 import { clamscanForms, type ClamscanForms } from '../helpers/clamscan-forms.js'
 import { encodedPages, handWritten, randomScripts, screncEncode } from '../helpers/js-pages.js'
+import { styleStopPage } from '../helpers/html-pages.js'
 import { requireProgram } from '../helpers/peers.js'
 import { detections } from '../helpers/clamscan.js'
 
@@ -25,10 +26,12 @@ const sigs = [
   `Js.Folded:3:*:${h('"hello world!"')}`,
   `Js.Unescaped:0:*:${h('document.write("hi")')}`,
   `Js.Packed:7:*:${h('n008.src="http://evil.test/x"')}`,
-  `Js.Encoded:3:*:${h('document.write("<i>"+n000+"</i>")')}`
+  `Js.Encoded:3:*:${h('document.write("<i>"+n000+"</i>")')}`,
+  `Js.AspEncoded:3:*:${h('var secret = "asp-payload"')}`
 ]
 const ldb = [`Js.Ldb;Engine:51-255,Target:7;0&1;${h('document.write(')};${h('"<iframe src=http://evil.test/>"')}`]
 const encoded = 'var Hidden = 7; document.write("<i>" + Hidden + "</i>");'
+const aspEncoded = screncEncode('var Secret = "ASP-payload"; Response.Write(Secret);')
 const detectionPages: Array<[string, string, string | undefined]> = [
   ['Renamed.yes.html', '<script>var Secret = "PayLoad";</script>', 'Js.Renamed'],
   ['Renamed.no.html', '<script>Secret = "PayLoad";</script>', undefined],
@@ -39,7 +42,9 @@ const detectionPages: Array<[string, string, string | undefined]> = [
   ['Encoded.yes.html', `<script language="JScript.Encode">${screncEncode(encoded)}</script>`, 'Js.Encoded'],
   ['Encoded.no.html', `<script language="JScript.Encoded">${screncEncode(encoded)}</script>`, undefined],
   ['Ldb.yes.html', '<script>document.write("<iframe src=http://evil.test/>")</script>', 'Js.Ldb'],
-  ['Ldb.no.html', '<script>document.writeln("<iframe src=http://evil.test/>")</script>', undefined]
+  ['Ldb.no.html', '<script>document.writeln("<iframe src=http://evil.test/>")</script>', undefined],
+  ['AspEncoded.yes.html', `<%@ language="JScript.Encode" %><%${aspEncoded}%>`, 'Js.AspEncoded'],
+  ['AspEncoded.no.html', `<%@ language="JScript" %><%${aspEncoded}%>`, undefined]
 ]
 
 describe('JavaScript normalisation beside clamscan 1.4.6 (issue #11)', function () {
@@ -84,6 +89,28 @@ describe('JavaScript normalisation beside clamscan 1.4.6 (issue #11)', function 
     assert.match(js('packer'), /n008\.src="http:\/\/evil\.test\/x"/)
     assert.match(js('dF encoder'), /document\.write\("<iframe src=http:\/\/evil\.test\/>"\)/)
     assert.match(js('JScript.Encode'), /document\.write\("<b>"\+n000\+"<\/b>"\)/)
+  })
+
+  it('detects what clamscan 1.4.6 misses after a style block where it stops normalising (deliberate difference)', () => {
+    // libclamav's "style chunk size underflow" ends its normalisation of the page: an evasion hole a
+    // page opens at will, which Scanwall does not follow (htmlnorm.ts, docs/engine.md).
+    const d = join(dir, 'style')
+    mkdirSync(join(d, 'db'), { recursive: true })
+    mkdirSync(join(d, 'files'))
+    writeFileSync(join(d, 'db', 'style.ndb'), `Style.After:3:*:${h('evil marker text')}\n`)
+    const names: string[] = []
+    for (let shift = -1; shift <= 7; shift++) {
+      names.push(`stop${shift + 1}.html`)
+      writeFileSync(join(d, 'files', `stop${shift + 1}.html`), styleStopPage(shift, 'Evil Marker Text'))
+    }
+    writeFileSync(join(d, 'files', 'control.html'), styleStopPage(12, 'Evil Marker Text'))
+    const theirs = detections('clamscan', ['--no-summary', '--stdout', '-d', join(d, 'db'), join(d, 'files')])
+    const mine = detections(process.execPath, [cli, 'scan', '--db', join(d, 'db'), '--no-summary', join(d, 'files')])
+    console.log(['| file | clamscan 1.4.6 | scanwall |', '|---|---|---|', ...[...names, 'control.html'].map(n => `| ${n} | ${theirs.get(n) ?? 'clean'} | ${mine.get(n) ?? 'clean'} |`)].join('\n'))
+    assert.equal(theirs.get('control.html'), 'Style.After', 'clamscan finds the marker where it does not stop')
+    assert.deepEqual(names.filter(n => theirs.has(n)), [], 'clamscan 1.4.6 stops before the marker')
+    assert.deepEqual(names.filter(n => mine.get(n) !== 'Style.After'), [], 'scanwall finds it')
+    assert.equal(mine.get('control.html'), 'Style.After')
   })
 
   it('detects what clamscan detects with signatures on the normalised scripts', () => {

@@ -9,6 +9,8 @@ import assert from 'node:assert/strict'
 import { match, matcherFor } from '../helpers/sigdb.js'
 import { HtmlNormaliser, normaliseHtml } from '../../src/engine/matcher/htmlnorm.js'
 import { maxHtmlNoTagsBytes, maxHtmlNormaliseBytes } from '../../src/engine/matcher/html-pass.js'
+import { ReferenceHtmlNormaliser } from '../helpers/htmlnorm-reference.js'
+import { styleStopPage } from '../helpers/html-pages.js'
 
 const h = (s: string): string => Buffer.from(s, 'latin1').toString('hex')
 const b = (s: string): Buffer => Buffer.from(s, 'latin1')
@@ -91,6 +93,19 @@ describe('engine: HTML normalisation (ClamAV target 3)', () => {
       keep(n.end())
       assert.deepEqual(Buffer.concat(nc), Buffer.from(whole.nocomment), `nocomment, chunks of ${step}`)
       assert.deepEqual(Buffer.concat(nt), Buffer.from(whole.notags), `notags, chunks of ${step}`)
+    }
+  })
+
+  it('normalises past the point where libclamav stops after a style block (a deliberate difference)', () => {
+    for (let shift = -1; shift <= 7; shift++) {
+      const page = b(styleStopPage(shift, 'Evil Marker Text'))
+      const reference = new ReferenceHtmlNormaliser()
+      reference.push(page)
+      reference.end()
+      assert.ok(reference.stoppedAt >= 0, `shift ${shift}: libclamav would stop here`)
+      const forms = normaliseHtml(page)
+      assert.match(str(forms.notags), / evil marker text /, `shift ${shift}`)
+      assert.match(str(forms.nocomment), /<p>evil marker text<\/p><\/body><\/html>/, `shift ${shift}`)
     }
   })
 

@@ -8,7 +8,8 @@
 /// One instance per thread, shared by every normaliser on it (a push runs to completion before any
 /// other starts), with one read (8 KiB) in and its text out.
 import { wasm } from './kernel-memory.js'
-import { sleb, uleb } from './leb128.js'
+import { sleb } from './leb128.js'
+import { wasmModule } from './wasm-module.js'
 
 /// Where a read is copied (IN) and the kernel writes its blocks (OUT): one 64 KiB page.
 export const KERNEL_IN = 0
@@ -56,16 +57,7 @@ function moduleBytes (): Uint8Array {
     end,
   ]
   const fn = [2, 1, 0x7f, 2, 0x7b, ...body] // locals: 1 × i32, 2 × v128
-  const I32 = 0x7f
-  const section = (id: number, content: number[]): number[] => [id, ...uleb(content.length), ...content]
-  return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [1, 0x60, 4, I32, I32, I32, I32, 1, I32]),
-    ...section(3, [1, 0]),
-    ...section(5, [1, 0x00, 1]),
-    ...section(7, [2, 4, ...Buffer.from('text'), 0x00, 0, 3, ...Buffer.from('mem'), 0x02, 0]),
-    ...section(10, [1, ...uleb(fn.length), ...fn]),
-  ])
+  return wasmModule('text', 1, fn)
 }
 
 export type TextFn = (src: number, end: number, dst: number, ts: number) => number

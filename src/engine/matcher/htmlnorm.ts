@@ -10,8 +10,11 @@
 /// JavaScript normaliser (each read's script bytes, `</script>` included), to an optional
 /// ScriptSink (jsnorm.ts writes the `javascript` form from them); a <script> whose language is
 /// JScript.Encode or VBScript.Encode is decoded in the read (jscript-decode.ts) and its tag written
-/// again with the plain language, as libclamav does. Not reproduced: the `<%@ language=… %>` form
-/// of encoded ASP pages, the `<a>` contents kept for phishing checks.
+/// again with the plain language, as libclamav does; after an ASP page's `<%@ language=…Encode %>`
+/// each read's first encoded script is decoded once the read has been normalised as it is (the
+/// rest of the read normalised again, decoded, as libclamav does). Not reproduced: the `<a>`
+/// contents kept for phishing checks, and, on purpose, libclamav's stop after a style block (see
+/// the fields below).
 /// Own code: HTML parsers on npm (parse5, htmlparser2) build a tree by the WHATWG rules, which
 /// ClamAV does not follow, and none writes these byte streams. A streaming state machine over
 /// bytes: each chunk in, both forms of that chunk out, in buffers reused from chunk to chunk; the
@@ -91,8 +94,8 @@ const equals = (buf: Uint8Array, len: number, lit: Uint8Array): boolean => {
   for (let i = 0; i < len; i++) if (buf[i] !== lit[i]) return false
   return true
 }
-const [SCRIPT_TAG, STYLE_TAG, END_SCRIPT, END_STYLE, A_TAG, IMG_TAG, HREF, SRC, DATA_URI, QUOTED_DATA_URI] =
-  ['script', 'style', '/script', '/style', 'a', 'img', 'href', 'src', 'data:', '"data:'].map(bytesOf) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array]
+const [SCRIPT_TAG, STYLE_TAG, END_SCRIPT, END_STYLE, A_TAG, IMG_TAG, HREF, SRC, DATA_URI, QUOTED_DATA_URI, ASP_TAG] =
+  ['script', 'style', '/script', '/style', 'a', 'img', 'href', 'src', 'data:', '"data:', '%@'].map(bytesOf) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array]
 
 /// Byte classes of the fast paths. TEXT[c]: what text writes for c (lower-cased) when c is plain
 /// text, 0x21-0x7f but `<` and `&`; 0 for every byte #text handles otherwise or leaves to #step.
@@ -129,6 +132,8 @@ const isDataUri = (val: Uint8Array, len: number): boolean => (len === 5 && equal
 /// Full stops of CJK text that ClamAV writes as '.' (UTF-8 of U+3002, U+FF0E, U+FE52).
 const isWideStop = (mb: number): boolean => mb === 0xe38082 || mb === 0xefbc8e || mb === 0xefb992
 const HEX = bytesOf('0123456789abcdef')
+const JSCRIPT_ENCODE = bytesOf('jscript.encode')
+const VBSCRIPT_ENCODE = bytesOf('vbscript.encode')
 const AMP_HASH_X = bytesOf('&#x')
 
 /// Where script bodies go: begin at a <script> tag, feed with each read's script bytes buf[from, to)
@@ -163,13 +168,10 @@ export class HtmlNormaliser {
   readonly #kernel: TextKernel | undefined
   #backoff = 32 // bytes of text before the kernel is tried again
 
-  /// Index of the current byte in ClamAV's current read (NULs not counted): a style block whose
-  /// end tag is processed less than 8 bytes into a read, or that began in an earlier read, ends
-  /// libclamav's normalisation there (its "style chunk size underflow"); emulated, as it decides
-  /// what the forms hold.
-  #at = 0
-  #styleBegin = 0
-  #dead = false
+  /// Not emulated, on purpose: libclamav 1.4.6 stops normalising a page for good where a style
+  /// block's end tag is processed less than 8 bytes into one of its reads (its "style chunk size
+  /// underflow"; checked with clamscan: a target-3 signature after such a point is missed), an
+  /// evasion hole a page can open at will. Here the page is normalised to its end.
   #binary = false // inside a data: URI's payload, \r and \n are bytes like any other
   readonly #tag = new Uint8Array(STR_MAX)
   #tagLen = 0
@@ -196,12 +198,18 @@ export class HtmlNormaliser {
   #scriptFrom = -1
   #line: Uint8Array = new Uint8Array(0)
   #lineFrom = 0
+  #lineEnd = 0
   #lineBody = 0
   #cursor = 0 // the index of the byte #step sees
   #clean: Uint8Array | undefined // a read already rewritten without NULs (encoded scripts)
   // The attributes of the open <script> tag (name, value or null), for its language.
   #scriptArgs: Array<[string, Uint8Array | null]> = []
   readonly #screnc = new ScrencState()
+  /// An encoded ASP page: each read is searched for an encoded script (#lookFor: at the next byte).
+  #aspEncoded = false
+  #lookFor = false
+  /// Where the read's encoded script starts (after its `#@~^`), to be decoded once the read is done.
+  #markerEnd = -1
 
   /// `scripts`: where script bodies go (the `javascript` form); `kernel: false`: the JS paths alone
   /// (the WebAssembly text kernel's reference in tests).
@@ -213,7 +221,6 @@ export class HtmlNormaliser {
   /// Both forms of the next chunk, in buffers this normaliser reuses on the next call. Up to one
   /// read's worth of bytes (8 KiB) waits for the next call or end().
   push (chunk: Uint8Array): HtmlForms {
-    if (this.#dead) return EMPTY
     // A plain Uint8Array view: one array type in the loops (a Buffer here and there made every byte
     // access polymorphic, several times slower).
     let buf = Object.getPrototypeOf(chunk) === Uint8Array.prototype ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)
@@ -234,7 +241,7 @@ export class HtmlNormaliser {
     }
     this.#reserve(buf.length)
     const used = this.#feed(buf, false)
-    const rest = this.#dead ? 0 : buf.length - used
+    const rest = buf.length - used
     if (appended) {
       this.#pending.copyWithin(0, used, used + rest)
     } else {
@@ -250,7 +257,7 @@ export class HtmlNormaliser {
     this.#reserve(this.#pendingLen)
     this.#feed(this.#pending.subarray(0, this.#pendingLen), true)
     this.#pendingLen = 0
-    if (this.#entLen > 0 && !this.#dead) {
+    if (this.#entLen > 0) {
       const cp = entityCodePointOf(this.#ent, this.#entLen)
       if (cp >= 0) this.#codePoint(cp & 0xffff, false)
       else { this.#out(0x26); for (let k = 0; k < this.#entLen; k++) this.#out(lower(this.#ent[k]!)) }
@@ -267,7 +274,7 @@ export class HtmlNormaliser {
   #feed (buf: Uint8Array, final: boolean): number {
     let pos = 0
     let nul = -1 // the first NUL at or after pos (buf.length: none)
-    while (pos < buf.length && !this.#dead) {
+    while (pos < buf.length) {
       if (nul < pos) { nul = buf.indexOf(0, pos); if (nul < 0) nul = buf.length }
       let i = Math.min(pos + READ, buf.length)
       let count = i - pos
@@ -373,9 +380,9 @@ export class HtmlNormaliser {
     const len = this.#argName
     const isHref = len === 4 && equals(name, len, HREF)
     const isSrc = len === 3 && equals(name, len, SRC)
-    const script = equals(this.#tag, this.#tagLen, SCRIPT_TAG)
-    // <script>'s attributes are all kept (its language says whether it is encoded); elsewhere only
-    // the first href or src counts
+    const script = equals(this.#tag, this.#tagLen, SCRIPT_TAG) || equals(this.#tag, this.#tagLen, ASP_TAG)
+    // <script>'s and <%@'s attributes are all kept (the language says whether a script is encoded);
+    // elsewhere only the first href or src counts
     if (!script && (!(isHref || isSrc) || (isHref ? this.#href : this.#src) !== undefined)) return
     let value: Uint8Array | null = null
     if (withValue) {
@@ -407,7 +414,6 @@ export class HtmlNormaliser {
         }
       } else if (equals(tag, len, END_STYLE) && this.#in === STYLE) {
         this.#in = OUTSIDE
-        if (this.#at - 8 < this.#styleBegin) this.#dead = true // 8: strlen("</style>")
       }
     } else if (equals(tag, len, SCRIPT_TAG)) {
       this.#encodedScript()
@@ -419,7 +425,9 @@ export class HtmlNormaliser {
       }
     } else if (equals(tag, len, STYLE_TAG)) {
       this.#in = STYLE
-      this.#styleBegin = this.#at
+    } else if (equals(tag, len, ASP_TAG)) {
+      // <%@ language="JScript.Encode" %>: from here on each read is searched for an encoded script
+      if (this.#encodedLanguage() !== undefined) { this.#aspEncoded = true; this.#lookFor = true }
     } else {
       const link = equals(tag, len, A_TAG) ? this.#href : equals(tag, len, IMG_TAG) ? this.#src : undefined
       if (link !== undefined && link !== null && link.length > 0) {
@@ -437,10 +445,9 @@ export class HtmlNormaliser {
   /// <script language="JScript.Encode"> (or VBScript.Encode): the tag written again with the plain
   /// language, and the body decoded from its start marker on.
   #encodedScript (): void {
-    const language = this.#scriptArgs.find(([name]) => name === 'language')
-    const value = language?.[1] === null || language === undefined ? '' : Buffer.from(language[1]).toString('latin1').toLowerCase()
-    if (value !== 'jscript.encode' && value !== 'vbscript.encode') return
-    language![1] = Buffer.from(value === 'jscript.encode' ? 'javascript' : 'vbscript', 'latin1')
+    const language = this.#encodedLanguage()
+    if (language === undefined) return
+    language[1] = Buffer.from(language[1] === JSCRIPT_ENCODE ? 'javascript' : 'vbscript', 'latin1')
     this.#out(0x3c)
     for (const c of SCRIPT_TAG) this.#out(c)
     for (const [name, v] of this.#scriptArgs) {
@@ -456,21 +463,51 @@ export class HtmlNormaliser {
     this.#next = JSDECODE
   }
 
+  /// The open tag's `language` attribute (the first), when it names an encoded script (its value
+  /// then JSCRIPT_ENCODE or VBSCRIPT_ENCODE).
+  #encodedLanguage (): [string, Uint8Array | null] | undefined {
+    const language = this.#scriptArgs.find(([name]) => name === 'language')
+    const value = language?.[1] === null || language === undefined ? '' : Buffer.from(language[1]).toString('latin1').toLowerCase()
+    if (value === 'jscript.encode') language![1] = JSCRIPT_ENCODE
+    else if (value === 'vbscript.encode') language![1] = VBSCRIPT_ENCODE
+    else return undefined
+    return language
+  }
+
+  /// The read as a copy of its own from here on (indices from its start, no NULs), to be rewritten
+  /// in place as libclamav rewrites its read buffer; the same read once copied.
+  #ownRead (line: Uint8Array, i: number, to: number): [Uint8Array, number, number] {
+    if (line === this.#clean) return [line, to, i]
+    const base = this.#lineFrom
+    const r = withoutNuls(line, base, i, to)
+    this.#clean = r.line
+    this.#lineFrom = 0
+    this.#lineBody = Math.max(0, this.#lineBody - base)
+    if (this.#scriptFrom >= 0) this.#scriptFrom -= base
+    return [r.line, r.end, i - base]
+  }
+
+  /// An encoded ASP page (<%@ language=…Encode %>): the first `#@~^` of the read from byte i on is
+  /// turned into `//` (the JavaScript normaliser's comment) and decoded once the read has been
+  /// processed as it is, from there on (libclamav's HTML_LOOKFOR_SCRENC, read twice as it does).
+  #lookForMarker (line: Uint8Array, i: number, to: number): [Uint8Array, number, number] {
+    this.#lookFor = false
+    let at = i
+    while (at + 4 <= to && !markerAt(line, at, to)) at++
+    if (at + 4 > to) return [line, to, i]
+    const start = i
+    ;[line, to, i] = this.#ownRead(line, i, to)
+    at -= start - i
+    line[at] = 0x2f; line[at + 1] = 0x2f
+    this.#markerEnd = at + 4
+    return [line, to, i]
+  }
+
   /// One step of an encoded script, in the read itself (libclamav decodes in its read buffer): the
   /// bytes before the start marker as they are, then the header, then the decoding. Returns the
   /// (possibly rewritten) read, its end and the next index.
   #encoded (line: Uint8Array, i: number, to: number): [Uint8Array, number, number] {
-    if (line !== this.#clean) {
-      // A copy of the read alone (indices from its start), without NULs: rewritten from here on.
-      const base = this.#lineFrom
-      const r = withoutNuls(line, base, i, to)
-      line = this.#clean = r.line
-      to = r.end
-      i -= base
-      this.#lineFrom = 0
-      this.#lineBody = Math.max(0, this.#lineBody - base)
-      if (this.#scriptFrom >= 0) this.#scriptFrom -= base
-    }
+    ;[line, to, i] = this.#ownRead(line, i, to)
     if (line[i] === 0x0d) return [line, to, i + 1]
     if (line[i] === 0x0a) line[i] = 0x20
     if (this.#state === JSDECODE) {
@@ -498,14 +535,35 @@ export class HtmlNormaliser {
   /// skipped. The fast path of the current state takes the bytes it can; the byte it stops at goes
   /// through #step, and so on.
   #run (buf: Uint8Array, from: number, to: number): void {
-    if (this.#in === STYLE) this.#styleBegin = 0
     let i = from
     while (i < to && isSpace(buf[i]!)) i++
     this.#line = buf
     this.#lineFrom = from
     this.#lineBody = i
     if (this.#screnc.open) this.#state = JSDECODE_DECRYPT
-    while (i < to && !this.#dead) {
+    else if (this.#aspEncoded) this.#lookFor = true
+    for (;;) {
+      if (this.#lookFor && i < to) { [buf, to, i] = this.#lookForMarker(buf, i, to); this.#line = buf }
+      this.#pass(buf, i, to)
+      buf = this.#line
+      to = this.#lineEnd
+      if (this.#scriptOpen) {
+        this.#scripts?.feed(buf, this.#scriptFrom < 0 ? this.#lineFrom : this.#scriptFrom, to, this.#lineBody)
+        this.#scriptFrom = -1
+      }
+      if (this.#markerEnd < 0) break
+      // The read again from its encoded script on (its leading whitespace skipped, as for a read).
+      i = this.#markerEnd
+      this.#markerEnd = -1
+      this.#state = JSDECODE_LENGTH
+      while (i < to && isSpace(buf[i]!)) i++
+    }
+  }
+
+  /// The states over buf[i, to) (the read, or what is left of it); the read, possibly rewritten by
+  /// an encoded script, is left in #line and #lineEnd.
+  #pass (buf: Uint8Array, i: number, to: number): void {
+    while (i < to) {
       const s = this.#state
       if (s >= JSDECODE) {
         [buf, to, i] = this.#encoded(buf, i, to)
@@ -531,9 +589,9 @@ export class HtmlNormaliser {
       } else if (s === PROCESS_TAG) {
         // The tag is processed when the next byte (not a dropped \r) arrives, at its index in the read.
         if (buf[i] === 0x0d && !this.#binary) { i++; continue }
-        this.#at = i - from
         this.#cursor = i
         this.#processTag()
+        if (this.#lookFor) { [buf, to, i] = this.#lookForMarker(buf, i, to); this.#line = buf }
         continue
       }
       if (i >= to) break
@@ -545,10 +603,8 @@ export class HtmlNormaliser {
       this.#cursor = i
       i += this.#step(c)
     }
-    if (this.#scriptOpen && !this.#dead) {
-      this.#scripts?.feed(buf, this.#scriptFrom < 0 ? this.#lineFrom : this.#scriptFrom, to, this.#lineBody)
-      this.#scriptFrom = -1
-    }
+    this.#line = buf
+    this.#lineEnd = to
   }
 
   /// Text and whitespace runs in NORM, TRIM_WS and SKIP_WS towards NORM, as #step would do them:
@@ -564,7 +620,8 @@ export class HtmlNormaliser {
       const t = this.#t
       let tn = this.#tn
       let textSpace = this.#textSpace
-      const kernel = this.#kernel
+      // The kernel reads its own memory: not a read rewritten elsewhere (an encoded script's).
+      const kernel = this.#kernel !== undefined && buf === this.#kernel.bytes ? this.#kernel : undefined
       let retry = i // where the kernel is tried again after a block it could not take
       let backoff = this.#backoff
       while (i < to) {

@@ -49,10 +49,57 @@ const keywords = new Set(('break case catch continue default delete do else fina
   'const class double boolean native char float private abstract protected public long super export extends throws byte ' +
   'static import implements package volatile goto short synchronized').split(' '))
 
-/// The operators (ClamAV's operator table), by length, keyed by their bytes as a little-endian number.
+/// The operators (ClamAV's operator table), longest first where one is the start of another: every
+/// 3- and 4-byte operator begins with a 2-byte one, and every operator byte is an operator alone.
 const OPERATORS = '= + === >>> !== << <= == >= >> || -- != && ++ *= /= %= += -= <<= >>= >>>= &= ^= |= & : / ! > < - * | % ? ~ ^'.split(' ')
-const operatorsByLength: Array<Map<number, string>> = [0, 1, 2, 3, 4].map(len => new Map(OPERATORS.filter(o => o.length === len)
-  .map(o => [Array.from(o).reduceRight((k, ch) => k * 256 + ch.charCodeAt(0), 0), o])))
+/// OP1[c]: the 1-byte operator c; OP2[a << 7 | b]: the 2-byte operator ab (7-bit bytes); OP34: the
+/// longer ones by their bytes as a little-endian number.
+const OP1: Array<string | undefined> = new Array<string | undefined>(256).fill(undefined)
+const OP2: Array<string | undefined> = new Array<string | undefined>(1 << 14).fill(undefined)
+const OP34 = new Map<number, string>()
+for (const o of OPERATORS) {
+  if (o.length === 1) OP1[o.charCodeAt(0)] = o
+  else if (o.length === 2) OP2[(o.charCodeAt(0) << 7) | o.charCodeAt(1)] = o
+  else OP34.set(Array.from(o).reduceRight((k, ch) => k * 256 + ch.charCodeAt(0), 0), o)
+}
+
+/// Buffer's latin1 decoder, which takes any Uint8Array: a string of bytes without a subarray (a view
+/// per token was the lexer's largest cost after the tokens themselves).
+/// (Undocumented, so with Buffer.toString on a view as the fallback should it ever go.)
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice?: (this: Uint8Array, from: number, to: number) => string }).latin1Slice ??
+  function (this: Uint8Array, from: number, to: number): string { return Buffer.from(this.buffer, this.byteOffset + from, to - from).toString('latin1') }
+export function latin1Range (b: Uint8Array, from: number, to: number): string {
+  if (to - from > 12) return latin1Slice.call(b, from, to)
+  let s = ''
+  for (let i = from; i < to; i++) s += String.fromCharCode(b[i]!)
+  return s
+}
+
+/// Identifiers seen lately, by a hash of their bytes (direct-mapped, so bounded): a script names the
+/// same few identifiers over and over, and a hit costs no string and no keyword look-up.
+const INTERN = 4096
+const internHash = new Int32Array(INTERN)
+const internText: Array<string | undefined> = new Array<string | undefined>(INTERN).fill(undefined)
+const internTok = new Uint8Array(INTERN)
+
+/// The word in[from, to) (hash h) as text and token type, from the intern table when it is there.
+function internWord (input: Uint8Array, from: number, to: number, h: number): { text: string, tok: Tok } {
+  const slot = h & (INTERN - 1)
+  const known = internText[slot]
+  if (known !== undefined && internHash[slot] === h && known.length === to - from) {
+    let k = 0
+    while (k < known.length && known.charCodeAt(k) === input[from + k]) k++
+    if (k === known.length) { interned.text = known; interned.tok = internTok[slot]!; return interned }
+  }
+  const text = latin1Range(input, from, to)
+  internHash[slot] = h
+  internText[slot] = text
+  internTok[slot] = interned.tok = wordTok(text)
+  interned.text = text
+  return interned
+}
+const interned = { text: '', tok: Tok.Ident as Tok }
+const wordTok = (text: string): Tok => keywords.has(text) ? (text === 'var' ? Tok.Var : text === 'function' ? Tok.Function : Tok.Other) : Tok.Ident
 /// Short runs of bytes as a string, without an intermediate array.
 const latin1 = (b: Uint8Array | number[]): string => {
   if (b.length <= 4096) return String.fromCharCode.apply(null, b as number[])
@@ -76,9 +123,20 @@ export function utf8Of (u: number, out: number[]): void {
 /// the whole byte 0xff (its -1 ORed in).
 const hexPair = (a: number, b: number): number => ((Math.max(hexValue(a), 0) << 4) | hexValue(b)) & 0xff
 
-/// C's atoi on a run of decimal digits (strtol clamps at LONG_MAX, the int cast keeps 32 bits).
-function atoi (digits: string): number {
-  const trimmed = digits.replace(/^0+/, '')
+/// C's atoi on a number's text: its leading decimal digits (a number resumed in a new piece may
+/// hold a `.` it read as an integer's: "2.5" is 2), strtol clamping at LONG_MAX, the int cast
+/// keeping 32 bits.
+function atoi (text: string): number {
+  if (text.length <= 9) { // the common case: exact in a double, below 2^31
+    let v = 0
+    for (let i = 0; i < text.length; i++) {
+      const d = text.charCodeAt(i) - 0x30
+      if (d < 0 || d > 9) break
+      v = v * 10 + d
+    }
+    return v
+  }
+  const trimmed = (/^\d*/.exec(text)?.[0] ?? '').replace(/^0+/, '')
   const v = trimmed.length > 19 ? LONG_MAX : BigInt(trimmed === '' ? '0' : trimmed)
   return Number(BigInt.asIntN(32, v > LONG_MAX ? LONG_MAX : v))
 }
@@ -167,21 +225,33 @@ export class JsLexer {
   #operator (): Tok {
     const input = this.#in
     const at = this.#pos
-    const max = Math.min(4, this.#end - at) // no operator is longer than 4 bytes
-    let key = 0
-    for (let k = max - 1; k >= 0; k--) key = key * 256 + input[at + k]!
-    for (let len = max; len > 0; len--) {
-      const s = operatorsByLength[len]!.get(key)
-      if (s !== undefined) {
-        this.#pos += len
-        this.text = s
-        return s === '+' ? Tok.Plus : Tok.Other
+    const rest = this.#end - at
+    const a = input[at]!
+    let s = OP1[a]
+    let len = 1
+    if (rest >= 2) {
+      const b = input[at + 1]!
+      const two = a < 0x80 && b < 0x80 ? OP2[(a << 7) | b] : undefined
+      if (two !== undefined) {
+        s = two
+        len = 2
+        if (rest >= 3) {
+          const three = OP34.get(a | (b << 8) | (input[at + 2]! << 16))
+          if (three !== undefined) {
+            s = three
+            len = 3
+            if (rest >= 4) {
+              const four = OP34.get((a | (b << 8) | (input[at + 2]! << 16)) + input[at + 3]! * 2 ** 24)
+              if (four !== undefined) { s = four; len = 4 }
+            }
+          }
+        }
       }
-      key %= 2 ** (8 * (len - 1))
     }
-    this.#pos++ // not reached: every operator byte is an operator of its own
-    this.text = ''
-    return Tok.Other
+    this.#pos += len
+    if (s === undefined) { this.text = ''; return Tok.Other } // not reached: every operator byte is an operator
+    this.text = s
+    return s === '+' ? Tok.Plus : Tok.Other
   }
 
   #string (quote: number, open: State): Tok {
@@ -195,7 +265,7 @@ export class JsLexer {
       // The common case: a whole string without escapes in the piece, read straight from it.
       this.#pos = close + 1
       this.#state = State.Initial
-      this.text = latin1(input.subarray(start, close))
+      this.text = latin1Range(input, start, close)
       return Tok.Str
     }
     this.#appendNormalised(start, close >= 0 ? close : this.#end)
@@ -289,11 +359,16 @@ export class JsLexer {
     // The common case: a plain identifier inside the piece, read straight from it.
     if (b.length === 0) {
       const start = this.#pos
+      const end = this.#end
       let i = start
-      while (i < this.#end && idClass[input[i]!] === C.Id) i++
-      if (i < this.#end && input[i] !== 0x5c) {
+      let h = 0x811c9dc5 | 0
+      let c = 0
+      while (i < end && idClass[c = input[i]!] === C.Id) { h = Math.imul(h ^ c, 0x01000193); i++ }
+      if (i < end && c !== 0x5c) {
         this.#pos = i
-        return this.#word(latin1(input.subarray(start, i)))
+        const w = internWord(input, start, i, h)
+        this.text = w.text
+        return w.tok
       }
     }
     while (this.#pos < this.#end) {
@@ -313,7 +388,6 @@ export class JsLexer {
 
   #word (text: string): Tok {
     this.text = text
-    if (keywords.has(text)) return text === 'var' ? Tok.Var : text === 'function' ? Tok.Function : Tok.Other
-    return Tok.Ident
+    return wordTok(text)
   }
 }

@@ -32,11 +32,34 @@ export const maxTokens = 1 << 20
 const BUF = 65536 // libclamav's output buffer: where it ends decides whether </script> is added
 
 const isAlnum = (c: number): boolean => (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a)
+/// What #outs writes for each byte: whitespace as a space, ASCII upper case lowered.
+const OUT = new Uint8Array(256)
+for (let c = 0; c < 256; c++) OUT[c] = c === 0x20 || (c >= 0x09 && c <= 0x0d) ? 0x20 : c >= 0x41 && c <= 0x5a ? c | 0x20 : c
+/// n000, n001, …: the renamed identifiers' text, made once per id (the first 4096 kept).
+const renamed: string[] = []
+function renamedName (id: number): string {
+  const known = renamed[id]
+  if (known !== undefined) return known
+  const name = `n${String(id).padStart(3, '0')}`
+  if (id < 4096) renamed[id] = name
+  return name
+}
 
 /// C's printf("%g").
 function formatG (x: number): string {
   if (!Number.isFinite(x)) return Number.isNaN(x) ? 'nan' : x > 0 ? 'inf' : '-inf'
   if (x === 0) return Object.is(x, -0) ? '-0' : '0'
+  if (Number.isInteger(x) && x < 1e6 && x > -1e6) return String(x) // six digits at most: %g writes them as they are
+  if (x >= 1e-4 || x <= -1e-4) {
+    // Fixed notation in both C's %g and toPrecision(6) (same rounding) unless it rounds up to 1e6.
+    const fixed = x.toPrecision(6)
+    if (!fixed.includes('e')) {
+      let end = fixed.length
+      while (fixed.charCodeAt(end - 1) === 0x30) end--
+      if (fixed.charCodeAt(end - 1) === 0x2e) end--
+      return fixed.slice(0, end)
+    }
+  }
   const [mant, exp] = x.toExponential(5).split('e') as [string, string]
   const e = Number(exp)
   const trim = (s: string): string => s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s
@@ -241,7 +264,7 @@ export class JsNormaliser {
           if (isAlnum(last)) this.#outc(0x20)
           if (t.s !== null) {
             const id = this.#lookup(scope, t.s)
-            this.#outs(id < 0 ? t.s : `n${String(id).padStart(3, '0')}`)
+            this.#outs(id < 0 ? t.s : renamedName(id))
           }
           last = 0x61
           break
@@ -281,11 +304,9 @@ export class JsNormaliser {
     const o = this.#out
     let on = this.#on
     let pos = this.#pos
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i) & 0xff
-      o[on++] = c === 0x20 || (c >= 0x09 && c <= 0x0d) ? 0x20 : c >= 0x41 && c <= 0x5a ? c | 0x20 : c
-      if (++pos === BUF) pos = 0
-    }
+    for (let i = 0; i < s.length; i++) o[on++] = OUT[s.charCodeAt(i) & 0xff]!
+    // As a byte at a time would: wrapping at BUF, but not from past it (#outc can leave it at BUF).
+    pos = pos >= BUF ? pos + s.length : (pos + s.length) % BUF
     this.#on = on
     this.#pos = pos
   }

@@ -9,7 +9,8 @@
 /// was slower than the anchor scan itself and the larger half of a text layer's cost. The JS loop
 /// stays as the reference and where WebAssembly (SIMD) is unavailable.
 import { wasm } from './kernel-memory.js'
-import { sleb, uleb } from './leb128.js'
+import { sleb } from './leb128.js'
+import { wasmModule } from './wasm-module.js'
 
 /// Per input byte: 0 drop it, 0x20 whitespace, else the byte to write.
 const TABLE = new Uint8Array(256)
@@ -89,16 +90,7 @@ function moduleBytes (): Uint8Array {
     end,
   ]
   const fn = [2, 3, 0x7f, 2, 0x7b, ...body] // locals: 3 × i32, 2 × v128
-  const I32 = 0x7f
-  const section = (id: number, content: number[]): number[] => [id, ...uleb(content.length), ...content]
-  return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [1, 0x60, 4, I32, I32, I32, I32, 1, I32]),
-    ...section(3, [1, 0]),
-    ...section(5, [1, 0x00, PAGES]),
-    ...section(7, [2, 4, ...Buffer.from('norm'), 0x00, 0, 3, ...Buffer.from('mem'), 0x02, 0]),
-    ...section(10, [1, ...uleb(fn.length), ...fn]),
-  ])
+  return wasmModule('norm', PAGES, fn)
 }
 
 type NormFn = (src: number, end: number, dst: number, sp: number) => number
