@@ -50,7 +50,10 @@ describe('engine: JavaScript normalisation (ClamAV\'s javascript form)', () => {
   it('writes the same form whatever the chunk split', () => {
     let seed = 7
     const rnd = (): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed / 2 ** 32 }
-    for (const [label, text] of [...handWritten, ...encodedPages()]) {
+    // ASP pages have no javascript form (libclamav decodes their <% %> blocks into the HTML forms
+    // only); jsnorm-clamscan.test.ts compares those forms with clamscan's.
+    const scripted = encodedPages().filter(([label]) => !label.startsWith('ASP '))
+    for (const [label, text] of [...handWritten, ...scripted]) {
       const page = Buffer.from(text, 'latin1')
       const whole = str(normalisePage(page).javascript)
       assert.ok(whole.startsWith('<script>'), label)
