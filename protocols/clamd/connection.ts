@@ -19,6 +19,7 @@ import { answerCommand, noScan, type Answer, type AnswerScope } from './answers.
 import { Instream } from './instream.js'
 import { ReplyWriter } from './reply-writer.js'
 import { ScanAbort } from './scan-abort.js'
+import { localOf } from '../common/listeners.js'
 
 const defaultMaxPending = 64
 
@@ -50,8 +51,7 @@ export class ClamdConnection {
     this.#parser = new ClamdParser(ctx.options.limits)
     this.#out = new ReplyWriter(socket, ctx.options.timeouts.readMs)
     this.remote = listener === 'unix' ? 'unix' : socket.remoteAddress ?? '-'
-    const local = socket.localAddress ?? '-'
-    this.local = local.startsWith('::ffff:') ? local.slice(7) : local
+    this.local = localOf(socket)
     socket.on('data', (chunk: Buffer) => { this.#onData(chunk) })
     socket.on('end', () => { this.#onPeerEnd() })
     socket.on('error', err => { ctx.log.debug({ remote: this.remote, err: err.message }, 'clamd socket error') })

@@ -11,6 +11,7 @@ import { Action, Step } from './constants.js'
 import { modification, negotiate, progress, verdict, type Modification, type VerdictReply } from './replies.js'
 import type { MilterContext } from './context.js'
 import type { HeaderField, MessageBody, MilterEnvelope } from './handler.js'
+import { localOf } from '../common/listeners.js'
 
 /// Steps the filter does without (unknown commands) or has nothing to answer to (connect, helo,
 /// recipients, headers, end of headers, body chunks: a round trip saved per step). MAIL FROM is
@@ -99,8 +100,7 @@ export class MilterConnection {
     this.#listener = listener
     this.#parser = new MilterParser(ctx.options.limits)
     this.remote = listener === 'unix' ? 'unix' : socket.remoteAddress ?? '-'
-    const local = socket.localAddress ?? '-'
-    this.local = local.startsWith('::ffff:') ? local.slice(7) : local
+    this.local = localOf(socket)
     // Every write is a whole reply the MTA is waiting for: Nagle could only hold it back (a TCP
     // socket; a unix socket has no such option and ignores the call).
     socket.setNoDelay(true)
