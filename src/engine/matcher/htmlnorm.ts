@@ -27,114 +27,10 @@
 /// WebAssembly kernel (htmlnorm-kernel.ts), which is why a read is copied into its memory first.
 /// test/helpers/htmlnorm-reference.ts keeps the plain per-byte machine this one must equal
 /// (test/unit/htmlnorm-diff.test.ts).
-import { entityCodePoint } from './html-entities.js'
 import { ScrencState, decodeScript, encodedLength, markerAt, withoutNuls } from './jscript-decode.js'
-import { KERNEL_IN, KERNEL_OUT, htmlTextKernel, type TextKernel } from './htmlnorm-kernel.js'
-
-const NORM = 0
-const SKIP_WS = 1
-const TRIM_WS = 2
-const TAG = 3
-const TAG_ARG = 4
-const TAG_ARG_EQUAL = 5
-const TAG_ARG_VAL = 6
-const COMMENT = 7
-const PROCESS_TAG = 8
-const CHAR_REF = 9
-const ENTITY = 10
-const NUMREF = 11
-const EIGHT_BIT = 12
-const DATA_TYPE = 13
-const DATA_INIT = 14
-const DATA = 15
-const DATA_HEX = 16
-const DATA_HEX_DONE = 17
-const DATA_FINISH = 18
-const JSDECODE = 19 // before an encoded script's start marker
-const JSDECODE_LENGTH = 20
-const JSDECODE_DECRYPT = 21
-
-/// Where the parser is: in text, or inside a script or style body (kept, but without whitespace).
-const OUTSIDE = 0
-const SCRIPT = 1
-const STYLE = 2
-
-/// libclamav's HTML_STR_LENGTH: tag names, attribute names and values and reference names are
-/// remembered up to this many bytes (the output goes on).
-const STR_MAX = 1024
-/// libclamav reads 8191 bytes at a time (cli_readchunk with 8192).
-const READ = 8191
-const PENDING_MAX = 1 << 20
-const INT64_MAX = (1n << 63n) - 1n
-
-const isSpace = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d)
-const lower = (c: number): number => c >= 0x41 && c <= 0x5a ? c | 0x20 : c
-const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39
-const isHex = (c: number): boolean => isDigit(c) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66)
-const isAlnum = (c: number): boolean => isDigit(c) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a)
-const bytesOf = (s: string): Uint8Array => Buffer.from(s, 'latin1')
-/// The code point of the reference name buf[0, len) (entityCodePoint), looked up without building
-/// a string for names of up to 7 bytes (7-bit bytes: a number below 2^49 is the key), the case of
-/// nearly every reference a page holds. Bounded like entityCodePoint's cache.
-const shortNames = new Map<number, number>()
-function entityCodePointOf (buf: Uint8Array, len: number): number {
-  const short = len <= 7
-  let key = 0
-  if (short) for (let k = 0; k < len; k++) key = key * 128 + buf[k]!
-  let cp = short ? shortNames.get(key) : undefined
-  if (cp !== undefined) return cp
-  let name = ''
-  for (let k = 0; k < len; k++) name += String.fromCharCode(buf[k]!)
-  cp = entityCodePoint(name)
-  if (short && shortNames.size < 4096) shortNames.set(key, cp)
-  return cp
-}
-const equals = (buf: Uint8Array, len: number, lit: Uint8Array): boolean => {
-  if (len !== lit.length) return false
-  for (let i = 0; i < len; i++) if (buf[i] !== lit[i]) return false
-  return true
-}
-const [SCRIPT_TAG, STYLE_TAG, END_SCRIPT, END_STYLE, A_TAG, IMG_TAG, HREF, SRC, DATA_URI, QUOTED_DATA_URI, ASP_TAG] =
-  ['script', 'style', '/script', '/style', 'a', 'img', 'href', 'src', 'data:', '"data:', '%@'].map(bytesOf) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array]
-
-/// Byte classes of the fast paths. TEXT[c]: what text writes for c (lower-cased) when c is plain
-/// text, 0x21-0x7f but `<` and `&`; 0 for every byte #text handles otherwise or leaves to #step.
-/// SCRIPT_TEXT: the same inside a script or style body, where `'` is written `"`.
-const TEXT = new Uint8Array(256)
-const SCRIPT_TEXT = new Uint8Array(256)
-/// LOWER[c]: c lower-cased (tag and attribute names, values in `nocomment`).
-const LOWER = new Uint8Array(256)
-/// SPACE[c]: WS for whitespace (\n is whitespace as ClamAV writes it a space), CR for \r (dropped
-/// outside data: payloads), else 0. A run of whitespace and \r is skipped alike in TRIM_WS/SKIP_WS.
-const WS = 1
-const CR = 2
-const SPACE = new Uint8Array(256)
-/// NAME_STOP[c]: where a tag or attribute name ends (whitespace, `>`, and `=` for attribute names);
-/// CR: \r, dropped inside a name. PLAIN_VALUE[c]: an attribute-value byte #plainValue takes.
-const NAME_STOP = new Uint8Array(256)
-const ARG_STOP = new Uint8Array(256)
-const PLAIN_VALUE = new Uint8Array(256)
-/// ENTITY_NAME[c]: a byte of a reference name (ASCII letters and digits, `_`, `:`, `-`).
-const ENTITY_NAME = new Uint8Array(256)
-for (let c = 0; c < 256; c++) {
-  LOWER[c] = lower(c)
-  if (c > 0x20 && c < 0x80 && c !== 0x3c && c !== 0x26) { TEXT[c] = lower(c); SCRIPT_TEXT[c] = c === 0x27 ? 0x22 : lower(c) }
-  SPACE[c] = c === 0x0d ? CR : isSpace(c) ? WS : 0
-  NAME_STOP[c] = c === 0x0d ? CR : isSpace(c) || c === 0x3e ? WS : 0
-  ARG_STOP[c] = c === 0x3d ? WS : NAME_STOP[c]!
-  ENTITY_NAME[c] = isAlnum(c) || c === 0x5f || c === 0x3a || c === 0x2d ? 1 : 0
-  PLAIN_VALUE[c] = c > 0x20 && c < 0x7f && c !== 0x22 && c !== 0x27 && c !== 0x26 && c !== 0x3e ? 1 : 0
-}
-
-/// The value so far opens a data: URI (`data:` or `"data:`, as libclamav checks it).
-const isDataUri = (val: Uint8Array, len: number): boolean => (len === 5 && equals(val, 5, DATA_URI)) || (len === 6 && equals(val, 6, QUOTED_DATA_URI))
-
-/// Full stops of CJK text that ClamAV writes as '.' (UTF-8 of U+3002, U+FF0E, U+FE52).
-const isWideStop = (mb: number): boolean => mb === 0xe38082 || mb === 0xefbc8e || mb === 0xefb992
-const HEX = bytesOf('0123456789abcdef')
-const JSCRIPT_ENCODE = bytesOf('jscript.encode')
-const VBSCRIPT_ENCODE = bytesOf('vbscript.encode')
-const AMP_HASH_X = bytesOf('&#x')
+import { ClamavReads } from './htmlnorm-reads.js'
+import { KERNEL_OUT, htmlTextKernel, type TextKernel } from './htmlnorm-kernel.js'
+import { NORM, SKIP_WS, TRIM_WS, TAG, TAG_ARG, TAG_ARG_EQUAL, TAG_ARG_VAL, COMMENT, PROCESS_TAG, CHAR_REF, ENTITY, NUMREF, EIGHT_BIT, DATA_TYPE, DATA_INIT, DATA, DATA_HEX, DATA_HEX_DONE, DATA_FINISH, JSDECODE, JSDECODE_LENGTH, JSDECODE_DECRYPT, OUTSIDE, SCRIPT, STYLE, STR_MAX, INT64_MAX, isSpace, lower, isDigit, isHex, isAlnum, entityCodePointOf, equals, TEXT, SCRIPT_TEXT, LOWER, WS, CR, SPACE, NAME_STOP, ARG_STOP, PLAIN_VALUE, ENTITY_NAME, isDataUri, isWideStop, HEX, JSCRIPT_ENCODE, VBSCRIPT_ENCODE, AMP_HASH_X, SCRIPT_TAG, STYLE_TAG, END_SCRIPT, END_STYLE, A_TAG, IMG_TAG, HREF, SRC, ASP_TAG } from './htmlnorm-tables.js'
 
 /// Where script bodies go: begin at a <script> tag, feed with each read's script bytes buf[from, to)
 /// (NULs not yet dropped; `body`: where the read's leading whitespace ends: libclamav turned the
@@ -161,10 +57,8 @@ export class HtmlNormaliser {
   #next = NORM
   #in = OUTSIDE
   #textSpace = false
-  /// Raw bytes waiting for the lookahead that decides where ClamAV's 8 KiB read ends (see #feed).
-  #pending = new Uint8Array(0)
-  #pendingLen = 0
-  #scratch = new Uint8Array(0)
+  /// ClamAV's 8 KiB reads cut from the chunks, each run through #run.
+  readonly #reads: ClamavReads
   readonly #kernel: TextKernel | undefined
   #backoff = 32 // bytes of text before the kernel is tried again
 
@@ -216,47 +110,18 @@ export class HtmlNormaliser {
   constructor (scripts?: ScriptSink, options: { readonly kernel?: boolean } = {}) {
     this.#scripts = scripts
     this.#kernel = options.kernel === false ? undefined : htmlTextKernel()
+    this.#reads = new ClamavReads({ reserve: n => { this.#reserve(n) }, run: (buf, from, to) => { this.#run(buf, from, to) } }, this.#kernel)
   }
 
   /// Both forms of the next chunk, in buffers this normaliser reuses on the next call. Up to one
   /// read's worth of bytes (8 KiB) waits for the next call or end().
   push (chunk: Uint8Array): HtmlForms {
-    // A plain Uint8Array view: one array type in the loops (a Buffer here and there made every byte
-    // access polymorphic, several times slower).
-    let buf = Object.getPrototypeOf(chunk) === Uint8Array.prototype ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)
-    const appended = this.#pendingLen > 0 || chunk.length <= READ
-    if (appended) {
-      // Appended to the bytes waiting (a buffer reused from call to call: small chunks cost their
-      // own size); fed once a whole read and its lookahead byte may be there.
-      const n = this.#pendingLen + chunk.length
-      if (this.#pending.length < n) {
-        const grown = new Uint8Array(Math.max(n, 2 * this.#pending.length, 2 * READ + 2))
-        grown.set(this.#pending.subarray(0, this.#pendingLen))
-        this.#pending = grown
-      }
-      this.#pending.set(buf, this.#pendingLen)
-      this.#pendingLen = n
-      if (n <= READ) return EMPTY
-      buf = this.#pending.subarray(0, n)
-    }
-    this.#reserve(buf.length)
-    const used = this.#feed(buf, false)
-    const rest = buf.length - used
-    if (appended) {
-      this.#pending.copyWithin(0, used, used + rest)
-    } else {
-      if (this.#pending.length < rest) this.#pending = new Uint8Array(Math.max(rest, 2 * READ + 2))
-      this.#pending.set(buf.subarray(used, used + rest))
-    }
-    this.#pendingLen = rest
-    return this.#take(false)
+    return this.#reads.push(chunk) ? this.#take(false) : EMPTY
   }
 
   /// The rest at end of input: the held-back byte, the last reads and a reference left open.
   end (): HtmlForms {
-    this.#reserve(this.#pendingLen)
-    this.#feed(this.#pending.subarray(0, this.#pendingLen), true)
-    this.#pendingLen = 0
+    this.#reads.end()
     if (this.#entLen > 0) {
       const cp = entityCodePointOf(this.#ent, this.#entLen)
       if (cp >= 0) this.#codePoint(cp & 0xffff, false)
@@ -265,58 +130,6 @@ export class HtmlNormaliser {
     }
     if (this.#scriptOpen) { this.#scriptOpen = false; this.#scripts?.end() }
     return this.#take(true)
-  }
-
-  /// libclamav reads the page in pieces of up to 8191 bytes (NULs dropped) and, unless the next byte
-  /// is whitespace, ends a piece after its last whitespace byte; each piece's leading whitespace is
-  /// skipped whatever the state. Where the pieces end changes the forms, so the same pieces are
-  /// cut here. Returns how many bytes of buf were used (the rest needs more input, unless final).
-  #feed (buf: Uint8Array, final: boolean): number {
-    let pos = 0
-    let nul = -1 // the first NUL at or after pos (buf.length: none)
-    while (pos < buf.length) {
-      if (nul < pos) { nul = buf.indexOf(0, pos); if (nul < 0) nul = buf.length }
-      let i = Math.min(pos + READ, buf.length)
-      let count = i - pos
-      if (nul < i) { // NULs in this read: counted out byte by byte
-        i = pos
-        count = 0
-        while (i < buf.length && count < READ) { if (buf[i] !== 0) count++; i++ }
-      }
-      // Not enough for a whole read and its lookahead byte: wait (a NUL flood waits at most PENDING_MAX).
-      if (!final && (count < READ || i === buf.length) && buf.length - pos < PENDING_MAX) break
-      let keep = count
-      let next = i
-      if (i < buf.length && !isSpace(buf[i]!)) {
-        // Back to the last whitespace byte (not the first byte); the raw offset goes back by the
-        // bytes given up, counted without NULs, as libclamav does.
-        let k = count
-        let j = i - 1
-        while (k > 1) {
-          if (buf[j] !== 0) { if (isSpace(buf[j]!)) break; k-- }
-          j--
-        }
-        if (k > 1) { keep = k; next = i - (count - keep) }
-      }
-      const kernel = this.#kernel
-      if (kernel !== undefined) {
-        // The read into the text kernel's memory (without NULs), where the JS states read it too.
-        const mem = kernel.bytes
-        if (nul >= pos + keep) mem.set(buf.subarray(pos, pos + keep), KERNEL_IN)
-        else for (let n = 0, j = pos; n < keep; j++) if (buf[j] !== 0) mem[KERNEL_IN + n++] = buf[j]!
-        this.#run(mem, KERNEL_IN, KERNEL_IN + keep)
-      } else if (nul >= pos + keep) {
-        this.#run(buf, pos, pos + keep)
-      } else {
-        // The read without its NULs (ClamAV drops them while reading): the states never see one.
-        if (this.#scratch.length < keep) this.#scratch = new Uint8Array(READ)
-        const read = this.#scratch
-        for (let n = 0, j = pos; n < keep; j++) if (buf[j] !== 0) read[n++] = buf[j]!
-        this.#run(read, 0, keep)
-      }
-      pos = next
-    }
-    return pos
   }
 
   #reserve (n: number): void {
@@ -531,7 +344,7 @@ export class HtmlNormaliser {
     return [r.line, r.end, i]
   }
 
-  /// One of libclamav's reads: buf[from, to) (no NULs: #feed removed them), leading whitespace
+  /// One of libclamav's reads: buf[from, to) (no NULs: ClamavReads removed them), leading whitespace
   /// skipped. The fast path of the current state takes the bytes it can; the byte it stops at goes
   /// through #step, and so on.
   #run (buf: Uint8Array, from: number, to: number): void {
@@ -632,7 +445,7 @@ export class HtmlNormaliser {
           state = NORM
         }
         if (kernel !== undefined && i >= retry && to - i >= 32) {
-          // Prose: 16-byte blocks in WebAssembly (buf is the kernel's memory, see #feed).
+          // Prose: 16-byte blocks in WebAssembly (buf is the kernel's memory: ClamavReads copies each read there).
           const end = kernel.text(i, to, KERNEL_OUT, textSpace ? 1 : 0)
           const n = end - i
           if (n > 0) {
