@@ -46,3 +46,13 @@ export function createPool (options: PoolOptions, db: PoolDb | DbOffer): Piscina
   })
   return pool
 }
+
+/// A pool whose workers start now and get their DB when it is offered (db-handoff.ts).
+export interface StartedPool { readonly pool: Piscina, readonly offer: DbOffer }
+
+/// Light on purpose (Piscina and the hand-off only): a caller can start the workers before it loads
+/// the scan service and the engine on its own thread.
+export function startPool (options: PoolOptions): StartedPool {
+  const offer = new DbOffer()
+  return { pool: createPool(options, offer), offer }
+}

@@ -3,8 +3,8 @@
 /// overload, worker crash and time-outs, to a Verdict. Protocols never see the pool or the engine.
 import type { Piscina } from 'piscina'
 import { BodySink, MemoryBudget, releaseSource, type BodySource } from './body.js'
-import { createPool, type PoolOptions } from './pool.js'
-import { DbOffer } from './db-handoff.js'
+import { createPool, startPool, type PoolOptions, type StartedPool } from './pool.js'
+import type { DbOffer } from './db-handoff.js'
 import { DeadlineWatch } from './deadline.js'
 import type { ScanTask, ScanTaskResult } from './task.js'
 import { BadResult, parseTaskResult } from './result.js'
@@ -145,11 +145,12 @@ export class ScanService {
 
   /// Loads the DB and starts the workers; resolves once every worker has built its engine, so the
   /// first objects scanned do not wait behind the workers' start-up.
-  /// The workers start first: their start-up runs while this thread loads the DB.
-  static async start (options: ScanServiceOptions, metrics: Metrics, log: Logger): Promise<ScanService> {
+  /// The workers start first: their start-up runs while this thread loads the DB. `early`: a pool
+  /// the caller started (startPool, for `options`) before it loaded this module, whose ~100 modules
+  /// then load while the workers start too (`scanwall scan`).
+  static async start (options: ScanServiceOptions, metrics: Metrics, log: Logger, early?: StartedPool): Promise<ScanService> {
     const started = performance.now()
-    const offer = new DbOffer()
-    const pool = createPool(options, offer)
+    const { pool, offer } = early ?? startPool(options)
     let loaded
     try {
       loaded = await loadDb(options.signaturesDir, { lenient: options.signaturesLenient ?? false, cacheDir: options.signaturesCacheDir, cacheBudgetBytes: options.signaturesCacheBytes })
