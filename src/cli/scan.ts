@@ -12,7 +12,8 @@ import { join } from 'node:path'
 import { bundledSignaturesDir, signaturesCacheDir } from '../../config/paths.js'
 import { defaultLimits } from '../engine/budget.js'
 import type { Verdict } from '../engine/verdict.js'
-import { ScanService } from '../scan/service.js'
+import type { ScanService } from '../scan/service.js'
+import { startPool } from '../scan/pool.js'
 import { Metrics } from '../metrics.js'
 import { errorMessage } from '../errors.js'
 import type { Logger } from '../log.js'
@@ -138,20 +139,26 @@ async function scanCommand ({ values, positionals }: Parsed<typeof spec.options>
   const started = performance.now()
   const jobs = jobsOf(values.jobs)
   const spoolDir = await mkdtemp(join(tmpdir(), 'scanwall-scan-'))
+  const poolOptions = { workers: jobs, maxQueue: jobs * openPerWorker, workerMaxOldGenMb: 512 }
+  // The workers start before this thread loads the scan service and the engine (~100 modules,
+  // ~0.1 s), then the DB: all three run at once (docs/engine.md, start-up).
+  const early = startPool(poolOptions)
   let service: ScanService
   try {
+    const { ScanService } = await import('../scan/service.js')
     service = await ScanService.start({
-      workers: jobs,
-      maxQueue: jobs * openPerWorker,
-      workerMaxOldGenMb: 512,
+      ...poolOptions,
       memoryLimit: 0,
       spoolDir,
       timeoutMs: defaultLimits.maxScanMs,
       signaturesDir: values.db ?? bundledSignaturesDir,
       signaturesLenient: values.lenient === true,
       signaturesCacheDir,
-    }, new Metrics(), silentLog)
+    }, new Metrics(), silentLog, early)
   } catch (err) {
+    // ScanService.start has stopped the workers when it failed; this stops them if it never ran.
+    await early.pool.destroy().catch(() => {})
+    early.offer.close()
     await rm(spoolDir, { recursive: true, force: true })
     process.stderr.write(`scanwall scan: ${errorMessage(err)}\n`)
     return 2

@@ -1,10 +1,11 @@
 /// The Piscina pool: construction only (bounded queue, per-worker heap limit, the compiled DB as
-/// workerData). A signature reload builds a new pool; the old one finishes its in-flight scans.
+/// workerData, or the channel it comes over when the workers start before it is loaded: db-handoff.ts).
+/// A signature reload builds a new pool; the old one finishes its in-flight scans.
 import { Piscina } from 'piscina'
 import { fileURLToPath } from 'node:url'
 import { threadId } from 'node:worker_threads'
-import type { CompiledDb } from '../engine/matcher/db.js'
-import { releaseKernelSlots, type WasmMemory } from '../engine/matcher/kernel-memory.js'
+import { releaseKernelSlots } from '../engine/matcher/kernel-memory.js'
+import { DbOffer, type PoolDb, type PoolWorkerData } from './db-handoff.js'
 
 export interface PoolOptions {
   readonly workers: number
@@ -19,8 +20,11 @@ const workerFile = fileURLToPath(new URL('../../workers/scan.js', import.meta.ur
 /// garbage: 3 MiB (1 MiB semi-spaces) cut about 1.3 MiB per worker with no change in scan speed.
 const youngGenerationMb = 3
 
-/// kernelMemory: kernelMemoryFor(db), made once per DB by the caller (the calling thread may use it too).
-export function createPool (options: PoolOptions, db: CompiledDb, kernelMemory: WasmMemory | undefined): Piscina {
+/// `db`: the DB and kernelMemoryFor(db) (made once per DB by the caller, whose thread may use it too),
+/// or the offer they will come from.
+export function createPool (options: PoolOptions, db: PoolDb | DbOffer): Piscina {
+  const workerData: PoolWorkerData = db instanceof DbOffer ? { dbChannel: db.name } : { db: db.db, kernelMemory: db.kernelMemory }
+  const kernelMemory = (): PoolDb['kernelMemory'] => db instanceof DbOffer ? db.current?.kernelMemory : db.kernelMemory
   const pool = new Piscina({
     filename: workerFile,
     minThreads: options.workers,
@@ -31,13 +35,24 @@ export function createPool (options: PoolOptions, db: CompiledDb, kernelMemory: 
     resourceLimits: { maxOldGenerationSizeMb: options.workerMaxOldGenMb, maxYoungGenerationSizeMb: youngGenerationMb },
     // Both are shared with every worker, not copied: the DB's SharedArrayBuffer, and the anchor
     // kernel's WebAssembly memory holding the DB's Bloom bitmaps (one copy instead of one per worker).
-    workerData: { db, kernelMemory },
+    workerData,
   })
   // A worker that crashed, was killed past its deadline or hit its heap limit gives its kernel slot
   // back, so its replacement finds a free one. Its thread id reads -1 once it is gone: keep the slots
   // of the live workers and of this thread (the leaf scanner) and free the rest.
-  if (kernelMemory !== undefined) {
-    pool.on('workerDestroy', () => { releaseKernelSlots(kernelMemory, new Set([threadId, ...pool.threads.map(t => t.threadId)])) })
-  }
+  pool.on('workerDestroy', () => {
+    const memory = kernelMemory()
+    if (memory !== undefined) releaseKernelSlots(memory, new Set([threadId, ...pool.threads.map(t => t.threadId)]))
+  })
   return pool
+}
+
+/// A pool whose workers start now and get their DB when it is offered (db-handoff.ts).
+export interface StartedPool { readonly pool: Piscina, readonly offer: DbOffer }
+
+/// Light on purpose (Piscina and the hand-off only): a caller can start the workers before it loads
+/// the scan service and the engine on its own thread.
+export function startPool (options: PoolOptions): StartedPool {
+  const offer = new DbOffer()
+  return { pool: createPool(options, offer), offer }
 }

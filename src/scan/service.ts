@@ -3,7 +3,8 @@
 /// overload, worker crash and time-outs, to a Verdict. Protocols never see the pool or the engine.
 import type { Piscina } from 'piscina'
 import { BodySink, MemoryBudget, releaseSource, type BodySource } from './body.js'
-import { createPool, type PoolOptions } from './pool.js'
+import { createPool, startPool, type PoolOptions, type StartedPool } from './pool.js'
+import type { DbOffer } from './db-handoff.js'
 import { DeadlineWatch } from './deadline.js'
 import type { ScanTask, ScanTaskResult } from './task.js'
 import { BadResult, parseTaskResult } from './result.js'
@@ -89,16 +90,21 @@ export class ScanService {
   readonly #cache: VerdictCache | undefined
   /// The limits a worker would scan under (workers/scan.ts builds the same), for the inline mail scan.
   readonly #leafLimits: ScanLimits
+  /// The channel the first pool's workers got the DB over, closed with that pool.
+  #offer: DbOffer | undefined
 
-  private constructor (options: ScanServiceOptions, signatures: CompiledDb, metrics: Metrics, log: Logger) {
+  /// `pool`: started before the DB was loaded, its workers waiting for `offer` (db-handoff.ts).
+  private constructor (options: ScanServiceOptions, signatures: CompiledDb, metrics: Metrics, log: Logger, pool: Piscina, offer: DbOffer) {
     this.#options = options
     this.#metrics = metrics
     this.#log = log
     this.#signatures = signatures
     this.#dir = options.signaturesDir
+    this.#offer = offer
     // The anchor kernel's Bloom bitmaps, once for the workers and the leaf scanner on this thread.
     const kernel = kernelMemoryFor(signatures, kernelThreads(options))
-    this.#pool = createPool(options, signatures, kernel)
+    offer.offer({ db: signatures, kernelMemory: kernel })
+    this.#pool = pool
     this.#leaf = this.#leafScanner(signatures, kernel)
     this.#deadlines = new DeadlineWatch(options.timeoutMs + hardTimeoutGraceMs)
     this.#memory = new MemoryBudget(Math.max(memoryBudgetBytes, options.memoryLimit))
@@ -139,11 +145,23 @@ export class ScanService {
 
   /// Loads the DB and starts the workers; resolves once every worker has built its engine, so the
   /// first objects scanned do not wait behind the workers' start-up.
-  static async start (options: ScanServiceOptions, metrics: Metrics, log: Logger): Promise<ScanService> {
+  /// The workers start first: their start-up runs while this thread loads the DB. `early`: a pool
+  /// the caller started (startPool, for `options`) before it loaded this module, whose ~100 modules
+  /// then load while the workers start too (`scanwall scan`).
+  static async start (options: ScanServiceOptions, metrics: Metrics, log: Logger, early?: StartedPool): Promise<ScanService> {
     const started = performance.now()
-    const { db, fromCache } = await loadDb(options.signaturesDir, { lenient: options.signaturesLenient ?? false, cacheDir: options.signaturesCacheDir, cacheBudgetBytes: options.signaturesCacheBytes })
+    const { pool, offer } = early ?? startPool(options)
+    let loaded
+    try {
+      loaded = await loadDb(options.signaturesDir, { lenient: options.signaturesLenient ?? false, cacheDir: options.signaturesCacheDir, cacheBudgetBytes: options.signaturesCacheBytes })
+    } catch (err) {
+      offer.close()
+      await pool.destroy()
+      throw err
+    }
+    const { db, fromCache } = loaded
     log.info({ dir: options.signaturesDir, signatures: signatureCount(db), version: db.version, fromCache, ms: Math.round(performance.now() - started), skipped: db.stats.skipped, unsupported: db.stats.unsupported, unsupportedReasons: db.stats.unsupportedReasons }, 'signatures loaded')
-    const service = new ScanService(options, db, metrics, log)
+    const service = new ScanService(options, db, metrics, log, pool, offer)
     try {
       await service.#warm(service.#pool)
     } catch (err) {
@@ -325,7 +343,7 @@ export class ScanService {
         return failed(err)
       }
       const kernel = kernelMemoryFor(next, kernelThreads(this.#options))
-      const fresh = createPool(this.#options, next, kernel)
+      const fresh = createPool(this.#options, { db: next, kernelMemory: kernel })
       try {
         await this.#warm(fresh) // new scans go to workers that are ready for them
       } catch (err) {
@@ -343,7 +361,9 @@ export class ScanService {
       this.#lastReloadError = undefined
       this.#log.info({ signatures: signatureCount(next), version: next.version, ms: Math.round(performance.now() - started) }, 'signatures reloaded')
       this.#metrics.events.emit('sigdb', { ok: true, version: next.version, signatures: signatureCount(next) })
-      void old.close().catch(() => {})
+      const offer = this.#offer
+      this.#offer = undefined
+      void old.close().catch(() => {}).finally(() => offer?.close())
       return next
     }
     const result = this.#reloading.then(run, run)
@@ -370,7 +390,10 @@ export class ScanService {
     }
   }
 
-  async close (): Promise<void> { await this.#pool.close() }
+  async close (): Promise<void> {
+    await this.#pool.close()
+    this.#offer?.close()
+  }
 }
 
 export { releaseSource }

@@ -8,12 +8,12 @@
 /// size fields, 0 for a directory), a reserved byte; when sizes are present: method (u8: 0 stored,
 /// 1 bzip2, 2 deflate), a reserved byte, CRC-32 (u32), packed and plain size (each `width` bytes);
 /// the name; 12 bytes of encryption check when encrypted; the packed data.
-import { crc32, createInflateRaw } from 'node:zlib'
+import { crc32 } from 'node:zlib'
 import type { FormatHandler, Layer } from './registry.js'
 import type { ByteSource } from '../source.js'
 import type { ScanBudget } from '../budget.js'
 import { SliceSource } from './slice.js'
-import { decodeStream } from './stream.js'
+import { inflateRawInto } from './inflate.js'
 import { bunzip } from './bzip2.js'
 
 const fileRecord = 0x015a4c42 // "BLZ\x01"
@@ -56,7 +56,7 @@ async function decode (source: ByteSource, m: Member, budget: ScanBudget): Promi
     return { layer: { name: m.name, source: packed }, why: packed.size < m.packed ? 'member data truncated' : undefined }
   }
   if (m.method === 2) {
-    const { sink, broken: why } = await decodeStream(packed.chunks(256 * 1024), createInflateRaw({ chunkSize: 64 * 1024 }), budget, Math.max(1, m.packed))
+    const { sink, broken: why } = await inflateRawInto(packed, budget, { packed: Math.max(1, m.packed) })
     return { layer: sink.layer(m.name), why }
   }
   if (m.method === 1) {

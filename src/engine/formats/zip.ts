@@ -2,19 +2,19 @@
 /// central directory (with ZIP64 and self-extractor offsets) is read by hand because the bomb
 /// heuristics need it raw: overlapping members (the non-recursive "zbsm" bomb, ClamAV's
 /// Heuristics.Zip.OverlappingFiles), encrypted members (Heuristics.Encrypted.Zip), declared sizes
-/// checked before decoding. Stored members are zero-copy slices; deflate goes through node:zlib's
-/// streaming InflateRaw and bzip2 through unbzip2-stream, both under the budget per output chunk;
+/// checked before decoding. Stored members are zero-copy slices; deflate goes through node:zlib
+/// (inflate.ts: one call for a member that fits in memory, else streaming) and bzip2 through unbzip2-stream, both under the budget per output chunk;
 /// the methods node lacks (deflate64, implode, LZMA, PPMd, xz, zstd) send the archive to the 7-Zip
 /// backend. Damaged zips are read as ClamAV reads them: the central directory pass, then a pass
 /// over local headers found by signature outside the known members (no or lying central
 /// directory, prepended or inserted data); truncated deflate keeps what inflated; CRCs are not
 /// required to match; an encryption flag on a member that inflates to its CRC is ignored.
-import { crc32, createInflateRaw } from 'node:zlib'
+import { crc32 } from 'node:zlib'
 import type { FormatHandler, HandlerEnv, Layer } from './registry.js'
 import type { ByteSource } from '../source.js'
 import type { ScanBudget } from '../budget.js'
 import { SliceSource } from './slice.js'
-import { decodeStream } from './stream.js'
+import { inflateRawInto } from './inflate.js'
 import { bunzip } from './bzip2.js'
 import type { ChildSink } from './sink.js'
 import { plausibleStart } from '../embedded.js'
@@ -196,7 +196,7 @@ async function decode (source: ByteSource, m: Member, start: number, end: number
   let broken: string | undefined
   if (m.method === DEFLATE) {
     const input = new SliceSource(source, start, Math.max(end, start + m.packed) - start)
-    const result = await decodeStream(input.chunks(256 * 1024), createInflateRaw({ chunkSize: 64 * 1024 }), budget, Math.max(1, m.packed))
+    const result = await inflateRawInto(input, budget, { packed: Math.max(1, m.packed), sizeHint: m.size })
     sink = result.sink
     broken = result.broken
   } else {

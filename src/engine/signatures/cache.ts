@@ -10,7 +10,10 @@
 /// rollback` swaps back in without compiling) are kept whatever the budget.
 import { mkdir, open, readdir, rename, stat, unlink, utimes, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Packr } from 'msgpackr'
+// msgpackr's 'pack' entry, not its main one: the main entry loads the optional native string
+// extractor (msgpackr-extract, through node-gyp-build and detect-libc), 40-200 ms at every start
+// for a header of a few KiB that the JS decoder reads in well under a millisecond.
+import { Packr } from 'msgpackr/pack'
 import { readDbFiles, versionOf, versionOfPath } from './load.js'
 import { ScanwallError } from '../../errors.js'
 import { compileDb } from '../matcher/build.js'
