@@ -56,4 +56,12 @@ function exitCodeFor (err: unknown): number {
   return isConfigError(err) || (isScanwallError(err) && err.code === 'CONFIG_INVALID') ? 78 : 1
 }
 
+// A reader that went away (`scanwall scan … | head`) ends the command quietly, as SIGPIPE ends
+// clamscan: Node ignores SIGPIPE, so the next write fails with EPIPE, an unhandled stream error.
+// 141 is what a shell reports for a command SIGPIPE killed (128 + 13).
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(141)
+  throw err
+})
+
 main(process.argv.slice(2)).then(code => { process.exitCode = code }, (err: unknown) => { process.exitCode = exitCodeFor(err) })

@@ -6,6 +6,7 @@
 /// the lines come out in the order of the walk, whatever order the workers finish in. Printing in
 /// walk order does not hold the workers back: scans start as workers free up (Slots), and finished
 /// lines wait for the ones before them (up to `aheadLines`).
+import { rmSync } from 'node:fs'
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -139,6 +140,8 @@ async function scanCommand ({ values, positionals }: Parsed<typeof spec.options>
   const started = performance.now()
   const jobs = jobsOf(values.jobs)
   const spoolDir = await mkdtemp(join(tmpdir(), 'scanwall-scan-'))
+  // Also when the command ends early (its output's reader went away: main.ts exits at once).
+  process.once('exit', () => { rmSync(spoolDir, { recursive: true, force: true }) })
   const poolOptions = { workers: jobs, maxQueue: jobs * openPerWorker, workerMaxOldGenMb: 512 }
   // The workers start before this thread loads the scan service and the engine (~100 modules,
   // ~0.1 s), then the DB: all three run at once (docs/engine.md, start-up).
@@ -153,7 +156,8 @@ async function scanCommand ({ values, positionals }: Parsed<typeof spec.options>
       timeoutMs: defaultLimits.maxScanMs,
       signaturesDir: values.db ?? bundledSignaturesDir,
       signaturesLenient: values.lenient === true,
-      signaturesCacheDir,
+      // The node's compiled-DB directory (src/node.ts): one compile serves both.
+      signaturesCacheDir: join(signaturesCacheDir, 'compiled'),
     }, new Metrics(), silentLog, early)
   } catch (err) {
     // ScanService.start has stopped the workers when it failed; this stops them if it never ran.

@@ -64,6 +64,17 @@ describe('scanwall scan (CLI)', function () {
     assert.match(bad.stderr, /--jobs must be a whole number from 1 to 256/)
   })
 
+  it('stops quietly when the reader of its output goes away (`| head`), as clamscan does', () => {
+    // More output than a pipe holds (~300 KB), so lines are still being written when head exits.
+    const piped = join(root, 'piped')
+    mkdirSync(piped)
+    for (let i = 0; i < 3; i++) writeFileSync(join(piped, `f${i}`), randomBytes(100))
+    const paths = Array.from({ length: 1500 }, () => `'${piped}'`).join(' ')
+    const r = spawnSync('sh', ['-c', `'${process.execPath}' '${cli}' scan --no-summary --db '${db}' ${paths} | head -n 2`], { encoding: 'utf8' })
+    assert.equal(r.stderr, '')
+    assert.equal(r.stdout.split('\n').length, 3)
+  })
+
   it('exits 2 with file:line on a malformed DB, and loads it with --lenient', () => {
     writeFileSync(join(db, 'bad.ndb'), 'Bad:0:*:zz\n')
     try {
