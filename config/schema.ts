@@ -167,6 +167,11 @@ export const schema = {
       format: formats.inlineBytes,
       default: 64 * 1024,
     },
+    leafThread: {
+      doc: 'Match those bodies on a thread of their own while it has fewer than two in hand (inline on the I/O thread otherwise), so the I/O thread reads sockets while another CPU matches (src/scan/leaf-lane.ts); off by default: on a busy 2-vCPU machine it cost the I/O thread about what it saved',
+      format: Boolean,
+      default: false,
+    },
     // The clean-verdict cache (src/scan/verdict-cache.ts, docs/engine.md): content already scanned
     // clean under the same signatures and limits is answered without a scan.
     cache: {

@@ -19,8 +19,9 @@ const workerFile = fileURLToPath(new URL('../../workers/scan.js', import.meta.ur
 /// garbage: 3 MiB (1 MiB semi-spaces) cut about 1.3 MiB per worker with no change in scan speed.
 const youngGenerationMb = 3
 
-/// kernelMemory: kernelMemoryFor(db), made once per DB by the caller (the calling thread may use it too).
-export function createPool (options: PoolOptions, db: CompiledDb, kernelMemory: WasmMemory | undefined): Piscina {
+/// kernelMemory: kernelMemoryFor(db), made once per DB by the caller (the calling thread may use it
+/// too); `otherThreads`: the ids of other threads that map it (the leaf lane), whose slots stay theirs.
+export function createPool (options: PoolOptions, db: CompiledDb, kernelMemory: WasmMemory | undefined, otherThreads: () => readonly number[] = () => []): Piscina {
   const pool = new Piscina({
     filename: workerFile,
     minThreads: options.workers,
@@ -35,9 +36,9 @@ export function createPool (options: PoolOptions, db: CompiledDb, kernelMemory: 
   })
   // A worker that crashed, was killed past its deadline or hit its heap limit gives its kernel slot
   // back, so its replacement finds a free one. Its thread id reads -1 once it is gone: keep the slots
-  // of the live workers and of this thread (the leaf scanner) and free the rest.
+  // of the live workers, of this thread (the leaf scanner) and of the other threads, and free the rest.
   if (kernelMemory !== undefined) {
-    pool.on('workerDestroy', () => { releaseKernelSlots(kernelMemory, new Set([threadId, ...pool.threads.map(t => t.threadId)])) })
+    pool.on('workerDestroy', () => { releaseKernelSlots(kernelMemory, new Set([threadId, ...otherThreads(), ...pool.threads.map(t => t.threadId)])) })
   }
   return pool
 }
