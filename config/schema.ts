@@ -168,9 +168,9 @@ export const schema = {
       default: 64 * 1024,
     },
     leafThread: {
-      doc: 'Match those bodies on a thread of their own while it has fewer than two in hand (inline on the I/O thread otherwise), so the I/O thread reads sockets while another CPU matches (src/scan/leaf-lane.ts); off by default: on a busy 2-vCPU machine it cost the I/O thread about what it saved',
+      doc: 'Match those of 48 KiB and more on a thread of their own while it has fewer than two in hand (inline on the I/O thread otherwise), so the I/O thread reads sockets while another CPU matches (src/scan/leaf-lane.ts); false: always inline',
       format: Boolean,
-      default: false,
+      default: true,
     },
     // The clean-verdict cache (src/scan/verdict-cache.ts, docs/engine.md): content already scanned
     // clean under the same signatures and limits is answered without a scan.

@@ -26,7 +26,7 @@ describe('ScanService: the leaf lane (scan.leafThread)', function () {
     // The lane builds its engine after start(); until it says so the calling thread matches.
     const deadline = Date.now() + 30_000
     while (lane.laneScans === 0 && Date.now() < deadline) {
-      await scan(lane, randomBytes(1000))
+      await scan(lane, randomBytes(50_000))
       await new Promise(resolve => setTimeout(resolve, 50))
     }
     assert.ok(lane.laneScans > 0, 'the lane took work within 30 s of start')
@@ -40,10 +40,11 @@ describe('ScanService: the leaf lane (scan.leafThread)', function () {
   }
 
   const bodies: Array<[string, () => Uint8Array]> = [
-    ['EICAR inside 4 KiB of random bytes', () => Buffer.concat([randomBytes(2000), eicar, randomBytes(2000)])],
+    ['EICAR inside 50 KiB of random bytes', () => Buffer.concat([randomBytes(25_000), eicar, randomBytes(25_000)])],
+    ['EICAR inside 4 KiB (below the lane\'s 48 KiB: inline)', () => Buffer.concat([randomBytes(2000), eicar, randomBytes(2000)])],
     ['64 KiB of random bytes', () => randomBytes(65_536)],
     ['EICAR near the end of 64 KiB', () => Buffer.concat([randomBytes(65_536 - eicar.length - 10), eicar, randomBytes(10)])],
-    ['EICAR in a gzip (the lane hands it to the pool)', () => gzipSync(Buffer.concat([Buffer.alloc(3000, 'a'), eicar]))],
+    ['EICAR in a gzip (the lane hands it to the pool)', () => gzipSync(Buffer.concat([randomBytes(50_000), eicar]))],
   ]
 
   it('gives the calling thread\'s verdicts for 40 objects in flight at once, and answers some on the lane', async () => {
@@ -60,7 +61,7 @@ describe('ScanService: the leaf lane (scan.leafThread)', function () {
   })
 
   it('hands a kept body back whole from the lane', async () => {
-    const bytes = randomBytes(20_000)
+    const bytes = randomBytes(50_000)
     const outcome = await scan(lane, bytes, true)
     assert.equal(outcome.verdict.status, 'clean')
     assert.ok(outcome.body !== undefined)
