@@ -167,6 +167,11 @@ export const schema = {
       format: formats.inlineBytes,
       default: 64 * 1024,
     },
+    leafThread: {
+      doc: 'Match those of 48 KiB and more on a thread of their own while it has fewer than two in hand (inline on the I/O thread otherwise), so the I/O thread reads sockets while another CPU matches (src/scan/leaf-lane.ts); off by default: less I/O-thread CPU per request, but a lower 64 KiB null-icap.js fraction in bench/ceiling.ts at load 3-4',
+      format: Boolean,
+      default: false,
+    },
     // The clean-verdict cache (src/scan/verdict-cache.ts, docs/engine.md): content already scanned
     // clean under the same signatures and limits is answered without a scan.
     cache: {

@@ -153,6 +153,7 @@ export async function startNode (config: ConfigTree, log = createLogger(config.l
     maxQueue: config.scan.maxQueue,
     workerMaxOldGenMb: config.scan.workerMaxOldGenMb,
     inlineMaxBytes: config.scan.inlineMaxBytes,
+    leafThread: config.scan.leafThread,
     memoryLimit: config.scan.memoryLimitBytes,
     spoolDir: config.scan.spoolDir,
     timeoutMs: config.scan.timeoutMs,

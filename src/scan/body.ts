@@ -46,6 +46,51 @@ export interface SinkOptions {
 
 const initialCapacity = 16 * 1024
 
+/// Sink buffers of the small size classes kept for the next sinks: a 64 KiB ICAP body matched inline
+/// left its fresh 64 KiB buffer to the GC, and that external memory drove V8's scavenges (~80 µs of
+/// the I/O thread per 64 KiB transaction in --cpu-prof, BENCHMARKS.md "icap64-3"). Only buffers of a
+/// class size (powers of two, 4-64 KiB) come back, at most `shelfDepth` of each (~1 MiB in all); a
+/// body is put back only by its consumer (ScanService, after matching it inline), and detached on
+/// the way so a caller's stale view reads nothing rather than the next body.
+const shelfMin = 4 << 10
+const shelfMax = 64 << 10
+const shelfDepth = 8
+const shelf = new Map<number, ArrayBuffer[]>()
+
+/// The class size for `bytes`, or undefined past the largest class.
+function shelfClass (bytes: number): number | undefined {
+  if (bytes > shelfMax) return undefined
+  let size = shelfMin
+  while (size < bytes) size *= 2
+  return size
+}
+
+/// The capacity a sink allocates for `bytes`: its class size up to 64 KiB, else `bytes`.
+const sinkCapacity = (bytes: number): number => shelfClass(bytes) ?? bytes
+
+/// A buffer of `capacity` (a sinkCapacity), from the shelf when it holds one.
+function sinkBuffer (capacity: number): Uint8Array {
+  const kept = shelf.get(capacity)?.pop()
+  return kept !== undefined ? new Uint8Array(kept) : unzeroed(capacity)
+}
+
+function shelve (buffer: ArrayBuffer): void {
+  const size = buffer.byteLength
+  if (size < shelfMin || shelfClass(size) !== size) return
+  let kept = shelf.get(size)
+  if (kept === undefined) shelf.set(size, kept = [])
+  if (kept.length < shelfDepth) kept.push(buffer)
+}
+
+/// Gives a memory body's buffer back for the next sinks once its consumer is done with it (the body
+/// must not be read afterwards: its ArrayBuffer is detached here, as a transfer to a worker would).
+export function recycleBody (source: BodySource): void {
+  if (source.kind !== 'memory' || source.bytes.byteLength === 0) return
+  const size = source.bytes.byteLength
+  if (size < shelfMin || size > shelfMax || shelfClass(size) !== size || (shelf.get(size)?.length ?? 0) >= shelfDepth) return
+  shelve(structuredClone(source.bytes, { transfer: [source.bytes] }))
+}
+
 /// A fresh ArrayBuffer of `bytes`, not zeroed: every byte a sink hands on is one it wrote (finish()
 /// trims to the size written), and zeroing what is overwritten at once cost the I/O thread a memset
 /// per buffer (4 % of all CPU samples of a node under 1 MiB INSTREAM load, perf). Its own buffer,
@@ -77,9 +122,9 @@ export class BodySink {
       this.#spoolSoon()
       return
     }
-    const start = Math.min(expected !== undefined ? Math.max(expected, 1) : initialCapacity, options.memoryLimit)
+    const start = sinkCapacity(Math.min(expected !== undefined ? Math.max(expected, 1) : initialCapacity, options.memoryLimit))
     this.#buffer = new Uint8Array(0)
-    if (this.#reserve(start)) this.#buffer = unzeroed(start)
+    if (this.#reserve(start)) this.#buffer = sinkBuffer(start)
     else this.#spoolSoon()
   }
 
@@ -130,10 +175,11 @@ export class BodySink {
     if (needed <= this.#buffer.length) return true
     let capacity = Math.max(this.#buffer.length * 2, 1)
     while (capacity < needed) capacity *= 2
-    capacity = Math.min(capacity, this.#options.memoryLimit)
+    capacity = sinkCapacity(Math.min(capacity, this.#options.memoryLimit))
     if (!this.#reserve(capacity)) return false
-    const grown = unzeroed(capacity)
+    const grown = sinkBuffer(capacity)
     grown.set(this.#buffer.subarray(0, this.#size))
+    shelve(this.#buffer.buffer as ArrayBuffer)
     this.#options.budget?.release(this.#buffer.length)
     this.#reserved -= this.#buffer.length
     this.#buffer = grown
@@ -171,9 +217,10 @@ export class BodySink {
       const sha256 = this.#hash?.digest()
       return sha256 === undefined ? { kind: 'file', path: this.#file.path, size: this.#size } : { kind: 'file', path: this.#file.path, size: this.#size, sha256 }
     }
-    // Trim to size without a copy when the buffer is exact; otherwise one copy into an exact buffer
-    // so the transferred ArrayBuffer is no larger than the body.
-    const exact = this.#buffer.byteLength === this.#size ? this.#buffer.buffer as ArrayBuffer : trimmed(this.#buffer, this.#size)
+    // Trim to size without a copy when the buffer is exact or of a shelf class (readers take `size`
+    // bytes of it); otherwise one copy into an exact buffer so a large transferred ArrayBuffer is no
+    // larger than the body.
+    const exact = this.#buffer.byteLength === this.#size || this.#buffer.byteLength <= shelfMax ? this.#buffer.buffer as ArrayBuffer : trimmed(this.#buffer, this.#size)
     this.#buffer = new Uint8Array(0)
     // Handed to the scan: from here the pool's bounded queue bounds it, not this budget.
     this.#releaseAll()
@@ -184,6 +231,7 @@ export class BodySink {
   async discard (): Promise<void> {
     this.#closed = true
     await this.#pendingWrite
+    shelve(this.#buffer.buffer as ArrayBuffer) // never handed out: the next sink may have it
     this.#buffer = new Uint8Array(0)
     this.#releaseAll()
     const file = this.#file

@@ -21,8 +21,9 @@ const workerFile = fileURLToPath(new URL('../../workers/scan.js', import.meta.ur
 const youngGenerationMb = 3
 
 /// `db`: the DB and kernelMemoryFor(db) (made once per DB by the caller, whose thread may use it too),
-/// or the offer they will come from.
-export function createPool (options: PoolOptions, db: PoolDb | DbOffer): Piscina {
+/// or the offer they will come from; `otherThreads`: the ids of other threads that map the kernel
+/// memory (the leaf lane), whose slots stay theirs.
+export function createPool (options: PoolOptions, db: PoolDb | DbOffer, otherThreads: () => readonly number[] = () => []): Piscina {
   const workerData: PoolWorkerData = db instanceof DbOffer ? { dbChannel: db.name } : { db: db.db, kernelMemory: db.kernelMemory }
   const kernelMemory = (): PoolDb['kernelMemory'] => db instanceof DbOffer ? db.current?.kernelMemory : db.kernelMemory
   const pool = new Piscina({
@@ -39,20 +40,22 @@ export function createPool (options: PoolOptions, db: PoolDb | DbOffer): Piscina
   })
   // A worker that crashed, was killed past its deadline or hit its heap limit gives its kernel slot
   // back, so its replacement finds a free one. Its thread id reads -1 once it is gone: keep the slots
-  // of the live workers and of this thread (the leaf scanner) and free the rest.
+  // of the live workers, of this thread (the leaf scanner) and of the other threads, and free the rest.
   pool.on('workerDestroy', () => {
     const memory = kernelMemory()
-    if (memory !== undefined) releaseKernelSlots(memory, new Set([threadId, ...pool.threads.map(t => t.threadId)]))
+    if (memory !== undefined) releaseKernelSlots(memory, new Set([threadId, ...otherThreads(), ...pool.threads.map(t => t.threadId)]))
   })
   return pool
 }
 
-/// A pool whose workers start now and get their DB when it is offered (db-handoff.ts).
-export interface StartedPool { readonly pool: Piscina, readonly offer: DbOffer }
+/// A pool whose workers start now and get their DB when it is offered (db-handoff.ts). `otherThreads`:
+/// where its owner says, once it knows, which other threads map the kernel memory (createPool's).
+export interface StartedPool { readonly pool: Piscina, readonly offer: DbOffer, readonly otherThreads: { list: () => readonly number[] } }
 
 /// Light on purpose (Piscina and the hand-off only): a caller can start the workers before it loads
 /// the scan service and the engine on its own thread.
 export function startPool (options: PoolOptions): StartedPool {
   const offer = new DbOffer()
-  return { pool: createPool(options, offer), offer }
+  const otherThreads = { list: (): readonly number[] => [] }
+  return { pool: createPool(options, offer, () => otherThreads.list()), offer, otherThreads }
 }

@@ -2,7 +2,7 @@
 /// worker pool (memory bodies moved, spooled ones by path), and maps every outcome, including queue
 /// overload, worker crash and time-outs, to a Verdict. Protocols never see the pool or the engine.
 import type { Piscina } from 'piscina'
-import { BodySink, MemoryBudget, releaseSource, type BodySource } from './body.js'
+import { BodySink, MemoryBudget, recycleBody, releaseSource, type BodySource } from './body.js'
 import { createPool, startPool, type PoolOptions, type StartedPool } from './pool.js'
 import type { DbOffer } from './db-handoff.js'
 import { DeadlineWatch } from './deadline.js'
@@ -21,6 +21,7 @@ import { loadDbInBackground } from '../updates/background.js'
 import { ScanwallError, errorMessage, type ErrorCode } from '../errors.js'
 import type { Metrics } from '../metrics.js'
 import { VerdictCache, type CacheLookup, type VerdictCacheOptions } from './verdict-cache.js'
+import { LeafLane } from './leaf-lane.js'
 import type { Logger } from '../log.js'
 
 export interface ScanServiceOptions extends PoolOptions {
@@ -39,6 +40,9 @@ export interface ScanServiceOptions extends PoolOptions {
   /// Memory bodies up to this size whose type has nothing to unpack are matched on the calling
   /// thread (Engine.scanLeaf says why); 0 sends every body to the pool. Capped at leafMaxBytes.
   readonly inlineMaxBytes?: number
+  /// Match those bodies on a thread of their own (leaf-lane.ts) while it has fewer than
+  /// leafLaneDepth in hand, inline on the calling thread otherwise. Absent: off.
+  readonly leafThread?: boolean
   /// The clean-verdict cache (verdict-cache.ts); absent: off.
   readonly cache?: VerdictCacheOptions & {
     /// Services (ScanContext.service) whose objects are always scanned, never answered from the cache.
@@ -65,9 +69,18 @@ function failed (status: 'error' | 'timeout' | 'aborted', code: ErrorCode, messa
   return { status, findings: [], stats: zeroStats, error: { code, message } }
 }
 
-/// Kernels that map one DB's shared kernel memory: every worker, the leaf scanner on this thread, and
-/// two for replacement workers that start before the pool has freed their predecessors' slots.
-const kernelThreads = (options: ScanServiceOptions): number => options.workers + 3
+/// Kernels that map one DB's shared kernel memory: every worker, the leaf scanner on this thread, the
+/// leaf lane, and two for replacement workers that start before the pool has freed their predecessors' slots.
+const kernelThreads = (options: ScanServiceOptions): number => options.workers + 4
+
+/// Objects the leaf lane may hold at once: one matching and one waiting, so the lane never idles
+/// while the I/O thread reads the next body, and a third leaf is matched inline at once rather than
+/// wait behind two (1, 3 and unbounded measured no better on 64 KiB bodies, c=8, at load 5; BENCHMARKS.md "icap64-3").
+const leafLaneDepth = 2
+/// Smaller leaves stay inline. Per-thread CPU at load 4-6 (BENCHMARKS.md "icap64-3"), lane against
+/// inline, 8-12 alternating cells: 16 KiB bodies, I/O thread 273 against 280 µs per request and
+/// process +27 %; 32 KiB, 466 against 510 and +19 %; 64 KiB, 431-478 against 602-618 and -0..9 %.
+const leafLaneMinBytes = 48 * 1024
 
 export class ScanService {
   readonly #options: ScanServiceOptions
@@ -77,7 +90,12 @@ export class ScanService {
   #signatures: CompiledDb
   /// Matches small leaf objects without a thread hop; undefined when inlineMaxBytes is 0.
   #leaf: Engine | undefined
+  /// The leaf lane (leafThread), or undefined.
+  #lane: LeafLane | undefined
+  /// The lane's thread, which maps the kernel memory beside the pool's workers (createPool keeps its slot).
+  readonly #laneThreads = (): readonly number[] => this.#lane === undefined ? [] : [this.#lane.threadId]
   #inlineScans = 0
+  #laneScans = 0
   #inFlight = 0
   #reloading: Promise<unknown> = Promise.resolve()
   /// The directory the loaded DB came from: a plain reload (SIGHUP) reloads it, so after an update
@@ -93,24 +111,26 @@ export class ScanService {
   /// The channel the first pool's workers got the DB over, closed with that pool.
   #offer: DbOffer | undefined
 
-  /// `pool`: started before the DB was loaded, its workers waiting for `offer` (db-handoff.ts).
-  private constructor (options: ScanServiceOptions, signatures: CompiledDb, metrics: Metrics, log: Logger, pool: Piscina, offer: DbOffer) {
+  /// `started`: the pool, started before the DB was loaded, its workers waiting for its offer (db-handoff.ts).
+  private constructor (options: ScanServiceOptions, signatures: CompiledDb, metrics: Metrics, log: Logger, started: StartedPool) {
     this.#options = options
     this.#metrics = metrics
     this.#log = log
     this.#signatures = signatures
     this.#dir = options.signaturesDir
-    this.#offer = offer
+    this.#offer = started.offer
     // The anchor kernel's Bloom bitmaps, once for the workers and the leaf scanner on this thread.
     const kernel = kernelMemoryFor(signatures, kernelThreads(options))
-    offer.offer({ db: signatures, kernelMemory: kernel })
-    this.#pool = pool
+    this.#leafLimits = { ...defaultLimits, spoolDir: options.spoolDir, ...options.limits, maxScanMs: options.timeoutMs }
+    this.#lane = this.#leafLane(signatures, kernel)
+    started.otherThreads.list = this.#laneThreads
+    started.offer.offer({ db: signatures, kernelMemory: kernel })
+    this.#pool = started.pool
     this.#leaf = this.#leafScanner(signatures, kernel)
     this.#deadlines = new DeadlineWatch(options.timeoutMs + hardTimeoutGraceMs)
     this.#memory = new MemoryBudget(Math.max(memoryBudgetBytes, options.memoryLimit))
     this.#cache = options.cache === undefined ? undefined : new VerdictCache(options.cache)
     this.#cache?.setScope(this.#cacheScope(signatures))
-    this.#leafLimits = { ...defaultLimits, spoolDir: options.spoolDir, ...options.limits, maxScanMs: options.timeoutMs }
   }
 
   /// What a cached verdict depends on besides the content: the signatures and the limits.
@@ -150,18 +170,18 @@ export class ScanService {
   /// then load while the workers start too (`scanwall scan`).
   static async start (options: ScanServiceOptions, metrics: Metrics, log: Logger, early?: StartedPool): Promise<ScanService> {
     const started = performance.now()
-    const { pool, offer } = early ?? startPool(options)
+    const pooled = early ?? startPool(options)
     let loaded
     try {
       loaded = await loadDb(options.signaturesDir, { lenient: options.signaturesLenient ?? false, cacheDir: options.signaturesCacheDir, cacheBudgetBytes: options.signaturesCacheBytes })
     } catch (err) {
-      offer.close()
-      await pool.destroy()
+      pooled.offer.close()
+      await pooled.pool.destroy()
       throw err
     }
     const { db, fromCache } = loaded
     log.info({ dir: options.signaturesDir, signatures: signatureCount(db), version: db.version, fromCache, ms: Math.round(performance.now() - started), skipped: db.stats.skipped, unsupported: db.stats.unsupported, unsupportedReasons: db.stats.unsupportedReasons }, 'signatures loaded')
-    const service = new ScanService(options, db, metrics, log, pool, offer)
+    const service = new ScanService(options, db, metrics, log, pooled)
     try {
       await service.#warm(service.#pool)
     } catch (err) {
@@ -193,6 +213,8 @@ export class ScanService {
   get queueDepth (): number { return this.#pool.queueSize }
   /// Objects the leaf scanner answered on the calling thread (never reached the pool).
   get inlineScans (): number { return this.#inlineScans }
+  /// Of those, the objects the leaf lane's thread matched.
+  get laneScans (): number { return this.#laneScans }
 
   openSink (expectedSize?: number): BodySink {
     const cache = this.#cache
@@ -203,6 +225,20 @@ export class ScanService {
 
   #leafScanner (db: CompiledDb, kernelMemory: WasmMemory | undefined): Engine | undefined {
     return (this.#options.inlineMaxBytes ?? 0) > 0 ? new Engine(db, { kernelMemory }) : undefined
+  }
+
+  #leafLane (db: CompiledDb, kernelMemory: WasmMemory | undefined): LeafLane | undefined {
+    return (this.#options.inlineMaxBytes ?? 0) > 0 && this.#options.leafThread === true ? new LeafLane(db, kernelMemory, this.#leafLimits, this.#options.workerMaxOldGenMb) : undefined
+  }
+
+  /// Whether this body goes to the leaf lane: a leaf-sized memory body, and a lane with room.
+  #laneTakes (source: BodySource): source is BodySource & { readonly kind: 'memory' } {
+    const lane = this.#lane
+    return lane !== undefined && lane.usable && lane.pending < leafLaneDepth && source.size >= leafLaneMinBytes && this.#inlineSize(source)
+  }
+
+  #inlineSize (source: BodySource): source is BodySource & { readonly kind: 'memory' } {
+    return source.kind === 'memory' && source.size <= Math.min(this.#options.inlineMaxBytes ?? 0, leafMaxBytes)
   }
 
   /// Scans one body. Never throws: every failure is a Verdict with status error/timeout/aborted, and
@@ -216,7 +252,7 @@ export class ScanService {
       const verdict: Verdict = { status: 'limit', findings: [oversizeFinding], stats: zeroStats }
       return keepBody && body.kept !== undefined ? { verdict, body: body.kept } : { verdict }
     }
-    const source: BodySource = body
+    let source: BodySource = body
     // No promise for a body the cache does not take (every small one): the inline path stays synchronous.
     const cached = this.#cacheWants(source, service) ? await this.#lookup(source) : noLookup
     if (cached.verdict !== undefined) {
@@ -225,12 +261,27 @@ export class ScanService {
       return keepBody ? { verdict: cached.verdict, body: source } : { verdict: cached.verdict }
     }
     if (cached.store !== undefined) this.#metrics.cacheMisses++
-    const inline = this.#scanInline(source)
+    let inline: Verdict | undefined
+    if (this.#laneTakes(source)) {
+      const lane = await this.#onLane(source)
+      if (lane.body === undefined) {
+        this.#record(lane.verdict, service)
+        return { verdict: lane.verdict }
+      }
+      source = lane.body
+      inline = lane.verdict
+      if (inline !== undefined) this.#laneScans++
+    } else {
+      inline = this.#scanInline(source)
+    }
     if (inline !== undefined) {
       this.#inlineScans++
       this.#record(inline, service)
       cached.store?.(inline)
-      return keepBody ? { verdict: inline, body: source } : { verdict: inline }
+      if (keepBody) return { verdict: inline, body: source }
+      // Consumed, as a body moved to a worker is: its buffer serves the next sinks.
+      recycleBody(source)
+      return { verdict: inline }
     }
     const pool = this.#pool
     if (pool.queueSize >= this.#options.maxQueue) {
@@ -295,10 +346,24 @@ export class ScanService {
     if (verdict.status === 'error') this.#log.error({ code: verdict.error?.code, err: verdict.error?.message }, 'scan failed')
   }
 
+  /// The leaf lane's verdict and the body back (a verdict undefined: the pool scans it), or, when the
+  /// lane's thread died with the body, an error verdict and no body (as a crashed pool worker).
+  async #onLane (source: BodySource & { readonly kind: 'memory' }): Promise<{ readonly verdict: Verdict, readonly body: undefined } | { readonly verdict: Verdict | undefined, readonly body: BodySource }> {
+    try {
+      const answer = await (this.#lane as LeafLane).scan(source.bytes, source.size)
+      if (answer.fault !== undefined) this.#log.warn({ err: answer.fault }, 'leaf lane scan failed; handing the object to the pool')
+      return { verdict: answer.verdict, body: { kind: 'memory', bytes: answer.bytes, size: source.size } }
+    } catch (err) {
+      const message = errorMessage(err)
+      this.#log.warn({ err: message }, 'leaf lane failed; matching inline from now on')
+      return { verdict: failed('error', 'SCAN_WORKER_CRASHED', message), body: undefined }
+    }
+  }
+
   /// The leaf scanner's verdict for a small memory body, or undefined: the pool scans it.
   #scanInline (source: BodySource): Verdict | undefined {
     const leaf = this.#leaf
-    if (leaf === undefined || source.kind !== 'memory' || source.size > Math.min(this.#options.inlineMaxBytes ?? 0, leafMaxBytes)) return undefined
+    if (leaf === undefined || !this.#inlineSize(source)) return undefined
     try {
       return leaf.scanLeaf(new Uint8Array(source.bytes, 0, source.size), 'object', this.#leafLimits)
     } catch (err) {
@@ -343,7 +408,7 @@ export class ScanService {
         return failed(err)
       }
       const kernel = kernelMemoryFor(next, kernelThreads(this.#options))
-      const fresh = createPool(this.#options, { db: next, kernelMemory: kernel })
+      const fresh = createPool(this.#options, { db: next, kernelMemory: kernel }, this.#laneThreads)
       try {
         await this.#warm(fresh) // new scans go to workers that are ready for them
       } catch (err) {
@@ -351,8 +416,11 @@ export class ScanService {
         return failed(err)
       }
       const old = this.#pool
+      const oldLane = this.#lane
       this.#pool = fresh
       this.#leaf = this.#leafScanner(next, kernel)
+      this.#lane = this.#leafLane(next, kernel)
+      oldLane?.closeWhenIdle()
       this.#signatures = next
       this.#dir = dir
       // Verdicts under the old signatures say nothing about the new ones, even at the same version.
@@ -391,7 +459,7 @@ export class ScanService {
   }
 
   async close (): Promise<void> {
-    await this.#pool.close()
+    await Promise.all([this.#pool.close(), this.#lane?.close()])
     this.#offer?.close()
   }
 }

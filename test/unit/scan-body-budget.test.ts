@@ -36,7 +36,7 @@ describe('BodySink under a shared memory budget', () => {
   it('releases a discarded sink\'s reservation', async () => {
     const budget = new MemoryBudget(1 << 20)
     const sink = new BodySink({ memoryLimit: 1 << 20, spoolDir: dir, budget, expectedSize: 5000 })
-    assert.equal(budget.used, 5000)
+    assert.equal(budget.used, 8192, 'a small body takes the class size that holds it (body.ts\'s shelf)')
     await sink.write(Buffer.alloc(5000, 1))
     await sink.discard()
     assert.equal(budget.used, 0)
