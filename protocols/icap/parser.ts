@@ -46,6 +46,49 @@ function bad (message: string, code: IcapErrorCode = 'ICAP_BAD_REQUEST'): ParseF
   return { status: statusOf(code), code, message }
 }
 
+/// Decimal digits only, 1 to `maxDigits` of them: the number, else -1.
+function decimal (text: string, maxDigits: number): number {
+  if (text.length === 0 || text.length > maxDigits) return -1
+  let n = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i) - 0x30
+    if (c < 0 || c > 9) return -1
+    n = n * 10 + c
+  }
+  return n
+}
+
+/// `ICAP/<digits>.<digits>`.
+function isIcapVersion (version: string): boolean {
+  const dot = version.indexOf('.')
+  return version.startsWith('ICAP/') && dot > 5 && decimal(version.slice(5, dot), 15) >= 0 && decimal(version.slice(dot + 1), 15) >= 0
+}
+
+/// The request line `METHOD URI ICAP/1.0`, checked in the order a client's mistake is best told:
+/// shape, version syntax, method syntax, method, version, URI; the reason as a string when wrong
+/// (an unknown method is a 501, an ICAP version other than 1.0 a 505, the rest 400).
+function parseRequestLine (line: string): { method: IcapMethod, uri: string, service: string } | ParseFailure {
+  const first = line.indexOf(' ')
+  const second = first < 0 ? -1 : line.indexOf(' ', first + 1)
+  const method = first < 0 ? line : line.slice(0, first)
+  const uri = first < 0 ? '' : line.slice(first + 1, second < 0 ? line.length : second)
+  const version = second < 0 ? '' : line.slice(second + 1)
+  if (second < 0 || method === '' || uri === '' || version === '' || version.includes(' ')) return bad(`malformed request line '${line.slice(0, 80)}'`)
+  // The common case first: a known method (a token by construction) and ICAP/1.0.
+  if (!methods.has(method)) {
+    if (!isIcapVersion(version)) return bad(`malformed ICAP version '${version.slice(0, 20)}'`)
+    if (!tokenChars.test(method)) return bad(`malformed method '${method.slice(0, 20)}'`)
+    return bad(`method ${method.slice(0, 20)} not implemented`, 'ICAP_NOT_IMPLEMENTED')
+  }
+  if (version !== 'ICAP/1.0') {
+    if (!isIcapVersion(version)) return bad(`malformed ICAP version '${version.slice(0, 20)}'`)
+    return bad(`version ${version} not supported`, 'ICAP_VERSION_NOT_SUPPORTED')
+  }
+  const service = serviceFromUri(uri)
+  if (service === undefined) return bad(`malformed ICAP URI '${uri.slice(0, 80)}'`)
+  return { method: method as IcapMethod, uri, service }
+}
+
 export class IcapParser {
   readonly #limits: ParserLimits
   readonly #chunks: ChunkedDecoder
@@ -221,15 +264,9 @@ export class IcapParser {
     while (block[start] === cr || block[start] === lf) start++
     const parsed = parseHeaderBlock(start === 0 ? block : block.subarray(start), this.#limits.maxHeaderCount)
     if (typeof parsed === 'string') { this.#failWith(bad(parsed)); return }
-    const line = parsed.startLine.split(' ')
-    const [method = '', uri = '', version = ''] = line
-    if (line.length !== 3 || method === '' || uri === '' || version === '') { this.#failWith(bad(`malformed request line '${parsed.startLine.slice(0, 80)}'`)); return }
-    if (!/^ICAP\/[0-9]+\.[0-9]+$/.test(version)) { this.#failWith(bad(`malformed ICAP version '${version.slice(0, 20)}'`)); return }
-    if (!tokenChars.test(method)) { this.#failWith(bad(`malformed method '${method.slice(0, 20)}'`)); return }
-    if (!methods.has(method)) { this.#failWith(bad(`method ${method.slice(0, 20)} not implemented`, 'ICAP_NOT_IMPLEMENTED')); return }
-    if (version !== 'ICAP/1.0') { this.#failWith(bad(`version ${version} not supported`, 'ICAP_VERSION_NOT_SUPPORTED')); return }
-    const service = serviceFromUri(uri)
-    if (service === undefined) { this.#failWith(bad(`malformed ICAP URI '${uri.slice(0, 80)}'`)); return }
+    const requestLine = parseRequestLine(parsed.startLine)
+    if ('status' in requestLine) { this.#failWith(requestLine); return }
+    const { method, uri, service } = requestLine
     const h = parsed.headers
     let encapsulated: Encapsulated = nullBody
     const encValue = h.get('encapsulated')
@@ -243,20 +280,19 @@ export class IcapParser {
     let preview: number | undefined
     const previewValue = h.get('preview')
     if (previewValue !== undefined && encapsulated.body !== 'null-body' && method !== 'OPTIONS') {
-      if (!/^[0-9]{1,10}$/.test(previewValue.trim())) { this.#failWith(bad(`malformed Preview '${previewValue.slice(0, 20)}'`)); return }
-      preview = Number(previewValue.trim())
+      preview = decimal(previewValue.trim(), 10)
+      if (preview < 0) { this.#failWith(bad(`malformed Preview '${previewValue.slice(0, 20)}'`)); return }
     }
-    const allow = h.tokens('allow')
     this.#pendingHead = {
-      method: method as IcapMethod,
+      method,
       uri,
       service,
       headers: h,
       encapsulated,
       preview,
-      allow204: allow.includes('204'),
-      allow206: allow.includes('206'),
-      close: h.tokens('connection').includes('close'),
+      allow204: h.hasToken('allow', '204'),
+      allow206: h.hasToken('allow', '206'),
+      close: h.hasToken('connection', 'close'),
     }
     this.#state = State.Http
     if (encapsulated.bodyOffset === 0) this.#httpDone(Buffer.alloc(0))

@@ -41,8 +41,13 @@ export function serviceFromUri (uri: string): string | undefined {
     const slash = uri.indexOf('/', scheme + 3)
     path = slash < 0 ? '/' : uri.slice(slash)
   }
+  // Without the query and the slashes around the path (no regex: every request asks).
   const query = path.indexOf('?')
-  return (query < 0 ? path : path.slice(0, query)).replace(/^\/+|\/+$/g, '')
+  let end = query < 0 ? path.length : query
+  let start = 0
+  while (start < end && path.charCodeAt(start) === 0x2f) start++
+  while (end > start && path.charCodeAt(end - 1) === 0x2f) end--
+  return path.slice(start, end)
 }
 
 /// The URL of the HTTP request an ICAP request carries (absolute as Squid sends it, or Host + path).
