@@ -22,8 +22,16 @@ export class Headers {
 
   /// The first value of a field, or undefined.
   get (name: string): string | undefined {
-    const at = this.#lower.indexOf(name.toLowerCase())
+    const at = this.#indexOf(name)
     return at < 0 ? undefined : this.#values[at]
+  }
+
+  /// Where a field is, trying the name as given first (callers mostly pass it in lower case already).
+  #indexOf (name: string): number {
+    const at = this.#lower.indexOf(name)
+    if (at >= 0) return at
+    const lower = name.toLowerCase()
+    return lower === name ? -1 : this.#lower.indexOf(lower)
   }
 
   /// Every value of a field in arrival order.
@@ -79,6 +87,9 @@ export interface ParsedBlock {
   readonly headers: Headers
 }
 
+/// How parseHeaderBlock's reason for a block with too many fields begins.
+export const tooManyFields = 'more than'
+
 /// RFC 9110 tchar, by character code: the characters a field name may hold.
 const tchar = new Uint8Array(128)
 for (const c of "!#$%&'*+.^_`|~-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") tchar[c.charCodeAt(0)] = 1
@@ -127,7 +138,7 @@ export function parseHeaderBlock (block: Buffer, maxCount: number): ParsedBlock 
       pendingValue += '\n' + text.slice(start, end)
       continue
     }
-    if (++count > maxCount) return `more than ${maxCount} header fields`
+    if (++count > maxCount) return `${tooManyFields} ${maxCount} header fields`
     if (pendingName !== undefined) headers.append(pendingName, pendingValue.trim())
     const colon = text.indexOf(':', start)
     if (colon <= start || colon >= end) return 'header field without a name and colon'

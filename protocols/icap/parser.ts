@@ -8,7 +8,7 @@
 /// their own states (c-icap and Squid each hand-roll theirs too).
 import { ChunkedDecoder, type ChunkSink } from './chunked.js'
 import { parseEncapsulated, nullBody, type Encapsulated } from './encapsulated.js'
-import { parseHeaderBlock, type ParsedBlock } from './headers.js'
+import { parseHeaderBlock, tooManyFields, type ParsedBlock } from './headers.js'
 import { serviceFromUri, type HttpPart, type IcapMethod, type IcapRequest } from './request.js'
 import { statusOf, type IcapErrorCode } from './errors.js'
 
@@ -41,6 +41,8 @@ const cr = 0x0d
 const methods: ReadonlySet<string> = new Set(['OPTIONS', 'REQMOD', 'RESPMOD'])
 const tokenChars = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 const emptyEvents: readonly IcapEvent[] = Object.freeze([])
+/// The end of a header block.
+const blankLine = Buffer.from('\r\n\r\n', 'latin1')
 
 function bad (message: string, code: IcapErrorCode = 'ICAP_BAD_REQUEST'): ParseFailure {
   return { status: statusOf(code), code, message }
@@ -212,8 +214,17 @@ export class IcapParser {
 
   /// Collects the ICAP header block line by line (indexOf, not per byte) up to its blank line.
   #head (buf: Buffer, pos: number): number {
-    let p = pos
     const limit = this.#limits.maxHeaderBytes
+    // A whole head at the start of this read, within the limit (the usual case): one search for its
+    // end; parseHeaderBlock counts the fields. Else line by line, the limits checked as bytes come.
+    if (this.#partBytes === 0 && this.#lines === 0 && this.#lineBytes === 0 && buf[pos] !== cr && buf[pos] !== lf) {
+      const end = buf.indexOf(blankLine, pos)
+      if (end >= 0 && end + 4 - pos <= limit) {
+        this.#headDone(buf.subarray(pos, end + 4))
+        return end + 4
+      }
+    }
+    let p = pos
     while (p < buf.length) {
       const nl = buf.indexOf(lf, p)
       if (nl < 0) {
@@ -263,7 +274,7 @@ export class IcapParser {
     let start = 0
     while (block[start] === cr || block[start] === lf) start++
     const parsed = parseHeaderBlock(start === 0 ? block : block.subarray(start), this.#limits.maxHeaderCount)
-    if (typeof parsed === 'string') { this.#failWith(bad(parsed)); return }
+    if (typeof parsed === 'string') { this.#failWith(bad(parsed, parsed.startsWith(tooManyFields) ? 'ICAP_HEADERS_TOO_LARGE' : 'ICAP_BAD_REQUEST')); return }
     const requestLine = parseRequestLine(parsed.startLine)
     if ('status' in requestLine) { this.#failWith(requestLine); return }
     const { method, uri, service } = requestLine
