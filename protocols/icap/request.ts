@@ -54,7 +54,11 @@ export function serviceFromUri (uri: string): string | undefined {
 export function httpUrl (request: IcapRequest): string {
   const part = request.reqHdr
   if (part === undefined) return '-'
-  const target = part.parsed.startLine.split(' ')[1] ?? '-'
+  // The second word of the request line (no split: every transaction asks).
+  const line = part.parsed.startLine
+  const first = line.indexOf(' ')
+  const second = first < 0 ? -1 : line.indexOf(' ', first + 1)
+  const target = first < 0 ? '-' : line.slice(first + 1, second < 0 ? line.length : second)
   if (!target.startsWith('/')) return target
   const host = part.parsed.headers.get('host')
   return host === undefined ? target : `http://${host}${target}`
@@ -64,6 +68,12 @@ export function httpUrl (request: IcapRequest): string {
 export function declaredLength (request: IcapRequest): number | undefined {
   const part = request.method === 'REQMOD' ? request.reqHdr : request.resHdr
   const value = part?.parsed.headers.get('content-length')
-  if (value === undefined || !/^[0-9]{1,15}$/.test(value)) return undefined
-  return Number(value)
+  if (value === undefined || value.length === 0 || value.length > 15) return undefined
+  let length = 0
+  for (let i = 0; i < value.length; i++) {
+    const digit = value.charCodeAt(i) - 0x30
+    if (digit < 0 || digit > 9) return undefined
+    length = length * 10 + digit
+  }
+  return length
 }
