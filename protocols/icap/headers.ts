@@ -7,42 +7,47 @@
 const cr = 0x0d
 
 export class Headers {
-  // Parallel arrays, searched linearly: blocks hold a handful of fields, and a Map per block costs
-  // more to build than the few lookups it would speed up.
-  readonly #names: string[] = []
-  readonly #lower: string[] = []
-  readonly #values: string[] = []
+  // One flat array of (lower-case name, name, value) triples, searched linearly: blocks hold a
+  // handful of fields, a Map per block costs more to build than the few lookups it would speed up,
+  // and one array is one allocation where three parallel ones were three (three blocks a request).
+  readonly #fields: string[] = []
 
   /// Appends a field, keeping earlier ones of the same name (they are read in order).
   append (name: string, value: string): void {
-    this.#names.push(name)
-    this.#lower.push(name.toLowerCase())
-    this.#values.push(value)
+    this.#fields.push(name.toLowerCase(), name, value)
   }
 
   /// The first value of a field, or undefined.
   get (name: string): string | undefined {
     const at = this.#indexOf(name)
-    return at < 0 ? undefined : this.#values[at]
+    return at < 0 ? undefined : this.#fields[at + 2]
   }
 
-  /// Where a field is, trying the name as given first (callers mostly pass it in lower case already).
+  /// Where a field's triple starts, trying the name as given first (callers mostly pass it in lower
+  /// case already).
   #indexOf (name: string): number {
-    const at = this.#lower.indexOf(name)
+    const at = this.#find(name)
     if (at >= 0) return at
     const lower = name.toLowerCase()
-    return lower === name ? -1 : this.#lower.indexOf(lower)
+    return lower === name ? -1 : this.#find(lower)
+  }
+
+  #find (lower: string): number {
+    const fields = this.#fields
+    for (let i = 0; i < fields.length; i += 3) if (fields[i] === lower) return i
+    return -1
   }
 
   /// Every value of a field in arrival order.
   getAll (name: string): string[] {
     const key = name.toLowerCase()
+    const fields = this.#fields
     const out: string[] = []
-    for (let i = 0; i < this.#lower.length; i++) if (this.#lower[i] === key) out.push(this.#values[i] ?? '')
+    for (let i = 0; i < fields.length; i += 3) if (fields[i] === key) out.push(fields[i + 2] ?? '')
     return out
   }
 
-  has (name: string): boolean { return this.#lower.includes(name.toLowerCase()) }
+  has (name: string): boolean { return this.#indexOf(name) >= 0 }
 
   /// Comma-separated list fields (Allow, Connection) as lower-case tokens, across repeated lines.
   tokens (name: string): string[] {
@@ -60,9 +65,10 @@ export class Headers {
   /// say, without building the list: asked for Allow and Connection on every request.
   hasToken (name: string, token: string): boolean {
     const key = name.toLowerCase()
-    for (let i = 0; i < this.#lower.length; i++) {
-      if (this.#lower[i] !== key) continue
-      const value = this.#values[i] ?? ''
+    const fields = this.#fields
+    for (let i = 0; i < fields.length; i += 3) {
+      if (fields[i] !== key) continue
+      const value = fields[i + 2] ?? ''
       let pos = 0
       while (pos <= value.length) {
         const comma = value.indexOf(',', pos)
@@ -74,11 +80,12 @@ export class Headers {
     return false
   }
 
-  get size (): number { return this.#names.length }
+  get size (): number { return this.#fields.length / 3 }
 
   /// Fields in arrival order with their original spelling.
   * entries (): IterableIterator<[string, string]> {
-    for (let i = 0; i < this.#names.length; i++) yield [this.#names[i] ?? '', this.#values[i] ?? '']
+    const fields = this.#fields
+    for (let i = 0; i < fields.length; i += 3) yield [fields[i + 1] ?? '', fields[i + 2] ?? '']
   }
 }
 
