@@ -51,6 +51,7 @@ export class IcapConnection {
   /// as the others are).
   #stallTx: Transaction | undefined
   #stallTimer: NodeJS.Timeout | undefined
+  #stallTimerMs = 0
   #closeAfter = false
   #peerEnded = false
   #paused = false
@@ -402,18 +403,30 @@ export class IcapConnection {
     if (ms <= 0) return
     tx.lastBodyAt = performance.now()
     this.#stallTx = tx
-    if (this.#stallTimer === undefined) this.#stallTimer = setTimeout(() => { this.#checkStall(ms) }, ms).unref()
-    else this.#stallTimer.refresh()
+    this.#stallIn(ms)
   }
 
-  /// Fires `ms` after the watch started or last looked: a body quiet for `ms` by now is reported;
-  /// one that moved meanwhile is looked at again `ms` later (so the warning comes `ms` to `2 ms`
-  /// after the body stopped).
-  #checkStall (ms: number): void {
+  /// The stall check in `ms`: the kept timer refreshed when it runs for that long (the usual case,
+  /// a full period from the start of a body), else a new one.
+  #stallIn (ms: number): void {
+    if (this.#stallTimer !== undefined && this.#stallTimerMs === ms) {
+      this.#stallTimer.refresh()
+      return
+    }
+    if (this.#stallTimer !== undefined) clearTimeout(this.#stallTimer)
+    this.#stallTimerMs = ms
+    this.#stallTimer = setTimeout(() => { this.#checkStall() }, ms).unref()
+  }
+
+  /// A body quiet for bodyStallWarnMs by now is reported; one that moved meanwhile is looked at
+  /// again when it will have been quiet that long.
+  #checkStall (): void {
+    const ms = this.#ctx.options.bodyStallWarnMs
     const tx = this.#stallTx
     if (tx === undefined || this.#tx !== tx || tx.finished || this.#state !== 'reading') return
     const quiet = performance.now() - tx.lastBodyAt
-    if (quiet >= ms && tx.bodyBytes >= squidPipeBytes && !tx.stallWarned) {
+    if (quiet < ms) { this.#stallIn(Math.max(1, Math.ceil(ms - quiet))); return }
+    if (tx.bodyBytes >= squidPipeBytes && !tx.stallWarned) {
       tx.stallWarned = true
       this.#stallTx = undefined
       this.#ctx.emit('stall', { url: tx.url, bytes: tx.bodyBytes, client: tx.clientIp ?? this.remote })
@@ -421,7 +434,7 @@ export class IcapConnection {
         'Squid bug 5352 stall suspected: RESPMOD body stopped after Squid\'s 64 KiB pipe filled; add the no-op delay pool to squid.conf or upgrade Squid to 6.14+')
       return
     }
-    this.#stallTimer?.refresh()
+    this.#stallIn(ms)
   }
 
   #stopStall (): void {
