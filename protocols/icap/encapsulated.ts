@@ -2,6 +2,7 @@
 /// each starts. Offsets must start at 0, ascend strictly, name each entity once, end with exactly one
 /// body entity, and fit the method; the parser then checks that each header part really ends where
 /// the next offset says (a stale offset is the classic cause of Squid's "ICAP protocol error").
+import { decimalValue } from './headers.js'
 
 export type HeaderEntity = 'req-hdr' | 'res-hdr'
 export type BodyEntity = 'req-body' | 'res-body' | 'null-body' | 'opt-body'
@@ -32,18 +33,6 @@ function isBody (name: Entity): name is BodyEntity {
   return name === 'req-body' || name === 'res-body' || name === 'null-body' || name === 'opt-body'
 }
 
-/// Decimal digits only, 1 to 15 of them (no sign, exponent or space): the number, else -1.
-function offsetOf (text: string): number {
-  if (text.length === 0 || text.length > 15) return -1
-  let n = 0
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i) - 0x30
-    if (c < 0 || c > 9) return -1
-    n = n * 10 + c
-  }
-  return n
-}
-
 /// An Encapsulated value that carries nothing: OPTIONS without the header, header-only replies.
 export const nullBody: Encapsulated = { headers: [], body: 'null-body', bodyOffset: 0 }
 
@@ -70,7 +59,7 @@ export function parseEncapsulated (value: string, method: string, maxSection: nu
     const name = item.slice(0, eq).trim().toLowerCase() as Entity
     const digits = item.slice(eq + 1).trim()
     if (!names.includes(name)) return `Encapsulated entity '${name.slice(0, 20)}' not allowed in ${method}`
-    const offset = offsetOf(digits)
+    const offset = decimalValue(digits, 15)
     if (offset < 0) return `Encapsulated offset '${digits.slice(0, 20)}' is not a decimal number`
     if (previous === undefined) {
       if (offset !== 0) return 'Encapsulated offsets must start at 0'

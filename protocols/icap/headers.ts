@@ -6,6 +6,19 @@
 
 const cr = 0x0d
 
+/// A field value (or Encapsulated offset) of decimal digits only, 1 to `maxDigits` of them (no sign,
+/// space or exponent): its number, else -1. A loop, not a regex: several per request.
+export function decimalValue (text: string, maxDigits: number): number {
+  if (text.length === 0 || text.length > maxDigits) return -1
+  let n = 0
+  for (let i = 0; i < text.length; i++) {
+    const digit = text.charCodeAt(i) - 0x30
+    if (digit < 0 || digit > 9) return -1
+    n = n * 10 + digit
+  }
+  return n
+}
+
 export class Headers {
   // One flat array of (lower-case name, name, value) triples, searched linearly: blocks hold a
   // handful of fields, a Map per block costs more to build than the few lookups it would speed up,

@@ -8,7 +8,7 @@
 /// their own states (c-icap and Squid each hand-roll theirs too).
 import { ChunkedDecoder, type ChunkSink } from './chunked.js'
 import { parseEncapsulated, nullBody, type Encapsulated } from './encapsulated.js'
-import { parseHeaderBlock, tooManyFields, type ParsedBlock } from './headers.js'
+import { decimalValue, parseHeaderBlock, tooManyFields, type ParsedBlock } from './headers.js'
 import { serviceFromUri, type HttpPart, type IcapMethod, type IcapRequest } from './request.js'
 import { statusOf, type IcapErrorCode } from './errors.js'
 
@@ -48,22 +48,10 @@ function bad (message: string, code: IcapErrorCode = 'ICAP_BAD_REQUEST'): ParseF
   return { status: statusOf(code), code, message }
 }
 
-/// Decimal digits only, 1 to `maxDigits` of them: the number, else -1.
-function decimal (text: string, maxDigits: number): number {
-  if (text.length === 0 || text.length > maxDigits) return -1
-  let n = 0
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i) - 0x30
-    if (c < 0 || c > 9) return -1
-    n = n * 10 + c
-  }
-  return n
-}
-
 /// `ICAP/<digits>.<digits>`.
 function isIcapVersion (version: string): boolean {
   const dot = version.indexOf('.')
-  return version.startsWith('ICAP/') && dot > 5 && decimal(version.slice(5, dot), 15) >= 0 && decimal(version.slice(dot + 1), 15) >= 0
+  return version.startsWith('ICAP/') && dot > 5 && decimalValue(version.slice(5, dot), version.length) >= 0 && decimalValue(version.slice(dot + 1), version.length) >= 0
 }
 
 /// The request line `METHOD URI ICAP/1.0`, checked in the order a client's mistake is best told:
@@ -291,7 +279,7 @@ export class IcapParser {
     let preview: number | undefined
     const previewValue = h.get('preview')
     if (previewValue !== undefined && encapsulated.body !== 'null-body' && method !== 'OPTIONS') {
-      preview = decimal(previewValue.trim(), 10)
+      preview = decimalValue(previewValue.trim(), 10)
       if (preview < 0) { this.#failWith(bad(`malformed Preview '${previewValue.slice(0, 20)}'`)); return }
     }
     this.#pendingHead = {

@@ -1,6 +1,6 @@
 /// What the parser knows about one ICAP request once its headers are in: the request line, the
 /// ICAP headers, and the encapsulated HTTP header parts (raw, for byte-identical echo, and parsed).
-import type { Headers, ParsedBlock } from './headers.js'
+import { decimalValue, type Headers, type ParsedBlock } from './headers.js'
 import type { Encapsulated } from './encapsulated.js'
 
 export type IcapMethod = 'OPTIONS' | 'REQMOD' | 'RESPMOD'
@@ -68,12 +68,6 @@ export function httpUrl (request: IcapRequest): string {
 export function declaredLength (request: IcapRequest): number | undefined {
   const part = request.method === 'REQMOD' ? request.reqHdr : request.resHdr
   const value = part?.parsed.headers.get('content-length')
-  if (value === undefined || value.length === 0 || value.length > 15) return undefined
-  let length = 0
-  for (let i = 0; i < value.length; i++) {
-    const digit = value.charCodeAt(i) - 0x30
-    if (digit < 0 || digit > 9) return undefined
-    length = length * 10 + digit
-  }
-  return length
+  const length = value === undefined ? -1 : decimalValue(value, 15)
+  return length < 0 ? undefined : length
 }
