@@ -11,11 +11,11 @@ import { Transaction, squidPipeBytes } from './transaction.js'
 import { answer } from './answer.js'
 import { continueResponse } from './respond.js'
 import { TrickleEcho } from './trickle.js'
+import { PhaseTimers, type TimerKind } from './phase-timers.js'
 import type { IcapContext } from './context.js'
 import { errorMessage, statusOf, statusOfError } from './errors.js'
 
 type State = 'idle' | 'reading' | 'answering' | 'closing' | 'closed'
-type TimerKind = 'idle' | 'header' | 'body'
 
 /// The local IPv4 address of a connection, without the ::ffff: prefix a dual-stack listener adds.
 export function localAddress (socket: Socket): string {
@@ -41,12 +41,8 @@ export class IcapConnection {
   readonly #onClosed: (conn: IcapConnection) => void
   #state: State = 'idle'
   #tx: Transaction | undefined
-  /// The timer in force (idle, header or body), if any. Each kind has one Timeout for the life of
-  /// the connection, re-armed with refresh() and left to fire into a no-op when another kind took
-  /// over: a setTimeout and a clearTimeout per phase (four of each per request) were a visible
-  /// part of a 4 KiB request's CPU on the I/O thread.
-  #armed: TimerKind | undefined
-  readonly #timers: Partial<Record<TimerKind, NodeJS.Timeout>> = {}
+  /// The idle, header or body timer in force.
+  readonly #timers: PhaseTimers
   /// The transaction whose RESPMOD body is watched for Squid's stall, and the watch's timer (kept,
   /// as the others are).
   #stallTx: Transaction | undefined
@@ -66,6 +62,7 @@ export class IcapConnection {
     this.#ctx = ctx
     this.#onClosed = onClosed
     this.#parser = new IcapParser(ctx.limits)
+    this.#timers = new PhaseTimers(ctx.options, kind => { this.#onTimeout(kind) })
     this.remote = socket.remoteAddress ?? '-'
     this.local = localAddress(socket)
     socket.setNoDelay(true)
@@ -74,7 +71,7 @@ export class IcapConnection {
     socket.on('end', () => { this.#onPeerEnd() })
     socket.on('close', () => { this.#onClose() })
     socket.on('drain', () => { this.#flow() })
-    this.#arm('idle')
+    this.#timers.arm('idle')
   }
 
   get state (): State { return this.#state }
@@ -91,7 +88,7 @@ export class IcapConnection {
     if (this.#state === 'closing' || this.#state === 'closed') return
     if (this.#state === 'idle') {
       this.#state = 'reading'
-      this.#arm('header')
+      this.#timers.arm('header')
     }
     this.#handle(this.#parser.push(chunk))
     this.#flow()
@@ -111,9 +108,9 @@ export class IcapConnection {
   }
 
   #onHead (tx: Transaction): void {
-    this.#disarm()
+    this.#timers.disarm()
     this.#tx = tx
-    if (tx.hasBody) this.#arm('body')
+    if (tx.hasBody) this.#timers.arm('body')
     if (tx.wantsBody()) tx.writer = this.#ctx.handler.bodies.open(tx.declared)
     if (tx.request.preview !== undefined) return
     // Without a preview the whole body follows at once: a trickle starts now; else watch the body
@@ -138,7 +135,7 @@ export class IcapConnection {
     const tx = this.#tx
     if (tx === undefined) return
     tx.bodyBytes += data.length
-    this.#rearm() // the body timer measures quiet time, not the whole body
+    this.#timers.rearm() // the body timer measures quiet time, not the whole body
     if (this.#stallTx === tx) tx.lastBodyAt = performance.now()
     const trickle = tx.trickle
     if (trickle !== undefined) {
@@ -202,7 +199,7 @@ export class IcapConnection {
   }
 
   #complete (tx: Transaction): void {
-    this.#disarm()
+    this.#timers.disarm()
     this.#state = 'answering'
     this.#stopStall()
     void this.#answer(tx)
@@ -248,9 +245,9 @@ export class IcapConnection {
     const events = this.#parser.next()
     if (!this.#parser.idle || events.length > 0) {
       this.#state = 'reading'
-      this.#arm('header')
+      this.#timers.arm('header')
     } else {
-      this.#arm('idle')
+      this.#timers.arm('idle')
     }
     this.#handle(events)
     this.#flow()
@@ -337,43 +334,13 @@ export class IcapConnection {
       this.#socket.pause()
     } else {
       this.#socket.resume()
-      if (this.#tx !== undefined) this.#rearm() // quiet time while we paused is ours, not the client's
+      if (this.#tx !== undefined) this.#timers.rearm() // quiet time while we paused is ours, not the client's
     }
-  }
-
-  #arm (kind: TimerKind): void {
-    const options = this.#ctx.options
-    const ms = kind === 'idle' ? options.idleTimeoutMs : kind === 'header' ? options.headerTimeoutMs : options.bodyTimeoutMs
-    if (ms <= 0) {
-      this.#armed = undefined
-      return
-    }
-    this.#armed = kind
-    const timer = this.#timers[kind]
-    if (timer !== undefined) {
-      timer.refresh()
-      return
-    }
-    this.#timers[kind] = setTimeout(() => {
-      if (this.#armed !== kind) return // another phase took over since this one was armed
-      this.#armed = undefined
-      this.#onTimeout(kind)
-    }, ms).unref()
-  }
-
-  /// Restarts the timer in force (quiet time is measured from now).
-  #rearm (): void {
-    if (this.#armed !== undefined) this.#timers[this.#armed]?.refresh()
-  }
-
-  #disarm (): void {
-    this.#armed = undefined
   }
 
   /// No timer of this connection fires any more (it closed, or is closing).
   #clearTimers (): void {
-    this.#armed = undefined
-    for (const timer of Object.values(this.#timers)) clearTimeout(timer)
+    this.#timers.clear()
     this.#stopStall()
     if (this.#stallTimer !== undefined) clearTimeout(this.#stallTimer)
   }
