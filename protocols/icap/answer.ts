@@ -58,19 +58,26 @@ async function writeBody (socket: Socket, ctx: IcapContext, body: unknown): Prom
 }
 
 /// The unchanged answer: 206 use-original-body in place of 100 Continue when the client offered it,
-/// else 204 when allowed, else 200 with the original headers and body, byte for byte.
-async function sendUnchanged (tx: Transaction, ctx: IcapContext, socket: Socket, close: boolean, body: unknown): Promise<void> {
+/// else 204 when allowed, else 200 with the original headers and body, byte for byte. A promise only
+/// while a body is echoed: the 204 of a clean object is written with no promise to wait for.
+function sendUnchanged (tx: Transaction, ctx: IcapContext, socket: Socket, close: boolean, body: unknown): Promise<void> | undefined {
   const { responder } = ctx
   if (tx.may206(ctx)) {
     tx.status = 206
     socket.write(responder.echo(tx.request, 206, close).head)
-    return
+    return undefined
   }
   if (tx.may204) {
     tx.status = 204
     socket.write(responder.simple(204, close))
-    return
+    return undefined
   }
+  return sendEcho(tx, ctx, socket, close, body)
+}
+
+/// The 200 echo of the original message.
+async function sendEcho (tx: Transaction, ctx: IcapContext, socket: Socket, close: boolean, body: unknown): Promise<void> {
+  const { responder } = ctx
   const echo = responder.echo(tx.request, 200, close)
   if (echo.body && body === undefined) throw new IcapError('ICAP_HANDLER_FAILED', 'an allow answer that needs an echo came without the body')
   tx.status = 200
@@ -142,21 +149,19 @@ export async function answer (tx: Transaction, ctx: IcapContext, socket: Socket,
     socket.destroy()
     return
   }
-  await sendDecision(tx, ctx, socket, close, decision, info.echoNeeded)
+  const sending = sendDecision(tx, ctx, socket, close, decision, info.echoNeeded)
+  if (sending !== undefined) await sending
 }
 
-/// Writes the handler's decision as its ICAP answer.
-async function sendDecision (tx: Transaction, ctx: IcapContext, socket: Socket, close: boolean, decision: IcapAnswer<unknown>, echoNeeded: boolean): Promise<void> {
+/// Writes the handler's decision as its ICAP answer; a promise only while something is awaited (an
+/// echo, or the release of a body handed back).
+function sendDecision (tx: Transaction, ctx: IcapContext, socket: Socket, close: boolean, decision: IcapAnswer<unknown>, echoNeeded: boolean): Promise<void> | undefined {
   const { responder } = ctx
   tx.answer = decision
   switch (decision.kind) {
     case 'allow':
-      try {
-        await sendUnchanged(tx, ctx, socket, close, echoNeeded ? decision.body : undefined)
-      } finally {
-        if (decision.body !== undefined) await ctx.handler.bodies.release(decision.body)
-      }
-      return
+      if (decision.body === undefined) return sendUnchanged(tx, ctx, socket, close, undefined)
+      return sendAndRelease(tx, ctx, socket, close, decision.body, echoNeeded)
     case 'replace':
       tx.status = 200
       socket.write(responder.replace(decision.http, decision.icapHeaders ?? [], close))
@@ -172,5 +177,15 @@ async function sendDecision (tx: Transaction, ctx: IcapContext, socket: Socket, 
       return
     case 'abort':
       tx.outcome = 'aborted'
+  }
+  return undefined
+}
+
+/// The unchanged answer for a body the handler handed back (echoed when needed), released after.
+async function sendAndRelease (tx: Transaction, ctx: IcapContext, socket: Socket, close: boolean, body: unknown, echoNeeded: boolean): Promise<void> {
+  try {
+    await sendUnchanged(tx, ctx, socket, close, echoNeeded ? body : undefined)
+  } finally {
+    await ctx.handler.bodies.release(body)
   }
 }

@@ -74,6 +74,18 @@ export class ChunkedDecoder {
         case State.Size:
         case State.Trailer: {
           const nl = buf.indexOf(lf, pos)
+          // The common lines whole in this read, read from the bytes with no string made: a bare
+          // hex size, and the empty line that ends the trailer. Anything else takes the general path.
+          if (nl !== -1 && this.#line === '') {
+            if (this.#state === State.Size) {
+              const next = this.#plainSize(buf, pos, nl)
+              if (next >= 0) { pos = next; break }
+            } else if (isEmptyLine(buf, pos, nl)) {
+              this.#state = State.Done
+              out.last(this.#ieof)
+              return nl + 1
+            }
+          }
           const stop = nl === -1 ? end : nl
           if (this.#line.length + (stop - pos) > this.#limits.maxLineBytes) {
             return this.#fail(out, this.#state === State.Size ? 'chunk size line too long' : 'chunk trailer line too long', pos)
@@ -94,6 +106,29 @@ export class ChunkedDecoder {
       }
     }
     return pos
+  }
+
+  /// A size line of hex digits alone (CRLF or LF) from `pos` to the LF at `nl`: takes it and returns
+  /// the position after it, or -1 to leave the line to the general path (extensions, errors).
+  #plainSize (buf: Buffer, pos: number, nl: number): number {
+    const end = nl > pos && buf[nl - 1] === cr ? nl - 1 : nl
+    if (end === pos || end - pos > this.#limits.maxLineBytes) return -1
+    let size = 0
+    for (let i = pos; i < end; i++) {
+      const c = buf[i] ?? 0
+      const digit = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1
+      if (digit < 0) return -1
+      size = size * 16 + digit
+      if (size > this.#limits.maxChunkBytes) return -1
+    }
+    this.#ieof = false
+    if (size === 0) {
+      this.#state = State.Trailer
+    } else {
+      this.#remaining = size
+      this.#state = State.Data
+    }
+    return nl + 1
   }
 
   #fail (out: ChunkSink, reason: string, pos: number): number {
@@ -144,6 +179,11 @@ export class ChunkedDecoder {
     if (line.indexOf(':') <= 0) return 'malformed chunk trailer field'
     return undefined
   }
+}
+
+/// Whether the bytes from `pos` to the LF at `nl` are an empty line (nothing, or a lone CR).
+function isEmptyLine (buf: Buffer, pos: number, nl: number): boolean {
+  return nl === pos || (nl === pos + 1 && buf[pos] === cr)
 }
 
 /// The size line that starts one chunk of `size` bytes.

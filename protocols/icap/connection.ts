@@ -11,6 +11,7 @@ import { Transaction, squidPipeBytes } from './transaction.js'
 import { answer } from './answer.js'
 import { continueResponse } from './respond.js'
 import { TrickleEcho } from './trickle.js'
+import { PhaseTimers, type TimerKind } from './phase-timers.js'
 import type { IcapContext } from './context.js'
 import { errorMessage, statusOf, statusOfError } from './errors.js'
 
@@ -40,8 +41,13 @@ export class IcapConnection {
   readonly #onClosed: (conn: IcapConnection) => void
   #state: State = 'idle'
   #tx: Transaction | undefined
-  #timer: NodeJS.Timeout | undefined
-  #stall: NodeJS.Timeout | undefined
+  /// The idle, header or body timer in force.
+  readonly #timers: PhaseTimers
+  /// The transaction whose RESPMOD body is watched for Squid's stall, and the watch's timer (kept,
+  /// as the others are).
+  #stallTx: Transaction | undefined
+  #stallTimer: NodeJS.Timeout | undefined
+  #stallTimerMs = 0
   #closeAfter = false
   #peerEnded = false
   #paused = false
@@ -56,6 +62,7 @@ export class IcapConnection {
     this.#ctx = ctx
     this.#onClosed = onClosed
     this.#parser = new IcapParser(ctx.limits)
+    this.#timers = new PhaseTimers(ctx.options, kind => { this.#onTimeout(kind) })
     this.remote = socket.remoteAddress ?? '-'
     this.local = localAddress(socket)
     socket.setNoDelay(true)
@@ -64,7 +71,7 @@ export class IcapConnection {
     socket.on('end', () => { this.#onPeerEnd() })
     socket.on('close', () => { this.#onClose() })
     socket.on('drain', () => { this.#flow() })
-    this.#arm('idle')
+    this.#timers.arm('idle')
   }
 
   get state (): State { return this.#state }
@@ -81,7 +88,7 @@ export class IcapConnection {
     if (this.#state === 'closing' || this.#state === 'closed') return
     if (this.#state === 'idle') {
       this.#state = 'reading'
-      this.#arm('header')
+      this.#timers.arm('header')
     }
     this.#handle(this.#parser.push(chunk))
     this.#flow()
@@ -101,9 +108,9 @@ export class IcapConnection {
   }
 
   #onHead (tx: Transaction): void {
-    this.#disarm()
+    this.#timers.disarm()
     this.#tx = tx
-    if (tx.hasBody) this.#arm('body')
+    if (tx.hasBody) this.#timers.arm('body')
     if (tx.wantsBody()) tx.writer = this.#ctx.handler.bodies.open(tx.declared)
     if (tx.request.preview !== undefined) return
     // Without a preview the whole body follows at once: a trickle starts now; else watch the body
@@ -128,8 +135,8 @@ export class IcapConnection {
     const tx = this.#tx
     if (tx === undefined) return
     tx.bodyBytes += data.length
-    this.#timer?.refresh() // the body timer measures quiet time, not the whole body
-    if (this.#stall !== undefined) tx.lastBodyAt = performance.now()
+    this.#timers.rearm() // the body timer measures quiet time, not the whole body
+    if (this.#stallTx === tx) tx.lastBodyAt = performance.now()
     const trickle = tx.trickle
     if (trickle !== undefined) {
       // With a preview, the 200 starts with the first bytes after 100 Continue (never in its read).
@@ -192,7 +199,7 @@ export class IcapConnection {
   }
 
   #complete (tx: Transaction): void {
-    this.#disarm()
+    this.#timers.disarm()
     this.#state = 'answering'
     this.#stopStall()
     void this.#answer(tx)
@@ -238,9 +245,9 @@ export class IcapConnection {
     const events = this.#parser.next()
     if (!this.#parser.idle || events.length > 0) {
       this.#state = 'reading'
-      this.#arm('header')
+      this.#timers.arm('header')
     } else {
-      this.#arm('idle')
+      this.#timers.arm('idle')
     }
     this.#handle(events)
     this.#flow()
@@ -269,8 +276,7 @@ export class IcapConnection {
   #close (last?: Buffer): void {
     if (this.#state === 'closing' || this.#state === 'closed') return
     this.#state = 'closing'
-    this.#disarm()
-    this.#stopStall()
+    this.#clearTimers()
     if (this.#paused) this.#socket.resume()
     if (last === undefined) this.#socket.end()
     else this.#socket.end(last)
@@ -291,8 +297,7 @@ export class IcapConnection {
   #onClose (): void {
     const prior = this.#state
     this.#state = 'closed'
-    this.#disarm()
-    this.#stopStall()
+    this.#clearTimers()
     const tx = this.#tx
     if (tx !== undefined && !tx.finished) {
       tx.outcome = 'aborted'
@@ -329,26 +334,18 @@ export class IcapConnection {
       this.#socket.pause()
     } else {
       this.#socket.resume()
-      if (this.#tx !== undefined) this.#timer?.refresh() // quiet time while we paused is ours, not the client's
+      if (this.#tx !== undefined) this.#timers.rearm() // quiet time while we paused is ours, not the client's
     }
   }
 
-  #arm (kind: 'idle' | 'header' | 'body'): void {
-    this.#disarm()
-    const options = this.#ctx.options
-    const ms = kind === 'idle' ? options.idleTimeoutMs : kind === 'header' ? options.headerTimeoutMs : options.bodyTimeoutMs
-    if (ms <= 0) return
-    this.#timer = setTimeout(() => { this.#onTimeout(kind) }, ms)
-    this.#timer.unref()
+  /// No timer of this connection fires any more (it closed, or is closing).
+  #clearTimers (): void {
+    this.#timers.clear()
+    this.#stopStall()
+    if (this.#stallTimer !== undefined) clearTimeout(this.#stallTimer)
   }
 
-  #disarm (): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer)
-    this.#timer = undefined
-  }
-
-  #onTimeout (kind: 'idle' | 'header' | 'body'): void {
-    this.#timer = undefined
+  #onTimeout (kind: TimerKind): void {
     if (kind === 'idle') {
       if (this.#state === 'idle') this.#close()
       return
@@ -372,25 +369,42 @@ export class IcapConnection {
     const ms = this.#ctx.options.bodyStallWarnMs
     if (ms <= 0) return
     tx.lastBodyAt = performance.now()
-    const check = (): void => {
-      this.#stall = undefined
-      if (this.#tx !== tx || tx.finished || this.#state !== 'reading') return
-      const quiet = performance.now() - tx.lastBodyAt
-      if (quiet < ms) { this.#stall = setTimeout(check, ms - quiet).unref(); return }
-      if (tx.bodyBytes >= squidPipeBytes && !tx.stallWarned) {
-        tx.stallWarned = true
-        this.#ctx.emit('stall', { url: tx.url, bytes: tx.bodyBytes, client: tx.clientIp ?? this.remote })
-        this.#ctx.log.warn({ url: tx.url, bytes: tx.bodyBytes, quietMs: Math.round(quiet), client: tx.clientIp ?? this.remote },
-          'Squid bug 5352 stall suspected: RESPMOD body stopped after Squid\'s 64 KiB pipe filled; add the no-op delay pool to squid.conf or upgrade Squid to 6.14+')
-        return
-      }
-      this.#stall = setTimeout(check, ms).unref()
+    this.#stallTx = tx
+    this.#stallIn(ms)
+  }
+
+  /// The stall check in `ms`: the kept timer refreshed when it runs for that long (the usual case,
+  /// a full period from the start of a body), else a new one.
+  #stallIn (ms: number): void {
+    if (this.#stallTimer !== undefined && this.#stallTimerMs === ms) {
+      this.#stallTimer.refresh()
+      return
     }
-    this.#stall = setTimeout(check, ms).unref()
+    if (this.#stallTimer !== undefined) clearTimeout(this.#stallTimer)
+    this.#stallTimerMs = ms
+    this.#stallTimer = setTimeout(() => { this.#checkStall() }, ms).unref()
+  }
+
+  /// A body quiet for bodyStallWarnMs by now is reported; one that moved meanwhile is looked at
+  /// again when it will have been quiet that long.
+  #checkStall (): void {
+    const ms = this.#ctx.options.bodyStallWarnMs
+    const tx = this.#stallTx
+    if (tx === undefined || this.#tx !== tx || tx.finished || this.#state !== 'reading') return
+    const quiet = performance.now() - tx.lastBodyAt
+    if (quiet < ms) { this.#stallIn(Math.max(1, Math.ceil(ms - quiet))); return }
+    if (tx.bodyBytes >= squidPipeBytes && !tx.stallWarned) {
+      tx.stallWarned = true
+      this.#stallTx = undefined
+      this.#ctx.emit('stall', { url: tx.url, bytes: tx.bodyBytes, client: tx.clientIp ?? this.remote })
+      this.#ctx.log.warn({ url: tx.url, bytes: tx.bodyBytes, quietMs: Math.round(quiet), client: tx.clientIp ?? this.remote },
+        'Squid bug 5352 stall suspected: RESPMOD body stopped after Squid\'s 64 KiB pipe filled; add the no-op delay pool to squid.conf or upgrade Squid to 6.14+')
+      return
+    }
+    this.#stallIn(ms)
   }
 
   #stopStall (): void {
-    if (this.#stall !== undefined) clearTimeout(this.#stall)
-    this.#stall = undefined
+    this.#stallTx = undefined
   }
 }

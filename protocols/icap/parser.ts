@@ -8,7 +8,7 @@
 /// their own states (c-icap and Squid each hand-roll theirs too).
 import { ChunkedDecoder, type ChunkSink } from './chunked.js'
 import { parseEncapsulated, nullBody, type Encapsulated } from './encapsulated.js'
-import { parseHeaderBlock, type ParsedBlock } from './headers.js'
+import { decimalValue, parseHeaderBlock, tooManyFields, type ParsedBlock } from './headers.js'
 import { serviceFromUri, type HttpPart, type IcapMethod, type IcapRequest } from './request.js'
 import { statusOf, type IcapErrorCode } from './errors.js'
 
@@ -41,9 +41,42 @@ const cr = 0x0d
 const methods: ReadonlySet<string> = new Set(['OPTIONS', 'REQMOD', 'RESPMOD'])
 const tokenChars = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 const emptyEvents: readonly IcapEvent[] = Object.freeze([])
+/// The end of a header block.
+const blankLine = Buffer.from('\r\n\r\n', 'latin1')
 
 function bad (message: string, code: IcapErrorCode = 'ICAP_BAD_REQUEST'): ParseFailure {
   return { status: statusOf(code), code, message }
+}
+
+/// `ICAP/<digits>.<digits>`.
+function isIcapVersion (version: string): boolean {
+  const dot = version.indexOf('.')
+  return version.startsWith('ICAP/') && dot > 5 && decimalValue(version.slice(5, dot), version.length) >= 0 && decimalValue(version.slice(dot + 1), version.length) >= 0
+}
+
+/// The request line `METHOD URI ICAP/1.0`, checked in the order a client's mistake is best told:
+/// shape, version syntax, method syntax, method, version, URI; the reason as a string when wrong
+/// (an unknown method is a 501, an ICAP version other than 1.0 a 505, the rest 400).
+function parseRequestLine (line: string): { method: IcapMethod, uri: string, service: string } | ParseFailure {
+  const first = line.indexOf(' ')
+  const second = first < 0 ? -1 : line.indexOf(' ', first + 1)
+  const method = first < 0 ? line : line.slice(0, first)
+  const uri = first < 0 ? '' : line.slice(first + 1, second < 0 ? line.length : second)
+  const version = second < 0 ? '' : line.slice(second + 1)
+  if (second < 0 || method === '' || uri === '' || version === '' || version.includes(' ')) return bad(`malformed request line '${line.slice(0, 80)}'`)
+  // The common case first: a known method (a token by construction) and ICAP/1.0.
+  if (!methods.has(method)) {
+    if (!isIcapVersion(version)) return bad(`malformed ICAP version '${version.slice(0, 20)}'`)
+    if (!tokenChars.test(method)) return bad(`malformed method '${method.slice(0, 20)}'`)
+    return bad(`method ${method.slice(0, 20)} not implemented`, 'ICAP_NOT_IMPLEMENTED')
+  }
+  if (version !== 'ICAP/1.0') {
+    if (!isIcapVersion(version)) return bad(`malformed ICAP version '${version.slice(0, 20)}'`)
+    return bad(`version ${version} not supported`, 'ICAP_VERSION_NOT_SUPPORTED')
+  }
+  const service = serviceFromUri(uri)
+  if (service === undefined) return bad(`malformed ICAP URI '${uri.slice(0, 80)}'`)
+  return { method: method as IcapMethod, uri, service }
 }
 
 export class IcapParser {
@@ -169,8 +202,17 @@ export class IcapParser {
 
   /// Collects the ICAP header block line by line (indexOf, not per byte) up to its blank line.
   #head (buf: Buffer, pos: number): number {
-    let p = pos
     const limit = this.#limits.maxHeaderBytes
+    // A whole head at the start of this read, within the limit (the usual case): one search for its
+    // end; parseHeaderBlock counts the fields. Else line by line, the limits checked as bytes come.
+    if (this.#partBytes === 0 && this.#lines === 0 && this.#lineBytes === 0 && buf[pos] !== cr && buf[pos] !== lf) {
+      const end = buf.indexOf(blankLine, pos)
+      if (end >= 0 && end + 4 - pos <= limit) {
+        this.#headDone(buf.subarray(pos, end + 4))
+        return end + 4
+      }
+    }
+    let p = pos
     while (p < buf.length) {
       const nl = buf.indexOf(lf, p)
       if (nl < 0) {
@@ -220,16 +262,10 @@ export class IcapParser {
     let start = 0
     while (block[start] === cr || block[start] === lf) start++
     const parsed = parseHeaderBlock(start === 0 ? block : block.subarray(start), this.#limits.maxHeaderCount)
-    if (typeof parsed === 'string') { this.#failWith(bad(parsed)); return }
-    const line = parsed.startLine.split(' ')
-    const [method = '', uri = '', version = ''] = line
-    if (line.length !== 3 || method === '' || uri === '' || version === '') { this.#failWith(bad(`malformed request line '${parsed.startLine.slice(0, 80)}'`)); return }
-    if (!/^ICAP\/[0-9]+\.[0-9]+$/.test(version)) { this.#failWith(bad(`malformed ICAP version '${version.slice(0, 20)}'`)); return }
-    if (!tokenChars.test(method)) { this.#failWith(bad(`malformed method '${method.slice(0, 20)}'`)); return }
-    if (!methods.has(method)) { this.#failWith(bad(`method ${method.slice(0, 20)} not implemented`, 'ICAP_NOT_IMPLEMENTED')); return }
-    if (version !== 'ICAP/1.0') { this.#failWith(bad(`version ${version} not supported`, 'ICAP_VERSION_NOT_SUPPORTED')); return }
-    const service = serviceFromUri(uri)
-    if (service === undefined) { this.#failWith(bad(`malformed ICAP URI '${uri.slice(0, 80)}'`)); return }
+    if (typeof parsed === 'string') { this.#failWith(bad(parsed, parsed.startsWith(tooManyFields) ? 'ICAP_HEADERS_TOO_LARGE' : 'ICAP_BAD_REQUEST')); return }
+    const requestLine = parseRequestLine(parsed.startLine)
+    if ('status' in requestLine) { this.#failWith(requestLine); return }
+    const { method, uri, service } = requestLine
     const h = parsed.headers
     let encapsulated: Encapsulated = nullBody
     const encValue = h.get('encapsulated')
@@ -243,20 +279,19 @@ export class IcapParser {
     let preview: number | undefined
     const previewValue = h.get('preview')
     if (previewValue !== undefined && encapsulated.body !== 'null-body' && method !== 'OPTIONS') {
-      if (!/^[0-9]{1,10}$/.test(previewValue.trim())) { this.#failWith(bad(`malformed Preview '${previewValue.slice(0, 20)}'`)); return }
-      preview = Number(previewValue.trim())
+      preview = decimalValue(previewValue.trim(), 10)
+      if (preview < 0) { this.#failWith(bad(`malformed Preview '${previewValue.slice(0, 20)}'`)); return }
     }
-    const allow = h.tokens('allow')
     this.#pendingHead = {
-      method: method as IcapMethod,
+      method,
       uri,
       service,
       headers: h,
       encapsulated,
       preview,
-      allow204: allow.includes('204'),
-      allow206: allow.includes('206'),
-      close: h.tokens('connection').includes('close'),
+      allow204: h.hasToken('allow', '204'),
+      allow206: h.hasToken('allow', '206'),
+      close: h.hasToken('connection', 'close'),
     }
     this.#state = State.Http
     if (encapsulated.bodyOffset === 0) this.#httpDone(Buffer.alloc(0))

@@ -1,6 +1,6 @@
 /// What the parser knows about one ICAP request once its headers are in: the request line, the
 /// ICAP headers, and the encapsulated HTTP header parts (raw, for byte-identical echo, and parsed).
-import type { Headers, ParsedBlock } from './headers.js'
+import { decimalValue, type Headers, type ParsedBlock } from './headers.js'
 import type { Encapsulated } from './encapsulated.js'
 
 export type IcapMethod = 'OPTIONS' | 'REQMOD' | 'RESPMOD'
@@ -41,15 +41,24 @@ export function serviceFromUri (uri: string): string | undefined {
     const slash = uri.indexOf('/', scheme + 3)
     path = slash < 0 ? '/' : uri.slice(slash)
   }
+  // Without the query and the slashes around the path (no regex: every request asks).
   const query = path.indexOf('?')
-  return (query < 0 ? path : path.slice(0, query)).replace(/^\/+|\/+$/g, '')
+  let end = query < 0 ? path.length : query
+  let start = 0
+  while (start < end && path.charCodeAt(start) === 0x2f) start++
+  while (end > start && path.charCodeAt(end - 1) === 0x2f) end--
+  return path.slice(start, end)
 }
 
 /// The URL of the HTTP request an ICAP request carries (absolute as Squid sends it, or Host + path).
 export function httpUrl (request: IcapRequest): string {
   const part = request.reqHdr
   if (part === undefined) return '-'
-  const target = part.parsed.startLine.split(' ')[1] ?? '-'
+  // The second word of the request line (no split: every transaction asks).
+  const line = part.parsed.startLine
+  const first = line.indexOf(' ')
+  const second = first < 0 ? -1 : line.indexOf(' ', first + 1)
+  const target = first < 0 ? '-' : line.slice(first + 1, second < 0 ? line.length : second)
   if (!target.startsWith('/')) return target
   const host = part.parsed.headers.get('host')
   return host === undefined ? target : `http://${host}${target}`
@@ -59,6 +68,6 @@ export function httpUrl (request: IcapRequest): string {
 export function declaredLength (request: IcapRequest): number | undefined {
   const part = request.method === 'REQMOD' ? request.reqHdr : request.resHdr
   const value = part?.parsed.headers.get('content-length')
-  if (value === undefined || !/^[0-9]{1,15}$/.test(value)) return undefined
-  return Number(value)
+  const length = value === undefined ? -1 : decimalValue(value, 15)
+  return length < 0 ? undefined : length
 }

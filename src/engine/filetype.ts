@@ -75,6 +75,12 @@ function matches (head: Uint8Array, magic: Magic): boolean {
   return true
 }
 
+/// The magics that can match a head, by its first byte: those at offset 0 starting with that byte
+/// and every magic at another offset, in the table's order (so precedence is the table's). A head
+/// is compared with a handful of entries instead of the whole table.
+const magicsByFirstByte: ReadonlyArray<readonly Magic[]> = Array.from({ length: 256 }, (_, first) =>
+  magics.filter(m => m.offset !== 0 || m.bytes[0] === first))
+
 /// A zstd skippable frame (magic 0x184D2A50-5F little-endian), which may precede the data frames.
 function isZstdSkippable (h: Uint8Array): boolean {
   return h.length >= 8 && ((h[0] as number) & 0xf0) === 0x50 && h[1] === 0x2a && h[2] === 0x4d && h[3] === 0x18
@@ -85,9 +91,21 @@ function isLzh (h: Uint8Array): boolean {
   return h.length > 7 && h[2] === 0x2d && h[3] === 0x6c && (h[4] === 0x68 || h[4] === 0x7a) && h[6] === 0x2d
 }
 
+/// Whitespace as String.prototype.trim sees it, among latin1 bytes.
+function isTrimmed (b: number): boolean {
+  return (b >= 0x09 && b <= 0x0d) || b === 0x20 || b === 0xa0
+}
+
 /// A tar header's checksum adds up (the sum of its bytes with the checksum field read as spaces).
 export function tarChecksumOk (h: Uint8Array): boolean {
   if (h.length < 512) return false
+  // The field parses (below) only if its first byte after whitespace is an octal digit or a sign:
+  // told from the bytes first, since most heads are not tar and the parse below costs a Buffer, a
+  // string and a regex (every small body matched on the I/O thread passes here).
+  let first = 148
+  while (first < 156 && isTrimmed(h[first] ?? 0)) first++
+  const lead = h[first] ?? 0
+  if (first === 156 || !((lead >= 0x30 && lead <= 0x37) || lead === 0x2b || lead === 0x2d)) return false
   const stored = parseInt(Buffer.from(h.subarray(148, 156)).toString('latin1').replace(/\0.*$/, '').trim(), 8)
   if (!Number.isFinite(stored)) return false
   let sum = 0
@@ -131,13 +149,44 @@ const controlByte = /[\x00-\x08\x0e-\x1a\x1c-\x1f]/
 function isText (h: Uint8Array, sample: string): boolean {
   if (h.length === 0) return false
   if (sample.length === h.length && !controlByte.test(sample)) return true
+  return fewControlBytes(h)
+}
+
+/// A control byte (not TAB, LF, VT, FF, CR or ESC) among the first `n` bytes.
+function controlByteIn (h: Uint8Array, n: number): boolean {
+  const end = Math.min(h.length, n)
+  for (let i = 0; i < end; i++) {
+    const b = h[i] as number
+    if (b < 9 || (b > 13 && b < 32 && b !== 27)) return true
+  }
+  return false
+}
+
+/// 1 for the control bytes text does not hold (isText's), by byte value.
+const controlTable = new Uint8Array(256)
+for (let b = 0; b < 32; b++) if (b < 9 || (b > 13 && b !== 27)) controlTable[b] = 1
+
+/// isText's count: under 1 % control bytes, stopping soon after there are more (the count is
+/// looked at every 64 bytes: an addition per byte instead of a branch).
+function fewControlBytes (h: Uint8Array): boolean {
   const allowed = Math.ceil(h.length / 100) - 1
   let bad = 0
-  for (let i = 0; i < h.length; i++) {
-    const b = h[i] as number
-    if ((b < 9 || (b > 13 && b < 32 && b !== 27)) && ++bad > allowed) return false
+  for (let start = 0; start < h.length; start += 64) {
+    const end = Math.min(start + 64, h.length)
+    for (let i = start; i < end; i++) bad += controlTable[h[i] as number] as number
+    if (bad > allowed) return false
   }
   return true
+}
+
+/// `%PDF-` within the first 1 KiB, found by its `%` (a native search) rather than through a Buffer
+/// view and a string needle.
+function hasPdfMagic (h: Uint8Array): boolean {
+  const head = h.length > 1024 ? h.subarray(0, 1024) : h
+  for (let i = head.indexOf(0x25); i >= 0 && i + 5 <= head.length; i = head.indexOf(0x25, i + 1)) {
+    if (h[i + 1] === 0x50 && h[i + 2] === 0x44 && h[i + 3] === 0x46 && h[i + 4] === 0x2d) return true
+  }
+  return false
 }
 
 const headerLine = /^[A-Za-z][A-Za-z0-9-]{0,60}:[ \t]?\S?/
@@ -160,15 +209,18 @@ function detectText (text: string): FileType {
 
 /// The type of a layer from its first bytes (4 KiB is enough for every rule here).
 export function detect (head: Uint8Array): FileType {
-  for (const magic of magics) if (matches(head, magic)) return magic.type
+  for (const magic of magicsByFirstByte[head[0] ?? 0] ?? magics) if (matches(head, magic)) return magic.type
   if (isLzh(head)) return 'lzh'
   if (isZstdSkippable(head)) return 'zstd'
   if (isV7Tar(head)) return 'tar'
   if (isLzmaAlone(head)) return 'lzma'
-  if (Buffer.from(head.buffer, head.byteOffset, Math.min(head.length, 1024)).includes('%PDF-', 0, 'latin1')) return 'pdf'
+  if (hasPdfMagic(head)) return 'pdf'
   if (isZlib(head)) return 'zlib'
   // Encoded 8-bit payloads are not text, but their first line says what they are.
-  if (textSample(head.subarray(0, 8)) === '=ybegin ') return 'yenc'
+  if (head[0] === 0x3d && textSample(head.subarray(0, 8)) === '=ybegin ') return 'yenc'
+  // Binary data shows a control byte within its first bytes: then the count alone decides, and
+  // the head is made a string only for text (a 4 KiB string per binary body cost more than the count).
+  if (head.length > 0 && controlByteIn(head, 256) && !fewControlBytes(head)) return 'unknown'
   const sample = textSample(head)
   if (isText(head, sample)) return detectText(sample)
   return 'unknown'

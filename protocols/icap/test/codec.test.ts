@@ -22,6 +22,23 @@ describe('chunked decoder', () => {
   it('decodes chunks with extensions and trailers, and stops after the body', () => {
     assert.deepEqual(decode('3;a=b\r\nabc\r\n2 ; x ; y="z"\r\nde\r\n0\r\nT: v\r\n\r\nNEXT'), { data: 'abcde', last: false, rest: 4 })
   })
+  it('decodes the same whether a line comes whole in one read or split across reads', () => {
+    // Whole lines take the byte-level path (plain hex sizes, the empty trailer line); split ones the
+    // string path: both must agree, bare LF line ends included.
+    for (const text of ['400\r\n' + 'a'.repeat(1024) + '\r\n0\r\n\r\nNEXT', 'A\n0123456789\n0\n\nN', '1\r\nz\r\n0; ieof\r\n\r\n', 'c\r\nabcdefghijkl\r\n0\r\nT: v\r\n\r\n']) {
+      const whole = decode(text)
+      for (let cut = 1; cut < text.length; cut++) {
+        const decoder = new ChunkedDecoder({ maxLineBytes: 64, maxChunkBytes: 1 << 20, maxTrailers: 4 })
+        const out: { data: string, last?: boolean, fail?: string, rest: number } = { data: '', rest: 0 }
+        const sink = { data: (b: Buffer) => { out.data += b.toString('latin1') }, last: (ieof: boolean) => { out.last = ieof }, fail: (reason: string) => { out.fail = reason } }
+        const first = Buffer.from(text.slice(0, cut), 'latin1')
+        const second = Buffer.from(text.slice(cut), 'latin1')
+        const used = decoder.decode(first, 0, sink)
+        out.rest = used < first.length ? first.length - used + second.length : second.length - decoder.decode(second, 0, sink)
+        assert.deepEqual(out, whole, `cut at ${cut} of ${JSON.stringify(text)}`)
+      }
+    }
+  })
   it('recognises ieof on the last chunk', () => {
     assert.deepEqual(decode('1\r\nz\r\n0; ieof\r\n\r\n'), { data: 'z', last: true, rest: 0 })
   })

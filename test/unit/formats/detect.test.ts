@@ -69,6 +69,26 @@ describe('file type detection from content', function () {
     assert.equal(detect(Buffer.alloc(0)), 'unknown')
   })
 
+  it('finds %PDF- only whole within the first 1 KiB, and a v7 tar header by its checksum, leading spaces or not', () => {
+    const binary = (n: number): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => (i * 131 + 7) % 256))
+    const pdfAt = (at: number): Buffer => { const b = binary(4096); b.write('%PDF-', at, 'latin1'); return b }
+    assert.equal(detect(pdfAt(300)), 'pdf')
+    assert.equal(detect(pdfAt(1019)), 'pdf', 'ends at byte 1024')
+    assert.equal(detect(pdfAt(1020)), 'unknown', 'crosses byte 1024')
+    const tar = (field: (sum: number) => string): Buffer => {
+      const b = binary(1024)
+      b[0] = 0x61
+      b.fill(0x20, 148, 156)
+      let sum = 0
+      for (let i = 0; i < 512; i++) sum += b[i] as number
+      b.write(field(sum).padEnd(8, '\0'), 148, 'latin1')
+      return b
+    }
+    assert.equal(detect(tar(sum => sum.toString(8) + '\0')), 'tar')
+    assert.equal(detect(tar(sum => '  ' + sum.toString(8))), 'tar', 'leading spaces')
+    assert.equal(detect(tar(sum => (sum + 1).toString(8))), 'unknown', 'a checksum that does not add up')
+  })
+
   it('calls text what has control bytes in fewer than 1 % of its head, and tells text kinds by their marks', () => {
     const prose = Buffer.from('plain words on a line, tab\tand escape \x1b are text\r\n'.repeat(80).slice(0, 4000), 'latin1')
     const sprinkled = (n: number): Buffer => { const b = Buffer.from(prose); for (let i = 0; i < n; i++) b[100 + i * 37] = 0x01; return b }
