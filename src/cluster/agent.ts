@@ -294,6 +294,10 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
   async stop (): Promise<void> {
     for (const t of this.#timers) clearInterval(t)
     this.#timers = []
+    // Stopped from here on, not after the release: a peer's heartbeat received while the release is
+    // awaited would otherwise reconcile this node back to 'online', and the goodbye below would say
+    // so (the survivors then marked it failed instead of offline).
+    this.#stopped = true
     this.#state = 'offline'
     await this.#filter.releaseAll()
     // The last heartbeat carries the map without this node, so survivors agree with it at once and
@@ -301,6 +305,5 @@ export class ClusterAgent extends EventEmitter<AgentEvents> {
     this.#map = computeBuckets(this.#members(), this.#o.buckets)
     this.#mapKey = '\u0000' // recompute on the next reconcile
     this.#send(this.#heartbeat())
-    this.#stopped = true
   }
 }
