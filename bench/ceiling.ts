@@ -35,9 +35,13 @@ export interface NullOnlyOptions { readonly sizes: readonly string[], readonly r
 
 const nullTargets: Readonly<Record<string, number>> = { '4k': 0.6, '64k': 0.35, '1m': 0.5 }
 
-function fractionRows (fractions: Map<string, number[]>): string[] {
-  return [...fractions].map(([size, values]) =>
-    `| ICAP RESPMOD ${size} c=8: Scanwall req/s ÷ null-icap.js req/s (median of ${values.length} pairs) | | | **${median(values).toFixed(2)}** (${Math.min(...values).toFixed(2)}..${Math.max(...values).toFixed(2)}; target ${nullTargets[size] ?? '-'}) |`)
+/// Per size: each pair's fraction, and both servers' req/s.
+interface NullPairs { readonly fractions: number[], readonly ours: number[], readonly theirs: number[] }
+
+function fractionRows (pairs: Map<string, NullPairs>): string[] {
+  const rps = (xs: number[]): string => `${median(xs).toFixed(0)} req/s`
+  return [...pairs].map(([size, { fractions: values, ours, theirs }]) =>
+    `| ICAP RESPMOD ${size} c=8: Scanwall req/s ÷ null-icap.js req/s (median of ${values.length} pairs) | ${rps(ours)} | ${rps(theirs)} | **${median(values).toFixed(2)}** (${Math.min(...values).toFixed(2)}..${Math.max(...values).toFixed(2)}; target ${nullTargets[size] ?? '-'}) |`)
 }
 
 const never = new AbortController().signal
@@ -83,7 +87,7 @@ async function jobsAgainstMultiscan (root: string, dbDir: string, corpus: string
 }
 
 /// Scanwall's req/s over null-icap.js's, per size, c=8: medians of the per-pair ratios.
-async function nullFractions (root: string, dbDir: string, sizes: readonly string[], reps: number, seconds: number): Promise<Map<string, number[]>> {
+async function nullFractions (root: string, dbDir: string, sizes: readonly string[], reps: number, seconds: number): Promise<Map<string, NullPairs>> {
   const port = await freePort()
   mkdirSync(join(root, 'node'), { recursive: true })
   const nullIcap = new Daemon('null-icap', process.execPath, [join(peers, 'null-icap.js'), String(port)], { logFile: join(root, 'null-icap.log') })
@@ -93,8 +97,11 @@ async function nullFractions (root: string, dbDir: string, sizes: readonly strin
     await waitForPort('127.0.0.1', port, 10_000, () => nullIcap.alive)
     const ceiling: IcapTarget = { host: '127.0.0.1', port, service: 'avscan' }
     const benchIcap = join(peers, 'bench-icap')
-    for (const target of [ceiling, node]) await runBenchIcap(benchIcap, target, { size: '64k', concurrency: 8, seconds: 1 })
-    const fractions = new Map<string, number[]>()
+    // Steady state, not the first seconds after start (JIT, first touches of the DB's pages): each
+    // server runs every size for 2 s before the pairs (1 s of 64 KiB left the node's first pair
+    // 20-30 % below its later ones).
+    for (const size of sizes) for (const target of [ceiling, node]) await runBenchIcap(benchIcap, target, { size, concurrency: 8, seconds: 2 })
+    const fractions = new Map<string, NullPairs>()
     let index = 0
     for (let rep = 0; rep < reps; rep++) {
       for (const size of sizes) {
@@ -103,7 +110,11 @@ async function nullFractions (root: string, dbDir: string, sizes: readonly strin
         const a = await runBenchIcap(benchIcap, nullFirst ? ceiling : node, request)
         const b = await runBenchIcap(benchIcap, nullFirst ? node : ceiling, request)
         const [theirs, ours] = nullFirst ? [a, b] : [b, a]
-        fractions.set(size, [...fractions.get(size) ?? [], ours.rps / Math.max(theirs.rps, 1e-9)])
+        const pairs = fractions.get(size) ?? { fractions: [], ours: [], theirs: [] }
+        pairs.fractions.push(ours.rps / Math.max(theirs.rps, 1e-9))
+        pairs.ours.push(ours.rps)
+        pairs.theirs.push(theirs.rps)
+        fractions.set(size, pairs)
       }
     }
     return fractions
