@@ -7,7 +7,7 @@
 /// walk order does not hold the workers back: scans start as workers free up (Slots), and finished
 /// lines wait for the ones before them (up to `aheadLines`).
 import { rmSync } from 'node:fs'
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readdir, stat } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { bundledSignaturesDir, signaturesCacheDir } from '../../config/paths.js'
@@ -140,7 +140,8 @@ async function scanCommand ({ values, positionals }: Parsed<typeof spec.options>
   const started = performance.now()
   const jobs = jobsOf(values.jobs)
   const spoolDir = await mkdtemp(join(tmpdir(), 'scanwall-scan-'))
-  // Also when the command ends early (its output's reader went away: main.ts exits at once).
+  // Removed when the process ends, however it ends: also when its output's reader went away and
+  // main.ts exits at once (the command runs only as its own process).
   process.once('exit', () => { rmSync(spoolDir, { recursive: true, force: true }) })
   const poolOptions = { workers: jobs, maxQueue: jobs * openPerWorker, workerMaxOldGenMb: 512 }
   // The workers start before this thread loads the scan service and the engine (~100 modules,
@@ -163,7 +164,6 @@ async function scanCommand ({ values, positionals }: Parsed<typeof spec.options>
     // ScanService.start has stopped the workers when it failed; this stops them if it never ran.
     await early.pool.destroy().catch(() => {})
     early.offer.close()
-    await rm(spoolDir, { recursive: true, force: true })
     process.stderr.write(`scanwall scan: ${errorMessage(err)}\n`)
     return 2
   }
@@ -180,7 +180,6 @@ async function scanCommand ({ values, positionals }: Parsed<typeof spec.options>
     for (const pending of open) out((await pending.line)())
   } finally {
     await service.close()
-    await rm(spoolDir, { recursive: true, force: true })
   }
   if (values['no-summary'] !== true) {
     const secs = (performance.now() - started) / 1000

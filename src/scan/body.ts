@@ -74,21 +74,24 @@ function sinkBuffer (capacity: number): Uint8Array {
   return kept !== undefined ? new Uint8Array(kept) : unzeroed(capacity)
 }
 
-function shelve (buffer: ArrayBuffer): void {
-  const size = buffer.byteLength
-  if (size < shelfMin || shelfClass(size) !== size) return
+/// The shelf a buffer of `size` bytes would go to, when it is a class size and that shelf has room.
+function shelfWithRoom (size: number): ArrayBuffer[] | undefined {
+  if (size < shelfMin || shelfClass(size) !== size) return undefined
   let kept = shelf.get(size)
   if (kept === undefined) shelf.set(size, kept = [])
-  if (kept.length < shelfDepth) kept.push(buffer)
+  return kept.length < shelfDepth ? kept : undefined
+}
+
+function shelve (buffer: ArrayBuffer): void {
+  shelfWithRoom(buffer.byteLength)?.push(buffer)
 }
 
 /// Gives a memory body's buffer back for the next sinks once its consumer is done with it (the body
 /// must not be read afterwards: its ArrayBuffer is detached here, as a transfer to a worker would).
 export function recycleBody (source: BodySource): void {
-  if (source.kind !== 'memory' || source.bytes.byteLength === 0) return
-  const size = source.bytes.byteLength
-  if (size < shelfMin || size > shelfMax || shelfClass(size) !== size || (shelf.get(size)?.length ?? 0) >= shelfDepth) return
-  shelve(structuredClone(source.bytes, { transfer: [source.bytes] }))
+  if (source.kind !== 'memory') return
+  // Checked before the detach, which is the cost: a buffer no shelf takes is left to the GC as it is.
+  shelfWithRoom(source.bytes.byteLength)?.push(structuredClone(source.bytes, { transfer: [source.bytes] }))
 }
 
 /// A fresh ArrayBuffer of `bytes`, not zeroed: every byte a sink hands on is one it wrote (finish()

@@ -116,11 +116,17 @@ describe('Postfix → Scanwall stopped mid-transaction (SIGTERM, SIGKILL): Postf
     return reason
   }
 
-  async function relay (id: string): Promise<void> {
+  /// Mail Postfix owns while the scanner is down: taken by the relay listener, refused by the
+  /// milter-checked one (4.7.1) and kept deferred. Returns Postfix's log since `logBefore`.
+  async function relayDeferred (id: string, logBefore: number): Promise<string> {
     const file = join(dir, `${id}.eml`)
     writeFileSync(file, message(id, 'sent through the relay listener while the scanner was down'))
     const sent = await swaks(relayPort, from, to, file)
     assert.equal(sent.code, 0, sent.output)
+    assert.match(await deferredReason(), /4\.7\.1/)
+    const log = (postfix as Postfix).log().slice(logBefore)
+    assert.match(log, /status=deferred \(.*4\.7\.1/, log)
+    return log
   }
 
   before(async () => {
@@ -166,12 +172,8 @@ describe('Postfix → Scanwall stopped mid-transaction (SIGTERM, SIGKILL): Postf
     assert.match(next.text, /4\.7\.1/)
     await session.command('QUIT').catch(() => undefined)
     session.close()
-    // Mail Postfix owns: taken by the relay listener, refused by the milter-checked one, kept.
-    await relay('term-relay')
-    assert.match(await deferredReason(), /4\.7\.1/)
-    const log = pf.log().slice(logBefore)
+    const log = await relayDeferred('term-relay', logBefore)
     assert.match(log, /milter-reject: MAIL from \S+: 451 4\.7\.1 /, log)
-    assert.match(log, /status=deferred \(.*4\.7\.1/, log)
     assert.deepEqual(deliveries('term-relay'), [], 'delivered while the scanner was down')
     await startScanwall()
     await pf.flush()
@@ -193,11 +195,8 @@ describe('Postfix → Scanwall stopped mid-transaction (SIGTERM, SIGKILL): Postf
     assert.match(end.text, /4\.7\.1/)
     session.close()
     assert.deepEqual((await pf.queue()).map(m => `${m.queue_name} ${m.queue_id}`), [], 'Postfix kept a message it answered 451 to')
-    await relay('kill-relay')
-    assert.match(await deferredReason(), /4\.7\.1/)
-    const log = pf.log().slice(logBefore)
+    const log = await relayDeferred('kill-relay', logBefore)
     assert.match(log, /milter-reject: END-OF-MESSAGE from \S+: (451 )?4\.7\.1 /, log)
-    assert.match(log, /status=deferred \(.*4\.7\.1/, log)
     assert.deepEqual([...deliveries('kill-open'), ...deliveries('kill-relay')], [], 'delivered while the scanner was down')
     await startScanwall()
     // The SMTP client keeps what got a 4xx and sends it again (here: the test, as a client would).
