@@ -7,8 +7,9 @@
 /// unbzip2-stream, both under the budget per output chunk; the methods node lacks (deflate64,
 /// implode, LZMA, PPMd, xz, zstd) send the archive to the 7-Zip backend. Damaged zips are read as
 /// ClamAV reads them: the central directory pass, then a pass over local headers found by signature
-/// outside the known members (no or lying central directory, prepended or inserted data); truncated deflate keeps what inflated; CRCs are not
-/// required to match; an encryption flag on a member that inflates to its CRC is ignored.
+/// outside the known members (no or lying central directory, prepended or inserted data); truncated
+/// deflate keeps what inflated; CRCs are not required to match; an encryption flag on a member that
+/// inflates to its CRC is ignored.
 import { crc32 } from 'node:zlib'
 import type { FormatHandler, HandlerEnv, Layer } from './registry.js'
 import type { ByteSource } from '../source.js'
