@@ -1,105 +1,152 @@
 /// The anchor kernel's SIMD body (WebAssembly simd128, on in Node 20): sixteen positions per step,
-/// with one branch. The bitmaps are read as bytes (bit h of a bitmap is bit h & 7 of its byte h >>> 3,
-/// the same bits as kernel-memory.ts's 32-bit words on a little-endian memory), so a step gathers its
-/// sixteen filter bytes into one vector with v128.load8_lane, and picks each lane's bit with a
-/// shuffle (i8x16.swizzle of the table 1, 2, 4 … 128): no per-lane variable shift, which simd128 lacks.
+/// with one branch. A step loads its sixteen grams as four unaligned 16-byte loads at i, i + 1, i + 2
+/// and i + 3 (vector k's lane j: the gram at i + k + 4j; no shuffles), hashes them four lanes at a
+/// time, gathers one filter byte per position into one vector (v128.load8_lane, lane 4k + j), and
+/// picks bits with shuffles (i8x16.swizzle of the table 1, 2, 4 … 128): simd128 has no per-lane
+/// variable shift. The bitmask of the step's passing lanes is in that transposed order; the rare step
+/// that has any transposes it back (a 4 × 4 bit-matrix transpose), so hits are reported in order.
 ///
 ///   i = from
 ///   while i + 15 <= to:
-///     g[0..15] = the 4-byte grams at i .. i + 15 (four loads, four shuffles)
-///     p = g * golden (i32x4.mul, four lanes at a time)
-///     coarse byte c[j] = load8(coarse + (p[j] >>> (cshift + 3))); bit b[j] = (p[j] >>> cshift) & 7
-///     pass = lanes where c[j] & (1 << b[j])         (| the 2-byte anchors' bitmap, when the DB has them)
-///     for each lane j of pass (count trailing zeros):
-///       if test(load32(i + j), bloom, shift): out[n++] = i + j; if n == max: return n
+///     q = (gram * golden) >>> shift, for the sixteen grams (h, the 24-bit hash of the large bitmap)
+///     filter byte c = load8(coarse + (q >>> 6)); pass when c has bits (q >>> 3) & 7 and q & 7
+///     (| the 2-byte anchors' bitmap, when the DB has them)
+///     for each passing position p, in order: if test(load32(p), bloom, shift): out[n++] = p; if n == max: return n
 ///     i += 16
 ///   the last positions (fewer than 16) one by one, as above
 ///   return n
 ///
-/// Against the portable body (kernel-scalar.ts: four positions per step, each hashed, addressed,
-/// loaded and shifted on its own), a position costs about a third of the instructions, and the
-/// sixteen loads of a step are independent of each other (no branch between them), so a step's
-/// cache misses on a large coarse bitmap overlap. Measured numbers: docs/engine.md.
-import { BLOOM2, COARSE, CSHIFT, FROM, GOLDEN, I, I32, N, TO, V128, exactAt, get, k32, op, set } from './kernel-wasm.js'
+/// The filter (kernel-memory.ts's coarse filter, 1/8 of the large bitmap) is a Bloom filter with two
+/// bits per gram inside one byte; with no coarse filter (a small bitmap) the byte is the large
+/// bitmap's own (q >>> 3, bit q & 7). The shifts and the filters' offsets are constants of the module
+/// (kernel.ts compiles one per layout): V8 then emits immediate shifts and addressing, where a shift
+/// by a local cost four instructions. Each group of four gathers starts from a zero vector, so the
+/// byte inserts of a step, and of successive steps, are not one long dependency chain.
+import { FROM, GOLDEN, I, I32, I64, N, TO, V128, exactAt, get, k32, op, set } from './kernel-wasm.js'
 import { uleb } from './leb128.js'
 
-// Locals after the shared ones (kernel-wasm.ts): i32s, then v128s.
-const [MASK, P, BSHIFT] = [13, 14, 15] as const
-const [GOLD, CBASE, SEVEN, BITS, G, PV, A, B, K0, K1, K2, K3, FFFF, B2BASE, B2, SEVEN8] = [16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31] as const
-const I32_LOCALS = 7
-const V128_LOCALS = 16
+/// What a module bakes in (kernel.ts: one compiled module per distinct value).
+export interface SimdLayout {
+  /// 32 - gramBits: q = (gram * golden) >>> shift.
+  readonly shift: number
+  /// Whether the first test is the coarse filter (true: byte q >>> 6, bits (q >>> 3) & 7 and q & 7) or
+  /// the large bitmap itself (false: byte q >>> 3, bit q & 7).
+  readonly coarse: boolean
+  /// Memory offset of the first filter (the coarse filter, else the large bitmap).
+  readonly filterAt: number
+  /// Memory offset of the 2-byte anchors' bitmap.
+  readonly bloom2At: number
+}
+
+// Locals after the shared ones (kernel-wasm.ts): i32s, then an i64, then v128s.
+const [MASK, P] = [13, 14] as const
+const E = 15
+const [GOLD, BITS, SEVEN8, LOW, A, B, U, M] = [16, 17, 18, 19, 20, 21, 22, 23] as const
+const Q = [24, 25, 26, 27] as const
+const C = [28, 29, 30, 31] as const
+const G = [32, 33, 34, 35] as const
+const [B2, FFFF, SEVEN32] = [36, 37, 38] as const
+const I32_LOCALS = 6
+const I64_LOCALS = 1
+const V128_LOCALS = 23
 
 const simd = (code: number): number[] => [0xfd, ...uleb(code)]
 const v = {
   load: (offset: number): number[] => [...simd(0x00), 0, ...uleb(offset)],
   const: (bytes: readonly number[]): number[] => [...simd(0x0c), ...bytes],
-  shuffle: (lanes: readonly number[]): number[] => [...simd(0x0d), ...lanes],
   swizzle: simd(0x0e),
   splat8: simd(0x0f),
   splat32: simd(0x11),
-  extract32: (lane: number): number[] => [...simd(0x1b), lane],
+  extract64: (lane: number): number[] => [...simd(0x1d), lane],
   eq8: simd(0x23),
   and: simd(0x4e),
   or: simd(0x50),
-  load8Lane: (lane: number): number[] => [...simd(0x54), 0, 0, lane],
+  load8Lane: (offset: number, lane: number): number[] => [...simd(0x54), 0, ...uleb(offset), lane],
   bitmask8: simd(0x64),
   narrow16to8: simd(0x66),
+  shrU8: simd(0x6d),
   narrow32to16: simd(0x86),
   shrU32: simd(0xad),
-  add32: simd(0xae),
   mul32: simd(0xb5),
 }
+const ZERO = new Array<number>(16).fill(0)
 
-/// Lanes of one load at i + 4k: the grams at i + 4k … i + 4k + 3 (bytes j … j + 3 of the load).
-const GRAM_LANES = [0, 1, 2, 3, 1, 2, 3, 4, 2, 3, 4, 5, 3, 4, 5, 6]
 /// 1 << lane for lanes 0-7 (swizzle indices past 15 give 0; only 0-7 are used).
 const BIT_OF = [1, 2, 4, 8, 16, 32, 64, 128, 0, 0, 0, 0, 0, 0, 0, 0]
 
-/// Loads byte lane `lane` of local `into` from the address in lane `from` of local `addrs`.
-const gather = (addrs: number, from: number, into: number, lane: number): number[] =>
-  [...get(addrs), ...v.extract32(from), ...get(into), ...v.load8Lane(lane), ...set(into)]
+/// Gathers into local `into` (from a zero vector: no dependency on its old value) the bytes at
+/// offset + each lane of the address vector `addrs`, into `into`'s lanes 4k … 4k + 3. The addresses
+/// come out as two 64-bit lanes, each split in two (fewer shuffle-port instructions than four
+/// 32-bit extracts).
+function gather4 (addrs: number, offset: number, into: number, k: number): number[] {
+  const out: number[] = []
+  for (const half of [0, 1]) {
+    for (const hi of [0, 1]) {
+      const lane = 2 * half + hi
+      const addr = hi === 0
+        ? [...get(addrs), ...v.extract64(half), op.tee, E, op.wrap]
+        : [...get(E), op.const64, 32, op.shrU64, op.wrap]
+      out.push(...addr, ...(lane === 0 ? v.const(ZERO) : get(into)), ...v.load8Lane(offset, 4 * k + lane), ...set(into))
+    }
+  }
+  return out
+}
 
-export function simdCode (short: boolean): number[] {
-  // One group of four grams (the load at i + 4k): their coarse filter bytes into B's lanes 4k …
-  // 4k + 3, their bit indices into Kk; with short anchors, their 2-byte anchors' bytes into B2.
+/// Sixteen i32 lanes of four vectors (each < 256) as the bytes of one, lane j of vector k at 4k + j.
+const narrow = (vs: readonly number[][]): number[] => [
+  ...vs[0]!, ...vs[1]!, ...v.narrow32to16, ...vs[2]!, ...vs[3]!, ...v.narrow32to16, ...v.narrow16to8,
+]
+
+export function simdCode (short: boolean, at: SimdLayout): number[] {
+  const byteShift = at.coarse ? 6 : 3
+  // One group: the grams at i + k + 4j (j = 0 … 3), their hashes into Q[k], their filter bytes into C[k].
   const group = (k: number): number[] => [
-    ...get(I), ...v.load(4 * k), op.tee, G, ...get(G), ...v.shuffle(GRAM_LANES), ...set(G),
-    ...get(G), ...get(GOLD), ...v.mul32, ...set(PV),
-    ...get(PV), ...get(BSHIFT), ...v.shrU32, ...get(CBASE), ...v.add32, ...set(A),
-    ...get(PV), ...get(CSHIFT), ...v.shrU32, ...get(SEVEN), ...v.and, ...set(K0 + k),
-    ...[0, 1, 2, 3].flatMap(l => gather(A, l, B, 4 * k + l)),
-    ...(short
-      ? [...get(G), ...get(FFFF), ...v.and, ...k32(3), ...v.shrU32, ...get(B2BASE), ...v.add32, ...set(A),
-          ...[0, 1, 2, 3].flatMap(l => gather(A, l, B2, 4 * k + l))]
-      : []),
+    ...get(I), ...v.load(k), ...(short ? [op.tee, G[k]!] : []),
+    ...get(GOLD), ...v.mul32, ...k32(at.shift), ...v.shrU32, op.tee, Q[k]!,
+    ...k32(byteShift), ...v.shrU32, ...set(A),
+    ...gather4(A, at.filterAt, C[k]!, k),
   ]
-  // Lanes whose gathered byte (local `bytes`) has the bit its lane's index (the vector `index` leaves)
-  // names: 0xff, else 0.
-  const pass = (bytes: number, index: number[]): number[] => [
-    ...get(BITS), ...index, ...v.swizzle, ...set(G),
-    ...get(bytes), ...get(G), ...v.and, ...get(G), ...v.eq8,
+  // The 2-byte anchors' bytes of group k into B2 (each group into its own lanes; B2 is ORed up).
+  const group2 = (k: number): number[] => [
+    ...get(G[k]!), ...get(FFFF), ...v.and, ...k32(3), ...v.shrU32, ...set(A),
+    ...gather4(A, at.bloom2At, C[k]!, k), ...get(C[k]!),
+    ...(k === 0 ? [] : [...get(B2), ...v.or]), ...set(B2),
   ]
+  // Lanes whose byte (the vector on the stack) has every bit of the mask M: 0xff, else 0.
+  const hasMask = [...get(M), ...v.and, ...get(M), ...v.eq8]
+  const low = (locals: readonly number[]): number[][] => locals.map(l => [...get(l), ...get(LOW), ...v.and])
   const body = [
     ...k32(GOLDEN), ...v.splat32, ...set(GOLD),
-    ...get(COARSE), ...v.splat32, ...set(CBASE),
-    ...k32(7), ...v.splat32, ...set(SEVEN),
     ...v.const(BIT_OF), ...set(BITS),
-    ...get(CSHIFT), ...k32(3), op.add, ...set(BSHIFT),
-    ...(short
-      ? [...k32(0xffff), ...v.splat32, ...set(FFFF), ...get(BLOOM2), ...v.splat32, ...set(B2BASE), ...k32(7), ...v.splat8, ...set(SEVEN8)]
-      : []),
+    ...k32(7), ...v.splat8, ...set(SEVEN8),
+    ...k32(at.coarse ? 63 : 7), ...v.splat32, ...set(LOW),
+    ...(short ? [...k32(0xffff), ...v.splat32, ...set(FFFF), ...k32(7), ...v.splat32, ...set(SEVEN32)] : []),
     ...get(FROM), ...set(I),
     op.block, op.void, // $done
     op.block, op.void, // $tail
     op.loop, op.void, // $blocks
     ...get(I), ...k32(15), op.add, ...get(TO), op.gtU, op.brIf, 1,
     ...group(0), ...group(1), ...group(2), ...group(3),
-    ...pass(B, [...get(K0), ...get(K1), ...v.narrow32to16, ...get(K2), ...get(K3), ...v.narrow32to16, ...v.narrow16to8]),
-    ...(short ? [...pass(B2, [...get(I), ...v.load(0), ...get(SEVEN8), ...v.and]), ...v.or] : []),
-    ...v.bitmask8, ...set(MASK),
-    ...get(MASK),
+    // U: q & 63 (or q & 7) as bytes in the gathers' lane order; M: the bits each lane's byte must have.
+    ...narrow(low(Q)), ...set(U),
+    ...get(BITS), ...get(U), ...get(SEVEN8), ...v.and, ...v.swizzle,
+    ...(at.coarse ? [...get(BITS), ...get(U), ...k32(3), ...v.shrU8, ...v.swizzle, ...v.or] : []),
+    ...set(M),
+    ...get(C[0]), ...get(C[1]), ...v.or, ...get(C[2]), ...get(C[3]), ...v.or, ...v.or, ...set(B),
+    ...get(B), ...hasMask,
+    ...(short
+      ? [...group2(0), ...group2(1), ...group2(2), ...group2(3),
+          ...get(BITS), ...narrow(G.map(g => [...get(g), ...get(SEVEN32), ...v.and])), ...v.swizzle, ...set(M),
+          ...get(B2), ...hasMask, ...v.or]
+      : []),
+    ...v.bitmask8, op.tee, MASK,
     op.if, op.void,
-    op.loop, op.void, // $bits: each passing lane, exactly
+    // Lane 4k + j is the position i + k + 4j: transpose the 4 × 4 bit matrix back to position order.
+    ...get(MASK), ...get(MASK), ...k32(3), op.shrU, op.xor, ...k32(0x0a0a), op.and, ...set(P),
+    ...get(MASK), ...get(P), op.xor, ...get(P), ...k32(3), op.shl, op.xor, ...set(MASK),
+    ...get(MASK), ...get(MASK), ...k32(6), op.shrU, op.xor, ...k32(0x00cc), op.and, ...set(P),
+    ...get(MASK), ...get(P), op.xor, ...get(P), ...k32(6), op.shl, op.xor, ...set(MASK),
+    op.loop, op.void, // $bits: each passing position, exactly
     ...get(I), ...get(MASK), op.ctz, op.add, ...set(P),
     ...exactAt(P, short),
     ...get(MASK), ...get(MASK), ...k32(1), op.sub, op.and, op.tee, MASK,
@@ -120,6 +167,6 @@ export function simdCode (short: boolean): number[] {
     ...get(N),
     op.end,
   ]
-  const fn = [...uleb(2), ...uleb(I32_LOCALS), I32, ...uleb(V128_LOCALS), V128, ...body]
+  const fn = [...uleb(3), ...uleb(I32_LOCALS), I32, ...uleb(I64_LOCALS), I64, ...uleb(V128_LOCALS), V128, ...body]
   return [...uleb(fn.length), ...fn]
 }

@@ -22,7 +22,7 @@ import { OUT_MAX, WINDOW, placeKernel, wasm, type WasmMemory } from './kernel-me
 import { uleb } from './leb128.js'
 import { I32 } from './kernel-wasm.js'
 import { scalarCode } from './kernel-scalar.js'
-import { simdCode } from './kernel-simd.js'
+import { simdCode, type SimdLayout } from './kernel-simd.js'
 
 const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body]
 const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()]
@@ -31,7 +31,7 @@ const name = (s: string): number[] => [...uleb(s.length), ...Buffer.from(s)]
 /// The imported memory's type: private (flag 0) or shared (flag 3: a shared memory must declare a
 /// maximum). The least an import may declare (0 pages, and 4 GiB, wasm32's most), so one module per
 /// kind links to the memory of any DB: a module is compiled once and cached for the process.
-function moduleBytes (short: boolean, shared: boolean, body: KernelBody): Uint8Array {
+function moduleBytes (short: boolean, shared: boolean, body: KernelBody, layout: SimdLayout): Uint8Array {
   const memory = shared ? [0x03, 0, ...uleb(65536)] : [0x00, 0]
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
@@ -39,7 +39,7 @@ function moduleBytes (short: boolean, shared: boolean, body: KernelBody): Uint8A
     ...section(2, vec([[...name('e'), ...name('m'), 0x02, ...memory]])),
     ...section(3, vec([[0]])),
     ...section(7, vec([[...name('scan'), 0x00, 0]])),
-    ...section(10, vec([body === 'simd' ? simdCode(short) : scalarCode(short)])),
+    ...section(10, vec([body === 'simd' ? simdCode(short, layout) : scalarCode(short)])),
   ])
 }
 
@@ -52,12 +52,14 @@ const compiled = new Map<string, object | null>()
 
 type ScanFn = (from: number, to: number, bloom: number, bloom2: number, shift: number, out: number, max: number, coarse: number, coarseShift: number) => number
 
-function moduleOf (short: boolean, shared: boolean, body: KernelBody): object | null {
-  const key = `${String(short)}:${String(shared)}:${body}`
+function moduleOf (short: boolean, shared: boolean, body: KernelBody, layout: SimdLayout): object | null {
+  // The SIMD body bakes the layout in (kernel-simd.ts); the scalar one takes it all as parameters.
+  const baked = body === 'simd' ? `:${layout.shift}:${String(layout.coarse)}:${layout.filterAt}:${layout.bloom2At}` : ''
+  const key = `${String(short)}:${String(shared)}:${body}${baked}`
   let module = compiled.get(key)
   if (module === undefined) {
     try {
-      module = new wasm.Module(moduleBytes(short, shared, body))
+      module = new wasm.Module(moduleBytes(short, shared, body, layout))
     } catch (err) {
       if (body === 'scalar') throw err
       module = null
@@ -67,13 +69,13 @@ function moduleOf (short: boolean, shared: boolean, body: KernelBody): object | 
   return module
 }
 
-function instantiate (short: boolean, shared: boolean, memory: WasmMemory, wanted: KernelBody | undefined): { scan: ScanFn, body: KernelBody } {
+function instantiate (short: boolean, shared: boolean, memory: WasmMemory, layout: SimdLayout, wanted: KernelBody | undefined): { scan: ScanFn, body: KernelBody } {
   let body: KernelBody = wanted ?? 'simd'
-  let module = moduleOf(short, shared, body)
+  let module = moduleOf(short, shared, body, layout)
   if (module === null) {
     if (wanted === 'simd') throw new Error('WebAssembly SIMD is not available')
     body = 'scalar'
-    module = moduleOf(short, shared, body)!
+    module = moduleOf(short, shared, body, layout)!
   }
   return { scan: new wasm.Instance(module, { e: { m: memory } }).exports['scan'] as ScanFn, body }
 }
@@ -110,7 +112,8 @@ export class AnchorKernel {
     this.coarse = place.coarseShift > 0
     this.#out = place.slot
     this.#data = this.#out + OUT_MAX * 4
-    const kernel = instantiate(short, place.shared, place.memory, body)
+    const layout = { shift: this.#shift, coarse: this.coarse, filterAt: place.coarse, bloom2At: place.bloom2 }
+    const kernel = instantiate(short, place.shared, place.memory, layout, body)
     this.#scan = kernel.scan
     this.body = kernel.body
     this.#bytes = new Uint8Array(place.memory.buffer)
