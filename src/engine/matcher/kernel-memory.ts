@@ -34,12 +34,15 @@ export const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssem
 const PAGE = 65536
 /// Hits one kernel call can report before it returns to be drained.
 export const OUT_MAX = 1 << 14
+/// Entries the hit array has past OUT_MAX: the SIMD body appends a step's hits without a branch per
+/// hit and checks for a full array once per step, so a call may report up to 15 more than OUT_MAX.
+export const OUT_SLACK = 16
 /// Bytes scanned per kernel call: each slot holds one window.
 export const WINDOW = 256 << 10
 /// A slot: the hit array, then the window (plus the 3 bytes a last gram reads, up to 7 bytes of
 /// shift to match the source's alignment, see AnchorKernel.run(), and the 16 bytes past them that
 /// kernel-simd.ts's last 16-byte load of a step may read: those lanes are never used).
-const SLOT_BYTES = Math.ceil((OUT_MAX * 4 + WINDOW + 3 + 7 + 16) / PAGE) * PAGE
+const SLOT_BYTES = Math.ceil(((OUT_MAX + OUT_SLACK) * 4 + WINDOW + 3 + 7 + 16) / PAGE) * PAGE
 const MAX_SLOTS = 256
 const FILTERS_AT = 4 * (1 + MAX_SLOTS)
 

@@ -22,7 +22,7 @@
 /// (kernel.ts compiles one per layout): V8 then emits immediate shifts and addressing, where a shift
 /// by a local cost four instructions. Each group of four gathers starts from a zero vector, so the
 /// byte inserts of a step, and of successive steps, are not one long dependency chain.
-import { FROM, GOLDEN, I, I32, I64, N, TO, V128, exactAt, get, k32, op, set } from './kernel-wasm.js'
+import { CSHIFT, FROM, GOLDEN, I, I32, I64, MAX, N, TO, V128, exactAppend, exactAt, get, k32, op, set } from './kernel-wasm.js'
 import { uleb } from './leb128.js'
 
 /// What a module bakes in (kernel.ts: one compiled module per distinct value).
@@ -97,6 +97,12 @@ const narrow = (vs: readonly number[][]): number[] => [
   ...vs[0]!, ...vs[1]!, ...v.narrow32to16, ...vs[2]!, ...vs[3]!, ...v.narrow32to16, ...v.narrow16to8,
 ]
 
+/// The constant n, as a value V8 cannot fold: the loop's vector constants made from it stay in
+/// registers, where V8 rematerialises a folded constant at each use, inside the loop (up to four
+/// instructions each, about twenty per step). CSHIFT (at most 32, unused by this body: its shifts
+/// are baked in) >>> 31 is 0.
+const opaque = (n: number): number[] => [...get(CSHIFT), ...k32(31), op.shrU, ...k32(n), op.or]
+
 export function simdCode (short: boolean, at: SimdLayout): number[] {
   const byteShift = at.coarse ? 6 : 3
   // One group: the grams at i + k + 4j (j = 0 … 3), their hashes into Q[k], their filter bytes into C[k].
@@ -116,10 +122,10 @@ export function simdCode (short: boolean, at: SimdLayout): number[] {
   const hasMask = [...get(M), ...v.and, ...get(M), ...v.eq8]
   const low = (locals: readonly number[]): number[][] => locals.map(l => [...get(l), ...get(LOW), ...v.and])
   const body = [
-    ...k32(GOLDEN), ...v.splat32, ...set(GOLD),
-    ...v.const(BIT_OF), ...set(BITS),
-    ...k32(7), ...v.splat8, ...set(SEVEN8),
-    ...k32(at.coarse ? 63 : 7), ...v.splat32, ...set(LOW),
+    ...opaque(GOLDEN), ...v.splat32, ...set(GOLD),
+    ...v.const(BIT_OF), ...opaque(0), ...v.splat32, ...v.or, ...set(BITS),
+    ...opaque(7), ...v.splat8, ...set(SEVEN8),
+    ...opaque(at.coarse ? 63 : 7), ...v.splat32, ...set(LOW),
     ...(short ? [...k32(0xffff), ...v.splat32, ...set(FFFF), ...k32(7), ...v.splat32, ...set(SEVEN32)] : []),
     ...get(FROM), ...set(I),
     op.block, op.void, // $done
@@ -148,10 +154,11 @@ export function simdCode (short: boolean, at: SimdLayout): number[] {
     ...get(MASK), ...get(P), op.xor, ...get(P), ...k32(6), op.shl, op.xor, ...set(MASK),
     op.loop, op.void, // $bits: each passing position, exactly
     ...get(I), ...get(MASK), op.ctz, op.add, ...set(P),
-    ...exactAt(P, short),
+    ...exactAppend(P, short),
     ...get(MASK), ...get(MASK), ...k32(1), op.sub, op.and, op.tee, MASK,
     op.brIf, 0,
     op.end,
+    ...get(N), ...get(MAX), op.geU, op.if, op.void, ...get(N), op.return, op.end,
     op.end,
     ...get(I), ...k32(16), op.add, ...set(I),
     op.br, 0,

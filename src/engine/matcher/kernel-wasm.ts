@@ -34,6 +34,7 @@ export const op = {
   gtS: 0x4a,
   gtU: 0x4b,
   leU: 0x4d,
+  geU: 0x4f,
   ctz: 0x68,
   add: 0x6a,
   sub: 0x6b,
@@ -69,6 +70,16 @@ export function gramTest (gram: number[], short: boolean, map: number = BLOOM, s
       ? [...get(BLOOM2), ...get(X), ...k32(0xffff), op.and, ...k32(5), op.shrU, ...k32(2), op.shl, op.add, op.load, 2, 0,
           ...get(X), op.shrU, op.or]
       : []),
+  ]
+}
+
+/// Position `at` (a local) appended to the output array, and counted only when its gram passes the
+/// exact test: no branch on the test, whose outcome is too often a surprise (about one in four with
+/// the peer DB, after the coarse filter). The caller checks for a full array (OUT_SLACK).
+export function exactAppend (at: number, short: boolean): number[] {
+  return [
+    ...get(OUT), ...get(N), ...k32(2), op.shl, op.add, ...get(at), op.store, 2, 0,
+    ...gramTest([...get(at), op.load, 0, 0], short), ...k32(1), op.and, ...get(N), op.add, ...set(N),
   ]
 }
 

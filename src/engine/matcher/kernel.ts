@@ -18,7 +18,7 @@
 /// kernel-simd.ts's (sixteen positions per step) where WebAssembly SIMD runs, else kernel-scalar.ts's
 /// (four per step); both end on the same exact test (kernel-wasm.ts).
 
-import { OUT_MAX, WINDOW, placeKernel, wasm, type WasmMemory } from './kernel-memory.js'
+import { OUT_MAX, OUT_SLACK, WINDOW, placeKernel, wasm, type WasmMemory } from './kernel-memory.js'
 import { uleb } from './leb128.js'
 import { I32 } from './kernel-wasm.js'
 import { scalarCode } from './kernel-scalar.js'
@@ -111,13 +111,13 @@ export class AnchorKernel {
     this.#coarseShift = this.#shift + place.coarseShift
     this.coarse = place.coarseShift > 0
     this.#out = place.slot
-    this.#data = this.#out + OUT_MAX * 4
+    this.#data = this.#out + (OUT_MAX + OUT_SLACK) * 4
     const layout = { shift: this.#shift, coarse: this.coarse, filterAt: place.coarse, bloom2At: place.bloom2 }
     const kernel = instantiate(short, place.shared, place.memory, layout, body)
     this.#scan = kernel.scan
     this.body = kernel.body
     this.#bytes = new Uint8Array(place.memory.buffer)
-    this.#hits = new Int32Array(place.memory.buffer, this.#out, OUT_MAX)
+    this.#hits = new Int32Array(place.memory.buffer, this.#out, OUT_MAX + OUT_SLACK)
   }
 
   /// Calls hit(i) for every gram start i in [from, to] of buf (bytes up to to + 3 must exist) whose
