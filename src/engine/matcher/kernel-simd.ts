@@ -22,7 +22,7 @@
 /// (kernel.ts compiles one per layout): V8 then emits immediate shifts and addressing, where a shift
 /// by a local cost four instructions. Each group of four gathers starts from a zero vector, so the
 /// byte inserts of a step, and of successive steps, are not one long dependency chain.
-import { CSHIFT, FROM, GOLDEN, I, I32, I64, MAX, N, TO, V128, exactAppend, exactAt, get, k32, op, set } from './kernel-wasm.js'
+import { FROM, GOLDEN, I, I32, I64, MAX, N, OUT, TO, V128, exactAt, get, gramTest, k32, op, set } from './kernel-wasm.js'
 import { uleb } from './leb128.js'
 
 /// What a module bakes in (kernel.ts: one compiled module per distinct value).
@@ -39,14 +39,14 @@ export interface SimdLayout {
 }
 
 // Locals after the shared ones (kernel-wasm.ts): i32s, then an i64, then v128s.
-const [MASK, P] = [13, 14] as const
-const E = 15
-const [GOLD, BITS, SEVEN8, LOW, A, B, U, M] = [16, 17, 18, 19, 20, 21, 22, 23] as const
-const Q = [24, 25, 26, 27] as const
-const C = [28, 29, 30, 31] as const
-const G = [32, 33, 34, 35] as const
-const [B2, FFFF, SEVEN32] = [36, 37, 38] as const
-const I32_LOCALS = 6
+const [MASK, P, K, J] = [13, 14, 15, 16] as const
+const E = 17
+const [GOLD, BITS, SEVEN8, LOW, A, B, U, M] = [18, 19, 20, 21, 22, 23, 24, 25] as const
+const Q = [26, 27, 28, 29] as const
+const C = [30, 31, 32, 33] as const
+const G = [34, 35, 36, 37] as const
+const [B2, FFFF, SEVEN32] = [38, 39, 40] as const
+const I32_LOCALS = 8
 const I64_LOCALS = 1
 const V128_LOCALS = 23
 
@@ -97,12 +97,6 @@ const narrow = (vs: readonly number[][]): number[] => [
   ...vs[0]!, ...vs[1]!, ...v.narrow32to16, ...vs[2]!, ...vs[3]!, ...v.narrow32to16, ...v.narrow16to8,
 ]
 
-/// The constant n, as a value V8 cannot fold: the loop's vector constants made from it stay in
-/// registers, where V8 rematerialises a folded constant at each use, inside the loop (up to four
-/// instructions each, about twenty per step). CSHIFT (at most 32, unused by this body: its shifts
-/// are baked in) >>> 31 is 0.
-const opaque = (n: number): number[] => [...get(CSHIFT), ...k32(31), op.shrU, ...k32(n), op.or]
-
 export function simdCode (short: boolean, at: SimdLayout): number[] {
   const byteShift = at.coarse ? 6 : 3
   // One group: the grams at i + k + 4j (j = 0 … 3), their hashes into Q[k], their filter bytes into C[k].
@@ -122,14 +116,15 @@ export function simdCode (short: boolean, at: SimdLayout): number[] {
   const hasMask = [...get(M), ...v.and, ...get(M), ...v.eq8]
   const low = (locals: readonly number[]): number[][] => locals.map(l => [...get(l), ...get(LOW), ...v.and])
   const body = [
-    ...opaque(GOLDEN), ...v.splat32, ...set(GOLD),
-    ...v.const(BIT_OF), ...opaque(0), ...v.splat32, ...v.or, ...set(BITS),
-    ...opaque(7), ...v.splat8, ...set(SEVEN8),
-    ...opaque(at.coarse ? 63 : 7), ...v.splat32, ...set(LOW),
+    ...k32(GOLDEN), ...v.splat32, ...set(GOLD),
+    ...v.const(BIT_OF), ...set(BITS),
+    ...k32(7), ...v.splat8, ...set(SEVEN8),
+    ...k32(at.coarse ? 63 : 7), ...v.splat32, ...set(LOW),
     ...(short ? [...k32(0xffff), ...v.splat32, ...set(FFFF), ...k32(7), ...v.splat32, ...set(SEVEN32)] : []),
     ...get(FROM), ...set(I),
     op.block, op.void, // $done
-    op.block, op.void, // $tail
+    op.loop, op.void, // $scan
+    op.block, op.void, // $check
     op.loop, op.void, // $blocks
     ...get(I), ...k32(15), op.add, ...get(TO), op.gtU, op.brIf, 1,
     ...group(0), ...group(1), ...group(2), ...group(3),
@@ -152,18 +147,36 @@ export function simdCode (short: boolean, at: SimdLayout): number[] {
     ...get(MASK), ...get(P), op.xor, ...get(P), ...k32(3), op.shl, op.xor, ...set(MASK),
     ...get(MASK), ...get(MASK), ...k32(6), op.shrU, op.xor, ...k32(0x00cc), op.and, ...set(P),
     ...get(MASK), ...get(P), op.xor, ...get(P), ...k32(6), op.shl, op.xor, ...set(MASK),
-    op.loop, op.void, // $bits: each passing position, exactly
-    ...get(I), ...get(MASK), op.ctz, op.add, ...set(P),
-    ...exactAppend(P, short),
+    op.loop, op.void, // $bits: each passing position, a candidate for the exact test
+    ...get(OUT), ...get(N), ...k32(2), op.shl, op.add, ...get(I), ...get(MASK), op.ctz, op.add, op.store, 2, 0,
+    ...get(N), ...k32(1), op.add, ...set(N),
     ...get(MASK), ...get(MASK), ...k32(1), op.sub, op.and, op.tee, MASK,
     op.brIf, 0,
     op.end,
-    ...get(N), ...get(MAX), op.geU, op.if, op.void, ...get(N), op.return, op.end,
     op.end,
     ...get(I), ...k32(16), op.add, ...set(I),
+    ...get(N), ...get(MAX), op.geU, op.brIf, 1, // the array is full of candidates: test them
     op.br, 0,
     op.end, // $blocks
-    op.end, // $tail
+    op.end, // $check
+    // The exact test of the candidates out[K .. N), kept in place: their bitmap reads are independent
+    // of each other (no branch between them), so their cache misses overlap.
+    ...get(K), ...set(J),
+    op.block, op.void,
+    op.loop, op.void,
+    ...get(J), ...get(N), op.geU, op.brIf, 1,
+    ...get(OUT), ...get(J), ...k32(2), op.shl, op.add, op.load, 2, 0, ...set(P),
+    ...get(OUT), ...get(K), ...k32(2), op.shl, op.add, ...get(P), op.store, 2, 0,
+    ...gramTest([...get(P), op.load, 0, 0], short), ...k32(1), op.and, ...get(K), op.add, ...set(K),
+    ...get(J), ...k32(1), op.add, ...set(J),
+    op.br, 0,
+    op.end,
+    op.end,
+    ...get(K), ...set(N),
+    ...get(N), ...get(MAX), op.geU, op.if, op.void, ...get(N), op.return, op.end,
+    // Not full of hits: scan on (the array filled with candidates before the blocks' end), or the tail.
+    ...get(I), ...k32(15), op.add, ...get(TO), op.leU, op.brIf, 0,
+    op.end, // $scan
     op.loop, op.void, // the last positions, one by one
     ...get(I), ...get(TO), op.gtU, op.brIf, 1,
     ...exactAt(I, short),

@@ -73,16 +73,6 @@ export function gramTest (gram: number[], short: boolean, map: number = BLOOM, s
   ]
 }
 
-/// Position `at` (a local) appended to the output array, and counted only when its gram passes the
-/// exact test: no branch on the test, whose outcome is too often a surprise (about one in four with
-/// the peer DB, after the coarse filter). The caller checks for a full array (OUT_SLACK).
-export function exactAppend (at: number, short: boolean): number[] {
-  return [
-    ...get(OUT), ...get(N), ...k32(2), op.shl, op.add, ...get(at), op.store, 2, 0,
-    ...gramTest([...get(at), op.load, 0, 0], short), ...k32(1), op.and, ...get(N), op.add, ...set(N),
-  ]
-}
-
 /// Position `at` (a local) is a hit when its gram passes the exact test: append it to the output
 /// array, and return from the function once the array is full (the caller drains it and calls again
 /// from the next position).
