@@ -4,24 +4,31 @@
 /// time, gathers one filter byte per position into one vector (v128.load8_lane, lane 4k + j), and
 /// picks bits with shuffles (i8x16.swizzle of the table 1, 2, 4 … 128): simd128 has no per-lane
 /// variable shift. The bitmask of the step's passing lanes is in that transposed order; the rare step
-/// that has any transposes it back (a 4 × 4 bit-matrix transpose), so hits are reported in order.
+/// that has any transposes it back (a 4 × 4 bit-matrix transpose), so positions stay in order.
 ///
-///   i = from
-///   while i + 15 <= to:
-///     q = (gram * golden) >>> shift, for the sixteen grams (h, the 24-bit hash of the large bitmap)
-///     filter byte c = load8(coarse + (q >>> 6)); pass when c has bits (q >>> 3) & 7 and q & 7
-///     (| the 2-byte anchors' bitmap, when the DB has them)
-///     for each passing position p, in order: if test(load32(p), bloom, shift): out[n++] = p; if n == max: return n
-///     i += 16
-///   the last positions (fewer than 16) one by one, as above
+///   i = from; n = 0 (hits confirmed); c = 0 (end of the candidates, out[n .. c))
+///   loop:
+///     while i + 15 <= to and c < max:
+///       q = (gram * golden) >>> shift, for the sixteen grams (h, the hash of the large bitmap)
+///       filter byte f = load8(coarse + (q >>> 6)); pass when f has bits (q >>> 3) & 7 and q & 7
+///       (| the 2-byte anchors' bitmap, when the DB has them)
+///       each passing position, in order: out[c++] = position
+///       i += 16
+///     each candidate p of out[n .. c), in order: out[n] = p; n += test(load32(p), bloom, shift)
+///     c = n; if n >= max: return n (at most max + 15: OUT_SLACK)
+///     if i + 15 <= to: continue (the array filled with candidates first)
+///   the last positions (fewer than 16) one by one: if test(…): out[n++] = i; if n == max: return n
 ///   return n
 ///
 /// The filter (kernel-memory.ts's coarse filter, 1/8 of the large bitmap) is a Bloom filter with two
-/// bits per gram inside one byte; with no coarse filter (a small bitmap) the byte is the large
-/// bitmap's own (q >>> 3, bit q & 7). The shifts and the filters' offsets are constants of the module
-/// (kernel.ts compiles one per layout): V8 then emits immediate shifts and addressing, where a shift
-/// by a local cost four instructions. Each group of four gathers starts from a zero vector, so the
-/// byte inserts of a step, and of successive steps, are not one long dependency chain.
+/// bits per hash inside one byte; with no coarse filter (a small bitmap) the byte is the large
+/// bitmap's own (q >>> 3, bit q & 7). The exact tests are deferred and batched because on random
+/// bytes each one is a read of the 2 MiB bitmap that misses the cache: tested inside the scan loop,
+/// behind its branches, the misses came one after another; in the batch loop (no branch on a test)
+/// they overlap. The shifts and the filters' offsets are constants of the module (kernel.ts compiles
+/// one per layout), so V8 emits immediate shifts and addressing where a shift by a local cost four
+/// instructions. Each group of four gathers starts from a zero vector, so the byte inserts of a step,
+/// and of successive steps, are not one long dependency chain. Measured numbers: docs/engine.md.
 import { FROM, GOLDEN, I, I32, I64, MAX, N, OUT, TO, V128, exactAt, get, gramTest, k32, op, set } from './kernel-wasm.js'
 import { uleb } from './leb128.js'
 
