@@ -7,17 +7,18 @@
 /// a private memory holding copies of the bitmaps (correct, 2 MiB more).
 ///
 /// Layout: [0] slot count, [1..MAX_SLOTS] owner of each slot (its thread id + 1, 0 when free);
-/// from FILTERS_AT the 4-byte and the 2-byte anchors' Bloom bitmaps and the coarse bitmap (below);
-/// then, page-aligned, the slots.
+/// from FILTERS_AT the 4-byte and the 2-byte anchors' Bloom bitmaps and the coarse filter (below);
+/// then, page-aligned, the slots (each: the hit array, OUT_MAX + OUT_SLACK entries, then the window).
 ///
-/// The coarse bitmap: one bit per 2^COARSE_SHIFT bits of a large 4-byte Bloom bitmap, set when any of
-/// them is. A peer-scale DB's bitmap is 2 MiB (24-bit grams), the size of this machine's L2 cache
-/// per core, so on random bytes nearly every position cost a cache miss; the coarse one is 256 KiB
-/// and stays cached. The kernel tests it first, four positions at a time, and reads the large bitmap
-/// only for the few blocks it lets through (1.1 % of positions with that DB). It never hides a hit:
-/// a gram whose bit is set in the large bitmap has its coarse bit set. Measured on random 1 MiB with
-/// that DB (kernel alone, CPU ms, loaded machine): 10.7-12.1 without, 6.2-7.3 with a coarse bitmap of
-/// 1/2, 1/4 or 1/8 the size, 8.1-8.4 at 1/16 and 11-15 at 1/32 or 1/64 (a coarse bit set too often
+/// The coarse filter: one byte per 2^(COARSE_SHIFT + 3) bits of a large 4-byte Bloom bitmap (1/8 of
+/// its size), two bits per hash (coarseFilter() below). A peer-scale DB's bitmap is 2 MiB (24-bit
+/// grams), the size of this machine's L2 cache per core, so on random bytes nearly every position
+/// cost a cache miss; the coarse filter is 256 KiB and stays cached. The kernel tests it first and
+/// reads the large bitmap only for the few positions it lets through (0.54 % of random positions with
+/// that DB, 0.22 % of text; 1.13 % and 0.43 % when it held one bit per hash). It never hides a hit: a
+/// hash whose bit is set in the large bitmap has both its coarse bits set. Measured on random 1 MiB with
+/// that DB (kernel alone, CPU ms, loaded machine, the one-bit coarse bitmap and the kernel before
+/// the SIMD body): 10.7-12.1 without, 6.2-7.3 with a coarse bitmap of 1/2, 1/4 or 1/8 the size, 8.1-8.4 at 1/16 and 11-15 at 1/32 or 1/64 (a coarse bit set too often
 /// costs more in mispredicted branches than it saves in misses). Bitmaps up to COARSE_FROM bytes
 /// stay cached on their own and get none (the kernel then tests the bitmap itself twice, at no cost).
 import { threadId } from 'node:worker_threads'
