@@ -20,7 +20,8 @@ const window = 64 << 10
 /// The end of central directory record without its comment; the comment is at most 65,535 bytes.
 const eocdBytes = 22
 
-const magics: readonly Magic[] = [
+/// Also compiled into the DB as rules (matcher/embedded-rules.ts), in this order.
+export const embeddedMagics: readonly Magic[] = [
   { type: 'zip', bytes: Buffer.from([0x50, 0x4b, 0x03, 0x04]), at: 0, where: 'head' },
   { type: 'rar', bytes: Buffer.from('Rar!\x1a\x07', 'latin1'), at: 0, where: 'head' },
   { type: '7z', bytes: Buffer.from([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]), at: 0, where: 'head' },
@@ -31,7 +32,7 @@ const magics: readonly Magic[] = [
 /// Bytes plausibleStart() needs (a whole tar header).
 export const probeBytes = 512
 
-const carry = Math.max(...magics.map(m => m.bytes.length)) - 1
+const carry = Math.max(...embeddedMagics.map(m => m.bytes.length)) - 1
 
 /// Finds archive starts (> 0) at the head and zip end records at the tail of a stream of chunks.
 export class EmbeddedProbe {
@@ -65,7 +66,7 @@ export class EmbeddedProbe {
   #search (data: Buffer, base: number, straddling: boolean): void {
     const hits: number[] = []
     const ends: number[] = []
-    for (const magic of magics) {
+    for (const magic of embeddedMagics) {
       const [first, last] = this.#windows[magic.where]
       const lo = Math.max(0, first - base)
       const hi = Math.min(data.length, last - base + magic.bytes.length)
@@ -109,7 +110,7 @@ export async function zipStartsFromEnd (read: Read, end: number): Promise<number
 /// (Engine.scanLeaf leaves those to scan()).
 export function hasEmbeddedMagic (bytes: Uint8Array): boolean {
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)
-  for (const magic of magics) {
+  for (const magic of embeddedMagics) {
     const found = magic.where === 'head'
       ? nextMagic(b.subarray(0, window + magic.bytes.length), magic, magic.at + 1)
       : nextMagic(b.subarray(Math.max(0, b.length - window - eocdBytes)), magic, 0)
@@ -117,6 +118,17 @@ export function hasEmbeddedMagic (bytes: Uint8Array): boolean {
   }
   return false
 }
+
+/// What hasEmbeddedMagic says, from the magics the leaf's anchor scan found (bit i: embeddedMagics[i]
+/// somewhere in the body, matcher/embedded-rules.ts). It may say yes where hasEmbeddedMagic says no
+/// (a magic at offset 0; the walk then decides, as it would have), never the other way: tar's `ustar`
+/// counts only in a body that holds a NUL byte, as nextMagic has it.
+export function embeddedMagicFound (found: number, bytes: Uint8Array): boolean {
+  if (found === 0) return false
+  return (found & ~tarBit) !== 0 || bytes.indexOf(0) !== -1
+}
+
+const tarBit = 1 << embeddedMagics.findIndex(m => m.type === 'tar')
 
 /// The first offset >= `from` where `magic` lies whole in `span`, or -1. An indexOf of the magic
 /// itself restarts at every occurrence of its first byte ('P', 'R', '7', 'u' are common in text):

@@ -9,7 +9,7 @@ import { detect, detectType, hasIsoMagic, type FileType } from './filetype.js'
 import { brokenName, handlerFor, hasHandler, type HandlerEnv, type Layer } from './formats/registry.js'
 import { SevenZipBackend } from './formats/sevenzip.js'
 import { SliceSource } from './formats/slice.js'
-import { EmbeddedProbe, hasEmbeddedMagic, plausibleStart, probeBytes, zipStartsFromEnd } from './embedded.js'
+import { EmbeddedProbe, embeddedMagicFound, hasEmbeddedMagic, plausibleStart, probeBytes, zipStartsFromEnd } from './embedded.js'
 import { Matcher, type MatcherOptions } from './matcher/matcher.js'
 import type { CompiledDb } from './matcher/db.js'
 import { verdictOf } from './outcome.js'
@@ -71,8 +71,14 @@ export class Engine {
     const started = performance.now()
     const type = detect(bytes.subarray(0, 4096))
     if (type === 'mail') return limits === undefined ? undefined : scanSmallMail(this.#matcher, bytes, name, limits)
-    if (hasHandler(type) || hasEmbeddedMagic(bytes) || ((type === 'unknown' || type === 'text') && hasIsoMagic(bytes))) return undefined
-    const findings = this.#matcher.matchAll(bytes, type).names.map(found => ({ name: found, kind: 'signature' as const, path: [name] }))
+    if (hasHandler(type) || ((type === 'unknown' || type === 'text') && hasIsoMagic(bytes))) return undefined
+    // The archive magics come with the match (matcher/embedded-rules.ts) where the DB has their rules;
+    // a body holding one is matched again by scan(), a rare case.
+    const magicsInMatch = this.#matcher.findsEmbedded(type)
+    if (!magicsInMatch && hasEmbeddedMagic(bytes)) return undefined
+    const match = this.#matcher.matchAll(bytes, type, [], { embedded: magicsInMatch })
+    if (magicsInMatch && embeddedMagicFound(match.embedded, bytes)) return undefined
+    const findings = match.names.map(found => ({ name: found, kind: 'signature' as const, path: [name] }))
     const stats = { bytes: bytes.length, objects: 1, depth: 0, ms: performance.now() - started }
     // The walk's facts for a leaf: its type, and whether a text starts with #! (FactsCollector.layer).
     const facts = { types: [type], encrypted: false, code: [], macros: false, script: type === 'text' && bytes[0] === 0x23 && bytes[1] === 0x21 }

@@ -253,8 +253,9 @@ export class ScanService {
       return keepBody && body.kept !== undefined ? { verdict, body: body.kept } : { verdict }
     }
     let source: BodySource = body
-    // No promise for a body the cache does not take (every small one): the inline path stays synchronous.
-    const cached = this.#cacheWants(source, service) ? await this.#lookup(source) : noLookup
+    // No promise for a memory body, nor for one the cache does not take (every small one): the inline
+    // path stays synchronous.
+    const cached = !this.#cacheWants(source, service) ? noLookup : source.kind === 'memory' ? (this.#cache as VerdictCache).lookupMemory(source) : await this.#lookup(source)
     if (cached.verdict !== undefined) {
       this.#metrics.cacheHits++
       this.#record(cached.verdict, service)

@@ -1,6 +1,7 @@
 /// Builds a CompiledDb: the loaders stream signatures into this sink, which drops .ign2 names,
 /// compiles body/logical rules and hash tables, and packs everything into one SharedArrayBuffer.
 import { BodyCompiler } from './compile.js'
+import { addEmbeddedRules } from './embedded-rules.js'
 import { HashBuilder } from './hashtab.js'
 import { StringTable } from './growable.js'
 import { pack, type CompiledDb } from './db.js'
@@ -35,6 +36,7 @@ export function compileDb (files: ReadonlyArray<{ name: string, data: Uint8Array
   const stats = emptyStats()
   const builder = new DbBuilder()
   loadFiles(files, builder, options, stats)
+  const embeddedRules = addEmbeddedRules(builder.bodies)
   const body = builder.bodies.finish()
   const hash = builder.hashes.finish()
   const sectionHash = builder.sectionHashes.finish('s')
@@ -59,6 +61,7 @@ export function compileDb (files: ReadonlyArray<{ name: string, data: Uint8Array
       sectionHashes: builder.sectionCount,
       extTargets: builder.bodies.extTargets,
       textTarget: builder.bodies.textTarget,
+      embeddedRules,
     },
     buffer,
     sections,

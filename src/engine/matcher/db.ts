@@ -22,6 +22,9 @@ export interface DbParams {
   /// Target bits of ext rules (matcher/ext.ts; 0: none) and whether any rule has target 7.
   readonly extTargets: number
   readonly textTarget: boolean
+  /// [first rule id, count] of the archive-magic rules (matcher/embedded-rules.ts); absent in a DB
+  /// built without them (Engine.scanLeaf then runs hasEmbeddedMagic's own passes).
+  readonly embeddedRules?: readonly [number, number]
 }
 
 export interface CompiledDb {

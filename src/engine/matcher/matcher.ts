@@ -8,6 +8,7 @@ import { LayerStream } from './stream.js'
 import { AnchorKernel, type KernelBody } from './kernel.js'
 import { sharedKernelMemory, type WasmMemory } from './kernel-memory.js'
 import { targetMask } from '../signatures/target.js'
+import { embeddedTarget } from './embedded-rules.js'
 import { ExtRules, type LayerContext } from './ext.js'
 import type { FileType } from '../filetype.js'
 import { NormalisedPass, maxNormaliseBytes } from './normalised.js'
@@ -132,9 +133,11 @@ export class Matcher {
   /// of text: neither matches target-7 rules on it). An HTML layer's normalised forms are matched
   /// with targets 0 and 3 (html-pass.ts), up to ClamAV's MaxHTMLNormalize; its raw bytes with target
   /// 0, or with no body rule when `head` (its first bytes) shows an HTML marker, as in ClamAV.
-  begin (type: FileType, size: number, ancestry: readonly FileType[] = [], head?: Uint8Array): LayerStream {
+  /// `extraTargets`: target bits added to the raw stream's (not an HTML page's): embedded-rules.ts's.
+  begin (type: FileType, size: number, ancestry: readonly FileType[] = [], head?: Uint8Array, extraTargets = 0): LayerStream {
     let mask = this.#masks.get(type)
     if (mask === undefined) this.#masks.set(type, mask = targetMask(type))
+    mask |= extraTargets
     const ctx: LayerContext = { type, ancestry }
     if (type === 'html') {
       const script = { open: (n: number) => this.#beginDerived(SCRIPT_TARGETS, n, ctx), buffered: this.#scriptBuffered }
@@ -151,13 +154,20 @@ export class Matcher {
     return new LayerStream(this, targets, size, ctx, undefined, false)
   }
 
-  /// Matches a whole layer held in memory: end() and, when needed, ext() on the same bytes.
-  matchAll (bytes: Uint8Array, type: FileType, ancestry: readonly FileType[] = []): { names: string[], allowListed: boolean } {
-    const s = this.begin(type, bytes.length, ancestry, bytes)
+  /// Matches a whole layer held in memory: end() and, when needed, ext() on the same bytes. With
+  /// `embedded` (where findsEmbedded(type)), the archive magics too: `embedded` says which were found.
+  matchAll (bytes: Uint8Array, type: FileType, ancestry: readonly FileType[] = [], { embedded = false } = {}): { names: string[], allowListed: boolean, embedded: number } {
+    const s = this.begin(type, bytes.length, ancestry, bytes, embedded ? 1 << embeddedTarget : 0)
     s.push(bytes)
     const names = s.end()
     if (names.length === 0 && s.needsBytes) names.push(...s.ext(bytes))
-    return { names, allowListed: s.allowListed }
+    return { names, allowListed: s.allowListed, embedded: s.embedded }
+  }
+
+  /// Whether matchAll can find the archive magics in a layer of this type: the DB has their rules,
+  /// and the layer's raw bytes get the anchor scan (an HTML page's raw scan may be skipped).
+  findsEmbedded (type: FileType): boolean {
+    return this.db.params.embeddedRules !== undefined && type !== 'html'
   }
 
   /// A signature name by string id (decoded lazily: only matches need names).

@@ -52,6 +52,9 @@ export class LayerStream {
   #joinedAbs = 0
   /// Set by end() when an allow-list (.fp/.sfp) hash matched: the layer is clean whatever else matched.
   allowListed = false
+  /// Set by end(): bit i when the archive magic embeddedMagics[i] was found (matcher/embedded-rules.ts;
+  /// only a stream opened with their target looks for them).
+  embedded = 0
 
   /// `hashes: false` for a normalised stream (ClamAV hashes only the raw layer).
   constructor (m: Matcher, mask: number, size: number, ctx: LayerContext, norm: DerivedPass | undefined, hashes = true) {
@@ -141,8 +144,10 @@ export class LayerStream {
     }
     if (this.allowListed) return []
     const v = this.#v
+    const [magicRule, magics] = this.#m.db.params.embeddedRules ?? [0, 0]
     for (const rule of this.#found) {
-      if (v.ruleSrc[rule]! >= 0) this.#extCandidates.push(rule)
+      if (rule - magicRule >= 0 && rule - magicRule < magics) this.embedded |= 1 << (rule - magicRule)
+      else if (v.ruleSrc[rule]! >= 0) this.#extCandidates.push(rule)
       else names.push(this.#m.name(v.ruleName[rule]!))
     }
     for (const [rule, counts] of this.#counts) {

@@ -22,7 +22,7 @@ import type { LoadStats } from './types.js'
 import type { DbParams } from '../matcher/db.js'
 
 /// Bump when the compiled layout or the compiler's choices change: old cache files are then ignored.
-const layoutVersion = 4
+const layoutVersion = 5
 const prefix = 'scanwall-compiled-'
 /// The default budget of compiled DBs kept: the current and previous full ClamAV DB (a few hundred
 /// MiB each compiled) and a few small ones beside them.
