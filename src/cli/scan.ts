@@ -6,7 +6,7 @@
 /// the lines come out in the order of the walk, whatever order the workers finish in. Printing in
 /// walk order does not hold the workers back: scans start as workers free up (Slots), and finished
 /// lines wait for the ones before them (up to `aheadLines`).
-import { rmSync } from 'node:fs'
+import { rmSync, statSync } from 'node:fs'
 import { mkdtemp, readdir, stat } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -135,10 +135,23 @@ function jobsOf (value: string | undefined): number {
   return n
 }
 
+/// Workers worth starting: no more than the files named when every path is a regular file (each
+/// worker costs ~0.1 s of CPU to start; `scanwall scan one-file` needs one). A directory's file count
+/// is not known before the walk, which runs after the pool has started.
+function workersFor (jobs: number, paths: readonly string[]): number {
+  if (paths.length >= jobs) return jobs
+  try {
+    return paths.every(p => statSync(p).isFile()) ? paths.length : jobs
+  } catch {
+    return jobs // a path that cannot be read: the walk says why
+  }
+}
+
 async function scanCommand ({ values, positionals }: Parsed<typeof spec.options>): Promise<number> {
   const out = (s: string): void => { process.stdout.write(`${s}\n`) }
   const started = performance.now()
-  const jobs = jobsOf(values.jobs)
+  const paths = positionals.length > 0 ? positionals : ['.']
+  const jobs = workersFor(jobsOf(values.jobs), paths)
   const spoolDir = await mkdtemp(join(tmpdir(), 'scanwall-scan-'))
   // Removed when the process ends, however it ends: also when its output's reader went away and
   // main.ts exits at once (the command runs only as its own process).
@@ -171,7 +184,7 @@ async function scanCommand ({ values, positionals }: Parsed<typeof spec.options>
   try {
     const open: Pending[] = []
     const slots = new Slots(jobs * openPerWorker)
-    for (const path of positionals.length > 0 ? positionals : ['.']) {
+    for (const path of paths) {
       for await (const pending of walk(service, slots, path, tally)) {
         open.push(pending)
         while (open.length >= aheadLines) out((await open.shift()!.line)())

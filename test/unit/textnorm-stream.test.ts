@@ -83,6 +83,24 @@ describe('engine: streaming text normalisation', () => {
     assert.deepEqual(match(m, layer, { type: 'text', chunk: split }), ['E7'])
   })
 
+  it('a kept normalised text reuses the memory of one finished before it, never of one still open', () => {
+    // Kept forms take the memory the last finished one gave back (derived.ts): a larger text kept
+    // and finished first, then a smaller one (which takes that memory) while a third is still open,
+    // each must match on its own normalised bytes only.
+    const tail = normaliseText(b(filler(100)))
+    const at = tail.length + 'evil payload here'.length
+    const m = matcherFor({ 't.ndb': `E7:7:EOF-${at}:${h('evil payload here')}\n` })
+    const big = Buffer.concat([b(filler(4 << 20)), b(sig), b(filler(100))])
+    const clean = b(filler(4 << 20)) // normalised over the open form's bytes, were they shared
+    assert.deepEqual(match(m, big, { type: 'text', chunk: 65536 }), ['E7'])
+    const open = m.begin('text', layer.length) // takes the big form's memory
+    for (let pos = 0; pos < layer.length; pos += 65536) open.push(layer.subarray(pos, pos + 65536))
+    assert.deepEqual(match(m, clean, { type: 'text', chunk: 65536 }), [], 'no bytes of an earlier form')
+    assert.deepEqual(open.end(), ['E7'], 'the open form kept its own bytes while another was matched')
+    assert.deepEqual(match(m, clean, { type: 'text', chunk: 65536 }), [], 'the open form\'s memory, given back, holds no match for a shorter text')
+    assert.deepEqual(match(m, layer, { type: 'text', chunk: split }), ['E7'])
+  })
+
   it('leaves text layers larger than MaxScriptNormalize (20 MB) unnormalised, as ClamAV does', () => {
     const m = matcherFor({ 't.ndb': `T7:7:*:${h('evil payload here')}\nT0:0:*:${h('evil payload here')}\n` })
     const big = Buffer.alloc(maxNormaliseBytes + 1, 0x61)

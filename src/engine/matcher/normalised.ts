@@ -25,13 +25,21 @@ export class NormalisedPass implements DerivedPass {
 
   push (chunk: Uint8Array): void { this.#output.push(this.#normaliser.push(chunk)) }
 
-  end (): string[] { return this.#output.end() }
+  /// The kept form's memory is released here when ext() will not need it (LayerStream calls ext()
+  /// only when needsBytes), else after ext().
+  end (): string[] {
+    const names = this.#output.end()
+    if (!this.#output.needsBytes) this.#output.release()
+    return names
+  }
 
   get needsBytes (): boolean { return this.#output.needsBytes }
 
   /// Decides the ext candidates on the normalised text: kept, or rebuilt from the raw layer's bytes
   /// (the raw layer is read again for its own ext rules only when it has some, so this is rare).
   ext (raw: Uint8Array): string[] {
-    return this.#output.ext(this.#output.kept ?? normaliseText(raw))
+    const names = this.#output.ext(this.#output.kept ?? normaliseText(raw))
+    this.#output.release()
+    return names
   }
 }

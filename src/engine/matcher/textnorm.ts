@@ -116,20 +116,27 @@ function tryKernel (): NormKernel | undefined {
   return shared ?? undefined
 }
 
+/// Where push() writes, shared by every normaliser on the thread as the kernel is: each caller takes
+/// the normalised chunk in before any other push can run (normalised.ts copies or matches it at
+/// once). One per normaliser was a fresh 1 MiB (a chunk) for every text layer, and every gzip or
+/// zip text member is one: its page faults again each time.
+let sharedOut = new Uint8Array(0)
+
 export class TextNormaliser {
   #space = false
-  #out = new Uint8Array(0)
   readonly #kernel: NormKernel | undefined
 
   constructor (options: { readonly kernel?: boolean } = {}) {
     this.#kernel = options.kernel === false ? undefined : tryKernel()
   }
 
-  /// The normalised form of the next chunk, in a buffer this normaliser reuses on the next call.
+  /// The normalised form of the next chunk, in a buffer the next push() on this thread (of any
+  /// normaliser) overwrites.
   push (chunk: Uint8Array): Uint8Array {
-    if (this.#out.length < chunk.length) this.#out = new Uint8Array(Math.max(chunk.length, 64 << 10))
-    const n = this.#kernel === undefined ? this.#js(chunk, this.#out) : this.#wasm(chunk, this.#out, this.#kernel)
-    return this.#out.subarray(0, n)
+    if (sharedOut.length < chunk.length) sharedOut = new Uint8Array(Math.max(chunk.length, 64 << 10))
+    const out = sharedOut
+    const n = this.#kernel === undefined ? this.#js(chunk, out) : this.#wasm(chunk, out, this.#kernel)
+    return out.subarray(0, n)
   }
 
   #wasm (chunk: Uint8Array, out: Uint8Array, k: NormKernel): number {
