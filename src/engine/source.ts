@@ -1,10 +1,12 @@
 /// ByteSource: the fmap analogue. A layer's bytes in memory or in a file, read through one interface
 /// so format handlers and the matcher never know which.
-/// A FileSource reads with the synchronous fs calls: it lives on a pool worker (workers/scan.ts, the
-/// spooled children of sink.ts), whose one scan waits for the bytes either way and whose cancel flag
-/// is shared memory, not a message. The promise API cost a FileHandle and three thread-pool round
-/// trips per read (open, read, close), and a tar member or header is one read each: a spooled
-/// 12.6 MB tar of 24 members took ~80 ms of worker CPU per scan with it, ~40 ms without (formats-5).
+/// A FileSource reads with the synchronous fs calls. It is a pool worker's object (workers/scan.ts, and
+/// the children sink.ts spools), whose one scan waits for the bytes either way and whose cancel flag
+/// is shared memory, not a message; elsewhere only the content filter's walk meets one, for a child
+/// past its 64 MiB spool limit that the same thread has just written with writeSync. The promise API
+/// cost a FileHandle and three thread-pool round trips per read (open, read, close), and a tar member
+/// or header is one read each: a spooled 12.6 MB tar of 24 members took ~64 ms of worker CPU per
+/// scan with it, ~39 ms without (BENCHMARKS.md, formats-5).
 import { closeSync, openSync, readSync } from 'node:fs'
 
 export interface ByteSource {
