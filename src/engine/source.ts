@@ -1,6 +1,13 @@
 /// ByteSource: the fmap analogue. A layer's bytes in memory or in a file, read through one interface
 /// so format handlers and the matcher never know which.
-import { open } from 'node:fs/promises'
+/// A FileSource reads with the synchronous fs calls. It is a pool worker's object (workers/scan.ts, and
+/// the children sink.ts spools), whose one scan waits for the bytes either way and whose cancel flag
+/// is shared memory, not a message; elsewhere only the content filter's walk meets one, for a child
+/// past its 64 MiB spool limit that the same thread has just written with writeSync. The promise API
+/// cost a FileHandle and three thread-pool round trips per read (open, read, close), and a tar member
+/// or header is one read each: a spooled 12.6 MB tar of 24 members took ~64 ms of worker CPU per
+/// scan with it, ~39 ms without (BENCHMARKS.md, formats-5).
+import { closeSync, openSync, readSync } from 'node:fs'
 
 export interface ByteSource {
   readonly size: number
@@ -47,22 +54,22 @@ export class FileSource implements ByteSource {
     const want = Math.max(0, Math.min(length, this.size - offset))
     const out = new Uint8Array(want)
     if (want === 0) return out
-    const handle = await open(this.#path, 'r')
+    const fd = openSync(this.#path, 'r')
     try {
       let got = 0
       while (got < want) {
-        const { bytesRead } = await handle.read(out, got, want - got, offset + got)
+        const bytesRead = readSync(fd, out, got, want - got, offset + got)
         if (bytesRead === 0) break
         got += bytesRead
       }
       return out.subarray(0, got)
     } finally {
-      await handle.close()
+      closeSync(fd)
     }
   }
 
   async * chunks (chunkSize = 1 << 20, options: ChunkOptions = {}): AsyncIterable<Uint8Array> {
-    const handle = await open(this.#path, 'r')
+    const fd = openSync(this.#path, 'r')
     const size = Math.min(chunkSize, this.size)
     // A fresh buffer per chunk unless the consumer said it keeps none (see ChunkOptions).
     const reused = options.reuse === true ? takeSpare(size) : undefined
@@ -70,14 +77,14 @@ export class FileSource implements ByteSource {
       for (let at = 0; at < this.size;) {
         const want = Math.min(chunkSize, this.size - at)
         const buf = reused === undefined ? new Uint8Array(want) : reused.subarray(0, want)
-        const { bytesRead } = await handle.read(buf, 0, buf.length, at)
+        const bytesRead = readSync(fd, buf, 0, buf.length, at)
         if (bytesRead === 0) break
         at += bytesRead
         yield buf.subarray(0, bytesRead)
       }
     } finally {
       if (reused !== undefined) giveSpare(reused)
-      await handle.close()
+      closeSync(fd)
     }
   }
 }

@@ -14,8 +14,12 @@ import type { ByteSource } from '../source.js'
 import { ChildSink } from './sink.js'
 import { decodeStream, type DecodeResult } from './stream.js'
 
-/// Output bytes per streaming chunk (the budget is checked per chunk).
-const streamChunkBytes = 64 * 1024
+/// Output bytes per streaming chunk (the budget is checked per chunk). 1 MiB, as 7-Zip's writes
+/// (sevenzip.ts): each chunk is a libuv thread-pool round trip, a Buffer and a sink write (a spooled
+/// child's writeSync); at 64 KiB the 12.6 MB tar.gz of bench/formats.ts took 192 of them and 48 ms of
+/// worker CPU per scan, at 1 MiB 13 and 37 ms (BENCHMARKS.md, formats-5). A bomb still stops within
+/// one chunk of its limit.
+const streamChunkBytes = 1024 * 1024
 /// The first output buffer of the one-call path when the container names no plausible size.
 const defaultFirstChunk = 256 * 1024
 
@@ -34,7 +38,12 @@ export async function inflateRawInto (input: ByteSource, budget: ScanBudget, opt
   const sink = options.into ?? new ChildSink(budget, options.packed)
   const cap = Math.min(budget.limits.spoolAboveBytes, budget.limits.maxFileBytes)
   // Only an empty sink: a second gzip member appended to a first one's output could pass the cap.
-  if (input.size <= cap && sink.size === 0) {
+  // Not when the container declares more than the cap: zlib would inflate `cap` bytes, refuse, and
+  // the streaming decoder would start over (a 12.6 MB tar.gz paid 8 MiB of inflate twice). A declared
+  // size is at most the real one for a gzip member (ISIZE is the size mod 2^32); a zip or gzip that
+  // lies upwards only loses the shortcut, never bytes.
+  const tooBig = options.sizeHint !== undefined && options.sizeHint > cap
+  if (input.size <= cap && sink.size === 0 && !tooBig) {
     const whole = oneCall(await input.read(0, input.size), cap, options.sizeHint)
     if (whole !== undefined) {
       sink.write(whole.output)

@@ -54,6 +54,8 @@ async function factory (): Promise<SevenZipModuleFactory> {
 }
 
 interface FsStream { stream_ops: Record<string, unknown> }
+/// Emscripten's FS.writeFile, with the canOwn option the package's typings leave out.
+type WriteFile = (path: string, data: Uint8Array, opts: { canOwn: boolean }) => void
 interface FsExtras { getStream?: (fd: number) => FsStream | undefined, ErrnoError?: new (errno: number) => Error }
 
 /// The WebAssembly global (typed by lib.dom, which this project does not load), as far as used here.
@@ -202,7 +204,10 @@ export class SevenZipBackend {
     const mod = await this.#instance()
     const bytes = source instanceof MemorySource ? source.bytes : await source.read(0, source.size)
     try { mod.FS.mkdir(workDir) } catch { /* exists */ }
-    mod.FS.writeFile(input, bytes)
+    // canOwn: the in-memory file system keeps our buffer as the file's contents rather than a copy of
+    // it (7-Zip only reads the file, and it is unlinked before we return).
+    const writeFile = mod.FS.writeFile as unknown as WriteFile
+    writeFile.call(mod.FS, input, bytes, { canOwn: true })
     const sinks: ChildSink[] = []
     const names: string[] = []
     try {

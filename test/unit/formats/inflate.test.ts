@@ -53,10 +53,10 @@ describe('inflate.ts: one call or streaming, the same result', () => {
     })
   }
 
-  it('a declared size that lies (smaller, larger, absent) changes nothing but the first buffer', async () => {
+  it('a declared size that lies (smaller, larger, past the in-memory cap, absent) changes nothing but the path', async () => {
     const plain = mixed(2 * MiB + 17)
     const packed = deflateRawSync(plain)
-    for (const hint of [undefined, 1, 100_000, plain.length - 1, plain.length, plain.length + 1, 7 * MiB]) {
+    for (const hint of [undefined, 1, 100_000, plain.length - 1, plain.length, plain.length + 1, 7 * MiB, 9 * MiB, 2 ** 32 - 1]) {
       assert.ok((await inflated(packed, {}, hint)).out.equals(plain), `size hint ${String(hint)}`)
     }
   })
