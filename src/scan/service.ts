@@ -217,11 +217,12 @@ export class ScanService {
   /// Of those, the objects the leaf lane's thread matched.
   get laneScans (): number { return this.#laneScans }
 
-  openSink (expectedSize?: number): BodySink {
+  /// `borrowedChunks`: the caller's chunks are valid only during write() (SinkOptions).
+  openSink (expectedSize?: number, borrowedChunks = false): BodySink {
     const cache = this.#cache
     // With the cache on, a spooled body whose head was seen before is hashed while it arrives.
     const hashSpooled = cache === undefined ? undefined : (head: string, size: number | undefined): boolean => cache.admitsHash(head, size)
-    return new BodySink({ memoryLimit: this.#options.memoryLimit, spoolDir: this.#options.spoolDir, expectedSize, budget: this.#memory, hashSpooled })
+    return new BodySink({ memoryLimit: this.#options.memoryLimit, spoolDir: this.#options.spoolDir, expectedSize, budget: this.#memory, hashSpooled, borrowedChunks })
   }
 
   /// The leaf scanner's kernel gets a private memory (its own 2.3 MiB copy of the Bloom bitmaps), not
