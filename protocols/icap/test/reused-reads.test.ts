@@ -14,8 +14,11 @@ import { serveSuite } from './serve.js'
 /// Echoes every body back unchanged (no Allow: 204 in these requests: a 200 with the stored body).
 class EchoHandler implements IcapHandler<Buffer> {
   readonly bodies = new MemoryBodyStore()
+  /// How long respond() takes: a slow answer lets pipelined bytes pile up past the hold limit.
+  delayMs = 0
   istag (): string { return '"r-1"' }
   async respond (tx: IcapTransactionInfo, body: ReceivedBody<Buffer> | undefined): Promise<IcapAnswer<Buffer>> {
+    if (this.delayMs > 0) await new Promise(resolve => setTimeout(resolve, this.delayMs))
     return allowAnswer(tx.echoNeeded ? body?.stored : undefined, 'clean')
   }
 }
@@ -41,7 +44,9 @@ function echoOf (response: string): { http: string, body: Buffer } {
 const pause = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
 describe('icap-server-lite reads into one reused buffer', () => {
-  const suite = serveSuite(new EchoHandler(), { maxBodyBytes: 4 << 20 })
+  const handler = new EchoHandler()
+  const suite = serveSuite(handler, { maxBodyBytes: 4 << 20 })
+  afterEach(() => { handler.delayMs = 0 })
 
   it('takes the reused buffer on a plain accepted socket of this Node', async () => {
     const buffer = Buffer.alloc(reusedReadBytes)
@@ -96,6 +101,21 @@ describe('icap-server-lite reads into one reused buffer', () => {
       const echo = echoOf(responses[1]!)
       assert.match(echo.http, new RegExp(`Content-Length: ${body.length}\r\n`))
       assert.ok(echo.body.equals(body))
+    } finally {
+      client.destroy()
+    }
+  })
+
+  it('pauses reading past the hold limit while a slow answer is pending, resumes, and loses no byte', async () => {
+    handler.delayMs = 150
+    const bodies = Array.from({ length: 4 }, (_, i) => randomBytes(700_000 + i))
+    const client = await TestClient.open(suite.port)
+    try {
+      // ~2.8 MiB at once: past the first request more than the 1 MiB hold limit waits (paused reads).
+      client.socket.write(Buffer.concat(bodies.map(body => request({ body }).whole)))
+      const responses = await client.wait(bodies.length, 15_000)
+      assert.equal(responses.length, bodies.length)
+      responses.forEach((response, i) => { assert.ok(echoOf(response).body.equals(bodies[i]!), `body ${i} echoed intact`) })
     } finally {
       client.destroy()
     }
