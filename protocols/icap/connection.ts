@@ -14,6 +14,7 @@ import { TrickleEcho } from './trickle.js'
 import { PhaseTimers, type TimerKind } from './phase-timers.js'
 import type { IcapContext } from './context.js'
 import { errorMessage, statusOf, statusOfError } from './errors.js'
+import { readIntoReusedBuffer } from './reused-reads.js'
 
 type State = 'idle' | 'reading' | 'answering' | 'closing' | 'closed'
 
@@ -66,7 +67,9 @@ export class IcapConnection {
     this.remote = socket.remoteAddress ?? '-'
     this.local = localAddress(socket)
     socket.setNoDelay(true)
-    socket.on('data', (chunk: Buffer) => { this.#onData(chunk) })
+    // Reads into the server's one read buffer where Node lets us (reused-reads.ts): every view of a
+    // chunk that outlives #onData is copied (#onBody, the parser's held bytes and split headers).
+    if (!readIntoReusedBuffer(socket, ctx.readBuffer, chunk => { this.#onData(chunk) })) socket.on('data', (chunk: Buffer) => { this.#onData(chunk) })
     socket.on('error', err => { ctx.log.debug({ remote: this.remote, err: err.message }, 'icap socket error') })
     socket.on('end', () => { this.#onPeerEnd() })
     socket.on('close', () => { this.#onClose() })
@@ -128,7 +131,7 @@ export class IcapConnection {
     if (plan === undefined) return
     const close = tx.request.close || ctx.isDraining(this.local) || this.#closeAfter || this.#peerEnded
     tx.trickle = new TrickleEcho(this.#socket, ctx.responder.echo(tx.request, 200, close).head, plan.holdBackBytes)
-    for (const data of tx.previewData) tx.trickle.push(data)
+    for (const data of tx.previewData) tx.trickle.push(data) // copies already (#onBody)
   }
 
   #onBody (data: Buffer): void {
@@ -141,9 +144,10 @@ export class IcapConnection {
     if (trickle !== undefined) {
       // With a preview, the 200 starts with the first bytes after 100 Continue (never in its read).
       if (!trickle.started) trickle.open()
-      trickle.push(data)
+      // Copied: the echo keeps bytes (held back, or queued in the socket) past this read.
+      trickle.push(Buffer.from(data))
     } else if (!tx.continued && tx.request.preview !== undefined && tx.previewDataBytes <= previewKeepLimit && tx.mayTrickle(this.#ctx)) {
-      tx.previewData.push(data)
+      tx.previewData.push(Buffer.from(data)) // kept for a trickle that may start after this read
       tx.previewDataBytes += data.length
     }
     const writer = tx.writer

@@ -68,6 +68,9 @@ export interface IcapContext {
   readonly limits: ParserLimits
   /// Shared bound on body bytes queued for spool files across all connections.
   readonly spoolGate: SpoolGate
+  /// The buffer every plain connection of the server reads into (reused-reads.ts): connections run
+  /// on one thread and use a read's bytes before the next read.
+  readonly readBuffer: Buffer
   /// Whether connections made to this local address are draining (drain()/close()): their answers
   /// say `Connection: close` from then on.
   isDraining (local: string): boolean

@@ -6,8 +6,9 @@ import type { IcapRequest } from './request.js'
 import type { IcapService } from './services.js'
 
 /// Collects one body as it arrives. `write` returns a promise only while the bytes wait for slow
-/// storage (a spool file): the server pauses the socket past its share of the write budget. The
-/// store keeps `chunk` until that promise settles, so the server never reuses it.
+/// storage (a spool file): the server pauses the socket past its share of the write budget.
+/// `chunk` is a view of the server's read buffer, valid only during the call (reused-reads.ts): a
+/// store that keeps bytes past it (a queued file write) copies them.
 export interface BodyWriter<B> {
   write (chunk: Buffer): Promise<void> | undefined
   /// The body is complete: the stored form, owned by the caller from here.

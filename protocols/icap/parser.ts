@@ -3,7 +3,9 @@
 /// are checked as bytes arrive, so an endless header costs at most maxHeaderBytes of memory.
 /// The parser pauses itself after a preview's last chunk (the server must answer 100 Continue or a
 /// final response first) and after each request's end (one transaction at a time); bytes that
-/// arrive meanwhile, such as a pipelined request, are held and parsed on resume.
+/// arrive meanwhile, such as a pipelined request, are held and parsed on resume. The caller may
+/// reuse a chunk once push() returned (the server reads into one buffer: reused-reads.ts): what the
+/// parser keeps it copies, and a body event's data is a view to use before the next push().
 /// Hand-written: Node's llhttp speaks HTTP only, and ICAP's Encapsulated framing and previews need
 /// their own states (c-icap and Squid each hand-roll theirs too).
 import { ChunkedDecoder, type ChunkSink } from './chunked.js'
@@ -156,7 +158,8 @@ export class IcapParser {
 
   #hold (chunk: Buffer, from: number): void {
     if (from >= chunk.length) return
-    const rest = from === 0 ? chunk : chunk.subarray(from)
+    // A copy: the chunk may be a view of a read buffer the server reuses (reused-reads.ts).
+    const rest = Buffer.from(from === 0 ? chunk : chunk.subarray(from))
     this.#held.push(rest)
     this.#heldBytes += rest.length
   }
@@ -228,7 +231,7 @@ export class IcapParser {
       if (lineBytes === 0 || (lineBytes === 1 && endsCr)) {
         if (this.#lines === 0) continue // RFC 9112 §2.2: ignore blank lines before a request line
         if (this.#partBytes + (p - pos) > limit) { this.#failWith(bad(`ICAP header over ${limit} bytes`, 'ICAP_HEADERS_TOO_LARGE')); return buf.length }
-        this.#parts.push(buf.subarray(pos, p))
+        this.#parts.push(Buffer.from(buf.subarray(pos, p)))
         this.#headDone(this.#take())
         return p
       }
@@ -239,7 +242,7 @@ export class IcapParser {
     }
     if (this.#partBytes + (p - pos) > limit) { this.#failWith(bad(`ICAP header over ${limit} bytes`, 'ICAP_HEADERS_TOO_LARGE')); return buf.length }
     if (p > pos) {
-      this.#parts.push(buf.subarray(pos, p))
+      this.#parts.push(Buffer.from(buf.subarray(pos, p)))
       this.#partBytes += p - pos
     }
     return p
@@ -301,7 +304,7 @@ export class IcapParser {
   #http (buf: Buffer, pos: number): number {
     const need = (this.#pendingHead?.encapsulated.bodyOffset ?? 0) - this.#partBytes
     const take = Math.min(need, buf.length - pos)
-    this.#parts.push(buf.subarray(pos, pos + take))
+    this.#parts.push(Buffer.from(buf.subarray(pos, pos + take))) // kept: the HTTP headers' raw bytes
     this.#partBytes += take
     if (take === need) this.#httpDone(this.#take())
     return pos + take

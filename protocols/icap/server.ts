@@ -15,6 +15,7 @@ import { SpoolGate } from './spool-gate.js'
 import { silentLogger, type IcapHandler, type IcapLogger } from './handler.js'
 import type { IcapServerEvents } from './events.js'
 import { statusOf, type IcapErrorCode } from './errors.js'
+import { reusedReadBytes } from './reused-reads.js'
 
 export type { IcapServerOptions, IcapTlsOptions } from './context.js'
 
@@ -60,6 +61,7 @@ export class IcapServer<B = unknown> extends EventEmitter<IcapServerEvents> {
       optionsSettings: options,
       limits,
       spoolGate: new SpoolGate(),
+      readBuffer: Buffer.allocUnsafe(reusedReadBytes),
       isDraining: local => this.#isDraining(local),
     }
     const server = (): Server => createServer({ noDelay: true, allowHalfOpen: true }, socket => { if (this.#admitted(socket)) this.#accept(socket) })

@@ -98,7 +98,8 @@ export class ScanwallIcapHandler implements IcapHandler<BodySource> {
 
   constructor (deps: ScanwallHandlerDeps) {
     this.#deps = deps
-    this.bodies = { open: size => deps.scan.openSink(size), read: readSource, release: releaseSource }
+    // The server's chunks are views of its reused read buffer (icap-server-lite's BodyWriter).
+    this.bodies = { open: size => deps.scan.openSink(size, true), read: readSource, release: releaseSource }
   }
 
   /// Trickle mode is the service's profile's; the package asks only where a 200 echo would be needed.

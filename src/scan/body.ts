@@ -42,6 +42,9 @@ export interface SinkOptions {
   readonly expectedSize?: number | undefined
   /// Hash a spooled body while it arrives when this admits its head (the verdict cache's doorkeeper).
   readonly hashSpooled?: HashAdmission | undefined
+  /// The writer's chunks are valid only during write() (the ICAP server's reused read buffer,
+  /// icap-server-lite's BodyWriter): bytes queued for the spool file are copied.
+  readonly borrowedChunks?: boolean | undefined
 }
 
 const initialCapacity = 16 * 1024
@@ -151,7 +154,7 @@ export class BodySink {
 
   /// Appends bytes. Returns a promise only when the bytes went to disk, so callers can apply
   /// back-pressure (pause the socket) while the file write is pending. Until that promise settles
-  /// the sink holds `chunk` itself: the caller must not modify it afterwards.
+  /// the sink holds `chunk` itself (a copy with borrowedChunks): the caller must not modify it afterwards.
   write (chunk: Uint8Array): Promise<void> | undefined {
     if (this.#closed) throw new ScanwallError('INTERNAL', 'write after close')
     if (chunk.length === 0) return undefined
@@ -161,14 +164,16 @@ export class BodySink {
       return undefined
     }
     if (!this.#spoolStarted) this.#spoolSoon()
-    // No copy: the chunk is kept until the disk has it (see write()'s contract). Socket reads are
-    // fresh buffers per read, so the ICAP layer's views are never reused under us; a copy here
-    // doubled the bytes in flight per spooled body and the garbage the GC has to catch up with.
-    this.#size += chunk.length
-    this.#hash?.update(chunk)
+    // Kept until the disk has it (see write()'s contract). No copy for a caller whose reads are fresh
+    // buffers (clamd, milter): there a copy doubled the bytes in flight per spooled body and the GC's
+    // garbage. The ICAP server reads into one reused buffer instead, so its chunks are copied here:
+    // the copy takes the place of the fresh buffer that read would have had.
+    const kept = this.#options.borrowedChunks === true ? new Uint8Array(chunk) : chunk
+    this.#size += kept.length
+    this.#hash?.update(kept)
     this.#pendingWrite = this.#pendingWrite.then(async () => {
       if (this.#writeError !== undefined || this.#file === undefined) return
-      await this.#file.handle.write(chunk)
+      await this.#file.handle.write(kept)
     }).catch((err: unknown) => { this.#writeError ??= err })
     return this.#pendingWrite
   }

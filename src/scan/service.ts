@@ -119,14 +119,15 @@ export class ScanService {
     this.#signatures = signatures
     this.#dir = options.signaturesDir
     this.#offer = started.offer
-    // The anchor kernel's Bloom bitmaps, once for the workers and the leaf scanner on this thread.
+    // The anchor kernel's Bloom bitmaps, once for the workers and the leaf lane (the leaf scanner on
+    // this thread holds its own: #leafScanner).
     const kernel = kernelMemoryFor(signatures, kernelThreads(options))
     this.#leafLimits = { ...defaultLimits, spoolDir: options.spoolDir, ...options.limits, maxScanMs: options.timeoutMs }
     this.#lane = this.#leafLane(signatures, kernel)
     started.otherThreads.list = this.#laneThreads
     started.offer.offer({ db: signatures, kernelMemory: kernel })
     this.#pool = started.pool
-    this.#leaf = this.#leafScanner(signatures, kernel)
+    this.#leaf = this.#leafScanner(signatures)
     this.#deadlines = new DeadlineWatch(options.timeoutMs + hardTimeoutGraceMs)
     this.#memory = new MemoryBudget(Math.max(memoryBudgetBytes, options.memoryLimit))
     this.#cache = options.cache === undefined ? undefined : new VerdictCache(options.cache)
@@ -216,15 +217,20 @@ export class ScanService {
   /// Of those, the objects the leaf lane's thread matched.
   get laneScans (): number { return this.#laneScans }
 
-  openSink (expectedSize?: number): BodySink {
+  /// `borrowedChunks`: the caller's chunks are valid only during write() (SinkOptions).
+  openSink (expectedSize?: number, borrowedChunks = false): BodySink {
     const cache = this.#cache
     // With the cache on, a spooled body whose head was seen before is hashed while it arrives.
     const hashSpooled = cache === undefined ? undefined : (head: string, size: number | undefined): boolean => cache.admitsHash(head, size)
-    return new BodySink({ memoryLimit: this.#options.memoryLimit, spoolDir: this.#options.spoolDir, expectedSize, budget: this.#memory, hashSpooled })
+    return new BodySink({ memoryLimit: this.#options.memoryLimit, spoolDir: this.#options.spoolDir, expectedSize, budget: this.#memory, hashSpooled, borrowedChunks })
   }
 
-  #leafScanner (db: CompiledDb, kernelMemory: WasmMemory | undefined): Engine | undefined {
-    return (this.#options.inlineMaxBytes ?? 0) > 0 ? new Engine(db, { kernelMemory }) : undefined
+  /// The leaf scanner's kernel gets a private memory (its own 2.3 MiB copy of the Bloom bitmaps), not
+  /// a slot of the workers' shared one: V8 copies bytes into a SharedArrayBuffer with relaxed atomic
+  /// stores (~2.8 µs per 64 KiB here) against memcpy into a private one (~0.75 µs), and this thread
+  /// copies every inline body (BENCHMARKS.md, icap64-5).
+  #leafScanner (db: CompiledDb): Engine | undefined {
+    return (this.#options.inlineMaxBytes ?? 0) > 0 ? new Engine(db) : undefined
   }
 
   #leafLane (db: CompiledDb, kernelMemory: WasmMemory | undefined): LeafLane | undefined {
@@ -419,7 +425,7 @@ export class ScanService {
       const old = this.#pool
       const oldLane = this.#lane
       this.#pool = fresh
-      this.#leaf = this.#leafScanner(next, kernel)
+      this.#leaf = this.#leafScanner(next)
       this.#lane = this.#leafLane(next, kernel)
       oldLane?.closeWhenIdle()
       this.#signatures = next
