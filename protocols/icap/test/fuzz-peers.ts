@@ -18,16 +18,27 @@ export interface HashedBody {
 }
 
 /// Hashes each chunk while it is valid, and keeps it through the package's MemoryBodyStore (whose
-/// copy is what a later read would miss if it kept a view).
+/// copy is what a later read would miss if it kept a view). A slow writer also answers each write
+/// with a promise settled later, in order (a disk that lags), so the server's spool gate pauses and
+/// resumes the socket.
 class HashingWriter implements BodyWriter<HashedBody> {
   readonly #inner = new MemoryBodyStore().open()
   readonly #hash: Hash = createHash('sha256')
+  readonly #slow: boolean
   #bytes = 0
+  #disk: Promise<void> = Promise.resolve()
+
+  constructor (slow: boolean) { this.#slow = slow }
 
   write (chunk: Buffer): Promise<void> | undefined {
     this.#hash.update(chunk)
     this.#bytes += chunk.length
-    return this.#inner.write(chunk)
+    const kept = this.#inner.write(chunk)
+    if (!this.#slow) return kept
+    // Each write lands 20 ms after it was handed over: a body arriving faster than that piles up
+    // past the gate's share (256 KiB at least) and pauses its socket until the disk catches up.
+    this.#disk = Promise.all([this.#disk, new Promise(resolve => setTimeout(resolve, 20))]).then(() => {})
+    return this.#disk
   }
 
   async finish (): Promise<HashedBody> {
@@ -38,7 +49,8 @@ class HashingWriter implements BodyWriter<HashedBody> {
 }
 
 class HashingStore implements BodyStore<HashedBody> {
-  open (): BodyWriter<HashedBody> { return new HashingWriter() }
+  /// Bodies that declare an odd Content-Length go to a slow writer (the same ones on every server).
+  open (expectedSize: number | undefined): BodyWriter<HashedBody> { return new HashingWriter(expectedSize !== undefined && expectedSize % 2 === 1) }
   read (body: HashedBody): Uint8Array { return body.bytes }
   async release (): Promise<void> {}
 }

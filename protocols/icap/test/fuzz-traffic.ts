@@ -173,25 +173,26 @@ function expectedResponses (answer: FuzzAnswer, hasBody: boolean, preview: numbe
   return [...out, may204 ? status(204) : status(200, true)]
 }
 
-function makeRequest (rng: Prng, id: string, lastOnConnection: boolean): FuzzRequest {
-  const roll = rng.int(0, 99)
+/// `burst`: a large body without a preview, the first of its connection answered after 100 ms.
+function makeRequest (rng: Prng, id: string, lastOnConnection: boolean, burst: 'first' | 'next' | undefined): FuzzRequest {
+  const roll = burst === undefined ? rng.int(0, 99) : rng.int(4, 99)
   const method = roll < 4 ? 'OPTIONS' : roll < 40 ? 'REQMOD' : 'RESPMOD'
   // Trickle mode is for RESPMOD only.
   const answers = method === 'RESPMOD' ? ['allow', 'allow', 'modify', 'early', 'trickle', 'trickle'] as const : ['allow', 'allow', 'modify', 'early'] as const
   const answer: FuzzAnswer = method === 'OPTIONS' ? 'options' : rng.pick(answers)
   const hasBody = method === 'RESPMOD' || (method === 'REQMOD' && rng.chance(0.85))
-  const body = hasBody ? rng.bytes(bodySize(rng)) : undefined
+  const body = hasBody ? rng.bytes(burst === undefined ? bodySize(rng) : rng.int(200 * 1024, 300 * 1024)) : undefined
   const length = body !== undefined && rng.chance(0.7) ? body.length : undefined
   const reqHdr = method === 'OPTIONS' ? '' : httpHeaders(rng, `${method === 'REQMOD' ? 'POST' : 'GET'} http://origin.test/${id}?q=${rng.text(rng.int(0, 30)).replace(/[^A-Za-z0-9]/g, 'x')} HTTP/1.1`, method === 'REQMOD' ? length : undefined)
   const resHdr = method === 'RESPMOD' ? httpHeaders(rng, 'HTTP/1.1 200 OK', length) : ''
   // Trickle mode only applies where a 200 echo is the clean answer: no Allow: 204.
   const allow204 = answer !== 'trickle' && rng.chance(0.5)
-  const preview = body === undefined || rng.chance(0.3) ? undefined : rng.pick([0, 1, 16, 100, 1024, 4096, 65_536, rng.int(0, 300_000)])
+  const preview = body === undefined || burst !== undefined || rng.chance(0.3) ? undefined : rng.pick([0, 1, 16, 100, 1024, 4096, 65_536, rng.int(0, 300_000)])
   const ieof = body !== undefined && preview !== undefined && body.length <= preview
   const close = lastOnConnection && rng.chance(0.2)
   const note = rng.text(rng.int(0, 100)).trim()
   const lines = [`${method} icap://127.0.0.1/scan ICAP/1.0`, 'Host: 127.0.0.1', `X-Fuzz-Id: ${id}`, `X-Fuzz-Answer: ${answer}`,
-    `X-Fuzz-Hold: ${rng.int(1, 5000)}`, `X-Fuzz-Delay: ${rng.chance(0.8) ? 0 : rng.int(1, 3)}`, `X-Fuzz-Note: ${note}`]
+    `X-Fuzz-Hold: ${rng.int(1, 5000)}`, `X-Fuzz-Delay: ${burst === 'first' ? 100 : rng.chance(0.8) ? 0 : rng.int(1, 3)}`, `X-Fuzz-Note: ${note}`]
   if (allow204) lines.push('Allow: 204')
   if (preview !== undefined) lines.push(`Preview: ${preview}`)
   if (close) lines.push('Connection: close')
@@ -216,7 +217,7 @@ function makeRequest (rng: Prng, id: string, lastOnConnection: boolean): FuzzReq
 
 /// Cuts `bytes` into writes: most connections in mid-sized pieces, some byte by byte at the start
 /// of a piece run, some in large ones; at most ~200 writes per step.
-function cut (rng: Prng, bytes: Buffer, maxPiece: number): { pieces: Buffer[], pauses: number[] } {
+function cut (rng: Prng, bytes: Buffer, maxPiece: number, burst: boolean): { pieces: Buffer[], pauses: number[] } {
   const pieces: Buffer[] = []
   const pauses: number[] = []
   const floor = Math.ceil(bytes.length / 200)
@@ -224,7 +225,7 @@ function cut (rng: Prng, bytes: Buffer, maxPiece: number): { pieces: Buffer[], p
     const size = Math.min(bytes.length - at, Math.max(floor, rng.int(1, maxPiece)))
     pieces.push(bytes.subarray(at, at + size))
     const r = rng.int(0, 9)
-    pauses.push(r < 4 ? -1 : r < 7 ? 0 : rng.int(1, 3))
+    pauses.push(burst || r < 4 ? -1 : r < 7 ? 0 : rng.int(1, 3))
     at += size
   }
   return { pieces, pauses }
@@ -233,14 +234,17 @@ function cut (rng: Prng, bytes: Buffer, maxPiece: number): { pieces: Buffer[], p
 /// Connection `index` of the run seeded `seed`, with `count` requests.
 export function fuzzConnection (seed: number, index: number, count: number): FuzzConnection {
   const rng = new Prng((seed ^ Math.imul(index + 1, 0x27d4eb2d)) >>> 0)
-  const requests = Array.from({ length: count }, (_, i) => makeRequest(rng, `c${index}r${i}`, i === count - 1))
-  const maxPiece = rng.pick([16, 1500, 16_384, 65_536, 200_000])
+  // Now and then a burst: over 1 MiB pipelined behind a slow answer, so the server holds it past
+  // its hold limit and pauses reading (pause/resume of a socket reading into the reused buffer).
+  const burst = count >= 6 && rng.chance(0.15)
+  const requests = Array.from({ length: count }, (_, i) => makeRequest(rng, `c${index}r${i}`, i === count - 1, burst ? (i === 0 ? 'first' : 'next') : undefined))
+  const maxPiece = burst ? 200_000 : rng.pick([16, 1500, 16_384, 65_536, 200_000])
   const steps: WriteStep[] = []
   const responses: ExpectedResponse[] = []
   let pending: Buffer[] = []
   const flush = (waitFor: number): void => {
     if (pending.length === 0) return
-    steps.push({ ...cut(rng, Buffer.concat(pending), maxPiece), waitFor })
+    steps.push({ ...cut(rng, Buffer.concat(pending), maxPiece, burst), waitFor })
     pending = []
   }
   for (const r of requests) {
