@@ -215,8 +215,8 @@ function makeRequest (rng: Prng, id: string, lastOnConnection: boolean, burst: '
   return { id, method, answer, body, bodySha: sha256(body ?? Buffer.alloc(0)), reqHdr, resHdr, note, preview, close, first, rest: answer === 'early' ? Buffer.alloc(0) : rest, waits, responses }
 }
 
-/// Cuts `bytes` into writes: most connections in mid-sized pieces, some byte by byte at the start
-/// of a piece run, some in large ones; at most ~200 writes per step.
+/// Cuts `bytes` into writes of 1 to `maxPiece` bytes (at least 1/200 of the step, so ~200 writes at
+/// most), each after a pause: none, setImmediate or a 0-2 ms timer (none in a burst).
 function cut (rng: Prng, bytes: Buffer, maxPiece: number, burst: boolean): { pieces: Buffer[], pauses: number[] } {
   const pieces: Buffer[] = []
   const pauses: number[] = []
