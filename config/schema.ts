@@ -53,6 +53,7 @@ export const schema = {
     maxHeaderBytes: { doc: 'Limit on the ICAP header block and on each encapsulated header block', format: positiveInt, default: 65_536 },
     maxHeaderCount: { doc: 'Limit on header lines per block', format: positiveInt, default: 200 },
     nodeHeader: { doc: 'Name the node that answered in every ICAP answer (X-Scanwall-Node: node.id)', format: Boolean, default: true },
+    reusedReads: { doc: 'Plain ICAP connections read into one buffer the server reuses (false: a fresh buffer per read, to rule the reused buffer out)', format: Boolean, default: true },
     // ICAP over TLS (icaps://, issue #12 item 6): its own port beside the plain one.
     tls: {
       enabled: { doc: 'Listen for ICAP over TLS (icaps://) on icap.tls.port, on icap.host, with the same services', format: Boolean, default: false, env: 'SCANWALL_ICAP_TLS' },

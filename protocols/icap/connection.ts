@@ -57,6 +57,8 @@ export class IcapConnection {
   readonly remote: string
   /// The address the client connected to (a cluster's virtual address, or the node's own).
   readonly local: string
+  /// Whether this connection reads into the server's reused buffer (else 'data' events).
+  readonly reusedReads: boolean
 
   constructor (socket: Socket, ctx: IcapContext, onClosed: (conn: IcapConnection) => void) {
     this.#socket = socket
@@ -69,7 +71,9 @@ export class IcapConnection {
     socket.setNoDelay(true)
     // Reads into the server's one read buffer where Node lets us (reused-reads.ts): every view of a
     // chunk that outlives #onData is copied (#onBody, the parser's held bytes and split headers).
-    if (!readIntoReusedBuffer(socket, ctx.readBuffer, chunk => { this.#onData(chunk) })) socket.on('data', (chunk: Buffer) => { this.#onData(chunk) })
+    // Off (options.reusedReads false: no buffer), or not possible here: a fresh Buffer per read.
+    this.reusedReads = ctx.readBuffer !== undefined && readIntoReusedBuffer(socket, ctx.readBuffer, chunk => { this.#onData(chunk) })
+    if (!this.reusedReads) socket.on('data', (chunk: Buffer) => { this.#onData(chunk) })
     socket.on('error', err => { ctx.log.debug({ remote: this.remote, err: err.message }, 'icap socket error') })
     socket.on('end', () => { this.#onPeerEnd() })
     socket.on('close', () => { this.#onClose() })

@@ -45,6 +45,10 @@ export interface IcapServerOptions {
   readonly serverName?: string
   /// Header lines added to every answer (after Connection), e.g. the name of the node that answered.
   readonly answerHeaders?: readonly HeaderField[]
+  /// Plain connections read into one buffer the server reuses (reused-reads.ts); false: a fresh
+  /// Buffer per read ('data' events), e.g. to compare the two or to rule the reused buffer out.
+  /// Default true.
+  readonly reusedReads?: boolean
 }
 
 export interface IcapTlsOptions {
@@ -69,8 +73,8 @@ export interface IcapContext {
   /// Shared bound on body bytes queued for spool files across all connections.
   readonly spoolGate: SpoolGate
   /// The buffer every plain connection of the server reads into (reused-reads.ts): connections run
-  /// on one thread and use a read's bytes before the next read.
-  readonly readBuffer: Buffer
+  /// on one thread and use a read's bytes before the next read. Undefined: reusedReads is off.
+  readonly readBuffer: Buffer | undefined
   /// Whether connections made to this local address are draining (drain()/close()): their answers
   /// say `Connection: close` from then on.
   isDraining (local: string): boolean

@@ -31,8 +31,8 @@ export interface TransactionRecord {
 
 export interface IcapServerEvents {
   transaction: [TransactionRecord]
-  /// A connection was accepted / has closed.
-  open: [{ readonly remote: string, readonly local: string }]
+  /// A connection was accepted (`reusedReads`: it reads into the server's reused buffer) / has closed.
+  open: [{ readonly remote: string, readonly local: string, readonly reusedReads: boolean }]
   close: [{ readonly remote: string, readonly local: string }]
   /// A connection was answered 503 at accept (ICAP_TOO_MANY_CONNECTIONS or ICAP_DRAINING).
   refused: [{ readonly code: IcapErrorCode, readonly remote: string }]

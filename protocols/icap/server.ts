@@ -61,7 +61,7 @@ export class IcapServer<B = unknown> extends EventEmitter<IcapServerEvents> {
       optionsSettings: options,
       limits,
       spoolGate: new SpoolGate(),
-      readBuffer: Buffer.allocUnsafe(reusedReadBytes),
+      readBuffer: options.reusedReads === false ? undefined : Buffer.allocUnsafe(reusedReadBytes),
       isDraining: local => this.#isDraining(local),
     }
     const server = (): Server => createServer({ noDelay: true, allowHalfOpen: true }, socket => { if (this.#admitted(socket)) this.#accept(socket) })
@@ -170,7 +170,7 @@ export class IcapServer<B = unknown> extends EventEmitter<IcapServerEvents> {
       this.emit('close', { remote: c.remote, local: c.local })
     })
     this.#connections.add(conn)
-    this.emit('open', { remote: conn.remote, local: conn.local })
+    this.emit('open', { remote: conn.remote, local: conn.local, reusedReads: conn.reusedReads })
   }
 
   /// Drain: keep serving, but answer `Connection: close` after each current transaction; new

@@ -277,6 +277,30 @@ describe('ICAP server timeouts, limits, failures and drain', function () {
     } finally { await on.close(); await off.close() }
   })
 
+  it('reads with a fresh buffer per read when icap.reusedReads is off, and answers the same (blocked, echoed byte-identical)', async () => {
+    const on = await startIcap()
+    const off = await startIcap({ icap: { reusedReads: false } })
+    const paths: Array<[string, boolean]> = []
+    on.server.on('open', e => { paths.push(['on', e.reusedReads]) })
+    off.server.on('open', e => { paths.push(['off', e.reusedReads]) })
+    try {
+      const body = randomBytes(300_000)
+      const answers: Buffer[][] = []
+      for (const port of [on.port, off.port]) {
+        const c = await RawClient.open(port)
+        c.write(Buffer.concat([buildRequest({ body, contentLength: false }).whole, buildRequest({ body: eicar }).whole]))
+        answers.push(await c.responses(2, 30_000))
+        c.destroy()
+      }
+      assert.deepEqual(paths, [['on', true], ['off', false]])
+      for (const a of answers) {
+        assert.deepEqual(a.map(statusOf), [200, 200])
+        assert.ok(a[0] !== undefined && bodyOf(a[0]).equals(body), 'the clean body echoed intact')
+        assert.match(a[1]?.toString('latin1') ?? '', /X-Infection-Found/)
+      }
+    } finally { await on.close(); await off.close() }
+  })
+
   it('changes the ISTag when the signature set changes', async () => {
     const sigDir = mkdtempSync(join(tmpdir(), 'scanwall-icap-sigs-'))
     for (const f of readdirSync(bundledSignaturesDir)) copyFileSync(join(bundledSignaturesDir, f), join(sigDir, f))

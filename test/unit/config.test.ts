@@ -33,6 +33,15 @@ describe('config', () => {
     assert.equal(config.scan.failMode, 'open')
   })
 
+  it('reads icap.reusedReads (default true) and refuses a value that is not a boolean, naming the key', () => {
+    assert.equal(loadConfig({ env: {} }).icap.reusedReads, true)
+    const file = join(dir, 'reads.json')
+    writeFileSync(file, JSON.stringify({ icap: { reusedReads: false } }))
+    assert.equal(loadConfig({ file, env: {} }).icap.reusedReads, false)
+    writeFileSync(file, JSON.stringify({ icap: { reusedReads: 'sometimes' } }))
+    assert.throws(() => loadConfig({ file, env: {} }), /icap\.reusedReads/)
+  })
+
   it('rejects an unknown key with one line that names it', () => {
     const file = join(dir, 'unknown.json')
     writeFileSync(file, JSON.stringify({ icap: { prot: 1 } }))
