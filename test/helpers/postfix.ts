@@ -111,6 +111,18 @@ export class Postfix {
 
   log (): string { return existsSync(this.logFile) ? readFileSync(this.logFile, 'utf8') : '' }
 
+  /// The log once it holds `pattern`, or as it is after `timeoutMs` (for the caller's assertion to
+  /// show). Lines go through postlogd, a datagram socket away from the daemon that writes them, so a
+  /// reply can reach the client before its log line reaches the file.
+  async logMatching (pattern: RegExp, timeoutMs = 10_000): Promise<string> {
+    const until = Date.now() + timeoutMs
+    for (;;) {
+      const text = this.log()
+      if (pattern.test(text) || Date.now() >= until) return text
+      await new Promise(resolve => setTimeout(resolve, 50))
+    }
+  }
+
   /// The queue (postqueue -j): one object per message, with the queue it is in (hold, deferred, active…).
   async queue (): Promise<QueuedMessage[]> {
     const { stdout } = await run('/usr/sbin/postqueue', ['-c', this.configDir, '-j'], { timeout: 30_000 })

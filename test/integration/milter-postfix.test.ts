@@ -100,7 +100,8 @@ describe('Postfix → Scanwall milter (real Postfix, swaks, SMTP sink)', functio
       assert.notEqual(sent.code, 0, `${name}: ${sent.output}`)
       assert.match(sent.output, /<\*\* +550 5\.7\.1 Message rejected: Eicar\S* found/, `${name}: ${sent.output}`)
     }
-    assert.match((postfix as Postfix).log(), /milter-reject: END-OF-MESSAGE .*5\.7\.1 Message rejected: Eicar/)
+    const pattern = /milter-reject: END-OF-MESSAGE .*5\.7\.1 Message rejected: Eicar/
+    assert.match(await (postfix as Postfix).logMatching(pattern), pattern)
     assert.equal((sink as SmtpSink).messages.length, before, 'nothing infected was delivered')
     assert.deepEqual(await (postfix as Postfix).queue(), [])
   })

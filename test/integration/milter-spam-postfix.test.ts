@@ -160,7 +160,8 @@ describe('Postfix → Scanwall milter: spam and content filters (real Postfix, s
     const sent = await swaks(smtpPort, 'desk@lucky.example', 'bob@example.net', mailFile('spam', spamMail), outside)
     assert.notEqual(sent.code, 0, sent.output)
     assert.match(sent.output, /<\*\* +550 5\.7\.1 Spam \(score \d+(\.\d)?\)/, sent.output)
-    assert.match((postfix as Postfix).log(), /milter-reject: END-OF-MESSAGE .*5\.7\.1 Spam/)
+    const pattern = /milter-reject: END-OF-MESSAGE .*5\.7\.1 Spam/
+    assert.match(await (postfix as Postfix).logMatching(pattern), pattern)
     assert.equal((sink as SmtpSink).messages.length, count)
   })
 
