@@ -69,9 +69,10 @@ function failed (status: 'error' | 'timeout' | 'aborted', code: ErrorCode, messa
   return { status, findings: [], stats: zeroStats, error: { code, message } }
 }
 
-/// Kernels that map one DB's shared kernel memory: every worker, the leaf scanner on this thread, the
-/// leaf lane, and two for replacement workers that start before the pool has freed their predecessors' slots.
-const kernelThreads = (options: ScanServiceOptions): number => options.workers + 4
+/// Kernels that map one DB's shared kernel memory: every worker, the leaf lane, and two for replacement
+/// workers that start before the pool has freed their predecessors' slots. The leaf scanner on this
+/// thread has a private memory (#leafScanner).
+const kernelThreads = (options: ScanServiceOptions): number => options.workers + 3
 
 /// Objects the leaf lane may hold at once: one matching and one waiting, so the lane never idles
 /// while the I/O thread reads the next body, and a third leaf is matched inline at once rather than
